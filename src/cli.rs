@@ -1,0 +1,96 @@
+//! The command line: clap types only, no behaviour.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  briefing init news                 start a newsletter in ./news with sample cards
+  briefing -C news new \"Qwen lead steps down\" --date 2026-03-03
+  briefing -C news check             report every problem in every card
+  briefing -C news check --strict    fail on warnings too";
+
+/// Turn YAML story cards into a weekly newsletter: Markdown digest, static site and email.
+#[derive(Debug, Parser)]
+#[command(name = "briefing", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    /// The newsletter folder (holds config.yaml, briefs/, templates/).
+    #[arg(
+        short = 'C',
+        long = "root",
+        global = true,
+        value_name = "DIR",
+        default_value = "."
+    )]
+    pub root: PathBuf,
+
+    /// When to colour diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to print colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a newsletter folder with a config, templates and sample cards.
+    #[command(after_help = "Example:\n  briefing init news && cd news && briefing check")]
+    Init(InitArgs),
+    /// Write a new story card skeleton into the right week folder.
+    #[command(
+        after_help = "Example:\n  briefing new \"T-Head unveils the Zhenwu 810E\" --date 2026-03-04 --section Chips"
+    )]
+    New(NewArgs),
+    /// Validate config.yaml and every card; print every problem with its file and line.
+    #[command(after_help = "Example:\n  briefing check --strict")]
+    Check(CheckArgs),
+}
+
+/// `briefing init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Folder to create (default: the `-C` folder).
+    pub dir: Option<PathBuf>,
+    /// Write into a folder that is not empty, replacing files of the same name.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `briefing new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The headline.
+    pub title: String,
+    /// The story's date, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    /// The section the story goes under.
+    #[arg(long)]
+    pub section: Option<String>,
+    /// The URL name (default: derived from the title).
+    #[arg(long)]
+    pub slug: Option<String>,
+}
+
+/// `briefing check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Treat warnings as errors.
+    #[arg(long)]
+    pub strict: bool,
+}

@@ -1,0 +1,215 @@
+//! One function per subcommand: each wires the pipeline stages together and prints.
+//!
+//! Diagnostics and errors go to standard error, results to standard output. Exit codes: 0 on
+//! success, 1 when the input has errors (or warnings under `--strict`) or a command fails,
+//! 2 for command-line mistakes (clap's own).
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{CheckArgs, Cli, ColorChoice, Command, InitArgs, NewArgs};
+use crate::config::{self, Config};
+use crate::diagnostic::{self, Diagnostic, Style};
+use crate::error::{Error, Result, plural};
+use crate::load::{self, Content};
+use crate::project::Paths;
+use crate::scaffold;
+use crate::validate::{self, Corpus};
+
+/// Runs the command line given by `args` (program name first) and returns the exit code.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let style = Style::new(use_color(cli.color));
+    let outcome = match cli.command {
+        Command::Init(args) => init(&cli.root, &args),
+        Command::New(args) => new(&cli.root, &args),
+        Command::Check(args) => check(&cli.root, &args, style),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(Error::Invalid { diagnostics }) => {
+            print_diagnostics(&diagnostics, style);
+            let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+            eprintln!(
+                "error: found {errors} error{}; nothing was written",
+                plural(errors)
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            print_error(&e, style);
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                && io::stderr().is_terminal()
+        }
+    }
+}
+
+fn print_error(error: &Error, style: Style) {
+    let mut text = format!("{}: {error}", style.label(diagnostic::Severity::Error));
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(&format!("\n  caused by: {cause}"));
+        source = cause.source();
+    }
+    let _ = writeln!(io::stderr().lock(), "{text}");
+}
+
+/// Prints diagnostics to standard error, sorted, each with its snippet.
+pub fn print_diagnostics(diagnostics: &[Diagnostic], style: Style) {
+    let mut sorted = diagnostics.to_vec();
+    diagnostic::sort(&mut sorted);
+    let mut out = io::stderr().lock();
+    for diag in &sorted {
+        let _ = write!(out, "{}", diagnostic::render(diag, style));
+    }
+}
+
+/// Reads and validates `config.yaml`.
+///
+/// # Errors
+///
+/// [`Error::MissingConfig`] when there is none, [`Error::ReadFile`] when it cannot be read.
+/// Problems inside it are returned as diagnostics in the inner `Err`.
+pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diagnostic>>> {
+    if !paths.config.is_file() {
+        return Err(Error::MissingConfig {
+            root: paths.root.clone(),
+        });
+    }
+    let rel = Path::new("config.yaml");
+    match load::read_capped(&paths.config) {
+        Content::Text(text) => Ok(config::parse(rel, &text)),
+        Content::Unreadable(reason) => Err(Error::ReadFile {
+            path: paths.config.clone(),
+            source: io::Error::other(reason),
+        }),
+        other => Ok(Err(vec![validate::unreadable(rel, &other)])),
+    }
+}
+
+/// Loads and validates the whole newsletter: config and every card.
+///
+/// # Errors
+///
+/// As [`load_config`]; problems in the files are in the returned diagnostics.
+pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
+    let config = load_config(paths)?;
+    let files = load::load_briefs(&paths.root);
+    let mut corpus = validate::validate(&files);
+    let config = match config {
+        Ok(config) => Some(config),
+        Err(mut diagnostics) => {
+            corpus.diagnostics.append(&mut diagnostics);
+            diagnostic::sort(&mut corpus.diagnostics);
+            None
+        }
+    };
+    Ok((config, corpus))
+}
+
+fn check(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
+    let paths = Paths::new(root);
+    let (_, corpus) = load_project(&paths)?;
+    print_diagnostics(&corpus.diagnostics, style);
+    let errors = corpus.error_count();
+    let warnings = corpus.warning_count();
+    let published = corpus.stories.iter().filter(|s| !s.draft).count();
+    let drafts = corpus.stories.len() - published;
+    let mut weeks: Vec<_> = corpus
+        .stories
+        .iter()
+        .filter(|s| !s.draft)
+        .map(|s| s.issue_id())
+        .collect();
+    weeks.sort();
+    weeks.dedup();
+    let verdict = if errors > 0 || (args.strict && warnings > 0) {
+        "failed"
+    } else {
+        "ok"
+    };
+    let cards = format!("{} card{}", corpus.card_files, plural(corpus.card_files));
+    // Which cards would be published is only known once every card is valid.
+    let breakdown = if errors == 0 {
+        format!(
+            " ({published} published in {} issue{}, {drafts} draft{})",
+            weeks.len(),
+            plural(weeks.len()),
+            plural(drafts)
+        )
+    } else {
+        String::new()
+    };
+    eprintln!(
+        "check {verdict}: {cards}{breakdown}, {errors} error{}, {warnings} warning{}",
+        plural(errors),
+        plural(warnings),
+    );
+    if args.strict && warnings > 0 && errors == 0 {
+        eprintln!("--strict treats warnings as errors");
+    }
+    Ok(ExitCode::from(u8::from(verdict == "failed")))
+}
+
+fn init(root: &Path, args: &InitArgs) -> Result<ExitCode> {
+    let dir = args
+        .dir
+        .as_ref()
+        .map_or_else(|| root.to_path_buf(), |d| root.join(d));
+    let written = scaffold::init(&dir, args.force)?;
+    println!(
+        "created a newsletter in {} ({written} files)\n\nnext:\n  cd {}\n  briefing check\n  briefing new \"Your first headline\"",
+        diagnostic::display_path(&dir),
+        diagnostic::display_path(&dir)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn new(root: &Path, args: &NewArgs) -> Result<ExitCode> {
+    let paths = Paths::new(root);
+    let date = match &args.date {
+        Some(text) => {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| Error::Usage {
+                message: format!("`--date {text}` is not a date as YYYY-MM-DD, e.g. 2026-06-17"),
+            })?
+        }
+        None => chrono::Local::now().date_naive(),
+    };
+    let path = scaffold::new_card(
+        &paths,
+        &args.title,
+        date,
+        args.section.as_deref(),
+        args.slug.as_deref(),
+    )?;
+    println!(
+        "wrote {}\nfill in the empty fields, then run `briefing check`",
+        diagnostic::display_path(&path)
+    );
+    Ok(ExitCode::SUCCESS)
+}

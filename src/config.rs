@@ -1,0 +1,597 @@
+//! `config.yaml`: the newsletter's identity, output and mail settings.
+//!
+//! Takes the file's text, returns a validated [`Config`] or located diagnostics. Every setting
+//! but the identity fields (`title`, `base_url`, `from`) has a default; unknown keys are errors.
+//! Secrets never live here: `smtp.password_env` names the environment variable that holds the
+//! password, and a `password` key is refused with that advice.
+
+use std::path::{Component, Path, PathBuf};
+
+use lettre::message::Mailbox;
+
+use crate::diagnostic::{Diagnostic, FileDiagnostics};
+use crate::fields::{Fields, Key, check_url};
+use crate::yaml::{self, Pos, Value};
+
+macro_rules! key {
+    ($name:literal, $help:literal) => {
+        Key {
+            name: $name,
+            help: $help,
+        }
+    };
+}
+
+const TITLE: Key = key!("title", "the newsletter's name, e.g. `vff Briefing`");
+const TAGLINE: Key = key!(
+    "tagline",
+    "one line under the title, e.g. `Weekly signal. No noise.`"
+);
+const AUDIENCE: Key = key!("audience", "one line: who it is for, shown in the footer");
+const BASE_URL: Key = key!(
+    "base_url",
+    "the absolute URL the site is published at, e.g. `https://example.org/briefing/`"
+);
+const LANGUAGE: Key = key!("language", "a language tag such as `en`, `de` or `fr`");
+const AUTHOR: Key = key!("author", "who writes it; shown in the feed");
+const FROM: Key = key!(
+    "from",
+    "the sender, e.g. `vff Briefing <briefing@example.org>`"
+);
+const REPLY_TO: Key = key!("reply_to", "where replies go, e.g. `editor@example.org`");
+const OUTPUT_DIR: Key = key!(
+    "output_dir",
+    "the folder the site is built into, e.g. `public`"
+);
+const FIRST_NUMBER: Key = key!(
+    "first_issue_number",
+    "the number of the first issue, e.g. `1`"
+);
+const UNSUBSCRIBE_URL: Key = key!(
+    "unsubscribe_url",
+    "an http(s) URL with `{token}` where the subscriber's token goes, e.g. `https://example.org/unsubscribe?token={token}`"
+);
+const PROMISE: Key = key!(
+    "promise",
+    "the footer's promise, e.g. `No spam. Unsubscribe any time.`"
+);
+const SMTP: Key = key!(
+    "smtp",
+    "a mapping with `host`, `port`, `security`, `username`, `password_env`"
+);
+const SEND: Key = key!("send", "a mapping with `rate_per_second` and `concurrency`");
+
+const CONFIG_KEYS: &[Key] = &[
+    TITLE,
+    TAGLINE,
+    AUDIENCE,
+    BASE_URL,
+    LANGUAGE,
+    AUTHOR,
+    FROM,
+    REPLY_TO,
+    OUTPUT_DIR,
+    FIRST_NUMBER,
+    UNSUBSCRIBE_URL,
+    PROMISE,
+    SMTP,
+    SEND,
+];
+const CONFIG_ALIASES: &[(&str, &str)] = &[
+    ("name", "title"),
+    ("url", "base_url"),
+    ("lang", "language"),
+    ("sender", "from"),
+    ("out", "output_dir"),
+    ("output", "output_dir"),
+];
+
+const HOST: Key = key!("host", "the SMTP server's host name");
+const PORT: Key = key!("port", "the SMTP port: 587 for starttls, 465 for tls");
+const SECURITY: Key = key!(
+    "security",
+    "`starttls`, `tls`, or `none` (loopback hosts only)"
+);
+const USERNAME: Key = key!("username", "the SMTP login");
+const PASSWORD_ENV: Key = key!(
+    "password_env",
+    "the name of the environment variable that holds the password, e.g. `BRIEFING_SMTP_PASSWORD`"
+);
+const TIMEOUT: Key = key!(
+    "timeout_seconds",
+    "seconds to wait for the server, e.g. `30`"
+);
+const SMTP_KEYS: &[Key] = &[HOST, PORT, SECURITY, USERNAME, PASSWORD_ENV, TIMEOUT];
+const SMTP_ALIASES: &[(&str, &str)] = &[
+    ("password", "password_env"),
+    ("pass", "password_env"),
+    ("user", "username"),
+    ("server", "host"),
+    ("timeout", "timeout_seconds"),
+];
+
+const RATE: Key = key!("rate_per_second", "messages per second at most, e.g. `10`");
+const CONCURRENCY: Key = key!("concurrency", "SMTP sessions at once, from 1 to 64");
+const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY];
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption; accepted only for a loopback host.
+    None,
+}
+
+/// SMTP settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Smtp {
+    /// Server host name.
+    pub host: String,
+    /// Server port.
+    pub port: u16,
+    /// Connection security.
+    pub security: Security,
+    /// Login name, if the server wants one.
+    pub username: Option<String>,
+    /// The name of the environment variable holding the password.
+    pub password_env: Option<String>,
+    /// Connection and command timeout.
+    pub timeout_seconds: u64,
+}
+
+/// Sending pace.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendSettings {
+    /// Messages per second at most.
+    pub rate_per_second: f64,
+    /// SMTP sessions at once.
+    pub concurrency: u32,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Newsletter name.
+    pub title: String,
+    /// Line under the title.
+    pub tagline: String,
+    /// Who it is for.
+    pub audience: String,
+    /// Absolute http(s) URL of the site, always ending in `/`.
+    pub base_url: String,
+    /// Language tag, e.g. `en`.
+    pub language: String,
+    /// Author for the feed.
+    pub author: String,
+    /// Sender mailbox, as written.
+    pub from: String,
+    /// Reply-To mailbox.
+    pub reply_to: Option<String>,
+    /// Output folder, relative to the root unless absolute.
+    pub output_dir: PathBuf,
+    /// Number of the first issue.
+    pub first_issue_number: u32,
+    /// Unsubscribe URL template with `{token}`.
+    pub unsubscribe_url: Option<String>,
+    /// The footer's promise.
+    pub promise: String,
+    /// SMTP server; without one, `send` writes to an outbox.
+    pub smtp: Option<Smtp>,
+    /// Sending pace.
+    pub send: SendSettings,
+}
+
+/// Parses and validates `config.yaml`.
+///
+/// # Errors
+///
+/// Every problem found, located in the file.
+pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let mut diags = FileDiagnostics::new(path, text);
+    let config = read(text, &mut diags);
+    match config {
+        Some(config) if !diags.has_errors() => Ok(config),
+        _ => Err(diags.list),
+    }
+}
+
+fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
+    let root = match yaml::parse(text) {
+        Ok(Some(root)) if root.as_map().is_some() => root,
+        Ok(Some(root)) => {
+            diags.error(
+                root.pos,
+                format!(
+                    "`config.yaml` must be a mapping of keys, found {}",
+                    root.kind()
+                ),
+            );
+            return None;
+        }
+        Ok(None) => {
+            diags
+                .error(Pos::START, "`config.yaml` is empty")
+                .help("it needs at least `title`, `base_url` and `from`");
+            return None;
+        }
+        Err(e) => {
+            let diag = diags.error(e.pos, e.message);
+            if let Some(help) = e.help {
+                diag.help(help);
+            }
+            return None;
+        }
+    };
+    let entries = root.as_map().unwrap_or_default();
+    let mut f = Fields::new(entries, root.pos, CONFIG_KEYS, CONFIG_ALIASES, "", diags);
+
+    let title = f.line(TITLE, true);
+    let tagline = f.line(TAGLINE, false).map(|s| s.value).unwrap_or_default();
+    let audience = f.line(AUDIENCE, false).map(|s| s.value).unwrap_or_default();
+    let base_url = f.line(BASE_URL, true).and_then(|url| {
+        if let Err(message) = check_url(&url.value) {
+            f.diags
+                .error(url.pos, format!("`base_url`: {message}"))
+                .help(BASE_URL.help);
+            return None;
+        }
+        if url.value.contains(['?', '#']) {
+            f.diags
+                .error(url.pos, "`base_url` cannot have a query or fragment")
+                .help(BASE_URL.help);
+            return None;
+        }
+        let mut value = url.value;
+        if !value.ends_with('/') {
+            value.push('/');
+        }
+        Some(value)
+    });
+    let language = f.line(LANGUAGE, false).and_then(|lang| {
+        let ok = lang.value.split('-').enumerate().all(|(i, part)| {
+            let len_ok = if i == 0 {
+                (2..=3).contains(&part.len())
+            } else {
+                (1..=8).contains(&part.len())
+            };
+            len_ok && part.chars().all(|c| c.is_ascii_alphanumeric())
+        });
+        if ok {
+            Some(lang.value)
+        } else {
+            f.diags
+                .error(
+                    lang.pos,
+                    format!("`language` `{}` is not a language tag", lang.value),
+                )
+                .help(LANGUAGE.help);
+            None
+        }
+    });
+    let author = f.line(AUTHOR, false).map(|s| s.value);
+    let from = mailbox(&mut f, FROM, true);
+    let reply_to = mailbox(&mut f, REPLY_TO, false);
+    let output_dir = f.line(OUTPUT_DIR, false).and_then(|dir| {
+        let path = PathBuf::from(&dir.value);
+        let bad = path.components().all(|c| matches!(c, Component::CurDir))
+            || ["briefs", "templates"].iter().any(|d| path == Path::new(d));
+        if bad {
+            f.diags
+                .error(
+                    dir.pos,
+                    format!(
+                        "`output_dir` `{}` would be replaced on every build",
+                        dir.value
+                    ),
+                )
+                .help("the build swaps in a fresh folder; name one of its own, e.g. `public`");
+            None
+        } else {
+            Some(path)
+        }
+    });
+    let first_issue_number = f
+        .integer_in(FIRST_NUMBER, 0, 1_000_000)
+        .and_then(|n| u32::try_from(n.value).ok());
+    let unsubscribe_url = f.line(UNSUBSCRIBE_URL, false).and_then(|url| {
+        let probe = url.value.replace("{token}", "t").replace("{email}", "e");
+        if let Err(message) = check_url(&probe) {
+            f.diags
+                .error(url.pos, format!("`unsubscribe_url`: {message}"))
+                .help(UNSUBSCRIBE_URL.help);
+            return None;
+        }
+        if !url.value.contains("{token}") {
+            f.diags
+                .error(url.pos, "`unsubscribe_url` has no `{token}` placeholder")
+                .help(UNSUBSCRIBE_URL.help);
+            return None;
+        }
+        Some(url.value)
+    });
+    let promise = f
+        .line(PROMISE, false)
+        .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
+    let smtp = smtp(&mut f);
+    let send = send_settings(&mut f);
+
+    let title = title?.value;
+    Some(Config {
+        author: author.unwrap_or_else(|| title.clone()),
+        title,
+        tagline,
+        audience,
+        base_url: base_url?,
+        language: language.unwrap_or_else(|| "en".to_owned()),
+        from: from?,
+        reply_to,
+        output_dir: output_dir.unwrap_or_else(|| PathBuf::from("public")),
+        first_issue_number: first_issue_number.unwrap_or(1),
+        unsubscribe_url,
+        promise,
+        smtp,
+        send,
+    })
+}
+
+fn mailbox(f: &mut Fields<'_, '_, '_>, key: Key, required: bool) -> Option<String> {
+    let value = f.line(key, required)?;
+    match value.value.parse::<Mailbox>() {
+        Ok(_) => Some(value.value),
+        Err(_) => {
+            f.diags
+                .error(
+                    value.pos,
+                    format!("`{}` `{}` is not an email address", key.name, value.value),
+                )
+                .help(key.help);
+            None
+        }
+    }
+}
+
+fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
+    let entry = f.entry(SMTP.name)?;
+    let Value::Map(entries) = &entry.value.value else {
+        if !entry.value.is_null() {
+            f.diags
+                .error(
+                    entry.value.pos,
+                    format!("`smtp` must be a mapping, found {}", entry.value.kind()),
+                )
+                .help(SMTP.help);
+        }
+        return None;
+    };
+    if let Some(password) = entries.iter().find(|e| e.key == "password") {
+        let diag = f
+            .diags
+            .error(password.key_pos, "passwords do not belong in `config.yaml`");
+        diag.help("put it in an environment variable and name that variable in `password_env`");
+        // The snippet would print the secret.
+        diag.line_text = None;
+    }
+    let known_and_password: Vec<Key> = SMTP_KEYS
+        .iter()
+        .copied()
+        .chain([key!("password", "")])
+        .collect();
+    let mut s = Fields::new(
+        entries,
+        entry.value.pos,
+        &known_and_password,
+        SMTP_ALIASES,
+        "smtp: ",
+        f.diags,
+    );
+    let host = s.line(HOST, true);
+    let security = match s
+        .choice(SECURITY, &["starttls", "tls", "none"])
+        .map(|c| c.value)
+    {
+        Some("tls") => Security::Tls,
+        Some("none") => Security::None,
+        _ => Security::StartTls,
+    };
+    let default_port = match security {
+        Security::StartTls => 587,
+        Security::Tls => 465,
+        Security::None => 25,
+    };
+    let port = s
+        .integer_in(PORT, 1, 65_535)
+        .and_then(|p| u16::try_from(p.value).ok())
+        .unwrap_or(default_port);
+    let username = s.line(USERNAME, false).map(|u| u.value);
+    let password_env = s.line(PASSWORD_ENV, false).and_then(|name| {
+        let valid = name
+            .value
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if valid {
+            Some(name.value)
+        } else {
+            s.diags
+                .error(
+                    name.pos,
+                    format!(
+                        "`password_env` `{}` is not an environment variable name",
+                        name.value
+                    ),
+                )
+                .help(PASSWORD_ENV.help);
+            None
+        }
+    });
+    let timeout_seconds = s
+        .integer_in(TIMEOUT, 1, 600)
+        .map_or(30, |t| t.value.unsigned_abs());
+    let host = host?;
+    if security == Security::None && !is_loopback(&host.value) {
+        s.diags
+            .error(
+                host.pos,
+                format!(
+                    "`security: none` would send mail and password in clear text to `{}`",
+                    host.value
+                ),
+            )
+            .help("use `starttls` or `tls`; `none` is only for a server on this machine");
+        return None;
+    }
+    Some(Smtp {
+        host: host.value,
+        port,
+        security,
+        username,
+        password_env,
+        timeout_seconds,
+    })
+}
+
+/// Whether `host` names this machine.
+pub fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
+    let mut settings = SendSettings {
+        rate_per_second: 10.0,
+        concurrency: 4,
+    };
+    let Some(entry) = f.entry(SEND.name) else {
+        return settings;
+    };
+    let Value::Map(entries) = &entry.value.value else {
+        if !entry.value.is_null() {
+            f.diags
+                .error(
+                    entry.value.pos,
+                    format!("`send` must be a mapping, found {}", entry.value.kind()),
+                )
+                .help(SEND.help);
+        }
+        return settings;
+    };
+    let mut s = Fields::new(entries, entry.value.pos, SEND_KEYS, &[], "send: ", f.diags);
+    if let Some(rate) = s.positive_number(RATE) {
+        settings.rate_per_second = rate.value;
+    }
+    if let Some(concurrency) = s.integer_in(CONCURRENCY, 1, 64) {
+        settings.concurrency = u32::try_from(concurrency.value).unwrap_or(1);
+    }
+    settings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Config {
+        parse(Path::new("config.yaml"), text).unwrap()
+    }
+
+    fn errors(text: &str) -> Vec<String> {
+        parse(Path::new("config.yaml"), text)
+            .unwrap_err()
+            .iter()
+            .map(Diagnostic::headline)
+            .collect()
+    }
+
+    const MINIMAL: &str = "title: vff Briefing\nbase_url: https://example.org/brief\nfrom: Briefing <b@example.org>\n";
+
+    #[test]
+    fn fills_defaults_for_everything_but_identity() {
+        let config = parse_ok(MINIMAL);
+        assert_eq!(config.base_url, "https://example.org/brief/");
+        assert_eq!(config.language, "en");
+        assert_eq!(config.author, "vff Briefing");
+        assert_eq!(config.output_dir, PathBuf::from("public"));
+        assert_eq!(config.first_issue_number, 1);
+        assert_eq!(config.smtp, None);
+        assert_eq!(config.send.concurrency, 4);
+    }
+
+    #[test]
+    fn requires_identity_fields() {
+        assert_eq!(
+            errors("tagline: x\n"),
+            [
+                "config.yaml:1:1: error: missing required key `title`",
+                "config.yaml:1:1: error: missing required key `base_url`",
+                "config.yaml:1:1: error: missing required key `from`",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_right_one() {
+        let text = format!("{MINIMAL}titel: x\n");
+        let err = parse(Path::new("config.yaml"), &text).unwrap_err();
+        assert_eq!(
+            err[0].headline(),
+            "config.yaml:4:1: error: unknown key `titel`"
+        );
+        assert_eq!(err[0].help.as_deref(), Some("did you mean `title`?"));
+    }
+
+    #[test]
+    fn refuses_a_password_in_the_file() {
+        let text = format!("{MINIMAL}smtp:\n  host: mail.example.org\n  password: hunter2\n");
+        let err = parse(Path::new("config.yaml"), &text).unwrap_err();
+        assert_eq!(
+            err[0].headline(),
+            "config.yaml:6:3: error: passwords do not belong in `config.yaml`"
+        );
+        let shown = crate::diagnostic::render(&err[0], crate::diagnostic::Style::new(false));
+        assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn reads_smtp_with_port_defaults() {
+        let text = format!(
+            "{MINIMAL}smtp:\n  host: mail.example.org\n  security: tls\n  password_env: SMTP_PASS\n"
+        );
+        let smtp = parse_ok(&text).smtp.unwrap();
+        assert_eq!(smtp.port, 465);
+        assert_eq!(smtp.security, Security::Tls);
+        assert_eq!(smtp.password_env.as_deref(), Some("SMTP_PASS"));
+    }
+
+    #[test]
+    fn plain_smtp_only_to_loopback() {
+        let ok = format!("{MINIMAL}smtp:\n  host: 127.0.0.1\n  port: 2525\n  security: none\n");
+        assert_eq!(parse_ok(&ok).smtp.unwrap().port, 2525);
+        let bad = format!("{MINIMAL}smtp:\n  host: mail.example.org\n  security: none\n");
+        assert!(errors(&bad)[0].contains("clear text"));
+    }
+
+    #[test]
+    fn rejects_bad_values_with_their_positions() {
+        let text = "title: T\nbase_url: javascript:alert(1)\nfrom: not an address\n\
+                    output_dir: .\nsmtp:\n  host: h\n  security: ssl\nsend:\n  concurrency: 0\n";
+        assert_eq!(
+            errors(text),
+            [
+                "config.yaml:2:11: error: `base_url`: only http and https links are allowed, found a `javascript:` URL",
+                "config.yaml:3:7: error: `from` `not an address` is not an email address",
+                "config.yaml:4:13: error: `output_dir` `.` would be replaced on every build",
+                "config.yaml:7:13: error: smtp: `security` must be one of `starttls`, `tls` or `none`, found `ssl`",
+                "config.yaml:9:16: error: send: `concurrency` must be from 1 to 64, found 0",
+            ]
+        );
+    }
+}

@@ -1,0 +1,579 @@
+//! Typed reading of a YAML mapping, reporting every problem where it stands.
+//!
+//! Cards, issue files and `config.yaml` are all mappings of known keys. [`Fields`] reads one
+//! value at a time as the type the caller asks for; anything missing, empty, mistyped or unknown
+//! becomes a [`Diagnostic`](crate::diagnostic::Diagnostic) at the key or value, and reading goes
+//! on, so one run reports all of a file's problems.
+
+use chrono::NaiveDate;
+
+use crate::diagnostic::{FileDiagnostics, did_you_mean};
+use crate::yaml::{Entry, Node, Pos, Value};
+
+/// A known key: its name, and the help shown when it is missing or wrong.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    /// The key as written in YAML.
+    pub name: &'static str,
+    /// What the value should be, as a help sentence.
+    pub help: &'static str,
+}
+
+/// A value with the position it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it stands in the file.
+    pub pos: Pos,
+}
+
+/// Reads the keys of one mapping into typed values, recording problems as diagnostics.
+pub struct Fields<'n, 'd, 'a> {
+    entries: &'n [Entry],
+    map_pos: Pos,
+    /// The diagnostics of the file being read.
+    pub diags: &'d mut FileDiagnostics<'a>,
+    /// Prefix for messages about nested mappings, e.g. "source 2: ".
+    context: String,
+}
+
+impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
+    /// Starts reading `entries`, a mapping that starts at `map_pos`.
+    ///
+    /// Every key not in `known` is reported at once, with the closest known key (or one of
+    /// `aliases`, common names for a known key) as a suggestion.
+    pub fn new(
+        entries: &'n [Entry],
+        map_pos: Pos,
+        known: &[Key],
+        aliases: &[(&str, &str)],
+        context: &str,
+        diags: &'d mut FileDiagnostics<'a>,
+    ) -> Self {
+        let names: Vec<&str> = known.iter().map(|k| k.name).collect();
+        for entry in entries {
+            if names.contains(&entry.key.as_str()) {
+                continue;
+            }
+            let lower = entry.key.to_lowercase();
+            let suggestion = aliases
+                .iter()
+                .find(|(alias, _)| *alias == lower)
+                .map(|(_, name)| *name)
+                .or_else(|| did_you_mean(&entry.key, &names));
+            let diag = diags.error(
+                entry.key_pos,
+                format!("{context}unknown key `{}`", entry.key),
+            );
+            match suggestion {
+                Some(name) => diag.help(format!("did you mean `{name}`?")),
+                None => diag.help(format!("known keys are {}", backticked(&names))),
+            };
+        }
+        Fields {
+            entries,
+            map_pos,
+            diags,
+            context: context.to_owned(),
+        }
+    }
+
+    /// The entry for `key`, if the mapping has it.
+    pub fn entry(&self, key: &str) -> Option<&'n Entry> {
+        self.entries.iter().find(|e| e.key == key)
+    }
+
+    /// The entry for `key` when it holds a value; reports a missing or empty required key.
+    fn present(&mut self, key: Key, required: bool) -> Option<&'n Entry> {
+        match self.entry(key.name) {
+            Some(entry) if !entry.value.is_null() => Some(entry),
+            Some(entry) => {
+                if required {
+                    self.diags
+                        .error(
+                            entry.key_pos,
+                            format!("{}`{}` is empty", self.context, key.name),
+                        )
+                        .help(key.help);
+                }
+                None
+            }
+            None => {
+                if required {
+                    self.diags
+                        .error(
+                            self.map_pos,
+                            format!("{}missing required key `{}`", self.context, key.name),
+                        )
+                        .help(key.help);
+                }
+                None
+            }
+        }
+    }
+
+    fn wrong_type(&mut self, key: Key, node: &Node, expected: &str) {
+        self.diags
+            .error(
+                node.pos,
+                format!(
+                    "{}`{}` must be {expected}, found {}",
+                    self.context,
+                    key.name,
+                    node.kind()
+                ),
+            )
+            .help(key.help);
+    }
+
+    /// Reads Markdown text (a paragraph or more). Empty text counts as absent.
+    pub fn text(&mut self, key: Key, required: bool) -> Option<Spanned<String>> {
+        let entry = self.present(key, required)?;
+        let Some(raw) = entry.value.as_text() else {
+            self.wrong_type(key, &entry.value, "text");
+            return None;
+        };
+        let text = raw.trim();
+        if text.is_empty() {
+            if required {
+                self.diags
+                    .error(
+                        entry.key_pos,
+                        format!("{}`{}` is empty", self.context, key.name),
+                    )
+                    .help(key.help);
+            }
+            return None;
+        }
+        if let Some(c) = text
+            .chars()
+            .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+        {
+            self.diags
+                .error(
+                    entry.value.pos,
+                    format!(
+                        "{}`{}` contains the control character U+{:04X}",
+                        self.context, key.name, c as u32
+                    ),
+                )
+                .help("delete it; it is invisible in most editors");
+            return None;
+        }
+        Some(Spanned {
+            value: text.to_owned(),
+            pos: entry.value.pos,
+        })
+    }
+
+    /// Reads one line of plain text: no line breaks or control characters, since these values
+    /// end up in email headers and page titles.
+    pub fn line(&mut self, key: Key, required: bool) -> Option<Spanned<String>> {
+        let entry = self.present(key, required)?;
+        let Some(raw) = entry.value.as_text() else {
+            self.wrong_type(key, &entry.value, "one line of text");
+            return None;
+        };
+        let label = format!("{}`{}`", self.context, key.name);
+        let value = one_line(raw, &label, entry.value.pos, self.diags)?;
+        if value.is_empty() {
+            if required {
+                self.diags
+                    .error(entry.key_pos, format!("{label} is empty"))
+                    .help(key.help);
+            }
+            return None;
+        }
+        Some(Spanned {
+            value,
+            pos: entry.value.pos,
+        })
+    }
+
+    /// Reads a `YYYY-MM-DD` date.
+    pub fn date(&mut self, key: Key, required: bool) -> Option<Spanned<NaiveDate>> {
+        let entry = self.present(key, required)?;
+        let Some(raw) = entry.value.as_text() else {
+            self.wrong_type(key, &entry.value, "a date (YYYY-MM-DD)");
+            return None;
+        };
+        let label = format!("{}`{}`", self.context, key.name);
+        let date = parse_date(raw, &label, entry.value.pos, self.diags)?;
+        Some(Spanned {
+            value: date,
+            pos: entry.value.pos,
+        })
+    }
+
+    /// Reads a whole number.
+    pub fn integer(&mut self, key: Key) -> Option<Spanned<i64>> {
+        let entry = self.present(key, false)?;
+        match &entry.value.value {
+            Value::Scalar {
+                text,
+                quoted: false,
+            } => match text.parse::<i64>() {
+                Ok(value) => Some(Spanned {
+                    value,
+                    pos: entry.value.pos,
+                }),
+                Err(_) => {
+                    self.wrong_type(key, &entry.value, "a whole number");
+                    None
+                }
+            },
+            _ => {
+                self.wrong_type(key, &entry.value, "a whole number");
+                None
+            }
+        }
+    }
+
+    /// Reads a whole number from `min` to `max`.
+    pub fn integer_in(&mut self, key: Key, min: i64, max: i64) -> Option<Spanned<i64>> {
+        let value = self.integer(key)?;
+        if value.value < min || value.value > max {
+            self.diags
+                .error(
+                    value.pos,
+                    format!(
+                        "{}`{}` must be from {min} to {max}, found {}",
+                        self.context, key.name, value.value
+                    ),
+                )
+                .help(key.help);
+            return None;
+        }
+        Some(value)
+    }
+
+    /// Reads a positive number, whole or not.
+    pub fn positive_number(&mut self, key: Key) -> Option<Spanned<f64>> {
+        let entry = self.present(key, false)?;
+        let parsed = match &entry.value.value {
+            Value::Scalar {
+                text,
+                quoted: false,
+            } => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n > 0.0),
+            _ => None,
+        };
+        if parsed.is_none() {
+            self.wrong_type(key, &entry.value, "a number above 0");
+        }
+        parsed.map(|value| Spanned {
+            value,
+            pos: entry.value.pos,
+        })
+    }
+
+    /// Reads `true` or `false`.
+    pub fn boolean(&mut self, key: Key) -> Option<bool> {
+        let entry = self.present(key, false)?;
+        match &entry.value.value {
+            Value::Scalar {
+                text,
+                quoted: false,
+            } if text == "true" => Some(true),
+            Value::Scalar {
+                text,
+                quoted: false,
+            } if text == "false" => Some(false),
+            _ => {
+                self.wrong_type(key, &entry.value, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// Reads one of `allowed`, listing them when the value is something else.
+    pub fn choice(&mut self, key: Key, allowed: &[&'static str]) -> Option<Spanned<&'static str>> {
+        let value = self.line(key, false)?;
+        if let Some(found) = allowed.iter().find(|a| **a == value.value) {
+            return Some(Spanned {
+                value: found,
+                pos: value.pos,
+            });
+        }
+        let diag = self.diags.error(
+            value.pos,
+            format!(
+                "{}`{}` must be one of {}, found `{}`",
+                self.context,
+                key.name,
+                backticked_or(allowed),
+                value.value
+            ),
+        );
+        if let Some(close) = did_you_mean(&value.value, allowed) {
+            diag.help(format!("did you mean `{close}`?"));
+        }
+        None
+    }
+
+    /// The items of a list, or `None` (with an error) when the value is not a list.
+    pub fn list(&mut self, key: Key, required: bool) -> Option<(&'n Entry, &'n [Node])> {
+        let entry = self.present(key, required)?;
+        match &entry.value.value {
+            Value::Seq(items) => Some((entry, items)),
+            _ => {
+                self.wrong_type(key, &entry.value, "a list");
+                None
+            }
+        }
+    }
+
+    /// Reads a list of one-line strings.
+    pub fn line_list(&mut self, key: Key) -> Vec<Spanned<String>> {
+        let Some((_, items)) = self.list(key, false) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let label = format!("{}`{}` item {}", self.context, key.name, i + 1);
+            let Some(raw) = item.as_text() else {
+                self.diags.error(
+                    item.pos,
+                    format!("{label} must be text, found {}", item.kind()),
+                );
+                continue;
+            };
+            if let Some(value) = one_line(raw, &label, item.pos, self.diags) {
+                if value.is_empty() {
+                    self.diags.error(item.pos, format!("{label} is empty"));
+                } else {
+                    out.push(Spanned {
+                        value,
+                        pos: item.pos,
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// Reads a list of Markdown-inline strings (bullets). Line breaks inside one bullet are
+    /// folded into spaces; empty bullets are errors.
+    pub fn bullet_list(&mut self, key: Key, required: bool) -> Option<Vec<Spanned<String>>> {
+        let (entry, items) = self.list(key, required)?;
+        if items.is_empty() && required {
+            self.diags
+                .error(
+                    entry.value.pos,
+                    format!("{}`{}` is empty", self.context, key.name),
+                )
+                .help(key.help);
+            return None;
+        }
+        Some(self.bullets(key, items))
+    }
+
+    /// Reads `items` as bullets of the list under `key`.
+    pub fn bullets(&mut self, key: Key, items: &[Node]) -> Vec<Spanned<String>> {
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let label = format!("{}`{}` item {}", self.context, key.name, i + 1);
+            let Some(raw) = item.as_text() else {
+                self.diags
+                    .error(
+                        item.pos,
+                        format!("{label} must be text, found {}", item.kind()),
+                    )
+                    .help(key.help);
+                continue;
+            };
+            let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+            if folded.is_empty() {
+                self.diags
+                    .error(item.pos, format!("{label} is empty"))
+                    .help(key.help);
+                continue;
+            }
+            if let Some(c) = folded.chars().find(|c| c.is_control()) {
+                self.diags.error(
+                    item.pos,
+                    format!("{label} contains the control character U+{:04X}", c as u32),
+                );
+                continue;
+            }
+            out.push(Spanned {
+                value: folded,
+                pos: item.pos,
+            });
+        }
+        out
+    }
+}
+
+/// Checks that `raw` is one line with no control characters and returns it trimmed.
+pub fn one_line(
+    raw: &str,
+    label: &str,
+    pos: Pos,
+    diags: &mut FileDiagnostics<'_>,
+) -> Option<String> {
+    let text = raw.trim();
+    if text.contains(['\n', '\r']) {
+        diags
+            .error(pos, format!("{label} must be one line, found a line break"))
+            .help("it ends up in email headers and page titles; join the lines");
+        return None;
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        diags
+            .error(
+                pos,
+                format!("{label} contains the control character U+{:04X}", c as u32),
+            )
+            .help("it ends up in email headers and page titles; delete it");
+        return None;
+    }
+    Some(text.to_owned())
+}
+
+/// Parses a strict `YYYY-MM-DD` date, telling a malformed date from an impossible one.
+pub fn parse_date(
+    raw: &str,
+    label: &str,
+    pos: Pos,
+    diags: &mut FileDiagnostics<'_>,
+) -> Option<NaiveDate> {
+    let text = raw.trim();
+    let shaped = text.len() == 10
+        && text.bytes().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if !shaped {
+        diags
+            .error(
+                pos,
+                format!("{label} must be a date as YYYY-MM-DD, found `{text}`"),
+            )
+            .help("for example `2026-06-17`");
+        return None;
+    }
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(date) => Some(date),
+        Err(_) => {
+            diags
+                .error(pos, format!("{label} `{text}` is not a real date"))
+                .help("check the month and the day");
+            None
+        }
+    }
+}
+
+/// Checks that `url` is an absolute http or https URL with a host.
+///
+/// # Errors
+///
+/// A message saying what is wrong with it.
+pub fn check_url(url: &str) -> Result<(), String> {
+    if let Some(c) = url.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(if c == ' ' {
+            "a URL cannot contain spaces; encode them as `%20`".to_owned()
+        } else {
+            format!("a URL cannot contain the character U+{:04X}", c as u32)
+        });
+    }
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return Err(format!(
+            "`{url}` is not an absolute URL; start it with `https://`"
+        ));
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return Err(format!(
+            "only http and https links are allowed, found a `{scheme}:` URL"
+        ));
+    }
+    let Some(rest) = rest.strip_prefix("//") else {
+        return Err(format!("`{url}` is missing `//` after `{scheme}:`"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let host = host.split(':').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(format!("`{url}` has no host name"));
+    }
+    if host.starts_with('[')
+        || host
+            .chars()
+            .all(|c| c.is_alphanumeric() || "-._".contains(c))
+    {
+        Ok(())
+    } else {
+        Err(format!("`{url}` has an invalid host name `{host}`"))
+    }
+}
+
+/// Joins names as "`a`, `b` and `c`" for messages.
+pub fn backticked(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+    match quoted.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// Joins names as "`a`, `b` or `c`" for messages offering a choice.
+pub fn backticked_or(names: &[&str]) -> String {
+    let joined = backticked(names);
+    match joined.rfind(" and ") {
+        Some(at) => format!("{} or {}", &joined[..at], &joined[at + 5..]),
+        None => joined,
+    }
+}
+
+/// Counts words the way a reader would: runs of non-space characters.
+pub fn word_count(text: &str) -> usize {
+    text.split_whitespace()
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_http_and_https_urls_only() {
+        assert!(check_url("https://example.org/a?b=c#d").is_ok());
+        assert!(check_url("HTTP://user@example.org:8080/").is_ok());
+        assert!(check_url("https://[::1]/").is_ok());
+        assert!(check_url("https://例え.jp/").is_ok());
+        let js = check_url("javascript:alert(1)").unwrap_err();
+        assert_eq!(
+            js,
+            "only http and https links are allowed, found a `javascript:` URL"
+        );
+        assert!(check_url("JaVaScRiPt:alert(1)").is_err());
+        assert!(check_url("data:text/html,x").is_err());
+        assert!(check_url("//example.org").is_err());
+        assert!(check_url("https:/example.org").is_err());
+        assert!(check_url("https://").is_err());
+        assert!(check_url("https://exa mple.org").is_err());
+        assert!(check_url("https://ex<script>.org").is_err());
+        assert!(check_url("example.org").is_err());
+    }
+
+    #[test]
+    fn lists_names_in_prose() {
+        assert_eq!(backticked(&["a"]), "`a`");
+        assert_eq!(backticked(&["a", "b", "c"]), "`a`, `b` and `c`");
+        assert_eq!(backticked_or(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+
+    #[test]
+    fn counts_words_not_punctuation() {
+        assert_eq!(word_count("Lin — ex-Qwen lead — launches a lab."), 6);
+    }
+}

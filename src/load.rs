@@ -1,0 +1,200 @@
+//! Reads the card and issue files under `briefs/` into memory. No parsing.
+//!
+//! Takes the newsletter root, returns every `*.yaml`/`*.yml` file below `briefs/` (sorted, hidden
+//! files and folders skipped, symlinked folders not followed) with its text, or the reason the
+//! text could not be had: too large, not UTF-8, unreadable. Files are capped at
+//! [`MAX_FILE_BYTES`] and the cap is enforced while reading, so a huge file costs nothing.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use crate::yaml::Pos;
+
+/// The largest card or issue file accepted: 1 MiB. A real card is a few kilobytes.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Folders deeper than this under `briefs/` are not read.
+const MAX_DEPTH: usize = 16;
+
+/// What a file under `briefs/` is, by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A story card.
+    Card,
+    /// `issue.yaml`: settings for the issue of its folder's week.
+    Issue,
+}
+
+/// One file's text, or why there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// UTF-8 text, without a byte-order mark.
+    Text(String),
+    /// Larger than [`MAX_FILE_BYTES`]; holds the size seen.
+    TooLarge(u64),
+    /// Not UTF-8; holds the position of the first bad byte.
+    NotUtf8(Pos),
+    /// Could not be read; holds the reason.
+    Unreadable(String),
+}
+
+/// A file found under `briefs/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the newsletter root, e.g. `briefs/2026-W25/lab.yaml`.
+    pub path: PathBuf,
+    /// Card or issue file.
+    pub kind: FileKind,
+    /// Its text.
+    pub content: Content,
+}
+
+/// Lists and reads every YAML file under `root/briefs`, sorted by path.
+///
+/// A missing `briefs/` folder gives an empty list; `check` says so.
+pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
+    let mut paths = Vec::new();
+    collect(root, Path::new("briefs"), 0, &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|path| {
+            let kind = match path.file_stem().and_then(|s| s.to_str()) {
+                Some("issue") => FileKind::Issue,
+                _ => FileKind::Card,
+            };
+            let content = read_capped(&root.join(&path));
+            SourceFile {
+                path,
+                kind,
+                content,
+            }
+        })
+        .collect()
+}
+
+fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let Ok(entries) = fs::read_dir(root.join(rel)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with('.') {
+            continue;
+        }
+        let path = rel.join(&name);
+        let Ok(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
+            collect(root, &path, depth + 1, out);
+        } else if is_yaml(&name_text) && (file_type.is_file() || file_type.is_symlink()) {
+            out.push(path);
+        }
+    }
+}
+
+fn is_yaml(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml")
+}
+
+/// Reads at most [`MAX_FILE_BYTES`] + 1 bytes and decodes them.
+pub fn read_capped(path: &Path) -> Content {
+    let file = match fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) => return Content::Unreadable(e.to_string()),
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
+        return Content::Unreadable(e.to_string());
+    }
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        let size = fs::metadata(path).map_or(bytes.len() as u64, |m| m.len());
+        return Content::TooLarge(size);
+    }
+    decode(bytes)
+}
+
+/// Decodes UTF-8, dropping a byte-order mark, or locates the first invalid byte.
+pub fn decode(bytes: Vec<u8>) -> Content {
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Content::Text(text)
+        }
+        Err(e) => {
+            let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // The prefix is valid UTF-8 by construction.
+            let prefix = String::from_utf8_lossy(valid);
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Content::NotUtf8(Pos {
+                line: u32::try_from(line).unwrap_or(u32::MAX),
+                col: u32::try_from(col).unwrap_or(u32::MAX),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_the_first_invalid_byte() {
+        let content = decode(b"title: ok\nsummary: caf\xe9\n".to_vec());
+        assert_eq!(content, Content::NotUtf8(Pos { line: 2, col: 13 }));
+    }
+
+    #[test]
+    fn drops_a_byte_order_mark() {
+        assert_eq!(
+            decode(b"\xef\xbb\xbftitle: x".to_vec()),
+            Content::Text("title: x".into())
+        );
+    }
+
+    #[test]
+    fn finds_yaml_files_sorted_and_skips_hidden_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let week = dir.path().join("briefs/2026-W25");
+        fs::create_dir_all(&week).unwrap();
+        fs::create_dir_all(dir.path().join("briefs/.git")).unwrap();
+        fs::write(week.join("b.yaml"), "x: 1").unwrap();
+        fs::write(week.join("a.YML"), "x: 1").unwrap();
+        fs::write(week.join("issue.yaml"), "subject: s").unwrap();
+        fs::write(week.join("notes.md"), "#").unwrap();
+        fs::write(week.join(".hidden.yaml"), "x: 1").unwrap();
+        fs::write(dir.path().join("briefs/.git/c.yaml"), "x: 1").unwrap();
+        let files = load_briefs(dir.path());
+        let names: Vec<String> = files
+            .iter()
+            .map(|f| f.path.to_string_lossy().replace('\\', "/"))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "briefs/2026-W25/a.YML",
+                "briefs/2026-W25/b.yaml",
+                "briefs/2026-W25/issue.yaml"
+            ]
+        );
+        assert_eq!(files[2].kind, FileKind::Issue);
+    }
+
+    #[test]
+    fn caps_large_files_without_reading_them_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.yaml");
+        fs::write(&path, vec![b'a'; (MAX_FILE_BYTES + 10) as usize]).unwrap();
+        assert_eq!(read_capped(&path), Content::TooLarge(MAX_FILE_BYTES + 10));
+    }
+}

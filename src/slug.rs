@@ -1,0 +1,88 @@
+//! URL-safe identifiers derived from free text: story slugs and tag slugs.
+
+/// The longest slug derived from a title, in bytes; longer ones are cut at a dash.
+const MAX_LEN: usize = 72;
+
+/// Derives a slug from `text`: transliterated to ASCII (`Zürich` → `zurich`, `北京` →
+/// `bei-jing`), lowercased, with every run of other characters turned into one dash.
+///
+/// Returns an empty string when nothing of `text` survives (only symbols or emoji).
+pub fn slugify(text: &str) -> String {
+    // Symbols and emoji would transliterate to words (`🚀` → `rocket`); drop them instead.
+    let letters: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii() || c.is_alphanumeric() {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect();
+    let ascii = deunicode::deunicode_with_tofu(&letters, "-");
+    let mut slug = String::with_capacity(ascii.len());
+    for c in ascii.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if c == '+' {
+            // `c++` and `c` must not collide as tags.
+            slug.push_str("-plus-");
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let mut slug = slug
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if slug.len() > MAX_LEN {
+        let cut = slug[..MAX_LEN].rfind('-').unwrap_or(MAX_LEN);
+        slug.truncate(cut);
+    }
+    slug
+}
+
+/// Whether `slug` has the shape `[a-z0-9]+(-[a-z0-9]+)*`.
+pub fn is_valid(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugifies_titles() {
+        assert_eq!(
+            slugify("Alibaba's Qwen Lead Launches AI Lab, Targets $2B Valuation"),
+            "alibaba-s-qwen-lead-launches-ai-lab-targets-2b-valuation"
+        );
+        assert_eq!(slugify("  Zürich: Café résumé  "), "zurich-cafe-resume");
+        assert_eq!(slugify("北京"), "bei-jing");
+        assert_eq!(slugify("c++"), "c-plus-plus");
+        assert_eq!(slugify("C"), "c");
+        assert_eq!(slugify("🚀🚀"), "");
+    }
+
+    #[test]
+    fn long_titles_are_cut_at_a_dash() {
+        let slug = slugify(&"word ".repeat(40));
+        assert!(slug.len() <= MAX_LEN);
+        assert!(is_valid(&slug));
+    }
+
+    #[test]
+    fn validates_slug_shape() {
+        assert!(is_valid("qwen-3-5-small"));
+        for bad in ["", "-a", "a-", "a--b", "A", "a_b", "ä"] {
+            assert!(!is_valid(bad), "{bad}");
+        }
+    }
+}

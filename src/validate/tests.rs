@@ -1,0 +1,503 @@
+//! One test per validation rule; each asserts the exact headline a user would see.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::load::{Content, FileKind, SourceFile};
+
+const GOOD: &str = "\
+title: Qwen lead steps down
+date: 2026-06-17
+summary: Junyang Lin left.
+tldr:
+  - He posted on X
+why_it_matters: It matters.
+what_to_watch: Where he lands.
+sources:
+  - title: X
+    url: https://x.com/JustinLin610
+";
+
+fn file(path: &str, text: &str) -> SourceFile {
+    let path = PathBuf::from(path);
+    let kind = if path.file_stem().is_some_and(|s| s == "issue") {
+        FileKind::Issue
+    } else {
+        FileKind::Card
+    };
+    SourceFile {
+        path,
+        kind,
+        content: Content::Text(text.to_owned()),
+    }
+}
+
+fn headlines(files: &[SourceFile]) -> Vec<String> {
+    validate(files)
+        .diagnostics
+        .iter()
+        .map(Diagnostic::headline)
+        .collect()
+}
+
+/// The headlines for one card at `briefs/2026-W25/card.yaml`.
+fn card_headlines(text: &str) -> Vec<String> {
+    headlines(&[file("briefs/2026-W25/card.yaml", text)])
+}
+
+/// `GOOD` with `line` appended (which may replace a key by appearing twice — avoid that).
+fn good_with(extra: &str) -> String {
+    format!("{GOOD}{extra}")
+}
+
+/// `GOOD` with the line starting `key:` replaced by `replacement`.
+fn good_replacing(key: &str, replacement: &str) -> String {
+    GOOD.lines()
+        .map(|l| {
+            if l.starts_with(&format!("{key}:")) {
+                replacement.to_owned()
+            } else {
+                l.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+#[test]
+fn a_complete_card_passes_and_becomes_a_story() {
+    let corpus = validate(&[file("briefs/2026-W25/card.yaml", GOOD)]);
+    assert!(corpus.diagnostics.is_empty(), "{:?}", corpus.diagnostics);
+    let story = &corpus.stories[0];
+    assert_eq!(story.slug, "qwen-lead-steps-down");
+    assert_eq!(story.issue_id().to_string(), "2026-W25");
+    assert_eq!(story.sources[0].url, "https://x.com/JustinLin610");
+    assert!(!story.draft);
+}
+
+#[test]
+fn yaml_syntax_errors_are_located() {
+    assert_eq!(
+        card_headlines("title: [a\nsummary: x\n"),
+        ["briefs/2026-W25/card.yaml:2:8: error: invalid YAML: illegal placement of ':' indicator"]
+    );
+}
+
+#[test]
+fn a_root_that_is_not_a_mapping_is_an_error() {
+    assert_eq!(
+        card_headlines("- a\n- b\n"),
+        [
+            "briefs/2026-W25/card.yaml:1:1: error: a card must be a mapping of keys (`title: ...`), found a list"
+        ]
+    );
+    assert_eq!(
+        card_headlines("just a sentence\n"),
+        [
+            "briefs/2026-W25/card.yaml:1:1: error: a card must be a mapping of keys (`title: ...`), found a string"
+        ]
+    );
+}
+
+#[test]
+fn missing_required_fields_are_named() {
+    assert_eq!(
+        card_headlines("title: Only a title\n"),
+        [
+            "briefs/2026-W25/card.yaml:1:1: error: missing required key `date`",
+            "briefs/2026-W25/card.yaml:1:1: error: missing required key `summary`",
+            "briefs/2026-W25/card.yaml:1:1: error: missing required key `tldr`",
+            "briefs/2026-W25/card.yaml:1:1: error: missing required key `what_to_watch`",
+            "briefs/2026-W25/card.yaml:1:1: error: missing required key `why_it_matters`",
+        ]
+    );
+}
+
+#[test]
+fn unknown_keys_get_a_did_you_mean_hint() {
+    let corpus = validate(&[file(
+        "briefs/2026-W25/card.yaml",
+        &good_with("why_it_maters: x\nkey_implications: [a]\nzzz: 1\n"),
+    )]);
+    let found: Vec<(String, Option<String>)> = corpus
+        .diagnostics
+        .iter()
+        .map(|d| (d.headline(), d.help.clone()))
+        .collect();
+    assert_eq!(
+        found[0],
+        (
+            "briefs/2026-W25/card.yaml:11:1: error: unknown key `why_it_maters`".to_owned(),
+            Some("did you mean `why_it_matters`?".to_owned())
+        )
+    );
+    assert_eq!(found[1].1.as_deref(), Some("did you mean `implications`?"));
+    assert!(
+        found[2]
+            .1
+            .as_deref()
+            .unwrap()
+            .starts_with("known keys are `title`, `date`")
+    );
+}
+
+#[test]
+fn wrong_types_name_what_was_found() {
+    let text = good_replacing("summary", "summary: [not, text]");
+    assert_eq!(
+        card_headlines(&text),
+        ["briefs/2026-W25/card.yaml:3:10: error: `summary` must be text, found a list"]
+    );
+    let text = good_replacing("tldr", "tldr: one string").replace("  - He posted on X\n", "");
+    assert_eq!(
+        card_headlines(&text),
+        ["briefs/2026-W25/card.yaml:4:7: error: `tldr` must be a list, found a string"]
+    );
+    assert_eq!(
+        card_headlines(&good_with("order: first\ndraft: maybe\n")),
+        [
+            "briefs/2026-W25/card.yaml:11:8: error: `order` must be a whole number, found a string",
+            "briefs/2026-W25/card.yaml:12:8: error: `draft` must be `true` or `false`, found a string",
+        ]
+    );
+}
+
+#[test]
+fn impossible_and_malformed_dates_are_told_apart() {
+    assert_eq!(
+        card_headlines(&good_replacing("date", "date: 2026-02-30")),
+        ["briefs/2026-W25/card.yaml:2:7: error: `date` `2026-02-30` is not a real date"]
+    );
+    assert_eq!(
+        card_headlines(&good_replacing("date", "date: June 17, 2026")),
+        [
+            "briefs/2026-W25/card.yaml:2:7: error: `date` must be a date as YYYY-MM-DD, found `June 17, 2026`"
+        ]
+    );
+}
+
+#[test]
+fn tldr_must_have_one_to_six_bullets() {
+    let empty = good_replacing("tldr", "tldr: []").replace("  - He posted on X\n", "");
+    assert_eq!(
+        card_headlines(&empty),
+        ["briefs/2026-W25/card.yaml:4:7: error: `tldr` is empty; give 1 to 6 bullets"]
+    );
+    let seven =
+        good_replacing("tldr", "tldr: [a, b, c, d, e, f, g]").replace("  - He posted on X\n", "");
+    assert_eq!(
+        card_headlines(&seven),
+        ["briefs/2026-W25/card.yaml:4:26: error: `tldr` has 7 bullets; the most is 6"]
+    );
+    let blank = GOOD.replace("  - He posted on X", "  - \"  \"");
+    assert_eq!(
+        card_headlines(&blank),
+        ["briefs/2026-W25/card.yaml:5:5: error: `tldr` item 1 is empty"]
+    );
+}
+
+#[test]
+fn only_http_urls_are_allowed() {
+    let text = GOOD.replace("https://x.com/JustinLin610", "javascript:alert(1)");
+    assert_eq!(
+        card_headlines(&text),
+        [
+            "briefs/2026-W25/card.yaml:10:10: error: source 1: only http and https links are allowed, found a `javascript:` URL"
+        ]
+    );
+    let text = GOOD.replace("https://x.com/JustinLin610", "ftp://example.org/file");
+    assert_eq!(
+        card_headlines(&text),
+        [
+            "briefs/2026-W25/card.yaml:10:10: error: source 1: only http and https links are allowed, found a `ftp:` URL"
+        ]
+    );
+}
+
+#[test]
+fn sources_may_be_bare_urls_but_not_other_shapes() {
+    let text = good_replacing("sources", "sources: [https://www.example.org/a, 42, [x]]")
+        .replace("  - title: X\n    url: https://x.com/JustinLin610\n", "");
+    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    let found: Vec<String> = corpus
+        .diagnostics
+        .iter()
+        .map(Diagnostic::headline)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W25/card.yaml:8:38: error: source 2: `42` is not an absolute URL; start it with `https://`",
+            "briefs/2026-W25/card.yaml:8:42: error: source 3: must be a `{title, url}` mapping, found a list",
+        ]
+    );
+    let text = good_replacing("sources", "sources: [https://www.example.org/a]")
+        .replace("  - title: X\n    url: https://x.com/JustinLin610\n", "");
+    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    assert_eq!(corpus.stories[0].sources[0].title, "example.org");
+}
+
+#[test]
+fn line_breaks_and_control_characters_in_a_title_are_refused() {
+    assert_eq!(
+        card_headlines(&good_replacing(
+            "title",
+            "title: \"Hello\\r\\nBcc: victim@example.org\""
+        )),
+        ["briefs/2026-W25/card.yaml:1:8: error: `title` must be one line, found a line break"]
+    );
+    assert_eq!(
+        card_headlines(&good_replacing("title", "title: \"Bell\\a\"")),
+        ["briefs/2026-W25/card.yaml:1:8: error: `title` contains the control character U+0007"]
+    );
+    assert_eq!(
+        card_headlines(&good_replacing("title", "title: |\n  two\n  lines")),
+        ["briefs/2026-W25/card.yaml:2:3: error: `title` must be one line, found a line break"]
+    );
+}
+
+#[test]
+fn control_characters_in_an_issue_subject_are_refused() {
+    let issue = file(
+        "briefs/2026-W25/issue.yaml",
+        "subject: \"Hi\\nBcc: x@example.org\"\npreheader: ok\n",
+    );
+    assert_eq!(
+        headlines(&[file("briefs/2026-W25/card.yaml", GOOD), issue]),
+        ["briefs/2026-W25/issue.yaml:1:10: error: `subject` must be one line, found a line break"]
+    );
+}
+
+#[test]
+fn duplicate_slugs_name_both_files() {
+    let a = file("briefs/2026-W25/a.yaml", GOOD);
+    let b = file("briefs/2026-W25/b.yaml", GOOD);
+    assert_eq!(
+        headlines(&[a, b]),
+        [
+            "briefs/2026-W25/a.yaml:1:8: error: duplicate slug `qwen-lead-steps-down`, also used by briefs/2026-W25/b.yaml",
+            "briefs/2026-W25/b.yaml:1:8: error: duplicate slug `qwen-lead-steps-down`, also used by briefs/2026-W25/a.yaml",
+        ]
+    );
+}
+
+#[test]
+fn explicit_slugs_must_be_well_formed() {
+    let corpus = validate(&[file(
+        "briefs/2026-W25/card.yaml",
+        &good_with("slug: Qwen_Lead\n"),
+    )]);
+    assert_eq!(
+        corpus.diagnostics[0].headline(),
+        "briefs/2026-W25/card.yaml:11:7: error: `slug` `Qwen_Lead` may use only lowercase letters, digits and single dashes"
+    );
+    assert_eq!(
+        corpus.diagnostics[0].help.as_deref(),
+        Some("try `qwen-lead`")
+    );
+}
+
+#[test]
+fn invalid_enum_values_list_the_allowed_ones() {
+    let corpus = validate(&[file(
+        "briefs/2026-W25/card.yaml",
+        &good_with("confidence: High\n"),
+    )]);
+    assert_eq!(
+        corpus.diagnostics[0].headline(),
+        "briefs/2026-W25/card.yaml:11:13: error: `confidence` must be one of `low`, `medium` or `high`, found `High`"
+    );
+    assert_eq!(
+        corpus.diagnostics[0].help.as_deref(),
+        Some("did you mean `high`?")
+    );
+}
+
+#[test]
+fn empty_files_are_errors_with_guidance() {
+    let corpus = validate(&[file("briefs/2026-W25/card.yaml", "# only a comment\n")]);
+    assert_eq!(
+        corpus.diagnostics[0].headline(),
+        "briefs/2026-W25/card.yaml:1:1: error: card is empty"
+    );
+    assert!(
+        corpus.diagnostics[0]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("briefing new")
+    );
+}
+
+#[test]
+fn unreadable_contents_are_reported() {
+    let mut non_utf8 = file("briefs/2026-W25/a.yaml", "");
+    non_utf8.content = Content::NotUtf8(Pos { line: 3, col: 9 });
+    let mut huge = file("briefs/2026-W25/b.yaml", "");
+    huge.content = Content::TooLarge(5_000_000);
+    assert_eq!(
+        headlines(&[non_utf8, huge]),
+        [
+            "briefs/2026-W25/a.yaml:3:9: error: file is not valid UTF-8",
+            "briefs/2026-W25/b.yaml:1:1: error: file is 5000000 bytes; card and issue files are capped at 1048576 bytes (1 MiB)",
+        ]
+    );
+}
+
+#[test]
+fn alias_bombs_fail_fast() {
+    let mut bomb = String::from("a: &a [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n");
+    for i in 1..10 {
+        let prev = (b'a' + i - 1) as char;
+        let name = (b'a' + i) as char;
+        bomb.push_str(&format!(
+            "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+        ));
+    }
+    assert_eq!(
+        card_headlines(&bomb),
+        ["briefs/2026-W25/card.yaml:2:8: error: YAML aliases (`*name`) are not allowed"]
+    );
+}
+
+#[test]
+fn brevity_warnings_for_long_bullets_and_summaries() {
+    let long_bullet = "word ".repeat(26);
+    let long_summary = "word ".repeat(91);
+    let text = GOOD
+        .replace("He posted on X", long_bullet.trim())
+        .replace("Junyang Lin left.", long_summary.trim());
+    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    let found: Vec<String> = corpus
+        .diagnostics
+        .iter()
+        .map(Diagnostic::headline)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W25/card.yaml:3:10: warning: summary is 91 words; keep it under 90",
+            "briefs/2026-W25/card.yaml:5:5: warning: TL;DR bullet is 26 words; keep it under 25",
+        ]
+    );
+    assert_eq!(corpus.stories.len(), 1, "warnings do not drop the story");
+}
+
+#[test]
+fn a_card_without_sources_gets_a_warning() {
+    let text = GOOD.split("sources:").next().unwrap().to_owned();
+    assert_eq!(
+        card_headlines(&text),
+        ["briefs/2026-W25/card.yaml:1:1: warning: no sources"]
+    );
+    assert_eq!(
+        card_headlines(&format!("{text}sources: []\n")),
+        ["briefs/2026-W25/card.yaml:8:1: warning: no sources"]
+    );
+}
+
+#[test]
+fn a_card_in_the_wrong_week_folder_gets_a_warning() {
+    assert_eq!(
+        headlines(&[file("briefs/2026-W24/card.yaml", GOOD)]),
+        [
+            "briefs/2026-W24/card.yaml:2:7: warning: date 2026-06-17 is in week 2026-W25, but the card is in folder 2026-W24"
+        ]
+    );
+    // Folders that are not week names are free-form.
+    assert!(headlines(&[file("briefs/qwen/card.yaml", GOOD)]).is_empty());
+}
+
+#[test]
+fn every_problem_in_a_card_is_reported_at_once() {
+    let text = "title: \"a\\nb\"\ndate: 2026-13-01\ntldr: []\nwhy_it_matters: x\nwhat_to_watch: y\nsummary: s\nconfidence: sure\n";
+    assert_eq!(card_headlines(text).len(), 4);
+}
+
+#[test]
+fn drafts_are_checked_and_kept_as_drafts() {
+    let corpus = validate(&[file(
+        "briefs/2026-W25/card.yaml",
+        &good_with("draft: true\n"),
+    )]);
+    assert!(corpus.stories[0].draft);
+    let broken = validate(&[file(
+        "briefs/2026-W25/card.yaml",
+        &good_with("draft: true\nconfidence: x\n"),
+    )]);
+    assert_eq!(
+        broken.error_count(),
+        1,
+        "drafts are validated like any card"
+    );
+}
+
+#[test]
+fn issue_files_are_validated() {
+    let card = file("briefs/2026-W25/card.yaml", GOOD);
+    let issue = file(
+        "briefs/2026-W25/issue.yaml",
+        "subject: Hello\nintro: Note\nnumber: 0\ntitel: x\n",
+    );
+    assert_eq!(
+        headlines(&[card, issue]),
+        [
+            "briefs/2026-W25/issue.yaml:3:9: error: `number` must be from 1 to 1000000, found 0",
+            "briefs/2026-W25/issue.yaml:4:1: error: unknown key `titel`",
+        ]
+    );
+}
+
+#[test]
+fn issue_files_outside_week_folders_and_for_empty_weeks() {
+    let card = file("briefs/2026-W25/card.yaml", GOOD);
+    let misplaced = file("briefs/misc/issue.yaml", "subject: x\n");
+    let lonely = file("briefs/2026-W30/issue.yaml", "subject: y\n");
+    assert_eq!(
+        headlines(&[card, misplaced, lonely]),
+        [
+            "briefs/2026-W30/issue.yaml:1:1: warning: week 2026-W30 has no published cards, so this issue is not built",
+            "briefs/misc/issue.yaml:1:1: error: `issue.yaml` must sit in a week folder named like `2026-W25`",
+        ]
+    );
+}
+
+#[test]
+fn two_issue_files_cannot_share_a_number() {
+    let card1 = file("briefs/2026-W25/a.yaml", GOOD);
+    let card2 = file(
+        "briefs/2026-W26/b.yaml",
+        &GOOD
+            .replace("2026-06-17", "2026-06-24")
+            .replace("Qwen lead", "Other"),
+    );
+    let i1 = file("briefs/2026-W25/issue.yaml", "number: 7\n");
+    let i2 = file("briefs/2026-W26/issue.yaml", "number: 7\n");
+    assert_eq!(
+        headlines(&[card1, card2, i1, i2]),
+        [
+            "briefs/2026-W26/issue.yaml:1:9: error: issue number 7 is also set by briefs/2026-W25/issue.yaml"
+        ]
+    );
+}
+
+#[test]
+fn non_ascii_titles_get_transliterated_slugs() {
+    let text = good_replacing("title", "title: Zürich & 北京 — AI 🚀");
+    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    assert!(corpus.diagnostics.is_empty(), "{:?}", corpus.diagnostics);
+    assert!(
+        corpus.stories[0].slug.starts_with("zurich-bei-jing-ai"),
+        "{}",
+        corpus.stories[0].slug
+    );
+}
+
+#[test]
+fn the_repository_sample_is_clean() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let corpus = validate(&crate::load::load_briefs(root));
+    assert!(corpus.diagnostics.is_empty(), "{:#?}", corpus.diagnostics);
+    assert!(corpus.stories.len() >= 8);
+}

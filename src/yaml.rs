@@ -1,0 +1,410 @@
+//! A small YAML tree in which every node and every key keeps its position.
+//!
+//! Takes source text, returns a [`Node`] tree or one located [`YamlError`]. It does not know
+//! what a card is; `validate` gives the tree its meaning.
+//!
+//! Why not serde_yaml (or its maintained fork `yaml_serde`): serde stops at the first error and
+//! knows positions only for the errors it raises itself, while `briefing check` must report
+//! every problem of a card, each with its line, including the ones our own rules find (an empty
+//! `tldr`, a `javascript:` URL). saphyr-parser is a maintained pure-Rust YAML 1.2 event parser
+//! that gives a span for every event, so the tree below carries them.
+//!
+//! The tree is built iteratively with hard limits on depth and node count, and aliases are
+//! refused outright: a "billion laughs" document fails at its first `*alias`, in bounded memory.
+
+use std::fmt;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+
+/// Deepest nesting accepted; a card needs three levels.
+const MAX_DEPTH: usize = 32;
+/// Most nodes accepted in one document; a full card has about a hundred.
+const MAX_NODES: usize = 100_000;
+
+/// A 1-based line and column (in characters) in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Pos {
+    /// Line, counted from 1.
+    pub line: u32,
+    /// Column in characters, counted from 1.
+    pub col: u32,
+}
+
+impl Pos {
+    /// The first character of a file.
+    pub const START: Pos = Pos { line: 1, col: 1 };
+
+    fn from_span(span: &Span) -> Pos {
+        Pos {
+            line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+            col: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// A YAML node with the position where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    /// What the node holds.
+    pub value: Value,
+    /// Where the node starts.
+    pub pos: Pos,
+}
+
+/// The value of a [`Node`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// `~`, `null` or nothing at all after a key.
+    Null,
+    /// Any other scalar, as written. `quoted` is true for quoted and block scalars, whose text
+    /// is always a string, never a number or a boolean.
+    Scalar { text: String, quoted: bool },
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping with text keys, in source order and without duplicate keys.
+    Map(Vec<Entry>),
+}
+
+/// One key and value of a mapping.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The key's text.
+    pub key: String,
+    /// Where the key starts.
+    pub key_pos: Pos,
+    /// The value.
+    pub value: Node,
+}
+
+/// A YAML document that cannot be turned into a tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    /// Where the problem was found.
+    pub pos: Pos,
+    /// What is wrong, as a sentence fragment.
+    pub message: String,
+    /// What to do about it, when we know.
+    pub help: Option<String>,
+}
+
+impl fmt::Display for YamlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.pos.line, self.pos.col, self.message)
+    }
+}
+
+impl Node {
+    /// The text of a non-null scalar.
+    pub fn as_text(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+
+    /// The entries of a mapping.
+    pub fn as_map(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    /// The value under `key`, when this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Entry> {
+        self.as_map()?.iter().find(|e| e.key == key)
+    }
+
+    /// Whether the node is null.
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// A short phrase naming what kind of value this is, for messages ("a list", "a number").
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "nothing",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+            Value::Scalar { quoted: true, .. } => "a string",
+            Value::Scalar {
+                text,
+                quoted: false,
+            } => plain_scalar_kind(text),
+        }
+    }
+}
+
+/// Names the type a plain scalar resolves to under the YAML 1.2 core schema.
+fn plain_scalar_kind(text: &str) -> &'static str {
+    match text {
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => "true/false",
+        _ if text.parse::<i64>().is_ok() => "a number",
+        _ if text.parse::<f64>().is_ok() && text.chars().any(|c| c.is_ascii_digit()) => "a number",
+        _ => "a string",
+    }
+}
+
+fn is_null_plain(text: &str) -> bool {
+    matches!(text, "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// A node under construction: the container events seen but not yet closed.
+enum Open {
+    Seq(Vec<Node>, Pos),
+    Map {
+        entries: Vec<Entry>,
+        pos: Pos,
+        pending_key: Option<(String, Pos)>,
+    },
+}
+
+/// Parses one YAML document into a tree.
+///
+/// Returns `Ok(None)` for a document with no content (an empty file, or only comments).
+///
+/// # Errors
+///
+/// A syntax error, an alias, a non-text key, a duplicate key, several documents, or a document
+/// past the depth or size limits, each with its position.
+pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut stack: Vec<Open> = Vec::new();
+    let mut root: Option<Node> = None;
+    let mut documents = 0usize;
+    let mut nodes = 0usize;
+
+    while let Some(event) = parser.next_event() {
+        let (event, span) = event.map_err(|e| YamlError {
+            pos: Pos {
+                line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
+                col: u32::try_from(e.marker().col() + 1).unwrap_or(u32::MAX),
+            },
+            message: format!("invalid YAML: {}", e.info()),
+            help: None,
+        })?;
+        let pos = Pos::from_span(&span);
+        let finished = match event {
+            Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => None,
+            Event::DocumentStart(_) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(YamlError {
+                        pos,
+                        message: "a second YAML document (`---`) in one file".into(),
+                        help: Some("put each story in a file of its own".into()),
+                    });
+                }
+                None
+            }
+            Event::Alias(_) => {
+                return Err(YamlError {
+                    pos,
+                    message: "YAML aliases (`*name`) are not allowed".into(),
+                    help: Some("write the value out in full".into()),
+                });
+            }
+            Event::Scalar(value, style, _anchor, tag) => {
+                let forced_string = tag.as_ref().is_some_and(|t| t.suffix == "str");
+                let quoted = forced_string || !matches!(style, ScalarStyle::Plain);
+                let value = if !quoted && is_null_plain(&value) {
+                    Value::Null
+                } else {
+                    Value::Scalar {
+                        text: value.into_owned(),
+                        quoted,
+                    }
+                };
+                Some(Node { value, pos })
+            }
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                if stack.len() >= MAX_DEPTH {
+                    return Err(YamlError {
+                        pos,
+                        message: format!("nesting deeper than {MAX_DEPTH} levels"),
+                        help: None,
+                    });
+                }
+                if matches!(event, Event::SequenceStart(..)) {
+                    stack.push(Open::Seq(Vec::new(), pos));
+                } else {
+                    stack.push(Open::Map {
+                        entries: Vec::new(),
+                        pos,
+                        pending_key: None,
+                    });
+                }
+                None
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Open::Seq(items, pos)) => Some(Node {
+                    value: Value::Seq(items),
+                    pos,
+                }),
+                Some(Open::Map { entries, pos, .. }) => Some(Node {
+                    value: Value::Map(entries),
+                    pos,
+                }),
+                None => None,
+            },
+        };
+
+        let Some(node) = finished else { continue };
+        nodes += 1;
+        if nodes > MAX_NODES {
+            return Err(YamlError {
+                pos: node.pos,
+                message: format!("more than {MAX_NODES} values in one file"),
+                help: None,
+            });
+        }
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Open::Seq(items, _)) => items.push(node),
+            Some(Open::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    let Value::Scalar { text, .. } = node.value else {
+                        return Err(YamlError {
+                            pos: node.pos,
+                            message: format!("a key must be plain text, found {}", node.kind()),
+                            help: None,
+                        });
+                    };
+                    if let Some(first) = entries.iter().find(|e| e.key == text) {
+                        return Err(YamlError {
+                            pos: node.pos,
+                            message: format!(
+                                "duplicate key `{text}` (first set on line {})",
+                                first.key_pos.line
+                            ),
+                            help: Some("keep one of the two".into()),
+                        });
+                    }
+                    *pending_key = Some((text, node.pos));
+                }
+                Some((key, key_pos)) => entries.push(Entry {
+                    key,
+                    key_pos,
+                    value: node,
+                }),
+            },
+        }
+    }
+    Ok(root.filter(|node| !node.is_null()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(line: u32, col: u32) -> Pos {
+        Pos { line, col }
+    }
+
+    #[test]
+    fn keys_and_values_keep_their_positions() {
+        let node = parse("title: Hello\ntldr:\n  - one\n  - two\n")
+            .unwrap()
+            .unwrap();
+        let title = node.get("title").unwrap();
+        assert_eq!(title.key_pos, at(1, 1));
+        assert_eq!(title.value.pos, at(1, 8));
+        let tldr = node.get("tldr").unwrap();
+        let Value::Seq(items) = &tldr.value.value else {
+            panic!("not a list")
+        };
+        assert_eq!(items[1].pos, at(4, 5));
+        assert_eq!(items[1].as_text(), Some("two"));
+    }
+
+    #[test]
+    fn empty_and_comment_only_documents_are_none() {
+        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("# just a comment\n").unwrap(), None);
+        assert_eq!(parse("~\n").unwrap(), None);
+    }
+
+    #[test]
+    fn null_forms_are_null_but_quoted_ones_are_strings() {
+        let node = parse("a:\nb: ~\nc: null\nd: ''\ne: \"null\"\n")
+            .unwrap()
+            .unwrap();
+        for key in ["a", "b", "c"] {
+            assert!(node.get(key).unwrap().value.is_null(), "{key}");
+        }
+        assert_eq!(node.get("d").unwrap().value.as_text(), Some(""));
+        assert_eq!(node.get("e").unwrap().value.as_text(), Some("null"));
+    }
+
+    #[test]
+    fn aliases_are_refused_at_their_position() {
+        let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n";
+        let err = parse(bomb).unwrap_err();
+        assert_eq!(err.pos, at(2, 8));
+        assert!(err.message.contains("aliases"), "{}", err.message);
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_first_line() {
+        let err = parse("title: a\nsummary: b\ntitle: c\n").unwrap_err();
+        assert_eq!(err.pos, at(3, 1));
+        assert_eq!(err.message, "duplicate key `title` (first set on line 1)");
+    }
+
+    #[test]
+    fn deep_nesting_fails_instead_of_overflowing() {
+        for deep in [
+            "[".repeat(10_000),
+            "- ".repeat(10_000),
+            "{a: ".repeat(10_000),
+        ] {
+            let err = parse(&deep).unwrap_err();
+            assert!(
+                err.message.contains("nesting") || err.message.contains("recursion"),
+                "{}",
+                err.message
+            );
+        }
+        let err = parse(&format!("{}1{}", "[".repeat(40), "]".repeat(40))).unwrap_err();
+        assert_eq!(err.message, "nesting deeper than 32 levels");
+    }
+
+    #[test]
+    fn syntax_errors_are_located() {
+        let err = parse("title: \"unterminated\nsummary: x\n").unwrap_err();
+        assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
+        assert!(err.pos.line >= 1);
+    }
+
+    #[test]
+    fn a_second_document_is_refused() {
+        let err = parse("a: 1\n---\nb: 2\n").unwrap_err();
+        assert_eq!(err.pos.line, 2);
+    }
+
+    #[test]
+    fn non_text_keys_are_refused() {
+        let err = parse("? [a, b]\n: c\n").unwrap_err();
+        assert!(
+            err.message.contains("key must be plain text"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn plain_scalars_are_named_by_their_core_schema_type() {
+        let node = parse("a: 12\nb: true\nc: '12'\nd: hello\n")
+            .unwrap()
+            .unwrap();
+        let kind = |k: &str| node.get(k).unwrap().value.kind();
+        assert_eq!(kind("a"), "a number");
+        assert_eq!(kind("b"), "true/false");
+        assert_eq!(kind("c"), "a string");
+        assert_eq!(kind("d"), "a string");
+    }
+}

@@ -1,0 +1,153 @@
+//! `briefing check`: every problem, located, in one run.
+
+use crate::project::Project;
+
+#[test]
+fn reports_every_problem_in_the_fixture_with_file_line_and_column() {
+    let project = Project::fixture("invalid");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.headlines(),
+        [
+            "briefs/2026-W25/copy-of-good.yaml:1:8: error: duplicate slug `a-good-card`, also used by briefs/2026-W25/good.yaml",
+            "briefs/2026-W25/empty.yaml:1:1: error: card is empty",
+            "briefs/2026-W25/good.yaml:1:8: error: duplicate slug `a-good-card`, also used by briefs/2026-W25/copy-of-good.yaml",
+            "briefs/2026-W25/header-injection.yaml:1:8: error: `title` must be one line, found a line break",
+            "briefs/2026-W25/list.yaml:1:1: error: a card must be a mapping of keys (`title: ...`), found a list",
+            "briefs/2026-W25/syntax.yaml:2:10: error: invalid YAML: invalid indentation in quoted scalar",
+            "briefs/2026-W25/typos.yaml:1:1: error: missing required key `why_it_matters`",
+            "briefs/2026-W25/typos.yaml:2:7: error: `date` `2026-06-31` is not a real date",
+            "briefs/2026-W25/typos.yaml:3:10: error: `summary` must be text, found a list",
+            "briefs/2026-W25/typos.yaml:4:7: error: `tldr` is empty; give 1 to 6 bullets",
+            "briefs/2026-W25/typos.yaml:5:1: error: unknown key `why_it_maters`",
+            "briefs/2026-W25/typos.yaml:7:13: error: `confidence` must be one of `low`, `medium` or `high`, found `certain`",
+            "briefs/2026-W25/typos.yaml:10:10: error: source 1: only http and https links are allowed, found a `javascript:` URL",
+            "briefs/2026-W26/wrong-week.yaml:1:1: warning: no sources",
+            "briefs/2026-W26/wrong-week.yaml:2:7: warning: date 2026-06-17 is in week 2026-W25, but the card is in folder 2026-W26",
+            "briefs/2026-W26/wrong-week.yaml:5:5: warning: TL;DR bullet is 28 words; keep it under 25",
+        ]
+    );
+    assert!(
+        run.stderr
+            .ends_with("check failed: 8 cards, 13 errors, 3 warnings\n"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_full_report_reads_well() {
+    // The whole stderr, snippets and help included, is UI: pin it.
+    let run = Project::fixture("invalid").run(&["check"]);
+    insta::assert_snapshot!(run.stderr);
+}
+
+#[test]
+fn the_sample_passes_even_under_strict() {
+    let run = Project::sample().run(&["check", "--strict"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        "check ok: 11 cards (10 published in 5 issues, 1 draft), 0 errors, 0 warnings\n"
+    );
+}
+
+#[test]
+fn strict_turns_warnings_into_failure() {
+    let project = Project::sample();
+    let card = project.read("briefs/2026-W10/t-head-zhenwu-810e.yaml");
+    project.write(
+        "briefs/2026-W11/t-head-zhenwu-810e.yaml",
+        card.replace("title: T-Head unveils", "title: Moved, T-Head unveils"),
+    );
+    let relaxed = project.run(&["check"]);
+    assert_eq!(relaxed.code, 0, "{}", relaxed.stderr);
+    assert_eq!(
+        relaxed.headlines(),
+        [
+            "briefs/2026-W11/t-head-zhenwu-810e.yaml:2:7: warning: date 2026-03-04 is in week 2026-W10, but the card is in folder 2026-W11"
+        ]
+    );
+    let strict = project.run(&["check", "--strict"]);
+    assert_eq!(strict.code, 1);
+    assert!(strict.stderr.contains("--strict treats warnings as errors"));
+}
+
+#[test]
+fn non_utf8_and_oversized_files_are_reported_not_fatal() {
+    let project = Project::sample();
+    project.write("briefs/2026-W25/latin1.yaml", b"title: caf\xe9\n");
+    project.write("briefs/2026-W25/huge.yaml", vec![b'#'; 2 * 1024 * 1024]);
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.headlines(),
+        [
+            "briefs/2026-W25/huge.yaml:1:1: error: file is 2097152 bytes; card and issue files are capped at 1048576 bytes (1 MiB)",
+            "briefs/2026-W25/latin1.yaml:1:11: error: file is not valid UTF-8",
+        ]
+    );
+}
+
+#[test]
+fn a_billion_laughs_card_fails_fast() {
+    let project = Project::sample();
+    let mut bomb = String::from(
+        "a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n",
+    );
+    for (prev, name) in ('a'..'i').zip('b'..'j') {
+        bomb.push_str(&format!(
+            "{name}: &{name} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]\n"
+        ));
+    }
+    project.write("briefs/2026-W25/bomb.yaml", bomb);
+    let run = project.run(&["check"]);
+    assert_eq!(
+        run.headlines(),
+        ["briefs/2026-W25/bomb.yaml:2:8: error: YAML aliases (`*name`) are not allowed"]
+    );
+}
+
+#[test]
+fn config_errors_are_located_and_cards_are_still_checked() {
+    let project = Project::sample();
+    project.write(
+        "config.yaml",
+        "title: T\nbase_url: https://example.org\nfrom: T <t@example.org>\noutput_dri: out\n",
+    );
+    project.write("briefs/2026-W25/empty.yaml", "");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.headlines(),
+        [
+            "briefs/2026-W25/empty.yaml:1:1: error: card is empty",
+            "config.yaml:4:1: error: unknown key `output_dri`",
+        ]
+    );
+    assert!(run.stderr.contains("help: did you mean `output_dir`?"));
+}
+
+#[test]
+fn a_folder_without_config_says_how_to_start() {
+    let run = Project::empty().run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("no `config.yaml` in")
+            && run
+                .stderr
+                .contains("run `briefing init` to start a newsletter"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let project = Project::fixture("invalid");
+    let plain = project.run(&["check"]);
+    assert!(!plain.stderr.contains('\x1b'));
+    let coloured = project.run(&["--color", "always", "check"]);
+    assert!(coloured.stderr.contains("\x1b[1;31merror\x1b[0m"));
+}

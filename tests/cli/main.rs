@@ -1,0 +1,9 @@
+//! The integration tests: each runs the real `briefing` binary on a folder of its own.
+
+// Tests and their helpers may unwrap: a panic is the failure report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod check;
+mod init;
+mod project;
+mod props;

@@ -1,0 +1,110 @@
+//! A newsletter folder in a temp dir, and a way to run `briefing` in it.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A throwaway newsletter folder.
+pub struct Project {
+    dir: tempfile::TempDir,
+}
+
+/// What a run of the binary printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Project {
+    /// An empty folder.
+    pub fn empty() -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("a temp dir can be created"),
+        }
+    }
+
+    /// A copy of `tests/fixtures/<name>`.
+    #[track_caller]
+    pub fn fixture(name: &str) -> Project {
+        let project = Project::empty();
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name);
+        copy_dir(&from, project.root());
+        project
+    }
+
+    /// A folder made by `briefing init`.
+    #[track_caller]
+    pub fn sample() -> Project {
+        let project = Project::empty();
+        let run = project.run(&["init", "."]);
+        assert_eq!(run.code, 0, "{run:?}");
+        project
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root().join(rel)
+    }
+
+    /// Writes `content` to `rel`, creating folders.
+    #[track_caller]
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) -> &Project {
+        let path = self.path(rel);
+        fs::create_dir_all(path.parent().expect("files have a parent")).unwrap();
+        fs::write(path, content).unwrap();
+        self
+    }
+
+    #[track_caller]
+    pub fn read(&self, rel: &str) -> String {
+        fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// Runs `briefing -C <root> args…` with no colour and no inherited settings.
+    #[track_caller]
+    pub fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_briefing"))
+            .arg("-C")
+            .arg(self.root())
+            .args(args)
+            .env_remove("NO_COLOR")
+            .env_remove("TERM")
+            .output()
+            .expect("the binary runs");
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
+        }
+    }
+}
+
+impl Run {
+    /// The `path:line:col: severity: message` lines of stderr.
+    pub fn headlines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.contains(": error: ") || l.contains(": warning: "))
+            .collect()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
