@@ -9,7 +9,9 @@ Examples:
   briefing init news                 start a newsletter in ./news with sample cards
   briefing -C news new \"Qwen lead steps down\" --date 2026-03-03
   briefing -C news check             report every problem in every card
-  briefing -C news check --strict    fail on warnings too";
+  briefing -C news check --strict    fail on warnings too
+  briefing -C news build             write every issue into public/
+  briefing -C news build --latest --out /tmp/preview";
 
 /// Turn YAML story cards into a weekly newsletter: Markdown digest, static site and email.
 #[derive(Debug, Parser)]
@@ -59,6 +61,11 @@ pub enum Command {
     /// Validate config.yaml and every card; print every problem with its file and line.
     #[command(after_help = "Example:\n  briefing check --strict")]
     Check(CheckArgs),
+    /// Render issues (digest.md, index.html, email.html, email.txt) into the output folder.
+    #[command(
+        after_help = "Examples:\n  briefing build                    every issue, replacing public/ as a whole\n  briefing build --week 2026-W25    one issue, other files left alone\n  briefing build --drafts --out /tmp/preview"
+    )]
+    Build(BuildArgs),
 }
 
 /// `briefing init`.
@@ -85,6 +92,26 @@ pub struct NewArgs {
     /// The URL name (default: derived from the title).
     #[arg(long)]
     pub slug: Option<String>,
+}
+
+/// `briefing build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Build only the issue of this ISO week, e.g. 2026-W25.
+    #[arg(long, value_name = "YYYY-Www", conflicts_with_all = ["latest", "all"])]
+    pub week: Option<String>,
+    /// Build only the newest issue.
+    #[arg(long, conflicts_with = "all")]
+    pub latest: bool,
+    /// Build every issue (the default).
+    #[arg(long)]
+    pub all: bool,
+    /// Output folder (default: `output_dir` from config.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Include cards marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
 }
 
 /// `briefing check`.

@@ -47,6 +47,11 @@ pub enum Error {
         /// The existing card.
         path: PathBuf,
     },
+    /// The output folder holds files briefing did not write.
+    ForeignOutput {
+        /// The folder.
+        path: PathBuf,
+    },
     /// A command-line value is wrong in a way clap cannot check.
     Usage {
         /// What is wrong.
@@ -88,10 +93,14 @@ impl fmt::Display for Error {
                 "`{}` already exists; pick another title or pass `--slug`",
                 display_path(path)
             ),
+            Error::ForeignOutput { path } => write!(
+                f,
+                "`{}` holds files that briefing did not write, and a build replaces the whole folder; \
+                 empty it, or choose another with `--out` or `output_dir`",
+                display_path(path)
+            ),
             Error::Usage { message } => write!(f, "{message}"),
-            Error::Template { name, detail } => {
-                write!(f, "template `{name}` failed:\n{detail}")
-            }
+            Error::Template { name, detail } => write!(f, "template `{name}`, {detail}"),
         }
     }
 }

@@ -161,6 +161,10 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
                 .help("delete it; it is invisible in most editors");
             return None;
         }
+        let label = format!("{}`{}`", self.context, key.name);
+        if !links_are_safe(text, &label, entry.value.pos, self.diags) {
+            return None;
+        }
         Some(Spanned {
             value: text.to_owned(),
             pos: entry.value.pos,
@@ -399,6 +403,9 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
                 );
                 continue;
             }
+            if !links_are_safe(&folded, &label, item.pos, self.diags) {
+                continue;
+            }
             out.push(Spanned {
                 value: folded,
                 pos: item.pos,
@@ -406,6 +413,20 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         }
         out
     }
+}
+
+/// Reports Markdown links in `text` that would be dropped from the output.
+fn links_are_safe(text: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) -> bool {
+    let unsafe_links = crate::markdown::unsafe_links(text);
+    for link in &unsafe_links {
+        diags
+            .error(
+                pos,
+                format!("{label} links to `{link}`; only http(s) and mailto links are allowed"),
+            )
+            .help("write the full address, e.g. `[text](https://example.org/page)`");
+    }
+    unsafe_links.is_empty()
 }
 
 /// Checks that `raw` is one line with no control characters and returns it trimmed.

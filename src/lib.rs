@@ -6,23 +6,33 @@
 //! - [`load`] reads the cards under `briefs/` ([`yaml`] keeps every position);
 //! - [`validate`] turns them into [`story::Story`] values or located [`diagnostic`]s,
 //!   using [`fields`] to read each key;
-//! - later stages assemble issues by ISO week ([`issue`]), render and publish them.
+//! - [`schedule`] groups stories into numbered weekly [`issue`]s;
+//! - [`templates`] builds the minijinja environment, [`view`] what templates see, and
+//!   [`render`] turns each issue into files in memory ([`markdown`] and [`dates`] help);
+//! - [`write`] publishes them to disk, all or nothing.
 //!
 //! [`run`] is the command line's entry point; [`cmd`] holds one function per subcommand.
 
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod dates;
 pub mod diagnostic;
 pub mod error;
 pub mod fields;
 pub mod issue;
 pub mod load;
+pub mod markdown;
 pub mod project;
+pub mod render;
 pub mod scaffold;
+pub mod schedule;
 pub mod slug;
 pub mod story;
+pub mod templates;
 pub mod validate;
+pub mod view;
+pub mod write;
 pub mod yaml;
 
 pub use cmd::run;

@@ -1,4 +1,5 @@
-//! Writes new files for the user: a whole newsletter (`init`) or one card skeleton (`new`).
+//! Writes new files for the user: a whole newsletter (`init`, with the built-in templates
+//! copied out so they can be edited) or one card skeleton (`new`).
 //!
 //! The sample newsletter is the repository's own `config.yaml` and `briefs/`, embedded at
 //! compile time, so `briefing init` gives exactly what the repository shows. Neither function
@@ -57,7 +58,14 @@ pub fn init(dir: &Path, force: bool) -> Result<usize> {
             dir: dir.to_path_buf(),
         });
     }
-    let files = SAMPLE.iter().copied().chain([(".gitignore", GITIGNORE)]);
+    let templates = crate::templates::BUILTINS
+        .iter()
+        .map(|(name, source)| (format!("templates/{name}"), *source));
+    let files = SAMPLE
+        .iter()
+        .map(|(rel, content)| ((*rel).to_owned(), *content))
+        .chain(templates)
+        .chain([(".gitignore".to_owned(), GITIGNORE)]);
     let mut written = 0;
     for (rel, content) in files {
         write_new(&dir.join(rel), content)?;

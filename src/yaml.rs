@@ -22,12 +22,18 @@ const MAX_DEPTH: usize = 32;
 const MAX_NODES: usize = 100_000;
 
 /// A 1-based line and column (in characters) in a source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Pos {
     /// Line, counted from 1.
     pub line: u32,
     /// Column in characters, counted from 1.
     pub col: u32,
+}
+
+impl Default for Pos {
+    fn default() -> Pos {
+        Pos::START
+    }
 }
 
 impl Pos {

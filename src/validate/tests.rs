@@ -501,3 +501,17 @@ fn the_repository_sample_is_clean() {
     assert!(corpus.diagnostics.is_empty(), "{:#?}", corpus.diagnostics);
     assert!(corpus.stories.len() >= 8);
 }
+
+#[test]
+fn markdown_links_must_be_http_or_mailto() {
+    let text = GOOD
+        .replace("Junyang Lin left.", "See [this](javascript:alert(1)).")
+        .replace("He posted on X", "\"[relative](/page) link\"");
+    assert_eq!(
+        card_headlines(&text),
+        [
+            "briefs/2026-W25/card.yaml:3:10: error: `summary` links to `javascript:alert(1)`; only http(s) and mailto links are allowed",
+            "briefs/2026-W25/card.yaml:5:5: error: `tldr` item 1 links to `/page`; only http(s) and mailto links are allowed",
+        ]
+    );
+}

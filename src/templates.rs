@@ -1,0 +1,315 @@
+//! The minijinja environment: built-in templates, the user's overrides, and our filters.
+//!
+//! Built-ins are the files of the repository's `templates/`, embedded at compile time. Every
+//! file in the newsletter's `templates/` replaces the built-in of the same name; each built-in
+//! also stays reachable as `builtin/<name>`, so an override can extend it and change one block.
+//! Overrides are loaded eagerly: a syntax error is reported, with file and line, before
+//! anything renders. Undefined variables are errors.
+//!
+//! Escaping follows the output format, chosen by the template's extension: `.html` and `.xml`
+//! escape HTML, `.md` escapes Markdown syntax, `.txt` and `.css` print text as it is. The
+//! `markdown` filters render card Markdown for the format of the template that calls them.
+
+use std::fmt::Write as _;
+use std::fs;
+use std::path::Path;
+
+use minijinja::{
+    AutoEscape, Environment, Error as JinjaError, ErrorKind, State, UndefinedBehavior, Value,
+};
+
+use crate::error::{Error, Result};
+use crate::{dates, markdown};
+
+macro_rules! builtins {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
+/// Every built-in template: name and source.
+pub const BUILTINS: &[(&str, &str)] = builtins![
+    "base.html",
+    "email.css",
+    "email.html",
+    "email.txt",
+    "issue.html",
+    "issue.md",
+    "partials/footer.html",
+    "partials/header.html",
+    "partials/story.html",
+    "partials/story.md",
+    "partials/story.txt",
+    "style.css",
+];
+
+/// The auto-escape name for Markdown output.
+const MARKDOWN_ESCAPE: &str = "markdown";
+
+/// Builds the environment from the built-ins and the files under `templates_dir`.
+///
+/// # Errors
+///
+/// [`Error::Template`] naming the first file that does not compile (minijinja's message shows
+/// its line), or [`Error::ReadFile`] when an override cannot be read.
+pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(true);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
+        Some("html" | "htm" | "xml") => AutoEscape::Html,
+        Some("md") => AutoEscape::Custom(MARKDOWN_ESCAPE),
+        _ => AutoEscape::None,
+    });
+    env.set_formatter(|out, state, value| {
+        if state.auto_escape() == AutoEscape::Custom(MARKDOWN_ESCAPE) && !value.is_safe() {
+            if value.is_none() || value.is_undefined() {
+                return Ok(());
+            }
+            return out
+                .write_str(&markdown::escape(&value.to_string()))
+                .map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "cannot write output"));
+        }
+        minijinja::escape_formatter(out, state, value)
+    });
+    register_filters(&mut env, language);
+
+    for (name, source) in BUILTINS {
+        add(&mut env, name.to_string(), source.to_string())?;
+        add(&mut env, format!("builtin/{name}"), source.to_string())?;
+    }
+    for (name, source) in read_overrides(templates_dir)? {
+        add(&mut env, name, source)?;
+    }
+    Ok(env)
+}
+
+fn add(env: &mut Environment<'static>, name: String, source: String) -> Result<()> {
+    env.add_template_owned(name.clone(), source)
+        .map_err(|e| template_error(&name, &e))
+}
+
+/// Describes a minijinja error by the innermost template and line it happened at (an error
+/// inside an included partial names the partial), with the lines around it.
+pub fn template_error(name: &str, error: &JinjaError) -> Error {
+    let mut innermost = error;
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        if let Some(inner) = cause.downcast_ref::<JinjaError>()
+            && inner.line().is_some()
+        {
+            innermost = inner;
+        }
+        source = cause.source();
+    }
+    let message = match innermost.detail() {
+        Some(detail) => format!("{}: {detail}", innermost.kind()),
+        None => innermost.kind().to_string(),
+    };
+    let mut detail = match innermost.line() {
+        Some(line) => format!("line {line}: {message}"),
+        None => message,
+    };
+    if let (Some(source), Some(line)) = (innermost.template_source(), innermost.line()) {
+        let first = line.saturating_sub(2).max(1);
+        let mut line_start = 0;
+        for (number, text) in source
+            .split_inclusive('\n')
+            .enumerate()
+            .map(|(i, t)| (i + 1, t))
+        {
+            if number >= first && number <= line + 1 {
+                let marker = if number == line { ">" } else { " " };
+                let _ = write!(detail, "\n{marker} {number:>4} | {}", text.trim_end());
+            }
+            // Underline the offending expression when the error knows its span.
+            if number == line
+                && let Some(range) = innermost.range()
+                && range.start >= line_start
+                && range.start < line_start + text.len()
+            {
+                let col = source[line_start..range.start].chars().count();
+                let width = source[range.start..range.end.min(line_start + text.len())]
+                    .chars()
+                    .count()
+                    .max(1);
+                let _ = write!(
+                    detail,
+                    "\n       | {}{}",
+                    " ".repeat(col),
+                    "^".repeat(width)
+                );
+            }
+            line_start += text.len();
+        }
+    }
+    Error::Template {
+        name: innermost.name().unwrap_or(name).to_owned(),
+        detail,
+    }
+}
+
+/// Every file under `dir` as (name relative to `dir` with `/`, text), sorted.
+fn read_overrides(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    collect(dir, "", &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let name = file_name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let rel = format!("{prefix}{name}");
+        if path.is_dir() {
+            if prefix.matches('/').count() < 8 {
+                collect(&path, &format!("{rel}/"), out)?;
+            }
+        } else {
+            let text = fs::read_to_string(&path).map_err(|source| Error::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            out.push((rel, text));
+        }
+    }
+    Ok(())
+}
+
+fn register_filters(env: &mut Environment<'static>, language: &str) {
+    env.add_filter("markdown", |state: &State, text: Option<String>| {
+        let text = text.unwrap_or_default();
+        match state.auto_escape() {
+            AutoEscape::Html => Value::from_safe_string(markdown::to_html(&text)),
+            AutoEscape::Custom(MARKDOWN_ESCAPE) => Value::from_safe_string(text.trim().to_owned()),
+            _ => Value::from(markdown::to_text(&text, &mut |_| String::new())),
+        }
+    });
+    env.add_filter("markdown_inline", |state: &State, text: Option<String>| {
+        let text = text.unwrap_or_default();
+        match state.auto_escape() {
+            AutoEscape::Html => Value::from_safe_string(markdown::to_inline_html(&text)),
+            AutoEscape::Custom(MARKDOWN_ESCAPE) => Value::from_safe_string(text.trim().to_owned()),
+            _ => Value::from(markdown::to_text(&text, &mut |_| String::new())),
+        }
+    });
+    env.add_filter("url", |state: &State, url: String| {
+        if state.auto_escape() == AutoEscape::Custom(MARKDOWN_ESCAPE) {
+            Value::from_safe_string(markdown::link_destination(&url))
+        } else {
+            Value::from(url)
+        }
+    });
+    env.add_filter("plain", |text: Option<String>| {
+        markdown::to_text(&text.unwrap_or_default(), &mut |_| String::new())
+    });
+    let lang = language.to_owned();
+    env.add_filter("date", move |text: String| -> Result<String, JinjaError> {
+        let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
+            JinjaError::new(
+                ErrorKind::InvalidOperation,
+                format!("`date` filter wants YYYY-MM-DD, got `{text}`"),
+            )
+        })?;
+        Ok(dates::long(date, &lang))
+    });
+    env.add_filter(
+        "wrap",
+        |text: String, width: Option<usize>, first: Option<String>, rest: Option<String>| {
+            wrap(
+                &text,
+                width.unwrap_or(72),
+                first.as_deref().unwrap_or(""),
+                rest.as_deref().unwrap_or(""),
+            )
+        },
+    );
+    env.add_filter("underline", |text: String, ch: Option<String>| {
+        let ch = ch.as_deref().and_then(|c| c.chars().next()).unwrap_or('=');
+        let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        std::iter::repeat_n(ch, longest.max(3)).collect::<String>()
+    });
+    env.add_filter("escape_markdown", |text: String| {
+        Value::from_safe_string(markdown::escape(&text))
+    });
+}
+
+/// Wraps `text` at `width` characters. Paragraphs (split by blank lines) wrap separately; the
+/// first line of each starts with `first`, the others with `rest`. A word longer than the
+/// line (a URL) stays whole on a line of its own.
+pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for (p, paragraph) in text.split("\n\n").enumerate() {
+        if p > 0 {
+            out.push_str("\n\n");
+        }
+        for (l, source_line) in paragraph.lines().enumerate() {
+            // A list item inside a paragraph starts a new line.
+            if l > 0 {
+                out.push('\n');
+            }
+            let mut line = String::from(if p == 0 && l == 0 { first } else { rest });
+            let mut line_len = line.chars().count();
+            let mut has_word = false;
+            for word in source_line.split_whitespace() {
+                let word_len = word.chars().count();
+                if has_word && line_len + 1 + word_len > width {
+                    out.push_str(&line);
+                    out.push('\n');
+                    line = rest.to_owned();
+                    line_len = line.chars().count();
+                    has_word = false;
+                }
+                if has_word {
+                    line.push(' ');
+                    line_len += 1;
+                }
+                line.push_str(word);
+                line_len += word_len;
+                has_word = true;
+            }
+            out.push_str(line.trim_end());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_with_hanging_indent() {
+        let text = "one two three four five six seven eight nine ten eleven twelve";
+        assert_eq!(
+            wrap(text, 20, "  → ", "    "),
+            "  → one two three\n    four five six\n    seven eight nine\n    ten eleven\n    twelve"
+        );
+    }
+
+    #[test]
+    fn keeps_paragraphs_and_long_words() {
+        let text = "short\n\nhttps://example.org/a/very/long/url/that/does/not/fit here";
+        assert_eq!(
+            wrap(text, 20, "", ""),
+            "short\n\nhttps://example.org/a/very/long/url/that/does/not/fit\nhere"
+        );
+    }
+
+    #[test]
+    fn builtins_compile_under_strict_mode() {
+        let env = environment(Path::new("/nonexistent"), "en").unwrap();
+        for (name, _) in BUILTINS {
+            env.get_template(name).unwrap();
+        }
+    }
+}

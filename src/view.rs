@@ -1,0 +1,362 @@
+//! What templates see: serialisable views of the site, issues and stories.
+//!
+//! These structs are the contract with users who write templates (every field is listed in
+//! `docs/templates.md`); the domain types can change without breaking it. Markdown fields hold
+//! the card's Markdown as plain strings: templates render them with the `markdown` filter, and
+//! a template that forgets the filter prints escaped text, never raw HTML.
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::dates;
+use crate::markdown;
+use crate::schedule::Issue;
+use crate::slug;
+use crate::story::{SourceLink, Story, Watch};
+
+/// The newsletter as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    /// Newsletter name.
+    pub title: String,
+    /// Line under the title.
+    pub tagline: String,
+    /// Who it is for.
+    pub audience: String,
+    /// The footer's promise.
+    pub promise: String,
+    /// Absolute URL of the site, ending in `/`.
+    pub base_url: String,
+    /// Language tag.
+    pub language: String,
+    /// Author, for the feed.
+    pub author: String,
+}
+
+impl SiteView {
+    /// The site view of `config`.
+    pub fn new(config: &Config) -> SiteView {
+        SiteView {
+            title: config.title.clone(),
+            tagline: config.tagline.clone(),
+            audience: config.audience.clone(),
+            promise: config.promise.clone(),
+            base_url: config.base_url.clone(),
+            language: config.language.clone(),
+            author: config.author.clone(),
+        }
+    }
+}
+
+/// One issue.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueView {
+    /// The printed number.
+    pub number: u32,
+    /// `2026-W25`.
+    pub week: String,
+    /// `2026-w25`, as in URLs.
+    pub slug: String,
+    /// Site-relative path of the issue page: `issues/2026-w25/`.
+    pub path: String,
+    /// Absolute URL of the issue page.
+    pub url: String,
+    /// `15–21 June 2026`, in the newsletter's language.
+    pub date_range: String,
+    /// Monday of the week, `YYYY-MM-DD`.
+    pub start: String,
+    /// Sunday of the week, `YYYY-MM-DD`.
+    pub end: String,
+    /// Subject line.
+    pub subject: String,
+    /// Inbox preview line.
+    pub preheader: String,
+    /// Editor's note, Markdown, or none.
+    pub intro: Option<String>,
+    /// Whether any story has a section (templates then show section headings).
+    pub has_sections: bool,
+    /// The stories grouped by section, in reading order.
+    pub sections: Vec<SectionView>,
+    /// All stories in reading order; the first is the lead.
+    pub stories: Vec<StoryView>,
+}
+
+/// A group of stories under one heading.
+#[derive(Debug, Clone, Serialize)]
+pub struct SectionView {
+    /// The heading, or none for stories without a section.
+    pub name: Option<String>,
+    /// The stories.
+    pub stories: Vec<StoryView>,
+}
+
+/// One story.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryView {
+    /// URL name.
+    pub slug: String,
+    /// Headline, plain text.
+    pub title: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// The date as readers see it: `17 June 2026`.
+    pub date_display: String,
+    /// Section, or none.
+    pub section: Option<String>,
+    /// Tags with their URL names.
+    pub tags: Vec<TagView>,
+    /// Markdown.
+    pub summary: String,
+    /// Markdown-inline bullets.
+    pub tldr: Vec<String>,
+    /// Markdown.
+    pub why_it_matters: String,
+    /// Markdown, or none.
+    pub business_relevance: Option<String>,
+    /// Markdown-inline bullets (may be empty).
+    pub implications: Vec<String>,
+    /// Prose or bullets.
+    pub what_to_watch: WatchView,
+    /// The evidence.
+    pub sources: Vec<SourceView>,
+    /// `low`, `medium`, `high`, or none.
+    pub confidence: Option<&'static str>,
+    /// Markdown, or none.
+    pub disclaimer: Option<String>,
+    /// Site-relative path of the story page: `stories/<slug>/`.
+    pub path: String,
+    /// Absolute URL of the story page.
+    pub url: String,
+    /// The heading level of the story's title in an issue (2, or 3 under section headings).
+    pub heading: u8,
+    /// The same story prepared for plain text: links numbered as `[1]` references.
+    pub text: TextStoryView,
+}
+
+/// A tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagView {
+    /// As written on the card.
+    pub name: String,
+    /// URL name.
+    pub slug: String,
+}
+
+/// "What to watch": exactly one of `text` and `items` is set.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchView {
+    /// A paragraph of Markdown.
+    pub text: Option<String>,
+    /// Markdown-inline bullets.
+    pub items: Vec<String>,
+}
+
+/// One source.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceView {
+    /// What it is.
+    pub title: String,
+    /// Absolute http(s) URL.
+    pub url: String,
+    /// Host name, without `www.`.
+    pub host: String,
+    /// `YYYY-MM-DD`, or none.
+    pub date: Option<String>,
+}
+
+/// A story as plain text, for `email.txt`: Markdown flattened, links replaced by `[n]` markers
+/// that point into `references`.
+#[derive(Debug, Clone, Serialize)]
+pub struct TextStoryView {
+    /// Plain text.
+    pub summary: String,
+    /// Plain-text bullets.
+    pub tldr: Vec<String>,
+    /// Plain text.
+    pub why_it_matters: String,
+    /// Plain text, or none.
+    pub business_relevance: Option<String>,
+    /// Plain-text bullets.
+    pub implications: Vec<String>,
+    /// Prose or bullets, plain text.
+    pub what_to_watch: WatchView,
+    /// Sources with their reference numbers.
+    pub sources: Vec<TextSourceView>,
+    /// Plain text, or none.
+    pub disclaimer: Option<String>,
+    /// Every numbered link, in order.
+    pub references: Vec<ReferenceView>,
+}
+
+/// A source in plain text.
+#[derive(Debug, Clone, Serialize)]
+pub struct TextSourceView {
+    /// What it is.
+    pub title: String,
+    /// Its number in `references`.
+    pub number: usize,
+}
+
+/// A numbered link.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReferenceView {
+    /// 1-based.
+    pub number: usize,
+    /// The URL.
+    pub url: String,
+}
+
+impl IssueView {
+    /// The view of `issue`.
+    pub fn new(issue: &Issue, config: &Config) -> IssueView {
+        let slug = issue.id.slug();
+        let path = format!("issues/{slug}/");
+        let groups = issue.sections();
+        let has_sections = groups.iter().any(|(name, _)| name.is_some());
+        let sections: Vec<SectionView> = groups
+            .into_iter()
+            .map(|(name, stories)| {
+                // Under a section's h2 a story is an h3; without one it is an h2 itself.
+                let heading = if name.is_some() { 3 } else { 2 };
+                SectionView {
+                    name: name.map(str::to_owned),
+                    stories: stories
+                        .into_iter()
+                        .map(|s| StoryView::new(s, config, heading))
+                        .collect(),
+                }
+            })
+            .collect();
+        let stories = sections.iter().flat_map(|s| s.stories.clone()).collect();
+        IssueView {
+            number: issue.number,
+            week: issue.id.to_string(),
+            url: format!("{}{path}", config.base_url),
+            path,
+            slug,
+            date_range: dates::range(issue.id.monday(), issue.id.sunday(), &config.language),
+            start: issue.id.monday().to_string(),
+            end: issue.id.sunday().to_string(),
+            subject: issue.subject.clone(),
+            preheader: issue.preheader.clone(),
+            intro: issue.intro.clone(),
+            has_sections,
+            sections,
+            stories,
+        }
+    }
+}
+
+impl StoryView {
+    /// The view of `story`, whose title is a heading of level `heading` in an issue.
+    pub fn new(story: &Story, config: &Config, heading: u8) -> StoryView {
+        let path = format!("stories/{}/", story.slug);
+        StoryView {
+            slug: story.slug.clone(),
+            title: story.title.clone(),
+            date: story.date.to_string(),
+            date_display: dates::long(story.date, &config.language),
+            section: story.section.clone(),
+            tags: story
+                .tags
+                .iter()
+                .map(|t| TagView {
+                    name: t.clone(),
+                    slug: slug::slugify(t),
+                })
+                .collect(),
+            summary: story.summary.clone(),
+            tldr: story.tldr.clone(),
+            why_it_matters: story.why_it_matters.clone(),
+            business_relevance: story.business_relevance.clone(),
+            implications: story.implications.clone(),
+            what_to_watch: watch_view(&story.what_to_watch, &mut |s: &str| s.to_owned()),
+            sources: story.sources.iter().map(source_view).collect(),
+            confidence: story.confidence.map(|c| c.as_str()),
+            disclaimer: story.disclaimer.clone(),
+            url: format!("{}{path}", config.base_url),
+            path,
+            heading,
+            text: TextStoryView::new(story),
+        }
+    }
+}
+
+fn source_view(source: &SourceLink) -> SourceView {
+    let rest = source.url.split_once("//").map_or(&*source.url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    SourceView {
+        title: source.title.clone(),
+        url: source.url.clone(),
+        host: host.strip_prefix("www.").unwrap_or(host).to_owned(),
+        date: source.date.map(|d| d.to_string()),
+    }
+}
+
+fn watch_view(watch: &Watch, convert: &mut dyn FnMut(&str) -> String) -> WatchView {
+    match watch {
+        Watch::Prose(text) => WatchView {
+            text: Some(convert(text)),
+            items: Vec::new(),
+        },
+        Watch::Items(items) => WatchView {
+            text: None,
+            items: items.iter().map(|i| convert(i)).collect(),
+        },
+    }
+}
+
+/// Numbers links in order of first appearance; a repeated URL keeps its number.
+#[derive(Default)]
+struct References(Vec<ReferenceView>);
+
+impl References {
+    fn number(&mut self, url: &str) -> usize {
+        if let Some(existing) = self.0.iter().find(|r| r.url == url) {
+            return existing.number;
+        }
+        let number = self.0.len() + 1;
+        self.0.push(ReferenceView {
+            number,
+            url: url.to_owned(),
+        });
+        number
+    }
+}
+
+impl TextStoryView {
+    fn new(story: &Story) -> TextStoryView {
+        let mut references = References::default();
+        let mut text = |markdown: &str| {
+            markdown::to_text(markdown, &mut |url| {
+                format!(" [{}]", references.number(url))
+            })
+        };
+        let summary = text(&story.summary);
+        let tldr = story.tldr.iter().map(|t| text(t)).collect();
+        let why_it_matters = text(&story.why_it_matters);
+        let business_relevance = story.business_relevance.as_deref().map(&mut text);
+        let implications = story.implications.iter().map(|t| text(t)).collect();
+        let what_to_watch = watch_view(&story.what_to_watch, &mut text);
+        let disclaimer = story.disclaimer.as_deref().map(&mut text);
+        let sources = story
+            .sources
+            .iter()
+            .map(|source| TextSourceView {
+                title: source.title.clone(),
+                number: references.number(&source.url),
+            })
+            .collect();
+        TextStoryView {
+            summary,
+            tldr,
+            why_it_matters,
+            business_relevance,
+            implications,
+            what_to_watch,
+            sources,
+            disclaimer,
+            references: references.0,
+        }
+    }
+}

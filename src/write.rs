@@ -1,0 +1,191 @@
+//! Puts rendered outputs on disk, all or nothing.
+//!
+//! A full build writes every file into a fresh folder beside the output folder and swaps it
+//! in only once everything is written, so a failed build leaves the published site
+//! byte-for-byte as it was, and files of deleted cards disappear. A folder is only ever
+//! replaced if briefing made it (it holds [`MARKER`]) or it is empty: pointing `--out` at a
+//! folder of yours never deletes it.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::render::Output;
+
+/// The file that marks a folder as briefing's output.
+pub const MARKER: &str = ".briefing-output";
+
+const MARKER_TEXT: &str =
+    "This folder is written by `briefing build` and replaced on every build.\n";
+
+/// Replaces `out` with exactly `outputs`.
+///
+/// # Errors
+///
+/// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
+/// [`Error::WriteFile`] when anything cannot be written; `out` is then untouched.
+pub fn publish(outputs: &[Output], out: &Path) -> Result<()> {
+    ensure_ours(out)?;
+    let name = out
+        .file_name()
+        .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let pid = std::process::id();
+    let staging = parent.join(format!(".{name}.staging-{pid}"));
+    let old = parent.join(format!(".{name}.old-{pid}"));
+    let written = write_all(outputs, &staging);
+    if let Err(e) = written {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    let had_old = out.exists();
+    if had_old {
+        fs::rename(out, &old).map_err(|source| {
+            let _ = fs::remove_dir_all(&staging);
+            Error::WriteFile {
+                path: out.to_path_buf(),
+                source,
+            }
+        })?;
+    }
+    if let Err(source) = fs::rename(&staging, out) {
+        if had_old {
+            let _ = fs::rename(&old, out);
+        }
+        let _ = fs::remove_dir_all(&staging);
+        return Err(Error::WriteFile {
+            path: out.to_path_buf(),
+            source,
+        });
+    }
+    if had_old {
+        let _ = fs::remove_dir_all(&old);
+    }
+    Ok(())
+}
+
+/// Writes `outputs` into `out` in place, replacing each file atomically and leaving other
+/// files alone (for builds of single issues).
+///
+/// # Errors
+///
+/// As [`publish`].
+pub fn update(outputs: &[Output], out: &Path) -> Result<()> {
+    ensure_ours(out)?;
+    write_file(&out.join(MARKER), MARKER_TEXT.as_bytes())?;
+    for output in outputs {
+        let path = out.join(&output.path);
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp-{}",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            std::process::id()
+        ));
+        write_file(&tmp, &output.bytes)?;
+        fs::rename(&tmp, &path).map_err(|source| Error::WriteFile { path, source })?;
+    }
+    Ok(())
+}
+
+fn ensure_ours(out: &Path) -> Result<()> {
+    match fs::read_dir(out) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(Error::WriteFile {
+            path: out.to_path_buf(),
+            source,
+        }),
+        Ok(mut entries) => {
+            if out.join(MARKER).is_file() || entries.next().is_none() {
+                Ok(())
+            } else {
+                Err(Error::ForeignOutput {
+                    path: out.to_path_buf(),
+                })
+            }
+        }
+    }
+}
+
+fn write_all(outputs: &[Output], dir: &Path) -> Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).map_err(|source| Error::WriteFile {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+    }
+    write_file(&dir.join(MARKER), MARKER_TEXT.as_bytes())?;
+    for output in outputs {
+        write_file(&dir.join(&output.path), &output.bytes)?;
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    fs::write(path, bytes).map_err(|source| Error::WriteFile {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(path: &str, text: &str) -> Output {
+        Output {
+            path: path.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn publish_replaces_the_whole_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(
+            &[output("a/index.html", "1"), output("old.html", "x")],
+            &out,
+        )
+        .unwrap();
+        publish(&[output("a/index.html", "2")], &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a/index.html")).unwrap(), "2");
+        assert!(
+            !out.join("old.html").exists(),
+            "pages of deleted cards disappear"
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no staging folders are left behind");
+    }
+
+    #[test]
+    fn refuses_to_replace_a_folder_it_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("precious.txt"), "mine").unwrap();
+        let err = publish(&[output("index.html", "1")], dir.path()).unwrap_err();
+        assert!(matches!(err, Error::ForeignOutput { .. }));
+        assert_eq!(
+            fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn update_leaves_other_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1"), output("b.html", "1")], &out).unwrap();
+        update(&[output("b.html", "2")], &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "1");
+        assert_eq!(fs::read_to_string(out.join("b.html")).unwrap(), "2");
+    }
+}
