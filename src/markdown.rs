@@ -142,6 +142,28 @@ pub fn to_text(markdown: &str, on_link: &mut dyn FnMut(&str) -> String) -> Strin
     text.trim_end().to_owned()
 }
 
+/// Card Markdown for Markdown output: passed through as written, except raw HTML, whose `<`
+/// is backslash-escaped so every Markdown renderer shows it as text.
+pub fn to_safe_markdown(markdown: &str) -> String {
+    let mut out = String::with_capacity(markdown.len() + 8);
+    let mut copied = 0;
+    for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
+        if !matches!(event, Event::Html(_) | Event::InlineHtml(_)) || range.start < copied {
+            continue;
+        }
+        out.push_str(&markdown[copied..range.start]);
+        for c in markdown[range.clone()].chars() {
+            if c == '<' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+        copied = range.end;
+    }
+    out.push_str(&markdown[copied..]);
+    out.trim().to_owned()
+}
+
 /// Escapes plain text so that Markdown shows it as written: every character CommonMark could
 /// read as syntax gets a backslash.
 pub fn escape(text: &str) -> String {
@@ -267,6 +289,26 @@ mod tests {
             "Lin\u{2019}s lab raised $2B, per The Information [1].\n\n- one\n- two x [2]"
         );
         assert_eq!(links, ["https://ti.example", "https://x.example"]);
+    }
+
+    #[test]
+    fn raw_html_in_markdown_output_becomes_text() {
+        let safe = to_safe_markdown(
+            "Hi <script>alert(1)</script> **ok**\n\n<div onclick=x>\nblock\n</div>\n",
+        );
+        assert_eq!(
+            safe,
+            "Hi \\<script>alert(1)\\</script> **ok**\n\n\\<div onclick=x>\nblock\n\\</div>"
+        );
+        let html = to_html(&safe);
+        assert!(
+            !html.contains("<script") && !html.contains("<div"),
+            "{html}"
+        );
+        assert_eq!(
+            to_safe_markdown("a < b and [x](https://e.org)"),
+            "a < b and [x](https://e.org)"
+        );
     }
 
     #[test]

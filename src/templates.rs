@@ -190,7 +190,9 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
         let text = text.unwrap_or_default();
         match state.auto_escape() {
             AutoEscape::Html => Value::from_safe_string(markdown::to_html(&text)),
-            AutoEscape::Custom(MARKDOWN_ESCAPE) => Value::from_safe_string(text.trim().to_owned()),
+            AutoEscape::Custom(MARKDOWN_ESCAPE) => {
+                Value::from_safe_string(markdown::to_safe_markdown(&text))
+            }
             _ => Value::from(markdown::to_text(&text, &mut |_| String::new())),
         }
     });
@@ -198,7 +200,9 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
         let text = text.unwrap_or_default();
         match state.auto_escape() {
             AutoEscape::Html => Value::from_safe_string(markdown::to_inline_html(&text)),
-            AutoEscape::Custom(MARKDOWN_ESCAPE) => Value::from_safe_string(text.trim().to_owned()),
+            AutoEscape::Custom(MARKDOWN_ESCAPE) => {
+                Value::from_safe_string(markdown::to_safe_markdown(&text))
+            }
             _ => Value::from(markdown::to_text(&text, &mut |_| String::new())),
         }
     });

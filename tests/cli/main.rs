@@ -3,7 +3,10 @@
 // Tests and their helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod build;
 mod check;
+mod hostile;
+mod html;
 mod init;
 mod project;
 mod props;

@@ -1,0 +1,216 @@
+//! `briefing build`: the files it writes, and what they look like.
+
+use crate::project::Project;
+
+const WEEKS: [&str; 5] = ["2026-w03", "2026-w08", "2026-w10", "2026-w11", "2026-w25"];
+const FORMATS: [&str; 4] = ["digest.md", "index.html", "email.html", "email.txt"];
+
+#[test]
+fn builds_every_issue_of_the_sample_in_every_format() {
+    let project = Project::sample();
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("built 5 issues (21 files) into "),
+        "{}",
+        run.stdout
+    );
+    for week in WEEKS {
+        for format in FORMATS {
+            let path = project.path(&format!("public/issues/{week}/{format}"));
+            assert!(path.is_file(), "{}", path.display());
+        }
+    }
+    assert!(project.path("public/style.css").is_file());
+}
+
+#[test]
+fn the_same_input_builds_byte_identical_output() {
+    let project = Project::sample();
+    project.run(&["build"]);
+    let first = snapshot_dir(&project.path("public"));
+    project.run(&["build"]);
+    assert_eq!(first, snapshot_dir(&project.path("public")));
+}
+
+fn snapshot_dir(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn drafts_are_published_only_when_asked() {
+    let project = Project::sample();
+    project.run(&["build"]);
+    assert!(
+        !project
+            .read("public/issues/2026-w25/index.html")
+            .contains("still has no public voice")
+    );
+    project.run(&["build", "--drafts"]);
+    assert!(
+        project
+            .read("public/issues/2026-w25/index.html")
+            .contains("still has no public voice")
+    );
+}
+
+#[test]
+fn week_and_latest_build_one_issue_and_leave_the_rest() {
+    let project = Project::sample();
+    let one = project.path("one");
+    let one = one.to_str().unwrap();
+    let run = project.run(&["build", "--week", "2026-W10", "--out", one]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(project.path("one/issues/2026-w10/email.html").is_file());
+    assert!(!project.path("one/issues/2026-w25").exists());
+    let run = project.run(&["build", "--latest", "--out", one]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(project.path("one/issues/2026-w25/email.html").is_file());
+    assert!(project.path("one/issues/2026-w10/email.html").is_file());
+    let missing = project.run(&["build", "--week", "2026-W30"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("there is no issue for 2026-W30; issues exist for 2026-W03, 2026-W08"),
+        "{}",
+        missing.stderr
+    );
+    let malformed = project.run(&["build", "--week", "June"]);
+    assert!(
+        malformed
+            .stderr
+            .contains("`--week June` is not an ISO week like 2026-W25")
+    );
+}
+
+#[test]
+fn a_corpus_with_errors_is_not_published() {
+    let project = Project::sample();
+    project.write("briefs/2026-W25/broken.yaml", "title: [\n");
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("briefs/2026-W25/broken.yaml:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .ends_with("error: found 1 error; nothing was written\n"),
+        "{}",
+        run.stderr
+    );
+    assert!(!project.path("public").exists());
+}
+
+#[test]
+fn refuses_to_replace_a_folder_it_did_not_write() {
+    let project = Project::sample();
+    project.write("mine/notes.txt", "keep me");
+    let mine = project.path("mine");
+    let run = project.run(&["build", "--out", mine.to_str().unwrap()]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("holds files that briefing did not write"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(project.read("mine/notes.txt"), "keep me");
+}
+
+#[test]
+fn a_user_template_overrides_the_builtin_in_every_format_that_shares_it() {
+    let project = Project::sample();
+    let story = project.read("templates/partials/story.html");
+    project.write(
+        "templates/partials/story.html",
+        story.replace(
+            "<h{{ l }} class=\"label\">TL;DR</h{{ l }}>",
+            "<h{{ l }} class=\"label\">In short</h{{ l }}>",
+        ),
+    );
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in ["index.html", "email.html"] {
+        let html = project.read(&format!("public/issues/2026-w25/{file}"));
+        assert!(html.contains(">In short</h"), "{file}");
+        assert!(!html.contains(">TL;DR</h"), "{file}");
+    }
+}
+
+#[test]
+fn an_override_can_extend_the_builtin_and_change_one_block() {
+    let project = Project::sample();
+    project.write(
+        "templates/issue.html",
+        "{% extends \"builtin/issue.html\" %}{% block title %}Custom · {{ issue.number }}{% endblock %}",
+    );
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = project.read("public/issues/2026-w25/index.html");
+    assert!(html.contains("<title>Custom · 5</title>"));
+    assert!(
+        html.contains("class=\"story\""),
+        "the rest of the builtin still renders"
+    );
+}
+
+#[test]
+fn a_broken_user_template_is_a_located_error_and_the_site_stays() {
+    let project = Project::sample();
+    assert_eq!(project.run(&["build"]).code, 0);
+    let before = snapshot_dir(&project.path("public"));
+    project.write(
+        "templates/partials/story.md",
+        "## {{ story.title }}\n{% if story.tldr %}\n",
+    );
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        concat!(
+            "error: template `partials/story.md`, line 2: syntax error: unexpected end of input, expected end of block\n",
+            "     1 | ## {{ story.title }}\n",
+            ">    2 | {% if story.tldr %}\n",
+            "       |                    ^\n",
+        )
+    );
+    project.write("templates/partials/story.md", "## {{ story.titel }}\n");
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stderr,
+        "error: template `partials/story.md`, line 1: undefined value\n>    1 | ## {{ story.titel }}\n       |       ^^^^^^^^^^^\n"
+    );
+    assert_eq!(
+        before,
+        snapshot_dir(&project.path("public")),
+        "a failed build leaves the site untouched"
+    );
+}
+
+#[test]
+fn snapshots_of_the_four_formats() {
+    // Reviewed by eye: they must read like the vff Briefing.
+    let project = Project::sample();
+    assert_eq!(project.run(&["build"]).code, 0);
+    for format in FORMATS {
+        let text = project.read(&format!("public/issues/2026-w10/{format}"));
+        insta::assert_snapshot!(format!("2026-w10-{format}"), text);
+    }
+}
