@@ -9,7 +9,7 @@
 //! - [`schedule`] groups stories into numbered weekly [`issue`]s;
 //! - [`templates`] builds the minijinja environment, [`view`] what templates see, and
 //!   [`render`] turns each issue into files in memory ([`markdown`] and [`dates`] help);
-//! - [`write`] publishes them to disk, all or nothing.
+//! - [`write`](mod@write) publishes them to disk, all or nothing.
 //!
 //! [`run`] is the command line's entry point; [`cmd`] holds one function per subcommand.
 
