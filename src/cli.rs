@@ -66,6 +66,28 @@ pub enum Command {
         after_help = "Examples:\n  briefing build                    every issue, replacing public/ as a whole\n  briefing build --week 2026-W25    one issue, other files left alone\n  briefing build --drafts --out /tmp/preview"
     )]
     Build(BuildArgs),
+    /// Preview the site: build it in memory, serve it, rebuild and reload on every change.
+    #[command(
+        after_help = "Examples:\n  briefing serve                    http://127.0.0.1:8000/\n  briefing serve --port 0 --open    any free port, and open a browser"
+    )]
+    Serve(ServeArgs),
+}
+
+/// `briefing serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Address to listen on. The default keeps the preview on this machine.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Open the preview in a browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Include cards marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
 }
 
 /// `briefing init`.

@@ -11,18 +11,17 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{BuildArgs, CheckArgs, Cli, ColorChoice, Command, InitArgs, NewArgs};
+use crate::cli::{BuildArgs, CheckArgs, Cli, ColorChoice, Command, InitArgs, NewArgs, ServeArgs};
 use crate::config::{self, Config};
 use crate::diagnostic::{self, Diagnostic, Style};
 use crate::error::{Error, Result, plural};
 use crate::issue::IssueId;
 use crate::load::{self, Content};
+use crate::pipeline;
 use crate::project::Paths;
 use crate::scaffold;
-use crate::schedule;
 use crate::templates;
 use crate::validate::{self, Corpus};
-use crate::view::SiteView;
 use crate::{render, write};
 
 /// Runs the command line given by `args` (program name first) and returns the exit code.
@@ -44,6 +43,7 @@ where
         Command::New(args) => new(&cli.root, &args),
         Command::Check(args) => check(&cli.root, &args, style),
         Command::Build(args) => build(&cli.root, &args, style),
+        Command::Serve(args) => serve(&cli.root, &args, style),
     };
     match outcome {
         Ok(code) => code,
@@ -220,42 +220,20 @@ fn new(root: &Path, args: &NewArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Loads the project and refuses to go on if anything has an error; warnings are printed.
-fn load_valid(paths: &Paths, style: Style) -> Result<(Config, Corpus)> {
-    let (config, corpus) = load_project(paths)?;
-    match config {
-        Some(config) if corpus.error_count() == 0 => {
-            let warnings: Vec<Diagnostic> = corpus.diagnostics.clone();
-            print_diagnostics(&warnings, style);
-            Ok((config, corpus))
-        }
-        _ => Err(Error::Invalid {
-            diagnostics: corpus.diagnostics,
-        }),
-    }
-}
-
 fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let paths = Paths::new(root);
-    let (config, corpus) = load_valid(&paths, style)?;
-    let issues = schedule::assemble(&corpus.stories, &corpus.issue_meta, &config, args.drafts)
-        .map_err(|diagnostics| Error::Invalid { diagnostics })?;
-    if issues.is_empty() {
-        return Err(Error::Usage {
-            message:
-                "there are no published cards to build; write one with `briefing new \"Title\"`"
-                    .to_owned(),
-        });
-    }
-    let selected: Vec<&schedule::Issue> = match (&args.week, args.latest) {
+    let prepared = pipeline::prepare(&paths, args.drafts)?;
+    print_diagnostics(&prepared.warnings, style);
+    let (config, issues) = (&prepared.config, &prepared.issues);
+    let selected: Vec<usize> = match (&args.week, args.latest) {
         (Some(week), _) => {
             let id = IssueId::parse(week).ok_or_else(|| Error::Usage {
                 message: format!("`--week {week}` is not an ISO week like 2026-W25"),
             })?;
-            let issue = issues
+            let index = issues
                 .iter()
-                .find(|i| i.id == id)
+                .position(|i| i.id == id)
                 .ok_or_else(|| Error::Usage {
                     message: format!(
                         "there is no issue for {id}; issues exist for {}",
@@ -266,31 +244,33 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
                             .join(", ")
                     ),
                 })?;
-            vec![issue]
+            vec![index]
         }
-        (None, true) => issues.last().into_iter().collect(),
-        (None, false) => issues.iter().collect(),
+        (None, true) => vec![issues.len() - 1],
+        (None, false) => (0..issues.len()).collect(),
     };
-    let env = templates::environment(&paths.templates, &config.language)?;
-    let site = SiteView::new(&config);
-    let mut outputs = Vec::new();
-    for issue in &selected {
-        let (mut files, warnings) = render::render_issue(&env, &config, &site, issue)?;
-        outputs.append(&mut files);
-        for warning in warnings {
-            eprintln!("{}: {warning}", style.label(diagnostic::Severity::Warning));
+    let whole_site = args.week.is_none() && !args.latest;
+    let (outputs, warnings) = if whole_site {
+        pipeline::render_site(&paths, &prepared)?
+    } else {
+        let env = templates::environment(&paths.templates, &config.language)?;
+        let publication = render::Publication::new(&env, config, issues);
+        let mut outputs = Vec::new();
+        let mut warnings = Vec::new();
+        for index in &selected {
+            let (mut files, mut notes) = render::render_issue(&publication, *index)?;
+            outputs.append(&mut files);
+            warnings.append(&mut notes);
         }
+        (outputs, warnings)
+    };
+    for warning in warnings {
+        eprintln!("{}: {warning}", style.label(diagnostic::Severity::Warning));
     }
-    let css = render::render_template(&env, "style.css", &serde_json::json!({ "site": site }))?;
-    outputs.push(render::Output {
-        path: "style.css".to_owned(),
-        bytes: css.into_bytes(),
-    });
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| paths.root.join(&config.output_dir));
-    let whole_site = args.week.is_none() && !args.latest;
     if whole_site {
         write::publish(&outputs, &out)?;
     } else {
@@ -304,5 +284,19 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         diagnostic::display_path(&out),
         started.elapsed().as_secs_f64()
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
+    let paths = Paths::new(root);
+    // A missing config is a mistake to report now; problems inside it show in the browser.
+    let _problems_are_served = load_config(&paths)?;
+    let options = crate::serve::Options {
+        bind: args.bind,
+        port: args.port,
+        open: args.open,
+        drafts: args.drafts,
+    };
+    crate::serve::serve(&paths, &options, style)?;
     Ok(ExitCode::SUCCESS)
 }

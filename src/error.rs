@@ -52,6 +52,11 @@ pub enum Error {
         /// The folder.
         path: PathBuf,
     },
+    /// The preview server cannot start.
+    Serve {
+        /// Why.
+        message: String,
+    },
     /// A command-line value is wrong in a way clap cannot check.
     Usage {
         /// What is wrong.
@@ -99,7 +104,7 @@ impl fmt::Display for Error {
                  empty it, or choose another with `--out` or `output_dir`",
                 display_path(path)
             ),
-            Error::Usage { message } => write!(f, "{message}"),
+            Error::Usage { message } | Error::Serve { message } => write!(f, "{message}"),
             Error::Template { name, detail } => write!(f, "template `{name}`, {detail}"),
         }
     }

@@ -43,6 +43,17 @@ pub fn slugify(text: &str) -> String {
     slug
 }
 
+/// The URL name of a tag: its slug, or for a tag of only symbols (`🚀`) a name built from its
+/// bytes, so that every tag gets a page of its own.
+pub fn tag_slug(tag: &str) -> String {
+    let slug = slugify(tag);
+    if !slug.is_empty() {
+        return slug;
+    }
+    let hex: String = tag.bytes().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("tag-{hex}")
+}
+
 /// Whether `slug` has the shape `[a-z0-9]+(-[a-z0-9]+)*`.
 pub fn is_valid(slug: &str) -> bool {
     !slug.is_empty()
@@ -69,6 +80,15 @@ mod tests {
         assert_eq!(slugify("c++"), "c-plus-plus");
         assert_eq!(slugify("C"), "c");
         assert_eq!(slugify("🚀🚀"), "");
+    }
+
+    #[test]
+    fn every_tag_gets_a_url_safe_slug() {
+        assert_eq!(tag_slug("c++"), "c-plus-plus");
+        assert_eq!(tag_slug("AI Labs"), "ai-labs");
+        assert_eq!(tag_slug("人工智能"), "ren-gong-zhi-neng");
+        assert_eq!(tag_slug("🚀"), "tag-f09f9a80");
+        assert!(is_valid(&tag_slug("🚀")));
     }
 
     #[test]

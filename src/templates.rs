@@ -29,18 +29,30 @@ macro_rules! builtins {
 
 /// Every built-in template: name and source.
 pub const BUILTINS: &[(&str, &str)] = builtins![
+    "404.html",
+    "archive.html",
     "base.html",
     "email.css",
     "email.html",
     "email.txt",
+    "favicon.svg",
+    "feed.xml",
+    "home.html",
     "issue.html",
     "issue.md",
     "partials/footer.html",
     "partials/header.html",
+    "partials/issue-body.html",
+    "partials/pager.html",
     "partials/story.html",
     "partials/story.md",
     "partials/story.txt",
+    "robots.txt",
+    "sitemap.xml",
+    "story.html",
     "style.css",
+    "tag.html",
+    "tags.html",
 ];
 
 /// The auto-escape name for Markdown output.
@@ -63,15 +75,22 @@ pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'
         _ => AutoEscape::None,
     });
     env.set_formatter(|out, state, value| {
-        if state.auto_escape() == AutoEscape::Custom(MARKDOWN_ESCAPE) && !value.is_safe() {
-            if value.is_none() || value.is_undefined() {
-                return Ok(());
-            }
-            return out
-                .write_str(&markdown::escape(&value.to_string()))
-                .map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "cannot write output"));
+        let escape: fn(&str) -> String = match state.auto_escape() {
+            AutoEscape::Custom(MARKDOWN_ESCAPE) => markdown::escape,
+            // minijinja's own HTML escaper also encodes `/`, which is legal but turns every
+            // URL in a sitemap or feed into `https:&#x2f;&#x2f;…`; quoted attributes and
+            // text need only these five.
+            AutoEscape::Html => escape_html,
+            _ => return minijinja::escape_formatter(out, state, value),
+        };
+        if value.is_safe() {
+            return minijinja::escape_formatter(out, state, value);
         }
-        minijinja::escape_formatter(out, state, value)
+        if value.is_none() || value.is_undefined() {
+            return Ok(());
+        }
+        out.write_str(&escape(&value.to_string()))
+            .map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "cannot write output"))
     });
     register_filters(&mut env, language);
 
@@ -247,6 +266,22 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
     });
 }
 
+/// Escapes text for HTML and XML, in element content and in quoted attribute values.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Wraps `text` at `width` characters. Paragraphs (split by blank lines) wrap separately; the
 /// first line of each starts with `first`, the others with `rest`. A word longer than the
 /// line (a URL) stays whole on a line of its own.
@@ -307,6 +342,18 @@ mod tests {
             wrap(text, 20, "", ""),
             "short\n\nhttps://example.org/a/very/long/url/that/does/not/fit\nhere"
         );
+    }
+
+    #[test]
+    fn the_builtin_table_lists_every_file_in_templates() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let on_disk: Vec<String> = read_overrides(&dir)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let listed: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(on_disk, listed);
     }
 
     #[test]

@@ -262,7 +262,7 @@ impl StoryView {
                 .iter()
                 .map(|t| TagView {
                     name: t.clone(),
-                    slug: slug::slugify(t),
+                    slug: slug::tag_slug(t),
                 })
                 .collect(),
             summary: story.summary.clone(),
@@ -359,4 +359,76 @@ impl TextStoryView {
             references: references.0,
         }
     }
+}
+
+/// An issue as a link: archive rows, the pager, recent issues.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueLink {
+    /// The printed number.
+    pub number: u32,
+    /// `2026-W25`.
+    pub week: String,
+    /// `issues/2026-w25/`.
+    pub path: String,
+    /// Absolute URL.
+    pub url: String,
+    /// `15–21 June 2026`.
+    pub date_range: String,
+    /// Subject line.
+    pub subject: String,
+    /// Headlines of the first three stories.
+    pub lead_titles: Vec<String>,
+    /// How many stories the issue has.
+    pub story_count: usize,
+}
+
+impl IssueLink {
+    /// The link to `issue`.
+    pub fn new(issue: &IssueView) -> IssueLink {
+        IssueLink {
+            number: issue.number,
+            week: issue.week.clone(),
+            path: issue.path.clone(),
+            url: issue.url.clone(),
+            date_range: issue.date_range.clone(),
+            subject: issue.subject.clone(),
+            lead_titles: issue
+                .stories
+                .iter()
+                .take(3)
+                .map(|s| s.title.clone())
+                .collect(),
+            story_count: issue.stories.len(),
+        }
+    }
+}
+
+/// A story as a link, on tag pages.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryLink {
+    /// Headline.
+    pub title: String,
+    /// `stories/<slug>/`.
+    pub path: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `17 June 2026`.
+    pub date_display: String,
+    /// Markdown.
+    pub summary: String,
+    /// The issue it appeared in.
+    pub issue: IssueLink,
+}
+
+/// A tag page's tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagPage {
+    /// The tag as first written.
+    pub name: String,
+    /// URL name.
+    pub slug: String,
+    /// `tags/<slug>/`.
+    pub path: String,
+    /// Its stories, newest first.
+    pub stories: Vec<StoryLink>,
 }

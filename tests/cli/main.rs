@@ -3,10 +3,14 @@
 // Tests and their helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod browser;
 mod build;
 mod check;
 mod hostile;
 mod html;
+mod http;
 mod init;
 mod project;
 mod props;
+mod serve;
+mod site;

@@ -1,0 +1,103 @@
+//! One issue in four formats: `digest.md`, `index.html`, `email.html`, `email.txt`.
+
+use serde::Serialize;
+
+use super::{Output, PageView, Publication, inline_css};
+use crate::error::Result;
+use crate::view::{IssueLink, IssueView, SiteView};
+
+/// Stands where each subscriber's unsubscribe URL goes; sending replaces it.
+pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
+
+/// Gmail clips messages whose HTML is larger than this.
+pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
+
+/// The context of issue templates.
+#[derive(Serialize)]
+pub struct IssueContext<'a> {
+    /// The newsletter.
+    pub site: &'a SiteView,
+    /// The issue.
+    pub issue: &'a IssueView,
+    /// The page.
+    pub page: PageView,
+    /// The issue before this one.
+    pub prev: Option<&'a IssueLink>,
+    /// The issue after this one.
+    pub next: Option<&'a IssueLink>,
+    /// The unsubscribe link (a placeholder in email, none on the web).
+    pub unsubscribe_url: Option<&'a str>,
+}
+
+impl<'a> IssueContext<'a> {
+    /// The web context of issue `index`, seen from the page at `path`.
+    pub fn web(publication: &'a Publication<'_>, index: usize, path: &str) -> IssueContext<'a> {
+        let issue = &publication.issues[index];
+        let site = &publication.site;
+        let mut page = PageView::at(
+            site,
+            path,
+            format!("{} · {}", issue.subject, site.title),
+            issue.preheader.clone(),
+        );
+        page.og_type = "article";
+        IssueContext {
+            site,
+            issue,
+            page,
+            prev: index.checked_sub(1).map(|i| &publication.links[i]),
+            next: publication.links.get(index + 1),
+            unsubscribe_url: None,
+        }
+    }
+
+    /// The same context with every link absolute, as email and feed content need.
+    pub fn absolute(self) -> IssueContext<'a> {
+        IssueContext {
+            page: PageView {
+                root: self.site.base_url.clone(),
+                ..self.page
+            },
+            ..self
+        }
+    }
+}
+
+/// The four files of issue `index`, and any warning about them.
+///
+/// # Errors
+///
+/// A template error, or a failure to inline the email's CSS.
+pub fn render_issue(
+    publication: &Publication<'_>,
+    index: usize,
+) -> Result<(Vec<Output>, Vec<String>)> {
+    let issue = &publication.issues[index];
+    let dir = &issue.path;
+    let web = IssueContext::web(publication, index, dir);
+    let page = publication.render("issue.html", &web)?;
+    let digest = publication.render("issue.md", &web)?;
+    let email = IssueContext {
+        unsubscribe_url: Some(UNSUBSCRIBE_PLACEHOLDER),
+        ..web.absolute()
+    };
+    let email_html = inline_css(&publication.render("email.html", &email)?)?;
+    let email_text = publication.render("email.txt", &email)?;
+
+    let mut warnings = Vec::new();
+    if email_html.len() > GMAIL_CLIP_BYTES {
+        warnings.push(format!(
+            "{dir}email.html is {} KB; Gmail clips email over 102 KB behind a \"View entire message\" link; \
+             consider fewer or shorter stories for {}",
+            email_html.len() / 1024,
+            issue.week
+        ));
+    }
+    let outputs = vec![
+        Output::text(format!("{dir}digest.md"), digest),
+        Output::text(format!("{dir}index.html"), page),
+        Output::text(format!("{dir}email.html"), email_html),
+        Output::text(format!("{dir}email.txt"), email_text),
+    ];
+    Ok((outputs, warnings))
+}

@@ -1,0 +1,167 @@
+//! Renders the whole publication into files in memory.
+//!
+//! Takes the template environment, the config and assembled issues; returns [`Output`]s (a
+//! site-relative path and bytes) and warnings. Nothing is written here, so a failed render
+//! leaves the disk as it was, and the same input always gives the same bytes.
+//!
+//! - [`issue`]: each issue's `digest.md`, `index.html`, `email.html`, `email.txt`;
+//! - [`site`]: home, archive, story and tag pages, `404.html`, `robots.txt`, `style.css`;
+//! - [`feed`]: `feed.xml` (Atom) and `sitemap.xml`.
+
+pub mod feed;
+pub mod issue;
+pub mod site;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::schedule::Issue;
+use crate::templates::template_error;
+use crate::view::{IssueLink, IssueView, SiteView};
+
+pub use issue::{GMAIL_CLIP_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue};
+
+/// One file of the output, in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Path relative to the output folder, with `/`.
+    pub path: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    /// An output from text.
+    pub fn text(path: impl Into<String>, text: String) -> Output {
+        Output {
+            path: path.into(),
+            bytes: text.into_bytes(),
+        }
+    }
+}
+
+/// What a page template gets besides its subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    /// Prefix that leads from the page to the site root: `../../` for `issues/x/`, `./` for
+    /// the home page, the absolute base URL in email and feed content.
+    pub root: String,
+    /// Absolute URL of the page.
+    pub canonical: String,
+    /// The page's `<title>`.
+    pub title: String,
+    /// The page's description.
+    pub description: String,
+    /// OpenGraph type: `article` or `website`.
+    pub og_type: &'static str,
+}
+
+impl PageView {
+    /// The page at site-relative `path` (a folder like `tags/ai/`, or `` for the home page).
+    pub fn at(site: &SiteView, path: &str, title: String, description: String) -> PageView {
+        let depth = path.matches('/').count();
+        PageView {
+            root: if depth == 0 {
+                "./".to_owned()
+            } else {
+                "../".repeat(depth)
+            },
+            canonical: format!("{}{path}", site.base_url),
+            title,
+            description,
+            og_type: "website",
+        }
+    }
+}
+
+/// Everything the renderers share: the environment, config and the views of every issue.
+pub struct Publication<'a> {
+    /// Templates.
+    pub env: &'a Environment<'a>,
+    /// The config.
+    pub config: &'a Config,
+    /// The site view.
+    pub site: SiteView,
+    /// Every issue's view, oldest first.
+    pub issues: Vec<IssueView>,
+    /// Every issue as a link, oldest first.
+    pub links: Vec<IssueLink>,
+}
+
+impl<'a> Publication<'a> {
+    /// Prepares the views of `issues`.
+    pub fn new(env: &'a Environment<'a>, config: &'a Config, issues: &[Issue]) -> Self {
+        let views: Vec<IssueView> = issues.iter().map(|i| IssueView::new(i, config)).collect();
+        let links = views.iter().map(IssueLink::new).collect();
+        Publication {
+            env,
+            config,
+            site: SiteView::new(config),
+            issues: views,
+            links,
+        }
+    }
+
+    /// Renders the named template with `context`.
+    ///
+    /// # Errors
+    ///
+    /// As [`render_template`].
+    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
+        render_template(self.env, name, context)
+    }
+}
+
+/// Renders every file of the site: all issues in all formats and the pages around them.
+///
+/// # Errors
+///
+/// A template error, or a failure to inline the email's CSS.
+pub fn render_all(publication: &Publication<'_>) -> Result<(Vec<Output>, Vec<String>)> {
+    let mut outputs = Vec::new();
+    let mut warnings = Vec::new();
+    for index in 0..publication.issues.len() {
+        let (mut files, mut notes) = issue::render_issue(publication, index)?;
+        outputs.append(&mut files);
+        warnings.append(&mut notes);
+    }
+    outputs.append(&mut site::render_pages(publication)?);
+    outputs.append(&mut feed::render_feeds(publication)?);
+    outputs.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((outputs, warnings))
+}
+
+/// Renders the named template with `context`.
+///
+/// # Errors
+///
+/// [`Error::Template`] with the template's name, line and the problem.
+pub fn render_template(
+    env: &Environment<'_>,
+    name: &str,
+    context: &impl Serialize,
+) -> Result<String> {
+    env.get_template(name)
+        .and_then(|t| t.render(context))
+        .map_err(|e| template_error(name, &e))
+}
+
+/// Moves the email's CSS into `style` attributes; `@media` rules stay in a `<style>` block.
+///
+/// # Errors
+///
+/// [`Error::Template`] when the HTML or CSS cannot be processed.
+pub fn inline_css(html: &str) -> Result<String> {
+    css_inline::CSSInliner::options()
+        .keep_style_tags(false)
+        .keep_at_rules(true)
+        .load_remote_stylesheets(false)
+        .build()
+        .inline(html)
+        .map_err(|e| Error::Template {
+            name: "email.html".to_owned(),
+            detail: format!("cannot inline its CSS: {e}"),
+        })
+}

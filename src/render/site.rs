@@ -1,0 +1,251 @@
+//! The pages around the issues: home, archive, story permalinks, tags, 404, robots.txt and
+//! the stylesheet.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::issue::IssueContext;
+use super::{Output, PageView, Publication};
+use crate::error::Result;
+use crate::view::{IssueLink, SiteView, StoryLink, StoryView, TagPage};
+
+/// How many issues the home page lists under the latest one.
+const RECENT: usize = 6;
+
+#[derive(Serialize)]
+struct HomeContext<'a> {
+    #[serde(flatten)]
+    latest: IssueContext<'a>,
+    recent: Vec<&'a IssueLink>,
+}
+
+#[derive(Serialize)]
+struct ArchiveContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    issues: Vec<&'a IssueLink>,
+}
+
+#[derive(Serialize)]
+struct StoryContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    story: StoryView,
+    issue: &'a IssueLink,
+}
+
+#[derive(Serialize)]
+struct TagSummary<'a> {
+    name: &'a str,
+    slug: &'a str,
+    path: &'a str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct TagsContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    tags: Vec<TagSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct TagContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    tag: &'a TagPage,
+}
+
+#[derive(Serialize)]
+struct SiteContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+}
+
+/// Every tag with its stories, newest first, keyed by URL name. Tags that share a URL name
+/// (`AI labs`, `ai-labs`) share a page, under the name seen first.
+pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
+    let mut tags: BTreeMap<String, TagPage> = BTreeMap::new();
+    for (issue, link) in publication.issues.iter().zip(&publication.links) {
+        for story in &issue.stories {
+            for tag in &story.tags {
+                let page = tags.entry(tag.slug.clone()).or_insert_with(|| TagPage {
+                    name: tag.name.clone(),
+                    slug: tag.slug.clone(),
+                    path: format!("tags/{}/", tag.slug),
+                    stories: Vec::new(),
+                });
+                page.stories.push(StoryLink {
+                    title: story.title.clone(),
+                    path: story.path.clone(),
+                    date: story.date.clone(),
+                    date_display: story.date_display.clone(),
+                    summary: story.summary.clone(),
+                    issue: link.clone(),
+                });
+            }
+        }
+    }
+    for page in tags.values_mut() {
+        page.stories
+            .sort_by(|a, b| (&b.date, &b.title).cmp(&(&a.date, &a.title)));
+    }
+    tags
+}
+
+/// Renders the home page, archive, story pages, tag pages, 404 page, robots.txt and CSS.
+///
+/// # Errors
+///
+/// A template error.
+pub fn render_pages(publication: &Publication<'_>) -> Result<Vec<Output>> {
+    let site = &publication.site;
+    let mut outputs = Vec::new();
+    let newest_first: Vec<&IssueLink> = publication.links.iter().rev().collect();
+
+    let latest = publication.issues.len().saturating_sub(1);
+    let mut home = IssueContext::web(publication, latest, "");
+    home.page.title = format!("{} · {}", site.title, site.tagline);
+    home.page.title = home.page.title.trim_end_matches(" · ").to_owned();
+    home.page.og_type = "website";
+    let home = HomeContext {
+        latest: home,
+        recent: newest_first.iter().skip(1).take(RECENT).copied().collect(),
+    };
+    outputs.push(Output::text(
+        "index.html",
+        publication.render("home.html", &home)?,
+    ));
+
+    let archive = ArchiveContext {
+        site,
+        page: PageView::at(
+            site,
+            "archive/",
+            format!("Archive · {}", site.title),
+            format!("Every issue of {}, newest first.", site.title),
+        ),
+        issues: newest_first.clone(),
+    };
+    outputs.push(Output::text(
+        "archive/index.html",
+        publication.render("archive.html", &archive)?,
+    ));
+
+    for (issue, link) in publication.issues.iter().zip(&publication.links) {
+        for story in &issue.stories {
+            let mut page = PageView::at(
+                site,
+                &story.path,
+                format!("{} · {}", story.title, site.title),
+                crate::schedule::derive_preheader(&story.summary),
+            );
+            page.og_type = "article";
+            let context = StoryContext {
+                site,
+                page,
+                story: StoryView {
+                    heading: 1,
+                    ..story.clone()
+                },
+                issue: link,
+            };
+            outputs.push(Output::text(
+                format!("{}index.html", story.path),
+                publication.render("story.html", &context)?,
+            ));
+        }
+    }
+
+    let tags = tag_pages(publication);
+    let index = TagsContext {
+        site,
+        page: PageView::at(
+            site,
+            "tags/",
+            format!("Tags · {}", site.title),
+            format!("Every topic {} has covered.", site.title),
+        ),
+        tags: tags
+            .values()
+            .map(|t| TagSummary {
+                name: &t.name,
+                slug: &t.slug,
+                path: &t.path,
+                count: t.stories.len(),
+            })
+            .collect(),
+    };
+    outputs.push(Output::text(
+        "tags/index.html",
+        publication.render("tags.html", &index)?,
+    ));
+    for tag in tags.values() {
+        let context = TagContext {
+            site,
+            page: PageView::at(
+                site,
+                &tag.path,
+                format!("{} · {}", tag.name, site.title),
+                format!("Stories tagged {} in {}.", tag.name, site.title),
+            ),
+            tag,
+        };
+        outputs.push(Output::text(
+            format!("{}index.html", tag.path),
+            publication.render("tag.html", &context)?,
+        ));
+    }
+
+    // The 404 page is served at any depth, so its links start from the site's own path.
+    let mut missing = PageView::at(
+        site,
+        "",
+        format!("Page not found · {}", site.title),
+        "This page does not exist.".to_owned(),
+    );
+    missing.root = base_path(&site.base_url);
+    let plain = SiteContext {
+        site,
+        page: missing,
+    };
+    outputs.push(Output::text(
+        "404.html",
+        publication.render("404.html", &plain)?,
+    ));
+    outputs.push(Output::text(
+        "robots.txt",
+        publication.render("robots.txt", &plain)?,
+    ));
+    outputs.push(Output::text(
+        "style.css",
+        publication.render("style.css", &plain)?,
+    ));
+    outputs.push(Output::text(
+        "favicon.svg",
+        publication.render("favicon.svg", &plain)?,
+    ));
+    Ok(outputs)
+}
+
+/// The path part of an absolute URL, `/` at least: `https://e.org/brief/` → `/brief/`.
+pub fn base_path(base_url: &str) -> String {
+    let rest = base_url.split_once("//").map_or(base_url, |(_, r)| r);
+    match rest.find('/') {
+        Some(at) => rest[at..].to_owned(),
+        None => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_path_of_sub_path_sites() {
+        assert_eq!(base_path("https://example.org/brief/"), "/brief/");
+        assert_eq!(base_path("https://example.org/"), "/");
+        assert_eq!(base_path("https://example.org"), "/");
+    }
+}

@@ -1,0 +1,435 @@
+//! `briefing serve`: a live preview of the site.
+//!
+//! Builds the site into memory and answers requests from it: nothing is written to disk, and
+//! since a request can only name a key of that map, no path can reach a file outside the site
+//! (`..` segments are refused outright). `briefs/`, `templates/` and `config.yaml` are watched;
+//! each change rebuilds. Pages get a small script that polls the build version and reloads
+//! when it changes. When a rebuild fails, the last good site stays, and every page shows the
+//! located error until the input is fixed.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::diagnostic::{self, Style};
+use crate::error::{Error, Result};
+use crate::pipeline;
+use crate::project::Paths;
+use crate::templates::escape_html;
+
+/// The path the reload script polls.
+pub const VERSION_PATH: &str = "/__briefing/version";
+
+/// How long to wait for more file events before rebuilding: an editor's save is often
+/// several events.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+const RELOAD_SCRIPT: &str = "<script>(function(){var seen=null;function poll(){\
+fetch('/__briefing/version',{cache:'no-store'}).then(function(r){return r.text()})\
+.then(function(v){if(seen===null){seen=v}else if(v!==seen){location.reload()}})\
+.catch(function(){}).then(function(){setTimeout(poll,500)})}poll()})();</script>";
+
+/// The site as last built.
+#[derive(Debug, Default)]
+pub struct Site {
+    /// Every file of the last good build, by site-relative path.
+    pub files: HashMap<String, Vec<u8>>,
+    /// The error of the last build, if it failed, as plain text.
+    pub error: Option<String>,
+    /// Counts builds, good or not; pages reload when it changes.
+    pub version: u64,
+}
+
+/// An HTTP answer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: &'static str,
+    /// Extra header (a redirect's Location).
+    pub location: Option<String>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            content_type,
+            location: None,
+            body,
+        }
+    }
+}
+
+/// Options of `briefing serve`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address to bind (loopback unless the user says otherwise).
+    pub bind: IpAddr,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+    /// Open a browser once serving.
+    pub open: bool,
+    /// Include drafts.
+    pub drafts: bool,
+}
+
+/// Builds the site into `site`, or records why it could not be built. Returns a line for the
+/// terminal.
+fn rebuild(paths: &Paths, drafts: bool, site: &Mutex<Site>, style: Style) -> String {
+    let started = Instant::now();
+    let result = pipeline::prepare(paths, drafts)
+        .and_then(|prepared| pipeline::render_site(paths, &prepared));
+    let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
+    site.version += 1;
+    match result {
+        Ok((outputs, _)) => {
+            site.files = outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
+            site.error = None;
+            format!(
+                "built {} files in {} ms",
+                site.files.len(),
+                started.elapsed().as_millis()
+            )
+        }
+        Err(error) => {
+            site.error = Some(describe(&error, Style::new(false)));
+            describe(&error, style)
+        }
+    }
+}
+
+/// The error as the terminal and the error page show it: diagnostics with their snippets.
+fn describe(error: &Error, style: Style) -> String {
+    match error {
+        Error::Invalid { diagnostics } => {
+            let mut sorted = diagnostics.clone();
+            diagnostic::sort(&mut sorted);
+            let mut text: String = sorted
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| diagnostic::render(d, style))
+                .collect();
+            text.push_str(&format!(
+                "{}: {error}",
+                style.label(diagnostic::Severity::Error)
+            ));
+            text
+        }
+        other => format!("{}: {other}", style.label(diagnostic::Severity::Error)),
+    }
+}
+
+/// Answers a GET for `url` (path and query) from `site`.
+pub fn respond(site: &Site, url: &str) -> Reply {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    if path == VERSION_PATH {
+        return Reply::new(
+            200,
+            "text/plain; charset=utf-8",
+            site.version.to_string().into_bytes(),
+        );
+    }
+    let Some(decoded) = percent_decode(path) else {
+        return Reply::new(400, "text/plain; charset=utf-8", b"bad request\n".to_vec());
+    };
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segments
+        .iter()
+        .any(|s| *s == ".." || *s == "." || s.contains(['\\', '\0']))
+    {
+        return Reply::new(400, "text/plain; charset=utf-8", b"bad request\n".to_vec());
+    }
+    let mut key = segments.join("/");
+    if key.is_empty() || decoded.ends_with('/') {
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str("index.html");
+    } else if !site.files.contains_key(&key)
+        && site.files.contains_key(&format!("{key}/index.html"))
+    {
+        return Reply {
+            location: Some(format!("{path}/")),
+            ..Reply::new(301, "text/plain; charset=utf-8", Vec::new())
+        };
+    }
+    let content_type = content_type(&key);
+    let is_page = content_type.starts_with("text/html");
+    if let Some(error) = &site.error
+        && is_page
+    {
+        return Reply::new(500, "text/html; charset=utf-8", error_page(error));
+    }
+    match site.files.get(&key) {
+        Some(body) if is_page => Reply::new(200, content_type, with_reload(body)),
+        Some(body) => Reply::new(200, content_type, body.clone()),
+        None => {
+            let body = site
+                .files
+                .get("404.html")
+                .map_or_else(|| b"not found\n".to_vec(), |b| with_reload(b));
+            Reply::new(404, "text/html; charset=utf-8", body)
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("xml") if path.ends_with("feed.xml") => "application/atom+xml; charset=utf-8",
+        Some("xml") => "application/xml; charset=utf-8",
+        Some("md") => "text/markdown; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Splices the reload script before `</body>`, or at the end when a template has none.
+fn with_reload(page: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    match text.rfind("</body>") {
+        Some(at) => format!("{}{RELOAD_SCRIPT}{}", &text[..at], &text[at..]).into_bytes(),
+        None => format!("{text}{RELOAD_SCRIPT}").into_bytes(),
+    }
+}
+
+fn error_page(error: &str) -> Vec<u8> {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed · briefing</title>\
+         <style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem;background:#1b1d20;color:#e8e6e3}}\
+         pre{{background:#000;padding:1rem;overflow:auto;border-left:4px solid #f87171}}</style></head>\
+         <body><h1>The site could not be rebuilt</h1><p>Fix the problem below and save; this page reloads by itself.</p>\
+         <pre>{}</pre>{RELOAD_SCRIPT}</body></html>",
+        escape_html(error)
+    )
+    .into_bytes()
+}
+
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Serves the newsletter at `paths` until the process is stopped.
+///
+/// # Errors
+///
+/// [`Error::Serve`] when the address cannot be bound or the folders cannot be watched.
+pub fn serve(paths: &Paths, options: &Options, style: Style) -> Result<()> {
+    let site = Arc::new(Mutex::new(Site::default()));
+    eprintln!("{}", rebuild(paths, options.drafts, &site, style));
+
+    let server =
+        tiny_http::Server::http(SocketAddr::new(options.bind, options.port)).map_err(|e| {
+            Error::Serve {
+                message: format!("cannot listen on {}:{}: {e}", options.bind, options.port),
+            }
+        })?;
+    let address = server.server_addr().to_ip().map_or_else(
+        || format!("{}:{}", options.bind, options.port),
+        |a| a.to_string(),
+    );
+    let url = format!("http://{address}/");
+    println!("serving {url} (Ctrl-C to stop)");
+    let _ = std::io::stdout().flush();
+    if !options.bind.is_loopback() {
+        eprintln!(
+            "{}: serving on {} makes the preview reachable from other machines",
+            style.label(diagnostic::Severity::Warning),
+            options.bind
+        );
+    }
+
+    let (events, changes) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = events.send(());
+        }
+    })
+    .map_err(|e| Error::Serve {
+        message: format!("cannot watch files: {e}"),
+    })?;
+    for (path, mode) in [
+        (&paths.briefs, RecursiveMode::Recursive),
+        (&paths.templates, RecursiveMode::Recursive),
+        (&paths.config, RecursiveMode::NonRecursive),
+    ] {
+        if path.exists() {
+            watcher.watch(path, mode).map_err(|e| Error::Serve {
+                message: format!("cannot watch `{}`: {e}", diagnostic::display_path(path)),
+            })?;
+        }
+    }
+    let rebuild_site = Arc::clone(&site);
+    let rebuild_paths = paths.clone();
+    let drafts = options.drafts;
+    std::thread::spawn(move || {
+        while changes.recv().is_ok() {
+            // Let a burst of events settle into one rebuild.
+            while changes.recv_timeout(DEBOUNCE).is_ok() {}
+            eprintln!("{}", rebuild(&rebuild_paths, drafts, &rebuild_site, style));
+        }
+    });
+
+    if options.open {
+        open_browser(&url);
+    }
+    for request in server.incoming_requests() {
+        let site = Arc::clone(&site);
+        std::thread::spawn(move || answer(request, &site));
+    }
+    drop(watcher);
+    Ok(())
+}
+
+fn answer(request: tiny_http::Request, site: &Mutex<Site>) {
+    let reply = if matches!(
+        request.method(),
+        tiny_http::Method::Get | tiny_http::Method::Head
+    ) {
+        let site = site.lock().unwrap_or_else(PoisonError::into_inner);
+        respond(&site, request.url())
+    } else {
+        Reply::new(
+            405,
+            "text/plain; charset=utf-8",
+            b"method not allowed\n".to_vec(),
+        )
+    };
+    let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
+    let mut headers = vec![
+        ("Content-Type", reply.content_type.to_owned()),
+        ("Cache-Control", "no-store".to_owned()),
+    ];
+    if let Some(location) = reply.location {
+        headers.push(("Location", location));
+    }
+    for (name, value) in headers {
+        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(header);
+        }
+    }
+    let _ = request.respond(response);
+}
+
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if std::process::Command::new(opener).arg(url).spawn().is_err() {
+        eprintln!("could not start a browser; open {url} yourself");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> Site {
+        let mut site = Site::default();
+        for (path, body) in [
+            ("index.html", "<html><body>home</body></html>"),
+            (
+                "issues/2026-w25/index.html",
+                "<html><body>issue</body></html>",
+            ),
+            ("style.css", "body{}"),
+            ("404.html", "<html><body>missing</body></html>"),
+        ] {
+            site.files.insert(path.to_owned(), body.as_bytes().to_vec());
+        }
+        site.version = 3;
+        site
+    }
+
+    #[test]
+    fn serves_pages_with_the_reload_script() {
+        let reply = respond(&site(), "/issues/2026-w25/");
+        assert_eq!(reply.status, 200);
+        let body = String::from_utf8(reply.body).unwrap();
+        assert!(body.starts_with("<html><body>issue<script>"), "{body}");
+        assert!(body.ends_with("</script></body></html>"));
+        assert_eq!(respond(&site(), "/").status, 200);
+        assert_eq!(respond(&site(), "/style.css?v=1").body, b"body{}");
+    }
+
+    #[test]
+    fn redirects_folders_without_a_slash() {
+        let reply = respond(&site(), "/issues/2026-w25");
+        assert_eq!(
+            (reply.status, reply.location.as_deref()),
+            (301, Some("/issues/2026-w25/"))
+        );
+    }
+
+    #[test]
+    fn refuses_to_leave_the_site() {
+        for url in [
+            "/../Cargo.toml",
+            "/issues/../../etc/passwd",
+            "/%2e%2e/secret",
+            "/a%5c..%5cb",
+            "/%ff",
+        ] {
+            let status = respond(&site(), url).status;
+            assert!(status == 400 || status == 404, "{url}: {status}");
+            assert_ne!(status, 200, "{url}");
+        }
+        assert_eq!(respond(&site(), "/../Cargo.toml").status, 400);
+    }
+
+    #[test]
+    fn missing_pages_get_the_404_page() {
+        let reply = respond(&site(), "/nope/");
+        assert_eq!(reply.status, 404);
+        assert!(String::from_utf8(reply.body).unwrap().contains("missing"));
+    }
+
+    #[test]
+    fn a_failed_build_shows_its_error_on_every_page_but_keeps_assets() {
+        let mut site = site();
+        site.error = Some("briefs/x.yaml:2:7: error: `date` <bad>".to_owned());
+        let reply = respond(&site, "/issues/2026-w25/");
+        assert_eq!(reply.status, 500);
+        let body = String::from_utf8(reply.body).unwrap();
+        assert!(
+            body.contains("briefs/x.yaml:2:7: error: `date` &lt;bad&gt;"),
+            "{body}"
+        );
+        assert!(body.contains("/__briefing/version"));
+        assert_eq!(respond(&site, "/style.css").status, 200);
+    }
+
+    #[test]
+    fn the_version_endpoint_counts_builds() {
+        assert_eq!(respond(&site(), VERSION_PATH).body, b"3");
+    }
+}

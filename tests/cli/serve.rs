@@ -1,0 +1,109 @@
+//! `briefing serve`: a real server on a free loopback port, driven like a curator would.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::http::get;
+use crate::project::Project;
+
+/// Kills the server even when an assertion fails.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Polls `path` until `done` holds, for at most 15 s.
+#[track_caller]
+fn wait_for(addr: &str, path: &str, what: &str, done: impl Fn(u16, &str) -> bool) -> (u16, String) {
+    let started = Instant::now();
+    loop {
+        let (status, body) = get(addr, path);
+        if done(status, &body) {
+            return (status, body);
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}: {status}\n{body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn serve_rebuilds_on_change_shows_errors_and_recovers() {
+    let project = Project::sample();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("-C")
+        .arg(project.root())
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("serving http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    assert!(addr.starts_with("127.0.0.1:"), "binds to loopback: {addr}");
+
+    let page = "/issues/2026-w25/";
+    let (status, body) = get(&addr, page);
+    assert_eq!(status, 200);
+    assert!(body.contains("Alibaba takes Qwen into robotics"));
+    assert!(
+        body.contains("/__briefing/version"),
+        "the reload script is spliced in"
+    );
+
+    let card = "briefs/2026-W25/qwen-robotics-push.yaml";
+    let original = project.read(card);
+    project.write(
+        card,
+        original.replace(
+            "title: Alibaba takes Qwen",
+            "title: Edited, Alibaba takes Qwen",
+        ),
+    );
+    wait_for(&addr, page, "the edit", |s, b| {
+        s == 200 && b.contains("Edited, Alibaba takes Qwen")
+    });
+
+    project.write(
+        card,
+        original.replace("date: 2026-06-17", "date: 2026-06-31"),
+    );
+    let (_, error) = wait_for(&addr, page, "the error page", |s, _| s == 500);
+    assert!(error.contains("briefs/2026-W25/qwen-robotics-push.yaml:2:7: error: `date` `2026-06-31` is not a real date"), "{error}");
+    assert_eq!(
+        get(&addr, "/style.css").0,
+        200,
+        "assets of the last good build stay"
+    );
+
+    project.write(card, &original);
+    wait_for(&addr, page, "recovery", |s, b| {
+        s == 200 && b.contains("Alibaba takes Qwen into robotics")
+    });
+
+    assert_eq!(get(&addr, "/../config.yaml").0, 400);
+    assert_eq!(get(&addr, "/%2e%2e/config.yaml").0, 400);
+    assert_eq!(get(&addr, "/config.yaml").0, 404, "only the site is served");
+    drop(server);
+}
+
+#[test]
+fn serve_without_a_newsletter_says_how_to_start() {
+    let run = Project::empty().run(&["serve", "--port", "0"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("run `briefing init`"), "{}", run.stderr);
+}

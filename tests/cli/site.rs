@@ -1,0 +1,380 @@
+//! The published site: links, feed, sitemap, meta tags, tags, drafts, atomic publishing.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use scraper::{Html, Selector};
+
+use crate::project::Project;
+
+/// Every file under `dir`, as site-relative paths with `/`.
+fn files(dir: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel);
+            }
+        }
+    }
+    out
+}
+
+/// Resolves `href` found on page `page` (site-relative) to a site-relative file, or `None`
+/// for links that leave the site.
+fn resolve(page: &str, href: &str, base_url: &str, base_path: &str) -> Option<String> {
+    let href = href.split(['#', '?']).next().unwrap_or("");
+    let target = if let Some(rest) = href.strip_prefix(base_url) {
+        rest.to_owned()
+    } else if href.contains("://") || href.starts_with("mailto:") || href.is_empty() {
+        return None;
+    } else if let Some(rest) = href.strip_prefix(base_path) {
+        rest.to_owned()
+    } else {
+        let mut parts: Vec<&str> = page.split('/').collect();
+        parts.pop();
+        for segment in href.split('/') {
+            match segment {
+                ".." => {
+                    assert!(
+                        parts.pop().is_some(),
+                        "{page}: `{href}` climbs out of the site"
+                    );
+                }
+                "." | "" => {}
+                other => parts.push(other),
+            }
+        }
+        let joined = parts.join("/");
+        if href.ends_with('/') && !joined.is_empty() {
+            format!("{joined}/")
+        } else {
+            joined
+        }
+    };
+    Some(if target.is_empty() || target.ends_with('/') {
+        format!("{target}index.html")
+    } else {
+        target
+    })
+}
+
+fn check_links(site: &Path, base_url: &str, base_path: &str) -> usize {
+    let all = files(site);
+    let selector = Selector::parse("a[href], link[href], script[src], img[src]").unwrap();
+    let mut checked = 0;
+    for page in all.iter().filter(|f| f.ends_with(".html")) {
+        if page.ends_with("email.html") {
+            continue; // Email links are absolute by design; checked below.
+        }
+        let doc = Html::parse_document(&std::fs::read_to_string(site.join(page)).unwrap());
+        for element in doc.select(&selector) {
+            let href = element
+                .attr("href")
+                .or_else(|| element.attr("src"))
+                .unwrap();
+            if let Some(target) = resolve(page, href, base_url, base_path) {
+                assert!(
+                    all.contains(&target),
+                    "{page}: `{href}` -> `{target}` does not exist"
+                );
+                checked += 1;
+            }
+        }
+    }
+    checked
+}
+
+fn built() -> Project {
+    let project = Project::sample();
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    project
+}
+
+#[test]
+fn the_site_has_every_page() {
+    let project = built();
+    let all = files(&project.path("public"));
+    for page in [
+        "index.html",
+        "archive/index.html",
+        "tags/index.html",
+        "tags/qwen/index.html",
+        "tags/ai-labs/index.html",
+        "stories/junyang-lin-steps-down-as-tech-lead-of-alibaba-s-qwen/index.html",
+        "feed.xml",
+        "sitemap.xml",
+        "robots.txt",
+        "404.html",
+        "style.css",
+    ] {
+        assert!(all.contains(page), "{page}");
+    }
+    let stories = all.iter().filter(|f| f.starts_with("stories/")).count();
+    assert_eq!(
+        stories, 10,
+        "one page per published story; the draft has none"
+    );
+}
+
+#[test]
+fn every_internal_link_and_asset_resolves() {
+    let project = built();
+    let checked = check_links(
+        &project.path("public"),
+        "https://briefing.example.org/",
+        "/",
+    );
+    assert!(checked > 300, "only {checked} links checked");
+}
+
+#[test]
+fn links_work_from_a_sub_path() {
+    let project = Project::sample();
+    let config = project.read("config.yaml").replace(
+        "base_url: https://briefing.example.org/",
+        "base_url: https://example.org/brief/",
+    );
+    project.write("config.yaml", config);
+    assert_eq!(project.run(&["build"]).code, 0);
+    let site = project.path("public");
+    check_links(&site, "https://example.org/brief/", "/brief/");
+    let not_found = std::fs::read_to_string(site.join("404.html")).unwrap();
+    assert!(
+        not_found.contains("href=\"/brief/style.css\""),
+        "the 404 page works at any depth"
+    );
+    let feed = std::fs::read_to_string(site.join("feed.xml")).unwrap();
+    assert!(feed.contains("<link rel=\"self\" type=\"application/atom+xml\" href=\"https://example.org/brief/feed.xml\"/>"));
+}
+
+#[test]
+fn every_page_has_title_description_canonical_and_social_meta() {
+    let project = built();
+    let site = project.path("public");
+    for page in files(&site)
+        .iter()
+        .filter(|f| f.ends_with(".html") && !f.ends_with("email.html"))
+    {
+        let doc = Html::parse_document(&std::fs::read_to_string(site.join(page)).unwrap());
+        for (css, attr) in [
+            ("title", None),
+            ("meta[name=description]", Some("content")),
+            ("link[rel=canonical]", Some("href")),
+            ("meta[property='og:title']", Some("content")),
+            ("meta[property='og:url']", Some("content")),
+            ("meta[name='twitter:card']", Some("content")),
+            (
+                "link[rel=alternate][type='application/atom+xml']",
+                Some("href"),
+            ),
+        ] {
+            let found: Vec<_> = doc.select(&Selector::parse(css).unwrap()).collect();
+            assert_eq!(found.len(), 1, "{page}: {css}");
+            if let Some(attr) = attr {
+                assert!(
+                    !found[0].attr(attr).unwrap_or("").is_empty(),
+                    "{page}: {css} {attr}"
+                );
+            }
+        }
+        assert_eq!(
+            doc.select(&Selector::parse("h1").unwrap()).count(),
+            1,
+            "{page}: one h1"
+        );
+    }
+}
+
+#[test]
+fn the_feed_is_valid_atom_with_one_entry_per_issue() {
+    let project = built();
+    let xml = project.read("public/feed.xml");
+    roxmltree::Document::parse(&xml).expect("feed.xml is well-formed XML");
+    let feed = feed_rs::parser::parse(xml.as_bytes()).expect("a feed parser accepts feed.xml");
+    assert_eq!(feed.feed_type, feed_rs::model::FeedType::Atom);
+    assert_eq!(feed.id, "https://briefing.example.org/");
+    assert_eq!(feed.title.unwrap().content, "vff Briefing");
+    assert!(feed.updated.is_some());
+    assert_eq!(feed.authors[0].name, "vff Briefing desk");
+    assert!(
+        feed.links.iter().any(|l| l.rel.as_deref() == Some("self")
+            && l.href == "https://briefing.example.org/feed.xml")
+    );
+    assert_eq!(feed.entries.len(), 5);
+    let first = &feed.entries[0];
+    assert_eq!(first.id, "https://briefing.example.org/issues/2026-w25/");
+    let content = first.content.as_ref().unwrap().body.as_ref().unwrap();
+    assert!(
+        content.contains("href=\"https://briefing.example.org/stories/"),
+        "absolute URLs in content"
+    );
+    assert!(
+        !content.contains("href=\"../"),
+        "no relative URLs in content"
+    );
+}
+
+#[test]
+fn an_entry_is_updated_only_when_its_issue_changes() {
+    let project = built();
+    let before = feed_rs::parser::parse(project.read("public/feed.xml").as_bytes()).unwrap();
+    project.run(&["build"]);
+    let again = feed_rs::parser::parse(project.read("public/feed.xml").as_bytes()).unwrap();
+    let updated =
+        |f: &feed_rs::model::Feed| -> Vec<_> { f.entries.iter().map(|e| e.updated).collect() };
+    assert_eq!(updated(&before), updated(&again));
+    let card = project.read("briefs/2026-W10/t-head-zhenwu-810e.yaml");
+    project.write(
+        "briefs/2026-W10/t-head-zhenwu-810e.yaml",
+        card.replace("Nvidia's H20", "the Nvidia H20"),
+    );
+    project.run(&["build"]);
+    let edited = feed_rs::parser::parse(project.read("public/feed.xml").as_bytes()).unwrap();
+    for (i, entry) in edited.entries.iter().enumerate() {
+        if entry.id.ends_with("2026-w10/") {
+            assert_ne!(entry.updated, before.entries[i].updated, "the edited issue");
+        } else {
+            assert_eq!(entry.updated, before.entries[i].updated, "{}", entry.id);
+        }
+    }
+}
+
+#[test]
+fn the_sitemap_lists_every_page() {
+    let project = built();
+    let xml = project.read("public/sitemap.xml");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let listed: BTreeSet<String> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .map(|n| n.text().unwrap().to_owned())
+        .collect();
+    let pages: BTreeSet<String> = files(&project.path("public"))
+        .into_iter()
+        .filter(|f| {
+            f.ends_with("index.html") && !f.starts_with("issues/")
+                || f.starts_with("issues/") && f.ends_with("/index.html")
+        })
+        .map(|f| {
+            format!(
+                "https://briefing.example.org/{}",
+                f.trim_end_matches("index.html")
+            )
+        })
+        .collect();
+    assert_eq!(listed, pages);
+    let robots = project.read("public/robots.txt");
+    assert!(robots.contains("Sitemap: https://briefing.example.org/sitemap.xml"));
+}
+
+#[test]
+fn tag_pages_have_url_safe_names_for_any_tag() {
+    let project = Project::sample();
+    let card = project
+        .read("briefs/2026-W25/qwen-robotics-push.yaml")
+        .replace(
+            "tags: [Qwen, Robotics, Alibaba]",
+            "tags: [\"c++\", \"AI Labs\", \"人工智能\", \"🚀\", \"C\"]",
+        );
+    project.write("briefs/2026-W25/qwen-robotics-push.yaml", card);
+    assert_eq!(project.run(&["build"]).code, 0);
+    for slug in [
+        "c-plus-plus",
+        "ai-labs",
+        "ren-gong-zhi-neng",
+        "tag-f09f9a80",
+        "c",
+    ] {
+        assert!(
+            project
+                .path(&format!("public/tags/{slug}/index.html"))
+                .is_file(),
+            "{slug}"
+        );
+    }
+    let page = project.read("public/tags/ren-gong-zhi-neng/index.html");
+    assert!(page.contains("<h1>人工智能</h1>"));
+    let ai_labs = project.read("public/tags/ai-labs/index.html");
+    let doc = Html::parse_document(&ai_labs);
+    let dates: Vec<String> = doc
+        .select(&Selector::parse("time").unwrap())
+        .map(|t| t.attr("datetime").unwrap().to_owned())
+        .collect();
+    let mut sorted = dates.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(dates, sorted, "newest first");
+}
+
+#[test]
+fn issue_pages_link_to_the_previous_and_next_issue() {
+    let project = built();
+    let doc = Html::parse_document(&project.read("public/issues/2026-w10/index.html"));
+    let prev = doc
+        .select(&Selector::parse("a[rel=prev]").unwrap())
+        .next()
+        .unwrap();
+    let next = doc
+        .select(&Selector::parse("a[rel=next]").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(prev.attr("href"), Some("../../issues/2026-w08/"));
+    assert_eq!(next.attr("href"), Some("../../issues/2026-w11/"));
+    let first = Html::parse_document(&project.read("public/issues/2026-w03/index.html"));
+    assert!(
+        first
+            .select(&Selector::parse("a[rel=prev]").unwrap())
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn pages_of_deleted_cards_disappear() {
+    let project = built();
+    let story = "public/stories/t-head-unveils-the-zhenwu-810e-ai-processor/index.html";
+    assert!(project.path(story).is_file());
+    std::fs::remove_file(project.path("briefs/2026-W10/t-head-zhenwu-810e.yaml")).unwrap();
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert!(!project.path(story).exists());
+    assert!(!project.path("public/tags/chips").exists());
+}
+
+#[test]
+fn a_failed_build_leaves_the_published_site_byte_for_byte() {
+    let project = built();
+    let site: PathBuf = project.path("public");
+    let snapshot = |p: &Path| -> Vec<(String, Vec<u8>)> {
+        files(p)
+            .into_iter()
+            .map(|f| {
+                let b = std::fs::read(p.join(&f)).unwrap();
+                (f, b)
+            })
+            .collect()
+    };
+    let before = snapshot(&site);
+    project.write(
+        "briefs/2026-W25/broken.yaml",
+        "title: x\ndate: 2026-13-01\n",
+    );
+    assert_eq!(project.run(&["build"]).code, 1);
+    assert_eq!(before, snapshot(&site));
+    assert!(
+        !std::fs::read_dir(project.root()).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains("staging"))
+    );
+}
