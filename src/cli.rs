@@ -71,6 +71,44 @@ pub enum Command {
         after_help = "Examples:\n  briefing serve                    http://127.0.0.1:8000/\n  briefing serve --port 0 --open    any free port, and open a browser"
     )]
     Serve(ServeArgs),
+    /// Email an issue to a list or to addresses: over SMTP, or into an outbox of .eml files.
+    #[command(
+        after_help = "Examples:\n  briefing send --week 2026-W25 --list subscribers.csv --dry-run\n  briefing send --week 2026-W25 --to me@example.org --outbox /tmp/outbox\n  briefing send --latest --list subscribers.csv           (resumes where it stopped)\n\nThe unsubscribe-token secret is read from the variable named by `unsubscribe_secret_env`\n(default BRIEFING_UNSUBSCRIBE_SECRET); the SMTP password from `smtp.password_env`."
+    )]
+    Send(SendArgs),
+}
+
+/// `briefing send`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("audience").required(true).args(["to", "list"])))]
+pub struct SendArgs {
+    /// The issue to send, by ISO week, e.g. 2026-W25.
+    #[arg(long, value_name = "YYYY-Www", required_unless_present = "latest")]
+    pub week: Option<String>,
+    /// Send the newest issue.
+    #[arg(long, conflicts_with = "week")]
+    pub latest: bool,
+    /// Send to these addresses.
+    #[arg(long, value_name = "ADDR", num_args = 1..)]
+    pub to: Vec<String>,
+    /// Send to the subscribers in this CSV (columns `email`, optional `name`, `status`).
+    #[arg(long, value_name = "CSV")]
+    pub list: Option<PathBuf>,
+    /// Render and check every message, print one, send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Write one .eml file per recipient into DIR instead of using SMTP.
+    #[arg(long, value_name = "DIR")]
+    pub outbox: Option<PathBuf>,
+    /// Messages per second at most (default: `send.rate_per_second`).
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// SMTP sessions at once, 1 to 64 (default: `send.concurrency`).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub concurrency: Option<u32>,
+    /// Mail again those the journal says already received this issue.
+    #[arg(long)]
+    pub resend: bool,
 }
 
 /// `briefing serve`.

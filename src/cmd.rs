@@ -11,7 +11,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{BuildArgs, CheckArgs, Cli, ColorChoice, Command, InitArgs, NewArgs, ServeArgs};
+use crate::cli::{
+    BuildArgs, CheckArgs, Cli, ColorChoice, Command, InitArgs, NewArgs, SendArgs, ServeArgs,
+};
 use crate::config::{self, Config};
 use crate::diagnostic::{self, Diagnostic, Style};
 use crate::error::{Error, Result, plural};
@@ -44,6 +46,7 @@ where
         Command::Check(args) => check(&cli.root, &args, style),
         Command::Build(args) => build(&cli.root, &args, style),
         Command::Serve(args) => serve(&cli.root, &args, style),
+        Command::Send(args) => send(&cli.root, &args),
     };
     match outcome {
         Ok(code) => code,
@@ -299,4 +302,98 @@ fn serve(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
     };
     crate::serve::serve(&paths, &options, style)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Raised by the first Ctrl-C: workers finish what is in flight and stop.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
+    use std::sync::atomic::Ordering;
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(Error::Usage {
+            message: format!("`--rate {rate}` must be a number above 0"),
+        });
+    }
+    let paths = Paths::new(root);
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            eprintln!("\nstopped at once; the journal has every delivery so far");
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping after the messages in flight (Ctrl-C again to quit now)");
+    });
+    let options = crate::send::Options {
+        week: args.week.clone(),
+        audience: if args.to.is_empty() {
+            crate::send::Audience::List(args.list.clone().unwrap_or_default())
+        } else {
+            crate::send::Audience::To(args.to.clone())
+        },
+        dry_run: args.dry_run,
+        outbox: args.outbox.clone(),
+        rate: args.rate,
+        concurrency: args.concurrency,
+        resend: args.resend,
+    };
+    let started = std::time::Instant::now();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let summary = crate::send::send(&paths, &options, &env, &STOP)?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if args.dry_run {
+        println!(
+            "dry run: {} message{} of {} would be sent; nothing was sent",
+            summary.sent,
+            plural(summary.sent),
+            summary.week
+        );
+        if let Some(sample) = &summary.sample {
+            println!(
+                "\nthe first message: its headers, then its text part (the HTML part is the built email.html):\n\n{sample}"
+            );
+        }
+    } else {
+        println!(
+            "sent {} message{} of {} to {} in {elapsed:.1}s ({:.1}/s)",
+            summary.sent,
+            plural(summary.sent),
+            summary.week,
+            summary.destination,
+            summary.sent as f64 / elapsed.max(0.001)
+        );
+    }
+    let skipped =
+        summary.already_delivered + summary.inactive + summary.suppressed + summary.duplicates;
+    if skipped > 0 {
+        println!(
+            "skipped {skipped}: {} already delivered, {} unsubscribed or bounced, {} suppressed, {} duplicate{}",
+            summary.already_delivered,
+            summary.inactive,
+            summary.suppressed,
+            summary.duplicates,
+            plural(summary.duplicates)
+        );
+    }
+    if summary.retried > 0 {
+        println!(
+            "{} delivered after a temporary failure and a retry",
+            summary.retried
+        );
+    }
+    if !summary.failed.is_empty() {
+        println!("failed {}:", summary.failed.len());
+        for (email, reason) in &summary.failed {
+            println!("  {email}: {reason}");
+        }
+    }
+    if let Some(journal) = &summary.journal {
+        let shown = journal.strip_prefix(&paths.root).unwrap_or(journal);
+        println!("journal: {}", diagnostic::display_path(shown));
+    }
+    if summary.interrupted {
+        println!("interrupted: run the same command again to send to the rest");
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::from(u8::from(!summary.failed.is_empty())))
 }

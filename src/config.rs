@@ -55,6 +55,22 @@ const PROMISE: Key = key!(
     "promise",
     "the footer's promise, e.g. `No spam. Unsubscribe any time.`"
 );
+const LIST_ID: Key = key!(
+    "list_id",
+    "the List-Id of the mailing list, dot-separated like `briefing.example.org`"
+);
+const UNSUBSCRIBE_MAILTO: Key = key!(
+    "unsubscribe_mailto",
+    "an address that unsubscribes whoever writes to it, e.g. `unsubscribe@example.org`"
+);
+const SECRET_ENV: Key = key!(
+    "unsubscribe_secret_env",
+    "the name of the environment variable holding the secret that signs unsubscribe tokens"
+);
+const DKIM: Key = key!(
+    "dkim",
+    "a mapping with `selector`, `domain`, `key_file` and `algorithm`"
+);
 const SMTP: Key = key!(
     "smtp",
     "a mapping with `host`, `port`, `security`, `username`, `password_env`"
@@ -73,7 +89,11 @@ const CONFIG_KEYS: &[Key] = &[
     OUTPUT_DIR,
     FIRST_NUMBER,
     UNSUBSCRIBE_URL,
+    UNSUBSCRIBE_MAILTO,
+    SECRET_ENV,
+    LIST_ID,
     PROMISE,
+    DKIM,
     SMTP,
     SEND,
 ];
@@ -112,7 +132,49 @@ const SMTP_ALIASES: &[(&str, &str)] = &[
 
 const RATE: Key = key!("rate_per_second", "messages per second at most, e.g. `10`");
 const CONCURRENCY: Key = key!("concurrency", "SMTP sessions at once, from 1 to 64");
-const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY];
+const RETRIES: Key = key!(
+    "retries",
+    "how often a temporary failure is retried, from 0 to 10"
+);
+const SUPPRESSION: Key = key!(
+    "suppression_file",
+    "a file of addresses never to mail, one per line, relative to the newsletter folder"
+);
+const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY, RETRIES, SUPPRESSION];
+
+const SELECTOR: Key = key!(
+    "selector",
+    "the DKIM selector published in DNS, e.g. `briefing`"
+);
+const DKIM_DOMAIN: Key = key!("domain", "the signing domain, e.g. `example.org`");
+const KEY_FILE: Key = key!(
+    "key_file",
+    "the private key file, relative to the newsletter folder: base64 Ed25519 seed, or RSA PKCS#1 PEM"
+);
+const ALGORITHM: Key = key!("algorithm", "`ed25519` (preferred) or `rsa`");
+const DKIM_KEYS: &[Key] = &[SELECTOR, DKIM_DOMAIN, KEY_FILE, ALGORITHM];
+
+/// How DKIM signatures are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DkimAlgorithm {
+    /// Ed25519 (RFC 8463).
+    Ed25519,
+    /// RSA-SHA256.
+    Rsa,
+}
+
+/// DKIM signing settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dkim {
+    /// DNS selector.
+    pub selector: String,
+    /// Signing domain.
+    pub domain: String,
+    /// Private key file, relative to the newsletter folder unless absolute.
+    pub key_file: PathBuf,
+    /// Signature algorithm.
+    pub algorithm: DkimAlgorithm,
+}
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +211,10 @@ pub struct SendSettings {
     pub rate_per_second: f64,
     /// SMTP sessions at once.
     pub concurrency: u32,
+    /// How often a temporary failure is retried.
+    pub retries: u32,
+    /// Addresses never to mail, relative to the newsletter folder unless absolute.
+    pub suppression_file: Option<PathBuf>,
 }
 
 /// The validated configuration.
@@ -176,6 +242,14 @@ pub struct Config {
     pub first_issue_number: u32,
     /// Unsubscribe URL template with `{token}`.
     pub unsubscribe_url: Option<String>,
+    /// Address for mailto unsubscribes.
+    pub unsubscribe_mailto: Option<String>,
+    /// The environment variable holding the unsubscribe-token secret.
+    pub unsubscribe_secret_env: String,
+    /// The list's List-Id.
+    pub list_id: String,
+    /// DKIM signing, if configured.
+    pub dkim: Option<Dkim>,
     /// The footer's promise.
     pub promise: String,
     /// SMTP server; without one, `send` writes to an outbox.
@@ -312,6 +386,45 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         }
         Some(url.value)
     });
+    let unsubscribe_mailto = f.line(UNSUBSCRIBE_MAILTO, false).and_then(|addr| {
+        if addr.value.parse::<lettre::Address>().is_ok() {
+            return Some(addr.value);
+        }
+        f.diags
+            .error(
+                addr.pos,
+                format!(
+                    "`unsubscribe_mailto` `{}` is not an email address",
+                    addr.value
+                ),
+            )
+            .help(UNSUBSCRIBE_MAILTO.help);
+        None
+    });
+    let unsubscribe_secret_env = f
+        .line(SECRET_ENV, false)
+        .and_then(|name| env_name(&mut f, SECRET_ENV, name))
+        .unwrap_or_else(|| "BRIEFING_UNSUBSCRIBE_SECRET".to_owned());
+    let list_id = f.line(LIST_ID, false).and_then(|id| {
+        let valid = id.value.contains('.')
+            && id.value.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            });
+        if valid {
+            return Some(id.value);
+        }
+        f.diags
+            .error(
+                id.pos,
+                format!("`list_id` `{}` is not a dot-separated name", id.value),
+            )
+            .help(LIST_ID.help);
+        None
+    });
+    let dkim = dkim(&mut f);
     let promise = f
         .line(PROMISE, false)
         .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
@@ -319,18 +432,24 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let send = send_settings(&mut f);
 
     let title = title?.value;
+    let base_url = base_url?;
+    let list_id = list_id.unwrap_or_else(|| default_list_id(&title, &base_url));
     Some(Config {
         author: author.unwrap_or_else(|| title.clone()),
         title,
         tagline,
         audience,
-        base_url: base_url?,
+        base_url,
         language: language.unwrap_or_else(|| "en".to_owned()),
         from: from?,
         reply_to,
         output_dir: output_dir.unwrap_or_else(|| PathBuf::from("public")),
         first_issue_number: first_issue_number.unwrap_or(1),
         unsubscribe_url,
+        unsubscribe_mailto,
+        unsubscribe_secret_env,
+        list_id,
+        dkim,
         promise,
         smtp,
         send,
@@ -406,31 +525,9 @@ fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
         .and_then(|p| u16::try_from(p.value).ok())
         .unwrap_or(default_port);
     let username = s.line(USERNAME, false).map(|u| u.value);
-    let password_env = s.line(PASSWORD_ENV, false).and_then(|name| {
-        let valid = name
-            .value
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name
-                .value
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if valid {
-            Some(name.value)
-        } else {
-            s.diags
-                .error(
-                    name.pos,
-                    format!(
-                        "`password_env` `{}` is not an environment variable name",
-                        name.value
-                    ),
-                )
-                .help(PASSWORD_ENV.help);
-            None
-        }
-    });
+    let password_env = s
+        .line(PASSWORD_ENV, false)
+        .and_then(|name| env_name(&mut s, PASSWORD_ENV, name));
     let timeout_seconds = s
         .integer_in(TIMEOUT, 1, 600)
         .map_or(30, |t| t.value.unsigned_abs());
@@ -457,6 +554,90 @@ fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
     })
 }
 
+/// `<title slug>.<host of base_url>`, e.g. `vff-briefing.briefing.example.org`.
+fn default_list_id(title: &str, base_url: &str) -> String {
+    let host = base_url
+        .split_once("//")
+        .map_or(base_url, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("localhost");
+    let name = crate::slug::slugify(title);
+    let name = if name.is_empty() {
+        "briefing".to_owned()
+    } else {
+        name
+    };
+    format!("{name}.{host}")
+}
+
+/// Checks that `name` can name an environment variable.
+fn env_name(
+    f: &mut Fields<'_, '_, '_>,
+    key: Key,
+    name: crate::fields::Spanned<String>,
+) -> Option<String> {
+    let valid = name
+        .value
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        return Some(name.value);
+    }
+    f.diags
+        .error(
+            name.pos,
+            format!(
+                "`{}` `{}` is not an environment variable name",
+                key.name, name.value
+            ),
+        )
+        .help(key.help);
+    None
+}
+
+fn dkim(f: &mut Fields<'_, '_, '_>) -> Option<Dkim> {
+    let entry = f.entry(DKIM.name)?;
+    let Value::Map(entries) = &entry.value.value else {
+        if !entry.value.is_null() {
+            f.diags
+                .error(
+                    entry.value.pos,
+                    format!("`dkim` must be a mapping, found {}", entry.value.kind()),
+                )
+                .help(DKIM.help);
+        }
+        return None;
+    };
+    let mut d = Fields::new(entries, entry.value.pos, DKIM_KEYS, &[], "dkim: ", f.diags);
+    let selector = d.line(SELECTOR, true);
+    let domain = d.line(DKIM_DOMAIN, true);
+    let key_file = d.line(KEY_FILE, true);
+    let algorithm = match d.choice(ALGORITHM, &["ed25519", "rsa"]) {
+        Some(choice) if choice.value == "rsa" => {
+            d.diags
+                .warning(
+                    choice.pos,
+                    "RSA DKIM signs with the `rsa` crate, which has an unfixed timing advisory (RUSTSEC-2023-0071)",
+                )
+                .help("prefer `ed25519` (RFC 8463)");
+            DkimAlgorithm::Rsa
+        }
+        _ => DkimAlgorithm::Ed25519,
+    };
+    Some(Dkim {
+        selector: selector?.value,
+        domain: domain?.value,
+        key_file: PathBuf::from(key_file?.value),
+        algorithm,
+    })
+}
+
 /// Whether `host` names this machine.
 pub fn is_loopback(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
@@ -470,6 +651,8 @@ fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
     let mut settings = SendSettings {
         rate_per_second: 10.0,
         concurrency: 4,
+        retries: 4,
+        suppression_file: None,
     };
     let Some(entry) = f.entry(SEND.name) else {
         return settings;
@@ -492,6 +675,10 @@ fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
     if let Some(concurrency) = s.integer_in(CONCURRENCY, 1, 64) {
         settings.concurrency = u32::try_from(concurrency.value).unwrap_or(1);
     }
+    if let Some(retries) = s.integer_in(RETRIES, 0, 10) {
+        settings.retries = u32::try_from(retries.value).unwrap_or(0);
+    }
+    settings.suppression_file = s.line(SUPPRESSION, false).map(|p| PathBuf::from(p.value));
     settings
 }
 

@@ -52,6 +52,11 @@ pub enum Error {
         /// The folder.
         path: PathBuf,
     },
+    /// Sending cannot start or go on.
+    Send {
+        /// Why.
+        message: String,
+    },
     /// The preview server cannot start.
     Serve {
         /// Why.
@@ -104,7 +109,9 @@ impl fmt::Display for Error {
                  empty it, or choose another with `--out` or `output_dir`",
                 display_path(path)
             ),
-            Error::Usage { message } | Error::Serve { message } => write!(f, "{message}"),
+            Error::Usage { message } | Error::Serve { message } | Error::Send { message } => {
+                write!(f, "{message}")
+            }
             Error::Template { name, detail } => write!(f, "template `{name}`, {detail}"),
         }
     }

@@ -28,6 +28,7 @@ pub mod project;
 pub mod render;
 pub mod scaffold;
 pub mod schedule;
+pub mod send;
 pub mod serve;
 pub mod slug;
 pub mod story;

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::{Output, PageView, Publication, inline_css};
 use crate::error::Result;
+use crate::send::message::{Letter, NAME_PLACEHOLDER};
 use crate::view::{IssueLink, IssueView, SiteView};
 
 /// Stands where each subscriber's unsubscribe URL goes; sending replaces it.
@@ -27,6 +28,15 @@ pub struct IssueContext<'a> {
     pub next: Option<&'a IssueLink>,
     /// The unsubscribe link (a placeholder in email, none on the web).
     pub unsubscribe_url: Option<&'a str>,
+    /// The reader, when a message is personalised.
+    pub subscriber: SubscriberView<'a>,
+}
+
+/// The reader of one message.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct SubscriberView<'a> {
+    /// Their name, or none.
+    pub name: Option<&'a str>,
 }
 
 impl<'a> IssueContext<'a> {
@@ -48,6 +58,7 @@ impl<'a> IssueContext<'a> {
             prev: index.checked_sub(1).map(|i| &publication.links[i]),
             next: publication.links.get(index + 1),
             unsubscribe_url: None,
+            subscriber: SubscriberView::default(),
         }
     }
 
@@ -100,4 +111,30 @@ pub fn render_issue(
         Output::text(format!("{dir}email.txt"), email_text),
     ];
     Ok((outputs, warnings))
+}
+
+/// The issue's email for sending: HTML (CSS inlined) and text, once for readers with a name
+/// (holding the name placeholder) and once for readers without.
+///
+/// # Errors
+///
+/// A template error, or a failure to inline the CSS.
+pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Letter> {
+    let issue = &publication.issues[index];
+    let render = |name: Option<&str>| -> Result<(String, String)> {
+        let context = IssueContext {
+            unsubscribe_url: Some(UNSUBSCRIBE_PLACEHOLDER),
+            subscriber: SubscriberView { name },
+            ..IssueContext::web(publication, index, &issue.path).absolute()
+        };
+        let html = inline_css(&publication.render("email.html", &context)?)?;
+        let text = publication.render("email.txt", &context)?;
+        Ok((html, text))
+    };
+    Ok(Letter {
+        subject: issue.subject.clone(),
+        week: issue.week.clone(),
+        named: render(Some(NAME_PLACEHOLDER))?,
+        anonymous: render(None)?,
+    })
 }

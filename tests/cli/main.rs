@@ -12,5 +12,6 @@ mod http;
 mod init;
 mod project;
 mod props;
+mod send;
 mod serve;
 mod site;

@@ -70,14 +70,29 @@ impl Project {
     /// Runs `briefing -C <root> args…` with no colour and no inherited settings.
     #[track_caller]
     pub fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        self.run_with(args, &[])
+    }
+
+    /// The command `run` runs, before it starts.
+    pub fn command(&self, args: &[&str], env: &[(&str, &str)]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_briefing"));
+        command
             .arg("-C")
             .arg(self.root())
             .args(args)
             .env_remove("NO_COLOR")
             .env_remove("TERM")
-            .output()
-            .expect("the binary runs");
+            .env_remove("BRIEFING_UNSUBSCRIBE_SECRET");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command
+    }
+
+    /// As `run`, with extra environment variables.
+    #[track_caller]
+    pub fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let output = self.command(args, env).output().expect("the binary runs");
         Run {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),

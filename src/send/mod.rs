@@ -1,0 +1,749 @@
+//! `briefing send`: one issue to every subscriber, exactly once, resumable.
+//!
+//! The issue's email is rendered once ([`message::Letter`]); the list is validated in full
+//! before the first message leaves ([`subscribers`]); a journal records each confirmed
+//! delivery as it happens ([`journal`]), so a re-run (after a crash, Ctrl-C or failures)
+//! mails exactly those not yet delivered. A producer thread streams the list, `concurrency`
+//! workers send (one message per recipient, never batched: a rejected recipient must not
+//! fail the others) under a shared rate limit, retrying temporary failures with exponential
+//! backoff; the calling thread writes the journal and the progress.
+
+pub mod journal;
+pub mod message;
+pub mod subscribers;
+pub mod transport;
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
+use std::time::{Duration, Instant};
+
+use lettre::Message;
+use lettre::message::Mailbox;
+use lettre::message::dkim::{
+    DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
+    DkimSigningKey,
+};
+use lettre::message::header::HeaderName;
+
+use crate::config::{Config, DkimAlgorithm};
+use crate::diagnostic::{Diagnostic, display_path};
+use crate::error::{Error, Result};
+use crate::issue::IssueId;
+use crate::pipeline;
+use crate::project::Paths;
+use crate::render::{self, Publication};
+use crate::templates;
+
+use journal::Journal;
+use message::{Envelope, Letter, Recipient, build_message};
+use subscribers::{Row, Skip};
+use transport::{Failure, Transport};
+
+/// The longest pause between two tries of one message.
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// Who to send to.
+#[derive(Debug, Clone)]
+pub enum Audience {
+    /// Addresses from the command line.
+    To(Vec<String>),
+    /// A CSV list.
+    List(PathBuf),
+}
+
+/// What `briefing send` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The issue's week, or `None` for the latest.
+    pub week: Option<String>,
+    /// Recipients.
+    pub audience: Audience,
+    /// Render and check every message, send nothing.
+    pub dry_run: bool,
+    /// Write `.eml` files here instead of using SMTP.
+    pub outbox: Option<PathBuf>,
+    /// Messages per second, overriding the config.
+    pub rate: Option<f64>,
+    /// SMTP sessions at once, overriding the config.
+    pub concurrency: Option<u32>,
+    /// Send again to those the journal says were delivered.
+    pub resend: bool,
+}
+
+/// How a send ended.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// The issue sent.
+    pub week: String,
+    /// Where messages went: an SMTP server or an outbox folder.
+    pub destination: String,
+    /// The journal's path.
+    pub journal: Option<PathBuf>,
+    /// Messages delivered in this run (or, in a dry run, built).
+    pub sent: usize,
+    /// Rows skipped because the journal has them delivered.
+    pub already_delivered: usize,
+    /// Rows skipped for their status.
+    pub inactive: usize,
+    /// Rows skipped for the suppression file.
+    pub suppressed: usize,
+    /// Rows skipped as repeats.
+    pub duplicates: usize,
+    /// Permanent failures: address and reason.
+    pub failed: Vec<(String, String)>,
+    /// Messages retried at least once that then went through.
+    pub retried: usize,
+    /// Stopped by Ctrl-C before the end.
+    pub interrupted: bool,
+    /// In a dry run, the first message.
+    pub sample: Option<String>,
+}
+
+/// Sends one issue.
+///
+/// `env` looks up environment variables (the SMTP password, the token secret) so tests need
+/// not touch the process environment. `stop` is raised by Ctrl-C.
+///
+/// # Errors
+///
+/// Invalid cards or lists (as diagnostics), a missing setting or secret, an SMTP server that
+/// cannot be reached, or a journal that cannot be written.
+pub fn send(
+    paths: &Paths,
+    options: &Options,
+    env: &dyn Fn(&str) -> Option<String>,
+    stop: &AtomicBool,
+) -> Result<Summary> {
+    let prepared = pipeline::prepare(paths, false)?;
+    let config = &prepared.config;
+    let index = match &options.week {
+        Some(week) => {
+            let id = IssueId::parse(week).ok_or_else(|| {
+                usage(format!("`--week {week}` is not an ISO week like 2026-W25"))
+            })?;
+            prepared
+                .issues
+                .iter()
+                .position(|i| i.id == id)
+                .ok_or_else(|| usage(format!("there is no issue for {id}")))?
+        }
+        None => prepared.issues.len() - 1,
+    };
+    let issue = &prepared.issues[index];
+    let envelope = envelope(config, env, options.dry_run)?;
+    let env_templates = templates::environment(&paths.templates, &config.language)?;
+    let publication = Publication::new(&env_templates, config, &prepared.issues);
+    let letter = render::issue::render_letter(&publication, index)?;
+    let dkim = dkim(config, &paths.root)?;
+
+    let suppressed = match &config.send.suppression_file {
+        Some(file) => subscribers::read_suppression(&paths.root.join(file)).map_err(send_error)?,
+        None => HashSet::new(),
+    };
+    let (rows, list_key, total): (Box<dyn Iterator<Item = Row> + Send>, String, usize) =
+        match &options.audience {
+            Audience::List(path) => {
+                let stats = subscribers::validate(path, path, &suppressed)
+                    .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+                let stem = path.file_stem().map_or_else(
+                    || "list".to_owned(),
+                    |s| crate::slug::slugify(&s.to_string_lossy()),
+                );
+                let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+                let key = format!(
+                    "{stem}-{:08x}",
+                    subscribers::address_key(&canonical.to_string_lossy()) as u32
+                );
+                let rows = subscribers::Rows::open(path, suppressed).map_err(send_error)?;
+                (Box::new(rows), key, stats.to_send)
+            }
+            Audience::To(addresses) => {
+                let bad: Vec<Diagnostic> = addresses
+                    .iter()
+                    .filter(|a| !subscribers::valid_address(a))
+                    .map(|a| Diagnostic {
+                        severity: crate::diagnostic::Severity::Error,
+                        path: "--to".into(),
+                        pos: crate::yaml::Pos::START,
+                        message: format!("`{a}` is not an email address"),
+                        help: None,
+                        line_text: None,
+                    })
+                    .collect();
+                if !bad.is_empty() {
+                    return Err(Error::Invalid { diagnostics: bad });
+                }
+                let mut sorted: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
+                sorted.sort();
+                let key = format!(
+                    "to-{:08x}",
+                    subscribers::address_key(&sorted.join(",")) as u32
+                );
+                let mut seen = HashSet::new();
+                let rows: Vec<Row> = addresses
+                    .iter()
+                    .map(|a| {
+                        if suppressed.contains(&subscribers::address_key(a)) {
+                            Row::Skip(a.clone(), Skip::Suppressed)
+                        } else if !seen.insert(subscribers::address_key(a)) {
+                            Row::Skip(a.clone(), Skip::Duplicate)
+                        } else {
+                            Row::Send(Recipient {
+                                email: a.clone(),
+                                name: None,
+                            })
+                        }
+                    })
+                    .collect();
+                let total = rows.iter().filter(|r| matches!(r, Row::Send(_))).count();
+                (Box::new(rows.into_iter()), key, total)
+            }
+        };
+
+    let mut summary = Summary {
+        week: issue.id.to_string(),
+        ..Summary::default()
+    };
+    if options.dry_run {
+        return dry_run(rows, &letter, &envelope, dkim.as_ref(), summary);
+    }
+
+    let concurrency = options
+        .concurrency
+        .unwrap_or(config.send.concurrency)
+        .max(1);
+    let (transport, kind) = match (&options.outbox, &config.smtp) {
+        (Some(dir), _) => (Transport::Outbox(dir.clone()), "outbox"),
+        (None, None) => (
+            Transport::Outbox(paths.root.join("outbox").join(issue.id.slug())),
+            "outbox",
+        ),
+        (None, Some(smtp)) => {
+            let password = match (&smtp.username, &smtp.password_env) {
+                (Some(_), Some(name)) => Some(env(name).ok_or_else(|| send_error(format!(
+                    "the SMTP password is read from the environment variable `{name}`, which is not set"
+                )))?),
+                (Some(_), None) => {
+                    return Err(send_error(
+                        "`smtp.username` is set but `smtp.password_env` is not; name the environment variable that holds the password".to_owned(),
+                    ));
+                }
+                _ => None,
+            };
+            (
+                Transport::smtp(smtp, password, concurrency).map_err(send_error)?,
+                "smtp",
+            )
+        }
+    };
+    summary.destination = match (&transport, &config.smtp) {
+        (Transport::Outbox(dir), _) => format!("outbox {}", display_path(dir)),
+        (Transport::Smtp(_), Some(smtp)) => format!("{}:{}", smtp.host, smtp.port),
+        (Transport::Smtp(_), None) => String::new(),
+    };
+    transport.check().map_err(send_error)?;
+
+    let journal_path = paths
+        .root
+        .join(".briefing/sends")
+        .join(format!("{}.{kind}.{list_key}.journal", issue.id.slug()));
+    let (mut journal, history) = Journal::open(&journal_path).map_err(send_error)?;
+    summary.journal = Some(journal_path);
+    let delivered = if options.resend {
+        HashSet::new()
+    } else {
+        history.delivered
+    };
+    let rate = options.rate.unwrap_or(config.send.rate_per_second);
+    let run = Run {
+        letter: &letter,
+        envelope: &envelope,
+        dkim: dkim.as_ref(),
+        transport: &transport,
+        retries: config.send.retries,
+        limiter: RateLimiter::new(rate),
+        stop,
+        nonce: AtomicU64::new(0),
+    };
+    run.go(
+        rows,
+        &delivered,
+        (concurrency, total),
+        &mut journal,
+        &mut summary,
+    )?;
+    journal.sync().map_err(send_error)?;
+    summary.interrupted = stop.load(Ordering::SeqCst);
+    Ok(summary)
+}
+
+fn usage(message: String) -> Error {
+    Error::Usage { message }
+}
+
+fn send_error(message: String) -> Error {
+    Error::Send { message }
+}
+
+/// The sender-side settings, with the token secret from the environment.
+fn envelope(
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+    dry_run: bool,
+) -> Result<Envelope> {
+    let unsubscribe_url = config.unsubscribe_url.clone().ok_or_else(|| {
+        send_error(
+            "`unsubscribe_url` is not set in config.yaml; every message needs a one-click unsubscribe link, e.g. `https://example.org/unsubscribe?token={token}`".to_owned(),
+        )
+    })?;
+    if !unsubscribe_url.to_ascii_lowercase().starts_with("https://") {
+        return Err(send_error(
+            "`unsubscribe_url` must be an https URL: one-click unsubscribe (RFC 8058) requires it"
+                .to_owned(),
+        ));
+    }
+    let secret = match env(&config.unsubscribe_secret_env) {
+        Some(secret) if secret.len() >= 16 => secret.into_bytes(),
+        Some(_) => {
+            return Err(send_error(format!(
+                "the secret in `{}` is shorter than 16 characters; use a long random string, e.g. `openssl rand -hex 32`",
+                config.unsubscribe_secret_env
+            )));
+        }
+        // A dry run shows what would be sent; its tokens are not real ones.
+        None if dry_run => b"dry-run".to_vec(),
+        None => {
+            return Err(send_error(format!(
+                "set the environment variable `{}` to the secret that signs unsubscribe tokens (e.g. `export {}=$(openssl rand -hex 32)`); your unsubscribe endpoint needs the same secret",
+                config.unsubscribe_secret_env, config.unsubscribe_secret_env
+            )));
+        }
+    };
+    let from: Mailbox = config
+        .from
+        .parse()
+        .map_err(|_| send_error(format!("`from` `{}` is not an email address", config.from)))?;
+    let reply_to = match &config.reply_to {
+        Some(r) => Some(
+            r.parse::<Mailbox>()
+                .map_err(|_| send_error(format!("`reply_to` `{r}` is not an email address")))?,
+        ),
+        None => None,
+    };
+    Ok(Envelope {
+        message_id_domain: from.email.domain().to_owned(),
+        from,
+        reply_to,
+        list_id: config.list_id.clone(),
+        list_name: config.title.clone(),
+        unsubscribe_url,
+        unsubscribe_mailto: config.unsubscribe_mailto.clone(),
+        secret,
+    })
+}
+
+/// The DKIM signer, if configured: it covers both List-Unsubscribe headers, as RFC 8058
+/// requires (lettre's default header set does not).
+fn dkim(config: &Config, root: &Path) -> Result<Option<DkimConfig>> {
+    let Some(dkim) = &config.dkim else {
+        return Ok(None);
+    };
+    let path = root.join(&dkim.key_file);
+    let key_text = std::fs::read_to_string(&path).map_err(|e| {
+        send_error(format!(
+            "cannot read the DKIM key `{}`: {e}",
+            display_path(&path)
+        ))
+    })?;
+    let algorithm = match dkim.algorithm {
+        DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
+        DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
+    };
+    let key = DkimSigningKey::new(key_text.trim(), algorithm).map_err(|e| {
+        send_error(format!(
+            "the DKIM key `{}` is not a valid {} key ({e}); Ed25519 keys are the base64 of the 32-byte seed",
+            display_path(&path),
+            match dkim.algorithm {
+                DkimAlgorithm::Ed25519 => "Ed25519",
+                DkimAlgorithm::Rsa => "RSA PKCS#1 PEM",
+            }
+        ))
+    })?;
+    let headers = [
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "Reply-To",
+        "MIME-Version",
+        "Content-Type",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+    ]
+    .into_iter()
+    .map(HeaderName::new_from_ascii_str)
+    .collect();
+    Ok(Some(DkimConfig::new(
+        dkim.selector.clone(),
+        dkim.domain.clone(),
+        key,
+        headers,
+        DkimCanonicalization {
+            header: DkimCanonicalizationType::Relaxed,
+            body: DkimCanonicalizationType::Relaxed,
+        },
+    )))
+}
+
+fn dry_run(
+    rows: Box<dyn Iterator<Item = Row> + Send>,
+    letter: &Letter,
+    envelope: &Envelope,
+    dkim: Option<&DkimConfig>,
+    mut summary: Summary,
+) -> Result<Summary> {
+    summary.destination = "nowhere (dry run)".to_owned();
+    for row in rows {
+        match row {
+            Row::Send(recipient) => {
+                let id = envelope.message_id(&letter.week, &recipient.email, 0);
+                let mut message =
+                    build_message(letter, envelope, &recipient, &id).map_err(|e| {
+                        send_error(format!(
+                            "cannot build the message to `{}`: {e}",
+                            recipient.email
+                        ))
+                    })?;
+                if let Some(dkim) = dkim {
+                    message.sign(dkim);
+                }
+                if summary.sample.is_none() {
+                    // The headers as sent, then the text part as the reader sees it.
+                    let raw = String::from_utf8_lossy(&message.formatted()).into_owned();
+                    let headers = raw
+                        .split("\r\n\r\n")
+                        .next()
+                        .unwrap_or("")
+                        .replace("\r\n", "\n");
+                    let (_, text) = message::personalise(letter, envelope, &recipient);
+                    summary.sample = Some(format!("{headers}\n\n{text}"));
+                }
+                summary.sent += 1;
+            }
+            Row::Skip(_, reason) => count_skip(&mut summary, reason),
+        }
+    }
+    Ok(summary)
+}
+
+fn count_skip(summary: &mut Summary, reason: Skip) {
+    match reason {
+        Skip::Inactive => summary.inactive += 1,
+        Skip::Suppressed => summary.suppressed += 1,
+        Skip::Duplicate => summary.duplicates += 1,
+    }
+}
+
+/// Paces sends across all workers.
+struct RateLimiter {
+    next: Mutex<Instant>,
+    interval: Duration,
+}
+
+impl RateLimiter {
+    fn new(per_second: f64) -> RateLimiter {
+        RateLimiter {
+            next: Mutex::new(Instant::now()),
+            interval: Duration::from_secs_f64(1.0 / per_second.max(0.001)),
+        }
+    }
+
+    fn wait(&self) {
+        let slot = {
+            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + self.interval;
+            slot
+        };
+        let now = Instant::now();
+        if slot > now {
+            std::thread::sleep(slot - now);
+        }
+    }
+}
+
+/// What a worker reports.
+enum Outcome {
+    Delivered {
+        email: String,
+        message_id: String,
+        retried: bool,
+    },
+    Failed {
+        email: String,
+        reason: String,
+    },
+    Skipped(Skip),
+    AlreadyDelivered,
+}
+
+/// One sending run's shared state.
+struct Run<'a> {
+    letter: &'a Letter,
+    envelope: &'a Envelope,
+    dkim: Option<&'a DkimConfig>,
+    transport: &'a Transport,
+    retries: u32,
+    limiter: RateLimiter,
+    stop: &'a AtomicBool,
+    nonce: AtomicU64,
+}
+
+impl Run<'_> {
+    fn go(
+        &self,
+        rows: Box<dyn Iterator<Item = Row> + Send>,
+        delivered: &HashSet<u128>,
+        (concurrency, total): (u32, usize),
+        journal: &mut Journal,
+        summary: &mut Summary,
+    ) -> Result<()> {
+        let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Recipient)>(concurrency as usize * 2);
+        let job_rx = Mutex::new(job_rx);
+        let (out_tx, out_rx) = mpsc::channel::<Outcome>();
+        let mut journal_error = None;
+        std::thread::scope(|scope| {
+            let producer_out = out_tx.clone();
+            scope.spawn(move || {
+                for (seq, row) in rows.enumerate() {
+                    if self.stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let outcome = match row {
+                        Row::Skip(_, reason) => Outcome::Skipped(reason),
+                        Row::Send(r) if delivered.contains(&subscribers::address_key(&r.email)) => {
+                            Outcome::AlreadyDelivered
+                        }
+                        Row::Send(recipient) => {
+                            if job_tx.send((seq, recipient)).is_err() {
+                                break;
+                            }
+                            continue;
+                        }
+                    };
+                    let _ = producer_out.send(outcome);
+                }
+            });
+            for _ in 0..concurrency {
+                let out = out_tx.clone();
+                let jobs = &job_rx;
+                scope.spawn(move || {
+                    loop {
+                        if self.stop.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                        let Ok((seq, recipient)) = job else { break };
+                        if let Some(outcome) = self.deliver(seq, recipient) {
+                            let _ = out.send(outcome);
+                        }
+                    }
+                });
+            }
+            drop(out_tx);
+            let mut progress = Progress::new(total as u64);
+            for outcome in out_rx {
+                let written = match outcome {
+                    Outcome::Delivered {
+                        email,
+                        message_id,
+                        retried,
+                    } => {
+                        summary.sent += 1;
+                        summary.retried += usize::from(retried);
+                        progress.tick(summary);
+                        journal.delivered(&email, &message_id)
+                    }
+                    Outcome::Failed { email, reason } => {
+                        let written = journal.failed(&email, &reason);
+                        summary.failed.push((email, reason));
+                        progress.tick(summary);
+                        written
+                    }
+                    Outcome::Skipped(reason) => {
+                        count_skip(summary, reason);
+                        Ok(())
+                    }
+                    Outcome::AlreadyDelivered => {
+                        summary.already_delivered += 1;
+                        progress.tick(summary);
+                        Ok(())
+                    }
+                };
+                if let Err(e) = written {
+                    // Without a journal, a re-run could mail people twice: stop now.
+                    self.stop.store(true, Ordering::SeqCst);
+                    journal_error.get_or_insert(e);
+                }
+            }
+            progress.finish(summary);
+        });
+        match journal_error {
+            Some(e) => Err(send_error(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Sends one message, retrying temporary failures. `None` when stopped mid-retry: the
+    /// recipient is then neither delivered nor failed, and a re-run tries again.
+    fn deliver(&self, seq: usize, recipient: Recipient) -> Option<Outcome> {
+        let nonce = u128::from(self.nonce.fetch_add(1, Ordering::Relaxed))
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+        let message_id = self
+            .envelope
+            .message_id(&self.letter.week, &recipient.email, nonce);
+        let message = match self.message(&recipient, &message_id) {
+            Ok(message) => message,
+            Err(reason) => {
+                return Some(Outcome::Failed {
+                    email: recipient.email,
+                    reason,
+                });
+            }
+        };
+        let file_name = format!("{seq:07}-{}.eml", file_safe(&recipient.email));
+        let mut attempt = 0;
+        loop {
+            self.limiter.wait();
+            match self.transport.deliver(&message, &file_name) {
+                Ok(()) => {
+                    return Some(Outcome::Delivered {
+                        email: recipient.email,
+                        message_id,
+                        retried: attempt > 0,
+                    });
+                }
+                Err(Failure {
+                    temporary: true, ..
+                }) if attempt < self.retries => {
+                    let pause = Duration::from_millis(250 * (1 << attempt.min(7))).min(MAX_BACKOFF);
+                    attempt += 1;
+                    if !self.sleep_unless_stopped(pause) {
+                        return None;
+                    }
+                }
+                Err(Failure { temporary, reason }) => {
+                    let reason = if temporary {
+                        format!("{reason} (gave up after {} tries)", attempt + 1)
+                    } else {
+                        reason
+                    };
+                    return Some(Outcome::Failed {
+                        email: recipient.email,
+                        reason,
+                    });
+                }
+            }
+        }
+    }
+
+    fn message(&self, recipient: &Recipient, message_id: &str) -> Result<Message, String> {
+        let mut message = build_message(self.letter, self.envelope, recipient, message_id)?;
+        if let Some(dkim) = self.dkim {
+            message.sign(dkim);
+        }
+        Ok(message)
+    }
+
+    /// Sleeps for `pause` in small steps; false when stopped meanwhile.
+    fn sleep_unless_stopped(&self, pause: Duration) -> bool {
+        let until = Instant::now() + pause;
+        while Instant::now() < until {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
+        }
+        true
+    }
+}
+
+fn file_safe(email: &str) -> String {
+    email
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "@.-_+".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A progress bar with rate and ETA on a terminal; a line every few seconds elsewhere.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    started: Instant,
+    last_line: Instant,
+}
+
+impl Progress {
+    fn new(total: u64) -> Progress {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} · {per_sec} · ETA {eta} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        Progress {
+            bar,
+            total,
+            started: Instant::now(),
+            last_line: Instant::now(),
+        }
+    }
+
+    fn tick(&mut self, summary: &Summary) {
+        let done = summary.sent + summary.failed.len() + summary.already_delivered;
+        match &self.bar {
+            Some(bar) => {
+                bar.set_position(done as u64);
+                if !summary.failed.is_empty() {
+                    bar.set_message(format!("({} failed)", summary.failed.len()));
+                }
+            }
+            None if self.last_line.elapsed() >= Duration::from_secs(2) => {
+                self.last_line = Instant::now();
+                let rate = (summary.sent + summary.failed.len()) as f64
+                    / self.started.elapsed().as_secs_f64().max(0.001);
+                eprintln!(
+                    "sending: {done}/{} done ({} sent, {} failed), {rate:.1}/s",
+                    self.total,
+                    summary.sent,
+                    summary.failed.len()
+                );
+            }
+            None => {}
+        }
+    }
+
+    fn finish(&self, _summary: &Summary) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

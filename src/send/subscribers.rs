@@ -1,0 +1,416 @@
+//! Subscriber lists: a CSV with a header row (`email`, optional `name` and `status`; other
+//! columns are ignored, so exports from other tools work as they are).
+//!
+//! A list is read twice, streaming both times: [`validate`] reports every bad row with its
+//! line before anything is sent, then [`Rows`] yields the rows to mail. Neither holds the list
+//! in memory; de-duplication keeps a 128-bit hash per address (16 bytes, so a million
+//! addresses cost about 30 MB).
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::send::message::Recipient;
+use crate::yaml::Pos;
+
+/// Statuses that mean "do not mail".
+const INACTIVE: [&str; 4] = ["unsubscribed", "bounced", "complained", "cleaned"];
+/// Statuses that mean "mail".
+const ACTIVE: [&str; 4] = ["", "subscribed", "active", "confirmed"];
+
+/// Why a row is not mailed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skip {
+    /// `status` says unsubscribed, bounced, complained or cleaned.
+    Inactive,
+    /// The address is in the suppression file.
+    Suppressed,
+    /// The address appeared earlier in the list.
+    Duplicate,
+}
+
+/// One row to consider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Row {
+    /// Mail this recipient.
+    Send(Recipient),
+    /// Do not, for this reason.
+    Skip(String, Skip),
+}
+
+/// A 128-bit hash of a lowercased address: two FNV-1a passes with different offsets.
+pub fn address_key(email: &str) -> u128 {
+    let lower = email.trim().to_lowercase();
+    let fnv = |offset: u64| {
+        lower.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    };
+    (u128::from(fnv(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(fnv(0x6c62_272e_07bb_0142))
+}
+
+/// Whether `email` is an address we will send to.
+pub fn valid_address(email: &str) -> bool {
+    !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email.rsplit_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && email.parse::<lettre::Address>().is_ok()
+}
+
+/// Column positions of a list.
+#[derive(Debug, Clone, Copy)]
+struct Columns {
+    email: usize,
+    name: Option<usize>,
+    status: Option<usize>,
+}
+
+fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, String> {
+    let file = File::open(path).map_err(|e| format!("cannot read the list: {e}"))?;
+    let mut buffered = BufReader::new(file);
+    // A byte-order mark would become part of the first column's name.
+    if buffered
+        .fill_buf()
+        .is_ok_and(|b| b.starts_with(b"\xef\xbb\xbf"))
+    {
+        buffered.consume(3);
+    }
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(buffered))
+}
+
+fn columns(reader: &mut csv::Reader<BufReader<File>>) -> Result<Columns, String> {
+    let headers = reader
+        .headers()
+        .map_err(|e| format!("cannot read the header row: {e}"))?
+        .clone();
+    let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let email = find("email")
+        .or_else(|| find("e-mail"))
+        .or_else(|| find("email_address"))
+        .ok_or_else(|| {
+            format!(
+                "the header row has no `email` column (found {})",
+                headers
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    Ok(Columns {
+        email,
+        name: find("name"),
+        status: find("status"),
+    })
+}
+
+/// What [`validate`] found in a clean list.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ListStats {
+    /// Rows read.
+    pub rows: usize,
+    /// Rows to mail (before the journal is consulted).
+    pub to_send: usize,
+    /// Rows skipped for their status.
+    pub inactive: usize,
+    /// Rows skipped for the suppression file.
+    pub suppressed: usize,
+    /// Rows skipped as repeats.
+    pub duplicates: usize,
+}
+
+/// Reads a suppression file: one address per line (or a CSV with an `email` column); blank
+/// lines and `#` comments are ignored.
+///
+/// # Errors
+///
+/// A message when the file cannot be read.
+pub fn read_suppression(path: &Path) -> Result<HashSet<u128>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the suppression file `{}`: {e}", path.display()))?;
+    Ok(text
+        .lines()
+        .map(|line| line.split(',').next().unwrap_or("").trim())
+        .filter(|line| line.contains('@') && !line.starts_with('#'))
+        .map(address_key)
+        .collect())
+}
+
+/// Checks every row of the list at `path`, shown as `shown` in messages.
+///
+/// # Errors
+///
+/// Every bad row as a diagnostic with its line; nothing may be sent until the list is clean.
+pub fn validate(
+    path: &Path,
+    shown: &Path,
+    suppressed: &HashSet<u128>,
+) -> Result<ListStats, Vec<Diagnostic>> {
+    let fail = |pos: Pos, message: String, help: &str| Diagnostic {
+        severity: Severity::Error,
+        path: shown.to_path_buf(),
+        pos,
+        message,
+        help: Some(help.to_owned()),
+        line_text: None,
+    };
+    let mut reader = reader(path).map_err(|m| vec![fail(Pos::START, m, "check the path")])?;
+    let columns = columns(&mut reader).map_err(|m| {
+        vec![fail(
+            Pos::START,
+            m,
+            "the first row names the columns: `email,name,status`",
+        )]
+    })?;
+    let mut stats = ListStats::default();
+    let mut problems = Vec::new();
+    let mut seen = HashSet::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = reader.position().line();
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(line, csv::Position::line);
+                problems.push(fail(
+                    at(line),
+                    format!("cannot read this row: {e}"),
+                    "fix the quoting",
+                ));
+                continue;
+            }
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        stats.rows += 1;
+        match classify(&record, columns, suppressed, &mut seen) {
+            Ok(Row::Send(_)) => stats.to_send += 1,
+            Ok(Row::Skip(_, Skip::Inactive)) => stats.inactive += 1,
+            Ok(Row::Skip(_, Skip::Suppressed)) => stats.suppressed += 1,
+            Ok(Row::Skip(_, Skip::Duplicate)) => stats.duplicates += 1,
+            Err((message, help)) => problems.push(fail(at(line), message, help)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(stats)
+    } else {
+        Err(problems)
+    }
+}
+
+fn at(line: u64) -> Pos {
+    Pos {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        col: 1,
+    }
+}
+
+fn classify(
+    record: &csv::StringRecord,
+    columns: Columns,
+    suppressed: &HashSet<u128>,
+    seen: &mut HashSet<u128>,
+) -> Result<Row, (String, &'static str)> {
+    let email = record.get(columns.email).unwrap_or("").trim();
+    if email.is_empty() {
+        return Err((
+            "the `email` column is empty".to_owned(),
+            "fill it in or delete the row",
+        ));
+    }
+    if !valid_address(email) {
+        return Err((
+            format!("`{email}` is not an email address"),
+            "fix the address or delete the row",
+        ));
+    }
+    let name = columns
+        .name
+        .and_then(|i| record.get(i))
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if let Some(name) = name {
+        if name.chars().any(char::is_control) {
+            return Err((
+                format!("the name of `{email}` contains a line break or control character"),
+                "names end up in the To header; keep them on one line",
+            ));
+        }
+        if name.chars().count() > 200 {
+            return Err((
+                format!("the name of `{email}` is over 200 characters"),
+                "shorten it",
+            ));
+        }
+    }
+    let status = columns
+        .status
+        .and_then(|i| record.get(i))
+        .map(|s| s.trim().to_lowercase())
+        .unwrap_or_default();
+    let key = address_key(email);
+    let row = if INACTIVE.contains(&status.as_str()) {
+        Row::Skip(email.to_owned(), Skip::Inactive)
+    } else if !ACTIVE.contains(&status.as_str()) {
+        return Err((
+            format!("unknown status `{status}` for `{email}`"),
+            "use `subscribed`, `unsubscribed` or `bounced` (or leave it empty)",
+        ));
+    } else if suppressed.contains(&key) {
+        Row::Skip(email.to_owned(), Skip::Suppressed)
+    } else if !seen.insert(key) {
+        Row::Skip(email.to_owned(), Skip::Duplicate)
+    } else {
+        Row::Send(Recipient {
+            email: email.to_owned(),
+            name: name.map(str::to_owned),
+        })
+    };
+    Ok(row)
+}
+
+/// The rows of a validated list, streamed.
+pub struct Rows {
+    reader: csv::Reader<BufReader<File>>,
+    columns: Columns,
+    suppressed: HashSet<u128>,
+    seen: HashSet<u128>,
+    record: csv::StringRecord,
+}
+
+impl Rows {
+    /// Opens the list at `path` for streaming.
+    ///
+    /// # Errors
+    ///
+    /// A message when the file cannot be read.
+    pub fn open(path: &Path, suppressed: HashSet<u128>) -> Result<Rows, String> {
+        let mut reader = reader(path)?;
+        let columns = columns(&mut reader)?;
+        Ok(Rows {
+            reader,
+            columns,
+            suppressed,
+            seen: HashSet::new(),
+            record: csv::StringRecord::new(),
+        })
+    }
+}
+
+impl Iterator for Rows {
+    type Item = Row;
+
+    fn next(&mut self) -> Option<Row> {
+        loop {
+            match self.reader.read_record(&mut self.record) {
+                Ok(false) | Err(_) => return None,
+                Ok(true) => {}
+            }
+            // Validation already passed; a row that fails now changed under us and is left out.
+            if let Ok(row) = classify(&self.record, self.columns, &self.suppressed, &mut self.seen)
+            {
+                return Some(row);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn list(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("subscribers.csv");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    fn headlines(result: Result<ListStats, Vec<Diagnostic>>) -> Vec<String> {
+        result
+            .unwrap_err()
+            .iter()
+            .map(Diagnostic::headline)
+            .collect()
+    }
+
+    #[test]
+    fn reports_every_bad_row_with_its_line() {
+        let (_dir, path) = list(
+            "email,name,status\nann@example.com,Ann,\nbob@@example.com,Bob,\n,Nobody,\n\
+             \"eve@example.com\",\"Eve\r\nBcc: x@example.com\",\nzed@example.com,Zed,maybe\nno-at-sign,,\n",
+        );
+        assert_eq!(
+            headlines(validate(
+                &path,
+                Path::new("subscribers.csv"),
+                &HashSet::new()
+            )),
+            [
+                "subscribers.csv:3:1: error: `bob@@example.com` is not an email address",
+                "subscribers.csv:4:1: error: the `email` column is empty",
+                "subscribers.csv:5:1: error: the name of `eve@example.com` contains a line break or control character",
+                "subscribers.csv:7:1: error: unknown status `maybe` for `zed@example.com`",
+                "subscribers.csv:8:1: error: `no-at-sign` is not an email address",
+            ]
+        );
+    }
+
+    #[test]
+    fn skips_inactive_suppressed_and_duplicate_rows() {
+        let (_dir, path) = list(
+            "\u{feff}Email,Name,Status,Plan\nann@example.com,Ann,subscribed,pro\nANN@Example.com,Ann again,,\n\
+             bob@example.com,,unsubscribed,\ncat@example.com,,bounced,\ndan@example.com,,,\neve@example.com,,,\n",
+        );
+        let suppressed: HashSet<u128> = [address_key("Dan@example.com")].into();
+        let stats = validate(&path, Path::new("l.csv"), &suppressed).unwrap();
+        assert_eq!(
+            stats,
+            ListStats {
+                rows: 6,
+                to_send: 2,
+                inactive: 2,
+                suppressed: 1,
+                duplicates: 1
+            }
+        );
+        let sent: Vec<String> = Rows::open(&path, suppressed)
+            .unwrap()
+            .filter_map(|r| match r {
+                Row::Send(r) => Some(r.email),
+                Row::Skip(..) => None,
+            })
+            .collect();
+        assert_eq!(sent, ["ann@example.com", "eve@example.com"]);
+    }
+
+    #[test]
+    fn a_list_without_an_email_column_is_refused() {
+        let (_dir, path) = list("address,name\nann@example.com,Ann\n");
+        assert_eq!(
+            headlines(validate(&path, Path::new("l.csv"), &HashSet::new())),
+            ["l.csv:1:1: error: the header row has no `email` column (found `address`, `name`)"]
+        );
+    }
+
+    #[test]
+    fn suppression_files_take_plain_lines_and_comments() {
+        let (_dir, path) =
+            list("# bounced last week\nBob@Example.com\n\ncat@example.com,2026-01-01\n");
+        let set = read_suppression(&path).unwrap();
+        assert!(set.contains(&address_key("bob@example.com")));
+        assert!(set.contains(&address_key("cat@example.com")));
+        assert_eq!(set.len(), 2);
+    }
+}

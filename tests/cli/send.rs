@@ -1,0 +1,605 @@
+//! `briefing send` against a real SMTP server (aiosmtpd, started by the test on loopback).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use mail_parser::MessageParser;
+
+use crate::project::Project;
+
+const SECRET: (&str, &str) = (
+    "BRIEFING_UNSUBSCRIBE_SECRET",
+    "0123456789abcdef0123456789abcdef",
+);
+
+/// A running aiosmtpd; killed when dropped.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn python_has_aiosmtpd() -> bool {
+    Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Starts the server; installs aiosmtpd first if it is missing (never skips).
+fn smtp_server(extra: &[&str]) -> SmtpServer {
+    if !python_has_aiosmtpd() {
+        let _ = Command::new("python3")
+            .args(["-m", "pip", "install", "-q", "aiosmtpd"])
+            .status();
+    }
+    assert!(
+        python_has_aiosmtpd(),
+        "aiosmtpd is needed and could not be installed; `.ci/run` installs it"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("mail");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_server.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .arg("--maildir")
+        .arg(&maildir)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no port from the server: {line:?}"));
+    SmtpServer {
+        child,
+        port,
+        maildir,
+        _dir: dir,
+    }
+}
+
+impl SmtpServer {
+    /// The raw messages received, in order.
+    fn messages(&self) -> Vec<Vec<u8>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
+            .map(|d| {
+                d.map(|e| e.unwrap().path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+    }
+
+    /// The `To` address of every message received.
+    fn recipients(&self) -> Vec<String> {
+        self.messages()
+            .iter()
+            .map(|raw| {
+                let message = MessageParser::default().parse(raw).unwrap();
+                message
+                    .to()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_lowercase()
+            })
+            .collect()
+    }
+
+    /// How often the server saw RCPT for `address`.
+    fn attempts(&self, address: &str) -> usize {
+        std::fs::read_to_string(self.maildir.join("attempts.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| *l == address)
+            .count()
+    }
+}
+
+/// The sample newsletter, set to send through `server`.
+fn project_for(server: &SmtpServer, smtp_extra: &str, send_extra: &str) -> Project {
+    let project = Project::sample();
+    let config = project.read("config.yaml").replace(
+        "send:\n  rate_per_second: 10\n  concurrency: 4\n",
+        &format!(
+            "smtp:\n  host: 127.0.0.1\n  port: {}\n  security: none\n  timeout_seconds: 10\n{smtp_extra}\
+             send:\n  rate_per_second: 1000\n  concurrency: 4\n{send_extra}",
+            server.port
+        ),
+    ) + "unsubscribe_mailto: unsubscribe@example.org\n";
+    project.write("config.yaml", config);
+    project
+}
+
+/// The list's path, as a string for the command line.
+fn list(project: &Project) -> String {
+    project.path("subscribers.csv").display().to_string()
+}
+
+fn subscribers(project: &Project, n: usize) -> Vec<String> {
+    let mut csv = String::from("email,name,status\n");
+    let mut addresses = Vec::new();
+    for i in 0..n {
+        let email = format!("reader{i:04}@example.com");
+        csv.push_str(&format!("{email},Reader {i},\n"));
+        addresses.push(email);
+    }
+    project.write("subscribers.csv", csv);
+    addresses
+}
+
+#[test]
+fn every_recipient_gets_one_standards_compliant_message() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    project.write(
+        "subscribers.csv",
+        "email,name,status\nann@example.com,Ann Müller,\nbob@example.com,,\nZoë@example.com,Zoë 北京,subscribed\n\
+         gone@example.com,Gone,unsubscribed\nANN@example.com,Ann twice,\n",
+    );
+    let list = list(&project);
+    let run = project.run_with(&["send", "--week", "2026-W25", "--list", &list], &[SECRET]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("sent 3 messages of 2026-W25 to 127.0.0.1:"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "skipped 2: 0 already delivered, 1 unsubscribed or bounced, 0 suppressed, 1 duplicate"
+        ),
+        "{}",
+        run.stdout
+    );
+    let mut recipients = server.recipients();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["ann@example.com", "bob@example.com", "zoë@example.com"]
+    );
+
+    for raw in server.messages() {
+        let text = String::from_utf8_lossy(&raw);
+        let message = MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(
+            message.from().unwrap().first().unwrap().address(),
+            Some("briefing@example.org")
+        );
+        assert_eq!(
+            message.from().unwrap().first().unwrap().name(),
+            Some("vff Briefing")
+        );
+        assert_eq!(
+            message.reply_to().unwrap().first().unwrap().address(),
+            Some("editor@example.org")
+        );
+        assert_eq!(
+            message.subject(),
+            Some("Ex-Qwen lead's new lab raises at a $2B valuation")
+        );
+        assert!(message.date().is_some());
+        let id = message.message_id().unwrap();
+        assert!(
+            id.starts_with("2026-w25.") && id.ends_with("@example.org"),
+            "{id}"
+        );
+        assert_eq!(
+            message.header_raw("MIME-Version").map(str::trim),
+            Some("1.0")
+        );
+        assert_eq!(
+            message.header_raw("List-Id").map(str::trim),
+            Some("\"vff Briefing\" <vff-briefing.briefing.example.org>")
+        );
+        assert_eq!(
+            message.header_raw("List-Unsubscribe-Post").map(str::trim),
+            Some("List-Unsubscribe=One-Click")
+        );
+        // Long headers may be folded over lines (RFC 5322); unfold before reading.
+        let unsubscribe = message
+            .header_raw("List-Unsubscribe")
+            .unwrap()
+            .replace("\r\n", "")
+            .replace('\n', "");
+        let unsubscribe = unsubscribe.trim();
+        let url = unsubscribe
+            .strip_prefix("<https://briefing.example.org/unsubscribe?token=")
+            .and_then(|rest| rest.split_once('>'))
+            .map(|(token, _)| token)
+            .unwrap_or_else(|| panic!("{unsubscribe}"));
+        assert_eq!(url.len(), 64, "an HMAC-SHA256 token");
+        assert!(unsubscribe.ends_with(", <mailto:unsubscribe@example.org?subject=unsubscribe>"));
+        // Both parts, text first, each with the same personal unsubscribe link.
+        assert!(
+            text.find("Content-Type: text/plain").unwrap()
+                < text.find("Content-Type: text/html").unwrap()
+        );
+        let plain = message.body_text(0).unwrap();
+        let html = message.body_html(0).unwrap();
+        let link = format!("https://briefing.example.org/unsubscribe?token={url}");
+        assert!(plain.contains(&format!("Unsubscribe: {link}")), "{plain}");
+        assert!(
+            html.contains(&format!("href=\"{link}\"")),
+            "html part has the link"
+        );
+        assert!(
+            !plain.contains("%%") && !html.contains("%%"),
+            "no placeholder is left"
+        );
+        let to = message.to().unwrap().first().unwrap();
+        match to.address().unwrap() {
+            "ann@example.com" => {
+                assert_eq!(to.name(), Some("Ann Müller"));
+                assert!(plain.contains("Hi Ann Müller,") && html.contains("Hi Ann Müller,"));
+            }
+            "bob@example.com" => {
+                assert!(!plain.contains("Hi ") && !html.contains("class=\"greeting\""))
+            }
+            _ => assert_eq!(to.name(), Some("Zoë 北京")),
+        }
+    }
+    let journal = std::fs::read_dir(project.path(".briefing/sends"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let lines = std::fs::read_to_string(journal).unwrap();
+    assert_eq!(
+        lines
+            .lines()
+            .filter(|l| l.starts_with("delivered\t"))
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn a_rerun_skips_everyone_and_resend_is_explicit() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    subscribers(&project, 5);
+    let list = list(&project);
+    let args = ["send", "--week", "2026-W25", "--list", &list];
+    assert_eq!(project.run_with(&args, &[SECRET]).code, 0);
+    let again = project.run_with(&args, &[SECRET]);
+    assert_eq!(again.code, 0);
+    assert!(
+        again.stdout.contains("sent 0 messages") && again.stdout.contains("5 already delivered"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(server.messages().len(), 5);
+    let resend = project.run_with(&[&args[..], &["--resend"]].concat(), &[SECRET]);
+    assert_eq!(resend.code, 0);
+    assert_eq!(server.messages().len(), 10);
+}
+
+#[test]
+fn killed_mid_run_then_rerun_delivers_each_message_exactly_once() {
+    let server = smtp_server(&["--delay", "0.02"]);
+    let project = project_for(&server, "", "");
+    let addresses = subscribers(&project, 200);
+    let list = list(&project);
+    let args = [
+        "send",
+        "--week",
+        "2026-W25",
+        "--list",
+        &list,
+        "--concurrency",
+        "2",
+    ];
+    let mut child = project
+        .command(&args, &[SECRET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while server.messages().len() < 40 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the send did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL: no chance to clean up.
+    child.wait().unwrap();
+    let first_run = server.messages().len();
+    assert!(first_run < 200, "killed before the end ({first_run})");
+    let rerun = project.run_with(&args, &[SECRET]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    let mut received = server.recipients();
+    received.sort();
+    assert_eq!(received, addresses, "every recipient exactly once");
+}
+
+#[test]
+fn temporary_failures_are_retried_and_permanent_ones_recorded() {
+    let server = smtp_server(&[
+        "--temporary",
+        "slow@example.com",
+        "--temporary-times",
+        "2",
+        "--permanent",
+        "gone@example.com",
+    ]);
+    let project = project_for(&server, "", "  retries: 3\n");
+    project.write(
+        "subscribers.csv",
+        "email\nok@example.com\nslow@example.com\ngone@example.com\n",
+    );
+    let list = list(&project);
+    let args = ["send", "--week", "2026-W25", "--list", &list];
+    let run = project.run_with(&args, &[SECRET]);
+    assert_eq!(run.code, 1, "a failure makes the exit status non-zero");
+    assert!(run.stdout.contains("sent 2 messages"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("1 delivered after a temporary failure and a retry"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("failed 1:\n  gone@example.com: permanent error (550): 5.1.1 <gone@example.com>: mailbox unavailable"), "{}", run.stdout);
+    assert_eq!(
+        server.attempts("slow@example.com"),
+        3,
+        "two 451s, then accepted"
+    );
+    assert_eq!(
+        server.attempts("gone@example.com"),
+        1,
+        "a 550 is not retried"
+    );
+    let mut received = server.recipients();
+    received.sort();
+    assert_eq!(received, ["ok@example.com", "slow@example.com"]);
+    // A re-run tries only the one that failed.
+    let again = project.run_with(&args, &[SECRET]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stdout.contains("2 already delivered"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(server.attempts("gone@example.com"), 2);
+}
+
+#[test]
+fn the_password_comes_from_the_environment_and_is_never_shown() {
+    let password = "hunter2-Sup3r-s3cret";
+    let login = format!("briefing:{password}");
+    let server = smtp_server(&["--login", &login]);
+    let project = project_for(
+        &server,
+        "  username: briefing\n  password_env: TEST_SMTP_PASSWORD\n",
+        "",
+    );
+    subscribers(&project, 3);
+    let list = list(&project);
+    let args = ["send", "--week", "2026-W25", "--list", &list];
+    let missing = project.run_with(&args, &[SECRET]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("`TEST_SMTP_PASSWORD`, which is not set"),
+        "{}",
+        missing.stderr
+    );
+    let wrong = project.run_with(
+        &args,
+        &[SECRET, ("TEST_SMTP_PASSWORD", "wrong-password-123")],
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(
+        wrong.stderr.contains("cannot talk to the SMTP server"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        !wrong.stderr.contains("wrong-password-123")
+            && !wrong.stdout.contains("wrong-password-123")
+    );
+    assert!(
+        server.messages().is_empty(),
+        "nothing is sent when the login fails"
+    );
+    let ok = project.run_with(&args, &[SECRET, ("TEST_SMTP_PASSWORD", password)]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert_eq!(server.messages().len(), 3);
+    for text in [&ok.stdout, &ok.stderr, &project.read("config.yaml")] {
+        assert!(!text.contains(password));
+    }
+    for entry in std::fs::read_dir(project.path(".briefing/sends")).unwrap() {
+        assert!(
+            !std::fs::read_to_string(entry.unwrap().path())
+                .unwrap()
+                .contains(password)
+        );
+    }
+}
+
+#[test]
+fn a_bad_list_is_reported_in_full_and_nothing_is_sent() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    project.write(
+        "subscribers.csv",
+        "email,name\nok@example.com,Ok\nnot-an-address,X\n\"eve@example.com\",\"Eve\r\nBcc: all@example.com\"\n",
+    );
+    let list = list(&project);
+    let run = project.run_with(&["send", "--week", "2026-W25", "--list", &list], &[SECRET]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.headlines(),
+        [
+            format!("{list}:3:1: error: `not-an-address` is not an email address"),
+            format!(
+                "{list}:4:1: error: the name of `eve@example.com` contains a line break or control character"
+            ),
+        ]
+    );
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn a_dry_run_sends_nothing_and_shows_a_message() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    subscribers(&project, 4);
+    let list = list(&project);
+    let run = project.run(&["send", "--week", "2026-W25", "--list", &list, "--dry-run"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("dry run: 4 messages of 2026-W25 would be sent; nothing was sent")
+    );
+    assert!(
+        run.stdout
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    );
+    assert!(server.messages().is_empty());
+    assert!(
+        !project.path(".briefing").exists(),
+        "a dry run writes no journal"
+    );
+}
+
+#[test]
+fn without_smtp_messages_go_to_an_outbox() {
+    let project = Project::sample();
+    subscribers(&project, 3);
+    let list = list(&project);
+    let run = project.run_with(&["send", "--latest", "--list", &list], &[SECRET]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("to outbox "), "{}", run.stdout);
+    let files: Vec<PathBuf> = std::fs::read_dir(project.path("outbox/2026-w25"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 3);
+    for file in files {
+        let raw = std::fs::read(&file).unwrap();
+        let message = MessageParser::default().parse(&raw).unwrap();
+        assert!(message.body_text(0).is_some() && message.body_html(0).is_some());
+    }
+    let preview = project.path("preview").display().to_string();
+    let to = project.run_with(
+        &[
+            "send",
+            "--week",
+            "2026-W10",
+            "--to",
+            "me@example.org",
+            "--outbox",
+            &preview,
+        ],
+        &[SECRET],
+    );
+    assert_eq!(to.code, 0, "{}", to.stderr);
+    assert_eq!(
+        std::fs::read_dir(project.path("preview")).unwrap().count(),
+        1
+    );
+}
+
+#[test]
+fn send_refuses_a_newsletter_with_errors_and_bad_settings() {
+    let project = Project::sample();
+    project.write("briefs/2026-W25/broken.yaml", "title: [\n");
+    let run = project.run_with(&["send", "--latest", "--to", "me@example.org"], &[SECRET]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("briefs/2026-W25/broken.yaml:"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(project.path("briefs/2026-W25/broken.yaml")).unwrap();
+    let bad_to = project.run_with(&["send", "--latest", "--to", "not-an-address"], &[SECRET]);
+    assert_eq!(bad_to.code, 1);
+    assert!(
+        bad_to
+            .stderr
+            .contains("`not-an-address` is not an email address"),
+        "{}",
+        bad_to.stderr
+    );
+    let short = project.run_with(
+        &["send", "--latest", "--to", "me@example.org"],
+        &[("BRIEFING_UNSUBSCRIBE_SECRET", "short")],
+    );
+    assert!(
+        short.stderr.contains("shorter than 16 characters"),
+        "{}",
+        short.stderr
+    );
+    let no_audience = project.run(&["send", "--latest"]);
+    assert_eq!(no_audience.code, 2, "clap's usage error");
+}
+
+#[test]
+fn dkim_signatures_cover_both_list_unsubscribe_headers() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    // An Ed25519 key: the base64 of a 32-byte seed.
+    project.write("dkim.key", "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n");
+    let config = project.read("config.yaml")
+        + "dkim:\n  selector: briefing\n  domain: example.org\n  key_file: dkim.key\n  algorithm: ed25519\n";
+    project.write("config.yaml", config);
+    let run = project.run_with(&["send", "--latest", "--to", "ann@example.com"], &[SECRET]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let raw = String::from_utf8(server.messages().remove(0)).unwrap();
+    let signature: String = raw
+        .split("\r\n")
+        .skip_while(|l| !l.starts_with("DKIM-Signature:"))
+        .take_while(|l| {
+            l.starts_with("DKIM-Signature:") || l.starts_with(' ') || l.starts_with('\t')
+        })
+        .collect::<Vec<_>>()
+        .join("");
+    assert!(signature.contains("a=ed25519-sha256"), "{signature}");
+    assert!(
+        signature.contains("d=example.org") && signature.contains("s=briefing"),
+        "{signature}"
+    );
+    let h = signature
+        .split(';')
+        .find_map(|t| t.trim().strip_prefix("h="))
+        .unwrap()
+        .to_ascii_lowercase();
+    let covered: Vec<&str> = h.split(':').map(str::trim).collect();
+    for header in [
+        "from",
+        "subject",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+        "list-id",
+    ] {
+        assert!(covered.contains(&header), "{header} not in h={h}");
+    }
+}

@@ -1,0 +1,97 @@
+"""A real SMTP server (aiosmtpd) for briefing's sending tests.
+
+Stores every accepted message as maildir/<n>.eml, and can be told to answer some
+recipients with a temporary 451 (a number of times, then accept) or a permanent 550,
+to require AUTH with a given login, and to slow down DATA. Prints its port, then serves
+until stdin closes or it is killed. Binds 127.0.0.1 only.
+"""
+import argparse
+import asyncio
+import os
+import socket
+import sys
+import threading
+import time
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Handler:
+    def __init__(self, args):
+        self.maildir = args.maildir
+        self.temporary = {a.lower() for a in args.temporary}
+        self.temporary_times = args.temporary_times
+        self.permanent = {a.lower() for a in args.permanent}
+        self.delay = args.delay
+        self.attempts = {}
+        self.count = 0
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        address = address.lower()
+        with self.lock:
+            self.attempts[address] = self.attempts.get(address, 0) + 1
+            tries = self.attempts[address]
+            with open(os.path.join(self.maildir, "attempts.log"), "a") as log:
+                log.write(address + "\n")
+        if address in self.permanent:
+            return "550 5.1.1 <%s>: mailbox unavailable" % address
+        if address in self.temporary and tries <= self.temporary_times:
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        with self.lock:
+            self.count += 1
+            n = self.count
+        path = os.path.join(self.maildir, "%06d.eml" % n)
+        with open(path + ".tmp", "wb") as f:
+            f.write(envelope.original_content or envelope.content)
+        os.rename(path + ".tmp", path)
+        return "250 2.0.0 accepted as %d" % n
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--maildir", required=True)
+    p.add_argument("--temporary", action="append", default=[])
+    p.add_argument("--temporary-times", type=int, default=2)
+    p.add_argument("--permanent", action="append", default=[])
+    p.add_argument("--delay", type=float, default=0.0)
+    p.add_argument("--login", default=None, help="user:password required for AUTH")
+    args = p.parse_args()
+    os.makedirs(args.maildir, exist_ok=True)
+
+    kwargs = {}
+    if args.login:
+        user, password = args.login.split(":", 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = isinstance(auth_data, LoginPassword) and auth_data.login.decode() == user \
+                and auth_data.password.decode() == password
+            return AuthResult(success=ok)
+
+        kwargs = dict(authenticator=authenticator, auth_require_tls=False, auth_required=True)
+
+    port = free_port()
+    controller = Controller(Handler(args), hostname="127.0.0.1", port=port, **kwargs)
+    controller.start()
+    print(port, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        controller.stop()
+
+
+if __name__ == "__main__":
+    main()
