@@ -253,8 +253,17 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         (None, false) => (0..issues.len()).collect(),
     };
     let whole_site = args.week.is_none() && !args.latest;
-    let (outputs, warnings) = if whole_site {
-        pipeline::render_site(&paths, &prepared)?
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| paths.root.join(&config.output_dir));
+    let (files, warnings) = if whole_site {
+        // Files go straight to a staging folder that replaces the site once all are written.
+        let staging = Counted::new(write::Staging::new(&out)?);
+        let warnings = pipeline::render_site(&paths, &prepared, &staging)?;
+        let files = staging.count();
+        staging.inner.commit()?;
+        (files, warnings)
     } else {
         let env = templates::environment(&paths.templates, &config.language)?;
         let publication = render::Publication::new(&env, config, issues);
@@ -265,25 +274,16 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
             outputs.append(&mut files);
             warnings.append(&mut notes);
         }
-        (outputs, warnings)
+        write::update(&outputs, &out)?;
+        (outputs.len(), warnings)
     };
     for warning in warnings {
         eprintln!("{}: {warning}", style.label(diagnostic::Severity::Warning));
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| paths.root.join(&config.output_dir));
-    if whole_site {
-        write::publish(&outputs, &out)?;
-    } else {
-        write::update(&outputs, &out)?;
-    }
     println!(
-        "built {} issue{} ({} files) into {} in {:.2}s",
+        "built {} issue{} ({files} files) into {} in {:.2}s",
         selected.len(),
         plural(selected.len()),
-        outputs.len(),
         diagnostic::display_path(&out),
         started.elapsed().as_secs_f64()
     );
@@ -396,4 +396,31 @@ fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::from(u8::from(!summary.failed.is_empty())))
+}
+
+/// Counts the files passing through to a sink.
+struct Counted<S> {
+    inner: S,
+    count: std::sync::atomic::AtomicUsize,
+}
+
+impl<S: render::Sink> Counted<S> {
+    fn new(inner: S) -> Self {
+        Counted {
+            inner,
+            count: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl<S: render::Sink> render::Sink for Counted<S> {
+    fn put(&self, output: render::Output) -> Result<()> {
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.put(output)
+    }
 }

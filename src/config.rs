@@ -71,6 +71,10 @@ const DKIM: Key = key!(
     "dkim",
     "a mapping with `selector`, `domain`, `key_file` and `algorithm`"
 );
+const FEED_LIMIT: Key = key!(
+    "feed_limit",
+    "how many of the newest issues `feed.xml` carries, with their full text, e.g. `20`"
+);
 const SMTP: Key = key!(
     "smtp",
     "a mapping with `host`, `port`, `security`, `username`, `password_env`"
@@ -93,6 +97,7 @@ const CONFIG_KEYS: &[Key] = &[
     SECRET_ENV,
     LIST_ID,
     PROMISE,
+    FEED_LIMIT,
     DKIM,
     SMTP,
     SEND,
@@ -250,6 +255,8 @@ pub struct Config {
     pub list_id: String,
     /// DKIM signing, if configured.
     pub dkim: Option<Dkim>,
+    /// How many of the newest issues the feed carries.
+    pub feed_limit: usize,
     /// The footer's promise.
     pub promise: String,
     /// SMTP server; without one, `send` writes to an outbox.
@@ -425,6 +432,9 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         None
     });
     let dkim = dkim(&mut f);
+    let feed_limit = f
+        .integer_in(FEED_LIMIT, 1, 100_000)
+        .map_or(20, |n| usize::try_from(n.value).unwrap_or(20));
     let promise = f
         .line(PROMISE, false)
         .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
@@ -450,6 +460,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         unsubscribe_secret_env,
         list_id,
         dkim,
+        feed_limit,
         promise,
         smtp,
         send,

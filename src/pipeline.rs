@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::project::Paths;
-use crate::render::{self, Output, Publication};
+use crate::render::{self, Publication, Sink};
 use crate::schedule::{self, Issue};
 use crate::templates;
 
@@ -51,13 +51,14 @@ pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
     })
 }
 
-/// Renders every file of the prepared newsletter, with the templates at `paths`.
+/// Renders every file of the prepared newsletter into `sink`, with the templates at `paths`.
+/// Returns warnings.
 ///
 /// # Errors
 ///
-/// A template error.
-pub fn render_site(paths: &Paths, prepared: &Prepared) -> Result<(Vec<Output>, Vec<String>)> {
+/// A template error, or the sink's.
+pub fn render_site(paths: &Paths, prepared: &Prepared, sink: &dyn Sink) -> Result<Vec<String>> {
     let env = templates::environment(&paths.templates, &prepared.config.language)?;
     let publication = Publication::new(&env, &prepared.config, &prepared.issues);
-    render::render_all(&publication)
+    render::render_all(&publication, sink)
 }

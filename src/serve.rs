@@ -86,12 +86,14 @@ pub struct Options {
 /// terminal.
 fn rebuild(paths: &Paths, drafts: bool, site: &Mutex<Site>, style: Style) -> String {
     let started = Instant::now();
+    let outputs = Mutex::new(Vec::new());
     let result = pipeline::prepare(paths, drafts)
-        .and_then(|prepared| pipeline::render_site(paths, &prepared));
+        .and_then(|prepared| pipeline::render_site(paths, &prepared, &outputs));
+    let outputs = outputs.into_inner().unwrap_or_else(PoisonError::into_inner);
     let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
     site.version += 1;
     match result {
-        Ok((outputs, _)) => {
+        Ok(_) => {
             site.files = outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
             site.error = None;
             format!(

@@ -10,6 +10,7 @@
 //! escape HTML, `.md` escapes Markdown syntax, `.txt` and `.css` print text as it is. The
 //! `markdown` filters render card Markdown for the format of the template that calls them.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -204,11 +205,35 @@ fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) -> Result<
     Ok(())
 }
 
+thread_local! {
+    /// Sanitised HTML of Markdown already rendered on this thread, block and inline. A story's
+    /// fields appear on its issue page, in the email, on its own page and in the feed; the
+    /// renderers clear this per issue, so it holds one issue's worth.
+    static MARKDOWN_HTML: std::cell::RefCell<[HashMap<String, Value>; 2]> =
+        std::cell::RefCell::new([HashMap::new(), HashMap::new()]);
+}
+
+/// Forgets the Markdown rendered so far on this thread.
+pub fn clear_markdown_cache() {
+    MARKDOWN_HTML.with(|cache| cache.borrow_mut().iter_mut().for_each(HashMap::clear));
+}
+
+/// The sanitised HTML of `text`, from this thread's cache or `render`.
+fn cached_html(inline: bool, text: &str, render: fn(&str) -> String) -> Value {
+    let slot = usize::from(inline);
+    if let Some(hit) = MARKDOWN_HTML.with(|cache| cache.borrow()[slot].get(text).cloned()) {
+        return hit;
+    }
+    let value = Value::from_safe_string(render(text));
+    MARKDOWN_HTML.with(|cache| cache.borrow_mut()[slot].insert(text.to_owned(), value.clone()));
+    value
+}
+
 fn register_filters(env: &mut Environment<'static>, language: &str) {
     env.add_filter("markdown", |state: &State, text: Option<String>| {
         let text = text.unwrap_or_default();
         match state.auto_escape() {
-            AutoEscape::Html => Value::from_safe_string(markdown::to_html(&text)),
+            AutoEscape::Html => cached_html(false, &text, markdown::to_html),
             AutoEscape::Custom(MARKDOWN_ESCAPE) => {
                 Value::from_safe_string(markdown::to_safe_markdown(&text))
             }
@@ -218,7 +243,7 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
     env.add_filter("markdown_inline", |state: &State, text: Option<String>| {
         let text = text.unwrap_or_default();
         match state.auto_escape() {
-            AutoEscape::Html => Value::from_safe_string(markdown::to_inline_html(&text)),
+            AutoEscape::Html => cached_html(true, &text, markdown::to_inline_html),
             AutoEscape::Custom(MARKDOWN_ESCAPE) => {
                 Value::from_safe_string(markdown::to_safe_markdown(&text))
             }

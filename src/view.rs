@@ -5,6 +5,8 @@
 //! the card's Markdown as plain strings: templates render them with the `markdown` filter, and
 //! a template that forgets the filter prints escaped text, never raw HTML.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::config::Config;
@@ -77,8 +79,8 @@ pub struct IssueView {
     pub has_sections: bool,
     /// The stories grouped by section, in reading order.
     pub sections: Vec<SectionView>,
-    /// All stories in reading order; the first is the lead.
-    pub stories: Vec<StoryView>,
+    /// All stories in reading order; the first is the lead. Shared with `sections`.
+    pub stories: Vec<Arc<StoryView>>,
 }
 
 /// A group of stories under one heading.
@@ -87,7 +89,7 @@ pub struct SectionView {
     /// The heading, or none for stories without a section.
     pub name: Option<String>,
     /// The stories.
-    pub stories: Vec<StoryView>,
+    pub stories: Vec<Arc<StoryView>>,
 }
 
 /// One story.
@@ -222,12 +224,15 @@ impl IssueView {
                     name: name.map(str::to_owned),
                     stories: stories
                         .into_iter()
-                        .map(|s| StoryView::new(s, config, heading))
+                        .map(|s| Arc::new(StoryView::new(s, config, heading)))
                         .collect(),
                 }
             })
             .collect();
-        let stories = sections.iter().flat_map(|s| s.stories.clone()).collect();
+        let stories = sections
+            .iter()
+            .flat_map(|s| s.stories.iter().cloned())
+            .collect();
         IssueView {
             number: issue.number,
             week: issue.id.to_string(),

@@ -11,13 +11,99 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::render::Output;
+use crate::render::{Output, Sink};
 
 /// The file that marks a folder as briefing's output.
 pub const MARKER: &str = ".briefing-output";
 
 const MARKER_TEXT: &str =
     "This folder is written by `briefing build` and replaced on every build.\n";
+
+/// A fresh folder beside the output that files are written into as they are rendered, and
+/// that replaces the output only on [`Staging::commit`]. Dropped uncommitted, it is removed.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    old: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Prepares to replace `out`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
+    /// [`Error::WriteFile`] when the staging folder cannot be made.
+    pub fn new(out: &Path) -> Result<Staging> {
+        ensure_ours(out)?;
+        let name = out
+            .file_name()
+            .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let pid = std::process::id();
+        let staging = Staging {
+            out: out.to_path_buf(),
+            dir: parent.join(format!(".{name}.staging-{pid}")),
+            old: parent.join(format!(".{name}.old-{pid}")),
+            committed: false,
+        };
+        if staging.dir.exists() {
+            fs::remove_dir_all(&staging.dir).map_err(|source| Error::WriteFile {
+                path: staging.dir.clone(),
+                source,
+            })?;
+        }
+        write_file(&staging.dir.join(MARKER), MARKER_TEXT.as_bytes())?;
+        Ok(staging)
+    }
+
+    /// Swaps the staged folder in for the output.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriteFile`]; the output is then as it was.
+    pub fn commit(mut self) -> Result<()> {
+        let had_old = self.out.exists();
+        if had_old {
+            fs::rename(&self.out, &self.old).map_err(|source| Error::WriteFile {
+                path: self.out.clone(),
+                source,
+            })?;
+        }
+        if let Err(source) = fs::rename(&self.dir, &self.out) {
+            if had_old {
+                let _ = fs::rename(&self.old, &self.out);
+            }
+            return Err(Error::WriteFile {
+                path: self.out.clone(),
+                source,
+            });
+        }
+        self.committed = true;
+        if had_old {
+            let _ = fs::remove_dir_all(&self.old);
+        }
+        Ok(())
+    }
+}
+
+impl Sink for Staging {
+    fn put(&self, output: Output) -> Result<()> {
+        write_file(&self.dir.join(&output.path), &output.bytes)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
 
 /// Replaces `out` with exactly `outputs`.
 ///
@@ -26,46 +112,11 @@ const MARKER_TEXT: &str =
 /// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
 /// [`Error::WriteFile`] when anything cannot be written; `out` is then untouched.
 pub fn publish(outputs: &[Output], out: &Path) -> Result<()> {
-    ensure_ours(out)?;
-    let name = out
-        .file_name()
-        .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let pid = std::process::id();
-    let staging = parent.join(format!(".{name}.staging-{pid}"));
-    let old = parent.join(format!(".{name}.old-{pid}"));
-    let written = write_all(outputs, &staging);
-    if let Err(e) = written {
-        let _ = fs::remove_dir_all(&staging);
-        return Err(e);
+    let staging = Staging::new(out)?;
+    for output in outputs {
+        staging.put(output.clone())?;
     }
-    let had_old = out.exists();
-    if had_old {
-        fs::rename(out, &old).map_err(|source| {
-            let _ = fs::remove_dir_all(&staging);
-            Error::WriteFile {
-                path: out.to_path_buf(),
-                source,
-            }
-        })?;
-    }
-    if let Err(source) = fs::rename(&staging, out) {
-        if had_old {
-            let _ = fs::rename(&old, out);
-        }
-        let _ = fs::remove_dir_all(&staging);
-        return Err(Error::WriteFile {
-            path: out.to_path_buf(),
-            source,
-        });
-    }
-    if had_old {
-        let _ = fs::remove_dir_all(&old);
-    }
-    Ok(())
+    staging.commit()
 }
 
 /// Writes `outputs` into `out` in place, replacing each file atomically and leaving other
@@ -110,28 +161,17 @@ fn ensure_ours(out: &Path) -> Result<()> {
     }
 }
 
-fn write_all(outputs: &[Output], dir: &Path) -> Result<()> {
-    if dir.exists() {
-        fs::remove_dir_all(dir).map_err(|source| Error::WriteFile {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-    }
-    write_file(&dir.join(MARKER), MARKER_TEXT.as_bytes())?;
-    for output in outputs {
-        write_file(&dir.join(&output.path), &output.bytes)?;
-    }
-    Ok(())
-}
-
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    fs::write(path, bytes).map_err(|source| Error::WriteFile {
+    let written = fs::write(path, bytes).or_else(|e| {
+        // Most files land in a folder made for an earlier file; create it only when missing.
+        let parent = path
+            .parent()
+            .filter(|_| e.kind() == io::ErrorKind::NotFound)
+            .ok_or(e)?;
+        fs::create_dir_all(parent)?;
+        fs::write(path, bytes)
+    });
+    written.map_err(|source| Error::WriteFile {
         path: path.to_path_buf(),
         source,
     })

@@ -9,12 +9,13 @@ use serde::Serialize;
 
 use super::issue::IssueContext;
 use super::site::tag_pages;
-use super::{Output, Publication};
+use super::{Output, Publication, Sink};
 use crate::error::Result;
 use crate::view::SiteView;
 
+/// One issue's feed entry, rendered with its issue.
 #[derive(Serialize)]
-struct FeedEntry {
+pub struct FeedEntry {
     id: String,
     title: String,
     url: String,
@@ -62,33 +63,45 @@ fn instant(date: &str, seconds: u64) -> String {
     )
 }
 
-/// Renders `feed.xml` and `sitemap.xml`.
+/// The feed entry of issue `index`: its full HTML with absolute URLs.
 ///
 /// # Errors
 ///
 /// A template error.
-pub fn render_feeds(publication: &Publication<'_>) -> Result<Vec<Output>> {
+pub fn render_entry(publication: &Publication<'_>, index: usize) -> Result<FeedEntry> {
+    let issue = &publication.issues[index];
+    let context = IssueContext::web(publication, index, &issue.path).absolute();
+    let content = publication.render("partials/issue-body.html", &context)?;
+    let newest = issue
+        .stories
+        .iter()
+        .map(|s| s.date.as_str())
+        .max()
+        .unwrap_or(&issue.end);
+    Ok(FeedEntry {
+        id: issue.url.clone(),
+        title: format!("Issue {}: {}", issue.number, issue.subject),
+        url: issue.url.clone(),
+        published: instant(newest, 0),
+        updated: instant(newest, fnv1a(content.as_bytes())),
+        summary: issue.preheader.clone(),
+        content,
+    })
+}
+
+/// Renders `feed.xml` from `entries` (oldest first, one per issue, the newest
+/// `feed_limit` issues) and `sitemap.xml`.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_feeds(
+    publication: &Publication<'_>,
+    mut entries: Vec<FeedEntry>,
+    sink: &dyn Sink,
+) -> Result<()> {
     let site = &publication.site;
-    let mut entries = Vec::new();
-    for (index, issue) in publication.issues.iter().enumerate().rev() {
-        let context = IssueContext::web(publication, index, &issue.path).absolute();
-        let content = publication.render("partials/issue-body.html", &context)?;
-        let newest = issue
-            .stories
-            .iter()
-            .map(|s| s.date.as_str())
-            .max()
-            .unwrap_or(&issue.end);
-        entries.push(FeedEntry {
-            id: issue.url.clone(),
-            title: format!("Issue {}: {}", issue.number, issue.subject),
-            url: issue.url.clone(),
-            published: instant(newest, 0),
-            updated: instant(newest, fnv1a(content.as_bytes())),
-            summary: issue.preheader.clone(),
-            content,
-        });
-    }
+    entries.reverse();
     let updated = entries
         .iter()
         .map(|e| e.updated.clone())
@@ -100,10 +113,10 @@ pub fn render_feeds(publication: &Publication<'_>) -> Result<Vec<Output>> {
         updated,
         entries,
     };
-    let mut outputs = vec![Output::text(
+    sink.put(Output::text(
         "feed.xml",
         publication.render("feed.xml", &feed)?,
-    )];
+    ))?;
 
     let newest_story = publication
         .issues
@@ -154,11 +167,10 @@ pub fn render_feeds(publication: &Publication<'_>) -> Result<Vec<Output>> {
         });
     }
     let sitemap = SitemapContext { site, urls };
-    outputs.push(Output::text(
+    sink.put(Output::text(
         "sitemap.xml",
         publication.render("sitemap.xml", &sitemap)?,
-    ));
-    Ok(outputs)
+    ))
 }
 
 #[cfg(test)]

@@ -114,23 +114,66 @@ impl<'a> Publication<'a> {
     }
 }
 
-/// Renders every file of the site: all issues in all formats and the pages around them.
+/// Receives rendered files as they are made, from several threads at once.
+pub trait Sink: Sync {
+    /// Takes one file.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be kept (written, for a folder).
+    fn put(&self, output: Output) -> Result<()>;
+}
+
+/// Keeps files in memory (for `serve`, tests and single-issue builds).
+impl Sink for std::sync::Mutex<Vec<Output>> {
+    fn put(&self, output: Output) -> Result<()> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(output);
+        Ok(())
+    }
+}
+
+/// Renders every file of the site into `sink`: all issues in all formats and the pages
+/// around them. Issues render in parallel; files go to the sink as soon as they exist, so
+/// memory does not grow with the archive. Returns warnings.
 ///
 /// # Errors
 ///
-/// A template error, or a failure to inline the email's CSS.
-pub fn render_all(publication: &Publication<'_>) -> Result<(Vec<Output>, Vec<String>)> {
-    let mut outputs = Vec::new();
+/// A template error, a failure to inline the email's CSS, or the sink's error.
+pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    let in_feed = publication
+        .issues
+        .len()
+        .saturating_sub(publication.config.feed_limit);
+    let per_issue: Vec<(Vec<String>, Option<feed::FeedEntry>)> = (0..publication.issues.len())
+        .into_par_iter()
+        .map(|index| {
+            // A story's Markdown is rendered on several pages; reuse it within its issue.
+            crate::templates::clear_markdown_cache();
+            let (files, warnings) = issue::render_issue(publication, index)?;
+            for file in files {
+                sink.put(file)?;
+            }
+            site::render_story_pages(publication, index, sink)?;
+            let entry = if index >= in_feed {
+                Some(feed::render_entry(publication, index)?)
+            } else {
+                None
+            };
+            Ok((warnings, entry))
+        })
+        .collect::<Result<_>>()?;
     let mut warnings = Vec::new();
-    for index in 0..publication.issues.len() {
-        let (mut files, mut notes) = issue::render_issue(publication, index)?;
-        outputs.append(&mut files);
+    let mut entries = Vec::with_capacity(per_issue.len());
+    for (mut notes, entry) in per_issue {
         warnings.append(&mut notes);
+        entries.extend(entry);
     }
-    outputs.append(&mut site::render_pages(publication)?);
-    outputs.append(&mut feed::render_feeds(publication)?);
-    outputs.sort_by(|a, b| a.path.cmp(&b.path));
-    Ok((outputs, warnings))
+    site::render_pages(publication, sink)?;
+    feed::render_feeds(publication, entries, sink)?;
+    Ok(warnings)
 }
 
 /// Renders the named template with `context`.

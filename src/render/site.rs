@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::issue::IssueContext;
-use super::{Output, PageView, Publication};
+use super::{Output, PageView, Publication, Sink};
 use crate::error::Result;
 use crate::view::{IssueLink, SiteView, StoryLink, StoryView, TagPage};
 
@@ -94,12 +94,50 @@ pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
     tags
 }
 
-/// Renders the home page, archive, story pages, tag pages, 404 page, robots.txt and CSS.
+/// Renders the permalink pages of issue `index`'s stories into `sink`.
 ///
 /// # Errors
 ///
-/// A template error.
-pub fn render_pages(publication: &Publication<'_>) -> Result<Vec<Output>> {
+/// A template error, or the sink's.
+pub fn render_story_pages(
+    publication: &Publication<'_>,
+    index: usize,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let site = &publication.site;
+    let (issue, link) = (&publication.issues[index], &publication.links[index]);
+    for story in &issue.stories {
+        let mut page = PageView::at(
+            site,
+            &story.path,
+            format!("{} · {}", story.title, site.title),
+            crate::schedule::derive_preheader(&story.summary),
+        );
+        page.og_type = "article";
+        let context = StoryContext {
+            site,
+            page,
+            story: StoryView {
+                heading: 1,
+                ..StoryView::clone(story)
+            },
+            issue: link,
+        };
+        sink.put(Output::text(
+            format!("{}index.html", story.path),
+            publication.render("story.html", &context)?,
+        ))?;
+    }
+    Ok(())
+}
+
+/// Renders the home page, archive, tag pages, 404 page, robots.txt, CSS and icon into `sink`.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    use rayon::prelude::*;
     let site = &publication.site;
     let mut outputs = Vec::new();
     let newest_first: Vec<&IssueLink> = publication.links.iter().rev().collect();
@@ -133,31 +171,6 @@ pub fn render_pages(publication: &Publication<'_>) -> Result<Vec<Output>> {
         publication.render("archive.html", &archive)?,
     ));
 
-    for (issue, link) in publication.issues.iter().zip(&publication.links) {
-        for story in &issue.stories {
-            let mut page = PageView::at(
-                site,
-                &story.path,
-                format!("{} · {}", story.title, site.title),
-                crate::schedule::derive_preheader(&story.summary),
-            );
-            page.og_type = "article";
-            let context = StoryContext {
-                site,
-                page,
-                story: StoryView {
-                    heading: 1,
-                    ..story.clone()
-                },
-                issue: link,
-            };
-            outputs.push(Output::text(
-                format!("{}index.html", story.path),
-                publication.render("story.html", &context)?,
-            ));
-        }
-    }
-
     let tags = tag_pages(publication);
     let index = TagsContext {
         site,
@@ -181,22 +194,27 @@ pub fn render_pages(publication: &Publication<'_>) -> Result<Vec<Output>> {
         "tags/index.html",
         publication.render("tags.html", &index)?,
     ));
-    for tag in tags.values() {
-        let context = TagContext {
-            site,
-            page: PageView::at(
+    let tag_outputs: Vec<Output> = tags
+        .par_iter()
+        .map(|(_, tag)| {
+            crate::templates::clear_markdown_cache();
+            let context = TagContext {
                 site,
-                &tag.path,
-                format!("{} · {}", tag.name, site.title),
-                format!("Stories tagged {} in {}.", tag.name, site.title),
-            ),
-            tag,
-        };
-        outputs.push(Output::text(
-            format!("{}index.html", tag.path),
-            publication.render("tag.html", &context)?,
-        ));
-    }
+                page: PageView::at(
+                    site,
+                    &tag.path,
+                    format!("{} · {}", tag.name, site.title),
+                    format!("Stories tagged {} in {}.", tag.name, site.title),
+                ),
+                tag,
+            };
+            Ok(Output::text(
+                format!("{}index.html", tag.path),
+                publication.render("tag.html", &context)?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    outputs.extend(tag_outputs);
 
     // The 404 page is served at any depth, so its links start from the site's own path.
     let mut missing = PageView::at(
@@ -226,7 +244,10 @@ pub fn render_pages(publication: &Publication<'_>) -> Result<Vec<Output>> {
         "favicon.svg",
         publication.render("favicon.svg", &plain)?,
     ));
-    Ok(outputs)
+    for output in outputs {
+        sink.put(output)?;
+    }
+    Ok(())
 }
 
 /// The path part of an absolute URL, `/` at least: `https://e.org/brief/` → `/brief/`.

@@ -378,3 +378,20 @@ fn a_failed_build_leaves_the_published_site_byte_for_byte() {
             .contains("staging"))
     );
 }
+
+#[test]
+fn the_feed_carries_the_newest_issues_up_to_feed_limit() {
+    let project = Project::sample();
+    let config = project.read("config.yaml") + "feed_limit: 2\n";
+    project.write("config.yaml", config);
+    assert_eq!(project.run(&["build"]).code, 0);
+    let feed = feed_rs::parser::parse(project.read("public/feed.xml").as_bytes()).unwrap();
+    let ids: Vec<&str> = feed.entries.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "https://briefing.example.org/issues/2026-w25/",
+            "https://briefing.example.org/issues/2026-w11/"
+        ]
+    );
+}
