@@ -379,31 +379,36 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
     pub fn bullets(&mut self, key: Key, items: &[Node]) -> Vec<Spanned<String>> {
         let mut out = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let label = format!("{}`{}` item {}", self.context, key.name, i + 1);
+            // Built only for a message: most bullets have nothing wrong.
+            let label = || format!("{}`{}` item {}", self.context, key.name, i + 1);
             let Some(raw) = item.as_text() else {
                 self.diags
                     .error(
                         item.pos,
-                        format!("{label} must be text, found {}", item.kind()),
+                        format!("{} must be text, found {}", label(), item.kind()),
                     )
                     .help(key.help);
                 continue;
             };
-            let folded = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+            let folded = fold_whitespace(raw);
             if folded.is_empty() {
                 self.diags
-                    .error(item.pos, format!("{label} is empty"))
+                    .error(item.pos, format!("{} is empty", label()))
                     .help(key.help);
                 continue;
             }
             if let Some(c) = folded.chars().find(|c| c.is_control()) {
                 self.diags.error(
                     item.pos,
-                    format!("{label} contains the control character U+{:04X}", c as u32),
+                    format!(
+                        "{} contains the control character U+{:04X}",
+                        label(),
+                        c as u32
+                    ),
                 );
                 continue;
             }
-            if !links_are_safe(&folded, &label, item.pos, self.diags) {
+            if !links_are_safe(&folded, &label(), item.pos, self.diags) {
                 continue;
             }
             out.push(Spanned {
@@ -415,8 +420,27 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
     }
 }
 
+/// `text` trimmed, with every run of white space as one space.
+fn fold_whitespace(text: &str) -> String {
+    let trimmed = text.trim();
+    let needs_folding = trimmed
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0].is_ascii_whitespace() && (w[1].is_ascii_whitespace() || w[0] != b' '))
+        || trimmed.contains(char::is_whitespace) && !trimmed.is_ascii();
+    if needs_folding {
+        trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
+    } else {
+        trimmed.to_owned()
+    }
+}
+
 /// Reports Markdown links in `text` that would be dropped from the output.
 fn links_are_safe(text: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) -> bool {
+    // A link needs `](`, `]:` or `<`; most fields have none, and parsing costs.
+    if !text.contains(']') && !text.contains('<') {
+        return true;
+    }
     let unsafe_links = crate::markdown::unsafe_links(text);
     for link in &unsafe_links {
         diags
@@ -591,6 +615,13 @@ mod tests {
         assert_eq!(backticked(&["a"]), "`a`");
         assert_eq!(backticked(&["a", "b", "c"]), "`a`, `b` and `c`");
         assert_eq!(backticked_or(&["a", "b", "c"]), "`a`, `b` or `c`");
+    }
+
+    #[test]
+    fn folds_white_space_runs() {
+        assert_eq!(fold_whitespace("  one two  "), "one two");
+        assert_eq!(fold_whitespace("one\n  two\tthree"), "one two three");
+        assert_eq!(fold_whitespace("北京\u{3000}上海"), "北京 上海");
     }
 
     #[test]

@@ -57,8 +57,10 @@ pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(root, Path::new("briefs"), 0, &mut paths);
     paths.sort();
+    // Reading thousands of small files is I/O-bound; rayon keeps the order.
+    use rayon::prelude::*;
     paths
-        .into_iter()
+        .into_par_iter()
         .map(|path| {
             let kind = match path.file_stem().and_then(|s| s.to_str()) {
                 Some("issue") => FileKind::Issue,

@@ -176,36 +176,24 @@ impl Corpus {
 
 /// Validates every loaded file, then the rules that span files.
 pub fn validate(files: &[SourceFile]) -> Corpus {
+    use rayon::prelude::*;
     let mut corpus = Corpus::default();
     let mut issue_files: Vec<(IssueMeta, Option<IssueId>)> = Vec::new();
-    for file in files {
-        let text = match &file.content {
-            Content::Text(text) => text.as_str(),
-            other => {
-                corpus.diagnostics.push(unreadable(&file.path, other));
-                continue;
-            }
-        };
-        let mut diags = FileDiagnostics::new(&file.path, text);
-        match file.kind {
-            FileKind::Card => {
+    // Files are independent until the cross-file rules below: check them in parallel,
+    // keeping their order so the result does not depend on scheduling.
+    let checked: Vec<Checked> = files.par_iter().map(check_file).collect();
+    for checked in checked {
+        match checked {
+            Checked::Card(story, mut diagnostics) => {
                 corpus.card_files += 1;
-                if let Some(story) = card(text, &mut diags)
-                    && !diags.has_errors()
-                {
-                    corpus.stories.push(story);
-                }
+                corpus.stories.extend(story.map(|s| *s));
+                corpus.diagnostics.append(&mut diagnostics);
             }
-            FileKind::Issue => {
-                let week = week_folder(&file.path);
-                if let Some(meta) = issue_file(text, week, &mut diags)
-                    && !diags.has_errors()
-                {
-                    issue_files.push((meta, week));
-                }
+            Checked::Issue(meta, mut diagnostics) => {
+                issue_files.extend(meta);
+                corpus.diagnostics.append(&mut diagnostics);
             }
         }
-        corpus.diagnostics.append(&mut diags.list);
     }
     check_slugs_unique(&corpus.stories, &mut corpus.diagnostics);
     check_week_folders(&corpus.stories, &mut corpus.diagnostics);
@@ -219,6 +207,41 @@ pub fn validate(files: &[SourceFile]) -> Corpus {
     attach_snippets(&mut corpus.diagnostics, files);
     crate::diagnostic::sort(&mut corpus.diagnostics);
     corpus
+}
+
+/// One file's result: its story or issue settings when it has no error, and its diagnostics.
+enum Checked {
+    Card(Option<Box<Story>>, Vec<Diagnostic>),
+    Issue(Option<(IssueMeta, Option<IssueId>)>, Vec<Diagnostic>),
+}
+
+fn check_file(file: &SourceFile) -> Checked {
+    let text = match &file.content {
+        Content::Text(text) => text.as_str(),
+        other => {
+            let diagnostics = vec![unreadable(&file.path, other)];
+            return match file.kind {
+                FileKind::Card => Checked::Card(None, diagnostics),
+                FileKind::Issue => Checked::Issue(None, diagnostics),
+            };
+        }
+    };
+    let mut diags = FileDiagnostics::new(&file.path, text);
+    match file.kind {
+        FileKind::Card => {
+            let story = card(text, &mut diags)
+                .filter(|_| !diags.has_errors())
+                .map(Box::new);
+            Checked::Card(story, diags.list)
+        }
+        FileKind::Issue => {
+            let week = week_folder(&file.path);
+            let meta = issue_file(text, week, &mut diags)
+                .filter(|_| !diags.has_errors())
+                .map(|meta| (meta, week));
+            Checked::Issue(meta, diags.list)
+        }
+    }
 }
 
 /// The diagnostic for a file whose text could not be had.
