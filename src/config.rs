@@ -13,73 +13,64 @@ use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::fields::{Fields, Key, check_url};
 use crate::yaml::{self, Pos, Value};
 
-macro_rules! key {
-    ($name:literal, $help:literal) => {
-        Key {
-            name: $name,
-            help: $help,
-        }
-    };
-}
-
-const TITLE: Key = key!("title", "the newsletter's name, e.g. `vff Briefing`");
-const TAGLINE: Key = key!(
+const TITLE: Key = Key::new("title", "the newsletter's name, e.g. `vff Briefing`");
+const TAGLINE: Key = Key::new(
     "tagline",
-    "one line under the title, e.g. `Weekly signal. No noise.`"
+    "one line under the title, e.g. `Weekly signal. No noise.`",
 );
-const AUDIENCE: Key = key!("audience", "one line: who it is for, shown in the footer");
-const BASE_URL: Key = key!(
+const AUDIENCE: Key = Key::new("audience", "one line: who it is for, shown in the footer");
+const BASE_URL: Key = Key::new(
     "base_url",
-    "the absolute URL the site is published at, e.g. `https://example.org/briefing/`"
+    "the absolute URL the site is published at, e.g. `https://example.org/briefing/`",
 );
-const LANGUAGE: Key = key!("language", "a language tag such as `en`, `de` or `fr`");
-const AUTHOR: Key = key!("author", "who writes it; shown in the feed");
-const FROM: Key = key!(
+const LANGUAGE: Key = Key::new("language", "a language tag such as `en`, `de` or `fr`");
+const AUTHOR: Key = Key::new("author", "who writes it; shown in the feed");
+const FROM: Key = Key::new(
     "from",
-    "the sender, e.g. `vff Briefing <briefing@example.org>`"
+    "the sender, e.g. `vff Briefing <briefing@example.org>`",
 );
-const REPLY_TO: Key = key!("reply_to", "where replies go, e.g. `editor@example.org`");
-const OUTPUT_DIR: Key = key!(
+const REPLY_TO: Key = Key::new("reply_to", "where replies go, e.g. `editor@example.org`");
+const OUTPUT_DIR: Key = Key::new(
     "output_dir",
-    "the folder the site is built into, e.g. `public`"
+    "the folder the site is built into, e.g. `public`",
 );
-const FIRST_NUMBER: Key = key!(
+const FIRST_NUMBER: Key = Key::new(
     "first_issue_number",
-    "the number of the first issue, e.g. `1`"
+    "the number of the first issue, e.g. `1`",
 );
-const UNSUBSCRIBE_URL: Key = key!(
+const UNSUBSCRIBE_URL: Key = Key::new(
     "unsubscribe_url",
-    "an http(s) URL with `{token}` where the subscriber's token goes, e.g. `https://example.org/unsubscribe?token={token}`"
+    "an http(s) URL with `{token}` where the subscriber's token goes, e.g. `https://example.org/unsubscribe?token={token}`",
 );
-const PROMISE: Key = key!(
+const PROMISE: Key = Key::new(
     "promise",
-    "the footer's promise, e.g. `No spam. Unsubscribe any time.`"
+    "the footer's promise, e.g. `No spam. Unsubscribe any time.`",
 );
-const LIST_ID: Key = key!(
+const LIST_ID: Key = Key::new(
     "list_id",
-    "the List-Id of the mailing list, dot-separated like `briefing.example.org`"
+    "the List-Id of the mailing list, dot-separated like `briefing.example.org`",
 );
-const UNSUBSCRIBE_MAILTO: Key = key!(
+const UNSUBSCRIBE_MAILTO: Key = Key::new(
     "unsubscribe_mailto",
-    "an address that unsubscribes whoever writes to it, e.g. `unsubscribe@example.org`"
+    "an address that unsubscribes whoever writes to it, e.g. `unsubscribe@example.org`",
 );
-const SECRET_ENV: Key = key!(
+const SECRET_ENV: Key = Key::new(
     "unsubscribe_secret_env",
-    "the name of the environment variable holding the secret that signs unsubscribe tokens"
+    "the name of the environment variable holding the secret that signs unsubscribe tokens",
 );
-const DKIM: Key = key!(
+const DKIM: Key = Key::new(
     "dkim",
-    "a mapping with `selector`, `domain`, `key_file` and `algorithm`"
+    "a mapping with `selector`, `domain`, `key_file` and `algorithm`",
 );
-const FEED_LIMIT: Key = key!(
+const FEED_LIMIT: Key = Key::new(
     "feed_limit",
-    "how many of the newest issues `feed.xml` carries, with their full text, e.g. `20`"
+    "how many of the newest issues `feed.xml` carries, with their full text, e.g. `20`",
 );
-const SMTP: Key = key!(
+const SMTP: Key = Key::new(
     "smtp",
-    "a mapping with `host`, `port`, `security`, `username`, `password_env`"
+    "a mapping with `host`, `port`, `security`, `username`, `password_env`",
 );
-const SEND: Key = key!("send", "a mapping with `rate_per_second` and `concurrency`");
+const SEND: Key = Key::new("send", "a mapping with `rate_per_second` and `concurrency`");
 
 const CONFIG_KEYS: &[Key] = &[
     TITLE,
@@ -111,20 +102,20 @@ const CONFIG_ALIASES: &[(&str, &str)] = &[
     ("output", "output_dir"),
 ];
 
-const HOST: Key = key!("host", "the SMTP server's host name");
-const PORT: Key = key!("port", "the SMTP port: 587 for starttls, 465 for tls");
-const SECURITY: Key = key!(
+const HOST: Key = Key::new("host", "the SMTP server's host name");
+const PORT: Key = Key::new("port", "the SMTP port: 587 for starttls, 465 for tls");
+const SECURITY: Key = Key::new(
     "security",
-    "`starttls`, `tls`, or `none` (loopback hosts only)"
+    "`starttls`, `tls`, or `none` (loopback hosts only)",
 );
-const USERNAME: Key = key!("username", "the SMTP login");
-const PASSWORD_ENV: Key = key!(
+const USERNAME: Key = Key::new("username", "the SMTP login");
+const PASSWORD_ENV: Key = Key::new(
     "password_env",
-    "the name of the environment variable that holds the password, e.g. `BRIEFING_SMTP_PASSWORD`"
+    "the name of the environment variable that holds the password, e.g. `BRIEFING_SMTP_PASSWORD`",
 );
-const TIMEOUT: Key = key!(
+const TIMEOUT: Key = Key::new(
     "timeout_seconds",
-    "seconds to wait for the server, e.g. `30`"
+    "seconds to wait for the server, e.g. `30`",
 );
 const SMTP_KEYS: &[Key] = &[HOST, PORT, SECURITY, USERNAME, PASSWORD_ENV, TIMEOUT];
 const SMTP_ALIASES: &[(&str, &str)] = &[
@@ -135,28 +126,28 @@ const SMTP_ALIASES: &[(&str, &str)] = &[
     ("timeout", "timeout_seconds"),
 ];
 
-const RATE: Key = key!("rate_per_second", "messages per second at most, e.g. `10`");
-const CONCURRENCY: Key = key!("concurrency", "SMTP sessions at once, from 1 to 64");
-const RETRIES: Key = key!(
+const RATE: Key = Key::new("rate_per_second", "messages per second at most, e.g. `10`");
+const CONCURRENCY: Key = Key::new("concurrency", "SMTP sessions at once, from 1 to 64");
+const RETRIES: Key = Key::new(
     "retries",
-    "how often a temporary failure is retried, from 0 to 10"
+    "how often a temporary failure is retried, from 0 to 10",
 );
-const SUPPRESSION: Key = key!(
+const SUPPRESSION: Key = Key::new(
     "suppression_file",
-    "a file of addresses never to mail, one per line, relative to the newsletter folder"
+    "a file of addresses never to mail, one per line, relative to the newsletter folder",
 );
 const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY, RETRIES, SUPPRESSION];
 
-const SELECTOR: Key = key!(
+const SELECTOR: Key = Key::new(
     "selector",
-    "the DKIM selector published in DNS, e.g. `briefing`"
+    "the DKIM selector published in DNS, e.g. `briefing`",
 );
-const DKIM_DOMAIN: Key = key!("domain", "the signing domain, e.g. `example.org`");
-const KEY_FILE: Key = key!(
+const DKIM_DOMAIN: Key = Key::new("domain", "the signing domain, e.g. `example.org`");
+const KEY_FILE: Key = Key::new(
     "key_file",
-    "the private key file, relative to the newsletter folder: base64 Ed25519 seed, or RSA PKCS#1 PEM"
+    "the private key file, relative to the newsletter folder: base64 Ed25519 seed, or RSA PKCS#1 PEM",
 );
-const ALGORITHM: Key = key!("algorithm", "`ed25519` (preferred) or `rsa`");
+const ALGORITHM: Key = Key::new("algorithm", "`ed25519` (preferred) or `rsa`");
 const DKIM_KEYS: &[Key] = &[SELECTOR, DKIM_DOMAIN, KEY_FILE, ALGORITHM];
 
 /// How DKIM signatures are made.
@@ -507,7 +498,7 @@ fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
     let known_and_password: Vec<Key> = SMTP_KEYS
         .iter()
         .copied()
-        .chain([key!("password", "")])
+        .chain([Key::new("password", "")])
         .collect();
     let mut s = Fields::new(
         entries,

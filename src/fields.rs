@@ -19,6 +19,13 @@ pub struct Key {
     pub help: &'static str,
 }
 
+impl Key {
+    /// A key named `name`, with `help` for when it is missing or wrong.
+    pub const fn new(name: &'static str, help: &'static str) -> Key {
+        Key { name, help }
+    }
+}
+
 /// A value with the position it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Spanned<T> {

@@ -23,63 +23,54 @@ pub const TLDR_WORDS: usize = 25;
 /// A summary longer than this many words gets a warning.
 pub const SUMMARY_WORDS: usize = 90;
 
-macro_rules! key {
-    ($name:literal, $help:literal) => {
-        Key {
-            name: $name,
-            help: $help,
-        }
-    };
-}
-
-const TITLE: Key = key!("title", "one line of plain text: the headline");
-const DATE: Key = key!(
+const TITLE: Key = Key::new("title", "one line of plain text: the headline");
+const DATE: Key = Key::new(
     "date",
-    "the story's date as YYYY-MM-DD; its ISO week picks the issue"
+    "the story's date as YYYY-MM-DD; its ISO week picks the issue",
 );
-const SLUG: Key = key!(
+const SLUG: Key = Key::new(
     "slug",
-    "lowercase letters, digits and dashes, e.g. `qwen-lead-steps-down`; leave it out to derive it from the title"
+    "lowercase letters, digits and dashes, e.g. `qwen-lead-steps-down`; leave it out to derive it from the title",
 );
-const SECTION: Key = key!(
+const SECTION: Key = Key::new(
     "section",
-    "one line: the heading this story is grouped under"
+    "one line: the heading this story is grouped under",
 );
-const TAGS: Key = key!("tags", "a list of short labels, e.g. `[AI labs, China]`");
-const SUMMARY: Key = key!(
+const TAGS: Key = Key::new("tags", "a list of short labels, e.g. `[AI labs, China]`");
+const SUMMARY: Key = Key::new(
     "summary",
-    "one paragraph of Markdown: what happened, who, when, how big"
+    "one paragraph of Markdown: what happened, who, when, how big",
 );
-const TLDR: Key = key!(
+const TLDR: Key = Key::new(
     "tldr",
-    "a list of 1 to 6 one-line bullets, each under ~25 words"
+    "a list of 1 to 6 one-line bullets, each under ~25 words",
 );
-const WHY: Key = key!("why_it_matters", "Markdown: why a busy reader should care");
-const BUSINESS: Key = key!(
+const WHY: Key = Key::new("why_it_matters", "Markdown: why a busy reader should care");
+const BUSINESS: Key = Key::new(
     "business_relevance",
-    "Markdown: what it means for operators and founders"
+    "Markdown: what it means for operators and founders",
 );
-const IMPLICATIONS: Key = key!(
+const IMPLICATIONS: Key = Key::new(
     "implications",
-    "a list of one-line bullets, shown as \"Key implications\""
+    "a list of one-line bullets, shown as \"Key implications\"",
 );
-const WATCH: Key = key!(
+const WATCH: Key = Key::new(
     "what_to_watch",
-    "Markdown text, or a list of one-line bullets: the signals to follow next"
+    "Markdown text, or a list of one-line bullets: the signals to follow next",
 );
-const SOURCES: Key = key!(
+const SOURCES: Key = Key::new(
     "sources",
-    "a list of `{title, url, date}` mappings: the evidence"
+    "a list of `{title, url, date}` mappings: the evidence",
 );
-const CONFIDENCE: Key = key!(
+const CONFIDENCE: Key = Key::new(
     "confidence",
-    "how sure the story is: `low`, `medium` or `high`"
+    "how sure the story is: `low`, `medium` or `high`",
 );
-const DISCLAIMER: Key = key!("disclaimer", "Markdown shown under the story");
-const ORDER: Key = key!("order", "a whole number; lower comes first in the issue");
-const DRAFT: Key = key!(
+const DISCLAIMER: Key = Key::new("disclaimer", "Markdown shown under the story");
+const ORDER: Key = Key::new("order", "a whole number; lower comes first in the issue");
+const DRAFT: Key = Key::new(
     "draft",
-    "`true` keeps the card out of builds; `false` publishes it"
+    "`true` keeps the card out of builds; `false` publishes it",
 );
 
 const CARD_KEYS: &[Key] = &[
@@ -130,22 +121,22 @@ const CARD_ALIASES: &[(&str, &str)] = &[
     ("published", "date"),
 ];
 
-const SOURCE_TITLE: Key = key!("title", "what the source is, e.g. `The Information: ...`");
-const SOURCE_URL: Key = key!("url", "an absolute http(s) link");
-const SOURCE_DATE: Key = key!("date", "when the source was published, YYYY-MM-DD");
+const SOURCE_TITLE: Key = Key::new("title", "what the source is, e.g. `The Information: ...`");
+const SOURCE_URL: Key = Key::new("url", "an absolute http(s) link");
+const SOURCE_DATE: Key = Key::new("date", "when the source was published, YYYY-MM-DD");
 const SOURCE_KEYS: &[Key] = &[SOURCE_TITLE, SOURCE_URL, SOURCE_DATE];
 const SOURCE_ALIASES: &[(&str, &str)] = &[("link", "url"), ("href", "url"), ("name", "title")];
 
-const SUBJECT: Key = key!("subject", "one line: the email subject and page title");
-const INTRO: Key = key!(
+const SUBJECT: Key = Key::new("subject", "one line: the email subject and page title");
+const INTRO: Key = Key::new(
     "intro",
-    "Markdown: the editor's note at the top of the issue"
+    "Markdown: the editor's note at the top of the issue",
 );
-const PREHEADER: Key = key!(
+const PREHEADER: Key = Key::new(
     "preheader",
-    "one line of about 85-100 characters that inboxes show after the subject"
+    "one line of about 85-100 characters that inboxes show after the subject",
 );
-const NUMBER: Key = key!("number", "the issue number to print, overriding the count");
+const NUMBER: Key = Key::new("number", "the issue number to print, overriding the count");
 const ISSUE_KEYS: &[Key] = &[SUBJECT, INTRO, PREHEADER, NUMBER];
 const ISSUE_ALIASES: &[(&str, &str)] = &[("title", "subject"), ("note", "intro")];
 

@@ -1,6 +1,6 @@
 //! `briefing build`: the files it writes, and what they look like.
 
-use crate::project::Project;
+use crate::project::{Project, tree};
 
 const WEEKS: [&str; 5] = ["2026-w03", "2026-w08", "2026-w10", "2026-w11", "2026-w25"];
 const FORMATS: [&str; 4] = ["digest.md", "index.html", "email.html", "email.txt"];
@@ -28,26 +28,9 @@ fn builds_every_issue_of_the_sample_in_every_format() {
 fn the_same_input_builds_byte_identical_output() {
     let project = Project::sample();
     project.run(&["build"]);
-    let first = snapshot_dir(&project.path("public"));
+    let first = tree(&project.path("public"));
     project.run(&["build"]);
-    assert_eq!(first, snapshot_dir(&project.path("public")));
-}
-
-fn snapshot_dir(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
+    assert_eq!(first, tree(&project.path("public")));
 }
 
 #[test]
@@ -174,7 +157,7 @@ fn an_override_can_extend_the_builtin_and_change_one_block() {
 fn a_broken_user_template_is_a_located_error_and_the_site_stays() {
     let project = Project::sample();
     assert_eq!(project.run(&["build"]).code, 0);
-    let before = snapshot_dir(&project.path("public"));
+    let before = tree(&project.path("public"));
     project.write(
         "templates/partials/story.md",
         "## {{ story.title }}\n{% if story.tldr %}\n",
@@ -199,7 +182,7 @@ fn a_broken_user_template_is_a_located_error_and_the_site_stays() {
     );
     assert_eq!(
         before,
-        snapshot_dir(&project.path("public")),
+        tree(&project.path("public")),
         "a failed build leaves the site untouched"
     );
 }

@@ -5,28 +5,11 @@ use std::path::{Path, PathBuf};
 
 use scraper::{Html, Selector};
 
-use crate::project::Project;
+use crate::project::{Project, tree};
 
 /// Every file under `dir`, as site-relative paths with `/`.
 fn files(dir: &Path) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path
-                    .strip_prefix(dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.insert(rel);
-            }
-        }
-    }
-    out
+    tree(dir).into_keys().collect()
 }
 
 /// Resolves `href` found on page `page` (site-relative) to a site-relative file, or `None`
@@ -354,22 +337,13 @@ fn pages_of_deleted_cards_disappear() {
 fn a_failed_build_leaves_the_published_site_byte_for_byte() {
     let project = built();
     let site: PathBuf = project.path("public");
-    let snapshot = |p: &Path| -> Vec<(String, Vec<u8>)> {
-        files(p)
-            .into_iter()
-            .map(|f| {
-                let b = std::fs::read(p.join(&f)).unwrap();
-                (f, b)
-            })
-            .collect()
-    };
-    let before = snapshot(&site);
+    let before = tree(&site);
     project.write(
         "briefs/2026-W25/broken.yaml",
         "title: x\ndate: 2026-13-01\n",
     );
     assert_eq!(project.run(&["build"]).code, 1);
-    assert_eq!(before, snapshot(&site));
+    assert_eq!(before, tree(&site));
     assert!(
         !std::fs::read_dir(project.root()).unwrap().any(|e| e
             .unwrap()

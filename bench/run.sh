@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# briefing benchmarks: whole processes, medians of several runs, peak memory.
+#
+#   bench/run.sh            everything (about 10 minutes on 2 cores)
+#   bench/run.sh check      one part: check | build | send
+#
+# Installs what it needs (hyperfine, hugo, postfix's smtp-sink/smtp-source, PyYAML); the
+# Postfix mail system itself is never started. Results go to bench/results/ and the summary
+# to standard output; bench/README.md records them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+WORK=${BENCH_WORK:-/tmp/briefing-bench}
+RESULTS=$ROOT/bench/results
+RUNS=${RUNS:-5}
+mkdir -p "$WORK" "$RESULTS"
+
+need() {
+  local missing=()
+  command -v hyperfine >/dev/null || missing+=(hyperfine)
+  command -v hugo >/dev/null || missing+=(hugo)
+  [ -x /usr/sbin/smtp-sink ] || missing+=(postfix)
+  [ -x /usr/bin/time ] || missing+=(time)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
+}
+
+peak_kb() { # peak resident memory of one run of "$@", in KB
+  /usr/bin/time -f "%M" "$@" 2>&1 >/dev/null | tail -1
+}
+
+median() { # median seconds from a hyperfine JSON export
+  python3 -c "import json,sys; print('%.3f' % json.load(open(sys.argv[1]))['results'][0]['median'])" "$1"
+}
+
+BIN=$ROOT/target/release/briefing
+cargo build --release --quiet
+need
+
+corpus() { # corpus N -> $WORK/cards-N
+  local n=$1 dir=$WORK/cards-$1
+  [ -d "$dir" ] || python3 bench/gen_corpus.py --cards "$n" --out "$dir"
+  echo "$dir"
+}
+
+bench_check() {
+  for n in 1000 10000; do
+    local dir; dir=$(corpus $n)
+    hyperfine -N --warmup 1 --runs "$RUNS" --export-json "$RESULTS/check-$n.json" "$BIN -C $dir check" >/dev/null
+    echo "check $n cards: median $(median "$RESULTS/check-$n.json") s, peak $(( $(peak_kb "$BIN" -C "$dir" check) / 1024 )) MB"
+  done
+}
+
+bench_build() {
+  for n in 1000 10000; do
+    local dir; dir=$(corpus $n)
+    local out=$WORK/out-$n hugo_site=$WORK/hugo-$n hugo_out=$WORK/hugo-out-$n
+    hyperfine --warmup 1 --runs "$RUNS" --prepare "rm -rf $out" --export-json "$RESULTS/build-$n.json" \
+      "$BIN -C $dir build --out $out" >/dev/null
+    rm -rf "$out"
+    local ours_mb=$(( $(peak_kb "$BIN" -C "$dir" build --out "$out") / 1024 ))
+    [ -d "$hugo_site" ] || python3 bench/to_hugo.py "$dir" "$hugo_site"
+    hyperfine --warmup 1 --runs "$RUNS" --prepare "rm -rf $hugo_out" --export-json "$RESULTS/hugo-$n.json" \
+      "hugo --quiet --source $hugo_site --destination $hugo_out" >/dev/null
+    rm -rf "$hugo_out"
+    local hugo_mb=$(( $(peak_kb hugo --quiet --source "$hugo_site" --destination "$hugo_out") / 1024 ))
+    local ours hugo; ours=$(median "$RESULTS/build-$n.json"); hugo=$(median "$RESULTS/hugo-$n.json")
+    echo "build --all $n cards: median $ours s, peak $ours_mb MB | hugo $(hugo version | cut -d' ' -f2): $hugo s, peak $hugo_mb MB | hugo/briefing = $(python3 -c "print('%.2f' % ($hugo/$ours))")"
+  done
+}
+
+bench_send() {
+  local dir; dir=$(corpus 1000)
+  local port=25250 msgs=10000
+  for rows in 10000 100000; do
+    [ -f "$WORK/subs-$rows.csv" ] || python3 bench/gen_corpus.py --subscribers $rows --out "$WORK/subs-$rows.csv"
+  done
+  cp "$dir/config.yaml" "$dir/config.yaml.orig" 2>/dev/null || true
+  cat "$dir/config.yaml.orig" > "$dir/config.yaml"
+  printf 'smtp:\n  host: 127.0.0.1\n  port: %s\n  security: none\nsend:\n  rate_per_second: 1000000\n  retries: 0\n' $port >> "$dir/config.yaml"
+  export BRIEFING_UNSUBSCRIBE_SECRET=bench-secret-bench-secret
+  /usr/sbin/smtp-sink -c 127.0.0.1:$port 1000 & local sink=$!
+  trap 'kill $sink 2>/dev/null || true' RETURN
+  sleep 0.5
+  local size; size=$(wc -c < "$WORK/out-1000/issues/$(ls "$WORK/out-1000/issues" | tail -1)/email.html" 2>/dev/null || echo 60000)
+  for c in 1 8; do
+    hyperfine -N --runs 3 --prepare "rm -rf $dir/.briefing" --export-json "$RESULTS/send-c$c.json" \
+      "$BIN -C $dir send --latest --list $WORK/subs-10000.csv --concurrency $c" >/dev/null
+    hyperfine -N --runs 3 --export-json "$RESULTS/source-c$c.json" \
+      "/usr/sbin/smtp-source -s $c -m $msgs -l $size -f bench@example.org -t reader@example.com 127.0.0.1:$port" >/dev/null
+    local ours theirs sent
+    ours=$(median "$RESULTS/send-c$c.json"); theirs=$(median "$RESULTS/source-c$c.json")
+    sent=$(grep -c '' "$WORK/subs-10000.csv")
+    echo "send 10,000 rows at concurrency $c: $ours s ($(python3 -c "print('%.0f' % (($sent-1)*0.98/$ours))") msg/s) | smtp-source $msgs x $size B: $theirs s ($(python3 -c "print('%.0f' % ($msgs/$theirs))") msg/s)"
+  done
+  for rows in 10000 100000; do
+    rm -rf "$dir/.briefing"
+    echo "send peak memory, $rows rows: $(( $(peak_kb "$BIN" -C "$dir" send --latest --list "$WORK/subs-$rows.csv" --concurrency 8) / 1024 )) MB"
+  done
+  cat "$dir/config.yaml.orig" > "$dir/config.yaml"
+}
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r); briefing $(git rev-parse --short HEAD)"
+case "${1:-all}" in
+  check) bench_check ;;
+  build) bench_build ;;
+  send) bench_send ;;
+  all) bench_check; bench_build; bench_send ;;
+  *) echo "usage: bench/run.sh [check|build|send|all]" >&2; exit 2 ;;
+esac
