@@ -79,11 +79,12 @@ bench_send() {
   for rows in 10000 100000; do
     [ -f "$WORK/subs-$rows.csv" ] || python3 bench/gen_corpus.py --subscribers $rows --out "$WORK/subs-$rows.csv"
   done
-  cp "$dir/config.yaml" "$dir/config.yaml.orig" 2>/dev/null || true
+  # Keep the generated config once; every run starts from it.
+  [ -f "$dir/config.yaml.orig" ] || cp "$dir/config.yaml" "$dir/config.yaml.orig"
   cat "$dir/config.yaml.orig" > "$dir/config.yaml"
   printf 'smtp:\n  host: 127.0.0.1\n  port: %s\n  security: none\nsend:\n  rate_per_second: 1000000\n  retries: 0\n' $port >> "$dir/config.yaml"
   export BRIEFING_UNSUBSCRIBE_SECRET=bench-secret-bench-secret
-  /usr/sbin/smtp-sink -c 127.0.0.1:$port 1000 & local sink=$!
+  /usr/sbin/smtp-sink -u nobody -c 127.0.0.1:$port 1000 >/dev/null & local sink=$!
   trap 'kill $sink 2>/dev/null || true' RETURN
   sleep 0.5
   local size; size=$(wc -c < "$WORK/out-1000/issues/$(ls "$WORK/out-1000/issues" | tail -1)/email.html" 2>/dev/null || echo 60000)
