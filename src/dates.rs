@@ -2,14 +2,18 @@
 
 use chrono::{Datelike, NaiveDate};
 
-/// Month names for the languages we know; anything else reads in English.
-fn months(language: &str) -> [&'static str; 12] {
-    let primary = language
+/// The primary subtag of a language tag, lowercased: `en-GB` → `en`.
+fn primary(language: &str) -> String {
+    language
         .split('-')
         .next()
         .unwrap_or("en")
-        .to_ascii_lowercase();
-    match primary.as_str() {
+        .to_ascii_lowercase()
+}
+
+/// Month names for the languages we know; anything else reads in English.
+fn months(language: &str) -> [&'static str; 12] {
+    match primary(language).as_str() {
         "de" => [
             "Januar",
             "Februar",
@@ -113,7 +117,7 @@ fn months(language: &str) -> [&'static str; 12] {
 
 /// Day-then-month joiner: German writes `17. Juni`, Spanish `17 de junio`.
 fn day_month(day: u32, month: &str, language: &str) -> String {
-    match language.split('-').next().unwrap_or("en") {
+    match primary(language).as_str() {
         "de" => format!("{day}. {month}"),
         "es" | "pt" => format!("{day} de {month}"),
         _ => format!("{day} {month}"),
@@ -127,7 +131,7 @@ fn month_name(date: NaiveDate, language: &str) -> &'static str {
 /// A long date: `17 June 2026`, `17. Juni 2026`, `17 juin 2026`.
 pub fn long(date: NaiveDate, language: &str) -> String {
     let head = day_month(date.day(), month_name(date, language), language);
-    match language.split('-').next().unwrap_or("en") {
+    match primary(language).as_str() {
         "es" | "pt" => format!("{head} de {}", date.year()),
         _ => format!("{head} {}", date.year()),
     }
@@ -143,7 +147,7 @@ pub fn range(start: NaiveDate, end: NaiveDate, language: &str) -> String {
         let first = day_month(start.day(), month_name(start, language), language);
         return format!("{first} – {}", long(end, language));
     }
-    let day = if language.starts_with("de") {
+    let day = if primary(language) == "de" {
         format!("{}.", start.day())
     } else {
         start.day().to_string()
