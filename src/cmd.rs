@@ -90,12 +90,11 @@ fn print_error(error: &Error, style: Style) {
 
 /// Prints diagnostics to standard error, sorted, each with its snippet.
 pub fn print_diagnostics(diagnostics: &[Diagnostic], style: Style) {
-    let mut sorted = diagnostics.to_vec();
-    diagnostic::sort(&mut sorted);
-    let mut out = io::stderr().lock();
-    for diag in &sorted {
-        let _ = write!(out, "{}", diagnostic::render(diag, style));
-    }
+    let _ = write!(
+        io::stderr().lock(),
+        "{}",
+        diagnostic::render_all(diagnostics, style)
+    );
 }
 
 /// Reads and validates `config.yaml`.

@@ -11,7 +11,7 @@ use lettre::message::Mailbox;
 
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 use crate::fields::{Fields, Key, check_url};
-use crate::yaml::{self, Pos, Value};
+use crate::yaml::{self, Pos};
 
 const TITLE: Key = Key::new("title", "the newsletter's name, e.g. `vff Briefing`");
 const TAGLINE: Key = Key::new(
@@ -475,18 +475,7 @@ fn mailbox(f: &mut Fields<'_, '_, '_>, key: Key, required: bool) -> Option<Strin
 }
 
 fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
-    let entry = f.entry(SMTP.name)?;
-    let Value::Map(entries) = &entry.value.value else {
-        if !entry.value.is_null() {
-            f.diags
-                .error(
-                    entry.value.pos,
-                    format!("`smtp` must be a mapping, found {}", entry.value.kind()),
-                )
-                .help(SMTP.help);
-        }
-        return None;
-    };
+    let (entries, pos) = f.mapping(SMTP)?;
     if let Some(password) = entries.iter().find(|e| e.key == "password") {
         let diag = f
             .diags
@@ -502,7 +491,7 @@ fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
         .collect();
     let mut s = Fields::new(
         entries,
-        entry.value.pos,
+        pos,
         &known_and_password,
         SMTP_ALIASES,
         "smtp: ",
@@ -604,19 +593,8 @@ fn env_name(
 }
 
 fn dkim(f: &mut Fields<'_, '_, '_>) -> Option<Dkim> {
-    let entry = f.entry(DKIM.name)?;
-    let Value::Map(entries) = &entry.value.value else {
-        if !entry.value.is_null() {
-            f.diags
-                .error(
-                    entry.value.pos,
-                    format!("`dkim` must be a mapping, found {}", entry.value.kind()),
-                )
-                .help(DKIM.help);
-        }
-        return None;
-    };
-    let mut d = Fields::new(entries, entry.value.pos, DKIM_KEYS, &[], "dkim: ", f.diags);
+    let (entries, pos) = f.mapping(DKIM)?;
+    let mut d = Fields::new(entries, pos, DKIM_KEYS, &[], "dkim: ", f.diags);
     let selector = d.line(SELECTOR, true);
     let domain = d.line(DKIM_DOMAIN, true);
     let key_file = d.line(KEY_FILE, true);
@@ -656,21 +634,10 @@ fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
         retries: 4,
         suppression_file: None,
     };
-    let Some(entry) = f.entry(SEND.name) else {
+    let Some((entries, pos)) = f.mapping(SEND) else {
         return settings;
     };
-    let Value::Map(entries) = &entry.value.value else {
-        if !entry.value.is_null() {
-            f.diags
-                .error(
-                    entry.value.pos,
-                    format!("`send` must be a mapping, found {}", entry.value.kind()),
-                )
-                .help(SEND.help);
-        }
-        return settings;
-    };
-    let mut s = Fields::new(entries, entry.value.pos, SEND_KEYS, &[], "send: ", f.diags);
+    let mut s = Fields::new(entries, pos, SEND_KEYS, &[], "send: ", f.diags);
     if let Some(rate) = s.positive_number(RATE) {
         settings.rate_per_second = rate.value;
     }

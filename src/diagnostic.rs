@@ -177,6 +177,13 @@ pub fn sort(diagnostics: &mut [Diagnostic]) {
     });
 }
 
+/// Renders diagnostics sorted by file, line and column, each with its snippet and help.
+pub fn render_all(diagnostics: &[Diagnostic], style: Style) -> String {
+    let mut sorted = diagnostics.to_vec();
+    sort(&mut sorted);
+    sorted.iter().map(|d| render(d, style)).collect()
+}
+
 /// Renders one diagnostic: the headline, the source line with a caret, and the help.
 pub fn render(diagnostic: &Diagnostic, style: Style) -> String {
     let mut out = String::new();

@@ -91,6 +91,20 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         self.entries.iter().find(|e| e.key == key)
     }
 
+    /// The entries and position of the mapping under `key`, when there is one. A value of
+    /// another kind is reported; a missing or null value is not (the mapping is optional).
+    pub fn mapping(&mut self, key: Key) -> Option<(&'n [Entry], Pos)> {
+        let entry = self.entry(key.name)?;
+        match &entry.value.value {
+            Value::Map(entries) => Some((entries, entry.value.pos)),
+            Value::Null => None,
+            _ => {
+                self.wrong_type(key, &entry.value, "a mapping");
+                None
+            }
+        }
+    }
+
     /// The entry for `key` when it holds a value; reports a missing or empty required key.
     fn present(&mut self, key: Key, required: bool) -> Option<&'n Entry> {
         match self.entry(key.name) {
@@ -564,6 +578,14 @@ pub fn check_url(url: &str) -> Result<(), String> {
     } else {
         Err(format!("`{url}` has an invalid host name `{host}`"))
     }
+}
+
+/// The host of an absolute URL without a leading `www.`: `https://www.example.org/a` →
+/// `example.org`. Shown next to links, and standing in for the title of a bare-URL source.
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("//").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    host.strip_prefix("www.").unwrap_or(host)
 }
 
 /// Joins names as "`a`, `b` and `c`" for messages.

@@ -113,13 +113,12 @@ fn rebuild(paths: &Paths, drafts: bool, site: &Mutex<Site>, style: Style) -> Str
 fn describe(error: &Error, style: Style) -> String {
     match error {
         Error::Invalid { diagnostics } => {
-            let mut sorted = diagnostics.clone();
-            diagnostic::sort(&mut sorted);
-            let mut text: String = sorted
+            let errors: Vec<_> = diagnostics
                 .iter()
                 .filter(|d| d.is_error())
-                .map(|d| diagnostic::render(d, style))
+                .cloned()
                 .collect();
+            let mut text = diagnostic::render_all(&errors, style);
             text.push_str(&format!(
                 "{}: {error}",
                 style.label(diagnostic::Severity::Error)

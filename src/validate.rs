@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Component, Path};
 
 use crate::diagnostic::{Diagnostic, FileDiagnostics, Severity, display_path};
-use crate::fields::{Fields, Key, Spanned, backticked, check_url, word_count};
+use crate::fields::{Fields, Key, Spanned, backticked, check_url, url_host, word_count};
 use crate::issue::{IssueId, IssueMeta};
 use crate::load::{Content, FileKind, MAX_FILE_BYTES, SourceFile};
 use crate::slug;
@@ -510,7 +510,7 @@ fn sources(f: &mut Fields<'_, '_, '_>) -> Vec<SourceLink> {
                 let url = text.trim();
                 match check_url(url) {
                     Ok(()) => out.push(SourceLink {
-                        title: host_of(url).to_owned(),
+                        title: url_host(url).to_owned(),
                         url: url.to_owned(),
                         date: None,
                     }),
@@ -564,12 +564,6 @@ fn sources(f: &mut Fields<'_, '_, '_>) -> Vec<SourceLink> {
         }
     }
     out
-}
-
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("//").map_or(url, |(_, rest)| rest);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    host.strip_prefix("www.").unwrap_or(host)
 }
 
 /// Validates one `issue.yaml`.

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dates;
+use crate::fields::url_host;
 use crate::markdown;
 use crate::schedule::Issue;
 use crate::slug;
@@ -288,12 +289,10 @@ impl StoryView {
 }
 
 fn source_view(source: &SourceLink) -> SourceView {
-    let rest = source.url.split_once("//").map_or(&*source.url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
     SourceView {
         title: source.title.clone(),
         url: source.url.clone(),
-        host: host.strip_prefix("www.").unwrap_or(host).to_owned(),
+        host: url_host(&source.url).to_owned(),
         date: source.date.map(|d| d.to_string()),
     }
 }

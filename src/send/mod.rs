@@ -161,18 +161,22 @@ pub fn send(
                 (Box::new(rows), key, stats.to_send)
             }
             Audience::To(addresses) => {
-                let bad: Vec<Diagnostic> = addresses
-                    .iter()
-                    .filter(|a| !subscribers::valid_address(a))
-                    .map(|a| Diagnostic {
-                        severity: crate::diagnostic::Severity::Error,
-                        path: "--to".into(),
-                        pos: crate::yaml::Pos::START,
-                        message: format!("`{a}` is not an email address"),
-                        help: None,
-                        line_text: None,
-                    })
-                    .collect();
+                let mut seen = HashSet::new();
+                let mut rows = Vec::with_capacity(addresses.len());
+                let mut bad = Vec::new();
+                for address in addresses {
+                    match subscribers::decide(address.trim(), None, "", &suppressed, &mut seen) {
+                        Ok(row) => rows.push(row),
+                        Err((message, _)) => bad.push(Diagnostic {
+                            severity: crate::diagnostic::Severity::Error,
+                            path: "--to".into(),
+                            pos: crate::yaml::Pos::START,
+                            message,
+                            help: None,
+                            line_text: None,
+                        }),
+                    }
+                }
                 if !bad.is_empty() {
                     return Err(Error::Invalid { diagnostics: bad });
                 }
@@ -182,22 +186,6 @@ pub fn send(
                     "to-{:08x}",
                     subscribers::address_key(&sorted.join(",")) as u32
                 );
-                let mut seen = HashSet::new();
-                let rows: Vec<Row> = addresses
-                    .iter()
-                    .map(|a| {
-                        if suppressed.contains(&subscribers::address_key(a)) {
-                            Row::Skip(a.clone(), Skip::Suppressed)
-                        } else if !seen.insert(subscribers::address_key(a)) {
-                            Row::Skip(a.clone(), Skip::Duplicate)
-                        } else {
-                            Row::Send(Recipient {
-                                email: a.clone(),
-                                name: None,
-                            })
-                        }
-                    })
-                    .collect();
                 let total = rows.iter().filter(|r| matches!(r, Row::Send(_))).count();
                 (Box::new(rows.into_iter()), key, total)
             }
@@ -592,7 +580,7 @@ impl Run<'_> {
                     journal_error.get_or_insert(e);
                 }
             }
-            progress.finish(summary);
+            progress.finish();
         });
         match journal_error {
             Some(e) => Err(send_error(e)),
@@ -741,7 +729,7 @@ impl Progress {
         }
     }
 
-    fn finish(&self, _summary: &Summary) {
+    fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }

@@ -220,7 +220,29 @@ fn classify(
     suppressed: &HashSet<u128>,
     seen: &mut HashSet<u128>,
 ) -> Result<Row, (String, &'static str)> {
-    let email = record.get(columns.email).unwrap_or("").trim();
+    let field = |column: Option<usize>| column.and_then(|i| record.get(i)).map(str::trim);
+    decide(
+        field(Some(columns.email)).unwrap_or(""),
+        field(columns.name).filter(|n| !n.is_empty()),
+        &field(columns.status).unwrap_or("").to_lowercase(),
+        suppressed,
+        seen,
+    )
+}
+
+/// Whether to mail `email`: the checks and skips every recipient goes through, from a list
+/// row or from `--to`. `status` is lowercase; `seen` collects the addresses decided so far.
+///
+/// # Errors
+///
+/// What is wrong with the address, name or status, and what to do about it.
+pub fn decide(
+    email: &str,
+    name: Option<&str>,
+    status: &str,
+    suppressed: &HashSet<u128>,
+    seen: &mut HashSet<u128>,
+) -> Result<Row, (String, &'static str)> {
     if email.is_empty() {
         return Err((
             "the `email` column is empty".to_owned(),
@@ -233,11 +255,6 @@ fn classify(
             "fix the address or delete the row",
         ));
     }
-    let name = columns
-        .name
-        .and_then(|i| record.get(i))
-        .map(str::trim)
-        .filter(|n| !n.is_empty());
     if let Some(name) = name {
         if name.chars().any(char::is_control) {
             return Err((
@@ -252,15 +269,10 @@ fn classify(
             ));
         }
     }
-    let status = columns
-        .status
-        .and_then(|i| record.get(i))
-        .map(|s| s.trim().to_lowercase())
-        .unwrap_or_default();
     let key = address_key(email);
-    let row = if INACTIVE.contains(&status.as_str()) {
+    let row = if INACTIVE.contains(&status) {
         Row::Skip(email.to_owned(), Skip::Inactive)
-    } else if !ACTIVE.contains(&status.as_str()) {
+    } else if !ACTIVE.contains(&status) {
         return Err((
             format!("unknown status `{status}` for `{email}`"),
             "use `subscribed`, `unsubscribed` or `bounced` (or leave it empty)",
