@@ -190,10 +190,15 @@ fn init(root: &Path, args: &InitArgs) -> Result<ExitCode> {
         .as_ref()
         .map_or_else(|| root.to_path_buf(), |d| root.join(d));
     let written = scaffold::init(&dir, args.force)?;
+    let shown = diagnostic::display_path(&dir);
+    // Already there: telling the user to `cd .` reads as a mistake.
+    let cd = if shown == "." {
+        String::new()
+    } else {
+        format!("  cd {shown}\n")
+    };
     println!(
-        "created a newsletter in {} ({written} files)\n\nnext:\n  cd {}\n  briefing check\n  briefing new \"Your first headline\"",
-        diagnostic::display_path(&dir),
-        diagnostic::display_path(&dir)
+        "created a newsletter in {shown} ({written} files)\n\nnext:\n{cd}  briefing check\n  briefing new \"Your first headline\""
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -61,6 +61,7 @@ fn init_refuses_a_non_empty_folder_without_force() {
     assert!(!project.path("config.yaml").exists());
     let forced = project.run(&["init", "--force"]);
     assert_eq!(forced.code, 0, "{}", forced.stderr);
+
     assert_eq!(
         project.read("notes.txt"),
         "mine",
@@ -167,4 +168,21 @@ fn help_shows_examples() {
     let run = Project::empty().run(&["--help"]);
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("Examples:") && run.stdout.contains("briefing init news"));
+}
+
+#[test]
+fn init_in_the_current_folder_does_not_say_cd() {
+    let project = Project::empty();
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .current_dir(project.root())
+        .arg("init")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert!(run.status.success());
+    assert!(
+        stdout.starts_with("created a newsletter in . (")
+            && stdout.contains("next:\n  briefing check\n"),
+        "{stdout}"
+    );
 }
