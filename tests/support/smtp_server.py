@@ -30,6 +30,7 @@ class Handler:
         self.temporary_times = args.temporary_times
         self.permanent = {a.lower() for a in args.permanent}
         self.delay = args.delay
+        self.stall_after = args.stall_after
         self.attempts = {}
         self.count = 0
         self.lock = threading.Lock()
@@ -51,6 +52,18 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.stall_after is not None:
+            # Hold the message, unaccepted, while the test's flag file exists: the test can
+            # then kill the sender at a moment when no accepted message is unconfirmed.
+            flag = os.path.join(self.maildir, "stall")
+            with self.lock:
+                full = self.count >= self.stall_after
+            if full and os.path.exists(flag):
+                with open(os.path.join(self.maildir, "stalled.log"), "a") as log:
+                    log.write("held\n")
+                while os.path.exists(flag):
+                    await asyncio.sleep(0.02)
+                return "451 4.3.0 held by the test"
         with self.lock:
             self.count += 1
             n = self.count
@@ -68,6 +81,7 @@ def main():
     p.add_argument("--temporary-times", type=int, default=2)
     p.add_argument("--permanent", action="append", default=[])
     p.add_argument("--delay", type=float, default=0.0)
+    p.add_argument("--stall-after", type=int, default=None)
     p.add_argument("--login", default=None, help="user:password required for AUTH")
     args = p.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
