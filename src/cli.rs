@@ -76,6 +76,35 @@ pub enum Command {
         after_help = "Examples:\n  briefing send --week 2026-W25 --list subscribers.csv --dry-run\n  briefing send --week 2026-W25 --to me@example.org --outbox /tmp/outbox\n  briefing send --latest --list subscribers.csv           (resumes where it stopped)\n\nThe unsubscribe-token secret is read from the variable named by `unsubscribe_secret_env`\n(default BRIEFING_UNSUBSCRIBE_SECRET); the SMTP password from `smtp.password_env`."
     )]
     Send(SendArgs),
+    /// List every "What to watch" item and what became of it: open, overdue, resolved.
+    #[command(
+        after_help = "Examples:\n  briefing watch                    every item, open ones first\n  briefing watch --overdue          open items past their due date, or older than\n                                    `watch.stale_after_weeks` without one\n  briefing watch --open --json      for other tools\n  briefing watch --as-of 2026-07-01 as things stood that day"
+    )]
+    Watch(WatchArgs),
+}
+
+/// `briefing watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Only open items (overdue and stale ones included).
+    #[arg(long, conflicts_with_all = ["resolved", "overdue"])]
+    pub open: bool,
+    /// Only resolved items.
+    #[arg(long, conflicts_with = "overdue")]
+    pub resolved: bool,
+    /// Only open items past their due date, or stale (no due date, older than
+    /// `watch.stale_after_weeks`).
+    #[arg(long)]
+    pub overdue: bool,
+    /// Print JSON: `{"as_of": ..., "items": [...]}`.
+    #[arg(long)]
+    pub json: bool,
+    /// Judge items as of this day (default: today).
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub as_of: Option<String>,
+    /// Include cards marked `draft: true`.
+    #[arg(long)]
+    pub drafts: bool,
 }
 
 /// `briefing send`.

@@ -13,6 +13,7 @@ use clap::Parser;
 
 use crate::cli::{
     BuildArgs, CheckArgs, Cli, ColorChoice, Command, InitArgs, NewArgs, SendArgs, ServeArgs,
+    WatchArgs,
 };
 use crate::config::{self, Config};
 use crate::diagnostic::{self, Diagnostic, Style};
@@ -47,6 +48,7 @@ where
         Command::Build(args) => build(&cli.root, &args, style),
         Command::Serve(args) => serve(&cli.root, &args, style),
         Command::Send(args) => send(&cli.root, &args),
+        Command::Watch(args) => watch(&cli.root, &args, style),
     };
     match outcome {
         Ok(code) => code,
@@ -427,4 +429,129 @@ impl<S: render::Sink> render::Sink for Counted<S> {
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.inner.put(output)
     }
+}
+
+fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
+    use crate::render::watch::partition;
+    use crate::view::WatchEntryView;
+
+    let as_of = match &args.as_of {
+        None => chrono::Local::now().date_naive(),
+        Some(text) => {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| Error::Usage {
+                message: format!("--as-of wants a date as YYYY-MM-DD, found `{text}`"),
+            })?
+        }
+    };
+    let paths = Paths::new(root);
+    let prepared = pipeline::prepare(&paths, args.drafts)?;
+    print_diagnostics(&prepared.warnings, style);
+    let issues = &prepared.issues;
+    let ledger = crate::watch::Ledger::new(issues);
+    let entries: Vec<WatchEntryView> = ledger
+        .items
+        .iter()
+        .filter(|t| t.story.date <= as_of)
+        .map(|t| WatchEntryView::new(t, as_of, issues, &prepared.config))
+        .collect();
+    let (open, resolved) = partition(&entries);
+    let wanted = |e: &&WatchEntryView| {
+        if args.overdue {
+            matches!(e.state, "overdue" | "stale")
+        } else {
+            !(args.open && !e.open || args.resolved && e.open)
+        }
+    };
+    let open: Vec<&WatchEntryView> = open.into_iter().filter(wanted).collect();
+    let resolved: Vec<&WatchEntryView> = resolved.into_iter().filter(wanted).collect();
+    let mut out = io::stdout().lock();
+    if args.json {
+        #[derive(serde::Serialize)]
+        struct Listing<'a> {
+            as_of: String,
+            items: Vec<&'a WatchEntryView>,
+        }
+        let listing = Listing {
+            as_of: as_of.to_string(),
+            items: open.iter().chain(&resolved).copied().collect(),
+        };
+        let json = serde_json::to_string_pretty(&listing).map_err(|e| Error::Usage {
+            message: format!("cannot write JSON: {e}"),
+        })?;
+        let _ = writeln!(out, "{json}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let _ = write!(out, "{}", watch_listing(&open, &resolved, as_of));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The terminal listing of `briefing watch`.
+fn watch_listing(
+    open: &[&crate::view::WatchEntryView],
+    resolved: &[&crate::view::WatchEntryView],
+    as_of: chrono::NaiveDate,
+) -> String {
+    use std::fmt::Write as _;
+    let plain = |markdown: &str| {
+        crate::markdown::to_text(markdown, &mut |_| String::new())
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut out = String::new();
+    let count = |state: &str| open.iter().filter(|e| e.state == state).count();
+    let _ = writeln!(
+        out,
+        "as of {as_of}: {} open ({} overdue, {} stale), {} resolved",
+        open.len(),
+        count("overdue"),
+        count("stale"),
+        resolved.len()
+    );
+    for (heading, entries) in [("OPEN", open), ("RESOLVED", resolved)] {
+        if entries.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "\n{heading}");
+        for entry in entries {
+            let when = match (entry.state, &entry.due_display) {
+                ("overdue", Some(due)) => format!("OVERDUE, due {due}"),
+                ("stale", _) => format!("stale, {} weeks old", entry.age_weeks),
+                (_, Some(due)) => format!("due {due}"),
+                _ => format!("{} weeks old", entry.age_weeks),
+            };
+            let when = match &entry.resolved_by {
+                Some(by) => format!("resolved {}", by.story.date),
+                None => when,
+            };
+            let _ = writeln!(out, "  {}  [{when}]", entry.id);
+            let _ = writeln!(out, "    {}", plain(&entry.text));
+            let _ = writeln!(
+                out,
+                "    from: {} ({}, issue {})",
+                entry.story.title, entry.story.date, entry.story.issue_number
+            );
+            for mention in &entry.follow_ups {
+                let label = if mention.resolved {
+                    "resolved by"
+                } else {
+                    "update"
+                };
+                let note = mention
+                    .note
+                    .as_deref()
+                    .map(|n| format!(": {}", plain(n)))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    "    {label}: {} ({}, issue {}){note}",
+                    mention.story.title, mention.story.date, mention.story.issue_number
+                );
+            }
+        }
+    }
+    if open.is_empty() && resolved.is_empty() {
+        let _ = writeln!(out, "\nno watch items match");
+    }
+    out
 }

@@ -71,6 +71,10 @@ const SMTP: Key = Key::new(
     "a mapping with `host`, `port`, `security`, `username`, `password_env`",
 );
 const SEND: Key = Key::new("send", "a mapping with `rate_per_second` and `concurrency`");
+const WATCH: Key = Key::new(
+    "watch",
+    "a mapping with `stale_after_weeks` and `still_watching_limit`",
+);
 
 const CONFIG_KEYS: &[Key] = &[
     TITLE,
@@ -92,6 +96,7 @@ const CONFIG_KEYS: &[Key] = &[
     DKIM,
     SMTP,
     SEND,
+    WATCH,
 ];
 const CONFIG_ALIASES: &[(&str, &str)] = &[
     ("name", "title"),
@@ -137,6 +142,16 @@ const SUPPRESSION: Key = Key::new(
     "a file of addresses never to mail, one per line, relative to the newsletter folder",
 );
 const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY, RETRIES, SUPPRESSION];
+
+const STALE_WEEKS: Key = Key::new(
+    "stale_after_weeks",
+    "after how many weeks an open watch item without a due date shows under \"Still watching\", e.g. `12`",
+);
+const STILL_WATCHING_LIMIT: Key = Key::new(
+    "still_watching_limit",
+    "how many items an issue page lists under \"Still watching\" at most (0 hides the block)",
+);
+const WATCH_KEYS: &[Key] = &[STALE_WEEKS, STILL_WATCHING_LIMIT];
 
 const SELECTOR: Key = Key::new(
     "selector",
@@ -213,6 +228,24 @@ pub struct SendSettings {
     pub suppression_file: Option<PathBuf>,
 }
 
+/// How watch items are followed across issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    /// Weeks after which an open item with no due date counts as stale.
+    pub stale_after_weeks: u32,
+    /// The most items an issue page lists under "Still watching".
+    pub still_watching_limit: usize,
+}
+
+impl Default for WatchSettings {
+    fn default() -> WatchSettings {
+        WatchSettings {
+            stale_after_weeks: 12,
+            still_watching_limit: 8,
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -254,6 +287,8 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Sending pace.
     pub send: SendSettings,
+    /// Following watch items.
+    pub watch: WatchSettings,
 }
 
 /// Parses and validates `config.yaml`.
@@ -431,6 +466,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
     let smtp = smtp(&mut f);
     let send = send_settings(&mut f);
+    let watch = watch_settings(&mut f);
 
     let title = title?.value;
     let base_url = base_url?;
@@ -455,6 +491,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         promise,
         smtp,
         send,
+        watch,
     })
 }
 
@@ -648,6 +685,21 @@ fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
         settings.retries = u32::try_from(retries.value).unwrap_or(0);
     }
     settings.suppression_file = s.line(SUPPRESSION, false).map(|p| PathBuf::from(p.value));
+    settings
+}
+
+fn watch_settings(f: &mut Fields<'_, '_, '_>) -> WatchSettings {
+    let mut settings = WatchSettings::default();
+    let Some((entries, pos)) = f.mapping(WATCH) else {
+        return settings;
+    };
+    let mut w = Fields::new(entries, pos, WATCH_KEYS, &[], "watch: ", f.diags);
+    if let Some(weeks) = w.integer_in(STALE_WEEKS, 1, 520) {
+        settings.stale_after_weeks = u32::try_from(weeks.value).unwrap_or(12);
+    }
+    if let Some(limit) = w.integer_in(STILL_WATCHING_LIMIT, 0, 100) {
+        settings.still_watching_limit = usize::try_from(limit.value).unwrap_or(8);
+    }
     settings
 }
 

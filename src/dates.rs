@@ -137,6 +137,15 @@ pub fn long(date: NaiveDate, language: &str) -> String {
     }
 }
 
+/// A month: `September 2026`, `September 2026` (de), `septiembre de 2026`.
+pub fn month(date: NaiveDate, language: &str) -> String {
+    let name = month_name(date, language);
+    match primary(language).as_str() {
+        "es" | "pt" => format!("{name} de {}", date.year()),
+        _ => format!("{name} {}", date.year()),
+    }
+}
+
 /// A range of days, sharing what the ends share: `15–21 June 2026`,
 /// `29 June – 5 July 2026`, `28 December 2026 – 3 January 2027`.
 pub fn range(start: NaiveDate, end: NaiveDate, language: &str) -> String {
@@ -187,5 +196,7 @@ mod tests {
         );
         assert_eq!(long(d(2026, 6, 17), "es"), "17 de junio de 2026");
         assert_eq!(long(d(2026, 6, 17), "xx"), "17 June 2026");
+        assert_eq!(month(d(2026, 9, 1), "en"), "September 2026");
+        assert_eq!(month(d(2026, 9, 1), "es"), "septiembre de 2026");
     }
 }

@@ -398,46 +398,60 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
 
     /// Reads `items` as bullets of the list under `key`.
     pub fn bullets(&mut self, key: Key, items: &[Node]) -> Vec<Spanned<String>> {
-        let mut out = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            // Built only for a message: most bullets have nothing wrong.
-            let label = || format!("{}`{}` item {}", self.context, key.name, i + 1);
-            let Some(raw) = item.as_text() else {
-                self.diags
-                    .error(
-                        item.pos,
-                        format!("{} must be text, found {}", label(), item.kind()),
-                    )
-                    .help(key.help);
-                continue;
-            };
-            let folded = fold_whitespace(raw);
-            if folded.is_empty() {
-                self.diags
-                    .error(item.pos, format!("{} is empty", label()))
-                    .help(key.help);
-                continue;
-            }
-            if let Some(c) = folded.chars().find(|c| c.is_control()) {
-                self.diags.error(
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| self.bullet(key, i, item))
+            .collect()
+    }
+
+    /// Reads `item`, at `index` (0-based) of the list under `key`, as one bullet.
+    pub fn bullet(&mut self, key: Key, index: usize, item: &Node) -> Option<Spanned<String>> {
+        // Built only for a message: most bullets have nothing wrong.
+        let label = || format!("{}`{}` item {}", self.context, key.name, index + 1);
+        let Some(raw) = item.as_text() else {
+            self.diags
+                .error(
                     item.pos,
-                    format!(
-                        "{} contains the control character U+{:04X}",
-                        label(),
-                        c as u32
-                    ),
-                );
-                continue;
-            }
-            if !links_are_safe(&folded, &label(), item.pos, self.diags) {
-                continue;
-            }
-            out.push(Spanned {
-                value: folded,
-                pos: item.pos,
-            });
+                    format!("{} must be text, found {}", label(), item.kind()),
+                )
+                .help(key.help);
+            return None;
+        };
+        self.inline_text(raw, key, item.pos, &label())
+    }
+
+    /// Checks `raw`, the text of a bullet labelled `label`, and folds its white space.
+    pub fn inline_text(
+        &mut self,
+        raw: &str,
+        key: Key,
+        pos: Pos,
+        label: &str,
+    ) -> Option<Spanned<String>> {
+        let folded = fold_whitespace(raw);
+        if folded.is_empty() {
+            self.diags
+                .error(pos, format!("{label} is empty"))
+                .help(key.help);
+            return None;
         }
-        out
+        if let Some(c) = folded.chars().find(|c| c.is_control()) {
+            self.diags.error(
+                pos,
+                format!("{label} contains the control character U+{:04X}", c as u32),
+            );
+            return None;
+        }
+        if !links_are_safe(&folded, label, pos, self.diags) {
+            return None;
+        }
+        Some(Spanned { value: folded, pos })
+    }
+
+    /// The prefix of messages about this mapping, e.g. "source 2: ".
+    pub fn context(&self) -> &str {
+        &self.context
     }
 }
 

@@ -6,7 +6,8 @@
 //! - [`load`] reads the cards under `briefs/` ([`yaml`] keeps every position);
 //! - [`validate`] turns them into [`story::Story`] values or located [`diagnostic`]s,
 //!   using [`fields`] to read each key;
-//! - [`schedule`] groups stories into numbered weekly [`issue`]s;
+//! - [`schedule`] groups stories into numbered weekly [`issue`]s, and [`watch`] follows each
+//!   "What to watch" item across them;
 //! - [`templates`] builds the minijinja environment, [`view`] what templates see, and
 //!   [`render`] turns each issue into files in memory ([`markdown`] and [`dates`] help);
 //! - [`write`](mod@write) publishes them to disk, all or nothing.
@@ -35,6 +36,7 @@ pub mod story;
 pub mod templates;
 pub mod validate;
 pub mod view;
+pub mod watch;
 pub mod write;
 pub mod yaml;
 

@@ -143,12 +143,17 @@ pub fn derive_preheader(summary: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::story::Watch;
+    use crate::story::{Watch, WatchItem};
     use chrono::NaiveDate;
 
-    fn story(title: &str, date: &str, order: Option<i64>, section: Option<&str>) -> Story {
+    pub(crate) fn story(
+        title: &str,
+        date: &str,
+        order: Option<i64>,
+        section: Option<&str>,
+    ) -> Story {
         Story {
             path: format!("briefs/{title}.yaml").into(),
             slug: title.to_lowercase(),
@@ -163,7 +168,17 @@ mod tests {
             why_it_matters: "w".into(),
             business_relevance: None,
             implications: vec![],
-            what_to_watch: Watch::Prose("x".into()),
+            what_to_watch: Watch {
+                prose: true,
+                items: vec![WatchItem {
+                    id: format!("{}-1", title.to_lowercase()),
+                    pos: crate::yaml::Pos::START,
+                    derived: true,
+                    text: "x".into(),
+                    due: None,
+                }],
+            },
+            follows_up: vec![],
             sources: vec![],
             confidence: None,
             disclaimer: None,
@@ -172,7 +187,7 @@ mod tests {
         }
     }
 
-    fn config(first: u32) -> Config {
+    pub(crate) fn config(first: u32) -> Config {
         let mut config = crate::config::parse(
             std::path::Path::new("config.yaml"),
             "title: T\nbase_url: https://example.org/\nfrom: T <t@example.org>\n",

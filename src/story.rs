@@ -38,8 +38,10 @@ pub struct Story {
     pub business_relevance: Option<String>,
     /// "Key implications", Markdown inline each.
     pub implications: Vec<String>,
-    /// "What to watch": prose or a list.
+    /// "What to watch": prose or a list, each item with an id later cards can follow up.
     pub what_to_watch: Watch,
+    /// The watch items, of earlier cards, that this story resolves or advances.
+    pub follows_up: Vec<FollowUp>,
     /// The evidence.
     pub sources: Vec<SourceLink>,
     /// How sure the curator is.
@@ -59,13 +61,98 @@ impl Story {
     }
 }
 
-/// The "What to watch" block: a paragraph, or bullets.
+/// The "What to watch" block: a paragraph (one item), or bullets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Watch {
-    /// One Markdown paragraph (or more).
-    Prose(String),
-    /// Markdown-inline bullets.
-    Items(Vec<String>),
+pub struct Watch {
+    /// Written as a paragraph rather than a list; then `items` holds exactly one item.
+    pub prose: bool,
+    /// The items, in the card's order.
+    pub items: Vec<WatchItem>,
+}
+
+/// One thing to watch, which a later story can follow up by its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchItem {
+    /// Unique across all cards: written on the card, or derived as `<card slug>-<position>`.
+    pub id: String,
+    /// Where the id is written, or where the item starts when the id is derived.
+    pub pos: Pos,
+    /// Whether the id was derived rather than written.
+    pub derived: bool,
+    /// Markdown: inline for a bullet, paragraphs for prose.
+    pub text: String,
+    /// When the curator expects it to be settled.
+    pub due: Option<Due>,
+}
+
+impl WatchItem {
+    /// The id a plain entry at `position` (1-based) of the card with `slug` gets. It depends on
+    /// nothing but the card, so other cards can change without moving it.
+    pub fn derived_id(slug: &str, position: usize) -> String {
+        format!("{slug}-{position}")
+    }
+}
+
+/// A due date: a day, or a whole month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Due {
+    /// `2026-09-30`.
+    Day(NaiveDate),
+    /// `2026-09`: some time that month. Holds its first day.
+    Month(NaiveDate),
+}
+
+impl Due {
+    /// The first day the item may be settled.
+    pub fn first_day(self) -> NaiveDate {
+        match self {
+            Due::Day(day) | Due::Month(day) => day,
+        }
+    }
+
+    /// The last day before the item counts as overdue.
+    pub fn last_day(self) -> NaiveDate {
+        match self {
+            Due::Day(day) => day,
+            Due::Month(first) => first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|next| next.pred_opt())
+                .unwrap_or(first),
+        }
+    }
+
+    /// Reads what [`Due::as_written`] writes.
+    pub fn parse(text: &str) -> Option<Due> {
+        match text.len() {
+            7 => NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
+                .ok()
+                .map(Due::Month),
+            _ => NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .map(Due::Day),
+        }
+    }
+
+    /// As written: `2026-09-30` or `2026-09`.
+    pub fn as_written(self) -> String {
+        match self {
+            Due::Day(day) => day.to_string(),
+            Due::Month(first) => first.format("%Y-%m").to_string(),
+        }
+    }
+}
+
+/// A story's link to an earlier watch item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FollowUp {
+    /// The watch item's id.
+    pub id: String,
+    /// Where the id is written.
+    pub pos: Pos,
+    /// What this story adds, Markdown inline.
+    pub note: Option<String>,
+    /// Whether this story settles the item.
+    pub resolved: bool,
 }
 
 /// One piece of evidence.

@@ -41,6 +41,7 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "home.html",
     "issue.html",
     "issue.md",
+    "partials/follow-ups.html",
     "partials/footer.html",
     "partials/header.html",
     "partials/issue-body.html",
@@ -54,6 +55,7 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "style.css",
     "tag.html",
     "tags.html",
+    "watch.html",
 ];
 
 /// The auto-escape name for Markdown output.

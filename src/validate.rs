@@ -13,7 +13,7 @@ use crate::fields::{Fields, Key, Spanned, backticked, check_url, url_host, word_
 use crate::issue::{IssueId, IssueMeta};
 use crate::load::{Content, FileKind, MAX_FILE_BYTES, SourceFile};
 use crate::slug;
-use crate::story::{Confidence, SourceLink, Story, Watch};
+use crate::story::{Confidence, Due, FollowUp, SourceLink, Story, Watch, WatchItem};
 use crate::yaml::{self, Node, Pos, Value};
 
 /// The most TL;DR bullets a card may have.
@@ -56,7 +56,11 @@ const IMPLICATIONS: Key = Key::new(
 );
 const WATCH: Key = Key::new(
     "what_to_watch",
-    "Markdown text, or a list of one-line bullets: the signals to follow next",
+    "Markdown text, or a list of one-line bullets or `{id, text, due}` mappings: the signals to follow next",
+);
+const FOLLOWS_UP: Key = Key::new(
+    "follows_up",
+    "a list of watch item ids from earlier cards, or `{id, note, resolved}` mappings",
 );
 const SOURCES: Key = Key::new(
     "sources",
@@ -85,6 +89,7 @@ const CARD_KEYS: &[Key] = &[
     BUSINESS,
     IMPLICATIONS,
     WATCH,
+    FOLLOWS_UP,
     SOURCES,
     CONFIDENCE,
     DISCLAIMER,
@@ -113,6 +118,10 @@ const CARD_ALIASES: &[(&str, &str)] = &[
     ("business", "business_relevance"),
     ("key_implications", "implications"),
     ("watch", "what_to_watch"),
+    ("follow_up", "follows_up"),
+    ("followups", "follows_up"),
+    ("follow_ups", "follows_up"),
+    ("resolves", "follows_up"),
     ("evidence", "sources"),
     ("links", "sources"),
     ("references", "sources"),
@@ -126,6 +135,30 @@ const SOURCE_URL: Key = Key::new("url", "an absolute http(s) link");
 const SOURCE_DATE: Key = Key::new("date", "when the source was published, YYYY-MM-DD");
 const SOURCE_KEYS: &[Key] = &[SOURCE_TITLE, SOURCE_URL, SOURCE_DATE];
 const SOURCE_ALIASES: &[(&str, &str)] = &[("link", "url"), ("href", "url"), ("name", "title")];
+
+const ITEM_ID: Key = Key::new(
+    "id",
+    "lowercase letters, digits and dashes, unique across all cards, e.g. `lin-lab-first-model`",
+);
+const ITEM_TEXT: Key = Key::new("text", "one line of Markdown: the thing to watch");
+const ITEM_DUE: Key = Key::new(
+    "due",
+    "when it should be settled: a date (`2026-09-30`) or a month (`2026-09`)",
+);
+const ITEM_KEYS: &[Key] = &[ITEM_ID, ITEM_TEXT, ITEM_DUE];
+const ITEM_ALIASES: &[(&str, &str)] = &[("item", "text"), ("due_date", "due"), ("by", "due")];
+
+const FOLLOW_ID: Key = Key::new(
+    "id",
+    "the id of a watch item from an earlier card; `briefing watch` lists them",
+);
+const FOLLOW_NOTE: Key = Key::new("note", "one line of Markdown: what this story adds");
+const FOLLOW_RESOLVED: Key = Key::new(
+    "resolved",
+    "`true` when this story settles the item; it then leaves the open list",
+);
+const FOLLOW_KEYS: &[Key] = &[FOLLOW_ID, FOLLOW_NOTE, FOLLOW_RESOLVED];
+const FOLLOW_ALIASES: &[(&str, &str)] = &[("text", "note"), ("resolves", "resolved")];
 
 const SUBJECT: Key = Key::new("subject", "one line: the email subject and page title");
 const INTRO: Key = Key::new(
@@ -188,6 +221,8 @@ pub fn validate(files: &[SourceFile]) -> Corpus {
     }
     check_slugs_unique(&corpus.stories, &mut corpus.diagnostics);
     check_week_folders(&corpus.stories, &mut corpus.diagnostics);
+    let some_cards_failed = corpus.stories.len() < corpus.card_files;
+    check_watch_items(&corpus.stories, some_cards_failed, &mut corpus.diagnostics);
     for (meta, week) in issue_files {
         if let Some(week) = week {
             corpus.issue_meta.insert(week, meta);
@@ -331,6 +366,7 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
         .map(|s| s.value)
         .collect();
     let what_to_watch = what_to_watch(&mut f);
+    let follows_up = follows_up(&mut f);
     let sources = sources(&mut f);
     let confidence = f
         .choice(CONFIDENCE, &Confidence::NAMES)
@@ -396,10 +432,12 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
         (None, None) => None,
     };
 
+    let slug = slug?;
     Some(Story {
         path: f.diags.path().to_path_buf(),
-        slug: slug.as_ref()?.value.clone(),
-        slug_pos: slug?.pos,
+        what_to_watch: with_derived_ids(what_to_watch?, &slug.value),
+        slug: slug.value,
+        slug_pos: slug.pos,
         title: title?.value,
         date_pos: date.as_ref()?.pos,
         date: date?.value,
@@ -410,7 +448,7 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
         why_it_matters: why_it_matters?.value,
         business_relevance,
         implications,
-        what_to_watch: what_to_watch?,
+        follows_up,
         sources,
         confidence,
         disclaimer,
@@ -475,6 +513,8 @@ fn tldr(f: &mut Fields<'_, '_, '_>) -> Option<Vec<String>> {
         .then(|| bullets.into_iter().map(|b| b.value).collect())
 }
 
+/// Reads "What to watch". Items without an id get an empty one, filled in by
+/// [`with_derived_ids`] once the slug is known.
 fn what_to_watch(f: &mut Fields<'_, '_, '_>) -> Option<Watch> {
     let Some(entry) = f.entry(WATCH.name) else {
         // Reports the missing key.
@@ -489,12 +529,295 @@ fn what_to_watch(f: &mut Fields<'_, '_, '_>) -> Option<Watch> {
                     .help(WATCH.help);
                 return None;
             }
-            let bullets = f.bullets(WATCH, items);
-            (bullets.len() == items.len())
-                .then(|| Watch::Items(bullets.into_iter().map(|b| b.value).collect()))
+            let read: Vec<Option<WatchItem>> = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| watch_item(f, i, item))
+                .collect();
+            let mut seen: BTreeMap<&str, Pos> = BTreeMap::new();
+            for item in read.iter().flatten().filter(|i| !i.derived) {
+                if let Some(first) = seen.insert(&item.id, item.pos) {
+                    f.diags
+                        .error(
+                            item.pos,
+                            format!(
+                                "watch item id `{}` is already used on line {}",
+                                item.id, first.line
+                            ),
+                        )
+                        .help("every watch item needs its own id");
+                }
+            }
+            let items: Option<Vec<WatchItem>> = read.into_iter().collect();
+            items.map(|items| Watch {
+                prose: false,
+                items,
+            })
         }
-        _ => f.text(WATCH, true).map(|t| Watch::Prose(t.value)),
+        _ => f.text(WATCH, true).map(|t| Watch {
+            prose: true,
+            items: vec![WatchItem {
+                id: String::new(),
+                pos: t.pos,
+                derived: true,
+                text: t.value,
+                due: None,
+            }],
+        }),
     }
+}
+
+/// One entry of a "What to watch" list: a bullet, or an `{id, text, due}` mapping.
+fn watch_item(f: &mut Fields<'_, '_, '_>, index: usize, item: &Node) -> Option<WatchItem> {
+    let Value::Map(entries) = &item.value else {
+        let bullet = f.bullet(WATCH, index, item)?;
+        return Some(WatchItem {
+            id: String::new(),
+            pos: bullet.pos,
+            derived: true,
+            text: bullet.value,
+            due: None,
+        });
+    };
+    let context = format!("`what_to_watch` item {}: ", index + 1);
+    let mut m = Fields::new(
+        entries,
+        item.pos,
+        ITEM_KEYS,
+        ITEM_ALIASES,
+        &context,
+        f.diags,
+    );
+    let id = m.line(ITEM_ID, false);
+    let text = m
+        .entry(ITEM_TEXT.name)
+        .map(|entry| match entry.value.as_text() {
+            Some(raw) => {
+                let label = format!("{context}`text`");
+                m.inline_text(raw, ITEM_TEXT, entry.value.pos, &label)
+            }
+            None => {
+                m.diags
+                    .error(
+                        entry.value.pos,
+                        format!("{context}`text` must be text, found {}", entry.value.kind()),
+                    )
+                    .help(ITEM_TEXT.help);
+                None
+            }
+        });
+    if text.is_none() {
+        m.diags
+            .error(item.pos, format!("{context}missing required key `text`"))
+            .help(ITEM_TEXT.help);
+    }
+    let due = match m.entry(ITEM_DUE.name) {
+        None => Ok(None),
+        Some(entry) if entry.value.is_null() => Ok(None),
+        Some(entry) => {
+            let label = format!("{context}`due`");
+            match entry.value.as_text() {
+                Some(raw) => parse_due(raw, &label, entry.value.pos, m.diags)
+                    .map(Some)
+                    .ok_or(()),
+                None => {
+                    m.diags
+                        .error(
+                            entry.value.pos,
+                            format!(
+                                "{label} must be a date or a month, found {}",
+                                entry.value.kind()
+                            ),
+                        )
+                        .help(ITEM_DUE.help);
+                    Err(())
+                }
+            }
+        }
+    };
+    let id = match id {
+        Some(id) if slug::is_valid(&id.value) => Some(id),
+        Some(id) => {
+            let suggestion = slug::slugify(&id.value);
+            let diag = m.diags.error(
+                id.pos,
+                format!(
+                    "{context}id `{}` may use only lowercase letters, digits and single dashes",
+                    id.value
+                ),
+            );
+            if !suggestion.is_empty() {
+                diag.help(format!("try `{suggestion}`"));
+            }
+            return None;
+        }
+        None => None,
+    };
+    let text = text.flatten()?;
+    let due = due.ok()?;
+    Some(match id {
+        Some(id) => WatchItem {
+            id: id.value,
+            pos: id.pos,
+            derived: false,
+            text: text.value,
+            due,
+        },
+        None => WatchItem {
+            id: String::new(),
+            pos: item.pos,
+            derived: true,
+            text: text.value,
+            due,
+        },
+    })
+}
+
+/// Reads a due date: `YYYY-MM-DD`, or `YYYY-MM` for some time that month.
+fn parse_due(raw: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) -> Option<Due> {
+    let text = raw.trim();
+    let month_shaped = text.len() == 7
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            4 => b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if month_shaped {
+        let first = format!("{text}-01");
+        return match chrono::NaiveDate::parse_from_str(&first, "%Y-%m-%d") {
+            Ok(day) => Some(Due::Month(day)),
+            Err(_) => {
+                diags
+                    .error(pos, format!("{label} `{text}` is not a real month"))
+                    .help("months run from 01 to 12");
+                None
+            }
+        };
+    }
+    let shaped = text.len() == 10;
+    if !shaped {
+        diags
+            .error(
+                pos,
+                format!("{label} must be a date (YYYY-MM-DD) or a month (YYYY-MM), found `{text}`"),
+            )
+            .help("for example `2026-09-30`, or `2026-09` for some time in September 2026");
+        return None;
+    }
+    crate::fields::parse_date(text, label, pos, diags).map(Due::Day)
+}
+
+/// Gives the items without an id the one derived from the card's slug and their position.
+fn with_derived_ids(mut watch: Watch, slug: &str) -> Watch {
+    for (i, item) in watch.items.iter_mut().enumerate() {
+        if item.derived {
+            item.id = WatchItem::derived_id(slug, i + 1);
+        }
+    }
+    watch
+}
+
+/// Reads `follows_up`: ids, or `{id, note, resolved}` mappings. One id alone is accepted too.
+fn follows_up(f: &mut Fields<'_, '_, '_>) -> Vec<FollowUp> {
+    let Some(entry) = f.entry(FOLLOWS_UP.name) else {
+        return Vec::new();
+    };
+    let items: &[Node] = match &entry.value.value {
+        Value::Null => return Vec::new(),
+        Value::Seq(items) => items,
+        Value::Scalar { .. } => std::slice::from_ref(&entry.value),
+        Value::Map(_) => {
+            f.diags
+                .error(
+                    entry.value.pos,
+                    "`follows_up` must be a list, found a mapping",
+                )
+                .help("write `follows_up:` then one `- id: ...` entry per watch item");
+            return Vec::new();
+        }
+    };
+    let mut out: Vec<FollowUp> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let context = format!("`follows_up` item {}: ", i + 1);
+        let follow_up = match &item.value {
+            Value::Map(entries) => {
+                let mut m = Fields::new(
+                    entries,
+                    item.pos,
+                    FOLLOW_KEYS,
+                    FOLLOW_ALIASES,
+                    &context,
+                    f.diags,
+                );
+                let id = m.line(FOLLOW_ID, true);
+                let note = m.entry(FOLLOW_NOTE.name).and_then(|entry| {
+                    let label = format!("{context}`note`");
+                    match entry.value.as_text() {
+                        Some(raw) => m.inline_text(raw, FOLLOW_NOTE, entry.value.pos, &label),
+                        None => {
+                            m.diags
+                                .error(
+                                    entry.value.pos,
+                                    format!("{label} must be text, found {}", entry.value.kind()),
+                                )
+                                .help(FOLLOW_NOTE.help);
+                            None
+                        }
+                    }
+                });
+                let resolved = m.boolean(FOLLOW_RESOLVED).unwrap_or(false);
+                id.map(|id| FollowUp {
+                    id: id.value,
+                    pos: id.pos,
+                    note: note.map(|n| n.value),
+                    resolved,
+                })
+            }
+            Value::Scalar { text, .. } => {
+                let label = context.trim_end_matches(": ").to_owned();
+                crate::fields::one_line(text, &label, item.pos, f.diags).and_then(|id| {
+                    if id.is_empty() {
+                        f.diags
+                            .error(item.pos, format!("{label} is empty"))
+                            .help(FOLLOWS_UP.help);
+                        return None;
+                    }
+                    Some(FollowUp {
+                        id,
+                        pos: item.pos,
+                        note: None,
+                        resolved: false,
+                    })
+                })
+            }
+            _ => {
+                f.diags
+                    .error(
+                        item.pos,
+                        format!(
+                            "{context}must be an id or an `{{id, note}}` mapping, found {}",
+                            item.kind()
+                        ),
+                    )
+                    .help(FOLLOWS_UP.help);
+                None
+            }
+        };
+        let Some(follow_up) = follow_up else { continue };
+        if let Some(first) = out.iter().find(|o| o.id == follow_up.id) {
+            f.diags
+                .error(
+                    follow_up.pos,
+                    format!(
+                        "`follows_up` names `{}` twice (first on line {})",
+                        follow_up.id, first.pos.line
+                    ),
+                )
+                .help("list each watch item once; put everything this story adds in one `note`");
+            continue;
+        }
+        out.push(follow_up);
+    }
+    out
 }
 
 fn sources(f: &mut Fields<'_, '_, '_>) -> Vec<SourceLink> {
@@ -622,10 +945,7 @@ fn check_slugs_unique(stories: &[Story], out: &mut Vec<Diagnostic>) {
                 severity: Severity::Error,
                 path: story.path.clone(),
                 pos: story.slug_pos,
-                message: format!(
-                    "duplicate slug `{slug}`, also used by {}",
-                    others.join(", ")
-                ),
+                message: format!("duplicate slug `{slug}`, also used by {}", few(&others)),
                 help: Some("give one of the cards its own `slug:`".to_owned()),
                 line_text: None,
             });
@@ -653,6 +973,154 @@ fn check_week_folders(stories: &[Story], out: &mut Vec<Diagnostic>) {
                 )),
                 line_text: None,
             });
+        }
+    }
+}
+
+/// Up to three names, and how many more: a list that fits a message.
+fn few(names: &[String]) -> String {
+    match names.len() {
+        0..=3 => names.join(", "),
+        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+    }
+}
+
+/// An error about a card, raised by a rule that spans files.
+fn card_error(story: &Story, pos: Pos, message: String, help: String) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        path: story.path.clone(),
+        pos,
+        message,
+        help: Some(help),
+        line_text: None,
+    }
+}
+
+/// Watch item ids are unique, and every follow-up names an earlier item of a card that will be
+/// published with it; an item is resolved once.
+fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<Diagnostic>) {
+    let mut by_id: std::collections::HashMap<&str, Vec<(&Story, &WatchItem)>> =
+        std::collections::HashMap::new();
+    for story in stories {
+        for item in &story.what_to_watch.items {
+            by_id.entry(&item.id).or_default().push((story, item));
+        }
+    }
+    let mut shared: Vec<_> = by_id.iter().filter(|(_, o)| o.len() > 1).collect();
+    shared.sort_by_key(|(id, _)| **id);
+    for (id, owners) in shared {
+        // Cards that share a slug share their derived ids too; the slug error says it all.
+        let slug = &owners[0].0.slug;
+        if owners.iter().all(|(s, i)| i.derived && s.slug == *slug) {
+            continue;
+        }
+        for (story, item) in owners {
+            let others: Vec<String> = owners
+                .iter()
+                .filter(|(o, i)| !std::ptr::eq(*o, *story) || i.pos != item.pos)
+                .map(|(o, _)| display_path(&o.path))
+                .collect();
+            let help = if item.derived {
+                "this id is derived from the card's slug and the item's position; give the item its own `id:` (write it as `{id, text}`)"
+            } else {
+                "give one of the items another `id:`"
+            };
+            out.push(card_error(
+                story,
+                item.pos,
+                format!(
+                    "duplicate watch item id `{id}`, also used by {}",
+                    few(&others)
+                ),
+                help.to_owned(),
+            ));
+        }
+    }
+
+    // Resolutions are judged in date order, so "already resolved" names the earlier story.
+    let mut followers: Vec<&Story> = stories
+        .iter()
+        .filter(|s| !s.follows_up.is_empty())
+        .collect();
+    followers.sort_by(|a, b| (a.date, &a.path).cmp(&(b.date, &b.path)));
+    let mut resolved_by: std::collections::HashMap<&str, &Story> = std::collections::HashMap::new();
+    let mut known: Option<Vec<&str>> = None;
+    for story in followers {
+        for follow_up in &story.follows_up {
+            let Some(owners) = by_id.get(follow_up.id.as_str()) else {
+                let known = known.get_or_insert_with(|| {
+                    let mut ids: Vec<&str> = by_id.keys().copied().collect();
+                    ids.sort_unstable();
+                    ids
+                });
+                let help = match crate::diagnostic::did_you_mean(&follow_up.id, known) {
+                    Some(close) => format!("did you mean `{close}`?"),
+                    None if some_cards_failed => "`briefing watch` lists the ids; items of cards that have errors are not known until those are fixed".to_owned(),
+                    None => "`briefing watch` lists the ids; an item without `id:` is `<card slug>-<position>`".to_owned(),
+                };
+                out.push(card_error(
+                    story,
+                    follow_up.pos,
+                    format!("`follows_up` names unknown watch item `{}`", follow_up.id),
+                    help,
+                ));
+                continue;
+            };
+            let (origin, _) = owners[0];
+            if std::ptr::eq(origin, story) {
+                out.push(card_error(
+                    story,
+                    follow_up.pos,
+                    format!("`{}` is this card's own watch item", follow_up.id),
+                    "a story follows up watch items of earlier cards".to_owned(),
+                ));
+                continue;
+            }
+            if story.date < origin.date {
+                out.push(card_error(
+                    story,
+                    follow_up.pos,
+                    format!(
+                        "this story ({}) is dated before the watch item `{}` it follows up ({}, {})",
+                        story.date,
+                        follow_up.id,
+                        origin.date,
+                        display_path(&origin.path)
+                    ),
+                    "a follow-up comes after the story that said to watch; check both dates".to_owned(),
+                ));
+                continue;
+            }
+            if origin.draft && !story.draft {
+                out.push(card_error(
+                    story,
+                    follow_up.pos,
+                    format!(
+                        "`{}` belongs to a draft card, {}, which is not published",
+                        follow_up.id,
+                        display_path(&origin.path)
+                    ),
+                    "publish that card (remove `draft: true`), or drop this follow-up".to_owned(),
+                ));
+                continue;
+            }
+            if follow_up.resolved {
+                if let Some(first) = resolved_by.get(follow_up.id.as_str()) {
+                    out.push(card_error(
+                        story,
+                        follow_up.pos,
+                        format!(
+                            "watch item `{}` is already resolved by {}",
+                            follow_up.id,
+                            display_path(&first.path)
+                        ),
+                        "keep `resolved: true` on one story; later ones can still follow it up without it".to_owned(),
+                    ));
+                } else {
+                    resolved_by.insert(&follow_up.id, story);
+                }
+            }
         }
     }
 }

@@ -15,7 +15,8 @@ use crate::fields::url_host;
 use crate::markdown;
 use crate::schedule::Issue;
 use crate::slug;
-use crate::story::{SourceLink, Story, Watch};
+use crate::story::{Due, SourceLink, Story, Watch};
+use crate::watch::{Ledger, Mention, Tracked};
 
 /// The newsletter as a whole.
 #[derive(Debug, Clone, Serialize)]
@@ -82,6 +83,13 @@ pub struct IssueView {
     pub sections: Vec<SectionView>,
     /// All stories in reading order; the first is the lead. Shared with `sections`.
     pub stories: Vec<Arc<StoryView>>,
+    /// The earlier watch items this issue's stories follow up, in reading order.
+    pub follow_ups: Vec<FollowUpView>,
+    /// Open items of earlier issues that are overdue or stale as of the issue's last day,
+    /// overdue first; at most `watch.still_watching_limit`.
+    pub still_watching: Vec<WatchEntryView>,
+    /// How many more there are than `still_watching` lists.
+    pub still_watching_more: usize,
 }
 
 /// A group of stories under one heading.
@@ -120,6 +128,8 @@ pub struct StoryView {
     pub implications: Vec<String>,
     /// Prose or bullets.
     pub what_to_watch: WatchView,
+    /// The earlier watch items this story follows up.
+    pub follows_up: Vec<FollowUpView>,
     /// The evidence.
     pub sources: Vec<SourceView>,
     /// `low`, `medium`, `high`, or none.
@@ -145,13 +155,176 @@ pub struct TagView {
     pub slug: String,
 }
 
-/// "What to watch": exactly one of `text` and `items` is set.
+/// "What to watch": exactly one of `text` and `items` is set; `entries` has every item, with
+/// its id and due date, either way.
 #[derive(Debug, Clone, Serialize)]
 pub struct WatchView {
     /// A paragraph of Markdown.
     pub text: Option<String>,
     /// Markdown-inline bullets.
     pub items: Vec<String>,
+    /// Every item: one for a paragraph, one per bullet.
+    pub entries: Vec<WatchItemView>,
+}
+
+/// One "What to watch" item on its own story.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchItemView {
+    /// Unique across the newsletter; the anchor on `watch/`.
+    pub id: String,
+    /// Markdown (plain text in `story.text`).
+    pub text: String,
+    /// `2026-09-30` or `2026-09`, as written, or none.
+    pub due: Option<String>,
+    /// `30 September 2026` or `September 2026`, or none.
+    pub due_display: Option<String>,
+}
+
+/// A story as the end of a link between a watch item and its follow-up.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoryRef {
+    /// URL name.
+    pub slug: String,
+    /// Headline.
+    pub title: String,
+    /// `stories/<slug>/`.
+    pub path: String,
+    /// Absolute URL of the story page.
+    pub url: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `17 June 2026`.
+    pub date_display: String,
+    /// The number of the issue it appeared in.
+    pub issue_number: u32,
+    /// That issue's week, `2026-W25`.
+    pub issue_week: String,
+    /// That issue's page, `issues/2026-w25/`.
+    pub issue_path: String,
+}
+
+/// A later story's follow-up of an earlier watch item.
+#[derive(Debug, Clone, Serialize)]
+pub struct FollowUpView {
+    /// The item's id.
+    pub id: String,
+    /// The item, Markdown, as the earlier story wrote it.
+    pub text: String,
+    /// Its due date as written, or none.
+    pub due: Option<String>,
+    /// The story that said to watch it.
+    pub origin: StoryRef,
+    /// The story that follows it up.
+    pub story: StoryRef,
+    /// What the later story adds, Markdown inline, or none.
+    pub note: Option<String>,
+    /// Whether the later story settles the item.
+    pub resolved: bool,
+}
+
+/// A watch item with everything that followed it, as of a given day: the watch page, "Still
+/// watching", `briefing watch --json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct WatchEntryView {
+    /// Unique id.
+    pub id: String,
+    /// Markdown.
+    pub text: String,
+    /// `2026-09-30` or `2026-09`, or none.
+    pub due: Option<String>,
+    /// `30 September 2026` or `September 2026`, or none.
+    pub due_display: Option<String>,
+    /// `open`, `overdue`, `stale` or `resolved`.
+    pub state: &'static str,
+    /// Open (overdue and stale items are open too).
+    pub open: bool,
+    /// Whole weeks since the story that said to watch it.
+    pub age_weeks: i64,
+    /// The story that said to watch it.
+    pub story: StoryRef,
+    /// Every follow-up up to the day, oldest first.
+    pub follow_ups: Vec<MentionView>,
+    /// The follow-up that settled it, or none.
+    pub resolved_by: Option<MentionView>,
+}
+
+/// One follow-up, seen from the item.
+#[derive(Debug, Clone, Serialize)]
+pub struct MentionView {
+    /// The later story.
+    pub story: StoryRef,
+    /// What it adds, Markdown inline, or none.
+    pub note: Option<String>,
+    /// Whether it settled the item.
+    pub resolved: bool,
+}
+
+impl StoryRef {
+    /// The reference to `story`, which appeared in `issue`.
+    pub fn new(story: &Story, issue: &Issue, config: &Config) -> StoryRef {
+        let path = format!("stories/{}/", story.slug);
+        StoryRef {
+            slug: story.slug.clone(),
+            title: story.title.clone(),
+            url: format!("{}{path}", config.base_url),
+            path,
+            date: story.date.to_string(),
+            date_display: dates::long(story.date, &config.language),
+            issue_number: issue.number,
+            issue_week: issue.id.to_string(),
+            issue_path: format!("issues/{}/", issue.id.slug()),
+        }
+    }
+}
+
+/// `due` as readers see it.
+fn due_display(due: Due, language: &str) -> String {
+    match due {
+        Due::Day(day) => dates::long(day, language),
+        Due::Month(first) => dates::month(first, language),
+    }
+}
+
+impl MentionView {
+    fn new(mention: &Mention<'_>, issues: &[Issue], config: &Config) -> MentionView {
+        MentionView {
+            story: StoryRef::new(mention.story, &issues[mention.issue], config),
+            note: mention.follow_up.note.clone(),
+            resolved: mention.follow_up.resolved,
+        }
+    }
+}
+
+impl WatchEntryView {
+    /// The view of `tracked` as of `as_of`: follow-ups dated later are not in it yet.
+    pub fn new(
+        tracked: &Tracked<'_>,
+        as_of: chrono::NaiveDate,
+        issues: &[Issue],
+        config: &Config,
+    ) -> WatchEntryView {
+        let state = tracked.state(as_of, config.watch.stale_after_weeks);
+        let item = tracked.item;
+        WatchEntryView {
+            id: item.id.clone(),
+            text: item.text.clone(),
+            due: item.due.map(Due::as_written),
+            due_display: item.due.map(|d| due_display(d, &config.language)),
+            state: state.as_str(),
+            open: state.is_open(),
+            age_weeks: tracked.age_weeks(as_of),
+            story: StoryRef::new(tracked.story, &issues[tracked.issue], config),
+            follow_ups: tracked
+                .mentions
+                .iter()
+                .filter(|m| m.story.date <= as_of)
+                .map(|m| MentionView::new(m, issues, config))
+                .collect(),
+            resolved_by: tracked
+                .resolved_by(as_of)
+                .map(|m| MentionView::new(m, issues, config)),
+        }
+    }
 }
 
 /// One source.
@@ -210,9 +383,28 @@ pub struct ReferenceView {
 }
 
 impl IssueView {
-    /// The view of `issue`.
-    pub fn new(issue: &Issue, config: &Config) -> IssueView {
+    /// The view of `issues[index]`; `ledger` is the ledger of `issues`.
+    pub fn new(issues: &[Issue], index: usize, config: &Config, ledger: &Ledger<'_>) -> IssueView {
+        let issue = &issues[index];
         let slug = issue.id.slug();
+        let follow_ups_of = |story: &Story| -> Vec<FollowUpView> {
+            story
+                .follows_up
+                .iter()
+                .filter_map(|follow_up| {
+                    let tracked = ledger.get(&follow_up.id)?;
+                    Some(FollowUpView {
+                        id: follow_up.id.clone(),
+                        text: tracked.item.text.clone(),
+                        due: tracked.item.due.map(Due::as_written),
+                        origin: StoryRef::new(tracked.story, &issues[tracked.issue], config),
+                        story: StoryRef::new(story, issue, config),
+                        note: follow_up.note.clone(),
+                        resolved: follow_up.resolved,
+                    })
+                })
+                .collect()
+        };
         let path = format!("issues/{slug}/");
         let groups = issue.sections();
         let has_sections = groups.iter().any(|(name, _)| name.is_some());
@@ -225,14 +417,32 @@ impl IssueView {
                     name: name.map(str::to_owned),
                     stories: stories
                         .into_iter()
-                        .map(|s| Arc::new(StoryView::new(s, config, heading)))
+                        .map(|s| {
+                            let mut view = StoryView::new(s, config, heading);
+                            view.follows_up = follow_ups_of(s);
+                            Arc::new(view)
+                        })
                         .collect(),
                 }
             })
             .collect();
-        let stories = sections
+        let stories: Vec<Arc<StoryView>> = sections
             .iter()
             .flat_map(|s| s.stories.iter().cloned())
+            .collect();
+        let follow_ups = stories
+            .iter()
+            .flat_map(|s| s.follows_up.iter().cloned())
+            .collect();
+        // As of the issue's last day, so an old issue reads the same whatever came after it.
+        let as_of = issue.id.sunday();
+        let limit = config.watch.still_watching_limit;
+        let attention = ledger.still_watching(issues, index, as_of, config.watch.stale_after_weeks);
+        let still_watching_more = attention.len().saturating_sub(limit);
+        let still_watching = attention
+            .iter()
+            .take(limit)
+            .map(|(tracked, _)| WatchEntryView::new(tracked, as_of, issues, config))
             .collect();
         IssueView {
             number: issue.number,
@@ -249,6 +459,9 @@ impl IssueView {
             has_sections,
             sections,
             stories,
+            follow_ups,
+            still_watching,
+            still_watching_more,
         }
     }
 }
@@ -276,14 +489,15 @@ impl StoryView {
             why_it_matters: story.why_it_matters.clone(),
             business_relevance: story.business_relevance.clone(),
             implications: story.implications.clone(),
-            what_to_watch: watch_view(&story.what_to_watch, &mut |s: &str| s.to_owned()),
+            what_to_watch: watch_view(&story.what_to_watch, config, &mut |s: &str| s.to_owned()),
+            follows_up: Vec::new(),
             sources: story.sources.iter().map(source_view).collect(),
             confidence: story.confidence.map(|c| c.as_str()),
             disclaimer: story.disclaimer.clone(),
             url: format!("{}{path}", config.base_url),
             path,
             heading,
-            text: TextStoryView::new(story),
+            text: TextStoryView::new(story, config),
         }
     }
 }
@@ -297,16 +511,33 @@ fn source_view(source: &SourceLink) -> SourceView {
     }
 }
 
-fn watch_view(watch: &Watch, convert: &mut dyn FnMut(&str) -> String) -> WatchView {
-    match watch {
-        Watch::Prose(text) => WatchView {
-            text: Some(convert(text)),
+fn watch_view(
+    watch: &Watch,
+    config: &Config,
+    convert: &mut dyn FnMut(&str) -> String,
+) -> WatchView {
+    let entries: Vec<WatchItemView> = watch
+        .items
+        .iter()
+        .map(|item| WatchItemView {
+            id: item.id.clone(),
+            text: convert(&item.text),
+            due: item.due.map(Due::as_written),
+            due_display: item.due.map(|d| due_display(d, &config.language)),
+        })
+        .collect();
+    if watch.prose {
+        WatchView {
+            text: entries.first().map(|e| e.text.clone()),
             items: Vec::new(),
-        },
-        Watch::Items(items) => WatchView {
+            entries,
+        }
+    } else {
+        WatchView {
             text: None,
-            items: items.iter().map(|i| convert(i)).collect(),
-        },
+            items: entries.iter().map(|e| e.text.clone()).collect(),
+            entries,
+        }
     }
 }
 
@@ -329,7 +560,7 @@ impl References {
 }
 
 impl TextStoryView {
-    fn new(story: &Story) -> TextStoryView {
+    fn new(story: &Story, config: &Config) -> TextStoryView {
         let mut references = References::default();
         let mut text = |markdown: &str| {
             markdown::to_text(markdown, &mut |url| {
@@ -341,7 +572,7 @@ impl TextStoryView {
         let why_it_matters = text(&story.why_it_matters);
         let business_relevance = story.business_relevance.as_deref().map(&mut text);
         let implications = story.implications.iter().map(|t| text(t)).collect();
-        let what_to_watch = watch_view(&story.what_to_watch, &mut text);
+        let what_to_watch = watch_view(&story.what_to_watch, config, &mut text);
         let disclaimer = story.disclaimer.as_deref().map(&mut text);
         let sources = story
             .sources

@@ -137,6 +137,10 @@ pub fn render_feeds(
             loc: format!("{}tags/", site.base_url),
             lastmod: newest_story.clone(),
         },
+        SitemapUrl {
+            loc: format!("{}watch/", site.base_url),
+            lastmod: newest_story.clone(),
+        },
     ];
     for issue in &publication.issues {
         let newest = issue
@@ -150,9 +154,16 @@ pub fn render_feeds(
             lastmod: newest,
         });
         for story in &issue.stories {
+            // A story page changes when a later story follows up one of its watch items.
+            let followed = publication
+                .watch
+                .of_story(&story.slug)
+                .into_iter()
+                .flat_map(|e| e.follow_ups.iter().map(|m| m.story.date.clone()))
+                .max();
             urls.push(SitemapUrl {
                 loc: story.url.clone(),
-                lastmod: story.date.clone(),
+                lastmod: followed.map_or_else(|| story.date.clone(), |f| f.max(story.date.clone())),
             });
         }
     }

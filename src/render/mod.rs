@@ -6,11 +6,13 @@
 //!
 //! - [`issue`]: each issue's `digest.md`, `index.html`, `email.html`, `email.txt`;
 //! - [`site`]: home, archive, story and tag pages, `404.html`, `robots.txt`, `style.css`;
-//! - [`feed`]: `feed.xml` (Atom) and `sitemap.xml`.
+//! - [`feed`]: `feed.xml` (Atom) and `sitemap.xml`;
+//! - [`watch`](mod@watch): `watch/index.html` and `watch.ics`, the watch items across issues.
 
 pub mod feed;
 pub mod issue;
 pub mod site;
+pub mod watch;
 
 use minijinja::Environment;
 use serde::Serialize;
@@ -19,7 +21,8 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schedule::Issue;
 use crate::templates::template_error;
-use crate::view::{IssueLink, IssueView, SiteView};
+use crate::view::{IssueLink, IssueView, SiteView, WatchEntryView};
+use crate::watch::Ledger;
 
 pub use issue::{GMAIL_CLIP_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue};
 
@@ -88,19 +91,63 @@ pub struct Publication<'a> {
     pub issues: Vec<IssueView>,
     /// Every issue as a link, oldest first.
     pub links: Vec<IssueLink>,
+    /// Every watch item as of the newest issue.
+    pub watch: WatchSite,
+}
+
+/// The watch items of the whole site, as of the newest issue's last day.
+#[derive(Debug, Default)]
+pub struct WatchSite {
+    /// The day the states are for.
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Every item, oldest story first.
+    pub entries: Vec<WatchEntryView>,
+    /// The entries of each story, by slug, as indexes into `entries`.
+    pub by_story: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl WatchSite {
+    /// The entries of the story with `slug`.
+    pub fn of_story(&self, slug: &str) -> Vec<&WatchEntryView> {
+        self.by_story
+            .get(slug)
+            .map(|at| at.iter().map(|&i| &self.entries[i]).collect())
+            .unwrap_or_default()
+    }
 }
 
 impl<'a> Publication<'a> {
     /// Prepares the views of `issues`.
     pub fn new(env: &'a Environment<'a>, config: &'a Config, issues: &[Issue]) -> Self {
-        let views: Vec<IssueView> = issues.iter().map(|i| IssueView::new(i, config)).collect();
+        let ledger = Ledger::new(issues);
+        let views: Vec<IssueView> = (0..issues.len())
+            .map(|index| IssueView::new(issues, index, config, &ledger))
+            .collect();
         let links = views.iter().map(IssueLink::new).collect();
+        let as_of = issues.last().map(|i| i.id.sunday());
+        let mut watch = WatchSite {
+            as_of,
+            ..WatchSite::default()
+        };
+        if let Some(as_of) = as_of {
+            for tracked in &ledger.items {
+                watch
+                    .by_story
+                    .entry(tracked.story.slug.clone())
+                    .or_default()
+                    .push(watch.entries.len());
+                watch
+                    .entries
+                    .push(WatchEntryView::new(tracked, as_of, issues, config));
+            }
+        }
         Publication {
             env,
             config,
             site: SiteView::new(config),
             issues: views,
             links,
+            watch,
         }
     }
 
@@ -172,6 +219,7 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
         entries.extend(entry);
     }
     site::render_pages(publication, sink)?;
+    watch::render_watch(publication, sink)?;
     feed::render_feeds(publication, entries, sink)?;
     Ok(warnings)
 }

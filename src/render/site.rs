@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::issue::IssueContext;
 use super::{Output, PageView, Publication, Sink};
 use crate::error::Result;
-use crate::view::{IssueLink, SiteView, StoryLink, StoryView, TagPage};
+use crate::view::{IssueLink, SiteView, StoryLink, StoryView, TagPage, WatchEntryView};
 
 /// How many issues the home page lists under the latest one.
 const RECENT: usize = 6;
@@ -33,6 +33,8 @@ struct StoryContext<'a> {
     page: PageView,
     story: StoryView,
     issue: &'a IssueLink,
+    /// The story's own watch items, with the later stories that followed them up.
+    watch: Vec<&'a WatchEntryView>,
 }
 
 #[derive(Serialize)]
@@ -122,6 +124,7 @@ pub fn render_story_pages(
                 ..StoryView::clone(story)
             },
             issue: link,
+            watch: publication.watch.of_story(&story.slug),
         };
         sink.put(Output::text(
             format!("{}index.html", story.path),

@@ -515,3 +515,308 @@ fn markdown_links_must_be_http_or_mailto() {
         ]
     );
 }
+
+/// A card at `briefs/<week>/<name>.yaml` dated `date`, with `rest` (YAML) after the required
+/// fields but `what_to_watch`.
+fn watch_card(name: &str, date: &str, rest: &str) -> SourceFile {
+    let week = crate::issue::IssueId::of_date(
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
+    );
+    file(
+        &format!("briefs/{week}/{name}.yaml"),
+        &format!(
+            "title: {name}\ndate: {date}\nsummary: S.\ntldr: [T]\nwhy_it_matters: W.\nsources: [https://example.org/]\n{rest}"
+        ),
+    )
+}
+
+fn watch_ids(corpus: &Corpus, slug: &str) -> Vec<String> {
+    corpus
+        .stories
+        .iter()
+        .find(|s| s.slug == slug)
+        .unwrap()
+        .what_to_watch
+        .items
+        .iter()
+        .map(|i| i.id.clone())
+        .collect()
+}
+
+#[test]
+fn watch_items_are_bullets_or_mappings_with_ids_and_due_dates() {
+    let corpus = validate(&[watch_card(
+        "early",
+        "2026-03-03",
+        "what_to_watch:\n  - Where he lands\n  - id: first-model\n    text: The *first* model\n    due: 2026-09\n  - {text: Confirmation, due: 2026-07-15}\n",
+    )]);
+    assert_eq!(corpus.diagnostics, []);
+    let items = &corpus.stories[0].what_to_watch.items;
+    let summary: Vec<(&str, bool, &str, Option<String>)> = items
+        .iter()
+        .map(|i| {
+            (
+                i.id.as_str(),
+                i.derived,
+                i.text.as_str(),
+                i.due.map(Due::as_written),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("early-1", true, "Where he lands", None),
+            (
+                "first-model",
+                false,
+                "The *first* model",
+                Some("2026-09".to_owned())
+            ),
+            (
+                "early-3",
+                true,
+                "Confirmation",
+                Some("2026-07-15".to_owned())
+            ),
+        ]
+    );
+    assert_eq!(
+        items[1].due.unwrap().last_day(),
+        chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
+    );
+    // A paragraph is one item.
+    let prose = validate(&[watch_card(
+        "prose",
+        "2026-03-03",
+        "what_to_watch: Whether it ships.\n",
+    )]);
+    assert_eq!(watch_ids(&prose, "prose"), ["prose-1"]);
+}
+
+#[test]
+fn derived_watch_ids_do_not_move_when_other_cards_change() {
+    let a = watch_card("alpha", "2026-03-03", "what_to_watch:\n  - One\n  - Two\n");
+    let b = watch_card("beta", "2026-03-04", "what_to_watch:\n  - Three\n");
+    let before = validate(&[a.clone(), b]);
+    let b_edited = watch_card(
+        "beta",
+        "2026-03-02",
+        "what_to_watch:\n  - New first\n  - Three\n",
+    );
+    let c = watch_card("aardvark", "2026-01-01", "what_to_watch:\n  - Zero\n");
+    let after = validate(&[c, a, b_edited]);
+    assert_eq!(watch_ids(&before, "alpha"), ["alpha-1", "alpha-2"]);
+    assert_eq!(watch_ids(&after, "alpha"), watch_ids(&before, "alpha"));
+}
+
+#[test]
+fn watch_item_mappings_are_checked_field_by_field() {
+    let found = headlines(&[watch_card(
+        "c",
+        "2026-03-03",
+        "what_to_watch:\n  - id: Bad Id\n    text: X\n  - id: ok\n  - id: also-ok\n    text: Y\n    due: 2026-13\n  - text: Z\n    due: next year\n  - text: W\n    when: soon\n  - id: dup\n    text: A\n  - id: dup\n    text: B\n",
+    )]);
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W10/c.yaml:8:9: error: `what_to_watch` item 1: id `Bad Id` may use only lowercase letters, digits and single dashes",
+            "briefs/2026-W10/c.yaml:10:5: error: `what_to_watch` item 2: missing required key `text`",
+            "briefs/2026-W10/c.yaml:13:10: error: `what_to_watch` item 3: `due` `2026-13` is not a real month",
+            "briefs/2026-W10/c.yaml:15:10: error: `what_to_watch` item 4: `due` must be a date (YYYY-MM-DD) or a month (YYYY-MM), found `next year`",
+            "briefs/2026-W10/c.yaml:17:5: error: `what_to_watch` item 5: unknown key `when`",
+            "briefs/2026-W10/c.yaml:20:9: error: watch item id `dup` is already used on line 18",
+        ]
+    );
+}
+
+#[test]
+fn watch_item_ids_are_unique_across_cards() {
+    let found = headlines(&[
+        watch_card(
+            "a",
+            "2026-03-03",
+            "what_to_watch:\n  - id: shared\n    text: X\n",
+        ),
+        watch_card(
+            "b",
+            "2026-03-04",
+            "what_to_watch:\n  - id: shared\n    text: Y\n",
+        ),
+        // An explicit id that equals another card's derived one.
+        watch_card(
+            "c",
+            "2026-03-05",
+            "what_to_watch:\n  - id: a-2\n    text: Z\n  - W\n",
+        ),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W10/a.yaml:8:9: error: duplicate watch item id `shared`, also used by briefs/2026-W10/b.yaml",
+            "briefs/2026-W10/b.yaml:8:9: error: duplicate watch item id `shared`, also used by briefs/2026-W10/a.yaml",
+        ]
+    );
+    let derived = headlines(&[
+        watch_card("a", "2026-03-03", "what_to_watch:\n  - X\n  - Y\n"),
+        watch_card(
+            "c",
+            "2026-03-05",
+            "what_to_watch:\n  - id: a-2\n    text: Z\n",
+        ),
+    ]);
+    assert_eq!(
+        derived,
+        [
+            "briefs/2026-W10/a.yaml:9:5: error: duplicate watch item id `a-2`, also used by briefs/2026-W10/c.yaml",
+            "briefs/2026-W10/c.yaml:8:9: error: duplicate watch item id `a-2`, also used by briefs/2026-W10/a.yaml",
+        ]
+    );
+}
+
+#[test]
+fn follow_ups_name_a_known_item_with_a_hint() {
+    let files = [
+        watch_card(
+            "early",
+            "2026-03-03",
+            "what_to_watch:\n  - id: first-model\n    text: X\n",
+        ),
+        watch_card(
+            "later",
+            "2026-06-17",
+            "what_to_watch: Y.\nfollows_up:\n  - frist-model\n  - nothing-like-it\n",
+        ),
+    ];
+    let corpus = validate(&files);
+    let found: Vec<String> = corpus
+        .diagnostics
+        .iter()
+        .map(Diagnostic::headline)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W25/later.yaml:9:5: error: `follows_up` names unknown watch item `frist-model`",
+            "briefs/2026-W25/later.yaml:10:5: error: `follows_up` names unknown watch item `nothing-like-it`",
+        ]
+    );
+    assert_eq!(
+        corpus.diagnostics[0].help.as_deref(),
+        Some("did you mean `first-model`?")
+    );
+    assert!(
+        corpus.diagnostics[1]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("`briefing watch` lists the ids")
+    );
+}
+
+#[test]
+fn a_follow_up_cannot_come_before_its_item_or_follow_its_own_card() {
+    let found = headlines(&[
+        watch_card(
+            "early",
+            "2026-03-03",
+            "what_to_watch:\n  - id: x\n    text: X\n",
+        ),
+        watch_card(
+            "before",
+            "2026-03-02",
+            "what_to_watch: Y.\nfollows_up: [x]\n",
+        ),
+        watch_card(
+            "own",
+            "2026-03-04",
+            "what_to_watch:\n  - id: mine\n    text: Z\nfollows_up: [mine]\n",
+        ),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W10/before.yaml:8:14: error: this story (2026-03-02) is dated before the watch item `x` it follows up (2026-03-03, briefs/2026-W10/early.yaml)",
+            "briefs/2026-W10/own.yaml:10:14: error: `mine` is this card's own watch item",
+        ]
+    );
+}
+
+#[test]
+fn an_item_is_resolved_once_and_published_cards_follow_published_ones() {
+    let found = headlines(&[
+        watch_card(
+            "early",
+            "2026-03-03",
+            "what_to_watch:\n  - id: x\n    text: X\n",
+        ),
+        watch_card(
+            "first",
+            "2026-03-10",
+            "what_to_watch: A.\nfollows_up:\n  - id: x\n    note: It *happened*.\n    resolved: true\n",
+        ),
+        watch_card(
+            "second",
+            "2026-03-17",
+            "what_to_watch: B.\nfollows_up:\n  - {id: x, resolved: true}\n",
+        ),
+        watch_card(
+            "drafty",
+            "2026-03-03",
+            "draft: true\nwhat_to_watch:\n  - id: d\n    text: D\n",
+        ),
+        watch_card(
+            "published",
+            "2026-03-18",
+            "what_to_watch: C.\nfollows_up: [d]\n",
+        ),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W12/published.yaml:8:14: error: `d` belongs to a draft card, briefs/2026-W10/drafty.yaml, which is not published",
+            "briefs/2026-W12/second.yaml:9:10: error: watch item `x` is already resolved by briefs/2026-W11/first.yaml",
+        ]
+    );
+}
+
+#[test]
+fn follows_up_takes_ids_or_mappings_and_each_once() {
+    let early = watch_card(
+        "early",
+        "2026-03-03",
+        "what_to_watch:\n  - id: x\n    text: X\n  - id: y\n    text: Y\n",
+    );
+    let corpus = validate(&[
+        early.clone(),
+        watch_card("one", "2026-03-10", "what_to_watch: A.\nfollows_up: x\n"),
+    ]);
+    assert_eq!(corpus.diagnostics, []);
+    let story = corpus.stories.iter().find(|s| s.slug == "one").unwrap();
+    assert_eq!(story.follows_up[0].id, "x");
+    assert!(!story.follows_up[0].resolved);
+
+    let found = headlines(&[
+        early,
+        watch_card(
+            "bad",
+            "2026-03-10",
+            "what_to_watch: A.\nfollows_up:\n  - x\n  - id: x\n  - note: no id\n  - id: y\n    resolved: yes\n  - [nested]\n",
+        ),
+        watch_card(
+            "map",
+            "2026-03-11",
+            "what_to_watch: A.\nfollows_up: {id: x}\n",
+        ),
+    ]);
+    assert_eq!(
+        found,
+        [
+            "briefs/2026-W11/bad.yaml:10:9: error: `follows_up` names `x` twice (first on line 9)",
+            "briefs/2026-W11/bad.yaml:11:5: error: `follows_up` item 3: missing required key `id`",
+            "briefs/2026-W11/bad.yaml:13:15: error: `follows_up` item 4: `resolved` must be `true` or `false`, found a string",
+            "briefs/2026-W11/bad.yaml:14:5: error: `follows_up` item 5: must be an id or an `{id, note}` mapping, found a list",
+            "briefs/2026-W11/map.yaml:8:13: error: `follows_up` must be a list, found a mapping",
+        ]
+    );
+}

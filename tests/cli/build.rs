@@ -11,7 +11,7 @@ fn builds_every_issue_of_the_sample_in_every_format() {
     let run = project.run(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.starts_with("built 5 issues (54 files) into "),
+        run.stdout.starts_with("built 5 issues (56 files) into "),
         "{}",
         run.stdout
     );

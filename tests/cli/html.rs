@@ -4,11 +4,13 @@ use scraper::{ElementRef, Html, Selector};
 
 use crate::project::Project;
 
-fn select<'a>(doc: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
+/// The elements of `doc` that match `css`.
+pub fn select<'a>(doc: &'a Html, css: &str) -> Vec<ElementRef<'a>> {
     doc.select(&Selector::parse(css).unwrap()).collect()
 }
 
-fn text(element: &ElementRef<'_>) -> String {
+/// The text of `element`, white space folded.
+pub fn text(element: &ElementRef<'_>) -> String {
     element
         .text()
         .collect::<String>()
@@ -205,7 +207,9 @@ fn a_twelve_card_email_stays_under_gmails_clipping_limit() {
             &format!("briefs/2026-W40/card-{i}.yaml"),
             card.replace("date: 2026-06-17", "date: 2026-09-30")
                 .replace("order: 1", &format!("order: {i}"))
-                .replace("title: Former", &format!("title: Card {i}, former")),
+                .replace("title: Former", &format!("title: Card {i}, former"))
+                .replace("id: lin-lab-first-model", &format!("id: first-model-{i}"))
+                .replace("    resolved: true\n", ""),
         );
     }
     let run = project.run(&["build", "--week", "2026-W40"]);
@@ -225,7 +229,9 @@ fn an_email_over_gmails_limit_is_built_with_a_warning() {
         project.write(
             &format!("briefs/2026-W40/card-{i}.yaml"),
             card.replace("date: 2026-06-17", "date: 2026-09-30")
-                .replace("title: Former", &format!("title: Card {i}, former")),
+                .replace("title: Former", &format!("title: Card {i}, former"))
+                .replace("id: lin-lab-first-model", &format!("id: first-model-{i}"))
+                .replace("    resolved: true\n", ""),
         );
     }
     let run = project.run(&["build", "--week", "2026-W40"]);

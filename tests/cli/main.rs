@@ -15,3 +15,4 @@ mod props;
 mod send;
 mod serve;
 mod site;
+mod watch;

@@ -1,0 +1,214 @@
+//! The watch items across issues: `watch/index.html` and `watch.ics`.
+//!
+//! Both are "as of" the newest issue's last day, like everything else on the site: the same
+//! cards give the same bytes whatever day the site is built.
+
+use serde::Serialize;
+
+use super::{Output, PageView, Publication, Sink};
+use crate::error::Result;
+use crate::markdown;
+use crate::view::{IssueLink, SiteView, WatchEntryView};
+
+#[derive(Serialize)]
+struct WatchContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    /// The newest issue: what "as of" means on this page.
+    as_of_issue: Option<&'a IssueLink>,
+    /// The day the states are for, `YYYY-MM-DD`.
+    as_of: String,
+    /// Open items: those with a due date first, soonest due first, then oldest first.
+    open: Vec<&'a WatchEntryView>,
+    /// How many open items are overdue.
+    overdue_count: usize,
+    /// Resolved items, most recently resolved first.
+    resolved: Vec<&'a WatchEntryView>,
+}
+
+/// Renders `watch/index.html` and `watch.ics` into `sink`.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    let site = &publication.site;
+    let watch = &publication.watch;
+    let (open, resolved) = partition(&watch.entries);
+    let context = WatchContext {
+        site,
+        page: PageView::at(
+            site,
+            "watch/",
+            format!("What to watch · {}", site.title),
+            format!(
+                "Every signal {} said to watch, and what became of it.",
+                site.title
+            ),
+        ),
+        as_of_issue: publication.links.last(),
+        as_of: watch.as_of.map(|d| d.to_string()).unwrap_or_default(),
+        overdue_count: open.iter().filter(|e| e.state == "overdue").count(),
+        open,
+        resolved,
+    };
+    sink.put(Output::text(
+        "watch/index.html",
+        publication.render("watch.html", &context)?,
+    ))?;
+    sink.put(Output::text("watch.ics", calendar(publication)))
+}
+
+/// Splits `entries` into open items (those with a due date first, soonest first, then the
+/// oldest) and resolved ones (most recently resolved first).
+pub fn partition(entries: &[WatchEntryView]) -> (Vec<&WatchEntryView>, Vec<&WatchEntryView>) {
+    let mut open: Vec<&WatchEntryView> = entries.iter().filter(|e| e.open).collect();
+    // `due` is YYYY-MM-DD or YYYY-MM; a month sorts before its days, close enough to "soonest".
+    open.sort_by(|a, b| {
+        (a.due.is_none(), &a.due, &a.story.date, &a.id).cmp(&(
+            b.due.is_none(),
+            &b.due,
+            &b.story.date,
+            &b.id,
+        ))
+    });
+    let mut resolved: Vec<&WatchEntryView> = entries.iter().filter(|e| !e.open).collect();
+    let resolved_on = |e: &WatchEntryView| e.resolved_by.as_ref().map(|m| m.story.date.clone());
+    resolved.sort_by(|a, b| (resolved_on(b), &a.id).cmp(&(resolved_on(a), &b.id)));
+    (open, resolved)
+}
+
+/// `watch.ics`: one all-day event per open item with a due date, on its last day (the day
+/// itself, or the last of its month), as RFC 5545 wants it: CRLF lines folded at 75 octets.
+pub fn calendar(publication: &Publication<'_>) -> String {
+    let site = &publication.site;
+    let host = crate::fields::url_host(&site.base_url);
+    let mut lines = vec![
+        "BEGIN:VCALENDAR".to_owned(),
+        "VERSION:2.0".to_owned(),
+        format!("PRODID:-//briefing//{}//EN", ics_text(&site.title)),
+        "CALSCALE:GREGORIAN".to_owned(),
+        "METHOD:PUBLISH".to_owned(),
+        format!(
+            "X-WR-CALNAME:{}",
+            ics_text(&format!("{}: what to watch", site.title))
+        ),
+    ];
+    let open_with_due = publication
+        .watch
+        .entries
+        .iter()
+        .filter(|e| e.open)
+        .filter_map(|e| Some((e, crate::story::Due::parse(e.due.as_deref()?)?)));
+    for (entry, due) in open_with_due {
+        let last = due.last_day();
+        let after = last.succ_opt().unwrap_or(last);
+        // The stamp is the item's last change, not the build time, so rebuilds are identical.
+        let stamp = entry
+            .follow_ups
+            .iter()
+            .map(|m| m.story.date.as_str())
+            .chain([entry.story.date.as_str()])
+            .max()
+            .unwrap_or_default()
+            .replace('-', "");
+        let text = markdown::to_text(&entry.text, &mut |_| String::new());
+        let mut description = format!(
+            "From \"{}\" ({}, issue {}).",
+            entry.story.title, entry.story.date_display, entry.story.issue_number
+        );
+        if let Some(due) = &entry.due_display {
+            description.push_str(&format!("\nDue: {due}."));
+        }
+        for mention in &entry.follow_ups {
+            description.push_str(&format!(
+                "\nFollowed up in \"{}\" ({}).",
+                mention.story.title, mention.story.date_display
+            ));
+        }
+        description.push_str(&format!("\n{}watch/#{}", site.base_url, entry.id));
+        lines.extend([
+            "BEGIN:VEVENT".to_owned(),
+            format!("UID:{}@{}", entry.id, ics_text(host)),
+            format!("DTSTAMP:{stamp}T000000Z"),
+            format!("DTSTART;VALUE=DATE:{}", last.format("%Y%m%d")),
+            format!("DTEND;VALUE=DATE:{}", after.format("%Y%m%d")),
+            format!(
+                "SUMMARY:{}",
+                ics_text(&format!("Watch: {}", one_line(&text)))
+            ),
+            format!("DESCRIPTION:{}", ics_text(&description)),
+            format!("URL:{}watch/#{}", site.base_url, entry.id),
+            "TRANSP:TRANSPARENT".to_owned(),
+            "END:VEVENT".to_owned(),
+        ]);
+    }
+    lines.push("END:VCALENDAR".to_owned());
+    let mut out = String::new();
+    for line in lines {
+        fold_into(&mut out, &line);
+    }
+    out
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Escapes a TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks.
+fn ics_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Appends `line` with CRLF, folded so no line exceeds 75 octets, never inside a character.
+fn fold_into(out: &mut String, line: &str) {
+    let mut width = 0;
+    for c in line.chars() {
+        let len = c.len_utf8();
+        if width + len > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += len;
+    }
+    out.push_str("\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_values_are_escaped() {
+        assert_eq!(ics_text("a, b; c\\d\ne"), "a\\, b\\; c\\\\d\\ne");
+    }
+
+    #[test]
+    fn long_lines_fold_at_75_octets_between_characters() {
+        let mut out = String::new();
+        let line = format!("SUMMARY:{}", "北京".repeat(40));
+        fold_into(&mut out, &line);
+        for physical in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(
+                physical.len() <= 75,
+                "{physical:?} is {} octets",
+                physical.len()
+            );
+        }
+        let unfolded = out.trim_end_matches("\r\n").replace("\r\n ", "");
+        assert_eq!(unfolded, line);
+    }
+}
