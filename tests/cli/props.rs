@@ -48,6 +48,12 @@ fn yaml_tree() -> impl Strategy<Value = serde_yaml::Value> {
             "draft",
             "slug",
             "implications",
+            "follows_up",
+            "id",
+            "text",
+            "due",
+            "note",
+            "resolved",
         ])
         .prop_map(str::to_owned),
         "[a-z_]{1,12}",
@@ -59,6 +65,7 @@ fn yaml_tree() -> impl Strategy<Value = serde_yaml::Value> {
         any::<f64>().prop_map(|n| serde_yaml::Value::Number(n.into())),
         ".{0,40}".prop_map(serde_yaml::Value::String),
         "(2026|1999|0000)-(0[0-9]|1[0-3])-([0-3][0-9])".prop_map(serde_yaml::Value::String),
+        "(2026|0000)-(0[0-9]|1[0-3])".prop_map(serde_yaml::Value::String),
         "(https?|javascript|ftp):(//)?[a-z.]{0,12}/?.{0,8}".prop_map(serde_yaml::Value::String),
     ];
     leaf.prop_recursive(5, 64, 8, move |inner| {
