@@ -87,7 +87,11 @@ bench_send() {
   /usr/sbin/smtp-sink -u nobody -c 127.0.0.1:$port 1000 >/dev/null & local sink=$!
   trap 'kill $sink 2>/dev/null || true' RETURN
   sleep 0.5
-  local size; size=$(wc -c < "$WORK/out-1000/issues/$(ls "$WORK/out-1000/issues" | tail -1)/email.html" 2>/dev/null || echo 60000)
+  # smtp-source sends messages of the size of ours: one real message, text and HTML parts
+  # quoted-printable encoded, written to an outbox.
+  rm -rf "$WORK/one-message" "$dir/.briefing"
+  "$BIN" -C "$dir" send --latest --to reader@example.com --outbox "$WORK/one-message" >/dev/null
+  local size; size=$(find "$WORK/one-message" -name '*.eml' -exec wc -c {} + | awk '{print $1; exit}')
   for c in 1 8; do
     hyperfine -N --runs 3 --prepare "rm -rf $dir/.briefing" --export-json "$RESULTS/send-c$c.json" \
       "$BIN -C $dir send --latest --list $WORK/subs-10000.csv --concurrency $c" >/dev/null

@@ -131,10 +131,10 @@ pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Lett
         let text = publication.render("email.txt", &context)?;
         Ok((html, text))
     };
-    Ok(Letter {
-        subject: issue.subject.clone(),
-        week: issue.week.clone(),
-        named: render(Some(NAME_PLACEHOLDER))?,
-        anonymous: render(None)?,
-    })
+    Ok(Letter::new(
+        issue.subject.clone(),
+        issue.week.clone(),
+        render(Some(NAME_PLACEHOLDER))?,
+        render(None)?,
+    ))
 }

@@ -466,6 +466,15 @@ impl RateLimiter {
     }
 }
 
+/// A message built and ready for a session.
+struct Ready {
+    recipient: Recipient,
+    message_id: String,
+    message: Message,
+    /// Its file name in an outbox.
+    file_name: String,
+}
+
 /// What a worker reports.
 enum Outcome {
     Delivered {
@@ -502,7 +511,7 @@ impl Run<'_> {
         journal: &mut Journal,
         summary: &mut Summary,
     ) -> Result<()> {
-        let (job_tx, job_rx) = mpsc::sync_channel::<(usize, Recipient)>(concurrency as usize * 2);
+        let (job_tx, job_rx) = mpsc::sync_channel::<Ready>(concurrency as usize * 2);
         let job_rx = Mutex::new(job_rx);
         let (out_tx, out_rx) = mpsc::channel::<Outcome>();
         let mut journal_error = None;
@@ -518,12 +527,17 @@ impl Run<'_> {
                         Row::Send(r) if delivered.contains(&subscribers::address_key(&r.email)) => {
                             Outcome::AlreadyDelivered
                         }
-                        Row::Send(recipient) => {
-                            if job_tx.send((seq, recipient)).is_err() {
-                                break;
+                        // Messages are built here, ahead of the sessions, so that building the
+                        // next one overlaps sending this one.
+                        Row::Send(recipient) => match self.prepare(seq, recipient) {
+                            Ok(ready) => {
+                                if job_tx.send(ready).is_err() {
+                                    break;
+                                }
+                                continue;
                             }
-                            continue;
-                        }
+                            Err(failed) => failed,
+                        },
                     };
                     let _ = producer_out.send(outcome);
                 }
@@ -537,8 +551,8 @@ impl Run<'_> {
                             break;
                         }
                         let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                        let Ok((seq, recipient)) = job else { break };
-                        if let Some(outcome) = self.deliver(seq, recipient) {
+                        let Ok(ready) = job else { break };
+                        if let Some(outcome) = self.deliver(ready) {
                             let _ = out.send(outcome);
                         }
                     }
@@ -588,9 +602,8 @@ impl Run<'_> {
         }
     }
 
-    /// Sends one message, retrying temporary failures. `None` when stopped mid-retry: the
-    /// recipient is then neither delivered nor failed, and a re-run tries again.
-    fn deliver(&self, seq: usize, recipient: Recipient) -> Option<Outcome> {
+    /// Builds `recipient`'s message, or the failure to report when it cannot be built.
+    fn prepare(&self, seq: usize, recipient: Recipient) -> std::result::Result<Ready, Outcome> {
         let nonce = u128::from(self.nonce.fetch_add(1, Ordering::Relaxed))
             ^ std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -598,16 +611,29 @@ impl Run<'_> {
         let message_id = self
             .envelope
             .message_id(&self.letter.week, &recipient.email, nonce);
-        let message = match self.message(&recipient, &message_id) {
-            Ok(message) => message,
-            Err(reason) => {
-                return Some(Outcome::Failed {
-                    email: recipient.email,
-                    reason,
-                });
-            }
-        };
-        let file_name = format!("{seq:07}-{}.eml", file_safe(&recipient.email));
+        match self.message(&recipient, &message_id) {
+            Ok(message) => Ok(Ready {
+                file_name: format!("{seq:07}-{}.eml", file_safe(&recipient.email)),
+                recipient,
+                message_id,
+                message,
+            }),
+            Err(reason) => Err(Outcome::Failed {
+                email: recipient.email,
+                reason,
+            }),
+        }
+    }
+
+    /// Sends one message, retrying temporary failures. `None` when stopped mid-retry: the
+    /// recipient is then neither delivered nor failed, and a re-run tries again.
+    fn deliver(&self, ready: Ready) -> Option<Outcome> {
+        let Ready {
+            recipient,
+            message_id,
+            message,
+            file_name,
+        } = ready;
         let mut attempt = 0;
         loop {
             self.limiter.wait();

@@ -153,6 +153,15 @@ fn subscribers(project: &Project, n: usize) -> Vec<String> {
 fn every_recipient_gets_one_standards_compliant_message() {
     let server = smtp_server(&[]);
     let project = project_for(&server, "", "");
+    // A text line that starts with a dot must be dot-stuffed on the wire and arrive intact.
+    let card = project.read("briefs/2026-W25/lin-new-lab-funding.yaml");
+    project.write(
+        "briefs/2026-W25/lin-new-lab-funding.yaml",
+        card.replace(
+            "why_it_matters: >\n",
+            "why_it_matters: >\n  .NET-style dots lead this line.\n\n",
+        ),
+    );
     project.write(
         "subscribers.csv",
         "email,name,status\nann@example.com,Ann Müller,\nbob@example.com,,\nZoë@example.com,Zoë 北京,subscribed\n\
@@ -239,6 +248,10 @@ fn every_recipient_gets_one_standards_compliant_message() {
         );
         let plain = message.body_text(0).unwrap();
         let html = message.body_html(0).unwrap();
+        assert!(
+            plain.contains("\n.NET-style dots lead this line."),
+            "{plain}"
+        );
         let link = format!("https://briefing.example.org/unsubscribe?token={url}");
         assert!(plain.contains(&format!("Unsubscribe: {link}")), "{plain}");
         assert!(
