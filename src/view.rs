@@ -437,11 +437,11 @@ impl IssueView {
         // As of the issue's last day, so an old issue reads the same whatever came after it.
         let as_of = issue.id.sunday();
         let limit = config.watch.still_watching_limit;
-        let attention = ledger.still_watching(issues, index, as_of, config.watch.stale_after_weeks);
-        let still_watching_more = attention.len().saturating_sub(limit);
+        let (attention, total) =
+            ledger.still_watching(issues, index, as_of, config.watch.stale_after_weeks, limit);
+        let still_watching_more = total - attention.len();
         let still_watching = attention
             .iter()
-            .take(limit)
             .map(|(tracked, _)| WatchEntryView::new(tracked, as_of, issues, config))
             .collect();
         IssueView {

@@ -155,39 +155,51 @@ impl<'s> Ledger<'s> {
         self.by_id.get(id).map(|&at| &self.items[at])
     }
 
-    /// The items of issues before `issue` that need attention as of `as_of` (overdue ones first,
-    /// by due date, then stale ones, oldest first), leaving out those `issue` follows up.
+    /// The items of issues before `issue` that need attention as of `as_of`, leaving out
+    /// those `issue` follows up: the first `limit` of them (overdue ones first, by due date,
+    /// then stale ones, oldest first), and how many there are in all.
     pub fn still_watching(
         &self,
         issues: &[Issue],
         issue: usize,
         as_of: NaiveDate,
         stale_weeks: u32,
-    ) -> Vec<(&Tracked<'s>, State)> {
+        limit: usize,
+    ) -> (Vec<(&Tracked<'s>, State)>, usize) {
         let followed: Vec<&str> = issues[issue]
             .stories
             .iter()
             .flat_map(|s| s.follows_up.iter().map(|f| f.id.as_str()))
             .collect();
-        let mut out: Vec<(&Tracked<'s>, State)> = self
+        let mut found: Vec<(&Tracked<'s>, State)> = self
             .items
             .iter()
-            .filter(|t| t.issue < issue && !followed.contains(&t.item.id.as_str()))
+            .take_while(|t| t.issue < issue)
+            .filter(|t| !followed.contains(&t.item.id.as_str()))
             .map(|t| (t, t.state(as_of, stale_weeks)))
             .filter(|(_, state)| state.needs_attention())
             .collect();
-        out.sort_by(|(a, sa), (b, sb)| {
-            let key = |t: &Tracked<'_>, s: &State| {
-                (
-                    *s != State::Overdue,
-                    t.item.due.map(|d| d.last_day()),
-                    t.story.date,
-                    t.item.id.clone(),
-                )
-            };
-            key(a, sa).cmp(&key(b, sb))
-        });
-        out
+        let total = found.len();
+        // A big archive has thousands of stale items and shows a few: select, then sort those.
+        let order = |(a, sa): &(&Tracked<'_>, State), (b, sb): &(&Tracked<'_>, State)| {
+            (
+                *sa != State::Overdue,
+                a.item.due.map(|d| d.last_day()),
+                a.story.date,
+            )
+                .cmp(&(
+                    *sb != State::Overdue,
+                    b.item.due.map(|d| d.last_day()),
+                    b.story.date,
+                ))
+                .then_with(|| a.item.id.cmp(&b.item.id))
+        };
+        if limit < found.len() {
+            found.select_nth_unstable_by(limit, order);
+            found.truncate(limit);
+        }
+        found.sort_by(order);
+        (found, total)
     }
 }
 
@@ -282,11 +294,10 @@ mod tests {
         ]);
         let ledger = Ledger::new(&issues);
         let later = issues.len() - 1;
-        let shown: Vec<&str> = ledger
-            .still_watching(&issues, later, issues[later].id.sunday(), 12)
-            .iter()
-            .map(|(t, _)| t.item.id.as_str())
-            .collect();
+        let (shown, total) =
+            ledger.still_watching(&issues, later, issues[later].id.sunday(), 12, 5);
+        let shown: Vec<&str> = shown.iter().map(|(t, _)| t.item.id.as_str()).collect();
         assert_eq!(shown, ["y"]);
+        assert_eq!(total, 1);
     }
 }

@@ -137,11 +137,13 @@ pub fn render_feeds(
             loc: format!("{}tags/", site.base_url),
             lastmod: newest_story.clone(),
         },
-        SitemapUrl {
-            loc: format!("{}watch/", site.base_url),
-            lastmod: newest_story.clone(),
-        },
     ];
+    for index in 0..super::watch::WatchPages::of(publication).count {
+        urls.push(SitemapUrl {
+            loc: format!("{}{}", site.base_url, super::watch::WatchPages::path(index)),
+            lastmod: newest_story.clone(),
+        });
+    }
     for issue in &publication.issues {
         let newest = issue
             .stories

@@ -10,6 +10,9 @@ use crate::error::Result;
 use crate::markdown;
 use crate::view::{IssueLink, SiteView, WatchEntryView};
 
+/// Items per list on one watch page: a big archive has tens of thousands.
+pub const WATCH_PAGE_ITEMS: usize = 100;
+
 #[derive(Serialize)]
 struct WatchContext<'a> {
     site: &'a SiteView,
@@ -18,59 +21,145 @@ struct WatchContext<'a> {
     as_of_issue: Option<&'a IssueLink>,
     /// The day the states are for, `YYYY-MM-DD`.
     as_of: String,
-    /// Open items: those with a due date first, soonest due first, then oldest first.
-    open: Vec<&'a WatchEntryView>,
-    /// How many open items are overdue.
+    /// This page's open items: due ones first, soonest first, then the newest.
+    open: &'a [&'a WatchEntryView],
+    /// This page's resolved items, most recently resolved first.
+    resolved: &'a [&'a WatchEntryView],
+    /// Open items in all, and how many of them are overdue.
+    open_count: usize,
     overdue_count: usize,
-    /// Resolved items, most recently resolved first.
-    resolved: Vec<&'a WatchEntryView>,
+    /// Resolved items in all.
+    resolved_count: usize,
+    /// The 1-based position of this page's first open and first resolved item.
+    open_from: usize,
+    resolved_from: usize,
+    /// 1-based page number, and how many pages there are.
+    page_number: usize,
+    page_count: usize,
+    /// Site-relative paths of the neighbouring pages.
+    prev: Option<String>,
+    next: Option<String>,
 }
 
-/// Renders `watch/index.html` and `watch.ics` into `sink`.
+/// The watch list split into pages of [`WATCH_PAGE_ITEMS`] open and resolved items each.
+pub struct WatchPages<'a> {
+    /// Open items, in page order.
+    pub open: Vec<&'a WatchEntryView>,
+    /// Resolved items, in page order.
+    pub resolved: Vec<&'a WatchEntryView>,
+    /// How many pages: at least one.
+    pub count: usize,
+}
+
+impl<'a> WatchPages<'a> {
+    /// The pages of `publication`'s watch list.
+    pub fn of(publication: &'a Publication<'_>) -> WatchPages<'a> {
+        let (open, resolved) = partition(&publication.watch.entries);
+        let count = open
+            .len()
+            .div_ceil(WATCH_PAGE_ITEMS)
+            .max(resolved.len().div_ceil(WATCH_PAGE_ITEMS))
+            .max(1);
+        WatchPages {
+            open,
+            resolved,
+            count,
+        }
+    }
+
+    /// The site-relative folder of page `index` (0-based): `watch/`, `watch/2/`, ...
+    pub fn path(index: usize) -> String {
+        match index {
+            0 => "watch/".to_owned(),
+            n => format!("watch/{}/", n + 1),
+        }
+    }
+
+    /// The folder of the page that lists open item `position` (0-based, in page order).
+    fn path_of_open(position: usize) -> String {
+        WatchPages::path(position / WATCH_PAGE_ITEMS)
+    }
+}
+
+/// Renders the watch pages (`watch/index.html`, `watch/2/index.html`, ...) and `watch.ics`.
 ///
 /// # Errors
 ///
 /// A template error, or the sink's.
 pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    use rayon::prelude::*;
     let site = &publication.site;
     let watch = &publication.watch;
-    let (open, resolved) = partition(&watch.entries);
-    let context = WatchContext {
-        site,
-        page: PageView::at(
-            site,
-            "watch/",
-            format!("What to watch · {}", site.title),
-            format!(
-                "Every signal {} said to watch, and what became of it.",
-                site.title
-            ),
-        ),
-        as_of_issue: publication.links.last(),
-        as_of: watch.as_of.map(|d| d.to_string()).unwrap_or_default(),
-        overdue_count: open.iter().filter(|e| e.state == "overdue").count(),
-        open,
-        resolved,
+    let pages = WatchPages::of(publication);
+    let overdue_count = pages.open.iter().filter(|e| e.state == "overdue").count();
+    let chunk = |list: &'_ [&'_ WatchEntryView], index: usize| {
+        let from = (index * WATCH_PAGE_ITEMS).min(list.len());
+        let to = (from + WATCH_PAGE_ITEMS).min(list.len());
+        (from, to)
     };
-    sink.put(Output::text(
-        "watch/index.html",
-        publication.render("watch.html", &context)?,
-    ))?;
-    sink.put(Output::text("watch.ics", calendar(publication)))
+    (0..pages.count).into_par_iter().try_for_each(|index| {
+        crate::templates::clear_markdown_cache();
+        let path = WatchPages::path(index);
+        let (open_from, open_to) = chunk(&pages.open, index);
+        let (resolved_from, resolved_to) = chunk(&pages.resolved, index);
+        let title = if pages.count > 1 {
+            format!(
+                "What to watch, page {} of {} · {}",
+                index + 1,
+                pages.count,
+                site.title
+            )
+        } else {
+            format!("What to watch · {}", site.title)
+        };
+        let context = WatchContext {
+            site,
+            page: PageView::at(
+                site,
+                &path,
+                title,
+                format!(
+                    "Every signal {} said to watch, and what became of it.",
+                    site.title
+                ),
+            ),
+            as_of_issue: publication.links.last(),
+            as_of: watch.as_of.map(|d| d.to_string()).unwrap_or_default(),
+            open: &pages.open[open_from..open_to],
+            resolved: &pages.resolved[resolved_from..resolved_to],
+            open_count: pages.open.len(),
+            overdue_count,
+            resolved_count: pages.resolved.len(),
+            open_from: open_from + 1,
+            resolved_from: resolved_from + 1,
+            page_number: index + 1,
+            page_count: pages.count,
+            prev: index.checked_sub(1).map(WatchPages::path),
+            next: (index + 1 < pages.count).then(|| WatchPages::path(index + 1)),
+        };
+        sink.put(Output::text(
+            format!("{path}index.html"),
+            publication.render("watch.html", &context)?,
+        ))
+    })?;
+    sink.put(Output::text("watch.ics", calendar(publication, &pages)))
 }
 
 /// Splits `entries` into open items (those with a due date first, soonest first, then the
-/// oldest) and resolved ones (most recently resolved first).
+/// newest) and resolved ones (most recently resolved first).
 pub fn partition(entries: &[WatchEntryView]) -> (Vec<&WatchEntryView>, Vec<&WatchEntryView>) {
     let mut open: Vec<&WatchEntryView> = entries.iter().filter(|e| e.open).collect();
     // `due` is YYYY-MM-DD or YYYY-MM; a month sorts before its days, close enough to "soonest".
     open.sort_by(|a, b| {
-        (a.due.is_none(), &a.due, &a.story.date, &a.id).cmp(&(
-            b.due.is_none(),
-            &b.due,
-            &b.story.date,
-            &b.id,
-        ))
+        (a.due.is_none(), &a.due)
+            .cmp(&(b.due.is_none(), &b.due))
+            .then_with(|| match (&a.due, &b.due) {
+                // Due the same day: the older item first.
+                (Some(_), Some(_)) => a.story.date.cmp(&b.story.date),
+                // No due date: the newest first.
+                _ => b.story.date.cmp(&a.story.date),
+            })
+            .then_with(|| a.id.cmp(&b.id))
     });
     let mut resolved: Vec<&WatchEntryView> = entries.iter().filter(|e| !e.open).collect();
     let resolved_on = |e: &WatchEntryView| e.resolved_by.as_ref().map(|m| m.story.date.clone());
@@ -80,7 +169,7 @@ pub fn partition(entries: &[WatchEntryView]) -> (Vec<&WatchEntryView>, Vec<&Watc
 
 /// `watch.ics`: one all-day event per open item with a due date, on its last day (the day
 /// itself, or the last of its month), as RFC 5545 wants it: CRLF lines folded at 75 octets.
-pub fn calendar(publication: &Publication<'_>) -> String {
+pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String {
     let site = &publication.site;
     let host = crate::fields::url_host(&site.base_url);
     let mut lines = vec![
@@ -94,13 +183,11 @@ pub fn calendar(publication: &Publication<'_>) -> String {
             ics_text(&format!("{}: what to watch", site.title))
         ),
     ];
-    let open_with_due = publication
-        .watch
-        .entries
-        .iter()
-        .filter(|e| e.open)
-        .filter_map(|e| Some((e, crate::story::Due::parse(e.due.as_deref()?)?)));
-    for (entry, due) in open_with_due {
+    let open_with_due = pages.open.iter().enumerate().filter_map(|(position, e)| {
+        let due = crate::story::Due::parse(e.due.as_deref()?)?;
+        Some((*e, due, WatchPages::path_of_open(position)))
+    });
+    for (entry, due, page) in open_with_due {
         let last = due.last_day();
         let after = last.succ_opt().unwrap_or(last);
         // The stamp is the item's last change, not the build time, so rebuilds are identical.
@@ -126,7 +213,8 @@ pub fn calendar(publication: &Publication<'_>) -> String {
                 mention.story.title, mention.story.date_display
             ));
         }
-        description.push_str(&format!("\n{}watch/#{}", site.base_url, entry.id));
+        let url = format!("{}{page}#{}", site.base_url, entry.id);
+        description.push_str(&format!("\n{url}"));
         lines.extend([
             "BEGIN:VEVENT".to_owned(),
             format!("UID:{}@{}", entry.id, ics_text(host)),
@@ -138,7 +226,7 @@ pub fn calendar(publication: &Publication<'_>) -> String {
                 ics_text(&format!("Watch: {}", one_line(&text)))
             ),
             format!("DESCRIPTION:{}", ics_text(&description)),
-            format!("URL:{}watch/#{}", site.base_url, entry.id),
+            format!("URL:{url}"),
             "TRANSP:TRANSPARENT".to_owned(),
             "END:VEVENT".to_owned(),
         ]);

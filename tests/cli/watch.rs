@@ -494,3 +494,73 @@ fn check_points_at_an_unknown_follow_up_with_a_hint() {
         run.stderr
     );
 }
+
+#[test]
+fn a_long_watch_list_is_split_into_pages_that_link_each_other() {
+    let mut items = String::from("what_to_watch:\n");
+    for i in 0..149 {
+        items.push_str(&format!("  - Item {i:03}\n"));
+    }
+    // The last one is due, so it sorts first and is in the calendar.
+    items.push_str("  - id: due-one\n    text: Due item\n    due: 2026-12\n");
+    let project = newsletter(
+        "",
+        &[
+            ("2026-W02/big", "2026-01-05", &items),
+            (
+                "2026-W03/later",
+                "2026-01-12",
+                "what_to_watch: [Next]\nfollows_up:\n  - {id: big-1, resolved: true}\n",
+            ),
+        ],
+    );
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = Html::parse_document(&project.read("public/watch/index.html"));
+    let second = Html::parse_document(&project.read("public/watch/2/index.html"));
+    assert!(!project.path("public/watch/3/index.html").exists());
+    let ids = |doc: &Html, css: &str| -> Vec<String> {
+        select(doc, css)
+            .iter()
+            .map(|li| li.attr("id").unwrap().to_owned())
+            .collect()
+    };
+    let open_first = ids(&first, "section:nth-of-type(1) li");
+    let open_second = ids(&second, "section:nth-of-type(1) li");
+    assert_eq!(open_first.len(), 100);
+    assert_eq!(open_second.len(), 50, "150 open items: 149 + Next");
+    assert_eq!(open_first[0], "due-one", "due items first");
+    assert_eq!(open_first[1], "later-1", "then the newest");
+    assert_eq!(ids(&first, "section:nth-of-type(2) li"), ["big-1"]);
+    assert!(ids(&second, "section:nth-of-type(2) li").is_empty());
+    assert_eq!(
+        text(&select(&second, "#open-heading")[0]),
+        "Open 150 · 101–150 here"
+    );
+    let pager = |doc: &Html| -> Vec<(String, String)> {
+        select(doc, "nav.pager a")
+            .iter()
+            .map(|a| {
+                (
+                    a.attr("rel").unwrap().to_owned(),
+                    a.attr("href").unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        pager(&first),
+        [("next".to_owned(), "../watch/2/".to_owned())]
+    );
+    assert_eq!(
+        pager(&second),
+        [("prev".to_owned(), "../../watch/".to_owned())]
+    );
+    let sitemap = project.read("public/sitemap.xml");
+    assert!(sitemap.contains("<loc>https://signals.example.org/watch/2/</loc>"));
+    let events = events(&project.read("public/watch.ics"));
+    assert_eq!(
+        events[0].property_value("URL"),
+        Some("https://signals.example.org/watch/#due-one")
+    );
+}
