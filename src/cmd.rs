@@ -455,6 +455,15 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
         .map(|t| WatchEntryView::new(t, as_of, issues, &prepared.config))
         .collect();
     let (open, resolved) = partition(&entries);
+    // The headline counts everything; the filters choose what is listed under it.
+    let count = |state: &str| open.iter().filter(|e| e.state == state).count();
+    let headline = format!(
+        "as of {as_of}: {} open ({} overdue, {} stale), {} resolved",
+        open.len(),
+        count("overdue"),
+        count("stale"),
+        resolved.len()
+    );
     let wanted = |e: &&WatchEntryView| {
         if args.overdue {
             matches!(e.state, "overdue" | "stale")
@@ -481,15 +490,15 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
         let _ = writeln!(out, "{json}");
         return Ok(ExitCode::SUCCESS);
     }
-    let _ = write!(out, "{}", watch_listing(&open, &resolved, as_of));
+    let _ = write!(out, "{}", watch_listing(&headline, &open, &resolved));
     Ok(ExitCode::SUCCESS)
 }
 
 /// The terminal listing of `briefing watch`.
 fn watch_listing(
+    headline: &str,
     open: &[&crate::view::WatchEntryView],
     resolved: &[&crate::view::WatchEntryView],
-    as_of: chrono::NaiveDate,
 ) -> String {
     use std::fmt::Write as _;
     let plain = |markdown: &str| {
@@ -499,15 +508,7 @@ fn watch_listing(
             .join(" ")
     };
     let mut out = String::new();
-    let count = |state: &str| open.iter().filter(|e| e.state == state).count();
-    let _ = writeln!(
-        out,
-        "as of {as_of}: {} open ({} overdue, {} stale), {} resolved",
-        open.len(),
-        count("overdue"),
-        count("stale"),
-        resolved.len()
-    );
+    let _ = writeln!(out, "{headline}");
     for (heading, entries) in [("OPEN", open), ("RESOLVED", resolved)] {
         if entries.is_empty() {
             continue;

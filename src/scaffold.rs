@@ -192,8 +192,16 @@ business_relevance: \"\"
 # Optional: consequences, one per bullet (shown as \"Key implications\").
 implications: []
 
-# The signals to follow next: a paragraph, or a list of bullets.
+# The signals to follow next: a paragraph, or a list of bullets. A bullet may be
+# `{{id: lab-first-model, text: ..., due: 2026-09}}` so later stories can follow it up.
 what_to_watch: \"\"
+
+# Optional: watch items of earlier stories that this one settles or advances
+# (`briefing watch` lists their ids).
+# follows_up:
+#   - id: lab-first-model
+#     note: \"It shipped, with open weights.\"
+#     resolved: true
 
 # The evidence, one entry per source.
 sources:

@@ -88,13 +88,13 @@ fn new_then_check_points_at_exactly_the_fields_to_fill_in() {
             "briefs/2026-W48/some-title.yaml:10:1: error: `summary` is empty",
             "briefs/2026-W48/some-title.yaml:14:5: error: `tldr` item 1 is empty",
             "briefs/2026-W48/some-title.yaml:17:1: error: `why_it_matters` is empty",
-            "briefs/2026-W48/some-title.yaml:26:1: error: `what_to_watch` is empty",
+            "briefs/2026-W48/some-title.yaml:27:1: error: `what_to_watch` is empty",
         ]
     );
     let card = project.read("briefs/2026-W48/some-title.yaml");
     let lines: Vec<&str> = card.lines().collect();
     assert_eq!(lines[9], "summary: \"\"");
-    assert_eq!(lines[25], "what_to_watch: \"\"");
+    assert_eq!(lines[26], "what_to_watch: \"\"");
 }
 
 #[test]

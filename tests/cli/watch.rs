@@ -430,6 +430,13 @@ fn briefing_watch_lists_filters_and_prints_json() {
     ));
 
     let resolved = project.run(&["watch", "--resolved", "--as-of", "2026-07-01"]);
+    assert!(
+        resolved
+            .stdout
+            .starts_with("as of 2026-07-01: 16 open (0 overdue, 12 stale), 2 resolved\n"),
+        "the headline counts everything: {}",
+        resolved.stdout
+    );
     assert!(!resolved.stdout.contains("\nOPEN\n"));
     assert!(resolved.stdout.contains("\nRESOLVED\n"));
     // Before the lab story, Lin's next move was still open.
