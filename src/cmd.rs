@@ -276,7 +276,8 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         let mut outputs = Vec::new();
         let mut warnings = Vec::new();
         for index in &selected {
-            let (mut files, mut notes) = render::render_issue(&publication, *index)?;
+            let view = publication.view(*index);
+            let (mut files, mut notes) = render::render_issue(&publication, *index, &view)?;
             outputs.append(&mut files);
             warnings.append(&mut notes);
         }

@@ -619,17 +619,20 @@ pub struct IssueLink {
 
 impl IssueLink {
     /// The link to `issue`.
-    pub fn new(issue: &IssueView) -> IssueLink {
+    pub fn new(issue: &Issue, config: &Config) -> IssueLink {
+        let path = format!("issues/{}/", issue.id.slug());
         IssueLink {
             number: issue.number,
-            week: issue.week.clone(),
-            path: issue.path.clone(),
-            url: issue.url.clone(),
-            date_range: issue.date_range.clone(),
+            week: issue.id.to_string(),
+            url: format!("{}{path}", config.base_url),
+            path,
+            date_range: dates::range(issue.id.monday(), issue.id.sunday(), &config.language),
             subject: issue.subject.clone(),
+            // Reading order, as on the page: stories grouped under their sections.
             lead_titles: issue
-                .stories
-                .iter()
+                .sections()
+                .into_iter()
+                .flat_map(|(_, stories)| stories)
                 .take(3)
                 .map(|s| s.title.clone())
                 .collect(),

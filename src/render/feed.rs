@@ -11,7 +11,7 @@ use super::issue::IssueContext;
 use super::site::tag_pages;
 use super::{Output, Publication, Sink};
 use crate::error::Result;
-use crate::view::SiteView;
+use crate::view::{IssueView, SiteView};
 
 /// One issue's feed entry, rendered with its issue.
 #[derive(Serialize)]
@@ -68,9 +68,12 @@ fn instant(date: &str, seconds: u64) -> String {
 /// # Errors
 ///
 /// A template error.
-pub fn render_entry(publication: &Publication<'_>, index: usize) -> Result<FeedEntry> {
-    let issue = &publication.issues[index];
-    let context = IssueContext::web(publication, index, &issue.path).absolute();
+pub fn render_entry(
+    publication: &Publication<'_>,
+    index: usize,
+    issue: &IssueView,
+) -> Result<FeedEntry> {
+    let context = IssueContext::web(publication, index, issue, &issue.path).absolute();
     let content = publication.render("partials/issue-body.html", &context)?;
     let newest = issue
         .stories
@@ -121,7 +124,7 @@ pub fn render_feeds(
     let newest_story = publication
         .issues
         .iter()
-        .flat_map(|i| i.stories.iter().map(|s| s.date.clone()))
+        .flat_map(|i| i.stories.iter().map(|s| s.date.to_string()))
         .max()
         .unwrap_or_default();
     let mut urls = vec![
@@ -144,18 +147,23 @@ pub fn render_feeds(
             lastmod: newest_story.clone(),
         });
     }
-    for issue in &publication.issues {
+    for (issue, link) in publication.issues.iter().zip(&publication.links) {
         let newest = issue
             .stories
             .iter()
-            .map(|s| s.date.clone())
+            .map(|s| s.date.to_string())
             .max()
             .unwrap_or_default();
         urls.push(SitemapUrl {
-            loc: issue.url.clone(),
+            loc: link.url.clone(),
             lastmod: newest,
         });
-        for story in &issue.stories {
+        for story in issue
+            .sections()
+            .into_iter()
+            .flat_map(|(_, stories)| stories)
+        {
+            let date = story.date.to_string();
             // A story page changes when a later story follows up one of its watch items.
             let followed = publication
                 .watch
@@ -164,8 +172,8 @@ pub fn render_feeds(
                 .flat_map(|e| e.follow_ups.iter().map(|m| m.story.date.clone()))
                 .max();
             urls.push(SitemapUrl {
-                loc: story.url.clone(),
-                lastmod: followed.map_or_else(|| story.date.clone(), |f| f.max(story.date.clone())),
+                loc: format!("{}stories/{}/", site.base_url, story.slug),
+                lastmod: followed.map_or_else(|| date.clone(), |f| f.max(date.clone())),
             });
         }
     }

@@ -40,9 +40,13 @@ pub struct SubscriberView<'a> {
 }
 
 impl<'a> IssueContext<'a> {
-    /// The web context of issue `index`, seen from the page at `path`.
-    pub fn web(publication: &'a Publication<'_>, index: usize, path: &str) -> IssueContext<'a> {
-        let issue = &publication.issues[index];
+    /// The web context of issue `index`, whose view is `issue`, seen from the page at `path`.
+    pub fn web(
+        publication: &'a Publication<'_>,
+        index: usize,
+        issue: &'a IssueView,
+        path: &str,
+    ) -> IssueContext<'a> {
         let site = &publication.site;
         let mut page = PageView::at(
             site,
@@ -82,10 +86,10 @@ impl<'a> IssueContext<'a> {
 pub fn render_issue(
     publication: &Publication<'_>,
     index: usize,
+    issue: &IssueView,
 ) -> Result<(Vec<Output>, Vec<String>)> {
-    let issue = &publication.issues[index];
     let dir = &issue.path;
-    let web = IssueContext::web(publication, index, dir);
+    let web = IssueContext::web(publication, index, issue, dir);
     let page = publication.render("issue.html", &web)?;
     let digest = publication.render("issue.md", &web)?;
     let email = IssueContext {
@@ -120,12 +124,12 @@ pub fn render_issue(
 ///
 /// A template error, or a failure to inline the CSS.
 pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Letter> {
-    let issue = &publication.issues[index];
+    let issue = &publication.view(index);
     let render = |name: Option<&str>| -> Result<(String, String)> {
         let context = IssueContext {
             unsubscribe_url: Some(UNSUBSCRIBE_PLACEHOLDER),
             subscriber: SubscriberView { name },
-            ..IssueContext::web(publication, index, &issue.path).absolute()
+            ..IssueContext::web(publication, index, issue, &issue.path).absolute()
         };
         let html = inline_css(&publication.render("email.html", &context)?)?;
         let text = publication.render("email.txt", &context)?;

@@ -79,7 +79,9 @@ impl PageView {
     }
 }
 
-/// Everything the renderers share: the environment, config and the views of every issue.
+/// Everything the renderers share: the environment, config, the issues and their links.
+/// An issue's full view is built when its pages are rendered ([`Publication::view`]) and
+/// dropped after, so memory holds a few issues' views, not the archive's.
 pub struct Publication<'a> {
     /// Templates.
     pub env: &'a Environment<'a>,
@@ -87,8 +89,10 @@ pub struct Publication<'a> {
     pub config: &'a Config,
     /// The site view.
     pub site: SiteView,
-    /// Every issue's view, oldest first.
-    pub issues: Vec<IssueView>,
+    /// Every issue, oldest first.
+    pub issues: &'a [Issue],
+    /// The watch items across `issues`.
+    ledger: Ledger<'a>,
     /// Every issue as a link, oldest first.
     pub links: Vec<IssueLink>,
     /// Every watch item as of the newest issue.
@@ -117,13 +121,10 @@ impl WatchSite {
 }
 
 impl<'a> Publication<'a> {
-    /// Prepares the views of `issues`.
-    pub fn new(env: &'a Environment<'a>, config: &'a Config, issues: &[Issue]) -> Self {
+    /// Prepares the links and watch items of `issues`.
+    pub fn new(env: &'a Environment<'a>, config: &'a Config, issues: &'a [Issue]) -> Self {
         let ledger = Ledger::new(issues);
-        let views: Vec<IssueView> = (0..issues.len())
-            .map(|index| IssueView::new(issues, index, config, &ledger))
-            .collect();
-        let links = views.iter().map(IssueLink::new).collect();
+        let links = issues.iter().map(|i| IssueLink::new(i, config)).collect();
         let as_of = issues.last().map(|i| i.id.sunday());
         let mut watch = WatchSite {
             as_of,
@@ -145,10 +146,16 @@ impl<'a> Publication<'a> {
             env,
             config,
             site: SiteView::new(config),
-            issues: views,
+            issues,
+            ledger,
             links,
             watch,
         }
+    }
+
+    /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
+    pub fn view(&self, index: usize) -> IssueView {
+        IssueView::new(self.issues, index, self.config, &self.ledger)
     }
 
     /// Renders the named template with `context`.
@@ -199,13 +206,14 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
         .map(|index| {
             // A story's Markdown is rendered on several pages; reuse it within its issue.
             crate::templates::clear_markdown_cache();
-            let (files, warnings) = issue::render_issue(publication, index)?;
+            let view = publication.view(index);
+            let (files, warnings) = issue::render_issue(publication, index, &view)?;
             for file in files {
                 sink.put(file)?;
             }
-            site::render_story_pages(publication, index, sink)?;
+            site::render_story_pages(publication, index, &view, sink)?;
             let entry = if index >= in_feed {
-                Some(feed::render_entry(publication, index)?)
+                Some(feed::render_entry(publication, index, &view)?)
             } else {
                 None
             };

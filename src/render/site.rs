@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::issue::IssueContext;
 use super::{Output, PageView, Publication, Sink};
 use crate::error::Result;
-use crate::view::{IssueLink, SiteView, StoryLink, StoryView, TagPage, WatchEntryView};
+use crate::view::{IssueLink, IssueView, SiteView, StoryLink, StoryView, TagPage, WatchEntryView};
 
 /// How many issues the home page lists under the latest one.
 const RECENT: usize = 6;
@@ -69,20 +69,27 @@ struct SiteContext<'a> {
 /// (`AI labs`, `ai-labs`) share a page, under the name seen first.
 pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
     let mut tags: BTreeMap<String, TagPage> = BTreeMap::new();
+    let language = &publication.config.language;
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
-        for story in &issue.stories {
-            for tag in &story.tags {
-                let page = tags.entry(tag.slug.clone()).or_insert_with(|| TagPage {
-                    name: tag.name.clone(),
-                    slug: tag.slug.clone(),
-                    path: format!("tags/{}/", tag.slug),
+        // Reading order, as on the issue page: a shared tag page takes the name seen first.
+        for story in issue
+            .sections()
+            .into_iter()
+            .flat_map(|(_, stories)| stories)
+        {
+            for name in &story.tags {
+                let slug = crate::slug::tag_slug(name);
+                let page = tags.entry(slug.clone()).or_insert_with(|| TagPage {
+                    name: name.clone(),
+                    path: format!("tags/{slug}/"),
+                    slug,
                     stories: Vec::new(),
                 });
                 page.stories.push(StoryLink {
                     title: story.title.clone(),
-                    path: story.path.clone(),
-                    date: story.date.clone(),
-                    date_display: story.date_display.clone(),
+                    path: format!("stories/{}/", story.slug),
+                    date: story.date.to_string(),
+                    date_display: crate::dates::long(story.date, language),
                     summary: story.summary.clone(),
                     issue: link.clone(),
                 });
@@ -104,10 +111,11 @@ pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
 pub fn render_story_pages(
     publication: &Publication<'_>,
     index: usize,
+    issue: &IssueView,
     sink: &dyn Sink,
 ) -> Result<()> {
     let site = &publication.site;
-    let (issue, link) = (&publication.issues[index], &publication.links[index]);
+    let link = &publication.links[index];
     for story in &issue.stories {
         let mut page = PageView::at(
             site,
@@ -146,7 +154,8 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     let newest_first: Vec<&IssueLink> = publication.links.iter().rev().collect();
 
     let latest = publication.issues.len().saturating_sub(1);
-    let mut home = IssueContext::web(publication, latest, "");
+    let latest_view = publication.view(latest);
+    let mut home = IssueContext::web(publication, latest, &latest_view, "");
     home.page.title = format!("{} · {}", site.title, site.tagline);
     home.page.title = home.page.title.trim_end_matches(" · ").to_owned();
     home.page.og_type = "website";
