@@ -433,7 +433,6 @@ impl<S: render::Sink> render::Sink for Counted<S> {
 }
 
 fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
-    use crate::render::watch::partition;
     use crate::view::WatchEntryView;
 
     let as_of = match &args.as_of {
@@ -449,13 +448,11 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
     print_diagnostics(&prepared.warnings, style);
     let issues = &prepared.issues;
     let ledger = crate::watch::Ledger::new(issues);
-    let entries: Vec<WatchEntryView> = ledger
-        .items
-        .iter()
-        .filter(|t| t.story.date <= as_of)
-        .map(|t| WatchEntryView::new(t, as_of, issues, &prepared.config))
-        .collect();
-    let (open, resolved) = partition(&entries);
+    let (open, resolved) = ledger.partition(as_of);
+    let view =
+        |at: &usize| WatchEntryView::new(&ledger.items[*at], as_of, issues, &prepared.config);
+    let open: Vec<WatchEntryView> = open.iter().map(view).collect();
+    let resolved: Vec<WatchEntryView> = resolved.iter().map(view).collect();
     // The headline counts everything; the filters choose what is listed under it.
     let count = |state: &str| open.iter().filter(|e| e.state == state).count();
     let headline = format!(
@@ -472,8 +469,8 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
             !(args.open && !e.open || args.resolved && e.open)
         }
     };
-    let open: Vec<&WatchEntryView> = open.into_iter().filter(wanted).collect();
-    let resolved: Vec<&WatchEntryView> = resolved.into_iter().filter(wanted).collect();
+    let open: Vec<&WatchEntryView> = open.iter().filter(wanted).collect();
+    let resolved: Vec<&WatchEntryView> = resolved.iter().filter(wanted).collect();
     let mut out = io::stdout().lock();
     if args.json {
         #[derive(serde::Serialize)]

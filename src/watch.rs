@@ -150,6 +150,41 @@ impl<'s> Ledger<'s> {
         ledger
     }
 
+    /// The items said by `as_of`, split into open ones (those with a due date first, soonest
+    /// first; then the newest) and resolved ones (most recently resolved first), as indexes
+    /// into `items`.
+    pub fn partition(&self, as_of: NaiveDate) -> (Vec<usize>, Vec<usize>) {
+        let said = |t: &&Tracked<'_>| t.story.date <= as_of;
+        let (mut open, mut resolved): (Vec<usize>, Vec<usize>) = (0..self.items.len())
+            .filter(|&i| said(&&self.items[i]))
+            .partition(|&i| self.items[i].resolved_by(as_of).is_none());
+        // A month (`2026-09`) comes before the days of that month, as its text sorts.
+        let due_key = |t: &Tracked<'_>| {
+            t.item
+                .due
+                .map(|d| (d.first_day(), matches!(d, crate::story::Due::Day(_))))
+        };
+        open.sort_by(|&a, &b| {
+            let (a, b) = (&self.items[a], &self.items[b]);
+            (due_key(a).is_none(), due_key(a))
+                .cmp(&(due_key(b).is_none(), due_key(b)))
+                .then_with(|| match (a.item.due, b.item.due) {
+                    // Due the same day: the older item first.
+                    (Some(_), Some(_)) => a.story.date.cmp(&b.story.date),
+                    // No due date: the newest first.
+                    _ => b.story.date.cmp(&a.story.date),
+                })
+                .then_with(|| a.item.id.cmp(&b.item.id))
+        });
+        let resolved_on = |i: usize| self.items[i].resolved_by(as_of).map(|m| m.story.date);
+        resolved.sort_by(|&a, &b| {
+            resolved_on(b)
+                .cmp(&resolved_on(a))
+                .then_with(|| self.items[a].item.id.cmp(&self.items[b].item.id))
+        });
+        (open, resolved)
+    }
+
     /// The item with `id`.
     pub fn get(&self, id: &str) -> Option<&Tracked<'s>> {
         self.by_id.get(id).map(|&at| &self.items[at])

@@ -166,11 +166,8 @@ pub fn render_feeds(
             let date = story.date.to_string();
             // A story page changes when a later story follows up one of its watch items.
             let followed = publication
-                .watch
-                .of_story(&story.slug)
-                .into_iter()
-                .flat_map(|e| e.follow_ups.iter().map(|m| m.story.date.clone()))
-                .max();
+                .last_follow_up(&story.slug)
+                .map(|d| d.to_string());
             urls.push(SitemapUrl {
                 loc: format!("{}stories/{}/", site.base_url, story.slug),
                 lastmod: followed.map_or_else(|| date.clone(), |f| f.max(date.clone())),

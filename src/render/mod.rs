@@ -99,25 +99,18 @@ pub struct Publication<'a> {
     pub watch: WatchSite,
 }
 
-/// The watch items of the whole site, as of the newest issue's last day.
+/// The watch items of the whole site, as of the newest issue's last day: their order, as
+/// indexes into the ledger's items. Views of the items are built where they are shown.
 #[derive(Debug, Default)]
 pub struct WatchSite {
     /// The day the states are for.
     pub as_of: Option<chrono::NaiveDate>,
-    /// Every item, oldest story first.
-    pub entries: Vec<WatchEntryView>,
-    /// The entries of each story, by slug, as indexes into `entries`.
-    pub by_story: std::collections::HashMap<String, Vec<usize>>,
-}
-
-impl WatchSite {
-    /// The entries of the story with `slug`.
-    pub fn of_story(&self, slug: &str) -> Vec<&WatchEntryView> {
-        self.by_story
-            .get(slug)
-            .map(|at| at.iter().map(|&i| &self.entries[i]).collect())
-            .unwrap_or_default()
-    }
+    /// Open items, in page order.
+    pub open: Vec<usize>,
+    /// Resolved items, in page order.
+    pub resolved: Vec<usize>,
+    /// The items of each story, by slug.
+    by_story: std::collections::HashMap<String, Vec<usize>>,
 }
 
 impl<'a> Publication<'a> {
@@ -131,15 +124,13 @@ impl<'a> Publication<'a> {
             ..WatchSite::default()
         };
         if let Some(as_of) = as_of {
-            for tracked in &ledger.items {
+            (watch.open, watch.resolved) = ledger.partition(as_of);
+            for (at, tracked) in ledger.items.iter().enumerate() {
                 watch
                     .by_story
                     .entry(tracked.story.slug.clone())
                     .or_default()
-                    .push(watch.entries.len());
-                watch
-                    .entries
-                    .push(WatchEntryView::new(tracked, as_of, issues, config));
+                    .push(at);
             }
         }
         Publication {
@@ -151,6 +142,40 @@ impl<'a> Publication<'a> {
             links,
             watch,
         }
+    }
+
+    /// The view of watch item `at` (an index into the ledger) as of the newest issue.
+    pub fn watch_entry(&self, at: usize) -> WatchEntryView {
+        let as_of = self.watch.as_of.unwrap_or_default();
+        WatchEntryView::new(&self.ledger.items[at], as_of, self.issues, self.config)
+    }
+
+    /// The state of watch item `at` as of the newest issue.
+    pub fn watch_state(&self, at: usize) -> crate::watch::State {
+        let as_of = self.watch.as_of.unwrap_or_default();
+        self.ledger.items[at].state(as_of, self.config.watch.stale_after_weeks)
+    }
+
+    /// The watch items of the story with `slug`, as of the newest issue.
+    pub fn watch_of_story(&self, slug: &str) -> Vec<WatchEntryView> {
+        self.watch
+            .by_story
+            .get(slug)
+            .map(|items| items.iter().map(|&at| self.watch_entry(at)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The date of the newest follow-up of any of the watch items of the story with `slug`.
+    pub fn last_follow_up(&self, slug: &str) -> Option<chrono::NaiveDate> {
+        let as_of = self.watch.as_of?;
+        self.watch
+            .by_story
+            .get(slug)?
+            .iter()
+            .flat_map(|&at| self.ledger.items[at].mentions.iter())
+            .map(|m| m.story.date)
+            .filter(|date| *date <= as_of)
+            .max()
     }
 
     /// The full view of issue `index`: its stories, follow-ups and what it is still watching.

@@ -34,7 +34,7 @@ struct StoryContext<'a> {
     story: StoryView,
     issue: &'a IssueLink,
     /// The story's own watch items, with the later stories that followed them up.
-    watch: Vec<&'a WatchEntryView>,
+    watch: Vec<WatchEntryView>,
 }
 
 #[derive(Serialize)]
@@ -132,7 +132,7 @@ pub fn render_story_pages(
                 ..StoryView::clone(story)
             },
             issue: link,
-            watch: publication.watch.of_story(&story.slug),
+            watch: publication.watch_of_story(&story.slug),
         };
         sink.put(Output::text(
             format!("{}index.html", story.path),

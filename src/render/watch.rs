@@ -22,9 +22,9 @@ struct WatchContext<'a> {
     /// The day the states are for, `YYYY-MM-DD`.
     as_of: String,
     /// This page's open items: due ones first, soonest first, then the newest.
-    open: &'a [&'a WatchEntryView],
+    open: Vec<WatchEntryView>,
     /// This page's resolved items, most recently resolved first.
-    resolved: &'a [&'a WatchEntryView],
+    resolved: Vec<WatchEntryView>,
     /// Open items in all, and how many of them are overdue.
     open_count: usize,
     overdue_count: usize,
@@ -43,10 +43,10 @@ struct WatchContext<'a> {
 
 /// The watch list split into pages of [`WATCH_PAGE_ITEMS`] open and resolved items each.
 pub struct WatchPages<'a> {
-    /// Open items, in page order.
-    pub open: Vec<&'a WatchEntryView>,
+    /// Open items, in page order, as indexes into the ledger.
+    pub open: &'a [usize],
     /// Resolved items, in page order.
-    pub resolved: Vec<&'a WatchEntryView>,
+    pub resolved: &'a [usize],
     /// How many pages: at least one.
     pub count: usize,
 }
@@ -54,7 +54,7 @@ pub struct WatchPages<'a> {
 impl<'a> WatchPages<'a> {
     /// The pages of `publication`'s watch list.
     pub fn of(publication: &'a Publication<'_>) -> WatchPages<'a> {
-        let (open, resolved) = partition(&publication.watch.entries);
+        let (open, resolved) = (&publication.watch.open, &publication.watch.resolved);
         let count = open
             .len()
             .div_ceil(WATCH_PAGE_ITEMS)
@@ -91,8 +91,12 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     let site = &publication.site;
     let watch = &publication.watch;
     let pages = WatchPages::of(publication);
-    let overdue_count = pages.open.iter().filter(|e| e.state == "overdue").count();
-    let chunk = |list: &'_ [&'_ WatchEntryView], index: usize| {
+    let overdue_count = pages
+        .open
+        .iter()
+        .filter(|&&at| publication.watch_state(at) == crate::watch::State::Overdue)
+        .count();
+    let chunk = |list: &[usize], index: usize| {
         let from = (index * WATCH_PAGE_ITEMS).min(list.len());
         let to = (from + WATCH_PAGE_ITEMS).min(list.len());
         (from, to)
@@ -100,8 +104,8 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     (0..pages.count).into_par_iter().try_for_each(|index| {
         crate::templates::clear_markdown_cache();
         let path = WatchPages::path(index);
-        let (open_from, open_to) = chunk(&pages.open, index);
-        let (resolved_from, resolved_to) = chunk(&pages.resolved, index);
+        let (open_from, open_to) = chunk(pages.open, index);
+        let (resolved_from, resolved_to) = chunk(pages.resolved, index);
         let title = if pages.count > 1 {
             format!(
                 "What to watch, page {} of {} · {}",
@@ -125,8 +129,14 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
             ),
             as_of_issue: publication.links.last(),
             as_of: watch.as_of.map(|d| d.to_string()).unwrap_or_default(),
-            open: &pages.open[open_from..open_to],
-            resolved: &pages.resolved[resolved_from..resolved_to],
+            open: pages.open[open_from..open_to]
+                .iter()
+                .map(|&at| publication.watch_entry(at))
+                .collect(),
+            resolved: pages.resolved[resolved_from..resolved_to]
+                .iter()
+                .map(|&at| publication.watch_entry(at))
+                .collect(),
             open_count: pages.open.len(),
             overdue_count,
             resolved_count: pages.resolved.len(),
@@ -145,28 +155,6 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     sink.put(Output::text("watch.ics", calendar(publication, &pages)))
 }
 
-/// Splits `entries` into open items (those with a due date first, soonest first, then the
-/// newest) and resolved ones (most recently resolved first).
-pub fn partition(entries: &[WatchEntryView]) -> (Vec<&WatchEntryView>, Vec<&WatchEntryView>) {
-    let mut open: Vec<&WatchEntryView> = entries.iter().filter(|e| e.open).collect();
-    // `due` is YYYY-MM-DD or YYYY-MM; a month sorts before its days, close enough to "soonest".
-    open.sort_by(|a, b| {
-        (a.due.is_none(), &a.due)
-            .cmp(&(b.due.is_none(), &b.due))
-            .then_with(|| match (&a.due, &b.due) {
-                // Due the same day: the older item first.
-                (Some(_), Some(_)) => a.story.date.cmp(&b.story.date),
-                // No due date: the newest first.
-                _ => b.story.date.cmp(&a.story.date),
-            })
-            .then_with(|| a.id.cmp(&b.id))
-    });
-    let mut resolved: Vec<&WatchEntryView> = entries.iter().filter(|e| !e.open).collect();
-    let resolved_on = |e: &WatchEntryView| e.resolved_by.as_ref().map(|m| m.story.date.clone());
-    resolved.sort_by(|a, b| (resolved_on(b), &a.id).cmp(&(resolved_on(a), &b.id)));
-    (open, resolved)
-}
-
 /// `watch.ics`: one all-day event per open item with a due date, on its last day (the day
 /// itself, or the last of its month), as RFC 5545 wants it: CRLF lines folded at 75 octets.
 pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String {
@@ -183,9 +171,10 @@ pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String
             ics_text(&format!("{}: what to watch", site.title))
         ),
     ];
-    let open_with_due = pages.open.iter().enumerate().filter_map(|(position, e)| {
-        let due = crate::story::Due::parse(e.due.as_deref()?)?;
-        Some((*e, due, WatchPages::path_of_open(position)))
+    let open_with_due = pages.open.iter().enumerate().filter_map(|(position, &at)| {
+        let entry = publication.watch_entry(at);
+        let due = crate::story::Due::parse(entry.due.as_deref()?)?;
+        Some((entry, due, WatchPages::path_of_open(position)))
     });
     for (entry, due, page) in open_with_due {
         let last = due.last_day();
