@@ -23,6 +23,8 @@ pub struct Tracked<'s> {
     pub issue: usize,
     /// Every follow-up, oldest first.
     pub mentions: Vec<Mention<'s>>,
+    /// The date of the first follow-up that resolved it.
+    resolved_on: Option<NaiveDate>,
 }
 
 /// A later story's follow-up of an item.
@@ -124,6 +126,7 @@ impl<'s> Ledger<'s> {
                         story,
                         issue: index,
                         mentions: Vec::new(),
+                        resolved_on: None,
                     });
                 }
             }
@@ -146,6 +149,11 @@ impl<'s> Ledger<'s> {
             tracked
                 .mentions
                 .sort_by(|a, b| (a.story.date, &a.story.slug).cmp(&(b.story.date, &b.story.slug)));
+            tracked.resolved_on = tracked
+                .mentions
+                .iter()
+                .find(|m| m.follow_up.resolved)
+                .map(|m| m.story.date);
         }
         ledger
     }
@@ -206,34 +214,43 @@ impl<'s> Ledger<'s> {
             .iter()
             .flat_map(|s| s.follows_up.iter().map(|f| f.id.as_str()))
             .collect();
-        let mut found: Vec<(&Tracked<'s>, State)> = self
-            .items
-            .iter()
-            .take_while(|t| t.issue < issue)
-            .filter(|t| !followed.contains(&t.item.id.as_str()))
-            .map(|t| (t, t.state(as_of, stale_weeks)))
-            .filter(|(_, state)| state.needs_attention())
-            .collect();
-        let total = found.len();
-        // A big archive has thousands of stale items and shows a few: select, then sort those.
-        let order = |(a, sa): &(&Tracked<'_>, State), (b, sb): &(&Tracked<'_>, State)| {
+        // Called once per issue over every earlier item, so the test is two date comparisons
+        // (the same conditions as `state`), and only the best `limit` are kept, in order.
+        let stale_after = chrono::Days::new(7 * u64::from(stale_weeks));
+        let mut total = 0;
+        let mut found: Vec<(&Tracked<'s>, State)> = Vec::with_capacity(limit + 1);
+        let key = |t: &Tracked<'_>| {
             (
-                *sa != State::Overdue,
-                a.item.due.map(|d| d.last_day()),
-                a.story.date,
+                t.item.due.is_none(),
+                t.item.due.map(|d| d.last_day()),
+                t.story.date,
             )
-                .cmp(&(
-                    *sb != State::Overdue,
-                    b.item.due.map(|d| d.last_day()),
-                    b.story.date,
-                ))
-                .then_with(|| a.item.id.cmp(&b.item.id))
         };
-        if limit < found.len() {
-            found.select_nth_unstable_by(limit, order);
+        for tracked in self.items.iter().take_while(|t| t.issue < issue) {
+            if tracked.resolved_on.is_some_and(|day| day <= as_of) {
+                continue;
+            }
+            let state = match tracked.item.due {
+                Some(due) if due.last_day() < as_of => State::Overdue,
+                Some(_) => continue,
+                None if tracked.story.date + stale_after <= as_of => State::Stale,
+                None => continue,
+            };
+            if followed.contains(&tracked.item.id.as_str()) {
+                continue;
+            }
+            total += 1;
+            let worse = |other: &Tracked<'_>| {
+                (key(tracked), &tracked.item.id) >= (key(other), &other.item.id)
+            };
+            if found.len() == limit && found.last().is_none_or(|(t, _)| worse(t)) {
+                continue;
+            }
+            // Keys are unique (ids are), so this is the first entry the new one beats.
+            let at = found.partition_point(|(t, _)| worse(t));
+            found.insert(at, (tracked, state));
             found.truncate(limit);
         }
-        found.sort_by(order);
         (found, total)
     }
 }
