@@ -329,6 +329,66 @@ mod tests {
     }
 
     #[test]
+    fn still_watching_keeps_the_same_items_as_a_full_sort() {
+        // 40 stories over 40 weeks, each with an undated item and one due on a varied day;
+        // some resolved later. Every limit must give the first `limit` of the naive order.
+        let mut stories = Vec::new();
+        for week in 0..40u64 {
+            let date = day("2026-01-05") + chrono::Days::new(week * 7 + week % 3);
+            let due = Due::Day(date + chrono::Days::new((week * 37) % 90));
+            let mut follows = vec![];
+            if week >= 10 && week % 4 == 0 {
+                follows.push(follow(&format!("s{:02}-due", week - 10), true));
+            }
+            stories.push(story(
+                &format!("s{week:02}"),
+                &date.to_string(),
+                vec![
+                    item(&format!("s{week:02}-open"), None),
+                    item(&format!("s{week:02}-due"), Some(due)),
+                ],
+                follows,
+            ));
+        }
+        let issues = issues(stories);
+        let ledger = Ledger::new(&issues);
+        let last = issues.len() - 1;
+        let as_of = issues[last].id.sunday();
+        let mut naive: Vec<&Tracked<'_>> = ledger
+            .items
+            .iter()
+            .filter(|t| t.issue < last)
+            .filter(|t| t.state(as_of, 6).needs_attention())
+            .collect();
+        naive.sort_by(|a, b| {
+            let key = |t: &Tracked<'_>| {
+                (
+                    t.item.due.is_none(),
+                    t.item.due.map(|d| d.last_day()),
+                    t.story.date,
+                )
+            };
+            (key(a), &a.item.id).cmp(&(key(b), &b.item.id))
+        });
+        assert!(
+            naive.len() > 20,
+            "the case has enough items: {}",
+            naive.len()
+        );
+        for limit in [0, 1, 3, 8, 100] {
+            let (found, total) = ledger.still_watching(&issues, last, as_of, 6, limit);
+            assert_eq!(total, naive.len());
+            let ids: Vec<&str> = found.iter().map(|(t, _)| t.item.id.as_str()).collect();
+            let want: Vec<&str> = naive
+                .iter()
+                .take(limit)
+                .map(|t| t.item.id.as_str())
+                .collect();
+            assert_eq!(ids, want, "limit {limit}");
+        }
+    }
+
+    #[test]
     fn still_watching_leaves_out_what_the_issue_follows_up() {
         let issues = issues(vec![
             story(
