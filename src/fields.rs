@@ -472,8 +472,15 @@ fn fold_whitespace(text: &str) -> String {
 
 /// Reports Markdown links in `text` that would be dropped from the output.
 fn links_are_safe(text: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) -> bool {
-    // A link needs `](`, `]:` or `<`; most fields have none, and parsing costs.
-    if !text.contains(']') && !text.contains('<') {
+    // A link destination needs `](` (inline), `]:` (a definition) or `<` and a letter (an
+    // autolink); most fields have none, and parsing costs.
+    let may_link = text.contains("](")
+        || text.contains("]:")
+        || text
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic());
+    if !may_link {
         return true;
     }
     let unsafe_links = crate::markdown::unsafe_links(text);

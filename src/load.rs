@@ -112,7 +112,13 @@ pub fn read_capped(path: &Path) -> Content {
         Ok(file) => file,
         Err(e) => return Content::Unreadable(e.to_string()),
     };
-    let mut bytes = Vec::new();
+    // Knowing the size lets one read fill the buffer; without it, reading starts with a small
+    // probe and grows the buffer read by read. The cap holds even if the file grows meanwhile.
+    let size = file.metadata().map_or(0, |m| m.len());
+    if size > MAX_FILE_BYTES {
+        return Content::TooLarge(size);
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
     if let Err(e) = file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes) {
         return Content::Unreadable(e.to_string());
     }

@@ -516,6 +516,24 @@ fn markdown_links_must_be_http_or_mailto() {
     );
 }
 
+#[test]
+fn autolinks_and_link_definitions_are_checked_too() {
+    let text = GOOD
+        .replace("Junyang Lin left.", "Run <javascript:alert(1)> now.")
+        .replace(
+            "why_it_matters: It matters.",
+            "why_it_matters: \"See [the note][n].\\n\\n[n]: ftp://example.org/x\"",
+        )
+        .replace("He posted on X", "\"[Bracketed] aside, and 3 < 5\"");
+    assert_eq!(
+        card_headlines(&text),
+        [
+            "briefs/2026-W25/card.yaml:3:10: error: `summary` links to `javascript:alert(1)`; only http(s) and mailto links are allowed",
+            "briefs/2026-W25/card.yaml:6:17: error: `why_it_matters` links to `ftp://example.org/x`; only http(s) and mailto links are allowed",
+        ]
+    );
+}
+
 /// A card at `briefs/<week>/<name>.yaml` dated `date`, with `rest` (YAML) after the required
 /// fields but `what_to_watch`.
 fn watch_card(name: &str, date: &str, rest: &str) -> SourceFile {
