@@ -1019,7 +1019,13 @@ fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<D
             let others: Vec<String> = owners
                 .iter()
                 .filter(|(o, i)| !std::ptr::eq(*o, *story) || i.pos != item.pos)
-                .map(|(o, _)| display_path(&o.path))
+                .map(|(o, i)| {
+                    if std::ptr::eq(*o, *story) {
+                        format!("line {} of this card", i.pos.line)
+                    } else {
+                        display_path(&o.path)
+                    }
+                })
                 .collect();
             let help = if item.derived {
                 "this id is derived from the card's slug and the item's position; give the item its own `id:` (write it as `{id, text}`)"

@@ -675,6 +675,18 @@ fn watch_item_ids_are_unique_across_cards() {
             "briefs/2026-W10/b.yaml:8:9: error: duplicate watch item id `shared`, also used by briefs/2026-W10/a.yaml",
         ]
     );
+    let same_card = headlines(&[watch_card(
+        "a",
+        "2026-03-03",
+        "what_to_watch:\n  - X\n  - id: a-1\n    text: Y\n",
+    )]);
+    assert_eq!(
+        same_card,
+        [
+            "briefs/2026-W10/a.yaml:8:5: error: duplicate watch item id `a-1`, also used by line 9 of this card",
+            "briefs/2026-W10/a.yaml:9:9: error: duplicate watch item id `a-1`, also used by line 8 of this card",
+        ]
+    );
     let derived = headlines(&[
         watch_card("a", "2026-03-03", "what_to_watch:\n  - X\n  - Y\n"),
         watch_card(
