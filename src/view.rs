@@ -430,9 +430,14 @@ impl IssueView {
             .iter()
             .flat_map(|s| s.stories.iter().cloned())
             .collect();
+        // "Last time we said to watch": items of earlier issues. A story that follows up one
+        // from the same week still says so itself.
+        let week = issue.id.to_string();
         let follow_ups = stories
             .iter()
-            .flat_map(|s| s.follows_up.iter().cloned())
+            .flat_map(|s| s.follows_up.iter())
+            .filter(|f| f.origin.issue_week != week)
+            .cloned()
             .collect();
         // As of the issue's last day, so an old issue reads the same whatever came after it.
         let as_of = issue.id.sunday();

@@ -571,3 +571,40 @@ fn a_long_watch_list_is_split_into_pages_that_link_each_other() {
         Some("https://signals.example.org/watch/#due-one")
     );
 }
+
+#[test]
+fn a_follow_up_within_one_week_is_not_last_time() {
+    let project = newsletter(
+        "",
+        &[
+            (
+                "2026-W10/first",
+                "2026-03-02",
+                "what_to_watch: [Early sign]\n",
+            ),
+            (
+                "2026-W10/second",
+                "2026-03-04",
+                "what_to_watch: [Next]\nfollows_up: [first-1]\n",
+            ),
+        ],
+    );
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let page = Html::parse_document(&project.read("public/issues/2026-w10/index.html"));
+    assert!(select(&page, "section.follow-ups").is_empty());
+    assert_eq!(
+        text(&select(&page, "p.follows-up")[0]),
+        "Follows up on first"
+    );
+    assert!(
+        !project
+            .read("public/issues/2026-w10/email.txt")
+            .contains("LAST TIME")
+    );
+    assert!(
+        !project
+            .read("public/issues/2026-w10/digest.md")
+            .contains("Last time")
+    );
+}
