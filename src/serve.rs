@@ -191,6 +191,7 @@ fn content_type(path: &str) -> &'static str {
         Some("xml") => "application/xml; charset=utf-8",
         Some("md") => "text/markdown; charset=utf-8",
         Some("txt") => "text/plain; charset=utf-8",
+        Some("ics") => "text/calendar; charset=utf-8",
         Some("png") => "image/png",
         Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
@@ -353,6 +354,16 @@ fn open_browser(url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_calendar_is_served_as_a_calendar() {
+        assert_eq!(content_type("watch.ics"), "text/calendar; charset=utf-8");
+        assert_eq!(
+            content_type("feed.xml"),
+            "application/atom+xml; charset=utf-8"
+        );
+        assert_eq!(content_type("watch/index.html"), "text/html; charset=utf-8");
+    }
 
     fn site() -> Site {
         let mut site = Site::default();
