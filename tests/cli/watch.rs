@@ -13,8 +13,7 @@ const BASE: &str = "https://briefing.example.org/";
 
 fn built_sample() -> Project {
     let project = Project::sample();
-    let run = project.run(&["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build(&project);
     project
 }
 
@@ -23,6 +22,13 @@ fn hrefs(element: &scraper::ElementRef<'_>) -> Vec<String> {
         .select(&Selector::parse("a[href]").unwrap())
         .map(|a| a.attr("href").unwrap().to_owned())
         .collect()
+}
+
+/// Builds `project`'s site, which must succeed.
+#[track_caller]
+fn build(project: &Project) {
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 /// A newsletter with one card per `(name, date, extra YAML)`.
@@ -166,8 +172,7 @@ fn still_watching_lists_overdue_then_stale_items_on_the_web_page_only() {
             ),
         ],
     );
-    let run = project.run(&["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build(&project);
     let page = Html::parse_document(&project.read("public/issues/2026-w10/index.html"));
     let items: Vec<String> = select(&page, "section.still-watching li")
         .iter()
@@ -401,8 +406,7 @@ fn watch_ics_leaves_out_resolved_items_and_keeps_overdue_ones_with_text_intact()
             ),
         ],
     );
-    let run = project.run(&["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build(&project);
     let events = events(&project.read("public/watch.ics"));
     let uids: Vec<&str> = events.iter().filter_map(|e| e.get_uid()).collect();
     assert_eq!(uids, ["overdue@signals.example.org"]);
@@ -521,8 +525,7 @@ fn a_long_watch_list_is_split_into_pages_that_link_each_other() {
             ),
         ],
     );
-    let run = project.run(&["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build(&project);
     let first = Html::parse_document(&project.read("public/watch/index.html"));
     let second = Html::parse_document(&project.read("public/watch/2/index.html"));
     assert!(!project.path("public/watch/3/index.html").exists());
@@ -589,8 +592,7 @@ fn a_follow_up_within_one_week_is_not_last_time() {
             ),
         ],
     );
-    let run = project.run(&["build"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    build(&project);
     let page = Html::parse_document(&project.read("public/issues/2026-w10/index.html"));
     assert!(select(&page, "section.follow-ups").is_empty());
     assert_eq!(
