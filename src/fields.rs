@@ -448,11 +448,6 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         }
         Some(Spanned { value: folded, pos })
     }
-
-    /// The prefix of messages about this mapping, e.g. "source 2: ".
-    pub fn context(&self) -> &str {
-        &self.context
-    }
 }
 
 /// `text` trimmed, with every run of white space as one space.

@@ -941,14 +941,12 @@ fn check_slugs_unique(stories: &[Story], out: &mut Vec<Diagnostic>) {
                 .filter(|o| o.path != story.path)
                 .map(|o| display_path(&o.path))
                 .collect();
-            out.push(Diagnostic {
-                severity: Severity::Error,
-                path: story.path.clone(),
-                pos: story.slug_pos,
-                message: format!("duplicate slug `{slug}`, also used by {}", few(&others)),
-                help: Some("give one of the cards its own `slug:`".to_owned()),
-                line_text: None,
-            });
+            out.push(card_error(
+                story,
+                story.slug_pos,
+                format!("duplicate slug `{slug}`, also used by {}", few(&others)),
+                "give one of the cards its own `slug:`".to_owned(),
+            ));
         }
     }
 }
