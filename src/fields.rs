@@ -421,6 +421,18 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         self.inline_text(raw, key, item.pos, &label())
     }
 
+    /// Reads one line of Markdown under `key`, like a bullet; `None` when the key is absent or
+    /// its value is wrong (reported). A value that is not text, `null` included, is an error.
+    pub fn inline(&mut self, key: Key) -> Option<Spanned<String>> {
+        let entry = self.entry(key.name)?;
+        let Some(raw) = entry.value.as_text() else {
+            self.wrong_type(key, &entry.value, "text");
+            return None;
+        };
+        let label = format!("{}`{}`", self.context, key.name);
+        self.inline_text(raw, key, entry.value.pos, &label)
+    }
+
     /// Checks `raw`, the text of a bullet labelled `label`, and folds its white space.
     pub fn inline_text(
         &mut self,

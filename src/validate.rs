@@ -589,24 +589,8 @@ fn watch_item(f: &mut Fields<'_, '_, '_>, index: usize, item: &Node) -> Option<W
         f.diags,
     );
     let id = m.line(ITEM_ID, false);
-    let text = m
-        .entry(ITEM_TEXT.name)
-        .map(|entry| match entry.value.as_text() {
-            Some(raw) => {
-                let label = format!("{context}`text`");
-                m.inline_text(raw, ITEM_TEXT, entry.value.pos, &label)
-            }
-            None => {
-                m.diags
-                    .error(
-                        entry.value.pos,
-                        format!("{context}`text` must be text, found {}", entry.value.kind()),
-                    )
-                    .help(ITEM_TEXT.help);
-                None
-            }
-        });
-    if text.is_none() {
+    let text = m.inline(ITEM_TEXT);
+    if m.entry(ITEM_TEXT.name).is_none() {
         m.diags
             .error(item.pos, format!("{context}missing required key `text`"))
             .help(ITEM_TEXT.help);
@@ -653,7 +637,7 @@ fn watch_item(f: &mut Fields<'_, '_, '_>, index: usize, item: &Node) -> Option<W
         }
         None => None,
     };
-    let text = text.flatten()?;
+    let text = text?;
     let due = due.ok()?;
     Some(match id {
         Some(id) => WatchItem {
@@ -749,21 +733,7 @@ fn follows_up(f: &mut Fields<'_, '_, '_>) -> Vec<FollowUp> {
                     f.diags,
                 );
                 let id = m.line(FOLLOW_ID, true);
-                let note = m.entry(FOLLOW_NOTE.name).and_then(|entry| {
-                    let label = format!("{context}`note`");
-                    match entry.value.as_text() {
-                        Some(raw) => m.inline_text(raw, FOLLOW_NOTE, entry.value.pos, &label),
-                        None => {
-                            m.diags
-                                .error(
-                                    entry.value.pos,
-                                    format!("{label} must be text, found {}", entry.value.kind()),
-                                )
-                                .help(FOLLOW_NOTE.help);
-                            None
-                        }
-                    }
-                });
+                let note = m.inline(FOLLOW_NOTE);
                 let resolved = m.boolean(FOLLOW_RESOLVED).unwrap_or(false);
                 id.map(|id| FollowUp {
                     id: id.value,
