@@ -53,6 +53,11 @@ impl IssueId {
     pub fn slug(self) -> String {
         format!("{}-w{:02}", self.year, self.week)
     }
+
+    /// Site-relative folder of the issue's page: `issues/2026-w25/`.
+    pub fn page_path(self) -> String {
+        format!("issues/{}/", self.slug())
+    }
 }
 
 impl fmt::Display for IssueId {

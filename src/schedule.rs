@@ -46,6 +46,11 @@ impl Issue {
         }
         groups
     }
+
+    /// The stories as a reader meets them: grouped under their sections.
+    pub fn in_reading_order(&self) -> impl Iterator<Item = &Story> {
+        self.sections().into_iter().flat_map(|(_, stories)| stories)
+    }
 }
 
 /// Groups `stories` into issues. Drafts are left out unless `drafts` is true.

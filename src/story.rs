@@ -59,6 +59,11 @@ impl Story {
     pub fn issue_id(&self) -> IssueId {
         IssueId::of_date(self.date)
     }
+
+    /// Site-relative folder of the story's page: `stories/<slug>/`.
+    pub fn page_path(&self) -> String {
+        format!("stories/{}/", self.slug)
+    }
 }
 
 /// The "What to watch" block: a paragraph (one item), or bullets.

@@ -262,7 +262,7 @@ pub struct MentionView {
 impl StoryRef {
     /// The reference to `story`, which appeared in `issue`.
     pub fn new(story: &Story, issue: &Issue, config: &Config) -> StoryRef {
-        let path = format!("stories/{}/", story.slug);
+        let path = story.page_path();
         StoryRef {
             slug: story.slug.clone(),
             title: story.title.clone(),
@@ -272,7 +272,7 @@ impl StoryRef {
             date_display: dates::long(story.date, &config.language),
             issue_number: issue.number,
             issue_week: issue.id.to_string(),
-            issue_path: format!("issues/{}/", issue.id.slug()),
+            issue_path: issue.id.page_path(),
         }
     }
 }
@@ -405,7 +405,7 @@ impl IssueView {
                 })
                 .collect()
         };
-        let path = format!("issues/{slug}/");
+        let path = issue.id.page_path();
         let groups = issue.sections();
         let has_sections = groups.iter().any(|(name, _)| name.is_some());
         let sections: Vec<SectionView> = groups
@@ -474,7 +474,7 @@ impl IssueView {
 impl StoryView {
     /// The view of `story`, whose title is a heading of level `heading` in an issue.
     pub fn new(story: &Story, config: &Config, heading: u8) -> StoryView {
-        let path = format!("stories/{}/", story.slug);
+        let path = story.page_path();
         StoryView {
             slug: story.slug.clone(),
             title: story.title.clone(),
@@ -625,7 +625,7 @@ pub struct IssueLink {
 impl IssueLink {
     /// The link to `issue`.
     pub fn new(issue: &Issue, config: &Config) -> IssueLink {
-        let path = format!("issues/{}/", issue.id.slug());
+        let path = issue.id.page_path();
         IssueLink {
             number: issue.number,
             week: issue.id.to_string(),
@@ -635,9 +635,7 @@ impl IssueLink {
             subject: issue.subject.clone(),
             // Reading order, as on the page: stories grouped under their sections.
             lead_titles: issue
-                .sections()
-                .into_iter()
-                .flat_map(|(_, stories)| stories)
+                .in_reading_order()
                 .take(3)
                 .map(|s| s.title.clone())
                 .collect(),

@@ -158,18 +158,14 @@ pub fn render_feeds(
             loc: link.url.clone(),
             lastmod: newest,
         });
-        for story in issue
-            .sections()
-            .into_iter()
-            .flat_map(|(_, stories)| stories)
-        {
+        for story in issue.in_reading_order() {
             let date = story.date.to_string();
             // A story page changes when a later story follows up one of its watch items.
             let followed = publication
                 .last_follow_up(&story.slug)
                 .map(|d| d.to_string());
             urls.push(SitemapUrl {
-                loc: format!("{}stories/{}/", site.base_url, story.slug),
+                loc: format!("{}{}", site.base_url, story.page_path()),
                 lastmod: followed.map_or_else(|| date.clone(), |f| f.max(date.clone())),
             });
         }

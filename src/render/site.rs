@@ -72,11 +72,7 @@ pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
     let language = &publication.config.language;
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
         // Reading order, as on the issue page: a shared tag page takes the name seen first.
-        for story in issue
-            .sections()
-            .into_iter()
-            .flat_map(|(_, stories)| stories)
-        {
+        for story in issue.in_reading_order() {
             for name in &story.tags {
                 let slug = crate::slug::tag_slug(name);
                 let page = tags.entry(slug.clone()).or_insert_with(|| TagPage {
@@ -87,7 +83,7 @@ pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
                 });
                 page.stories.push(StoryLink {
                     title: story.title.clone(),
-                    path: format!("stories/{}/", story.slug),
+                    path: story.page_path(),
                     date: story.date.to_string(),
                     date_display: crate::dates::long(story.date, language),
                     summary: story.summary.clone(),
