@@ -499,12 +499,7 @@ fn watch_listing(
     resolved: &[&crate::view::WatchEntryView],
 ) -> String {
     use std::fmt::Write as _;
-    let plain = |markdown: &str| {
-        crate::markdown::to_text(markdown, &mut |_| String::new())
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let plain = crate::markdown::to_plain_line;
     let mut out = String::new();
     let _ = writeln!(out, "{headline}");
     for (heading, entries) in [("OPEN", open), ("RESOLVED", resolved)] {

@@ -85,6 +85,15 @@ pub fn to_inline_html(markdown: &str) -> String {
     }
 }
 
+/// Renders Markdown to one line of plain text, links as their text: for previews, terminal
+/// listings and calendar titles.
+pub fn to_plain_line(markdown: &str) -> String {
+    to_text(markdown, &mut |_| String::new())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Renders Markdown to plain text: formatting dropped, paragraphs separated by a blank line,
 /// list items as `- `, link text kept and the link's URL handed to `on_link`, whose return
 /// value (e.g. ` [1]`) is written after the link text.

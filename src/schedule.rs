@@ -128,8 +128,7 @@ pub fn assemble(
 
 /// The start of `summary` as plain text, cut at a word boundary near [`PREHEADER_CHARS`].
 pub fn derive_preheader(summary: &str) -> String {
-    let text = markdown::to_text(summary, &mut |_| String::new());
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = markdown::to_plain_line(summary);
     if text.chars().count() <= PREHEADER_CHARS {
         return text;
     }

@@ -188,7 +188,6 @@ pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String
             .max()
             .unwrap_or_default()
             .replace('-', "");
-        let text = markdown::to_text(&entry.text, &mut |_| String::new());
         let mut description = format!(
             "From \"{}\" ({}, issue {}).",
             entry.story.title, entry.story.date_display, entry.story.issue_number
@@ -212,7 +211,7 @@ pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String
             format!("DTEND;VALUE=DATE:{}", after.format("%Y%m%d")),
             format!(
                 "SUMMARY:{}",
-                ics_text(&format!("Watch: {}", one_line(&text)))
+                ics_text(&format!("Watch: {}", markdown::to_plain_line(&entry.text)))
             ),
             format!("DESCRIPTION:{}", ics_text(&description)),
             format!("URL:{url}"),
@@ -226,10 +225,6 @@ pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String
         fold_into(&mut out, &line);
     }
     out
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Escapes a TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and line breaks.
