@@ -126,18 +126,6 @@ impl Due {
         }
     }
 
-    /// Reads what [`Due::as_written`] writes.
-    pub fn parse(text: &str) -> Option<Due> {
-        match text.len() {
-            7 => NaiveDate::parse_from_str(&format!("{text}-01"), "%Y-%m-%d")
-                .ok()
-                .map(Due::Month),
-            _ => NaiveDate::parse_from_str(text, "%Y-%m-%d")
-                .ok()
-                .map(Due::Day),
-        }
-    }
-
     /// As written: `2026-09-30` or `2026-09`.
     pub fn as_written(self) -> String {
         match self {

@@ -144,16 +144,22 @@ impl<'a> Publication<'a> {
         }
     }
 
-    /// The view of watch item `at` (an index into the ledger) as of the newest issue.
+    /// Watch item `at`: an index into the ledger, as [`WatchSite`] holds them.
+    pub fn watch_item(&self, at: usize) -> &crate::watch::Tracked<'a> {
+        &self.ledger.items[at]
+    }
+
+    /// The view of watch item `at` as of the newest issue.
     pub fn watch_entry(&self, at: usize) -> WatchEntryView {
         let as_of = self.watch.as_of.unwrap_or_default();
-        WatchEntryView::new(&self.ledger.items[at], as_of, self.issues, self.config)
+        WatchEntryView::new(self.watch_item(at), as_of, self.issues, self.config)
     }
 
     /// The state of watch item `at` as of the newest issue.
     pub fn watch_state(&self, at: usize) -> crate::watch::State {
         let as_of = self.watch.as_of.unwrap_or_default();
-        self.ledger.items[at].state(as_of, self.config.watch.stale_after_weeks)
+        self.watch_item(at)
+            .state(as_of, self.config.watch.stale_after_weeks)
     }
 
     /// The watch items of the story with `slug`, as of the newest issue.

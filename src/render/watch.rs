@@ -171,10 +171,14 @@ pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String
             ics_text(&format!("{}: what to watch", site.title))
         ),
     ];
+    // Only items with a due date become events: look at the item before building its view.
     let open_with_due = pages.open.iter().enumerate().filter_map(|(position, &at)| {
-        let entry = publication.watch_entry(at);
-        let due = crate::story::Due::parse(entry.due.as_deref()?)?;
-        Some((entry, due, WatchPages::path_of_open(position)))
+        let due = publication.watch_item(at).item.due?;
+        Some((
+            publication.watch_entry(at),
+            due,
+            WatchPages::path_of_open(position),
+        ))
     });
     for (entry, due, page) in open_with_due {
         let last = due.last_day();
