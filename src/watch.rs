@@ -89,7 +89,9 @@ impl Tracked<'_> {
     /// Where the item stands on `as_of`. An item with a due date is overdue once the date has
     /// passed; one without is stale after `stale_weeks`.
     pub fn state(&self, as_of: NaiveDate, stale_weeks: u32) -> State {
-        if self.resolved_by(as_of).is_some() {
+        // The same answer as `resolved_by`, without walking the mentions: it runs for every
+        // earlier item of every issue.
+        if self.resolved_on.is_some_and(|day| day <= as_of) {
             return State::Resolved;
         }
         match self.item.due {
@@ -214,9 +216,8 @@ impl<'s> Ledger<'s> {
             .iter()
             .flat_map(|s| s.follows_up.iter().map(|f| f.id.as_str()))
             .collect();
-        // Called once per issue over every earlier item, so the test is two date comparisons
-        // (the same conditions as `state`), and only the best `limit` are kept, in order.
-        let stale_after = chrono::Days::new(7 * u64::from(stale_weeks));
+        // Called once per issue over every earlier item: only the best `limit` are kept, in
+        // order, rather than collecting and sorting thousands.
         let mut total = 0;
         let mut found: Vec<(&Tracked<'s>, State)> = Vec::with_capacity(limit + 1);
         let key = |t: &Tracked<'_>| {
@@ -227,15 +228,10 @@ impl<'s> Ledger<'s> {
             )
         };
         for tracked in self.items.iter().take_while(|t| t.issue < issue) {
-            if tracked.resolved_on.is_some_and(|day| day <= as_of) {
+            let state = tracked.state(as_of, stale_weeks);
+            if !state.needs_attention() {
                 continue;
             }
-            let state = match tracked.item.due {
-                Some(due) if due.last_day() < as_of => State::Overdue,
-                Some(_) => continue,
-                None if tracked.story.date + stale_after <= as_of => State::Stale,
-                None => continue,
-            };
             if followed.contains(&tracked.item.id.as_str()) {
                 continue;
             }
