@@ -443,14 +443,33 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
             })?
         }
     };
+    // Curators look up ids while a new card is half written: list the cards that are valid,
+    // show the problems of the others, and exit 1 so scripts notice. A bad config stops it.
     let paths = Paths::new(root);
-    let prepared = pipeline::prepare(&paths, args.drafts)?;
-    print_diagnostics(&prepared.warnings, style);
-    let issues = &prepared.issues;
+    let (config, corpus) = load_project(&paths)?;
+    let Some(config) = config else {
+        return Err(Error::Invalid {
+            diagnostics: corpus.diagnostics,
+        });
+    };
+    let issues =
+        crate::schedule::assemble(&corpus.stories, &corpus.issue_meta, &config, args.drafts)
+            .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+    print_diagnostics(&corpus.diagnostics, style);
+    let errors = corpus.error_count();
+    let exit = if errors > 0 {
+        eprintln!(
+            "error: {errors} error{} in the cards; the items of cards with errors are not listed (`briefing check` shows them all)",
+            plural(errors)
+        );
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    };
+    let issues = &issues;
     let ledger = crate::watch::Ledger::new(issues);
     let (open, resolved) = ledger.partition(as_of);
-    let view =
-        |at: &usize| WatchEntryView::new(&ledger.items[*at], as_of, issues, &prepared.config);
+    let view = |at: &usize| WatchEntryView::new(&ledger.items[*at], as_of, issues, &config);
     let open: Vec<WatchEntryView> = open.iter().map(view).collect();
     let resolved: Vec<WatchEntryView> = resolved.iter().map(view).collect();
     // The headline counts everything; the filters choose what is listed under it.
@@ -486,10 +505,10 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
             message: format!("cannot write JSON: {e}"),
         })?;
         let _ = writeln!(out, "{json}");
-        return Ok(ExitCode::SUCCESS);
+        return Ok(exit);
     }
     let _ = write!(out, "{}", watch_listing(&headline, &open, &resolved));
-    Ok(ExitCode::SUCCESS)
+    Ok(exit)
 }
 
 /// The terminal listing of `briefing watch`.

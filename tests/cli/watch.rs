@@ -610,3 +610,27 @@ fn a_follow_up_within_one_week_is_not_last_time() {
             .contains("Last time")
     );
 }
+
+#[test]
+fn briefing_watch_lists_valid_cards_while_another_is_half_written() {
+    let project = Project::sample();
+    let made = project.run(&["new", "Half written", "--date", "2026-06-18"]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let run = project.run(&["watch", "--open", "--as-of", "2026-07-01"]);
+    assert_eq!(run.code, 1, "the errors still fail the command");
+    assert!(
+        run.stdout
+            .contains("  lin-lab-first-model  [due September 2026]\n"),
+        "the ids a curator needs are listed: {}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("briefs/2026-W25/half-written.yaml:10:1: error: `summary` is empty"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(
+        "error: 4 errors in the cards; the items of cards with errors are not listed (`briefing check` shows them all)"
+    ));
+}
