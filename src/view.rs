@@ -16,7 +16,7 @@ use crate::markdown;
 use crate::schedule::Issue;
 use crate::slug;
 use crate::story::{Due, SourceLink, Story, Watch};
-use crate::watch::{Ledger, Mention, Tracked};
+use crate::watch::{Attention, Ledger, Mention, Tracked};
 
 /// The newsletter as a whole.
 #[derive(Debug, Clone, Serialize)]
@@ -383,8 +383,15 @@ pub struct ReferenceView {
 }
 
 impl IssueView {
-    /// The view of `issues[index]`; `ledger` is the ledger of `issues`.
-    pub fn new(issues: &[Issue], index: usize, config: &Config, ledger: &Ledger<'_>) -> IssueView {
+    /// The view of `issues[index]`; `ledger` is the ledger of `issues`, and `attention` what
+    /// the issue is still watching.
+    pub fn new(
+        issues: &[Issue],
+        index: usize,
+        config: &Config,
+        ledger: &Ledger<'_>,
+        attention: &Attention,
+    ) -> IssueView {
         let issue = &issues[index];
         let slug = issue.id.slug();
         let follow_ups_of = |story: &Story| -> Vec<FollowUpView> {
@@ -441,13 +448,11 @@ impl IssueView {
             .collect();
         // As of the issue's last day, so an old issue reads the same whatever came after it.
         let as_of = issue.id.sunday();
-        let limit = config.watch.still_watching_limit;
-        let (attention, total) =
-            ledger.still_watching(issues, index, as_of, config.watch.stale_after_weeks, limit);
-        let still_watching_more = total - attention.len();
+        let still_watching_more = attention.total - attention.shown.len();
         let still_watching = attention
+            .shown
             .iter()
-            .map(|(tracked, _)| WatchEntryView::new(tracked, as_of, issues, config))
+            .map(|&at| WatchEntryView::new(&ledger.items[at], as_of, issues, config))
             .collect();
         IssueView {
             number: issue.number,

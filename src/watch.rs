@@ -200,55 +200,92 @@ impl<'s> Ledger<'s> {
         self.by_id.get(id).map(|&at| &self.items[at])
     }
 
-    /// The items of issues before `issue` that need attention as of `as_of`, leaving out
-    /// those `issue` follows up: the first `limit` of them (overdue ones first, by due date,
-    /// then stale ones, oldest first), and how many there are in all.
-    pub fn still_watching(
+    /// For every issue, the items of earlier issues that need attention as of its last day
+    /// (overdue ones first, by due date, then stale ones, oldest first), leaving out those the
+    /// issue itself follows up: the first `limit` of them and how many there are in all.
+    ///
+    /// One sweep over the issues: each item needs attention from the first issue after its
+    /// own that is late enough until the first one dated on or after its resolution, so it is
+    /// added and removed once instead of being judged again for every later issue.
+    pub fn attention_by_issue(
         &self,
         issues: &[Issue],
-        issue: usize,
-        as_of: NaiveDate,
         stale_weeks: u32,
         limit: usize,
-    ) -> (Vec<(&Tracked<'s>, State)>, usize) {
-        let followed: Vec<&str> = issues[issue]
-            .stories
-            .iter()
-            .flat_map(|s| s.follows_up.iter().map(|f| f.id.as_str()))
-            .collect();
-        // Called once per issue over every earlier item: only the best `limit` are kept, in
-        // order, rather than collecting and sorting thousands.
-        let mut total = 0;
-        let mut found: Vec<(&Tracked<'s>, State)> = Vec::with_capacity(limit + 1);
-        let key = |t: &Tracked<'_>| {
+    ) -> Vec<Attention> {
+        let as_of: Vec<NaiveDate> = issues.iter().map(|i| i.id.sunday()).collect();
+        let first_on_or_after = |day: NaiveDate| as_of.partition_point(|&d| d < day);
+        let mut starts: Vec<Vec<usize>> = vec![Vec::new(); issues.len() + 1];
+        let mut ends: Vec<Vec<usize>> = vec![Vec::new(); issues.len() + 1];
+        for (at, tracked) in self.items.iter().enumerate() {
+            // The first day `state` says Overdue or Stale.
+            let due_from = match tracked.item.due {
+                Some(due) => due.last_day().succ_opt(),
+                None if stale_weeks == 0 => Some(NaiveDate::MIN),
+                None => tracked
+                    .story
+                    .date
+                    .checked_add_days(chrono::Days::new(7 * u64::from(stale_weeks))),
+            };
+            let Some(due_from) = due_from else { continue };
+            let start = first_on_or_after(due_from).max(tracked.issue + 1);
+            let end = tracked.resolved_on.map_or(issues.len(), first_on_or_after);
+            if start < end {
+                starts[start].push(at);
+                ends[end].push(at);
+            }
+        }
+        let key = |at: usize| {
+            let t = &self.items[at];
             (
                 t.item.due.is_none(),
                 t.item.due.map(|d| d.last_day()),
                 t.story.date,
+                t.item.id.as_str(),
+                at,
             )
         };
-        for tracked in self.items.iter().take_while(|t| t.issue < issue) {
-            let state = tracked.state(as_of, stale_weeks);
-            if !state.needs_attention() {
-                continue;
+        let mut open = std::collections::BTreeSet::new();
+        let mut result = Vec::with_capacity(issues.len());
+        for (index, issue) in issues.iter().enumerate() {
+            for &at in &ends[index] {
+                open.remove(&key(at));
             }
-            if followed.contains(&tracked.item.id.as_str()) {
-                continue;
-            }
-            total += 1;
-            let worse = |other: &Tracked<'_>| {
-                (key(tracked), &tracked.item.id) >= (key(other), &other.item.id)
-            };
-            if found.len() == limit && found.last().is_none_or(|(t, _)| worse(t)) {
-                continue;
-            }
-            // Keys are unique (ids are), so this is the first entry the new one beats.
-            let at = found.partition_point(|(t, _)| worse(t));
-            found.insert(at, (tracked, state));
-            found.truncate(limit);
+            open.extend(starts[index].iter().map(|&at| key(at)));
+            let mut followed: Vec<usize> = issue
+                .stories
+                .iter()
+                .flat_map(|s| s.follows_up.iter())
+                .filter_map(|f| self.by_id.get(f.id.as_str()).copied())
+                .collect();
+            followed.sort_unstable();
+            followed.dedup();
+            let shown = open
+                .iter()
+                .map(|&(.., at)| at)
+                .filter(|at| followed.binary_search(at).is_err())
+                .take(limit)
+                .collect();
+            let followed_open = followed
+                .iter()
+                .filter(|&&at| open.contains(&key(at)))
+                .count();
+            result.push(Attention {
+                shown,
+                total: open.len() - followed_open,
+            });
         }
-        (found, total)
+        result
     }
+}
+
+/// The items an issue lists as still being watched: see [`Ledger::attention_by_issue`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attention {
+    /// The first few, as indexes into [`Ledger::items`], in the order shown.
+    pub shown: Vec<usize>,
+    /// How many items need attention in all.
+    pub total: usize,
 }
 
 #[cfg(test)]
@@ -324,17 +361,62 @@ mod tests {
         assert_eq!(plain.age_weeks(day("2026-05-26")), 12);
     }
 
+    /// What an issue is still watching, judged item by item: the definition the sweep in
+    /// `attention_by_issue` must agree with.
+    fn attention_by_definition(
+        ledger: &Ledger<'_>,
+        issues: &[Issue],
+        index: usize,
+        stale_weeks: u32,
+        limit: usize,
+    ) -> Attention {
+        let as_of = issues[index].id.sunday();
+        let followed: Vec<&str> = issues[index]
+            .stories
+            .iter()
+            .flat_map(|s| s.follows_up.iter().map(|f| f.id.as_str()))
+            .collect();
+        let mut open: Vec<usize> = (0..ledger.items.len())
+            .filter(|&at| {
+                let t = &ledger.items[at];
+                t.issue < index
+                    && t.state(as_of, stale_weeks).needs_attention()
+                    && !followed.contains(&t.item.id.as_str())
+            })
+            .collect();
+        open.sort_by_key(|&at| {
+            let t = &ledger.items[at];
+            (
+                t.item.due.is_none(),
+                t.item.due.map(|d| d.last_day()),
+                t.story.date,
+                t.item.id.clone(),
+            )
+        });
+        Attention {
+            total: open.len(),
+            shown: open.into_iter().take(limit).collect(),
+        }
+    }
+
     #[test]
-    fn still_watching_keeps_the_same_items_as_a_full_sort() {
+    fn attention_by_issue_agrees_with_the_definition_for_every_issue() {
         // 40 stories over 40 weeks, each with an undated item and one due on a varied day;
-        // some resolved later. Every limit must give the first `limit` of the naive order.
+        // some resolved or updated later, some followed up twice in one issue.
         let mut stories = Vec::new();
         for week in 0..40u64 {
             let date = day("2026-01-05") + chrono::Days::new(week * 7 + week % 3);
-            let due = Due::Day(date + chrono::Days::new((week * 37) % 90));
+            let due = if week % 5 == 0 {
+                Due::Month(date + chrono::Days::new(40))
+            } else {
+                Due::Day(date + chrono::Days::new((week * 37) % 90))
+            };
             let mut follows = vec![];
             if week >= 10 && week % 4 == 0 {
                 follows.push(follow(&format!("s{:02}-due", week - 10), true));
+            }
+            if week >= 3 && week % 3 == 0 {
+                follows.push(follow(&format!("s{:02}-open", week - 3), week % 2 == 0));
             }
             stories.push(story(
                 &format!("s{week:02}"),
@@ -345,43 +427,34 @@ mod tests {
                 ],
                 follows,
             ));
+            if week % 3 == 0 && week % 4 == 1 {
+                // A second story the same week updating the item the first one follows up.
+                stories.push(story(
+                    &format!("t{week:02}"),
+                    &date.to_string(),
+                    vec![],
+                    vec![follow(&format!("s{:02}-open", week - 3), false)],
+                ));
+            }
         }
         let issues = issues(stories);
         let ledger = Ledger::new(&issues);
-        let last = issues.len() - 1;
-        let as_of = issues[last].id.sunday();
-        let mut naive: Vec<&Tracked<'_>> = ledger
-            .items
-            .iter()
-            .filter(|t| t.issue < last)
-            .filter(|t| t.state(as_of, 6).needs_attention())
-            .collect();
-        naive.sort_by(|a, b| {
-            let key = |t: &Tracked<'_>| {
-                (
-                    t.item.due.is_none(),
-                    t.item.due.map(|d| d.last_day()),
-                    t.story.date,
-                )
-            };
-            (key(a), &a.item.id).cmp(&(key(b), &b.item.id))
-        });
-        assert!(
-            naive.len() > 20,
-            "the case has enough items: {}",
-            naive.len()
-        );
-        for limit in [0, 1, 3, 8, 100] {
-            let (found, total) = ledger.still_watching(&issues, last, as_of, 6, limit);
-            assert_eq!(total, naive.len());
-            let ids: Vec<&str> = found.iter().map(|(t, _)| t.item.id.as_str()).collect();
-            let want: Vec<&str> = naive
-                .iter()
-                .take(limit)
-                .map(|t| t.item.id.as_str())
-                .collect();
-            assert_eq!(ids, want, "limit {limit}");
+        let mut busiest = 0;
+        for stale_weeks in [0, 1, 6, 12] {
+            for limit in [0, 1, 3, 8, 100] {
+                let swept = ledger.attention_by_issue(&issues, stale_weeks, limit);
+                assert_eq!(swept.len(), issues.len());
+                for (index, attention) in swept.iter().enumerate() {
+                    let want = attention_by_definition(&ledger, &issues, index, stale_weeks, limit);
+                    assert_eq!(
+                        attention, &want,
+                        "issue {index}, stale after {stale_weeks} weeks, limit {limit}"
+                    );
+                    busiest = busiest.max(want.total);
+                }
+            }
         }
+        assert!(busiest > 20, "the case has enough items: {busiest}");
     }
 
     #[test]
@@ -401,11 +474,13 @@ mod tests {
             ),
         ]);
         let ledger = Ledger::new(&issues);
-        let later = issues.len() - 1;
-        let (shown, total) =
-            ledger.still_watching(&issues, later, issues[later].id.sunday(), 12, 5);
-        let shown: Vec<&str> = shown.iter().map(|(t, _)| t.item.id.as_str()).collect();
+        let attention = &ledger.attention_by_issue(&issues, 12, 5)[1];
+        let shown: Vec<&str> = attention
+            .shown
+            .iter()
+            .map(|&at| ledger.items[at].item.id.as_str())
+            .collect();
         assert_eq!(shown, ["y"]);
-        assert_eq!(total, 1);
+        assert_eq!(attention.total, 1);
     }
 }

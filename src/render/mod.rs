@@ -97,6 +97,8 @@ pub struct Publication<'a> {
     pub links: Vec<IssueLink>,
     /// Every watch item as of the newest issue.
     pub watch: WatchSite,
+    /// What each issue is still watching, by issue index.
+    attention: Vec<crate::watch::Attention>,
 }
 
 /// The watch items of the whole site, as of the newest issue's last day: their order, as
@@ -133,6 +135,11 @@ impl<'a> Publication<'a> {
                     .push(at);
             }
         }
+        let attention = ledger.attention_by_issue(
+            issues,
+            config.watch.stale_after_weeks,
+            config.watch.still_watching_limit,
+        );
         Publication {
             env,
             config,
@@ -141,6 +148,7 @@ impl<'a> Publication<'a> {
             ledger,
             links,
             watch,
+            attention,
         }
     }
 
@@ -186,7 +194,13 @@ impl<'a> Publication<'a> {
 
     /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
     pub fn view(&self, index: usize) -> IssueView {
-        IssueView::new(self.issues, index, self.config, &self.ledger)
+        IssueView::new(
+            self.issues,
+            index,
+            self.config,
+            &self.ledger,
+            &self.attention[index],
+        )
     }
 
     /// Renders the named template with `context`.
