@@ -52,6 +52,33 @@ impl SiteView {
     }
 }
 
+/// An issue's view together with the same as a template value, converted once: an issue is
+/// rendered in four formats and a feed entry, and converting the view for each render cost
+/// more than some of the renders.
+#[derive(Debug)]
+pub struct ViewedIssue {
+    /// The view, for Rust code.
+    pub view: IssueView,
+    /// The view, for templates.
+    pub value: minijinja::Value,
+}
+
+impl ViewedIssue {
+    /// Converts `view` for templates.
+    pub fn new(view: IssueView) -> ViewedIssue {
+        let value = minijinja::Value::from_serialize(&view);
+        ViewedIssue { view, value }
+    }
+}
+
+impl std::ops::Deref for ViewedIssue {
+    type Target = IssueView;
+
+    fn deref(&self) -> &IssueView {
+        &self.view
+    }
+}
+
 /// One issue.
 #[derive(Debug, Clone, Serialize)]
 pub struct IssueView {

@@ -11,7 +11,7 @@ use super::issue::IssueContext;
 use super::site::tag_pages;
 use super::{Output, Publication, Sink};
 use crate::error::Result;
-use crate::view::{IssueView, SiteView};
+use crate::view::{SiteView, ViewedIssue};
 
 /// One issue's feed entry, rendered with its issue.
 #[derive(Serialize)]
@@ -71,7 +71,7 @@ fn instant(date: &str, seconds: u64) -> String {
 pub fn render_entry(
     publication: &Publication<'_>,
     index: usize,
-    issue: &IssueView,
+    issue: &ViewedIssue,
 ) -> Result<FeedEntry> {
     let context = IssueContext::web(publication, index, issue, &issue.path).absolute();
     let content = publication.render("partials/issue-body.html", &context)?;

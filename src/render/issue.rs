@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Output, PageView, Publication, inline_css};
 use crate::error::Result;
 use crate::send::message::{Letter, NAME_PLACEHOLDER};
-use crate::view::{IssueLink, IssueView, SiteView};
+use crate::view::{IssueLink, SiteView, ViewedIssue};
 
 /// Stands where each subscriber's unsubscribe URL goes; sending replaces it.
 pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
@@ -19,7 +19,7 @@ pub struct IssueContext<'a> {
     /// The newsletter.
     pub site: &'a SiteView,
     /// The issue.
-    pub issue: &'a IssueView,
+    pub issue: minijinja::Value,
     /// The page.
     pub page: PageView,
     /// The issue before this one.
@@ -44,7 +44,7 @@ impl<'a> IssueContext<'a> {
     pub fn web(
         publication: &'a Publication<'_>,
         index: usize,
-        issue: &'a IssueView,
+        issue: &ViewedIssue,
         path: &str,
     ) -> IssueContext<'a> {
         let site = &publication.site;
@@ -57,7 +57,7 @@ impl<'a> IssueContext<'a> {
         page.og_type = "article";
         IssueContext {
             site,
-            issue,
+            issue: issue.value.clone(),
             page,
             prev: index.checked_sub(1).map(|i| &publication.links[i]),
             next: publication.links.get(index + 1),
@@ -86,7 +86,7 @@ impl<'a> IssueContext<'a> {
 pub fn render_issue(
     publication: &Publication<'_>,
     index: usize,
-    issue: &IssueView,
+    issue: &ViewedIssue,
 ) -> Result<(Vec<Output>, Vec<String>)> {
     let dir = &issue.path;
     let web = IssueContext::web(publication, index, issue, dir);

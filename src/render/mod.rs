@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schedule::Issue;
 use crate::templates::template_error;
-use crate::view::{IssueLink, IssueView, SiteView, WatchEntryView};
+use crate::view::{IssueLink, IssueView, SiteView, ViewedIssue, WatchEntryView};
 use crate::watch::Ledger;
 
 pub use issue::{GMAIL_CLIP_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue};
@@ -193,14 +193,14 @@ impl<'a> Publication<'a> {
     }
 
     /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
-    pub fn view(&self, index: usize) -> IssueView {
-        IssueView::new(
+    pub fn view(&self, index: usize) -> ViewedIssue {
+        ViewedIssue::new(IssueView::new(
             self.issues,
             index,
             self.config,
             &self.ledger,
             &self.attention[index],
-        )
+        ))
     }
 
     /// Renders the named template with `context`.

@@ -8,7 +8,9 @@ use serde::Serialize;
 use super::issue::IssueContext;
 use super::{Output, PageView, Publication, Sink};
 use crate::error::Result;
-use crate::view::{IssueLink, IssueView, SiteView, StoryLink, StoryView, TagPage, WatchEntryView};
+use crate::view::{
+    IssueLink, SiteView, StoryLink, StoryView, TagPage, ViewedIssue, WatchEntryView,
+};
 
 /// How many issues the home page lists under the latest one.
 const RECENT: usize = 6;
@@ -107,7 +109,7 @@ pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
 pub fn render_story_pages(
     publication: &Publication<'_>,
     index: usize,
-    issue: &IssueView,
+    issue: &ViewedIssue,
     sink: &dyn Sink,
 ) -> Result<()> {
     let site = &publication.site;
