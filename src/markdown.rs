@@ -402,6 +402,15 @@ mod tests {
             unsafe_links("[a](javascript:x) [b](https://ok.org) ![c](data:x)"),
             ["javascript:x", "data:x"]
         );
+        // A URL that starts with a space of any kind is relative, however it goes on.
+        assert_eq!(
+            unsafe_links("[a](\u{a0}https://e.org)"),
+            ["\u{a0}https://e.org"]
+        );
+        assert_eq!(
+            to_html("[a](\u{a0}https://e.org)"),
+            "<p><a rel=\"noopener noreferrer\">a</a></p>\n"
+        );
     }
 
     #[test]
