@@ -328,6 +328,60 @@ mod tests {
     }
 
     #[test]
+    fn scalars_keep_their_text_around_blanks_and_indicators() {
+        // The vendored scanner takes ordinary characters in runs (vendor/saphyr-parser): each
+        // case here ends a run somewhere a character-by-character scan decides differently.
+        let node = parse(concat!(
+            "plain: a b  c\tz # comment\n",
+            "hash: a#b c\n",
+            "colon: a:b c\n",
+            "dq: \"x y  z \\\"q\\\" \\\\ \\u263A end \"\n",
+            "sq: 'x y  it''s \\ '\n",
+            "folded: \"one  \n  two\"\n",
+            "flow: [a b, c  d, e#f, ünï 北京 x]\n",
+            "after: ünï 北京 x\n",
+        ))
+        .unwrap()
+        .unwrap();
+        let text = |key: &str| node.get(key).unwrap().value.as_text().map(str::to_owned);
+        assert_eq!(text("plain").as_deref(), Some("a b  c\tz"));
+        assert_eq!(text("hash").as_deref(), Some("a#b c"));
+        assert_eq!(text("colon").as_deref(), Some("a:b c"));
+        assert_eq!(text("dq").as_deref(), Some("x y  z \"q\" \\ \u{263A} end "));
+        assert_eq!(text("sq").as_deref(), Some("x y  it's \\ "));
+        assert_eq!(text("folded").as_deref(), Some("one two"));
+        let Value::Seq(items) = &node.get("flow").unwrap().value.value else {
+            panic!("not a list")
+        };
+        let items: Vec<(&str, Pos)> = items
+            .iter()
+            .map(|n| (n.as_text().unwrap(), n.pos))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                ("a b", at(8, 8)),
+                ("c  d", at(8, 13)),
+                ("e#f", at(8, 19)),
+                ("ünï 北京 x", at(8, 24))
+            ]
+        );
+        // Columns count characters, not bytes.
+        let after = node.get("after").unwrap();
+        assert_eq!((after.key_pos, after.value.pos), (at(9, 1), at(9, 8)));
+        let trailing = parse("k: \"ünï 北京\" # c\nnext: 1\n").unwrap().unwrap();
+        assert_eq!(trailing.get("next").unwrap().key_pos, at(2, 1));
+        let behind = parse("a: [北京 ünï, x]\nb: [\"北京 ünï\", y]\n")
+            .unwrap()
+            .unwrap();
+        let second = |key: &str| match &behind.get(key).unwrap().value.value {
+            Value::Seq(items) => items[1].pos,
+            _ => panic!("not a list"),
+        };
+        assert_eq!((second("a"), second("b")), (at(1, 13), at(2, 15)));
+    }
+
+    #[test]
     fn empty_and_comment_only_documents_are_none() {
         assert_eq!(parse("").unwrap(), None);
         assert_eq!(parse("# just a comment\n").unwrap(), None);
