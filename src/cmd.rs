@@ -131,6 +131,8 @@ pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
     let config = load_config(paths)?;
     let files = load::load_briefs(&paths.root);
     let mut corpus = validate::validate(&files);
+    // Freeing ten thousand file buffers takes a while; nothing waits for it.
+    std::thread::spawn(move || drop(files));
     let config = match config {
         Ok(config) => Some(config),
         Err(mut diagnostics) => {
@@ -183,6 +185,8 @@ fn check(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
     if args.strict && warnings > 0 && errors == 0 {
         eprintln!("--strict treats warnings as errors");
     }
+    // The process ends here: freeing every story one by one would only delay the exit.
+    std::mem::forget(corpus);
     Ok(ExitCode::from(u8::from(verdict == "failed")))
 }
 

@@ -182,7 +182,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
                 .help("delete it; it is invisible in most editors");
             return None;
         }
-        let label = format!("{}`{}`", self.context, key.name);
+        let label = || format!("{}`{}`", self.context, key.name);
         if !links_are_safe(text, &label, entry.value.pos, self.diags) {
             return None;
         }
@@ -418,7 +418,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
                 .help(key.help);
             return None;
         };
-        self.inline_text(raw, key, item.pos, &label())
+        inline_text(self.diags, raw, key, item.pos, &label)
     }
 
     /// Reads one line of Markdown under `key`, like a bullet; `None` when the key is absent or
@@ -429,37 +429,42 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             self.wrong_type(key, &entry.value, "text");
             return None;
         };
-        let label = format!("{}`{}`", self.context, key.name);
-        self.inline_text(raw, key, entry.value.pos, &label)
+        let label = || format!("{}`{}`", self.context, key.name);
+        inline_text(self.diags, raw, key, entry.value.pos, &label)
     }
+}
 
-    /// Checks `raw`, the text of a bullet labelled `label`, and folds its white space.
-    pub fn inline_text(
-        &mut self,
-        raw: &str,
-        key: Key,
-        pos: Pos,
-        label: &str,
-    ) -> Option<Spanned<String>> {
-        let folded = fold_whitespace(raw);
-        if folded.is_empty() {
-            self.diags
-                .error(pos, format!("{label} is empty"))
-                .help(key.help);
-            return None;
-        }
-        if let Some(c) = folded.chars().find(|c| c.is_control()) {
-            self.diags.error(
-                pos,
-                format!("{label} contains the control character U+{:04X}", c as u32),
-            );
-            return None;
-        }
-        if !links_are_safe(&folded, label, pos, self.diags) {
-            return None;
-        }
-        Some(Spanned { value: folded, pos })
+/// Checks `raw`, the text of a bullet, and folds its white space. `label` names the bullet in
+/// messages; it is only built for one.
+fn inline_text(
+    diags: &mut FileDiagnostics<'_>,
+    raw: &str,
+    key: Key,
+    pos: Pos,
+    label: &dyn Fn() -> String,
+) -> Option<Spanned<String>> {
+    let folded = fold_whitespace(raw);
+    if folded.is_empty() {
+        diags
+            .error(pos, format!("{} is empty", label()))
+            .help(key.help);
+        return None;
     }
+    if let Some(c) = folded.chars().find(|c| c.is_control()) {
+        diags.error(
+            pos,
+            format!(
+                "{} contains the control character U+{:04X}",
+                label(),
+                c as u32
+            ),
+        );
+        return None;
+    }
+    if !links_are_safe(&folded, label, pos, diags) {
+        return None;
+    }
+    Some(Spanned { value: folded, pos })
 }
 
 /// `text` trimmed, with every run of white space as one space.
@@ -478,7 +483,12 @@ fn fold_whitespace(text: &str) -> String {
 }
 
 /// Reports Markdown links in `text` that would be dropped from the output.
-fn links_are_safe(text: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) -> bool {
+fn links_are_safe(
+    text: &str,
+    label: &dyn Fn() -> String,
+    pos: Pos,
+    diags: &mut FileDiagnostics<'_>,
+) -> bool {
     if !may_hold_unsafe_link(text) {
         return true;
     }
@@ -487,7 +497,10 @@ fn links_are_safe(text: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics
         diags
             .error(
                 pos,
-                format!("{label} links to `{link}`; only http(s) and mailto links are allowed"),
+                format!(
+                    "{} links to `{link}`; only http(s) and mailto links are allowed",
+                    label()
+                ),
             )
             .help("write the full address, e.g. `[text](https://example.org/page)`");
     }

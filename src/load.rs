@@ -56,7 +56,6 @@ pub struct SourceFile {
 pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(root, Path::new("briefs"), 0, &mut paths);
-    paths.sort();
     // Reading thousands of small files is I/O-bound; rayon keeps the order.
     use rayon::prelude::*;
     paths
@@ -76,6 +75,8 @@ pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
         .collect()
 }
 
+/// Adds the YAML files under `rel` to `out`, sorted by path: each folder's entries are taken
+/// in name order, which is the order of whole paths compared component by component.
 fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     if depth > MAX_DEPTH {
         return;
@@ -83,27 +84,27 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     let Ok(entries) = fs::read_dir(root.join(rel)) else {
         return;
     };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name_text = name.to_string_lossy();
-        if name_text.starts_with('.') {
-            continue;
-        }
-        let path = rel.join(&name);
-        let Ok(file_type) = entry.file_type() else {
-            continue;
-        };
+    let mut entries: Vec<(std::ffi::OsString, fs::FileType)> = entries
+        .flatten()
+        .filter_map(|entry| Some((entry.file_name(), entry.file_type().ok()?)))
+        .filter(|(name, _)| !name.as_encoded_bytes().starts_with(b"."))
+        .collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for (name, file_type) in entries {
         if file_type.is_dir() {
-            collect(root, &path, depth + 1, out);
-        } else if is_yaml(&name_text) && (file_type.is_file() || file_type.is_symlink()) {
-            out.push(path);
+            collect(root, &rel.join(&name), depth + 1, out);
+        } else if is_yaml(&name) && (file_type.is_file() || file_type.is_symlink()) {
+            out.push(rel.join(&name));
         }
     }
 }
 
-fn is_yaml(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml")
+fn is_yaml(name: &std::ffi::OsStr) -> bool {
+    let name = name.as_encoded_bytes();
+    let ends_with = |suffix: &[u8]| {
+        name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    ends_with(b".yaml") || ends_with(b".yml")
 }
 
 /// Reads at most [`MAX_FILE_BYTES`] + 1 bytes and decodes them.
@@ -182,6 +183,11 @@ mod tests {
         fs::write(week.join("notes.md"), "#").unwrap();
         fs::write(week.join(".hidden.yaml"), "x: 1").unwrap();
         fs::write(dir.path().join("briefs/.git/c.yaml"), "x: 1").unwrap();
+        // Paths sort component by component: `2026-W25/` before `2026-W25-extra/`, though
+        // `-` sorts before `/` as text; a file beside folders takes its place by name.
+        fs::create_dir_all(dir.path().join("briefs/2026-W25-extra")).unwrap();
+        fs::write(dir.path().join("briefs/2026-W25-extra/a.yaml"), "x: 1").unwrap();
+        fs::write(dir.path().join("briefs/2026-W25.yaml"), "x: 1").unwrap();
         let files = load_briefs(dir.path());
         let names: Vec<String> = files
             .iter()
@@ -192,9 +198,14 @@ mod tests {
             [
                 "briefs/2026-W25/a.YML",
                 "briefs/2026-W25/b.yaml",
-                "briefs/2026-W25/issue.yaml"
+                "briefs/2026-W25/issue.yaml",
+                "briefs/2026-W25-extra/a.yaml",
+                "briefs/2026-W25.yaml",
             ]
         );
+        let mut sorted = files.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+        sorted.sort();
+        assert!(files.iter().map(|f| &f.path).eq(sorted.iter()));
         assert_eq!(files[2].kind, FileKind::Issue);
     }
 

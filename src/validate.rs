@@ -906,15 +906,17 @@ fn check_slugs_unique(stories: &[Story], out: &mut Vec<Diagnostic>) {
     }
     for (slug, owners) in by_slug.into_iter().filter(|(_, o)| o.len() > 1) {
         for story in &owners {
-            let others: Vec<String> = owners
+            let others = owners
                 .iter()
                 .filter(|o| o.path != story.path)
-                .map(|o| display_path(&o.path))
-                .collect();
+                .map(|o| display_path(&o.path));
             out.push(card_error(
                 story,
                 story.slug_pos,
-                format!("duplicate slug `{slug}`, also used by {}", few(&others)),
+                format!(
+                    "duplicate slug `{slug}`, also used by {}",
+                    few(owners.len() - 1, others)
+                ),
                 "give one of the cards its own `slug:`".to_owned(),
             ));
         }
@@ -945,11 +947,13 @@ fn check_week_folders(stories: &[Story], out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Up to three names, and how many more: a list that fits a message.
-fn few(names: &[String]) -> String {
-    match names.len() {
-        0..=3 => names.join(", "),
-        n => format!("{} and {} more", names[..3].join(", "), n - 3),
+/// Up to three names, and how many more: a list that fits a message. Only the names shown
+/// are made, so a thousand cards sharing a slug cost a thousand messages, not a million names.
+fn few(count: usize, names: impl Iterator<Item = String>) -> String {
+    let shown: Vec<String> = names.take(3).collect();
+    match count {
+        0..=3 => shown.join(", "),
+        n => format!("{} and {} more", shown.join(", "), n - 3),
     }
 }
 
@@ -968,33 +972,47 @@ fn card_error(story: &Story, pos: Pos, message: String, help: String) -> Diagnos
 /// Watch item ids are unique, and every follow-up names an earlier item of a card that will be
 /// published with it; an item is resolved once.
 fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<Diagnostic>) {
-    let mut by_id: std::collections::HashMap<&str, Vec<(&Story, &WatchItem)>> =
-        std::collections::HashMap::new();
-    for story in stories {
-        for item in &story.what_to_watch.items {
-            by_id.entry(&item.id).or_default().push((story, item));
-        }
-    }
-    let mut shared: Vec<_> = by_id.iter().filter(|(_, o)| o.len() > 1).collect();
-    shared.sort_by_key(|(id, _)| **id);
-    for (id, owners) in shared {
+    // Every item by id (a stable sort keeps each id's owners in card order): the duplicates
+    // are neighbours, and an id is found by binary search.
+    let mut items: Vec<(&str, &Story, &WatchItem)> = stories
+        .iter()
+        .flat_map(|s| {
+            s.what_to_watch
+                .items
+                .iter()
+                .map(move |i| (i.id.as_str(), s, i))
+        })
+        .collect();
+    items.sort_by(|a, b| a.0.cmp(b.0));
+    let first_owner = |id: &str| -> Option<&Story> {
+        let start = items.partition_point(|(other, ..)| *other < id);
+        items
+            .get(start)
+            .filter(|(other, ..)| *other == id)
+            .map(|&(_, s, _)| s)
+    };
+    for run in items
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|run| run.len() > 1)
+    {
+        let id = run[0].0;
+        let owners: Vec<(&Story, &WatchItem)> = run.iter().map(|&(_, s, i)| (s, i)).collect();
         // Cards that share a slug share their derived ids too; the slug error says it all.
         let slug = &owners[0].0.slug;
         if owners.iter().all(|(s, i)| i.derived && s.slug == *slug) {
             continue;
         }
-        for (story, item) in owners {
-            let others: Vec<String> = owners
+        for &(story, item) in &owners {
+            let others = owners
                 .iter()
-                .filter(|(o, i)| !std::ptr::eq(*o, *story) || i.pos != item.pos)
+                .filter(|(o, i)| !std::ptr::eq(*o, story) || i.pos != item.pos)
                 .map(|(o, i)| {
-                    if std::ptr::eq(*o, *story) {
+                    if std::ptr::eq(*o, story) {
                         format!("line {} of this card", i.pos.line)
                     } else {
                         display_path(&o.path)
                     }
-                })
-                .collect();
+                });
             let help = if item.derived {
                 "this id is derived from the card's slug and the item's position; give the item its own `id:` (write it as `{id, text}`)"
             } else {
@@ -1005,7 +1023,7 @@ fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<D
                 item.pos,
                 format!(
                     "duplicate watch item id `{id}`, also used by {}",
-                    few(&others)
+                    few(owners.len() - 1, others)
                 ),
                 help.to_owned(),
             ));
@@ -1022,10 +1040,10 @@ fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<D
     let mut known: Option<Vec<&str>> = None;
     for story in followers {
         for follow_up in &story.follows_up {
-            let Some(owners) = by_id.get(follow_up.id.as_str()) else {
+            let Some(origin) = first_owner(&follow_up.id) else {
                 let known = known.get_or_insert_with(|| {
-                    let mut ids: Vec<&str> = by_id.keys().copied().collect();
-                    ids.sort_unstable();
+                    let mut ids: Vec<&str> = items.iter().map(|(id, ..)| *id).collect();
+                    ids.dedup();
                     ids
                 });
                 let help = match crate::diagnostic::did_you_mean(&follow_up.id, known) {
@@ -1041,7 +1059,6 @@ fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<D
                 ));
                 continue;
             };
-            let (origin, _) = owners[0];
             if std::ptr::eq(origin, story) {
                 out.push(card_error(
                     story,
@@ -1102,10 +1119,11 @@ fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<D
 /// Gives the cross-file diagnostics, raised away from the file's text, their source line.
 fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile]) {
     for diag in diagnostics.iter_mut().filter(|d| d.line_text.is_none()) {
+        // Files are sorted by path (`load_briefs`).
         let Some(Content::Text(text)) = files
-            .iter()
-            .find(|f| f.path == diag.path)
-            .map(|f| &f.content)
+            .binary_search_by(|f| f.path.as_path().cmp(&diag.path))
+            .ok()
+            .map(|at| &files[at].content)
         else {
             continue;
         };
