@@ -488,6 +488,18 @@ pub trait Input {
     fn fetch_quoted_scalar_run(&mut self, _out: &mut String, _single: bool) -> usize {
         0
     }
+
+    /// Fetch the rest of a line of a block scalar: anything but breaks, `\0` and a
+    /// byte-order mark.
+    ///
+    /// The characters are consumed from the input. Inputs that cannot do this cheaply consume
+    /// nothing and return 0; the scanner then goes on one character at a time.
+    ///
+    /// # Return
+    /// Return the number of characters that were consumed (no line break ever is).
+    fn fetch_block_scalar_run(&mut self, _out: &mut String) -> usize {
+        0
+    }
 }
 
 /// Behavior to adopt regarding treating tabs as whitespace.

@@ -1885,6 +1885,12 @@ impl<'input, T: Input> Scanner<'input, T> {
     /// This function assumed the first character to read is the first content character in the
     /// line. This function does not consume the line break character(s) after the line.
     fn scan_block_scalar_content_line(&mut self, string: &mut String, line_buffer: &mut String) {
+        // Patched in briefing: take the line as one run where the input can; the loops below
+        // then see only what ended it.
+        let run = self.input.fetch_block_scalar_run(string);
+        self.mark.col += run;
+        self.mark.index += run;
+
         // Start by evaluating characters in the buffer.
         while !self.input.buf_is_empty() && is_yaml_non_break(self.input.peek()) {
             string.push(self.input.peek());
@@ -2371,7 +2377,8 @@ impl<'input, T: Input> Scanner<'input, T> {
                 // We can unroll the first iteration of the loop.
                 string.push(self.input.peek());
                 self.skip_non_blank();
-                string.reserve(self.input.bufmaxlen());
+                // Patched in briefing: no `string.reserve(self.input.bufmaxlen())` here; it
+                // grew every key to 160 bytes, and runs grow the string as needed.
 
                 // Add content non-blank characters to the scalar.
                 let mut end = false;

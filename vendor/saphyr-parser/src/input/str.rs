@@ -425,6 +425,13 @@ impl Input for StrInput<'_> {
         let end = run_end(self.buffer.as_bytes(), stops, true);
         self.take_run(out, end)
     }
+
+    // Patched in briefing.
+    fn fetch_block_scalar_run(&mut self, out: &mut String) -> usize {
+        let stops = |b: u8| matches!(b, b'\n' | b'\r' | 0 | 0xEF);
+        let end = run_end(self.buffer.as_bytes(), stops, false);
+        self.take_run(out, end)
+    }
 }
 
 /// Where a run of bytes that are not `stops` ends. With `blanks`, a single space or tab
