@@ -780,7 +780,13 @@ mod tests {
     fn counts_words_not_punctuation() {
         assert_eq!(word_count("Lin — ex-Qwen lead — launches a lab."), 6);
         // The byte count for ASCII text agrees with the character count.
-        for text in ["", " a  b\t\nc ", "a\x0Bb\x0Cc\rd", "- -- 1 . x_y", "**bold** [l](u)"] {
+        for text in [
+            "",
+            " a  b\t\nc ",
+            "a\x0Bb\x0Cc\rd",
+            "- -- 1 . x_y",
+            "**bold** [l](u)",
+        ] {
             let slow = text
                 .split_whitespace()
                 .filter(|w| w.chars().any(char::is_alphanumeric))

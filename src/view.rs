@@ -676,11 +676,12 @@ impl IssueLink {
     }
 }
 
-/// A story as a link, on tag pages.
+/// A story as a link, on tag pages. It borrows from the story and its issue's link: an
+/// archive's tag pages list every story two to four times.
 #[derive(Debug, Clone, Serialize)]
-pub struct StoryLink {
+pub struct StoryLink<'a> {
     /// Headline.
-    pub title: String,
+    pub title: &'a str,
     /// `stories/<slug>/`.
     pub path: String,
     /// `YYYY-MM-DD`.
@@ -688,20 +689,20 @@ pub struct StoryLink {
     /// `17 June 2026`.
     pub date_display: String,
     /// Markdown.
-    pub summary: String,
+    pub summary: &'a str,
     /// The issue it appeared in.
-    pub issue: IssueLink,
+    pub issue: &'a IssueLink,
 }
 
 /// A tag page's tag.
 #[derive(Debug, Clone, Serialize)]
-pub struct TagPage {
+pub struct TagPage<'a> {
     /// The tag as first written.
-    pub name: String,
+    pub name: &'a str,
     /// URL name.
     pub slug: String,
     /// `tags/<slug>/`.
     pub path: String,
     /// Its stories, newest first.
-    pub stories: Vec<StoryLink>,
+    pub stories: Vec<StoryLink<'a>>,
 }

@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use super::issue::IssueContext;
-use super::site::tag_pages;
+use super::site::tag_page_path;
 use super::{Output, Publication, Sink};
 use crate::error::Result;
 use crate::view::{SiteView, ViewedIssue};
@@ -93,12 +93,12 @@ pub fn render_entry(
 }
 
 /// Renders `feed.xml` from `entries` (oldest first, one per issue, the newest
-/// `feed_limit` issues) and `sitemap.xml`.
+/// `feed_limit` issues).
 ///
 /// # Errors
 ///
 /// A template error, or the sink's.
-pub fn render_feeds(
+pub fn render_feed(
     publication: &Publication<'_>,
     mut entries: Vec<FeedEntry>,
     sink: &dyn Sink,
@@ -119,8 +119,16 @@ pub fn render_feeds(
     sink.put(Output::text(
         "feed.xml",
         publication.render("feed.xml", &feed)?,
-    ))?;
+    ))
+}
 
+/// Renders `sitemap.xml`: every page, with the date it last changed.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    let site = &publication.site;
     let newest_story = publication
         .issues
         .iter()
@@ -170,14 +178,21 @@ pub fn render_feeds(
             });
         }
     }
-    for tag in tag_pages(publication).values() {
+    // A tag page changes when its newest story arrives.
+    let mut tag_dates: std::collections::BTreeMap<String, chrono::NaiveDate> =
+        std::collections::BTreeMap::new();
+    for story in publication.issues.iter().flat_map(|i| &i.stories) {
+        for name in &story.tags {
+            let newest = tag_dates
+                .entry(crate::slug::tag_slug(name))
+                .or_insert(story.date);
+            *newest = (*newest).max(story.date);
+        }
+    }
+    for (slug, date) in tag_dates {
         urls.push(SitemapUrl {
-            loc: format!("{}{}", site.base_url, tag.path),
-            lastmod: tag
-                .stories
-                .first()
-                .map(|s| s.date.clone())
-                .unwrap_or_default(),
+            loc: format!("{}{}", site.base_url, tag_page_path(&slug)),
+            lastmod: date.to_string(),
         });
     }
     let sitemap = SitemapContext { site, urls };

@@ -246,34 +246,48 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
         .issues
         .len()
         .saturating_sub(publication.config.feed_limit);
-    let per_issue: Vec<(Vec<String>, Option<feed::FeedEntry>)> = (0..publication.issues.len())
-        .into_par_iter()
-        .map(|index| {
-            // A story's Markdown is rendered on several pages; reuse it within its issue.
-            crate::templates::clear_markdown_cache();
-            let view = publication.view(index);
-            let (files, warnings) = issue::render_issue(publication, index, &view)?;
-            for file in files {
-                sink.put(file)?;
-            }
-            site::render_story_pages(publication, index, &view, sink)?;
-            let entry = if index >= in_feed {
-                Some(feed::render_entry(publication, index, &view)?)
-            } else {
-                None
-            };
-            Ok((warnings, entry))
-        })
-        .collect::<Result<_>>()?;
+    let render_issues = || -> Result<Vec<(Vec<String>, Option<feed::FeedEntry>)>> {
+        (0..publication.issues.len())
+            .into_par_iter()
+            .map(|index| {
+                // A story's Markdown is rendered on several pages; reuse it within its issue.
+                crate::templates::clear_markdown_cache();
+                let view = publication.view(index);
+                let (files, warnings) = issue::render_issue(publication, index, &view)?;
+                for file in files {
+                    sink.put(file)?;
+                }
+                site::render_story_pages(publication, index, &view, sink)?;
+                let entry = if index >= in_feed {
+                    Some(feed::render_entry(publication, index, &view)?)
+                } else {
+                    None
+                };
+                Ok((warnings, entry))
+            })
+            .collect::<Result<_>>()
+    };
+    // The pages around the issues need nothing from them: they render alongside.
+    let render_around = || -> Result<()> {
+        let (pages, rest) = rayon::join(
+            || site::render_pages(publication, sink),
+            || -> Result<()> {
+                watch::render_watch(publication, sink)?;
+                feed::render_sitemap(publication, sink)
+            },
+        );
+        pages.and(rest)
+    };
+    let (per_issue, around) = rayon::join(render_issues, render_around);
+    let per_issue = per_issue?;
+    around?;
     let mut warnings = Vec::new();
     let mut entries = Vec::with_capacity(per_issue.len());
     for (mut notes, entry) in per_issue {
         warnings.append(&mut notes);
         entries.extend(entry);
     }
-    site::render_pages(publication, sink)?;
-    watch::render_watch(publication, sink)?;
-    feed::render_feeds(publication, entries, sink)?;
+    feed::render_feed(publication, entries, sink)?;
     Ok(warnings)
 }
 

@@ -58,7 +58,7 @@ struct TagsContext<'a> {
 struct TagContext<'a> {
     site: &'a SiteView,
     page: PageView,
-    tag: &'a TagPage,
+    tag: &'a TagPage<'a>,
 }
 
 #[derive(Serialize)]
@@ -67,10 +67,15 @@ struct SiteContext<'a> {
     page: PageView,
 }
 
+/// `tags/<slug>/`, where the page of the tag with URL name `slug` is.
+pub fn tag_page_path(slug: &str) -> String {
+    format!("tags/{slug}/")
+}
+
 /// Every tag with its stories, newest first, keyed by URL name. Tags that share a URL name
 /// (`AI labs`, `ai-labs`) share a page, under the name seen first.
-pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
-    let mut tags: BTreeMap<String, TagPage> = BTreeMap::new();
+pub fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'a>> {
+    let mut tags: BTreeMap<String, TagPage<'a>> = BTreeMap::new();
     let language = &publication.config.language;
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
         // Reading order, as on the issue page: a shared tag page takes the name seen first.
@@ -78,18 +83,18 @@ pub fn tag_pages(publication: &Publication<'_>) -> BTreeMap<String, TagPage> {
             for name in &story.tags {
                 let slug = crate::slug::tag_slug(name);
                 let page = tags.entry(slug.clone()).or_insert_with(|| TagPage {
-                    name: name.clone(),
-                    path: format!("tags/{slug}/"),
+                    name,
+                    path: tag_page_path(&slug),
                     slug,
                     stories: Vec::new(),
                 });
                 page.stories.push(StoryLink {
-                    title: story.title.clone(),
+                    title: &story.title,
                     path: story.page_path(),
                     date: story.date.to_string(),
                     date_display: crate::dates::long(story.date, language),
-                    summary: story.summary.clone(),
-                    issue: link.clone(),
+                    summary: &story.summary,
+                    issue: link,
                 });
             }
         }
@@ -193,7 +198,7 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
         tags: tags
             .values()
             .map(|t| TagSummary {
-                name: &t.name,
+                name: t.name,
                 slug: &t.slug,
                 path: &t.path,
                 count: t.stories.len(),
