@@ -92,8 +92,13 @@ pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'
         if value.is_none() || value.is_undefined() {
             return Ok(());
         }
-        out.write_str(&escape(&value.to_string()))
-            .map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "cannot write output"))
+        let written = match value.as_str() {
+            // Most values are strings: escape them straight into the output.
+            Some(text) if state.auto_escape() == AutoEscape::Html => write_escaped_html(out, text),
+            Some(text) => out.write_str(&escape(text)),
+            None => out.write_str(&escape(&value.to_string())),
+        };
+        written.map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "cannot write output"))
     });
     register_filters(&mut env, language);
 
@@ -296,17 +301,30 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
 /// Escapes text for HTML and XML, in element content and in quoted attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    // Writing to a String cannot fail.
+    let _ = write_escaped_html(&mut out, text);
     out
+}
+
+/// Writes `text` escaped as [`escape_html`] does, copying the runs between the characters it
+/// replaces.
+fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    let mut copied = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // Only ASCII bytes are replaced, so `at` is a character boundary.
+        out.write_str(&text[copied..at])?;
+        out.write_str(escaped)?;
+        copied = at + 1;
+    }
+    out.write_str(&text[copied..])
 }
 
 /// Wraps `text` at `width` characters. Paragraphs (split by blank lines) wrap separately; the
