@@ -8,9 +8,32 @@ use serde::Serialize;
 use super::issue::IssueContext;
 use super::{Output, PageView, Publication, Sink};
 use crate::error::Result;
-use crate::view::{
-    IssueLink, SiteView, StoryLink, StoryView, TagPage, ViewedIssue, WatchEntryView,
-};
+use crate::view::{IssueLink, SiteView, StoryLink, TagPage, ViewedIssue, WatchEntryView};
+
+/// A story of an issue's template value as its own page's subject: the same fields, with
+/// `heading` 1. The issue's value is made once; converting each story again for its page
+/// cost more than some of the pages.
+#[derive(Debug)]
+struct PageStory(minijinja::Value);
+
+impl minijinja::value::Object for PageStory {
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        if key.as_str() == Some("heading") {
+            return Some(minijinja::Value::from(1));
+        }
+        self.0
+            .get_item(key)
+            .ok()
+            .filter(|value| !value.is_undefined())
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        match self.0.try_iter() {
+            Ok(keys) => minijinja::value::Enumerator::Values(keys.collect()),
+            Err(_) => minijinja::value::Enumerator::Empty,
+        }
+    }
+}
 
 /// How many issues the home page lists under the latest one.
 const RECENT: usize = 6;
@@ -33,7 +56,7 @@ struct ArchiveContext<'a> {
 struct StoryContext<'a> {
     site: &'a SiteView,
     page: PageView,
-    story: StoryView,
+    story: minijinja::Value,
     issue: &'a IssueLink,
     /// The story's own watch items, with the later stories that followed them up.
     watch: Vec<WatchEntryView>,
@@ -119,7 +142,14 @@ pub fn render_story_pages(
 ) -> Result<()> {
     let site = &publication.site;
     let link = &publication.links[index];
-    for story in &issue.stories {
+    let values = issue
+        .value
+        .get_attr("stories")
+        .map_err(|e| crate::templates::template_error("story.html", &e))?;
+    for (at, story) in issue.stories.iter().enumerate() {
+        let value = values
+            .get_item_by_index(at)
+            .map_err(|e| crate::templates::template_error("story.html", &e))?;
         let mut page = PageView::at(
             site,
             &story.path,
@@ -130,10 +160,7 @@ pub fn render_story_pages(
         let context = StoryContext {
             site,
             page,
-            story: StoryView {
-                heading: 1,
-                ..StoryView::clone(story)
-            },
+            story: minijinja::Value::from_object(PageStory(value)),
             issue: link,
             watch: publication.watch_of_story(&story.slug),
         };
