@@ -130,9 +130,7 @@ pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diag
 pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
     let config = load_config(paths)?;
     let files = load::load_briefs(&paths.root);
-    let mut corpus = validate::validate(&files);
-    // Freeing ten thousand file buffers takes a while; nothing waits for it.
-    std::thread::spawn(move || drop(files));
+    let mut corpus = validate::validate(files, Some(&paths.root));
     let config = match config {
         Ok(config) => Some(config),
         Err(mut diagnostics) => {

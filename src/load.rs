@@ -37,6 +37,8 @@ pub enum Content {
     NotUtf8(Pos),
     /// Could not be read; holds the reason.
     Unreadable(String),
+    /// Valid text that `validate` let go once it had checked it, to keep memory flat.
+    Released,
 }
 
 /// A file found under `briefs/`.

@@ -139,7 +139,7 @@ pub fn new_card(
     if path.exists() {
         return Err(Error::CardExists { path: rel });
     }
-    let corpus = validate::validate(&load::load_briefs(&paths.root));
+    let corpus = validate::validate(load::load_briefs(&paths.root), Some(&paths.root));
     if let Some(owner) = corpus.stories.iter().find(|s| s.slug == slug) {
         return Err(Error::CardExists {
             path: owner.path.clone(),

@@ -199,13 +199,32 @@ impl Corpus {
 }
 
 /// Validates every loaded file, then the rules that span files.
-pub fn validate(files: &[SourceFile]) -> Corpus {
+///
+/// With a `root`, the text of a file with nothing to report is let go as soon as it is
+/// checked (ten thousand cards are tens of megabytes), and a rule that spans files and
+/// reports on it later reads the line it shows again from under `root`. Without one, every
+/// text is kept.
+pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
     use rayon::prelude::*;
     let mut corpus = Corpus::default();
     let mut issue_files: Vec<(IssueMeta, Option<IssueId>)> = Vec::new();
     // Files are independent until the cross-file rules below: check them in parallel,
     // keeping their order so the result does not depend on scheduling.
-    let checked: Vec<Checked> = files.par_iter().map(check_file).collect();
+    let (files, checked): (Vec<SourceFile>, Vec<Checked>) = files
+        .into_par_iter()
+        .map(|mut file| {
+            let checked = check_file(&file);
+            let clean = match &checked {
+                Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
+                    diagnostics.is_empty()
+                }
+            };
+            if root.is_some() && clean {
+                file.content = Content::Released;
+            }
+            (file, checked)
+        })
+        .unzip();
     for checked in checked {
         match checked {
             Checked::Card(story, mut diagnostics) => {
@@ -228,9 +247,9 @@ pub fn validate(files: &[SourceFile]) -> Corpus {
             corpus.issue_meta.insert(week, meta);
         }
     }
-    let mut issue_problems = check_issue_files(&corpus, files);
+    let mut issue_problems = check_issue_files(&corpus, &files);
     corpus.diagnostics.append(&mut issue_problems);
-    attach_snippets(&mut corpus.diagnostics, files);
+    attach_snippets(&mut corpus.diagnostics, &files, root);
     crate::diagnostic::sort(&mut corpus.diagnostics);
     corpus
 }
@@ -291,7 +310,7 @@ pub fn unreadable(path: &Path, content: &Content) -> Diagnostic {
             format!("cannot read the file: {reason}"),
             "check its permissions".to_owned(),
         ),
-        Content::Text(_) => (Pos::START, String::new(), String::new()),
+        Content::Text(_) | Content::Released => (Pos::START, String::new(), String::new()),
     };
     Diagnostic {
         severity: Severity::Error,
@@ -1116,15 +1135,30 @@ fn check_watch_items(stories: &[Story], some_cards_failed: bool, out: &mut Vec<D
     }
 }
 
-/// Gives the cross-file diagnostics, raised away from the file's text, their source line.
-fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile]) {
+/// Gives the cross-file diagnostics, raised away from the file's text, their source line;
+/// a released text is read again from under `root`.
+fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile], root: Option<&Path>) {
+    let mut reread: Option<(&Path, Content)> = None;
     for diag in diagnostics.iter_mut().filter(|d| d.line_text.is_none()) {
         // Files are sorted by path (`load_briefs`).
-        let Some(Content::Text(text)) = files
+        let Some(file) = files
             .binary_search_by(|f| f.path.as_path().cmp(&diag.path))
             .ok()
-            .map(|at| &files[at].content)
+            .map(|at| &files[at])
         else {
+            continue;
+        };
+        let content = match (&file.content, root) {
+            (Content::Released, Some(root)) => {
+                // Diagnostics come grouped by rule, often several for one file in a row.
+                if reread.as_ref().is_none_or(|(path, _)| *path != file.path) {
+                    reread = Some((&file.path, crate::load::read_capped(&root.join(&file.path))));
+                }
+                reread.as_ref().map(|(_, content)| content)
+            }
+            (content, _) => Some(content),
+        };
+        let Some(Content::Text(text)) = content else {
             continue;
         };
         let mut lookup = FileDiagnostics::new(&diag.path, text);

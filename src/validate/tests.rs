@@ -33,7 +33,7 @@ fn file(path: &str, text: &str) -> SourceFile {
 }
 
 fn headlines(files: &[SourceFile]) -> Vec<String> {
-    validate(files)
+    validate(files.to_vec(), None)
         .diagnostics
         .iter()
         .map(Diagnostic::headline)
@@ -67,7 +67,7 @@ fn good_replacing(key: &str, replacement: &str) -> String {
 
 #[test]
 fn a_complete_card_passes_and_becomes_a_story() {
-    let corpus = validate(&[file("briefs/2026-W25/card.yaml", GOOD)]);
+    let corpus = validate(vec![file("briefs/2026-W25/card.yaml", GOOD)], None);
     assert!(corpus.diagnostics.is_empty(), "{:?}", corpus.diagnostics);
     let story = &corpus.stories[0];
     assert_eq!(story.slug, "qwen-lead-steps-down");
@@ -116,10 +116,13 @@ fn missing_required_fields_are_named() {
 
 #[test]
 fn unknown_keys_get_a_did_you_mean_hint() {
-    let corpus = validate(&[file(
-        "briefs/2026-W25/card.yaml",
-        &good_with("why_it_maters: x\nkey_implications: [a]\nzzz: 1\n"),
-    )]);
+    let corpus = validate(
+        vec![file(
+            "briefs/2026-W25/card.yaml",
+            &good_with("why_it_maters: x\nkey_implications: [a]\nzzz: 1\n"),
+        )],
+        None,
+    );
     let found: Vec<(String, Option<String>)> = corpus
         .diagnostics
         .iter()
@@ -219,7 +222,7 @@ fn only_http_urls_are_allowed() {
 fn sources_may_be_bare_urls_but_not_other_shapes() {
     let text = good_replacing("sources", "sources: [https://www.example.org/a, 42, [x]]")
         .replace("  - title: X\n    url: https://x.com/JustinLin610\n", "");
-    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    let corpus = validate(vec![file("briefs/2026-W25/card.yaml", &text)], None);
     let found: Vec<String> = corpus
         .diagnostics
         .iter()
@@ -234,7 +237,7 @@ fn sources_may_be_bare_urls_but_not_other_shapes() {
     );
     let text = good_replacing("sources", "sources: [https://www.example.org/a]")
         .replace("  - title: X\n    url: https://x.com/JustinLin610\n", "");
-    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    let corpus = validate(vec![file("briefs/2026-W25/card.yaml", &text)], None);
     assert_eq!(corpus.stories[0].sources[0].title, "example.org");
 }
 
@@ -284,10 +287,13 @@ fn duplicate_slugs_name_both_files() {
 
 #[test]
 fn explicit_slugs_must_be_well_formed() {
-    let corpus = validate(&[file(
-        "briefs/2026-W25/card.yaml",
-        &good_with("slug: Qwen_Lead\n"),
-    )]);
+    let corpus = validate(
+        vec![file(
+            "briefs/2026-W25/card.yaml",
+            &good_with("slug: Qwen_Lead\n"),
+        )],
+        None,
+    );
     assert_eq!(
         corpus.diagnostics[0].headline(),
         "briefs/2026-W25/card.yaml:11:7: error: `slug` `Qwen_Lead` may use only lowercase letters, digits and single dashes"
@@ -300,10 +306,13 @@ fn explicit_slugs_must_be_well_formed() {
 
 #[test]
 fn invalid_enum_values_list_the_allowed_ones() {
-    let corpus = validate(&[file(
-        "briefs/2026-W25/card.yaml",
-        &good_with("confidence: High\n"),
-    )]);
+    let corpus = validate(
+        vec![file(
+            "briefs/2026-W25/card.yaml",
+            &good_with("confidence: High\n"),
+        )],
+        None,
+    );
     assert_eq!(
         corpus.diagnostics[0].headline(),
         "briefs/2026-W25/card.yaml:11:13: error: `confidence` must be one of `low`, `medium` or `high`, found `High`"
@@ -316,7 +325,10 @@ fn invalid_enum_values_list_the_allowed_ones() {
 
 #[test]
 fn empty_files_are_errors_with_guidance() {
-    let corpus = validate(&[file("briefs/2026-W25/card.yaml", "# only a comment\n")]);
+    let corpus = validate(
+        vec![file("briefs/2026-W25/card.yaml", "# only a comment\n")],
+        None,
+    );
     assert_eq!(
         corpus.diagnostics[0].headline(),
         "briefs/2026-W25/card.yaml:1:1: error: card is empty"
@@ -368,7 +380,7 @@ fn brevity_warnings_for_long_bullets_and_summaries() {
     let text = GOOD
         .replace("He posted on X", long_bullet.trim())
         .replace("Junyang Lin left.", long_summary.trim());
-    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    let corpus = validate(vec![file("briefs/2026-W25/card.yaml", &text)], None);
     let found: Vec<String> = corpus
         .diagnostics
         .iter()
@@ -417,15 +429,21 @@ fn every_problem_in_a_card_is_reported_at_once() {
 
 #[test]
 fn drafts_are_checked_and_kept_as_drafts() {
-    let corpus = validate(&[file(
-        "briefs/2026-W25/card.yaml",
-        &good_with("draft: true\n"),
-    )]);
+    let corpus = validate(
+        vec![file(
+            "briefs/2026-W25/card.yaml",
+            &good_with("draft: true\n"),
+        )],
+        None,
+    );
     assert!(corpus.stories[0].draft);
-    let broken = validate(&[file(
-        "briefs/2026-W25/card.yaml",
-        &good_with("draft: true\nconfidence: x\n"),
-    )]);
+    let broken = validate(
+        vec![file(
+            "briefs/2026-W25/card.yaml",
+            &good_with("draft: true\nconfidence: x\n"),
+        )],
+        None,
+    );
     assert_eq!(
         broken.error_count(),
         1,
@@ -485,7 +503,7 @@ fn two_issue_files_cannot_share_a_number() {
 #[test]
 fn non_ascii_titles_get_transliterated_slugs() {
     let text = good_replacing("title", "title: Zürich & 北京 — AI 🚀");
-    let corpus = validate(&[file("briefs/2026-W25/card.yaml", &text)]);
+    let corpus = validate(vec![file("briefs/2026-W25/card.yaml", &text)], None);
     assert!(corpus.diagnostics.is_empty(), "{:?}", corpus.diagnostics);
     assert!(
         corpus.stories[0].slug.starts_with("zurich-bei-jing-ai"),
@@ -497,7 +515,7 @@ fn non_ascii_titles_get_transliterated_slugs() {
 #[test]
 fn the_repository_sample_is_clean() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let corpus = validate(&crate::load::load_briefs(root));
+    let corpus = validate(crate::load::load_briefs(root), Some(root));
     assert!(corpus.diagnostics.is_empty(), "{:#?}", corpus.diagnostics);
     assert!(corpus.stories.len() >= 8);
 }
@@ -563,11 +581,14 @@ fn watch_ids(corpus: &Corpus, slug: &str) -> Vec<String> {
 
 #[test]
 fn watch_items_are_bullets_or_mappings_with_ids_and_due_dates() {
-    let corpus = validate(&[watch_card(
-        "early",
-        "2026-03-03",
-        "what_to_watch:\n  - Where he lands\n  - id: first-model\n    text: The *first* model\n    due: 2026-09\n  - {text: Confirmation, due: 2026-07-15}\n",
-    )]);
+    let corpus = validate(
+        vec![watch_card(
+            "early",
+            "2026-03-03",
+            "what_to_watch:\n  - Where he lands\n  - id: first-model\n    text: The *first* model\n    due: 2026-09\n  - {text: Confirmation, due: 2026-07-15}\n",
+        )],
+        None,
+    );
     assert_eq!(corpus.diagnostics, []);
     let items = &corpus.stories[0].what_to_watch.items;
     let summary: Vec<(&str, bool, &str, Option<String>)> = items
@@ -604,11 +625,14 @@ fn watch_items_are_bullets_or_mappings_with_ids_and_due_dates() {
         chrono::NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
     );
     // A paragraph is one item.
-    let prose = validate(&[watch_card(
-        "prose",
-        "2026-03-03",
-        "what_to_watch: Whether it ships.\n",
-    )]);
+    let prose = validate(
+        vec![watch_card(
+            "prose",
+            "2026-03-03",
+            "what_to_watch: Whether it ships.\n",
+        )],
+        None,
+    );
     assert_eq!(watch_ids(&prose, "prose"), ["prose-1"]);
 }
 
@@ -616,14 +640,14 @@ fn watch_items_are_bullets_or_mappings_with_ids_and_due_dates() {
 fn derived_watch_ids_do_not_move_when_other_cards_change() {
     let a = watch_card("alpha", "2026-03-03", "what_to_watch:\n  - One\n  - Two\n");
     let b = watch_card("beta", "2026-03-04", "what_to_watch:\n  - Three\n");
-    let before = validate(&[a.clone(), b]);
+    let before = validate(vec![a.clone(), b], None);
     let b_edited = watch_card(
         "beta",
         "2026-03-02",
         "what_to_watch:\n  - New first\n  - Three\n",
     );
     let c = watch_card("aardvark", "2026-01-01", "what_to_watch:\n  - Zero\n");
-    let after = validate(&[c, a, b_edited]);
+    let after = validate(vec![c, a, b_edited], None);
     assert_eq!(watch_ids(&before, "alpha"), ["alpha-1", "alpha-2"]);
     assert_eq!(watch_ids(&after, "alpha"), watch_ids(&before, "alpha"));
 }
@@ -718,7 +742,7 @@ fn follow_ups_name_a_known_item_with_a_hint() {
             "what_to_watch: Y.\nfollows_up:\n  - frist-model\n  - nothing-like-it\n",
         ),
     ];
-    let corpus = validate(&files);
+    let corpus = validate(files.to_vec(), None);
     let found: Vec<String> = corpus
         .diagnostics
         .iter()
@@ -817,10 +841,13 @@ fn follows_up_takes_ids_or_mappings_and_each_once() {
         "2026-03-03",
         "what_to_watch:\n  - id: x\n    text: X\n  - id: y\n    text: Y\n",
     );
-    let corpus = validate(&[
-        early.clone(),
-        watch_card("one", "2026-03-10", "what_to_watch: A.\nfollows_up: x\n"),
-    ]);
+    let corpus = validate(
+        vec![
+            early.clone(),
+            watch_card("one", "2026-03-10", "what_to_watch: A.\nfollows_up: x\n"),
+        ],
+        None,
+    );
     assert_eq!(corpus.diagnostics, []);
     let story = corpus.stories.iter().find(|s| s.slug == "one").unwrap();
     assert_eq!(story.follows_up[0].id, "x");
@@ -849,4 +876,28 @@ fn follows_up_takes_ids_or_mappings_and_each_once() {
             "briefs/2026-W11/map.yaml:8:13: error: `follows_up` must be a list, found a mapping",
         ]
     );
+}
+
+#[test]
+fn released_texts_are_read_again_for_messages_that_span_files() {
+    // Two valid cards that share a slug: each is clean alone, so its text is let go, and the
+    // duplicate-slug message needs a line of it afterwards.
+    let dir = tempfile::tempdir().unwrap();
+    let week = dir.path().join("briefs/2026-W25");
+    std::fs::create_dir_all(&week).unwrap();
+    std::fs::write(week.join("a.yaml"), GOOD).unwrap();
+    std::fs::write(week.join("b.yaml"), GOOD).unwrap();
+    let files = crate::load::load_briefs(dir.path());
+    let kept = validate(files.clone(), None);
+    let released = validate(files, Some(dir.path()));
+    assert_eq!(released.diagnostics.len(), 2, "{:#?}", released.diagnostics);
+    assert!(
+        released.diagnostics[0]
+            .line_text
+            .as_deref()
+            .is_some_and(|line| line.starts_with("title:")),
+        "{:#?}",
+        released.diagnostics[0]
+    );
+    assert_eq!(released.diagnostics, kept.diagnostics);
 }
