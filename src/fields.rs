@@ -747,15 +747,8 @@ mod tests {
             "data:d",
             " \"t\"",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..50_000 {
-            let mut text = String::new();
-            for _ in 0..12 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
+        for text in crate::markdown::tests::random_texts(&pieces, 12, 50_000, 0x2545_f491_4f6c_dd1d)
+        {
             if !may_hold_unsafe_link(&text) {
                 assert!(crate::markdown::unsafe_links(&text).is_empty(), "{text:?}");
             }

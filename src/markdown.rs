@@ -372,8 +372,29 @@ pub fn unsafe_links(markdown: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// `count` texts of `length` pieces each, drawn from `pieces` by a seeded xorshift: the
+    /// same texts on every run.
+    pub(crate) fn random_texts(
+        pieces: &[&str],
+        length: usize,
+        count: usize,
+        mut seed: u64,
+    ) -> impl Iterator<Item = String> {
+        let pieces: Vec<String> = pieces.iter().map(|p| (*p).to_owned()).collect();
+        (0..count).map(move |_| {
+            let mut text = String::new();
+            for _ in 0..length {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push_str(&pieces[(seed % pieces.len() as u64) as usize]);
+            }
+            text
+        })
+    }
 
     #[test]
     fn renders_emphasis_links_and_lists() {
@@ -523,16 +544,8 @@ mod tests {
             "\t",
             "1) ",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut compared = 0;
-        for _ in 0..15_000 {
-            let mut text = String::new();
-            for _ in 0..14 {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push_str(pieces[(seed % pieces.len() as u64) as usize]);
-            }
+        for text in random_texts(&pieces, 14, 15_000, 0x9e37_79b9_7f4a_7c15) {
             if has_link_in_link(&text) {
                 continue;
             }
