@@ -279,6 +279,10 @@ pub fn to_text(markdown: &str, on_link: &mut dyn FnMut(&str) -> String) -> Strin
 /// Card Markdown for Markdown output: passed through as written, except raw HTML, whose `<`
 /// is backslash-escaped so every Markdown renderer shows it as text.
 pub fn to_safe_markdown(markdown: &str) -> String {
+    // Raw HTML starts with `<`: without one there is nothing to escape.
+    if !markdown.contains('<') {
+        return markdown.trim().to_owned();
+    }
     let mut out = String::with_capacity(markdown.len() + 8);
     let mut copied = 0;
     for (event, range) in Parser::new_ext(markdown, options()).into_offset_iter() {
@@ -594,6 +598,10 @@ pub(crate) mod tests {
         assert_eq!(
             to_safe_markdown("a < b and [x](https://e.org)"),
             "a < b and [x](https://e.org)"
+        );
+        assert_eq!(
+            to_safe_markdown("  **no** tags, [x](https://e.org)\n"),
+            "**no** tags, [x](https://e.org)"
         );
     }
 
