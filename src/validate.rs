@@ -413,24 +413,7 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
     }
 
     let slug = match (&explicit_slug, &title) {
-        (Some(explicit), _) => {
-            if slug::is_valid(&explicit.value) {
-                Some(explicit.clone())
-            } else {
-                let suggestion = slug::slugify(&explicit.value);
-                let diag = f.diags.error(
-                    explicit.pos,
-                    format!(
-                        "`slug` `{}` may use only lowercase letters, digits and single dashes",
-                        explicit.value
-                    ),
-                );
-                if !suggestion.is_empty() {
-                    diag.help(format!("try `{suggestion}`"));
-                }
-                None
-            }
-        }
+        (Some(explicit), _) => slug_shaped(explicit.clone(), "`slug`", f.diags),
         (None, Some(title)) => {
             let derived = slug::slugify(&title.value);
             if derived.is_empty() {
@@ -639,21 +622,7 @@ fn watch_item(f: &mut Fields<'_, '_, '_>, index: usize, item: &Node) -> Option<W
         }
     };
     let id = match id {
-        Some(id) if slug::is_valid(&id.value) => Some(id),
-        Some(id) => {
-            let suggestion = slug::slugify(&id.value);
-            let diag = m.diags.error(
-                id.pos,
-                format!(
-                    "{context}id `{}` may use only lowercase letters, digits and single dashes",
-                    id.value
-                ),
-            );
-            if !suggestion.is_empty() {
-                diag.help(format!("try `{suggestion}`"));
-            }
-            return None;
-        }
+        Some(id) => Some(slug_shaped(id, &format!("{context}id"), m.diags)?),
         None => None,
     };
     let text = text?;
@@ -674,6 +643,30 @@ fn watch_item(f: &mut Fields<'_, '_, '_>, index: usize, item: &Node) -> Option<W
             due,
         },
     })
+}
+
+/// `name` when it is shaped like a slug (lowercase letters, digits, single dashes); otherwise
+/// reports it as `label`, suggesting its slugified form.
+fn slug_shaped(
+    name: Spanned<String>,
+    label: &str,
+    diags: &mut FileDiagnostics<'_>,
+) -> Option<Spanned<String>> {
+    if slug::is_valid(&name.value) {
+        return Some(name);
+    }
+    let suggestion = slug::slugify(&name.value);
+    let diag = diags.error(
+        name.pos,
+        format!(
+            "{label} `{}` may use only lowercase letters, digits and single dashes",
+            name.value
+        ),
+    );
+    if !suggestion.is_empty() {
+        diag.help(format!("try `{suggestion}`"));
+    }
+    None
 }
 
 /// Reads a due date: `YYYY-MM-DD`, or `YYYY-MM` for some time that month.
