@@ -20,26 +20,33 @@ fn options() -> Options {
 
 /// Card Markdown as events that carry no markup of the author's own.
 fn safe_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
-    Parser::new_ext(markdown, options()).flat_map(|event| -> Vec<Event<'_>> {
-        match event {
-            Event::Html(html) | Event::InlineHtml(html) => vec![Event::Text(html)],
-            Event::Start(Tag::Heading { .. }) => {
-                vec![Event::Start(Tag::Paragraph), Event::Start(Tag::Strong)]
-            }
-            Event::End(TagEnd::Heading(_)) => {
-                vec![Event::End(TagEnd::Strong), Event::End(TagEnd::Paragraph)]
-            }
+    // At most two events for one: no allocation per event on this hot path.
+    Parser::new_ext(markdown, options()).flat_map(|event| {
+        let (first, second) = match event {
+            Event::Html(html) | Event::InlineHtml(html) => (Event::Text(html), None),
+            Event::Start(Tag::Heading { .. }) => (
+                Event::Start(Tag::Paragraph),
+                Some(Event::Start(Tag::Strong)),
+            ),
+            Event::End(TagEnd::Heading(_)) => (
+                Event::End(TagEnd::Strong),
+                Some(Event::End(TagEnd::Paragraph)),
+            ),
             Event::Start(Tag::Image {
                 dest_url, title, ..
-            }) => vec![Event::Start(Tag::Link {
-                link_type: LinkType::Inline,
-                dest_url,
-                title,
-                id: CowStr::Borrowed(""),
-            })],
-            Event::End(TagEnd::Image) => vec![Event::End(TagEnd::Link)],
-            other => vec![other],
-        }
+            }) => (
+                Event::Start(Tag::Link {
+                    link_type: LinkType::Inline,
+                    dest_url,
+                    title,
+                    id: CowStr::Borrowed(""),
+                }),
+                None,
+            ),
+            Event::End(TagEnd::Image) => (Event::End(TagEnd::Link), None),
+            other => (other, None),
+        };
+        std::iter::once(first).chain(second)
     })
 }
 
