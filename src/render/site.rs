@@ -97,7 +97,7 @@ pub fn tag_page_path(slug: &str) -> String {
 
 /// Every tag with its stories, newest first, keyed by URL name. Tags that share a URL name
 /// (`AI labs`, `ai-labs`) share a page, under the name seen first.
-pub fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'a>> {
+fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'a>> {
     let mut tags: BTreeMap<String, TagPage<'a>> = BTreeMap::new();
     let language = &publication.config.language;
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
