@@ -33,7 +33,12 @@ fn file(path: &str, text: &str) -> SourceFile {
 }
 
 fn headlines(files: &[SourceFile]) -> Vec<String> {
-    validate(files.to_vec(), None)
+    headlines_of(&validate(files.to_vec(), None))
+}
+
+/// The headlines of every diagnostic of `corpus`, in order.
+fn headlines_of(corpus: &Corpus) -> Vec<String> {
+    corpus
         .diagnostics
         .iter()
         .map(Diagnostic::headline)
@@ -223,11 +228,7 @@ fn sources_may_be_bare_urls_but_not_other_shapes() {
     let text = good_replacing("sources", "sources: [https://www.example.org/a, 42, [x]]")
         .replace("  - title: X\n    url: https://x.com/JustinLin610\n", "");
     let corpus = validate(vec![file("briefs/2026-W25/card.yaml", &text)], None);
-    let found: Vec<String> = corpus
-        .diagnostics
-        .iter()
-        .map(Diagnostic::headline)
-        .collect();
+    let found = headlines_of(&corpus);
     assert_eq!(
         found,
         [
@@ -381,11 +382,7 @@ fn brevity_warnings_for_long_bullets_and_summaries() {
         .replace("He posted on X", long_bullet.trim())
         .replace("Junyang Lin left.", long_summary.trim());
     let corpus = validate(vec![file("briefs/2026-W25/card.yaml", &text)], None);
-    let found: Vec<String> = corpus
-        .diagnostics
-        .iter()
-        .map(Diagnostic::headline)
-        .collect();
+    let found = headlines_of(&corpus);
     assert_eq!(
         found,
         [
@@ -743,11 +740,7 @@ fn follow_ups_name_a_known_item_with_a_hint() {
         ),
     ];
     let corpus = validate(files.to_vec(), None);
-    let found: Vec<String> = corpus
-        .diagnostics
-        .iter()
-        .map(Diagnostic::headline)
-        .collect();
+    let found = headlines_of(&corpus);
     assert_eq!(
         found,
         [
