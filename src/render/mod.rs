@@ -9,6 +9,7 @@
 //! - [`feed`]: `feed.xml` (Atom) and `sitemap.xml`;
 //! - [`watch`](mod@watch): `watch/index.html` and `watch.ics`, the watch items across issues.
 
+mod email_css;
 pub mod feed;
 pub mod issue;
 pub mod site;
@@ -18,12 +19,13 @@ use minijinja::Environment;
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::schedule::Issue;
 use crate::templates::template_error;
 use crate::view::{IssueLink, IssueView, SiteView, ViewedIssue, WatchEntryView};
 use crate::watch::Ledger;
 
+pub use email_css::inline_css;
 pub use issue::{GMAIL_CLIP_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue};
 
 /// One file of the output, in memory.
@@ -304,22 +306,4 @@ pub fn render_template(
     env.get_template(name)
         .and_then(|t| t.render(context))
         .map_err(|e| template_error(name, &e))
-}
-
-/// Moves the email's CSS into `style` attributes; `@media` rules stay in a `<style>` block.
-///
-/// # Errors
-///
-/// [`Error::Template`] when the HTML or CSS cannot be processed.
-pub fn inline_css(html: &str) -> Result<String> {
-    css_inline::CSSInliner::options()
-        .keep_style_tags(false)
-        .keep_at_rules(true)
-        .load_remote_stylesheets(false)
-        .build()
-        .inline(html)
-        .map_err(|e| Error::Template {
-            name: "email.html".to_owned(),
-            detail: format!("cannot inline its CSS: {e}"),
-        })
 }
