@@ -60,7 +60,7 @@ fn inline_plain(html: &str) -> Option<String> {
     let mut out = String::with_capacity(html.len() + html.len() / 2);
     let mut copied = 0;
     let mut stack: Vec<Open<'_>> = Vec::with_capacity(32);
-    let mut styles = Vec::new();
+    let mut scratch = Scratch::default();
     for tag in &tags {
         match tag.kind {
             Kind::End => {
@@ -85,14 +85,14 @@ fn inline_plain(html: &str) -> Option<String> {
                 }
                 let open = Open {
                     tag: tag.name,
-                    id: tag.id.map(|at| tag.attributes[at].value(html)),
-                    class: tag.class.map(|at| tag.attributes[at].value(html)),
+                    id: tag.id.as_ref().map(|a| a.value(html)),
+                    class: tag.class.as_ref().map(|a| a.value(html)),
                     implied: false,
                 };
-                sheet.styles_of(&open, &stack, &mut styles);
-                if !styles.is_empty() {
+                sheet.styles_of(&open, &stack, &mut scratch);
+                if !scratch.styles.is_empty() {
                     out.push_str(&html[copied..tag.span.start]);
-                    write_start_tag(&mut out, html, tag, &styles)?;
+                    write_start_tag(&mut out, html, tag, &scratch.styles)?;
                     copied = tag.span.end;
                 }
                 if tag.name == "head" && !sheet.at_rules.is_empty() {
@@ -143,7 +143,7 @@ fn write_start_tag(
     tag: &Tag<'_>,
     styles: &[(&str, &str)],
 ) -> Option<()> {
-    let Some(at) = tag.style else {
+    let Some(attribute) = &tag.style else {
         out.push_str(&html[tag.span.start..tag.attributes_end]);
         out.push_str(" style=\"");
         for (name, value) in styles {
@@ -154,7 +154,6 @@ fn write_start_tag(
         out.push_str(&html[tag.attributes_end..tag.span.end]);
         return Some(());
     };
-    let attribute = &tag.attributes[at];
     let own = declarations(attribute.value(html))?;
     let mut added: Vec<(&str, &str, bool)> = Vec::new();
     let mut replaced: Vec<Option<&str>> = vec![None; own.len()];
@@ -294,12 +293,36 @@ fn is_identifier(name: &str) -> bool {
 struct Sheet<'a> {
     /// Selectors in the order css-inline applies them: by rule, then as listed.
     selectors: Vec<Selector<'a>>,
-    declarations: Vec<Vec<(&'a str, &'a str)>>,
+    declarations: Vec<Vec<Declaration<'a>>>,
     at_rules: Vec<&'a str>,
     /// Selectors by what their last compound requires, so an element meets only its own.
-    by_class: HashMap<&'a str, Vec<usize>>,
-    by_id: HashMap<&'a str, Vec<usize>>,
-    by_tag: HashMap<String, Vec<usize>>,
+    by_class: Index<&'a str>,
+    by_id: Index<&'a str>,
+    by_tag: Index<String>,
+}
+
+type Index<K> = HashMap<K, Vec<usize>, std::hash::BuildHasherDefault<Fnv>>;
+
+/// FNV-1a: the keys are a few short names, looked up for every element.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
 }
 
 struct Selector<'a> {
@@ -338,9 +361,9 @@ impl<'a> Sheet<'a> {
             selectors: Vec::new(),
             declarations: Vec::new(),
             at_rules: Vec::new(),
-            by_class: HashMap::new(),
-            by_id: HashMap::new(),
-            by_tag: HashMap::new(),
+            by_class: Index::default(),
+            by_id: Index::default(),
+            by_tag: Index::default(),
         };
         let mut rest = css;
         loop {
@@ -365,7 +388,15 @@ impl<'a> Sheet<'a> {
             let close = open + rest[open..].find('}')?;
             let (prelude, body) = (&rest[..open], &rest[open + 1..close]);
             let rule = sheet.declarations.len();
-            sheet.declarations.push(declarations(body)?);
+            let rule_declarations = declarations(body)?
+                .into_iter()
+                .map(|(name, value)| Declaration {
+                    name,
+                    value,
+                    important: strip_important(value).is_some(),
+                })
+                .collect();
+            sheet.declarations.push(rule_declarations);
             for selector in split_top_level(prelude, b',')? {
                 let selector = parse_selector(selector, rule)?;
                 let at = sheet.selectors.len();
@@ -392,9 +423,15 @@ impl<'a> Sheet<'a> {
 
     /// The declarations for `open`, whose ancestors are `stack`, in css-inline's order:
     /// by specificity, ties in the order applied.
-    fn styles_of(&self, open: &Open<'_>, stack: &[Open<'_>], styles: &mut Vec<(&'a str, &'a str)>) {
+    fn styles_of(&self, open: &Open<'_>, stack: &[Open<'_>], scratch: &mut Scratch<'a>) {
+        let Scratch {
+            candidates,
+            found,
+            styles,
+        } = scratch;
+        candidates.clear();
+        found.clear();
         styles.clear();
-        let mut candidates: Vec<usize> = Vec::new();
         if let Some(class) = open.class {
             for name in class.split(is_html_space) {
                 candidates.extend(self.by_class.get(name).into_iter().flatten());
@@ -409,35 +446,50 @@ impl<'a> Sheet<'a> {
         }
         candidates.sort_unstable();
         candidates.dedup();
-        let mut found: Vec<(&'a str, u32, &'a str)> = Vec::new();
-        for at in candidates {
+        for &at in candidates.iter() {
             let selector = &self.selectors[at];
             if !selector.matches(open, stack) {
                 continue;
             }
             let precedence = selector.specificity;
-            for &(name, value) in &self.declarations[selector.rule] {
-                let Some(entry) = found.iter_mut().find(|entry| entry.0 == name) else {
-                    found.push((name, precedence, value));
+            for declaration in &self.declarations[selector.rule] {
+                let Some(entry) = found
+                    .iter_mut()
+                    .find(|entry| entry.1.name == declaration.name)
+                else {
+                    found.push((precedence, *declaration));
                     continue;
                 };
-                let wins = match (
-                    strip_important(value).is_some(),
-                    strip_important(entry.2).is_some(),
-                ) {
-                    (false, false) | (true, true) => entry.1 <= precedence,
+                let wins = match (declaration.important, entry.1.important) {
+                    (false, false) | (true, true) => entry.0 <= precedence,
                     (true, false) => true,
                     (false, true) => false,
                 };
                 if wins {
-                    entry.1 = precedence;
-                    entry.2 = value;
+                    *entry = (precedence, *declaration);
                 }
             }
         }
-        found.sort_by_key(|entry| entry.1);
-        styles.extend(found.into_iter().map(|(name, _, value)| (name, value)));
+        found.sort_by_key(|entry| entry.0);
+        styles.extend(found.iter().map(|entry| (entry.1.name, entry.1.value)));
     }
+}
+
+/// Buffers reused from element to element.
+#[derive(Default)]
+struct Scratch<'a> {
+    candidates: Vec<usize>,
+    found: Vec<(u32, Declaration<'a>)>,
+    /// The result: name and value, in order.
+    styles: Vec<(&'a str, &'a str)>,
+}
+
+#[derive(Clone, Copy)]
+struct Declaration<'a> {
+    name: &'a str,
+    /// As written, `!important` included.
+    value: &'a str,
+    important: bool,
 }
 
 impl Selector<'_> {
@@ -603,14 +655,17 @@ struct Tag<'a> {
     span: std::ops::Range<usize>,
     /// For a `<style>` element, its text.
     content: std::ops::Range<usize>,
-    attributes: Vec<Attribute>,
     /// Where the last attribute ends: a new one goes there.
     attributes_end: usize,
-    class: Option<usize>,
-    id: Option<usize>,
-    style: Option<usize>,
+    /// Whether it has attributes other than these three.
+    has_others: bool,
+    class: Option<Attribute>,
+    id: Option<Attribute>,
+    style: Option<Attribute>,
     /// Written `<.../>`.
     self_closing: bool,
+    /// A `<link>` whose `rel` names a stylesheet.
+    links_stylesheet: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -623,9 +678,9 @@ enum Kind {
     Style,
 }
 
+#[derive(Clone)]
 struct Attribute {
     span: std::ops::Range<usize>,
-    name: std::ops::Range<usize>,
     value: std::ops::Range<usize>,
 }
 
@@ -648,68 +703,119 @@ enum Place {
     AfterHtml,
 }
 
-const VOID: &[&str] = &[
-    "area", "base", "br", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr",
-];
+/// Elements without content or end tag.
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
 
 /// What may stand inside a `<p>` without the parser closing the paragraph first.
-const PHRASING: &[&str] = &[
-    "a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i", "img",
-    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u",
-    "var", "wbr", "font", "big", "tt", "strike", "label",
-];
+fn is_phrasing(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "abbr"
+            | "b"
+            | "bdi"
+            | "bdo"
+            | "br"
+            | "cite"
+            | "code"
+            | "data"
+            | "del"
+            | "dfn"
+            | "em"
+            | "i"
+            | "img"
+            | "ins"
+            | "kbd"
+            | "mark"
+            | "q"
+            | "s"
+            | "samp"
+            | "small"
+            | "span"
+            | "strong"
+            | "sub"
+            | "sup"
+            | "time"
+            | "u"
+            | "var"
+            | "wbr"
+            | "font"
+            | "big"
+            | "tt"
+            | "strike"
+            | "label"
+    )
+}
 
 /// Elements whose start tags the parser treats specially in ways a plain document does
 /// not need (closing others, moving content, other namespaces, raw text).
-const DECLINED: &[&str] = &[
-    "html",
-    "head",
-    "body",
-    "frameset",
-    "frame",
-    "template",
-    "svg",
-    "math",
-    "select",
-    "option",
-    "optgroup",
-    "image",
-    "isindex",
-    "plaintext",
-    "caption",
-    "colgroup",
-    "col",
-    "rb",
-    "rp",
-    "rt",
-    "rtc",
-    "nobr",
-    "form",
-    "button",
-    "dd",
-    "dt",
-    "xmp",
-    "iframe",
-    "noembed",
-    "noframes",
-    "noscript",
-    "script",
-    "textarea",
-    "title",
-    "listing",
-    "pre",
-    "keygen",
-    "param",
-    "basefont",
-    "bgsound",
-    "menuitem",
-    "applet",
-    "object",
-    "marquee",
-    "input",
-    "embed",
-    "area",
-];
+fn is_declined(name: &str) -> bool {
+    matches!(
+        name,
+        "html"
+            | "head"
+            | "body"
+            | "frameset"
+            | "frame"
+            | "template"
+            | "svg"
+            | "math"
+            | "select"
+            | "option"
+            | "optgroup"
+            | "image"
+            | "isindex"
+            | "plaintext"
+            | "caption"
+            | "colgroup"
+            | "col"
+            | "rb"
+            | "rp"
+            | "rt"
+            | "rtc"
+            | "nobr"
+            | "form"
+            | "button"
+            | "dd"
+            | "dt"
+            | "xmp"
+            | "iframe"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+            | "script"
+            | "textarea"
+            | "title"
+            | "listing"
+            | "pre"
+            | "keygen"
+            | "param"
+            | "basefont"
+            | "bgsound"
+            | "menuitem"
+            | "applet"
+            | "object"
+            | "marquee"
+            | "input"
+            | "embed"
+            | "area"
+    )
+}
 
 /// Stands in the scan for the `<tbody>` the parser adds around rows written straight in a
 /// table; later `<tbody>`, `<thead>` or `<tfoot>` tags would be its siblings, so a plain
@@ -808,7 +914,7 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
             tags.push(tag);
             continue;
         }
-        let void = VOID.contains(&name);
+        let void = is_void(name);
         if tag.self_closing && !void {
             return None;
         }
@@ -827,10 +933,10 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
                         !matches!(
                             name,
                             "tbody" | "thead" | "tfoot" | "tr" | "td" | "th" | "style"
-                        ) && !DECLINED.contains(&name)
+                        ) && !is_declined(name)
                     }
                 };
-                let closes_paragraph = in_paragraph > 0 && !PHRASING.contains(&name);
+                let closes_paragraph = in_paragraph > 0 && !is_phrasing(name);
                 let closes_heading = is_heading(name) && is_heading(parent);
                 let closes_item = name == "li"
                     && open
@@ -847,15 +953,9 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
             }
             _ => return None,
         }
-        if name == "link" {
+        if tag.links_stylesheet {
             // A linked stylesheet is css-inline's to drop.
-            let stylesheet = tag.attributes.iter().any(|a| {
-                html[a.name.clone()].eq_ignore_ascii_case("rel")
-                    && a.value(html).to_ascii_lowercase().contains("stylesheet")
-            });
-            if stylesheet {
-                return None;
-            }
+            return None;
         }
         if matches!(name, "style" | "title") {
             // Raw text up to the element's end tag.
@@ -868,7 +968,8 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
                 return None;
             }
             if name == "style" {
-                if !tag.attributes.is_empty() {
+                if tag.has_others || tag.class.is_some() || tag.id.is_some() || tag.style.is_some()
+                {
                     return None;
                 }
                 tag.kind = Kind::Style;
@@ -885,8 +986,9 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
                 name: "title",
                 span: at + end..after + 1,
                 content: 0..0,
-                attributes: Vec::new(),
                 attributes_end: 0,
+                has_others: false,
+                links_stylesheet: false,
                 class: None,
                 id: None,
                 style: None,
@@ -946,8 +1048,9 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
         name,
         span: at..at,
         content: 0..0,
-        attributes: Vec::new(),
         attributes_end: i,
+        has_others: false,
+        links_stylesheet: false,
         class: None,
         id: None,
         style: None,
@@ -983,7 +1086,7 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
             }
             i += 1;
         }
-        let attribute_name = html[start..i].to_ascii_lowercase();
+        let attribute_name = &html[start..i];
         let mut j = i;
         while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') {
             j += 1;
@@ -1017,26 +1120,34 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
         } else {
             i..i
         };
-        let index = tag.attributes.len();
-        let slot = match attribute_name.as_str() {
-            "class" => Some(&mut tag.class),
-            "id" => Some(&mut tag.id),
-            "style" => Some(&mut tag.style),
-            "data-css-inline" => return None,
-            _ => None,
-        };
-        if let Some(slot) = slot {
-            // Entities would need decoding; a repeat is ignored by the parser.
-            if slot.is_some() || html[value.clone()].contains('&') {
-                return None;
-            }
-            *slot = Some(index);
-        }
-        tag.attributes.push(Attribute {
+        let attribute = Attribute {
             span: start..i,
-            name: start..start + attribute_name.len(),
             value,
-        });
+        };
+        let slot = if attribute_name.eq_ignore_ascii_case("class") {
+            &mut tag.class
+        } else if attribute_name.eq_ignore_ascii_case("id") {
+            &mut tag.id
+        } else if attribute_name.eq_ignore_ascii_case("style") {
+            &mut tag.style
+        } else if attribute_name.eq_ignore_ascii_case("data-css-inline") {
+            return None;
+        } else {
+            tag.links_stylesheet |= name == "link"
+                && attribute_name.eq_ignore_ascii_case("rel")
+                && attribute
+                    .value(html)
+                    .to_ascii_lowercase()
+                    .contains("stylesheet");
+            tag.has_others = true;
+            tag.attributes_end = i;
+            continue;
+        };
+        // Entities would need decoding; a repeat is ignored by the parser.
+        if slot.is_some() || attribute.value(html).contains('&') {
+            return None;
+        }
+        *slot = Some(attribute);
         tag.attributes_end = i;
     }
     if is_end && tag.self_closing {
