@@ -332,6 +332,7 @@ fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::R
 /// line (a URL) stays whole on a line of its own.
 pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
+    let rest_len = rest.chars().count();
     for (p, paragraph) in text.split("\n\n").enumerate() {
         if p > 0 {
             out.push_str("\n\n");
@@ -341,27 +342,31 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
             if l > 0 {
                 out.push('\n');
             }
-            let mut line = String::from(if p == 0 && l == 0 { first } else { rest });
-            let mut line_len = line.chars().count();
+            let prefix = if p == 0 && l == 0 { first } else { rest };
+            let line_start = out.len();
+            out.push_str(prefix);
+            let mut line_len = prefix.chars().count();
             let mut has_word = false;
             for word in source_line.split_whitespace() {
                 let word_len = word.chars().count();
                 if has_word && line_len + 1 + word_len > width {
-                    out.push_str(&line);
                     out.push('\n');
-                    line = rest.to_owned();
-                    line_len = line.chars().count();
+                    out.push_str(rest);
+                    line_len = rest_len;
                     has_word = false;
                 }
                 if has_word {
-                    line.push(' ');
+                    out.push(' ');
                     line_len += 1;
                 }
-                line.push_str(word);
+                out.push_str(word);
                 line_len += word_len;
                 has_word = true;
             }
-            out.push_str(line.trim_end());
+            if !has_word {
+                // A line without words is its prefix, without trailing blanks.
+                out.truncate(line_start + prefix.trim_end().len());
+            }
         }
     }
     out
@@ -378,6 +383,15 @@ mod tests {
             wrap(text, 20, "  → ", "    "),
             "  → one two three\n    four five six\n    seven eight nine\n    ten eleven\n    twelve"
         );
+    }
+
+    #[test]
+    fn wraps_empty_lines_to_their_trimmed_prefix() {
+        assert_eq!(wrap("", 20, "  → ", "    "), "");
+        assert_eq!(wrap(" ", 20, "  → ", "    "), "  →");
+        assert_eq!(wrap("a\n\n\nb", 20, "> ", "> "), "> a\n\n>\n> b");
+        assert_eq!(wrap("word", 3, "- ", "  "), "- word");
+        assert_eq!(wrap("ünï ünï ünï", 8, "", "  "), "ünï ünï\n  ünï");
     }
 
     #[test]
