@@ -10,6 +10,7 @@
 //! escape HTML, `.md` escapes Markdown syntax, `.txt` and `.css` print text as it is. The
 //! `markdown` filters render card Markdown for the format of the template that calls them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs;
@@ -237,26 +238,29 @@ fn cached_html(inline: bool, text: &str, render: fn(&str) -> String) -> Value {
 }
 
 fn register_filters(env: &mut Environment<'static>, language: &str) {
-    env.add_filter("markdown", |state: &State, text: Option<String>| {
-        let text = text.unwrap_or_default();
+    env.add_filter("markdown", |state: &State, text: Option<Cow<'_, str>>| {
+        let text = text.as_deref().unwrap_or_default();
         match state.auto_escape() {
-            AutoEscape::Html => cached_html(false, &text, markdown::to_html),
+            AutoEscape::Html => cached_html(false, text, markdown::to_html),
             AutoEscape::Custom(MARKDOWN_ESCAPE) => {
-                Value::from_safe_string(markdown::to_safe_markdown(&text))
+                Value::from_safe_string(markdown::to_safe_markdown(text))
             }
-            _ => Value::from(markdown::to_text(&text, &mut |_| String::new())),
+            _ => Value::from(markdown::to_text(text, &mut |_| String::new())),
         }
     });
-    env.add_filter("markdown_inline", |state: &State, text: Option<String>| {
-        let text = text.unwrap_or_default();
-        match state.auto_escape() {
-            AutoEscape::Html => cached_html(true, &text, markdown::to_inline_html),
-            AutoEscape::Custom(MARKDOWN_ESCAPE) => {
-                Value::from_safe_string(markdown::to_safe_markdown(&text))
+    env.add_filter(
+        "markdown_inline",
+        |state: &State, text: Option<Cow<'_, str>>| {
+            let text = text.as_deref().unwrap_or_default();
+            match state.auto_escape() {
+                AutoEscape::Html => cached_html(true, text, markdown::to_inline_html),
+                AutoEscape::Custom(MARKDOWN_ESCAPE) => {
+                    Value::from_safe_string(markdown::to_safe_markdown(text))
+                }
+                _ => Value::from(markdown::to_text(text, &mut |_| String::new())),
             }
-            _ => Value::from(markdown::to_text(&text, &mut |_| String::new())),
-        }
-    });
+        },
+    );
     env.add_filter("url", |state: &State, url: String| {
         if state.auto_escape() == AutoEscape::Custom(MARKDOWN_ESCAPE) {
             Value::from_safe_string(markdown::link_destination(&url))
@@ -264,8 +268,8 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
             Value::from(url)
         }
     });
-    env.add_filter("plain", |text: Option<String>| {
-        markdown::to_text(&text.unwrap_or_default(), &mut |_| String::new())
+    env.add_filter("plain", |text: Option<Cow<'_, str>>| {
+        markdown::to_text(text.as_deref().unwrap_or_default(), &mut |_| String::new())
     });
     let lang = language.to_owned();
     env.add_filter("date", move |text: String| -> Result<String, JinjaError> {
@@ -279,7 +283,10 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
     });
     env.add_filter(
         "wrap",
-        |text: String, width: Option<usize>, first: Option<String>, rest: Option<String>| {
+        |text: Cow<'_, str>,
+         width: Option<usize>,
+         first: Option<Cow<'_, str>>,
+         rest: Option<Cow<'_, str>>| {
             wrap(
                 &text,
                 width.unwrap_or(72),
@@ -293,7 +300,7 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
         let longest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
         std::iter::repeat_n(ch, longest.max(3)).collect::<String>()
     });
-    env.add_filter("escape_markdown", |text: String| {
+    env.add_filter("escape_markdown", |text: Cow<'_, str>| {
         Value::from_safe_string(markdown::escape(&text))
     });
 }
@@ -413,6 +420,20 @@ mod tests {
             .collect();
         let listed: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
         assert_eq!(on_disk, listed);
+    }
+
+    #[test]
+    fn text_filters_take_any_value_as_text() {
+        let env = environment(Path::new("/nonexistent"), "en").unwrap();
+        let render = |source: &str| env.render_str(source, minijinja::context! {}).unwrap();
+        assert_eq!(render("{{ 42|wrap }}"), "42");
+        assert_eq!(render("{{ 7|escape_markdown }}"), "7");
+        assert_eq!(render("{{ none|markdown }}|{{ none|plain }}"), "|");
+        assert_eq!(render("{{ 'a *b*'|markdown_inline }}"), "a b");
+        assert_eq!(
+            render("{{ 'one two'|wrap(3, '> ', '  ') }}"),
+            "> one\n  two"
+        );
     }
 
     #[test]
