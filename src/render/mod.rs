@@ -297,7 +297,7 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
 ///
 /// # Errors
 ///
-/// [`Error::Template`] with the template's name, line and the problem.
+/// [`Error::Template`](crate::error::Error::Template) with the template's name, line and the problem.
 pub fn render_template(
     env: &Environment<'_>,
     name: &str,
