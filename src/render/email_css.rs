@@ -668,6 +668,24 @@ struct Tag<'a> {
     links_stylesheet: bool,
 }
 
+impl<'a> Tag<'a> {
+    fn new(kind: Kind, name: &'a str, span: std::ops::Range<usize>) -> Tag<'a> {
+        Tag {
+            kind,
+            name,
+            attributes_end: span.end,
+            span,
+            content: 0..0,
+            has_others: false,
+            links_stylesheet: false,
+            class: None,
+            id: None,
+            style: None,
+            self_closing: false,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Start {
@@ -981,19 +999,7 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
             }
             tag.kind = Kind::Start { void: false };
             tags.push(tag);
-            tags.push(Tag {
-                kind: Kind::End,
-                name: "title",
-                span: at + end..after + 1,
-                content: 0..0,
-                attributes_end: 0,
-                has_others: false,
-                links_stylesheet: false,
-                class: None,
-                id: None,
-                style: None,
-                self_closing: false,
-            });
+            tags.push(Tag::new(Kind::End, "title", at + end..after + 1));
             at = after + 1;
             continue;
         }
@@ -1043,19 +1049,8 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
     {
         return None;
     }
-    let mut tag = Tag {
-        kind: Kind::End,
-        name,
-        span: at..at,
-        content: 0..0,
-        attributes_end: i,
-        has_others: false,
-        links_stylesheet: false,
-        class: None,
-        id: None,
-        style: None,
-        self_closing: false,
-    };
+    let mut tag = Tag::new(Kind::End, name, at..at);
+    tag.attributes_end = i;
     loop {
         while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') {
             i += 1;
