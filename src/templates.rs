@@ -237,28 +237,27 @@ fn cached_html(inline: bool, text: &str, render: fn(&str) -> String) -> Value {
     value
 }
 
+/// Card Markdown as the template being rendered needs it: sanitised HTML (block, or inline
+/// without its paragraph), Markdown with raw HTML escaped, or plain text.
+fn markdown_for(state: &State, text: &str, inline: bool) -> Value {
+    match state.auto_escape() {
+        AutoEscape::Html if inline => cached_html(true, text, markdown::to_inline_html),
+        AutoEscape::Html => cached_html(false, text, markdown::to_html),
+        AutoEscape::Custom(MARKDOWN_ESCAPE) => {
+            Value::from_safe_string(markdown::to_safe_markdown(text))
+        }
+        _ => Value::from(markdown::to_text(text, &mut |_| String::new())),
+    }
+}
+
 fn register_filters(env: &mut Environment<'static>, language: &str) {
     env.add_filter("markdown", |state: &State, text: Option<Cow<'_, str>>| {
-        let text = text.as_deref().unwrap_or_default();
-        match state.auto_escape() {
-            AutoEscape::Html => cached_html(false, text, markdown::to_html),
-            AutoEscape::Custom(MARKDOWN_ESCAPE) => {
-                Value::from_safe_string(markdown::to_safe_markdown(text))
-            }
-            _ => Value::from(markdown::to_text(text, &mut |_| String::new())),
-        }
+        markdown_for(state, text.as_deref().unwrap_or_default(), false)
     });
     env.add_filter(
         "markdown_inline",
         |state: &State, text: Option<Cow<'_, str>>| {
-            let text = text.as_deref().unwrap_or_default();
-            match state.auto_escape() {
-                AutoEscape::Html => cached_html(true, text, markdown::to_inline_html),
-                AutoEscape::Custom(MARKDOWN_ESCAPE) => {
-                    Value::from_safe_string(markdown::to_safe_markdown(text))
-                }
-                _ => Value::from(markdown::to_text(text, &mut |_| String::new())),
-            }
+            markdown_for(state, text.as_deref().unwrap_or_default(), true)
         },
     );
     env.add_filter("url", |state: &State, url: String| {
