@@ -132,7 +132,19 @@ impl Open<'_> {
 }
 
 fn is_html_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\x0c' | '\r')
+    c.is_ascii() && is_space_byte(c as u8)
+}
+
+fn is_space_byte(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\x0c' | b'\r')
+}
+
+/// The index of the first byte at or after `i` that is not an HTML space.
+fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).copied().is_some_and(is_space_byte) {
+        i += 1;
+    }
+    i
 }
 
 /// Writes `tag` with `styles` merged into its `style` attribute, as css-inline does: the
@@ -301,29 +313,7 @@ struct Sheet<'a> {
     by_tag: Index<String>,
 }
 
-type Index<K> = HashMap<K, Vec<usize>, std::hash::BuildHasherDefault<Fnv>>;
-
-/// FNV-1a: the keys are a few short names, looked up for every element.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut hash = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = hash;
-    }
-}
+type Index<K> = HashMap<K, Vec<usize>>;
 
 struct Selector<'a> {
     rule: usize,
@@ -1033,12 +1023,7 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
     let bytes = html.as_bytes();
     let name_from = at + 1 + usize::from(is_end);
     let mut i = name_from;
-    while i < bytes.len()
-        && !matches!(
-            bytes[i],
-            b' ' | b'\t' | b'\n' | b'\x0c' | b'\r' | b'/' | b'>'
-        )
-    {
+    while i < bytes.len() && !is_space_byte(bytes[i]) && !matches!(bytes[i], b'/' | b'>') {
         i += 1;
     }
     let name = &html[name_from..i];
@@ -1052,9 +1037,7 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
     let mut tag = Tag::new(Kind::End, name, at..at);
     tag.attributes_end = i;
     loop {
-        while i < bytes.len() && matches!(bytes[i], b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') {
-            i += 1;
-        }
+        i = skip_spaces(bytes, i);
         match bytes.get(i)? {
             b'>' => {
                 i += 1;
@@ -1070,11 +1053,7 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
             _ => {}
         }
         let start = i;
-        while i < bytes.len()
-            && !matches!(
-                bytes[i],
-                b' ' | b'\t' | b'\n' | b'\x0c' | b'\r' | b'/' | b'>' | b'='
-            )
+        while i < bytes.len() && !is_space_byte(bytes[i]) && !matches!(bytes[i], b'/' | b'>' | b'=')
         {
             if matches!(bytes[i], b'"' | b'\'' | b'<') {
                 return None;
@@ -1082,15 +1061,9 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
             i += 1;
         }
         let attribute_name = &html[start..i];
-        let mut j = i;
-        while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') {
-            j += 1;
-        }
+        let mut j = skip_spaces(bytes, i);
         let value = if bytes.get(j) == Some(&b'=') {
-            j += 1;
-            while j < bytes.len() && matches!(bytes[j], b' ' | b'\t' | b'\n' | b'\x0c' | b'\r') {
-                j += 1;
-            }
+            j = skip_spaces(bytes, j + 1);
             match *bytes.get(j)? {
                 q @ (b'"' | b'\'') => {
                     let end = j + 1 + html[j + 1..].find(q as char)?;
@@ -1100,9 +1073,7 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
                 b'>' => return None,
                 _ => {
                     let from = j;
-                    while j < bytes.len()
-                        && !matches!(bytes[j], b' ' | b'\t' | b'\n' | b'\x0c' | b'\r' | b'>')
-                    {
+                    while j < bytes.len() && !is_space_byte(bytes[j]) && bytes[j] != b'>' {
                         if matches!(bytes[j], b'"' | b'\'' | b'<' | b'=' | b'`') {
                             return None;
                         }
