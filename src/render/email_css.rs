@@ -11,7 +11,7 @@
 //! `@`-rules (`@media`, `@supports`, `@container`, kept as they are) and rules whose
 //! selectors are type, class, id and `*` compounds joined by descendant or child combinators.
 
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::error::{Error, Result};
 
@@ -59,16 +59,20 @@ fn inline_plain(html: &str) -> Option<String> {
     let sheet = Sheet::parse(&css)?;
     let mut out = String::with_capacity(html.len() + html.len() / 2);
     let mut copied = 0;
+    // The open elements, each with its chain in `styled`.
     let mut stack: Vec<Open<'_>> = Vec::with_capacity(32);
-    let mut scratch = Scratch::default();
+    let mut chains: Vec<usize> = Vec::with_capacity(32);
+    let mut styled = Chains::default();
     for tag in &tags {
         match tag.kind {
             Kind::End => {
                 // The scan checked the nesting; an implied tbody closes with its table.
                 if stack.last().is_some_and(|open| open.implied) {
                     stack.pop();
+                    chains.pop();
                 }
                 stack.pop();
+                chains.pop();
             }
             Kind::Style => {
                 out.push_str(&html[copied..tag.span.start]);
@@ -76,12 +80,14 @@ fn inline_plain(html: &str) -> Option<String> {
             }
             Kind::Start { void } => {
                 if tag.name == "tr" && stack.last().is_some_and(|open| open.tag == "table") {
-                    stack.push(Open {
+                    let tbody = Open {
                         tag: "tbody",
                         id: None,
                         class: None,
                         implied: true,
-                    });
+                    };
+                    chains.push(styled.chain(&sheet, &tbody, &stack, chains.last()));
+                    stack.push(tbody);
                 }
                 let open = Open {
                     tag: tag.name,
@@ -89,10 +95,20 @@ fn inline_plain(html: &str) -> Option<String> {
                     class: tag.class.as_ref().map(|a| a.value(html)),
                     implied: false,
                 };
-                sheet.styles_of(&open, &stack, &mut scratch);
-                if !scratch.styles.is_empty() {
+                let chain = styled.chain(&sheet, &open, &stack, chains.last());
+                let styles = &styled.styles[chain];
+                if !styles.is_empty() {
                     out.push_str(&html[copied..tag.span.start]);
-                    write_start_tag(&mut out, html, tag, &scratch.styles)?;
+                    match &tag.style {
+                        None => {
+                            out.push_str(&html[tag.span.start..tag.attributes_end]);
+                            out.push_str(" style=\"");
+                            out.push_str(&styled.written[chain]);
+                            out.push('"');
+                            out.push_str(&html[tag.attributes_end..tag.span.end]);
+                        }
+                        Some(own) => merge_style(&mut out, html, tag, own, styles)?,
+                    }
                     copied = tag.span.end;
                 }
                 if tag.name == "head" && !sheet.at_rules.is_empty() {
@@ -107,12 +123,68 @@ fn inline_plain(html: &str) -> Option<String> {
                 }
                 if !void {
                     stack.push(open);
+                    chains.push(chain);
                 }
             }
         }
     }
     out.push_str(&html[copied..]);
     Some(out)
+}
+
+/// The styles of each chain of elements met so far. A chain is an element's tag, id and class
+/// under its parent's chain; the selectors a plain document may use look at nothing else, so
+/// elements of the same chain get the same styles, and a templated email repeats a few
+/// hundred chains thousands of times. Ids and classes no selector names are left out of the
+/// chain: a story's unique id would otherwise make every element inside it a chain of its own.
+#[derive(Default)]
+struct Chains<'h, 'c> {
+    /// Chain by its key.
+    known: HashMap<ChainKey<'h>, usize>,
+    /// Each chain's declarations in order.
+    styles: Vec<Vec<(&'c str, &'c str)>>,
+    /// The same written out for a `style` attribute.
+    written: Vec<String>,
+    scratch: Scratch<'c>,
+}
+
+/// A parent chain (`usize::MAX` at the root), tag, id and class.
+type ChainKey<'h> = (usize, &'h str, Option<&'h str>, Option<&'h str>);
+
+impl<'h, 'c> Chains<'h, 'c> {
+    /// The chain of `open`, whose ancestors are `stack` and whose parent's chain is `parent`.
+    fn chain(
+        &mut self,
+        sheet: &Sheet<'c>,
+        open: &Open<'h>,
+        stack: &[Open<'h>],
+        parent: Option<&usize>,
+    ) -> usize {
+        let key = (
+            parent.copied().unwrap_or(usize::MAX),
+            open.tag,
+            open.id.filter(|id| sheet.named.contains(id)),
+            open.class.filter(|class| {
+                class
+                    .split(is_html_space)
+                    .any(|name| sheet.named.contains(name))
+            }),
+        );
+        if let Some(&chain) = self.known.get(&key) {
+            return chain;
+        }
+        sheet.styles_of(open, stack, &mut self.scratch);
+        let mut written = String::new();
+        for (name, value) in &self.scratch.styles {
+            push_declaration(&mut written, name, value);
+            written.push(';');
+        }
+        let chain = self.styles.len();
+        self.styles.push(self.scratch.styles.clone());
+        self.written.push(written);
+        self.known.insert(key, chain);
+        chain
+    }
 }
 
 /// An element open around the current tag.
@@ -147,25 +219,15 @@ fn skip_spaces(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Writes `tag` with `styles` merged into its `style` attribute, as css-inline does: the
-/// element's own declarations win unless only the stylesheet's is `!important`.
-fn write_start_tag(
+/// Writes `tag`, which has a `style` attribute, with `styles` merged into it as css-inline
+/// does: the element's own declarations win unless only the stylesheet's is `!important`.
+fn merge_style(
     out: &mut String,
     html: &str,
     tag: &Tag<'_>,
+    attribute: &Attribute,
     styles: &[(&str, &str)],
 ) -> Option<()> {
-    let Some(attribute) = &tag.style else {
-        out.push_str(&html[tag.span.start..tag.attributes_end]);
-        out.push_str(" style=\"");
-        for (name, value) in styles {
-            push_declaration(out, name, value);
-            out.push(';');
-        }
-        out.push('"');
-        out.push_str(&html[tag.attributes_end..tag.span.end]);
-        return Some(());
-    };
     let own = declarations(attribute.value(html))?;
     let mut added: Vec<(&str, &str, bool)> = Vec::new();
     let mut replaced: Vec<Option<&str>> = vec![None; own.len()];
@@ -311,6 +373,8 @@ struct Sheet<'a> {
     by_class: Index<&'a str>,
     by_id: Index<&'a str>,
     by_tag: Index<String>,
+    /// Every class and id a selector names: an element's others cannot change its styles.
+    named: HashSet<&'a str>,
 }
 
 type Index<K> = HashMap<K, Vec<usize>>;
@@ -354,6 +418,7 @@ impl<'a> Sheet<'a> {
             by_class: Index::default(),
             by_id: Index::default(),
             by_tag: Index::default(),
+            named: HashSet::default(),
         };
         let mut rest = css;
         loop {
@@ -389,6 +454,11 @@ impl<'a> Sheet<'a> {
             sheet.declarations.push(rule_declarations);
             for selector in split_top_level(prelude, b',')? {
                 let selector = parse_selector(selector, rule)?;
+                for (compound, _) in &selector.compounds {
+                    sheet
+                        .named
+                        .extend(compound.ids.iter().chain(&compound.classes));
+                }
                 let at = sheet.selectors.len();
                 let (last, _) = selector.compounds.last()?;
                 if let Some(class) = last.classes.first() {
