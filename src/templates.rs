@@ -226,10 +226,61 @@ pub fn clear_markdown_cache() {
     MARKDOWN_HTML.with(|cache| cache.borrow_mut().iter_mut().for_each(HashMap::clear));
 }
 
-/// The sanitised HTML of `text`, from this thread's cache or `render`.
+/// Markdown shown beyond its own issue, rendered once for a whole build (see
+/// [`share_markdown`]), block and inline. The same text always makes the same HTML, so an
+/// entry can never be wrong, whichever build left it.
+static SHARED_HTML: std::sync::RwLock<Option<std::sync::Arc<HtmlByText>>> =
+    std::sync::RwLock::new(None);
+
+/// Sanitised HTML by Markdown text: block, then inline.
+type HtmlByText = [HashMap<String, Value>; 2];
+
+/// Keeps the Markdown of [`share_markdown`] until dropped.
+pub struct SharedMarkdown(());
+
+impl Drop for SharedMarkdown {
+    fn drop(&mut self) {
+        let mut shared = SHARED_HTML
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *shared = None;
+    }
+}
+
+/// Renders `block` and `inline` Markdown texts, in parallel, for every template to share
+/// until the returned guard is dropped. For texts that pages outside their issue show: a
+/// story's summary on each of its tag pages, a watch item on the watch page and in later
+/// issues. Rendering them there again cost a tenth of a site build.
+pub fn share_markdown(block: Vec<&str>, inline: Vec<&str>) -> SharedMarkdown {
+    use rayon::prelude::*;
+    let render = |texts: Vec<&str>, render: fn(&str) -> String| -> HashMap<String, Value> {
+        texts
+            .into_par_iter()
+            .map(|text| (text.to_owned(), Value::from_safe_string(render(text))))
+            .collect()
+    };
+    let (block, inline) = rayon::join(
+        || render(block, markdown::to_html),
+        || render(inline, markdown::to_inline_html),
+    );
+    let mut shared = SHARED_HTML
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    *shared = Some(std::sync::Arc::new([block, inline]));
+    SharedMarkdown(())
+}
+
+/// The sanitised HTML of `text`, from this thread's cache, the shared Markdown or `render`.
 fn cached_html(inline: bool, text: &str, render: fn(&str) -> String) -> Value {
     let slot = usize::from(inline);
     if let Some(hit) = MARKDOWN_HTML.with(|cache| cache.borrow()[slot].get(text).cloned()) {
+        return hit;
+    }
+    let shared = SHARED_HTML
+        .read()
+        .ok()
+        .and_then(|shared| shared.as_ref()?[slot].get(text).cloned());
+    if let Some(hit) = shared {
         return hit;
     }
     let value = Value::from_safe_string(render(text));

@@ -244,6 +244,24 @@ impl Sink for std::sync::Mutex<Vec<Output>> {
 /// A template error, a failure to inline the email's CSS, or the sink's error.
 pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<String>> {
     use rayon::prelude::*;
+    let _shared = crate::templates::share_markdown(
+        publication
+            .issues
+            .iter()
+            .flat_map(|issue| &issue.stories)
+            .map(|story| story.summary.as_str())
+            .collect(),
+        publication
+            .ledger
+            .items
+            .iter()
+            .flat_map(|tracked| {
+                let notes = tracked.mentions.iter();
+                std::iter::once(tracked.item.text.as_str())
+                    .chain(notes.filter_map(|m| m.follow_up.note.as_deref()))
+            })
+            .collect(),
+    );
     let in_feed = publication
         .issues
         .len()
