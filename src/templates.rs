@@ -11,7 +11,8 @@
 //! `markdown` filters render card Markdown for the format of the template that calls them.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+// Markdown texts are looked up by their whole text, hundreds of bytes: Fx hashes them quicker.
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -218,7 +219,7 @@ thread_local! {
     /// fields appear on its issue page, in the email, on its own page and in the feed; the
     /// renderers clear this per issue, so it holds one issue's worth.
     static MARKDOWN_HTML: std::cell::RefCell<[HashMap<String, Value>; 2]> =
-        std::cell::RefCell::new([HashMap::new(), HashMap::new()]);
+        std::cell::RefCell::new([HashMap::default(), HashMap::default()]);
 }
 
 /// Forgets the Markdown rendered so far on this thread.
