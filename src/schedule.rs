@@ -128,19 +128,28 @@ pub fn assemble(
 
 /// The start of `summary` as plain text, cut at a word boundary near [`PREHEADER_CHARS`].
 pub fn derive_preheader(summary: &str) -> String {
-    let text = markdown::to_plain_line(summary);
+    preheader_of_line(&markdown::to_plain_line(summary))
+}
+
+/// The start of `text`, a summary as [`markdown::to_plain_line`] makes it, cut as
+/// [`derive_preheader`] cuts it.
+pub fn preheader_of_line(text: &str) -> String {
     if text.chars().count() <= PREHEADER_CHARS {
-        return text;
+        return text.to_owned();
     }
     let mut cut = String::new();
+    let mut cut_chars = 0;
     for word in text.split(' ') {
-        if cut.chars().count() + word.chars().count() + 1 > PREHEADER_CHARS - 1 {
+        let word_chars = word.chars().count();
+        if cut_chars + word_chars + 1 > PREHEADER_CHARS - 1 {
             break;
         }
         if !cut.is_empty() {
             cut.push(' ');
+            cut_chars += 1;
         }
         cut.push_str(word);
+        cut_chars += word_chars;
     }
     let cut = cut.trim_end_matches([',', ';', ':', '.', '-', '—', '–']);
     format!("{cut}…")

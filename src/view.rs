@@ -373,6 +373,10 @@ pub struct SourceView {
 pub struct TextStoryView {
     /// Plain text.
     pub summary: String,
+    /// The summary as one line of plain text without reference numbers: the start of the
+    /// story page's description. Not for templates.
+    #[serde(skip)]
+    pub summary_line: String,
     /// Plain-text bullets.
     pub tldr: Vec<String>,
     /// Plain text.
@@ -599,12 +603,15 @@ impl References {
 impl TextStoryView {
     fn new(story: &Story, config: &Config) -> TextStoryView {
         let mut references = References::default();
+        let (summary, summary_line) =
+            markdown::to_text_and_plain_line(&story.summary, &mut |url| {
+                format!(" [{}]", references.number(url))
+            });
         let mut text = |markdown: &str| {
             markdown::to_text(markdown, &mut |url| {
                 format!(" [{}]", references.number(url))
             })
         };
-        let summary = text(&story.summary);
         let tldr = story.tldr.iter().map(|t| text(t)).collect();
         let why_it_matters = text(&story.why_it_matters);
         let business_relevance = story.business_relevance.as_deref().map(&mut text);
@@ -621,6 +628,7 @@ impl TextStoryView {
             .collect();
         TextStoryView {
             summary,
+            summary_line,
             tldr,
             why_it_matters,
             business_relevance,

@@ -154,7 +154,7 @@ pub fn render_story_pages(
             site,
             &story.path,
             format!("{} · {}", story.title, site.title),
-            crate::schedule::derive_preheader(&story.summary),
+            crate::schedule::preheader_of_line(&story.text.summary_line),
         );
         page.og_type = "article";
         let context = StoryContext {
