@@ -227,6 +227,16 @@ pub fn clear_markdown_cache() {
     MARKDOWN_HTML.with(|cache| cache.borrow_mut().iter_mut().for_each(HashMap::clear));
 }
 
+/// Keeps `html`, the sanitised HTML of `markdown` (inline or block), in this thread's cache:
+/// for HTML made while making something else from the same parse.
+pub fn remember_html(markdown: &str, inline: bool, html: String) {
+    MARKDOWN_HTML.with(|cache| {
+        cache.borrow_mut()[usize::from(inline)]
+            .entry(markdown.to_owned())
+            .or_insert_with(|| Value::from_safe_string(html));
+    });
+}
+
 /// Markdown shown beyond its own issue, rendered once for a whole build (see
 /// [`share_markdown`]), block and inline. The same text always makes the same HTML, so an
 /// entry can never be wrong, whichever build left it.

@@ -607,15 +607,30 @@ impl TextStoryView {
             markdown::to_text_and_plain_line(&story.summary, &mut |url| {
                 format!(" [{}]", references.number(url))
             });
+        // The pages show these fields as HTML right after: make it from the same parse
+        // and leave it where the `markdown` filters look first.
+        let mut text_and_html = |markdown: &str, inline: bool| {
+            let (text, html) = markdown::to_text_and_html(
+                markdown,
+                &mut |url| format!(" [{}]", references.number(url)),
+                inline,
+            );
+            crate::templates::remember_html(markdown, inline, html);
+            text
+        };
+        let tldr = story.tldr.iter().map(|t| text_and_html(t, true)).collect();
+        let why_it_matters = text_and_html(&story.why_it_matters, false);
+        let business_relevance =
+            (story.business_relevance.as_deref()).map(|text| text_and_html(text, false));
+        let implications = (story.implications.iter())
+            .map(|t| text_and_html(t, true))
+            .collect();
+        // Watch items are rendered for the whole build (`templates::share_markdown`).
         let mut text = |markdown: &str| {
             markdown::to_text(markdown, &mut |url| {
                 format!(" [{}]", references.number(url))
             })
         };
-        let tldr = story.tldr.iter().map(|t| text(t)).collect();
-        let why_it_matters = text(&story.why_it_matters);
-        let business_relevance = story.business_relevance.as_deref().map(&mut text);
-        let implications = story.implications.iter().map(|t| text(t)).collect();
         let what_to_watch = watch_view(&story.what_to_watch, config, &mut text);
         let disclaimer = story.disclaimer.as_deref().map(&mut text);
         let sources = story
