@@ -26,6 +26,8 @@ pub struct Staging {
     dir: PathBuf,
     old: PathBuf,
     committed: bool,
+    /// Folders made (or being made): a file in a new folder then costs no failed open first.
+    made: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 impl Staging {
@@ -50,6 +52,7 @@ impl Staging {
             dir: parent.join(format!(".{name}.staging-{pid}")),
             old: parent.join(format!(".{name}.old-{pid}")),
             committed: false,
+            made: std::sync::Mutex::default(),
         };
         if staging.dir.exists() {
             fs::remove_dir_all(&staging.dir).map_err(|source| Error::WriteFile {
@@ -93,7 +96,22 @@ impl Staging {
 
 impl Sink for Staging {
     fn put(&self, output: Output) -> Result<()> {
-        write_file(&self.dir.join(&output.path), &output.bytes)
+        let path = self.dir.join(&output.path);
+        if let Some(parent) = path.parent().filter(|parent| *parent != self.dir) {
+            let new = self
+                .made
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(parent.to_path_buf());
+            // Made outside the lock; a file for the same folder meanwhile makes it itself.
+            if new {
+                fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        write_file(&path, &output.bytes)
     }
 }
 
