@@ -448,15 +448,19 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
     // Curators look up ids while a new card is half written: list the cards that are valid,
     // show the problems of the others, and exit 1 so scripts notice. A bad config stops it.
     let paths = Paths::new(root);
-    let (config, corpus) = load_project(&paths)?;
+    let (config, mut corpus) = load_project(&paths)?;
     let Some(config) = config else {
         return Err(Error::Invalid {
             diagnostics: corpus.diagnostics,
         });
     };
-    let issues =
-        crate::schedule::assemble(&corpus.stories, &corpus.issue_meta, &config, args.drafts)
-            .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+    let issues = crate::schedule::assemble(
+        std::mem::take(&mut corpus.stories),
+        &corpus.issue_meta,
+        &config,
+        args.drafts,
+    )
+    .map_err(|diagnostics| Error::Invalid { diagnostics })?;
     print_diagnostics(&corpus.diagnostics, style);
     let errors = corpus.error_count();
     let exit = if errors > 0 {

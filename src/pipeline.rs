@@ -26,7 +26,7 @@ pub struct Prepared {
 /// [`Error::Invalid`] with every diagnostic when anything has an error, [`Error::Usage`] when
 /// there is nothing to publish, and the errors of [`load_project`].
 pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
-    let (config, corpus) = load_project(paths)?;
+    let (config, mut corpus) = load_project(paths)?;
     let config = match config {
         Some(config) if corpus.error_count() == 0 => config,
         _ => {
@@ -35,8 +35,13 @@ pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
             });
         }
     };
-    let issues = schedule::assemble(&corpus.stories, &corpus.issue_meta, &config, drafts)
-        .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+    let issues = schedule::assemble(
+        std::mem::take(&mut corpus.stories),
+        &corpus.issue_meta,
+        &config,
+        drafts,
+    )
+    .map_err(|diagnostics| Error::Invalid { diagnostics })?;
     if issues.is_empty() {
         return Err(Error::Usage {
             message:
