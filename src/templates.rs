@@ -445,6 +445,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn escapes_html_special_characters_wherever_they_fall() {
+        let reference = |text: &str| {
+            text.chars().fold(String::new(), |mut out, c| {
+                match c {
+                    '&' => out.push_str("&amp;"),
+                    '<' => out.push_str("&lt;"),
+                    '>' => out.push_str("&gt;"),
+                    '"' => out.push_str("&quot;"),
+                    '\'' => out.push_str("&#39;"),
+                    c => out.push(c),
+                }
+                out
+            })
+        };
+        let pieces = [
+            "a", "word ", "&", "<", ">", "\"", "'", "ü", "北", "😀", "%", "\u{a6}", "\u{bc}", " ",
+        ];
+        for text in crate::markdown::tests::random_texts(&pieces, 23, 20_000, 0x1234_5678_9abc) {
+            assert_eq!(escape_html(&text), reference(&text), "{text:?}");
+        }
+        assert_eq!(escape_html("12345678<"), "12345678&lt;");
+        assert_eq!(escape_html("1234567&"), "1234567&amp;");
+        assert_eq!(escape_html(""), "");
+    }
+
+    #[test]
     fn wraps_with_hanging_indent() {
         let text = "one two three four five six seven eight nine ten eleven twelve";
         assert_eq!(
