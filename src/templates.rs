@@ -524,6 +524,38 @@ mod tests {
     }
 
     #[test]
+    fn shared_and_remembered_markdown_is_what_the_filters_render() {
+        let mut env = environment(Path::new("/nonexistent"), "en").unwrap();
+        env.add_template("t.html", "{{ t|markdown }}|{{ t|markdown_inline }}")
+            .unwrap();
+        let texts = [
+            "Some **bold**, [a link](https://e.org/?a=1&b=2).",
+            "<b>raw</b> *em*\n\n- one",
+            "not shared",
+        ];
+        let render = |t: &str| {
+            let template = env.get_template("t.html").unwrap();
+            template.render(minijinja::context! { t }).unwrap()
+        };
+        let expected =
+            |t: &str| format!("{}|{}", markdown::to_html(t), markdown::to_inline_html(t));
+        {
+            let _shared = share_markdown(texts[..2].to_vec(), texts[..2].to_vec());
+            clear_markdown_cache();
+            for t in texts {
+                assert_eq!(render(t), expected(t), "{t:?}");
+            }
+        }
+        clear_markdown_cache();
+        for t in texts {
+            remember_html(t, false, markdown::to_html(t));
+            remember_html(t, true, markdown::to_inline_html(t));
+            assert_eq!(render(t), expected(t), "{t:?}");
+        }
+        clear_markdown_cache();
+    }
+
+    #[test]
     fn builtins_compile_under_strict_mode() {
         let env = environment(Path::new("/nonexistent"), "en").unwrap();
         for (name, _) in BUILTINS {
