@@ -18,8 +18,21 @@ fn options() -> Options {
     Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION
 }
 
-/// Card Markdown as events that carry no markup of the author's own.
+mod simple;
+
+/// Card Markdown as events that carry no markup of the author's own: read directly when it is
+/// one simple line (see [`simple`]), else parsed.
 fn safe_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
+    let simple = simple::events(markdown);
+    let parsed = simple.is_none().then(|| parsed_events(markdown));
+    simple
+        .into_iter()
+        .flatten()
+        .chain(parsed.into_iter().flatten())
+}
+
+/// [`safe_events`] from pulldown-cmark's parse.
+fn parsed_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     // At most two events for one: no allocation per event on this hot path.
     Parser::new_ext(markdown, options()).flat_map(|event| {
         let (first, second) = match event {
@@ -636,6 +649,169 @@ pub(crate) mod tests {
             to_html("[![chart](https://e.org/c.png)](https://e.org/)"),
             "<p><a href=\"https://e.org/\" rel=\"noopener noreferrer\">chart</a></p>\n"
         );
+    }
+
+    /// HTML and text of `markdown` from pulldown-cmark's events, never the simple reader's.
+    fn parsed_html_and_text(markdown: &str) -> (String, String) {
+        let mut html = String::new();
+        write_html(&mut html, parsed_events(markdown));
+        let raw = text_of(parsed_events(markdown), 0, &mut |url| format!(" <{url}>")).0;
+        (html, normalise_lines(&raw))
+    }
+
+    #[test]
+    fn simple_lines_read_directly_render_as_parsed() {
+        // Lines of simple tokens, each with at most one piece that may make it not simple,
+        // put anywhere: the direct reader must either decline or give the parser's result.
+        let simple = [
+            " word",
+            " Word",
+            " 2026",
+            " **bold**",
+            " **two words**",
+            ",",
+            ".",
+            ";",
+            ":",
+            "?",
+            "!",
+            " a-b",
+            " 50%",
+            " $3",
+            " x/y",
+            " a+b=c",
+            " ünï",
+            " 北京",
+            " —",
+            " (aside)",
+            " (**aside**)",
+            " [link](https://a.org/x)",
+            " [**bold link**](https://example.org/**b**/1)",
+            " [two words](http://b.org/?q=1#f)",
+            " (see [x](https://c.org/a_b~c))",
+            " [**a** b](https://d.org)",
+            " [m](mailto:m@x.org)",
+        ];
+        let near = [
+            "",
+            "x",
+            "**bold**",
+            "[l](https://a.org)",
+            "*",
+            "**",
+            "***",
+            "_",
+            "__",
+            "`",
+            "~~",
+            "~",
+            " _x_",
+            "_x_",
+            " __x__",
+            " *x*",
+            "*x*",
+            " ~~x~~",
+            " `x`",
+            " <b>x</b>",
+            " 'x'",
+            " \"x\"",
+            "<",
+            ">",
+            "&",
+            "&amp;",
+            "\\",
+            "'",
+            "\"",
+            "-",
+            "--",
+            "..",
+            "...",
+            "!",
+            "(",
+            ")",
+            "]",
+            "[",
+            "](",
+            "![i](https://e.org/i.png)",
+            " [x]",
+            " [x]: https://r.org",
+            " [x](/rel)",
+            " [x](https://a.org/a b)",
+            " [x](https://a.org/(p))",
+            " [x](<https://a.org>)",
+            " [ x](https://a.org)",
+            " [x ](https://a.org)",
+            " [x](https://a.org",
+            " [x]()",
+            " ** a**",
+            " **a **",
+            " **a",
+            "a**",
+            "\n",
+            "\n\n",
+            "  \n",
+            "\t",
+            " ",
+            "  ",
+            "\u{a0}",
+            "\u{2003}",
+            "\u{b}",
+            "#",
+            " #",
+            "\n# ",
+            "\n- ",
+            "\n1. ",
+            "\n> ",
+            "\n    x",
+            "\n===",
+            "\n---",
+            "|",
+            "@",
+            "{",
+            "^",
+            "=",
+            " 1.",
+            "\u{1b}",
+        ];
+        let mut seed: u64 = 0x5dee_ce66d;
+        let mut next = |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let mut read_directly = 0;
+        let total = 60_000;
+        for i in 0..total {
+            let mut pieces: Vec<&str> = (0..1 + next(8))
+                .map(|_| simple[next(simple.len())])
+                .collect();
+            if next(2) == 0 {
+                pieces.insert(next(pieces.len() + 1), near[next(near.len())]);
+            }
+            let start = [
+                "Lead",
+                "Lead",
+                "**Lead**",
+                "[Lead](https://l.org)",
+                " ",
+                "1",
+            ][next(6)];
+            let end = ["", "", "", "\n", " ", "\n\n"][next(6)];
+            let text = format!("{start}{}{end}", pieces.concat());
+            let (html, plain) = parsed_html_and_text(&text);
+            assert_eq!(to_html(&text), html, "{text:?}");
+            let mut marks = |url: &str| format!(" <{url}>");
+            assert_eq!(to_text(&text, &mut marks), plain, "{text:?}");
+            read_directly += usize::from(simple::events(&text).is_some());
+            assert!(i < total);
+        }
+        assert!(read_directly > total / 5, "{read_directly} of {total}");
+        // A typical card line takes the direct path.
+        assert!(simple::events(
+            "Capacity **data** and [**inference**](https://example.org/**inference**/331896) rose."
+        )
+        .is_some());
     }
 
     #[test]

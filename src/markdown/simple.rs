@@ -1,0 +1,222 @@
+//! The events of the simplest card Markdown, read without pulldown-cmark.
+//!
+//! Most card fields are one line of words with `**strong**` spans and `[inline](links)`.
+//! Parsing them with pulldown-cmark, twice per field, was a sixth of a site build. [`events`]
+//! reads such a line in one pass and returns the events pulldown-cmark would give, or `None`
+//! for anything else, which the parser then reads. "Such a line" is narrow on purpose: every
+//! rule below keeps to cases where CommonMark's answer is plain (no delimiter whose meaning
+//! depends on its neighbours, no character smart punctuation or escaping would change, no
+//! line that could start a block), and the tests hold the result to the parser's.
+
+use pulldown_cmark::{CowStr, Event, LinkType, Tag, TagEnd};
+
+/// The events of `markdown`, one paragraph, when it is simple enough to read here.
+pub(super) fn events(markdown: &str) -> Option<Vec<Event<'_>>> {
+    // A folded YAML scalar ends with one line break.
+    let text = markdown.strip_suffix('\n').unwrap_or(markdown);
+    let bytes = text.as_bytes();
+    // A paragraph's first character must not start a block (a list, heading, quote, code,
+    // rule or HTML) and its last must not be white space the paragraph would drop.
+    let first = *bytes.first()?;
+    let starts_inline = first.is_ascii_alphabetic()
+        || first == b'['
+        || (text.starts_with("**") && bytes.get(2).is_some_and(u8::is_ascii_alphanumeric));
+    if !starts_inline || bytes.last()?.is_ascii_whitespace() {
+        return None;
+    }
+    let mut reader = Reader {
+        text,
+        at: 0,
+        run: 0,
+        out: vec![Event::Start(Tag::Paragraph)],
+        in_strong: false,
+        in_link: false,
+    };
+    reader.read()?;
+    reader.out.push(Event::End(TagEnd::Paragraph));
+    Some(reader.out)
+}
+
+struct Reader<'a> {
+    text: &'a str,
+    at: usize,
+    /// Where the text not yet emitted starts.
+    run: usize,
+    out: Vec<Event<'a>>,
+    in_strong: bool,
+    in_link: bool,
+}
+
+impl<'a> Reader<'a> {
+    fn byte(&self, at: usize) -> Option<u8> {
+        self.text.as_bytes().get(at).copied()
+    }
+
+    /// The byte before `at`, `None` at the start.
+    fn before(&self, at: usize) -> Option<u8> {
+        at.checked_sub(1).and_then(|i| self.byte(i))
+    }
+
+    fn flush(&mut self) {
+        if self.run < self.at {
+            self.out
+                .push(Event::Text(CowStr::Borrowed(&self.text[self.run..self.at])));
+        }
+    }
+
+    fn read(&mut self) -> Option<()> {
+        while let Some(b) = self.byte(self.at) {
+            match b {
+                b'*' => self.strong()?,
+                b'[' => self.link_start()?,
+                b']' => self.link_end()?,
+                b'-' if self.byte(self.at + 1) == Some(b'-') => return None,
+                b'.' if self.byte(self.at + 1) == Some(b'.') => return None,
+                b'!' if self.byte(self.at + 1) == Some(b'[') => return None,
+                b' ' => {
+                    // Two spaces before a line break would be a hard break; none remain here,
+                    // but a run of spaces next to a delimiter changes nothing either way.
+                    self.at += 1;
+                }
+                _ if b.is_ascii_alphanumeric()
+                    || matches!(b, b'.' | b',' | b';' | b':' | b'?' | b'!' | b'(' | b')')
+                    || matches!(b, b'/' | b'%' | b'$' | b'+' | b'=' | b'-') =>
+                {
+                    self.at += 1;
+                }
+                // Any other character: letters and punctuation beyond ASCII are text, but white
+                // space, controls and the characters that matter to HTML are not simple.
+                _ if b >= 0x80 => {
+                    let c = self.text[self.at..].chars().next()?;
+                    if c.is_whitespace() || c.is_control() {
+                        return None;
+                    }
+                    self.at += c.len_utf8();
+                }
+                _ => return None,
+            }
+        }
+        if self.in_strong || self.in_link {
+            return None;
+        }
+        self.flush();
+        Some(())
+    }
+
+    /// `**` opening after a space, `(`, `[` or the start and before a letter or digit, or
+    /// closing after a letter or digit and before a space, the end or closing punctuation.
+    /// Either way CommonMark can read it only one way.
+    fn strong(&mut self) -> Option<()> {
+        let at = self.at;
+        if self.byte(at + 1) != Some(b'*') || self.byte(at + 2) == Some(b'*') {
+            return None;
+        }
+        let before = self.before(at);
+        let after = self.byte(at + 2);
+        if !self.in_strong {
+            let opens_after = before.is_none_or(|b| matches!(b, b' ' | b'(' | b'['));
+            if !opens_after || !after.is_some_and(|b| b.is_ascii_alphanumeric()) {
+                return None;
+            }
+            self.flush();
+            self.out.push(Event::Start(Tag::Strong));
+            self.in_strong = true;
+        } else {
+            let closes_before = after.is_none_or(|b| {
+                matches!(
+                    b,
+                    b' ' | b'.' | b',' | b';' | b':' | b'?' | b'!' | b')' | b']'
+                )
+            });
+            if !before.is_some_and(|b| b.is_ascii_alphanumeric()) || !closes_before {
+                return None;
+            }
+            self.flush();
+            self.out.push(Event::End(TagEnd::Strong));
+            self.in_strong = false;
+        }
+        self.at = at + 2;
+        self.run = self.at;
+        Some(())
+    }
+
+    /// `[` after a space, `(` or the start, before a letter, digit or `**`; not inside strong.
+    fn link_start(&mut self) -> Option<()> {
+        let at = self.at;
+        let before = self.before(at);
+        let after = self.byte(at + 1)?;
+        if self.in_link
+            || self.in_strong
+            || !before.is_none_or(|b| matches!(b, b' ' | b'('))
+            || !(after.is_ascii_alphanumeric() || after == b'*')
+        {
+            return None;
+        }
+        // The link's text and destination: `](`, an absolute URL of plain characters, `)`.
+        let close = at + self.text[at..].find(']')?;
+        let rest = &self.text[close + 1..];
+        let url_and_after = rest.strip_prefix('(')?;
+        let url_len = url_and_after.find(')')?;
+        let url = &url_and_after[..url_len];
+        let url_ok = !url.is_empty()
+            && url.bytes().all(|b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(
+                        b,
+                        b'-' | b'.'
+                            | b'_'
+                            | b'~'
+                            | b':'
+                            | b'/'
+                            | b'?'
+                            | b'#'
+                            | b'@'
+                            | b'!'
+                            | b'$'
+                            | b'+'
+                            | b','
+                            | b';'
+                            | b'='
+                            | b'%'
+                            | b'*'
+                    )
+            });
+        if !url_ok {
+            return None;
+        }
+        let after_link = close + 1 + 1 + url_len + 1;
+        let next = self.byte(after_link);
+        if !next.is_none_or(|b| matches!(b, b' ' | b'.' | b',' | b';' | b':' | b'?' | b'!' | b')'))
+        {
+            return None;
+        }
+        self.flush();
+        self.out.push(Event::Start(Tag::Link {
+            link_type: LinkType::Inline,
+            dest_url: CowStr::Borrowed(url),
+            title: CowStr::Borrowed(""),
+            id: CowStr::Borrowed(""),
+        }));
+        self.in_link = true;
+        self.at = at + 1;
+        self.run = self.at;
+        Some(())
+    }
+
+    /// The `]` of the open link: the link ends, and its destination is skipped.
+    fn link_end(&mut self) -> Option<()> {
+        let at = self.at;
+        let before = self.before(at)?;
+        if !self.in_link || self.in_strong || !(before.is_ascii_alphanumeric() || before == b'*') {
+            return None;
+        }
+        self.flush();
+        self.out.push(Event::End(TagEnd::Link));
+        self.in_link = false;
+        // `link_start` checked the `(url)` that follows.
+        let url_end = at + self.text[at..].find(')')?;
+        self.at = url_end + 1;
+        self.run = self.at;
+        Some(())
+    }
+}
