@@ -58,23 +58,37 @@ pub struct SourceFile {
 pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(root, Path::new("briefs"), 0, &mut paths);
-    // Reading thousands of small files is I/O-bound; rayon keeps the order.
     use rayon::prelude::*;
-    paths
-        .into_par_iter()
-        .map(|path| {
-            let kind = match path.file_stem().and_then(|s| s.to_str()) {
-                Some("issue") => FileKind::Issue,
-                _ => FileKind::Card,
-            };
-            let content = read_capped(&root.join(&path));
-            SourceFile {
-                path,
-                kind,
-                content,
-            }
-        })
-        .collect()
+    let read = || -> Vec<SourceFile> {
+        paths
+            .into_par_iter()
+            .map(|path| read_source(root, path))
+            .collect()
+    };
+    // Files not in the page cache wait on the disk, and then more readers than cores keep it
+    // busy: `check` of 10,000 uncached cards 0.49 -> 0.39 s (0.23 -> 0.24 s when all are
+    // cached). Rayon keeps the order.
+    match rayon::ThreadPoolBuilder::new().num_threads(READERS).build() {
+        Ok(readers) => readers.install(read),
+        Err(_) => read(),
+    }
+}
+
+/// How many files are read at once.
+const READERS: usize = 8;
+
+/// The file at `path` under `root`, read.
+fn read_source(root: &Path, path: PathBuf) -> SourceFile {
+    let kind = match path.file_stem().and_then(|s| s.to_str()) {
+        Some("issue") => FileKind::Issue,
+        _ => FileKind::Card,
+    };
+    let content = read_capped(&root.join(&path));
+    SourceFile {
+        path,
+        kind,
+        content,
+    }
 }
 
 /// Adds the YAML files under `rel` to `out`, sorted by path: each folder's entries are taken
