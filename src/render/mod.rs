@@ -120,28 +120,38 @@ pub struct WatchSite {
 impl<'a> Publication<'a> {
     /// Prepares the links and watch items of `issues`.
     pub fn new(env: &'a Environment<'a>, config: &'a Config, issues: &'a [Issue]) -> Self {
-        let ledger = Ledger::new(issues);
-        let links = issues.iter().map(|i| IssueLink::new(i, config)).collect();
-        let as_of = issues.last().map(|i| i.id.sunday());
-        let mut watch = WatchSite {
-            as_of,
-            ..WatchSite::default()
-        };
-        if let Some(as_of) = as_of {
-            (watch.open, watch.resolved) = ledger.partition(as_of);
-            for (at, tracked) in ledger.items.iter().enumerate() {
-                watch
-                    .by_story
-                    .entry(tracked.story.slug.clone())
-                    .or_default()
-                    .push(at);
-            }
-        }
-        let attention = ledger.attention_by_issue(
-            issues,
-            config.watch.stale_after_weeks,
-            config.watch.still_watching_limit,
+        // A large archive's ledger takes tens of milliseconds before anything renders: what
+        // does not depend on another part is worked out alongside it.
+        let (ledger, links) = rayon::join(
+            || Ledger::new(issues),
+            || issues.iter().map(|i| IssueLink::new(i, config)).collect(),
         );
+        let as_of = issues.last().map(|i| i.id.sunday());
+        let watch_site = || {
+            let mut watch = WatchSite {
+                as_of,
+                ..WatchSite::default()
+            };
+            if let Some(as_of) = as_of {
+                (watch.open, watch.resolved) = ledger.partition(as_of);
+                for (at, tracked) in ledger.items.iter().enumerate() {
+                    watch
+                        .by_story
+                        .entry(tracked.story.slug.clone())
+                        .or_default()
+                        .push(at);
+                }
+            }
+            watch
+        };
+        let attention = || {
+            ledger.attention_by_issue(
+                issues,
+                config.watch.stale_after_weeks,
+                config.watch.still_watching_limit,
+            )
+        };
+        let (watch, attention) = rayon::join(watch_site, attention);
         Publication {
             env,
             config,
