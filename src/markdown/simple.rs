@@ -64,6 +64,14 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Ends the text read so far with `event`, and goes on reading at `resume`.
+    fn emit(&mut self, event: Event<'a>, resume: usize) {
+        self.flush();
+        self.out.push(event);
+        self.at = resume;
+        self.run = resume;
+    }
+
     fn read(&mut self) -> Option<()> {
         while let Some(b) = self.byte(self.at) {
             match b {
@@ -118,8 +126,7 @@ impl<'a> Reader<'a> {
             if !opens_after || !after.is_some_and(|b| b.is_ascii_alphanumeric()) {
                 return None;
             }
-            self.flush();
-            self.out.push(Event::Start(Tag::Strong));
+            self.emit(Event::Start(Tag::Strong), at + 2);
             self.in_strong = true;
         } else {
             let closes_before = after.is_none_or(|b| {
@@ -131,12 +138,9 @@ impl<'a> Reader<'a> {
             if !before.is_some_and(|b| b.is_ascii_alphanumeric()) || !closes_before {
                 return None;
             }
-            self.flush();
-            self.out.push(Event::End(TagEnd::Strong));
+            self.emit(Event::End(TagEnd::Strong), at + 2);
             self.in_strong = false;
         }
-        self.at = at + 2;
-        self.run = self.at;
         Some(())
     }
 
@@ -190,16 +194,14 @@ impl<'a> Reader<'a> {
         {
             return None;
         }
-        self.flush();
-        self.out.push(Event::Start(Tag::Link {
+        let link = Tag::Link {
             link_type: LinkType::Inline,
             dest_url: CowStr::Borrowed(url),
             title: CowStr::Borrowed(""),
             id: CowStr::Borrowed(""),
-        }));
+        };
+        self.emit(Event::Start(link), at + 1);
         self.in_link = true;
-        self.at = at + 1;
-        self.run = self.at;
         Some(())
     }
 
@@ -210,13 +212,10 @@ impl<'a> Reader<'a> {
         if !self.in_link || self.in_strong || !(before.is_ascii_alphanumeric() || before == b'*') {
             return None;
         }
-        self.flush();
-        self.out.push(Event::End(TagEnd::Link));
-        self.in_link = false;
         // `link_start` checked the `(url)` that follows.
         let url_end = at + self.text[at..].find(')')?;
-        self.at = url_end + 1;
-        self.run = self.at;
+        self.emit(Event::End(TagEnd::Link), url_end + 1);
+        self.in_link = false;
         Some(())
     }
 }
