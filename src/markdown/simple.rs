@@ -37,6 +37,25 @@ pub(super) fn events(markdown: &str) -> Option<Vec<Event<'_>>> {
     Some(reader.out)
 }
 
+/// The bytes that are text wherever they stand: letters, digits, the space (two spaces before
+/// a line break would be a hard break, but no line break remains) and punctuation that means
+/// nothing to CommonMark, HTML or smart punctuation here. `-`, `.` and `!` are text too, unless
+/// doubled or before `[`, so they are looked at one by one.
+const PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        plain[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b' ' | b',' | b';' | b':' | b'?' | b'(' | b')' | b'/' | b'%' | b'$' | b'+' | b'='
+            );
+        b += 1;
+    }
+    plain
+};
+
 struct Reader<'a> {
     text: &'a str,
     at: usize,
@@ -73,7 +92,13 @@ impl<'a> Reader<'a> {
     }
 
     fn read(&mut self) -> Option<()> {
-        while let Some(b) = self.byte(self.at) {
+        let bytes = self.text.as_bytes();
+        while let Some(&b) = bytes.get(self.at) {
+            // Most bytes are plain text whatever follows them: skip those in a tight loop.
+            if PLAIN[usize::from(b)] {
+                self.at += 1;
+                continue;
+            }
             match b {
                 b'*' => self.strong()?,
                 b'[' => self.link_start()?,
@@ -81,17 +106,7 @@ impl<'a> Reader<'a> {
                 b'-' if self.byte(self.at + 1) == Some(b'-') => return None,
                 b'.' if self.byte(self.at + 1) == Some(b'.') => return None,
                 b'!' if self.byte(self.at + 1) == Some(b'[') => return None,
-                b' ' => {
-                    // Two spaces before a line break would be a hard break; none remain here,
-                    // but a run of spaces next to a delimiter changes nothing either way.
-                    self.at += 1;
-                }
-                _ if b.is_ascii_alphanumeric()
-                    || matches!(b, b'.' | b',' | b';' | b':' | b'?' | b'!' | b'(' | b')')
-                    || matches!(b, b'/' | b'%' | b'$' | b'+' | b'=' | b'-') =>
-                {
-                    self.at += 1;
-                }
+                b'-' | b'.' | b'!' => self.at += 1,
                 // Any other character: letters and punctuation beyond ASCII are text, but white
                 // space, controls and the characters that matter to HTML are not simple.
                 _ if b >= 0x80 => {
