@@ -415,8 +415,23 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
             out.push_str(prefix);
             let mut line_len = prefix.chars().count();
             let mut has_word = false;
-            for word in source_line.split_whitespace() {
-                let word_len = word.chars().count();
+            // Most lines are ASCII: bytes are characters, and white space is ASCII white space
+            // (vertical tab aside, which only `split_whitespace` counts).
+            let ascii = source_line.is_ascii() && !source_line.contains('\x0b');
+            let (mut ascii_words, mut any_words);
+            let words: &mut dyn Iterator<Item = &str> = if ascii {
+                ascii_words = source_line.split_ascii_whitespace();
+                &mut ascii_words
+            } else {
+                any_words = source_line.split_whitespace();
+                &mut any_words
+            };
+            for word in words {
+                let word_len = if ascii {
+                    word.len()
+                } else {
+                    word.chars().count()
+                };
                 if has_word && line_len + 1 + word_len > width {
                     out.push('\n');
                     out.push_str(rest);
@@ -477,6 +492,71 @@ mod tests {
             wrap(text, 20, "  → ", "    "),
             "  → one two three\n    four five six\n    seven eight nine\n    ten eleven\n    twelve"
         );
+    }
+
+    #[test]
+    fn wraps_ascii_and_other_text_alike() {
+        // The rule `wrap` follows, written plainly: Unicode words and character counts.
+        let reference = |text: &str, width: usize, first: &str, rest: &str| {
+            let mut out = String::new();
+            for (p, paragraph) in text.split("\n\n").enumerate() {
+                if p > 0 {
+                    out.push_str("\n\n");
+                }
+                for (l, line) in paragraph.lines().enumerate() {
+                    if l > 0 {
+                        out.push('\n');
+                    }
+                    let prefix = if p == 0 && l == 0 { first } else { rest };
+                    let mut lines = vec![prefix.to_owned()];
+                    let mut words_on_line = 0;
+                    for word in line.split_whitespace() {
+                        let current = lines.last_mut().unwrap();
+                        let fits = current.chars().count() + 1 + word.chars().count() <= width;
+                        if words_on_line > 0 && !fits {
+                            lines.push(format!("{rest}{word}"));
+                            words_on_line = 1;
+                            continue;
+                        }
+                        if words_on_line > 0 {
+                            current.push(' ');
+                        }
+                        current.push_str(word);
+                        words_on_line += 1;
+                    }
+                    if words_on_line == 0 {
+                        lines = vec![prefix.trim_end().to_owned()];
+                    }
+                    out.push_str(&lines.join("\n"));
+                }
+            }
+            out
+        };
+        let pieces = [
+            "word ",
+            "a ",
+            "longerword ",
+            "ünï ",
+            "北京 ",
+            " ",
+            "\t",
+            "\n",
+            "\n\n",
+            "\u{b}",
+            "\u{a0}",
+            "\u{2003}",
+            "x",
+            "https://example.org/a/very/long/path/that/does/not/fit/anywhere ",
+        ];
+        for text in crate::markdown::tests::random_texts(&pieces, 30, 5_000, 0x0dd_ba11) {
+            for (width, first, rest) in [(72, "", ""), (20, "  → ", "    "), (8, "- ", "  ")] {
+                assert_eq!(
+                    wrap(&text, width, first, rest),
+                    reference(&text, width, first, rest),
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]
