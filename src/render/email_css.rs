@@ -1199,6 +1199,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::markdown::tests::Random;
 
     /// What a mail client would see: every node the HTML parser builds, with attributes
     /// as a set and `style` as its declarations.
@@ -1269,21 +1270,6 @@ mod tests {
         format!(
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>T &amp; t</title>\n<style>\n{css}\n</style>\n</head>\n<body class=\"email\">\n{body}\n</body>\n</html>\n"
         )
-    }
-
-    struct Random(u64);
-
-    impl Random {
-        fn below(&mut self, n: usize) -> usize {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            (self.0 % n as u64) as usize
-        }
-
-        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.below(items.len())]
-        }
     }
 
     const DECLARATIONS: &[&str] = &[
