@@ -598,23 +598,23 @@ impl References {
         });
         number
     }
+
+    /// The mark written after a link's text in plain text: ` [n]`.
+    fn mark(&mut self, url: &str) -> String {
+        format!(" [{}]", self.number(url))
+    }
 }
 
 impl TextStoryView {
     fn new(story: &Story, config: &Config) -> TextStoryView {
         let mut references = References::default();
         let (summary, summary_line) =
-            markdown::to_text_and_plain_line(&story.summary, &mut |url| {
-                format!(" [{}]", references.number(url))
-            });
+            markdown::to_text_and_plain_line(&story.summary, &mut |url| references.mark(url));
         // The pages show these fields as HTML right after: make it from the same parse
         // and leave it where the `markdown` filters look first.
         let mut text_and_html = |markdown: &str, inline: bool| {
-            let (text, html) = markdown::to_text_and_html(
-                markdown,
-                &mut |url| format!(" [{}]", references.number(url)),
-                inline,
-            );
+            let (text, html) =
+                markdown::to_text_and_html(markdown, &mut |url| references.mark(url), inline);
             crate::templates::remember_html(markdown, inline, html);
             text
         };
@@ -626,11 +626,8 @@ impl TextStoryView {
             .map(|t| text_and_html(t, true))
             .collect();
         // Watch items are rendered for the whole build (`templates::share_markdown`).
-        let mut text = |markdown: &str| {
-            markdown::to_text(markdown, &mut |url| {
-                format!(" [{}]", references.number(url))
-            })
-        };
+        let mut text =
+            |markdown: &str| markdown::to_text(markdown, &mut |url| references.mark(url));
         let what_to_watch = watch_view(&story.what_to_watch, config, &mut text);
         let disclaimer = story.disclaimer.as_deref().map(&mut text);
         let sources = story
