@@ -328,7 +328,7 @@ mod tests {
 
     fn issues(stories: Vec<Story>) -> Vec<Issue> {
         let config = crate::schedule::tests::config(1);
-        crate::schedule::assemble(stories.to_vec(), &Default::default(), &config, false).unwrap()
+        crate::schedule::assemble(stories, &Default::default(), &config, false).unwrap()
     }
 
     #[test]
