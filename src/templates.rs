@@ -11,8 +11,6 @@
 //! `markdown` filters render card Markdown for the format of the template that calls them.
 
 use std::borrow::Cow;
-// Markdown texts are looked up by their whole text, hundreds of bytes: Fx hashes them quicker.
-use rustc_hash::FxHashMap as HashMap;
 use std::fmt::Write as _;
 use std::fs;
 use std::path::Path;
@@ -20,6 +18,8 @@ use std::path::Path;
 use minijinja::{
     AutoEscape, Environment, Error as JinjaError, ErrorKind, State, UndefinedBehavior, Value,
 };
+// Markdown texts are looked up by their whole text, hundreds of bytes: Fx hashes them quicker.
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::{Error, Result};
 use crate::{dates, markdown};
