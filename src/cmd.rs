@@ -269,7 +269,10 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         // Files go straight to a staging folder that replaces the site once all are written.
         let staging = Counted::new(write::Staging::new(&out)?);
         let warnings = pipeline::render_site(&paths, &prepared, &staging)?;
-        let files = staging.count();
+        let files = match staging.inner.changed() {
+            Some(changed) => format!("{} files, {changed} changed", staging.count()),
+            None => format!("{} files", staging.count()),
+        };
         staging.inner.commit()?;
         (files, warnings)
     } else {
@@ -284,13 +287,13 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
             warnings.append(&mut notes);
         }
         write::update(&outputs, &out)?;
-        (outputs.len(), warnings)
+        (format!("{} files", outputs.len()), warnings)
     };
     for warning in warnings {
         eprintln!("{}: {warning}", style.label(diagnostic::Severity::Warning));
     }
     println!(
-        "built {} issue{} ({files} files) into {} in {:.2}s",
+        "built {} issue{} ({files}) into {} in {:.2}s",
         selected.len(),
         plural(selected.len()),
         diagnostic::display_path(&out),

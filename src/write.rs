@@ -1,14 +1,21 @@
 //! Puts rendered outputs on disk, all or nothing.
 //!
-//! A full build writes every file into a fresh folder beside the output folder and swaps it
-//! in only once everything is written, so a failed build leaves the published site
-//! byte-for-byte as it was, and files of deleted cards disappear. A folder is only ever
-//! replaced if briefing made it (it holds [`MARKER`]) or it is empty: pointing `--out` at a
-//! folder of yours never deletes it.
+//! A full build stages every new or changed file in a folder beside the output and touches
+//! the output only once everything is rendered, so a failed build leaves the published site
+//! byte-for-byte as it was. Then the staged files are renamed in (each file replaced at
+//! once, never half-written), files of deleted cards are removed, and files whose bytes did
+//! not change are left as they were: they keep their modification time, so `rsync` and
+//! deploy tools upload only what changed, and the file system does not free and allocate an
+//! inode for every page of the archive on every build. A folder is only ever written into if
+//! briefing made it (it holds [`MARKER`]) or it is empty: pointing `--out` at a folder of
+//! yours never deletes it.
 
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use rustc_hash::FxHashSet;
 
 use crate::error::{Error, Result};
 use crate::render::{Output, Sink};
@@ -16,18 +23,21 @@ use crate::render::{Output, Sink};
 /// The file that marks a folder as briefing's output.
 pub const MARKER: &str = ".briefing-output";
 
-const MARKER_TEXT: &str =
-    "This folder is written by `briefing build` and replaced on every build.\n";
+const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it match the cards and removes\nfiles it did not write.\n";
 
-/// A fresh folder beside the output that files are written into as they are rendered, and
-/// that replaces the output only on [`Staging::commit`]. Dropped uncommitted, it is removed.
+/// A folder beside the output that new and changed files are written into as they are
+/// rendered; [`Staging::commit`] moves them into the output. Dropped uncommitted, it is
+/// removed and the output is untouched.
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
-    old: PathBuf,
+    /// The output did not exist: the staging folder becomes it whole.
+    fresh: bool,
     committed: bool,
+    /// Every file of this build, and whether it was staged (new or changed).
+    files: Mutex<Vec<(String, bool)>>,
     /// Folders made (or being made): a file in a new folder then costs no failed open first.
-    made: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    made: Mutex<FxHashSet<PathBuf>>,
 }
 
 impl Staging {
@@ -38,7 +48,7 @@ impl Staging {
     /// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
     /// [`Error::WriteFile`] when the staging folder cannot be made.
     pub fn new(out: &Path) -> Result<Staging> {
-        ensure_ours(out)?;
+        let fresh = ensure_ours(out)?;
         let name = out
             .file_name()
             .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
@@ -46,13 +56,13 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let pid = std::process::id();
         let staging = Staging {
             out: out.to_path_buf(),
-            dir: parent.join(format!(".{name}.staging-{pid}")),
-            old: parent.join(format!(".{name}.old-{pid}")),
+            dir: parent.join(format!(".{name}.staging-{}", std::process::id())),
+            fresh,
             committed: false,
-            made: std::sync::Mutex::default(),
+            files: Mutex::default(),
+            made: Mutex::default(),
         };
         if staging.dir.exists() {
             fs::remove_dir_all(&staging.dir).map_err(|source| Error::WriteFile {
@@ -64,45 +74,64 @@ impl Staging {
         Ok(staging)
     }
 
-    /// Swaps the staged folder in for the output.
+    /// How many files of this build differ from the output's, when the output existed.
+    pub fn changed(&self) -> Option<usize> {
+        (!self.fresh).then(|| {
+            lock(&self.files)
+                .iter()
+                .filter(|(_, staged)| *staged)
+                .count()
+        })
+    }
+
+    /// Moves the staged files into the output and removes the files this build did not make.
     ///
     /// # Errors
     ///
-    /// [`Error::WriteFile`]; the output is then as it was.
+    /// [`Error::WriteFile`]. Files already moved stay; each file is whole, old or new.
     pub fn commit(mut self) -> Result<()> {
-        let had_old = self.out.exists();
-        if had_old {
-            fs::rename(&self.out, &self.old).map_err(|source| Error::WriteFile {
-                path: self.out.clone(),
-                source,
-            })?;
-        }
-        if let Err(source) = fs::rename(&self.dir, &self.out) {
-            if had_old {
-                let _ = fs::rename(&self.old, &self.out);
-            }
-            return Err(Error::WriteFile {
+        self.committed = true;
+        if self.fresh {
+            return fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
                 path: self.out.clone(),
                 source,
             });
         }
-        self.committed = true;
-        if had_old {
-            let _ = fs::remove_dir_all(&self.old);
+        let files = std::mem::take(&mut *lock(&self.files));
+        let kept: FxHashSet<PathBuf> = files
+            .iter()
+            .map(|(path, _)| PathBuf::from(path))
+            .chain([PathBuf::from(MARKER)])
+            .collect();
+        // Stale files go first, so that a file may take the place of an old folder.
+        remove_stale(&self.out, Path::new(""), &kept)?;
+        let mut made = FxHashSet::default();
+        for (path, _) in files.iter().filter(|(_, staged)| *staged) {
+            let target = self.out.join(path);
+            if let Some(parent) = target.parent()
+                && made.insert(parent.to_path_buf())
+            {
+                fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+            fs::rename(self.dir.join(path), &target).map_err(|source| Error::WriteFile {
+                path: target.clone(),
+                source,
+            })?;
         }
+        if !self.out.join(MARKER).is_file() {
+            write_file(&self.out.join(MARKER), MARKER_TEXT.as_bytes())?;
+        }
+        let _ = fs::remove_dir_all(&self.dir);
         Ok(())
     }
-}
 
-impl Sink for Staging {
-    fn put(&self, output: Output) -> Result<()> {
-        let path = self.dir.join(&output.path);
+    fn stage(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(path);
         if let Some(parent) = path.parent().filter(|parent| *parent != self.dir) {
-            let new = self
-                .made
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(parent.to_path_buf());
+            let new = lock(&self.made).insert(parent.to_path_buf());
             // Made outside the lock; a file for the same folder meanwhile makes it itself.
             if new {
                 fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
@@ -111,7 +140,19 @@ impl Sink for Staging {
                 })?;
             }
         }
-        write_file(&path, &output.bytes)
+        write_file(&path, bytes)
+    }
+}
+
+impl Sink for Staging {
+    fn put(&self, output: Output) -> Result<()> {
+        let Output { path, bytes } = output;
+        let staged = self.fresh || !holds(&self.out.join(&path), &bytes);
+        if staged {
+            self.stage(&path, &bytes)?;
+        }
+        lock(&self.files).push((path, staged));
+        Ok(())
     }
 }
 
@@ -121,6 +162,59 @@ impl Drop for Staging {
             let _ = fs::remove_dir_all(&self.dir);
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether `path` is a file holding exactly `bytes`. Anything unreadable counts as different
+/// and is replaced.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    let Ok(mut file) = fs::File::open(path) else {
+        return false;
+    };
+    match file.metadata() {
+        Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {}
+        _ => return false,
+    }
+    BUFFER.with_borrow_mut(|buffer| {
+        buffer.clear();
+        // One byte more than expected shows a file that grew since it was measured.
+        buffer.reserve(bytes.len() + 1);
+        file.by_ref()
+            .take(bytes.len() as u64 + 1)
+            .read_to_end(buffer)
+            .is_ok_and(|_| buffer.as_slice() == bytes)
+    })
+}
+
+/// Removes every file under `out/relative` that is not in `kept`, and the folders this
+/// leaves empty.
+fn remove_stale(out: &Path, relative: &Path, kept: &FxHashSet<PathBuf>) -> Result<()> {
+    let folder = out.join(relative);
+    let failed = |source| Error::WriteFile {
+        path: folder.clone(),
+        source,
+    };
+    for entry in fs::read_dir(&folder).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        let path = relative.join(entry.file_name());
+        if entry.file_type().map_err(failed)?.is_dir() {
+            remove_stale(out, &path, kept)?;
+            // Fails, as it should, while the folder still holds files of this build.
+            let _ = fs::remove_dir(out.join(&path));
+        } else if !kept.contains(&path) {
+            fs::remove_file(out.join(&path)).map_err(|source| Error::WriteFile {
+                path: out.join(&path),
+                source,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Replaces `out` with exactly `outputs`.
@@ -160,16 +254,17 @@ pub fn update(outputs: &[Output], out: &Path) -> Result<()> {
     Ok(())
 }
 
-fn ensure_ours(out: &Path) -> Result<()> {
+/// Checks that `out` may be written into; true when it does not exist yet.
+fn ensure_ours(out: &Path) -> Result<bool> {
     match fs::read_dir(out) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
         Err(source) => Err(Error::WriteFile {
             path: out.to_path_buf(),
             source,
         }),
         Ok(mut entries) => {
             if out.join(MARKER).is_file() || entries.next().is_none() {
-                Ok(())
+                Ok(false)
             } else {
                 Err(Error::ForeignOutput {
                     path: out.to_path_buf(),
@@ -223,6 +318,138 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no staging folders are left behind");
+    }
+
+    /// Every file and folder under `dir`, relative, with the files' bytes.
+    fn tree(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                found.push((relative.clone(), None));
+                found.extend(
+                    tree(&path)
+                        .into_iter()
+                        .map(|(inner, bytes)| (relative.join(inner), bytes)),
+                );
+            } else {
+                found.push((relative, Some(fs::read(&path).unwrap())));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_rebuild_replaces_changed_files_and_leaves_unchanged_ones_as_they_were() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(
+            &[
+                output("index.html", "same"),
+                output("a/index.html", "old1"),
+                output("b/index.html", "same too"),
+                output("gone/index.html", "deleted card"),
+            ],
+            &out,
+        )
+        .unwrap();
+        let inode = |path: &str| fs::metadata(out.join(path)).unwrap().ino();
+        let (index, a, b) = (
+            inode("index.html"),
+            inode("a/index.html"),
+            inode("b/index.html"),
+        );
+        let staging = Staging::new(&out).unwrap();
+        for (path, text) in [
+            ("index.html", "same"),
+            ("a/index.html", "new1"),
+            ("b/index.html", "same too"),
+            ("c/d/index.html", "new card"),
+        ] {
+            staging.put(output(path, text)).unwrap();
+        }
+        assert_eq!(
+            staging.changed(),
+            Some(2),
+            "a changed (same length) and c is new"
+        );
+        staging.commit().unwrap();
+        let expected = vec![
+            (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
+            (PathBuf::from("a"), None),
+            (PathBuf::from("a/index.html"), Some(b"new1".to_vec())),
+            (PathBuf::from("b"), None),
+            (PathBuf::from("b/index.html"), Some(b"same too".to_vec())),
+            (PathBuf::from("c"), None),
+            (PathBuf::from("c/d"), None),
+            (PathBuf::from("c/d/index.html"), Some(b"new card".to_vec())),
+            (PathBuf::from("index.html"), Some(b"same".to_vec())),
+        ];
+        assert_eq!(
+            tree(&out),
+            expected,
+            "the deleted card's folder is gone too"
+        );
+        assert_eq!(
+            inode("index.html"),
+            index,
+            "unchanged files are not rewritten"
+        );
+        assert_eq!(inode("b/index.html"), b);
+        assert_ne!(inode("a/index.html"), a, "a changed file is replaced whole");
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no staging folders are left behind");
+    }
+
+    #[test]
+    fn a_file_may_take_the_place_of_a_folder_and_the_other_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("x/index.html", "folder")], &out).unwrap();
+        publish(&[output("x", "file"), output("y/z", "1")], &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("x")).unwrap(), "file");
+        publish(
+            &[output("x/index.html", "folder again"), output("y", "2")],
+            &out,
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(out.join("x/index.html")).unwrap(),
+            "folder again"
+        );
+        assert_eq!(fs::read_to_string(out.join("y")).unwrap(), "2");
+    }
+
+    #[test]
+    fn an_unfinished_build_leaves_the_output_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1"), output("b/c.html", "1")], &out).unwrap();
+        let before = tree(&out);
+        let staging = Staging::new(&out).unwrap();
+        staging.put(output("a.html", "2")).unwrap();
+        staging.put(output("new.html", "2")).unwrap();
+        drop(staging);
+        assert_eq!(tree(&out), before);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "the staging folder is removed");
+    }
+
+    #[test]
+    fn an_empty_folder_becomes_an_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        publish(&[output("index.html", "1")], dir.path()).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("index.html")).unwrap(),
+            "1"
+        );
+        assert!(
+            dir.path().join(MARKER).is_file(),
+            "later builds may replace it"
+        );
     }
 
     #[test]

@@ -29,8 +29,42 @@ fn the_same_input_builds_byte_identical_output() {
     let project = Project::sample();
     project.run(&["build"]);
     let first = tree(&project.path("public"));
-    project.run(&["build"]);
+    let run = project.run(&["build"]);
+    assert!(
+        run.stdout
+            .starts_with("built 5 issues (56 files, 0 changed) into "),
+        "{}",
+        run.stdout
+    );
     assert_eq!(first, tree(&project.path("public")));
+}
+
+#[test]
+fn a_rebuild_after_edits_equals_a_fresh_build_and_leaves_no_stale_pages() {
+    let project = Project::sample();
+    assert_eq!(project.run(&["build"]).code, 0);
+    let card = "briefs/2026-W11/qwen-team-restructured.yaml";
+    let text = project.read(card);
+    let title = text.lines().find(|l| l.starts_with("title:")).unwrap();
+    project.write(
+        card,
+        text.replace(title, "title: Qwen team reorganised again"),
+    );
+    std::fs::remove_file(project.path("briefs/2026-W10/t-head-zhenwu-810e.yaml")).unwrap();
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let changed: usize = run
+        .stdout
+        .split_once(" files, ")
+        .and_then(|(_, rest)| rest.split_once(" changed"))
+        .map(|(n, _)| n.parse().unwrap())
+        .unwrap_or_else(|| panic!("{}", run.stdout));
+    assert!((1..50).contains(&changed), "{}", run.stdout);
+    let fresh_out = project.path("fresh");
+    let fresh = project.run(&["build", "--out", fresh_out.to_str().unwrap()]);
+    assert_eq!(fresh.code, 0, "{}", fresh.stderr);
+    assert_eq!(tree(&project.path("public")), tree(&project.path("fresh")));
+    assert!(!project.path("public/stories/t-head-zhenwu-810e").exists());
 }
 
 #[test]
