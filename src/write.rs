@@ -1,12 +1,12 @@
 //! Puts rendered outputs on disk, all or nothing.
 //!
-//! A full build stages every new or changed file in a folder beside the output and touches
-//! the output only once everything is rendered, so a failed build leaves the published site
-//! byte-for-byte as it was. Then the staged files are renamed in (each file replaced at
-//! once, never half-written), files of deleted cards are removed, and files whose bytes did
-//! not change are left as they were: they keep their modification time, so `rsync` and
-//! deploy tools upload only what changed, and the file system does not free and allocate an
-//! inode for every page of the archive on every build. A folder is only ever written into if
+//! A full build stages every new or changed file in a folder of its own (beside a new
+//! output, inside an existing one) and touches the output only once everything is rendered,
+//! so a failed build leaves the published site byte-for-byte as it was. Then the staged files
+//! are renamed in (each file replaced at once, never half-written), files of deleted cards
+//! are removed, and files whose bytes did not change are left as they were: they keep their
+//! modification time, so `rsync` and deploy tools upload only what changed, and the file
+//! system does not free and allocate an inode for every page of the archive on every build. A folder is only ever written into if
 //! briefing made it (it holds [`MARKER`]) or it is empty: pointing `--out` at a folder of
 //! yours never deletes it.
 
@@ -23,10 +23,13 @@ use crate::render::{Output, Sink};
 /// The file that marks a folder as briefing's output.
 pub const MARKER: &str = ".briefing-output";
 
+/// The start of the name of the folder inside an existing output that a build stages its
+/// changed files in; any left by a build that was killed are removed by the next.
+const STAGING: &str = ".briefing-staging-";
+
 const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it match the cards and removes\nfiles it did not write.\n";
 
-/// A folder beside the output that new and changed files are written into as they are
-/// rendered; [`Staging::commit`] moves them into the output. Dropped uncommitted, it is
+/// A folder that new and changed files are written into as they are rendered; [`Staging::commit`] moves them into the output. Dropped uncommitted, it is
 /// removed and the output is untouched.
 pub struct Staging {
     out: PathBuf,
@@ -56,9 +59,17 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let pid = std::process::id();
+        // Inside an existing output, so that every rename stays on its file system even when
+        // the output is a mount (a container's volume).
+        let dir = if fresh {
+            parent.join(format!(".{name}.staging-{pid}"))
+        } else {
+            out.join(format!("{STAGING}{pid}"))
+        };
         let staging = Staging {
             out: out.to_path_buf(),
-            dir: parent.join(format!(".{name}.staging-{}", std::process::id())),
+            dir,
             fresh,
             committed: false,
             files: Mutex::default(),
@@ -70,7 +81,9 @@ impl Staging {
                 source,
             })?;
         }
-        write_file(&staging.dir.join(MARKER), MARKER_TEXT.as_bytes())?;
+        if fresh {
+            write_file(&staging.dir.join(MARKER), MARKER_TEXT.as_bytes())?;
+        }
         Ok(staging)
     }
 
@@ -104,7 +117,8 @@ impl Staging {
             .chain([PathBuf::from(MARKER)])
             .collect();
         // Stale files go first, so that a file may take the place of an old folder.
-        remove_stale(&self.out, Path::new(""), &kept)?;
+        let staging = self.dir.file_name().map(PathBuf::from);
+        remove_stale(&self.out, Path::new(""), &kept, staging.as_deref())?;
         let mut made = FxHashSet::default();
         for (path, _) in files.iter().filter(|(_, staged)| *staged) {
             let target = self.out.join(path);
@@ -193,8 +207,13 @@ fn holds(path: &Path, bytes: &[u8]) -> bool {
 }
 
 /// Removes every file under `out/relative` that is not in `kept`, and the folders this
-/// leaves empty.
-fn remove_stale(out: &Path, relative: &Path, kept: &FxHashSet<PathBuf>) -> Result<()> {
+/// leaves empty; the `staging` folder (relative to `out`) is passed over.
+fn remove_stale(
+    out: &Path,
+    relative: &Path,
+    kept: &FxHashSet<PathBuf>,
+    staging: Option<&Path>,
+) -> Result<()> {
     let folder = out.join(relative);
     let failed = |source| Error::WriteFile {
         path: folder.clone(),
@@ -203,8 +222,11 @@ fn remove_stale(out: &Path, relative: &Path, kept: &FxHashSet<PathBuf>) -> Resul
     for entry in fs::read_dir(&folder).map_err(failed)? {
         let entry = entry.map_err(failed)?;
         let path = relative.join(entry.file_name());
+        if Some(path.as_path()) == staging {
+            continue;
+        }
         if entry.file_type().map_err(failed)?.is_dir() {
-            remove_stale(out, &path, kept)?;
+            remove_stale(out, &path, kept, staging)?;
             // Fails, as it should, while the folder still holds files of this build.
             let _ = fs::remove_dir(out.join(&path));
         } else if !kept.contains(&path) {
@@ -436,6 +458,29 @@ mod tests {
         assert_eq!(tree(&out), before);
         let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "the staging folder is removed");
+    }
+
+    #[test]
+    fn changes_are_staged_inside_an_existing_output_and_a_killed_builds_are_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1")], &out).unwrap();
+        fs::create_dir_all(out.join(".briefing-staging-999999/b")).unwrap();
+        fs::write(out.join(".briefing-staging-999999/b/c.html"), "killed").unwrap();
+        let staging = Staging::new(&out).unwrap();
+        staging.put(output("a.html", "2")).unwrap();
+        // The output may be a mount point: only a folder inside it can be renamed from.
+        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(beside.len(), 1, "nothing is staged beside the output");
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "1");
+        staging.commit().unwrap();
+        assert_eq!(
+            tree(&out),
+            vec![
+                (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
+                (PathBuf::from("a.html"), Some(b"2".to_vec())),
+            ]
+        );
     }
 
     #[test]
