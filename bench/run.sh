@@ -79,6 +79,29 @@ build_pair() {
   rm -rf "$hugo_out"
   local ours hugo; ours=$(median "$RESULTS/build-$label-$n.json"); hugo=$(median "$RESULTS/hugo-$label-$n.json")
   echo "build --all $n cards ($label): median $ours s ($(cpu "$RESULTS/build-$label-$n.json")), peak $ours_mb MB | hugo $(hugo version | cut -d' ' -f2): $hugo s ($(cpu "$RESULTS/hugo-$label-$n.json")), peak $hugo_mb MB | hugo/briefing = $(python3 -c "print('%.2f' % ($hugo/$ours))")"
+  rebuild_pair "$n" "$base" "$label"
+}
+
+# rebuild_pair N OUTDIR LABEL: the everyday build: the site is there from the last build and
+# one story's title was edited since (every run edits it again). Hugo rewrites every file;
+# briefing renders every file and replaces the ones whose bytes changed.
+rebuild_pair() {
+  local n=$1 base=$2 label=$3
+  local dir=$WORK/cards-$n out=$base/out-$n hugo_site=$WORK/hugo-$n hugo_out=$base/hugo-out-$n
+  local card; card=$(find "$dir/briefs" -name '*.yaml' ! -name issue.yaml | sort | sed -n 1p)
+  local page; page=$hugo_site/content/stories/$(basename "$card" .yaml | tr 'A-Z' 'a-z' | sed 's/[^a-z0-9]\{1,\}/-/g').md
+  [ -f "$page" ] || { echo "no Hugo page $page for $card" >&2; exit 1; }
+  rm -rf "$out" "$hugo_out"
+  hyperfine --warmup 1 --runs "$RUNS" --prepare "python3 bench/edit_card.py $card" \
+    --export-json "$RESULTS/rebuild-$label-$n.json" "$BIN -C $dir build --out $out" >/dev/null
+  hyperfine --warmup 1 --runs "$RUNS" --prepare "python3 bench/edit_card.py $page" \
+    --export-json "$RESULTS/hugo-rebuild-$label-$n.json" \
+    "hugo --quiet --source $hugo_site --destination $hugo_out" >/dev/null
+  # An even number of edits leaves both corpora as generated.
+  (( (RUNS + 1) % 2 == 0 )) || python3 bench/edit_card.py "$card" "$page"
+  rm -rf "$out" "$hugo_out"
+  local ours hugo; ours=$(median "$RESULTS/rebuild-$label-$n.json"); hugo=$(median "$RESULTS/hugo-rebuild-$label-$n.json")
+  echo "rebuild after one edit, $n cards ($label): median $ours s ($(cpu "$RESULTS/rebuild-$label-$n.json")) | hugo: $hugo s ($(cpu "$RESULTS/hugo-rebuild-$label-$n.json")) | hugo/briefing = $(python3 -c "print('%.2f' % ($hugo/$ours))")"
 }
 
 bench_build() {
