@@ -414,6 +414,10 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
             let line_start = out.len();
             out.push_str(prefix);
             let mut line_len = prefix.chars().count();
+            if is_plain_ascii_line(source_line) {
+                wrap_plain_ascii(&mut out, source_line, width, line_len, rest, rest_len);
+                continue;
+            }
             let mut has_word = false;
             // Most lines are ASCII: bytes are characters, and white space is ASCII white space
             // (vertical tab aside, which only `split_whitespace` counts).
@@ -453,6 +457,58 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
         }
     }
     out
+}
+
+/// Whether `line` is printable ASCII words with one space between each two: then every
+/// wrapped line is a slice of it.
+fn is_plain_ascii_line(line: &str) -> bool {
+    // Starting as if after a space rules out a leading space (and, at the end, an empty line).
+    let mut after_space = true;
+    for byte in line.bytes() {
+        match byte {
+            b' ' if after_space => return false,
+            b' ' => after_space = true,
+            b'!'..=b'~' => after_space = false,
+            _ => return false,
+        }
+    }
+    !after_space
+}
+
+/// Wraps a line that [`is_plain_ascii_line`] into `out`, whose current line is `used`
+/// characters long, cutting at spaces (as `wrap` does word by word).
+fn wrap_plain_ascii(
+    out: &mut String,
+    mut line: &str,
+    width: usize,
+    mut used: usize,
+    rest: &str,
+    rest_len: usize,
+) {
+    loop {
+        let room = width.saturating_sub(used);
+        if line.len() <= room {
+            out.push_str(line);
+            return;
+        }
+        // The most whole words that fit in `room`, or the first word alone when none does.
+        let end = if line.as_bytes()[room] == b' ' {
+            room
+        } else {
+            line[..room]
+                .rfind(' ')
+                .or_else(|| line.find(' '))
+                .unwrap_or(line.len())
+        };
+        out.push_str(&line[..end]);
+        if end == line.len() {
+            return;
+        }
+        out.push('\n');
+        out.push_str(rest);
+        used = rest_len;
+        line = &line[end + 1..];
+    }
 }
 
 #[cfg(test)]
@@ -548,13 +604,28 @@ mod tests {
             "x",
             "https://example.org/a/very/long/path/that/does/not/fit/anywhere ",
         ];
-        for text in crate::markdown::tests::random_texts(&pieces, 30, 5_000, 0x0dd_ba11) {
-            for (width, first, rest) in [(72, "", ""), (20, "  → ", "    "), (8, "- ", "  ")] {
-                assert_eq!(
-                    wrap(&text, width, first, rest),
-                    reference(&text, width, first, rest),
-                    "{text:?}"
-                );
+        for random in crate::markdown::tests::random_texts(&pieces, 30, 5_000, 0x0dd_ba11) {
+            // The same text with each line's white space made single spaces: the plain ASCII
+            // lines `wrap` cuts into slices.
+            let tidied = (random.split('\n'))
+                .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+                .collect::<Vec<_>>()
+                .join("\n");
+            for text in [&random, &tidied] {
+                for (width, first, rest) in [
+                    (72, "", ""),
+                    (20, "  → ", "    "),
+                    (8, "- ", "  "),
+                    (11, "", ""),
+                    (1, "", ""),
+                    (3, "Note: ", "      "),
+                ] {
+                    assert_eq!(
+                        wrap(text, width, first, rest),
+                        reference(text, width, first, rest),
+                        "{text:?} at {width}"
+                    );
+                }
             }
         }
     }
