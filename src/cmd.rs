@@ -480,7 +480,8 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
     let issues = &issues;
     let ledger = crate::watch::Ledger::new(issues);
     let (open, resolved) = ledger.partition(as_of);
-    let view = |at: &usize| WatchEntryView::new(&ledger.items[*at], as_of, issues, &config);
+    let refs = crate::view::StoryRefs::new(issues, &config);
+    let view = |at: &usize| WatchEntryView::new(&ledger.items[*at], as_of, issues, &config, &refs);
     let open: Vec<WatchEntryView> = open.iter().map(view).collect();
     let resolved: Vec<WatchEntryView> = resolved.iter().map(view).collect();
     // The headline counts everything; the filters choose what is listed under it.

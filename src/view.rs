@@ -304,6 +304,37 @@ impl StoryRef {
     }
 }
 
+/// Every story's [`StoryRef`], made once: watch entries and follow-ups name the same stories
+/// again and again (a story page, the watch page and later issues each show an item with its
+/// story), and making a reference formats dates and URLs.
+pub struct StoryRefs(rustc_hash::FxHashMap<usize, StoryRef>);
+
+impl StoryRefs {
+    /// The references of every story of `issues`.
+    pub fn new(issues: &[Issue], config: &Config) -> StoryRefs {
+        StoryRefs(
+            issues
+                .iter()
+                .flat_map(|issue| issue.stories.iter().map(move |story| (story, issue)))
+                .map(|(story, issue)| (address(story), StoryRef::new(story, issue, config)))
+                .collect(),
+        )
+    }
+
+    /// The reference to `story`, which appeared in `issue`.
+    fn of(&self, story: &Story, issue: &Issue, config: &Config) -> StoryRef {
+        match self.0.get(&address(story)) {
+            Some(known) => known.clone(),
+            None => StoryRef::new(story, issue, config),
+        }
+    }
+}
+
+/// Identifies a story of the issues a [`StoryRefs`] was made from: they outlive it.
+fn address(story: &Story) -> usize {
+    std::ptr::from_ref(story) as usize
+}
+
 /// `due` as readers see it.
 fn due_display(due: Due, language: &str) -> String {
     match due {
@@ -313,9 +344,14 @@ fn due_display(due: Due, language: &str) -> String {
 }
 
 impl MentionView {
-    fn new(mention: &Mention<'_>, issues: &[Issue], config: &Config) -> MentionView {
+    fn new(
+        mention: &Mention<'_>,
+        issues: &[Issue],
+        config: &Config,
+        refs: &StoryRefs,
+    ) -> MentionView {
         MentionView {
-            story: StoryRef::new(mention.story, &issues[mention.issue], config),
+            story: refs.of(mention.story, &issues[mention.issue], config),
             note: mention.follow_up.note.clone(),
             resolved: mention.follow_up.resolved,
         }
@@ -329,6 +365,7 @@ impl WatchEntryView {
         as_of: chrono::NaiveDate,
         issues: &[Issue],
         config: &Config,
+        refs: &StoryRefs,
     ) -> WatchEntryView {
         let state = tracked.state(as_of, config.watch.stale_after_weeks);
         let item = tracked.item;
@@ -340,16 +377,16 @@ impl WatchEntryView {
             state: state.as_str(),
             open: state.is_open(),
             age_weeks: tracked.age_weeks(as_of),
-            story: StoryRef::new(tracked.story, &issues[tracked.issue], config),
+            story: refs.of(tracked.story, &issues[tracked.issue], config),
             follow_ups: tracked
                 .mentions
                 .iter()
                 .filter(|m| m.story.date <= as_of)
-                .map(|m| MentionView::new(m, issues, config))
+                .map(|m| MentionView::new(m, issues, config, refs))
                 .collect(),
             resolved_by: tracked
                 .resolved_by(as_of)
-                .map(|m| MentionView::new(m, issues, config)),
+                .map(|m| MentionView::new(m, issues, config, refs)),
         }
     }
 }
@@ -414,14 +451,15 @@ pub struct ReferenceView {
 }
 
 impl IssueView {
-    /// The view of `issues[index]`; `ledger` is the ledger of `issues`, and `attention` what
-    /// the issue is still watching.
+    /// The view of `issues[index]`; `ledger` is the ledger of `issues`, `attention` what the
+    /// issue is still watching, and `refs` the references to the stories of `issues`.
     pub fn new(
         issues: &[Issue],
         index: usize,
         config: &Config,
         ledger: &Ledger<'_>,
         attention: &Attention,
+        refs: &StoryRefs,
     ) -> IssueView {
         let issue = &issues[index];
         let slug = issue.id.slug();
@@ -435,8 +473,8 @@ impl IssueView {
                         id: follow_up.id.clone(),
                         text: tracked.item.text.clone(),
                         due: tracked.item.due.map(Due::as_written),
-                        origin: StoryRef::new(tracked.story, &issues[tracked.issue], config),
-                        story: StoryRef::new(story, issue, config),
+                        origin: refs.of(tracked.story, &issues[tracked.issue], config),
+                        story: refs.of(story, issue, config),
                         note: follow_up.note.clone(),
                         resolved: follow_up.resolved,
                     })
@@ -483,7 +521,7 @@ impl IssueView {
         let still_watching = attention
             .shown
             .iter()
-            .map(|&at| WatchEntryView::new(&ledger.items[at], as_of, issues, config))
+            .map(|&at| WatchEntryView::new(&ledger.items[at], as_of, issues, config, refs))
             .collect();
         IssueView {
             number: issue.number,

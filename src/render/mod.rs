@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::error::Result;
 use crate::schedule::Issue;
 use crate::templates::template_error;
-use crate::view::{IssueLink, IssueView, SiteView, ViewedIssue, WatchEntryView};
+use crate::view::{IssueLink, IssueView, SiteView, StoryRefs, ViewedIssue, WatchEntryView};
 use crate::watch::Ledger;
 
 pub use email_css::inline_css;
@@ -101,6 +101,8 @@ pub struct Publication<'a> {
     pub watch: WatchSite,
     /// What each issue is still watching, by issue index.
     attention: Vec<crate::watch::Attention>,
+    /// The references to every story, for watch entries and follow-ups.
+    refs: StoryRefs,
 }
 
 /// The watch items of the whole site, as of the newest issue's last day: their order, as
@@ -151,7 +153,10 @@ impl<'a> Publication<'a> {
                 config.watch.still_watching_limit,
             )
         };
-        let (watch, attention) = rayon::join(watch_site, attention);
+        let ((watch, attention), refs) = rayon::join(
+            || rayon::join(watch_site, attention),
+            || StoryRefs::new(issues, config),
+        );
         Publication {
             env,
             config,
@@ -161,6 +166,7 @@ impl<'a> Publication<'a> {
             links,
             watch,
             attention,
+            refs,
         }
     }
 
@@ -172,7 +178,13 @@ impl<'a> Publication<'a> {
     /// The view of watch item `at` as of the newest issue.
     pub fn watch_entry(&self, at: usize) -> WatchEntryView {
         let as_of = self.watch.as_of.unwrap_or_default();
-        WatchEntryView::new(self.watch_item(at), as_of, self.issues, self.config)
+        WatchEntryView::new(
+            self.watch_item(at),
+            as_of,
+            self.issues,
+            self.config,
+            &self.refs,
+        )
     }
 
     /// The state of watch item `at` as of the newest issue.
@@ -212,6 +224,7 @@ impl<'a> Publication<'a> {
             self.config,
             &self.ledger,
             &self.attention[index],
+            &self.refs,
         ))
     }
 
