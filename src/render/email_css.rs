@@ -914,7 +914,7 @@ fn scan(html: &str) -> Option<Vec<Tag<'_>>> {
     let mut in_paragraph = 0usize;
     let mut in_link = 0usize;
     loop {
-        let text_end = html[at..].find('<').map_or(html.len(), |i| at + i);
+        let text_end = memchr::memchr(b'<', &bytes[at..]).map_or(html.len(), |i| at + i);
         let text = &html[at..text_end];
         let table_context = matches!(
             open.last(),
@@ -1137,7 +1137,7 @@ fn read_tag(html: &str, at: usize, is_end: bool) -> Option<Tag<'_>> {
             j = skip_spaces(bytes, j + 1);
             match *bytes.get(j)? {
                 q @ (b'"' | b'\'') => {
-                    let end = j + 1 + html[j + 1..].find(q as char)?;
+                    let end = j + 1 + memchr::memchr(q, &bytes[j + 1..])?;
                     i = end + 1;
                     j + 1..end
                 }
