@@ -369,14 +369,31 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
 /// Escapes text for HTML and XML, in element content and in quoted attribute values.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    // Writing to a String cannot fail.
-    let _ = write_escaped_html(&mut out, text);
+    push_escaped_html(&mut out, text);
     out
 }
 
-/// Writes `text` escaped as [`escape_html`] does, copying the runs between the characters it
-/// replaces.
+/// Writes `text` escaped as [`escape_html`] does: most values need no escaping and are
+/// written whole; the others are escaped into a buffer and written in one piece, as each write
+/// to a template's output goes through a few layers.
 fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
+    thread_local! {
+        static ESCAPED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    if !text
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\''))
+    {
+        return out.write_str(text);
+    }
+    ESCAPED.with_borrow_mut(|escaped| {
+        escaped.clear();
+        push_escaped_html(escaped, text);
+        out.write_str(escaped)
+    })
+}
+
+fn push_escaped_html(out: &mut String, text: &str) {
     let mut copied = 0;
     for (at, byte) in text.bytes().enumerate() {
         let escaped = match byte {
@@ -388,11 +405,11 @@ fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::R
             _ => continue,
         };
         // Only ASCII bytes are replaced, so `at` is a character boundary.
-        out.write_str(&text[copied..at])?;
-        out.write_str(escaped)?;
+        out.push_str(&text[copied..at]);
+        out.push_str(escaped);
         copied = at + 1;
     }
-    out.write_str(&text[copied..])
+    out.push_str(&text[copied..]);
 }
 
 /// Wraps `text` at `width` characters. Paragraphs (split by blank lines) wrap separately; the
@@ -535,6 +552,11 @@ mod tests {
         ];
         for text in crate::markdown::tests::random_texts(&pieces, 23, 20_000, 0x1234_5678_9abc) {
             assert_eq!(escape_html(&text), reference(&text), "{text:?}");
+            // As the templates' formatter writes it, twice: its buffer is reused.
+            let mut written = String::new();
+            write_escaped_html(&mut written, &text).unwrap();
+            write_escaped_html(&mut written, &text).unwrap();
+            assert_eq!(written, reference(&text).repeat(2), "{text:?}");
         }
         assert_eq!(escape_html("12345678<"), "12345678&lt;");
         assert_eq!(escape_html("1234567&"), "1234567&amp;");
