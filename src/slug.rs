@@ -8,18 +8,24 @@ const MAX_LEN: usize = 72;
 ///
 /// Returns an empty string when nothing of `text` survives (only symbols or emoji).
 pub fn slugify(text: &str) -> String {
-    // Symbols and emoji would transliterate to words (`🚀` → `rocket`); drop them instead.
-    let letters: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii() || c.is_alphanumeric() {
-                c
-            } else {
-                ' '
-            }
-        })
-        .collect();
-    let ascii = deunicode::deunicode_with_tofu(&letters, "-");
+    // ASCII transliterates to itself (DEL aside, which it drops): most titles and tags need
+    // no transliteration.
+    let ascii = if text.bytes().all(|b| b < 0x7f) {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        // Symbols and emoji would transliterate to words (`🚀` → `rocket`); drop them instead.
+        let letters: String = text
+            .chars()
+            .map(|c| {
+                if c.is_ascii() || c.is_alphanumeric() {
+                    c
+                } else {
+                    ' '
+                }
+            })
+            .collect();
+        std::borrow::Cow::Owned(deunicode::deunicode_with_tofu(&letters, "-"))
+    };
     let mut slug = String::with_capacity(ascii.len());
     for c in ascii.chars() {
         if c.is_ascii_alphanumeric() {
@@ -80,6 +86,16 @@ mod tests {
         assert_eq!(slugify("c++"), "c-plus-plus");
         assert_eq!(slugify("C"), "c");
         assert_eq!(slugify("🚀🚀"), "");
+    }
+
+    #[test]
+    fn ascii_is_its_own_transliteration() {
+        // `slugify` skips transliterating ASCII text below DEL; that is only right while each
+        // of those characters transliterates to itself.
+        let all: String = (0u8..0x7f).map(char::from).collect();
+        assert_eq!(deunicode::deunicode_with_tofu(&all, "-"), all);
+        assert_eq!(deunicode::deunicode_with_tofu("a\x7fb", "-"), "ab");
+        assert_eq!(slugify("a\x7fb"), "ab");
     }
 
     #[test]
