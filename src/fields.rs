@@ -167,10 +167,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             }
             return None;
         }
-        if let Some(c) = text
-            .chars()
-            .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
-        {
+        if let Some(c) = first_control(text, &['\n', '\t']) {
             self.diags
                 .error(
                     entry.value.pos,
@@ -450,7 +447,7 @@ fn inline_text(
             .help(key.help);
         return None;
     }
-    if let Some(c) = folded.chars().find(|c| c.is_control()) {
+    if let Some(c) = first_control(&folded, &[]) {
         diags.error(
             pos,
             format!(
@@ -467,6 +464,17 @@ fn inline_text(
     Some(Spanned { value: folded, pos })
 }
 
+/// The first control character of `text` that is not one of `allowed`.
+fn first_control(text: &str, allowed: &[char]) -> Option<char> {
+    // Card text is mostly ASCII, whose bytes need no decoding.
+    if text.is_ascii() {
+        return (text.bytes().map(char::from))
+            .find(|c| c.is_ascii_control() && !allowed.contains(c));
+    }
+    text.chars()
+        .find(|c| c.is_control() && !allowed.contains(c))
+}
+
 /// `text` trimmed, with every run of white space as one space.
 fn fold_whitespace(text: &str) -> String {
     let trimmed = text.trim();
@@ -474,7 +482,7 @@ fn fold_whitespace(text: &str) -> String {
         .as_bytes()
         .windows(2)
         .any(|w| w[0].is_ascii_whitespace() && (w[1].is_ascii_whitespace() || w[0] != b' '))
-        || trimmed.contains(char::is_whitespace) && !trimmed.is_ascii();
+        || !trimmed.is_ascii() && trimmed.contains(char::is_whitespace);
     if needs_folding {
         trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
     } else {
@@ -515,18 +523,17 @@ fn links_are_safe(
 /// of `check`.
 fn may_hold_unsafe_link(text: &str) -> bool {
     let bytes = text.as_bytes();
-    if text.contains("]:")
-        || bytes
-            .windows(2)
-            .any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
-    {
-        return true;
-    }
-    text.match_indices("](").any(|(at, _)| {
-        let dest = &text[at + 2..];
-        !["https://", "http://", "mailto:"]
-            .iter()
-            .any(|scheme| dest.starts_with(scheme))
+    // One pass over the places a destination can start.
+    memchr::memchr2_iter(b']', b'<', bytes).any(|at| match (bytes[at], bytes.get(at + 1)) {
+        (b'<', Some(next)) => next.is_ascii_alphabetic(),
+        (b']', Some(b':')) => true,
+        (b']', Some(b'(')) => {
+            let destination = &bytes[at + 2..];
+            !["https://", "http://", "mailto:"]
+                .iter()
+                .any(|scheme| destination.starts_with(scheme.as_bytes()))
+        }
+        _ => false,
     })
 }
 
@@ -544,7 +551,7 @@ pub fn one_line(
             .help("it ends up in email headers and page titles; join the lines");
         return None;
     }
-    if let Some(c) = text.chars().find(|c| c.is_control()) {
+    if let Some(c) = first_control(text, &[]) {
         diags
             .error(
                 pos,
@@ -747,10 +754,38 @@ mod tests {
             "data:d",
             " \"t\"",
         ];
+        // The rule, written as three searches.
+        let reference = |text: &str| {
+            text.contains("]:")
+                || (text.as_bytes().windows(2)).any(|w| w[0] == b'<' && w[1].is_ascii_alphabetic())
+                || text.match_indices("](").any(|(at, _)| {
+                    !["https://", "http://", "mailto:"]
+                        .iter()
+                        .any(|scheme| text[at + 2..].starts_with(scheme))
+                })
+        };
         for text in crate::markdown::tests::random_texts(&pieces, 12, 50_000, 0x2545_f491_4f6c_dd1d)
         {
+            assert_eq!(may_hold_unsafe_link(&text), reference(&text), "{text:?}");
             if !may_hold_unsafe_link(&text) {
                 assert!(crate::markdown::unsafe_links(&text).is_empty(), "{text:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finds_the_first_control_character_in_ascii_and_other_text_alike() {
+        let pieces = [
+            "a", " ", "\n", "\t", "\r", "\0", "\x7f", "\u{85}", "\u{9f}", "é", "北", "\u{2028}",
+        ];
+        for text in crate::markdown::tests::random_texts(&pieces, 10, 20_000, 0x5eed_c0de) {
+            for allowed in [&[][..], &['\n', '\t'][..]] {
+                assert_eq!(
+                    first_control(&text, allowed),
+                    text.chars()
+                        .find(|c| c.is_control() && !allowed.contains(c)),
+                    "{text:?}"
+                );
             }
         }
     }
