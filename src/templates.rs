@@ -480,17 +480,15 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
 /// Whether `line` is printable ASCII words with one space between each two: then every
 /// wrapped line is a slice of it.
 fn is_plain_ascii_line(line: &str) -> bool {
-    // Starting as if after a space rules out a leading space (and, at the end, an empty line).
-    let mut after_space = true;
-    for byte in line.bytes() {
-        match byte {
-            b' ' if after_space => return false,
-            b' ' => after_space = true,
-            b'!'..=b'~' => after_space = false,
-            _ => return false,
-        }
-    }
-    !after_space
+    let bytes = line.as_bytes();
+    // Folds without an early exit, which the compiler turns into wide compares.
+    let printable = (bytes.iter()).fold(true, |ok, &b| ok & (b' '..=b'~').contains(&b));
+    let single_spaces = (bytes.iter().zip(&bytes[1.min(bytes.len())..]))
+        .fold(true, |ok, (&a, &b)| ok & !(a == b' ' && b == b' '));
+    printable
+        && single_spaces
+        && bytes.first().is_some_and(|&b| b != b' ')
+        && bytes.last().is_some_and(|&b| b != b' ')
 }
 
 /// Wraps a line that [`is_plain_ascii_line`] into `out`, whose current line is `used`
