@@ -27,10 +27,12 @@ pub const MARKER: &str = ".briefing-output";
 /// changed files in; any left by a build that was killed are removed by the next.
 const STAGING: &str = ".briefing-staging-";
 
-const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it match the cards and removes\nfiles it did not write.\n";
+const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it \
+                           match the cards and removes\nfiles it did not write.\n";
 
-/// A folder that new and changed files are written into as they are rendered; [`Staging::commit`] moves them into the output. Dropped uncommitted, it is
-/// removed and the output is untouched.
+/// A folder that new and changed files are written into as they are rendered;
+/// [`Staging::commit`] moves them into the output. Dropped uncommitted, it is removed and the
+/// output is untouched.
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
@@ -103,12 +105,13 @@ impl Staging {
     ///
     /// [`Error::WriteFile`]. Files already moved stay; each file is whole, old or new.
     pub fn commit(mut self) -> Result<()> {
-        self.committed = true;
         if self.fresh {
-            return fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
+            fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
                 path: self.out.clone(),
                 source,
-            });
+            })?;
+            self.committed = true;
+            return Ok(());
         }
         let files = std::mem::take(&mut *lock(&self.files));
         let kept: FxHashSet<PathBuf> = files
@@ -139,6 +142,7 @@ impl Staging {
             write_file(&self.out.join(MARKER), MARKER_TEXT.as_bytes())?;
         }
         let _ = fs::remove_dir_all(&self.dir);
+        self.committed = true;
         Ok(())
     }
 
