@@ -24,8 +24,12 @@ use crate::render::{Output, Sink};
 pub const MARKER: &str = ".briefing-output";
 
 /// The start of the name of the folder inside an existing output that a build stages its
-/// changed files in; any left by a build that was killed are removed by the next.
+/// changed files in.
 const STAGING: &str = ".briefing-staging-";
+
+/// How long after its last change another build's staging folder is taken to be left by a
+/// build that was killed, and removed.
+const STAGING_ABANDONED: std::time::Duration = std::time::Duration::from_secs(3600);
 
 const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it \
                            match the cards and removes\nfiles it did not write.\n";
@@ -211,7 +215,8 @@ fn holds(path: &Path, bytes: &[u8]) -> bool {
 }
 
 /// Removes every file under `out/relative` that is not in `kept`, and the folders this
-/// leaves empty; the `staging` folder (relative to `out`) is passed over.
+/// leaves empty; the `staging` folder (relative to `out`) and other builds' recent ones are
+/// passed over.
 fn remove_stale(
     out: &Path,
     relative: &Path,
@@ -226,7 +231,16 @@ fn remove_stale(
     for entry in fs::read_dir(&folder).map_err(failed)? {
         let entry = entry.map_err(failed)?;
         let path = relative.join(entry.file_name());
-        if Some(path.as_path()) == staging {
+        if relative.as_os_str().is_empty()
+            && entry.file_name().to_string_lossy().starts_with(STAGING)
+        {
+            // This build's, or another's that may still be running; one left by a build that
+            // was killed goes once it is an hour old.
+            let recent = (entry.metadata().and_then(|m| m.modified()))
+                .is_ok_and(|at| at.elapsed().unwrap_or_default() < STAGING_ABANDONED);
+            if Some(path.as_path()) != staging && !recent {
+                let _ = fs::remove_dir_all(out.join(&path));
+            }
             continue;
         }
         if entry.file_type().map_err(failed)?.is_dir() {
@@ -469,8 +483,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         publish(&[output("a.html", "1")], &out).unwrap();
+        // Another build's, running now, and one a killed build left two hours ago.
+        fs::create_dir_all(out.join(".briefing-staging-999998")).unwrap();
         fs::create_dir_all(out.join(".briefing-staging-999999/b")).unwrap();
         fs::write(out.join(".briefing-staging-999999/b/c.html"), "killed").unwrap();
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        fs::File::open(out.join(".briefing-staging-999999"))
+            .unwrap()
+            .set_modified(two_hours_ago)
+            .unwrap();
         let staging = Staging::new(&out).unwrap();
         staging.put(output("a.html", "2")).unwrap();
         // The output may be a mount point: only a folder inside it can be renamed from.
@@ -482,6 +503,7 @@ mod tests {
             tree(&out),
             vec![
                 (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
+                (PathBuf::from(".briefing-staging-999998"), None),
                 (PathBuf::from("a.html"), Some(b"2".to_vec())),
             ]
         );
