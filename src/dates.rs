@@ -151,7 +151,25 @@ fn push_day_month(out: &mut String, day: u32, month: &str, language: Language) {
         _ if language.says_de() => " de ",
         _ => " ",
     };
-    let _ = write!(out, "{day}{joiner}{month}");
+    push_number(out, day);
+    out.push_str(joiner);
+    out.push_str(month);
+}
+
+/// Writes `number` in decimal: dates are written for every story on every page, and the
+/// formatting machinery costs more than the digits.
+fn push_number(out: &mut String, mut number: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| char::from(d)));
 }
 
 fn month_name(date: NaiveDate, language: Language) -> &'static str {
@@ -161,7 +179,31 @@ fn month_name(date: NaiveDate, language: Language) -> &'static str {
 /// Writes ` 2026`, or ` de 2026` where the language says so.
 fn push_year(out: &mut String, year: i32, language: Language) {
     let joiner = if language.says_de() { " de " } else { " " };
-    let _ = write!(out, "{joiner}{year}");
+    out.push_str(joiner);
+    match u32::try_from(year) {
+        Ok(year) => push_number(out, year),
+        Err(_) => {
+            let _ = write!(out, "{year}");
+        }
+    }
+}
+
+/// A date written exactly `YYYY-MM-DD`, read without the format machinery (templates format
+/// every source's date); `None` for anything else.
+pub fn parse_iso(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |number, &digit| {
+            digit
+                .is_ascii_digit()
+                .then(|| number * 10 + u32::from(digit - b'0'))
+        })
+    };
+    let year = i32::try_from(number(&bytes[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, number(&bytes[5..7])?, number(&bytes[8..])?)
 }
 
 /// A long date: `17 June 2026`, `17. Juni 2026`, `17 juin 2026`.
@@ -207,6 +249,53 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn writes_any_day_and_year_as_the_formatter_would() {
+        for year in [-44, 0, 5, 99, 999, 1000, 2026, 9999, 10_000, 262_000] {
+            for day in [1, 9, 10, 28] {
+                assert_eq!(
+                    long(d(year, 2, day), "en"),
+                    format!("{day} February {year}")
+                );
+                assert_eq!(
+                    long(d(year, 2, day), "es"),
+                    format!("{day} de febrero de {year}")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn reads_exact_iso_dates_as_chrono_does() {
+        let digits = ["0", "1", "2", "9"];
+        let mut tried = 0;
+        for y in ["2026", "2024", "0000", "1900", "9999"] {
+            for m1 in digits {
+                for m2 in digits {
+                    for d1 in digits {
+                        for d2 in digits {
+                            let text = format!("{y}-{m1}{m2}-{d1}{d2}");
+                            let chrono = NaiveDate::parse_from_str(&text, "%Y-%m-%d").ok();
+                            assert_eq!(parse_iso(&text), chrono, "{text}");
+                            tried += usize::from(chrono.is_some());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(tried > 100, "{tried}");
+        for text in [
+            "2026-6-17",
+            "2026-06-1x",
+            "2026/06/17",
+            " 2026-06-17",
+            "",
+            "+202-06-17",
+        ] {
+            assert_eq!(parse_iso(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -334,12 +334,14 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
     });
     let lang = language.to_owned();
     env.add_filter("date", move |text: String| -> Result<String, JinjaError> {
-        let date = chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d").map_err(|_| {
-            JinjaError::new(
-                ErrorKind::InvalidOperation,
-                format!("`date` filter wants YYYY-MM-DD, got `{text}`"),
-            )
-        })?;
+        let date = dates::parse_iso(&text)
+            .map_or_else(|| chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d"), Ok)
+            .map_err(|_| {
+                JinjaError::new(
+                    ErrorKind::InvalidOperation,
+                    format!("`date` filter wants YYYY-MM-DD, got `{text}`"),
+                )
+            })?;
         Ok(dates::long(date, &lang))
     });
     env.add_filter(
