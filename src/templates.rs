@@ -421,7 +421,7 @@ fn push_escaped_html(out: &mut String, text: &str) {
 pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let rest_len = rest.chars().count();
-    for (p, paragraph) in text.split("\n\n").enumerate() {
+    for (p, paragraph) in paragraphs(text).enumerate() {
         if p > 0 {
             out.push_str("\n\n");
         }
@@ -477,6 +477,27 @@ pub fn wrap(text: &str, width: usize, first: &str, rest: &str) -> String {
         }
     }
     out
+}
+
+/// `text.split("\n\n")`, found with memchr: most texts are one short paragraph, for which
+/// setting up a substring search costs more than the search.
+fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let text = rest?;
+        let bytes = text.as_bytes();
+        let mut from = 0;
+        while let Some(found) = memchr::memchr(b'\n', &bytes[from..]) {
+            let at = from + found;
+            if bytes.get(at + 1) == Some(&b'\n') {
+                rest = Some(&text[at + 2..]);
+                return Some(&text[..at]);
+            }
+            from = at + 1;
+        }
+        rest = None;
+        Some(text)
+    })
 }
 
 /// Whether `line` is printable ASCII words with one space between each two: then every
@@ -565,6 +586,17 @@ mod tests {
     }
 
     #[test]
+    fn splits_paragraphs_as_split_does() {
+        let pieces = ["a", "b c", "\n", "\n\n", "\r\n", " "];
+        for text in crate::markdown::tests::random_texts(&pieces, 8, 20_000, 0xfeed_f00d) {
+            let ours: Vec<&str> = paragraphs(&text).collect();
+            let std: Vec<&str> = text.split("\n\n").collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
+        assert_eq!(paragraphs("").collect::<Vec<_>>(), [""]);
+    }
+
+    #[test]
     fn wraps_with_hanging_indent() {
         let text = "one two three four five six seven eight nine ten eleven twelve";
         assert_eq!(
@@ -578,7 +610,7 @@ mod tests {
         // The rule `wrap` follows, written plainly: Unicode words and character counts.
         let reference = |text: &str, width: usize, first: &str, rest: &str| {
             let mut out = String::new();
-            for (p, paragraph) in text.split("\n\n").enumerate() {
+            for (p, paragraph) in paragraphs(text).enumerate() {
                 if p > 0 {
                     out.push_str("\n\n");
                 }
