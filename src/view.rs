@@ -307,30 +307,36 @@ impl StoryRef {
 /// Every story's [`StoryRef`], made once: watch entries and follow-ups name the same stories
 /// again and again (a story page, the watch page and later issues each show an item with its
 /// story), and making a reference formats dates and URLs.
-pub struct StoryRefs(rustc_hash::FxHashMap<usize, StoryRef>);
+///
+/// Stories are known by their address, which the borrow of their issues keeps theirs.
+pub struct StoryRefs<'a> {
+    by_address: rustc_hash::FxHashMap<usize, StoryRef>,
+    issues: std::marker::PhantomData<&'a [Issue]>,
+}
 
-impl StoryRefs {
+impl<'a> StoryRefs<'a> {
     /// The references of every story of `issues`.
-    pub fn new(issues: &[Issue], config: &Config) -> StoryRefs {
-        StoryRefs(
-            issues
+    pub fn new(issues: &'a [Issue], config: &Config) -> StoryRefs<'a> {
+        StoryRefs {
+            by_address: issues
                 .iter()
                 .flat_map(|issue| issue.stories.iter().map(move |story| (story, issue)))
                 .map(|(story, issue)| (address(story), StoryRef::new(story, issue, config)))
                 .collect(),
-        )
+            issues: std::marker::PhantomData,
+        }
     }
 
     /// The reference to `story`, which appeared in `issue`.
     fn of(&self, story: &Story, issue: &Issue, config: &Config) -> StoryRef {
-        match self.0.get(&address(story)) {
+        match self.by_address.get(&address(story)) {
             Some(known) => known.clone(),
             None => StoryRef::new(story, issue, config),
         }
     }
 }
 
-/// Identifies a story of the issues a [`StoryRefs`] was made from: they outlive it.
+/// Identifies a story among those a [`StoryRefs`] borrows.
 fn address(story: &Story) -> usize {
     std::ptr::from_ref(story) as usize
 }
@@ -348,7 +354,7 @@ impl MentionView {
         mention: &Mention<'_>,
         issues: &[Issue],
         config: &Config,
-        refs: &StoryRefs,
+        refs: &StoryRefs<'_>,
     ) -> MentionView {
         MentionView {
             story: refs.of(mention.story, &issues[mention.issue], config),
@@ -365,7 +371,7 @@ impl WatchEntryView {
         as_of: chrono::NaiveDate,
         issues: &[Issue],
         config: &Config,
-        refs: &StoryRefs,
+        refs: &StoryRefs<'_>,
     ) -> WatchEntryView {
         let state = tracked.state(as_of, config.watch.stale_after_weeks);
         let item = tracked.item;
@@ -459,7 +465,7 @@ impl IssueView {
         config: &Config,
         ledger: &Ledger<'_>,
         attention: &Attention,
-        refs: &StoryRefs,
+        refs: &StoryRefs<'_>,
     ) -> IssueView {
         let issue = &issues[index];
         let slug = issue.id.slug();

@@ -102,7 +102,7 @@ pub struct Publication<'a> {
     /// What each issue is still watching, by issue index.
     attention: Vec<crate::watch::Attention>,
     /// The references to every story, for watch entries and follow-ups.
-    refs: StoryRefs,
+    refs: StoryRefs<'a>,
 }
 
 /// The watch items of the whole site, as of the newest issue's last day: their order, as
