@@ -188,8 +188,8 @@ fn push_year(out: &mut String, year: i32, language: Language) {
     }
 }
 
-/// A date written exactly `YYYY-MM-DD`, read without the format machinery (templates format
-/// every source's date); `None` for anything else.
+/// A date written exactly `YYYY-MM-DD`, read without the format machinery (every card's dates
+/// are read, and templates format every source's date); `None` for anything else.
 pub fn parse_iso(text: &str) -> Option<NaiveDate> {
     let bytes = text.as_bytes();
     if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {

@@ -605,15 +605,13 @@ pub fn parse_date(
             .help("for example `2026-06-17`");
         return None;
     }
-    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        Ok(date) => Some(date),
-        Err(_) => {
-            diags
-                .error(pos, format!("{label} `{text}` is not a real date"))
-                .help("check the month and the day");
-            None
-        }
+    let date = crate::dates::parse_iso(text);
+    if date.is_none() {
+        diags
+            .error(pos, format!("{label} `{text}` is not a real date"))
+            .help("check the month and the day");
     }
+    date
 }
 
 /// Checks that `url` is an absolute http or https URL with a host.

@@ -6,9 +6,9 @@
 //! are renamed in (each file replaced at once, never half-written), files of deleted cards
 //! are removed, and files whose bytes did not change are left as they were: they keep their
 //! modification time, so `rsync` and deploy tools upload only what changed, and the file
-//! system does not free and allocate an inode for every page of the archive on every build. A folder is only ever written into if
-//! briefing made it (it holds [`MARKER`]) or it is empty: pointing `--out` at a folder of
-//! yours never deletes it.
+//! system does not free and allocate an inode for every page of the archive on every build.
+//! A folder is only ever written into if briefing made it (it holds [`MARKER`]) or it is
+//! empty: pointing `--out` at a folder of yours never deletes it.
 
 use std::fs;
 use std::io::{self, Read};
