@@ -267,13 +267,13 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         .unwrap_or_else(|| paths.root.join(&config.output_dir));
     let (files, warnings) = if whole_site {
         // Files go straight to a staging folder that replaces the site once all are written.
-        let staging = Counted::new(write::Staging::new(&out)?);
+        let staging = write::Staging::new(&out)?;
         let warnings = pipeline::render_site(&paths, &prepared, &staging)?;
-        let files = match staging.inner.changed() {
-            Some(changed) => format!("{} files, {changed} changed", staging.count()),
-            None => format!("{} files", staging.count()),
+        let files = match staging.changed() {
+            Some(changed) => format!("{} files, {changed} changed", staging.files()),
+            None => format!("{} files", staging.files()),
         };
-        staging.inner.commit()?;
+        staging.commit()?;
         (files, warnings)
     } else {
         let env = templates::environment(&paths.templates, &config.language)?;
@@ -410,33 +410,6 @@ fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::from(u8::from(!summary.failed.is_empty())))
-}
-
-/// Counts the files passing through to a sink.
-struct Counted<S> {
-    inner: S,
-    count: std::sync::atomic::AtomicUsize,
-}
-
-impl<S: render::Sink> Counted<S> {
-    fn new(inner: S) -> Self {
-        Counted {
-            inner,
-            count: std::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-
-    fn count(&self) -> usize {
-        self.count.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl<S: render::Sink> render::Sink for Counted<S> {
-    fn put(&self, output: render::Output) -> Result<()> {
-        self.count
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.put(output)
-    }
 }
 
 fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {

@@ -93,6 +93,11 @@ impl Staging {
         Ok(staging)
     }
 
+    /// How many files this build has put so far.
+    pub fn files(&self) -> usize {
+        lock(&self.files).len()
+    }
+
     /// How many files of this build differ from the output's, when the output existed.
     pub fn changed(&self) -> Option<usize> {
         (!self.fresh).then(|| {
