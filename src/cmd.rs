@@ -266,7 +266,7 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| paths.root.join(&config.output_dir));
     let (files, warnings) = if whole_site {
-        // Files go straight to a staging folder that replaces the site once all are written.
+        // New and changed files go straight to a staging folder, moved in once all are rendered.
         let staging = write::Staging::new(&out)?;
         let warnings = pipeline::render_site(&paths, &prepared, &staging)?;
         let files = match staging.changed() {
