@@ -55,7 +55,7 @@ where
         Err(Error::Invalid { diagnostics }) => {
             print_diagnostics(&diagnostics, style);
             let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-            eprintln!(
+            say_err!(
                 "error: found {errors} error{}; nothing was written",
                 plural(errors)
             );
@@ -175,13 +175,13 @@ fn check(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
     } else {
         String::new()
     };
-    eprintln!(
+    say_err!(
         "check {verdict}: {cards}{breakdown}, {errors} error{}, {warnings} warning{}",
         plural(errors),
         plural(warnings),
     );
     if args.strict && warnings > 0 && errors == 0 {
-        eprintln!("--strict treats warnings as errors");
+        say_err!("--strict treats warnings as errors");
     }
     // The process ends here: freeing every story one by one would only delay the exit.
     std::mem::forget(corpus);
@@ -201,7 +201,7 @@ fn init(root: &Path, args: &InitArgs) -> Result<ExitCode> {
     } else {
         format!("  cd {shown}\n")
     };
-    println!(
+    say!(
         "created a newsletter in {shown} ({written} files)\n\nnext:\n{cd}  briefing check\n  briefing new \"Your first headline\""
     );
     Ok(ExitCode::SUCCESS)
@@ -224,7 +224,7 @@ fn new(root: &Path, args: &NewArgs) -> Result<ExitCode> {
         args.section.as_deref(),
         args.slug.as_deref(),
     )?;
-    println!(
+    say!(
         "wrote {}\nfill in the empty fields, then run `briefing check`",
         diagnostic::display_path(&path)
     );
@@ -290,9 +290,9 @@ fn build(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
         (format!("{} files", outputs.len()), warnings)
     };
     for warning in warnings {
-        eprintln!("{}: {warning}", style.label(diagnostic::Severity::Warning));
+        say_err!("{}: {warning}", style.label(diagnostic::Severity::Warning));
     }
-    println!(
+    say!(
         "built {} issue{} ({files}) into {} in {:.2}s",
         selected.len(),
         plural(selected.len()),
@@ -333,10 +333,10 @@ fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
-            eprintln!("\nstopped at once; the journal has every delivery so far");
+            say_err!("\nstopped at once; the journal has every delivery so far");
             std::process::exit(130);
         }
-        eprintln!("\nstopping after the messages in flight (Ctrl-C again to quit now)");
+        say_err!("\nstopping after the messages in flight (Ctrl-C again to quit now)");
     });
     let options = crate::send::Options {
         week: args.week.clone(),
@@ -356,19 +356,19 @@ fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let summary = crate::send::send(&paths, &options, &env, &STOP)?;
     let elapsed = started.elapsed().as_secs_f64();
     if args.dry_run {
-        println!(
+        say!(
             "dry run: {} message{} of {} would be sent; nothing was sent",
             summary.sent,
             plural(summary.sent),
             summary.week
         );
         if let Some(sample) = &summary.sample {
-            println!(
+            say!(
                 "\nthe first message: its headers, then its text part (the HTML part is the built email.html):\n\n{sample}"
             );
         }
     } else {
-        println!(
+        say!(
             "sent {} message{} of {} to {} in {elapsed:.1}s ({:.1}/s)",
             summary.sent,
             plural(summary.sent),
@@ -380,7 +380,7 @@ fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let skipped =
         summary.already_delivered + summary.inactive + summary.suppressed + summary.duplicates;
     if skipped > 0 {
-        println!(
+        say!(
             "skipped {skipped}: {} already delivered, {} unsubscribed or bounced, {} suppressed, {} duplicate{}",
             summary.already_delivered,
             summary.inactive,
@@ -390,23 +390,23 @@ fn send(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         );
     }
     if summary.retried > 0 {
-        println!(
+        say!(
             "{} delivered after a temporary failure and a retry",
             summary.retried
         );
     }
     if !summary.failed.is_empty() {
-        println!("failed {}:", summary.failed.len());
+        say!("failed {}:", summary.failed.len());
         for (email, reason) in &summary.failed {
-            println!("  {email}: {reason}");
+            say!("  {email}: {reason}");
         }
     }
     if let Some(journal) = &summary.journal {
         let shown = journal.strip_prefix(&paths.root).unwrap_or(journal);
-        println!("journal: {}", diagnostic::display_path(shown));
+        say!("journal: {}", diagnostic::display_path(shown));
     }
     if summary.interrupted {
-        println!("interrupted: run the same command again to send to the rest");
+        say!("interrupted: run the same command again to send to the rest");
         return Ok(ExitCode::from(130));
     }
     Ok(ExitCode::from(u8::from(!summary.failed.is_empty())))
@@ -442,7 +442,7 @@ fn watch(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
     print_diagnostics(&corpus.diagnostics, style);
     let errors = corpus.error_count();
     let exit = if errors > 0 {
-        eprintln!(
+        say_err!(
             "error: {errors} error{} in the cards; the items of cards with errors are not listed (`briefing check` shows them all)",
             plural(errors)
         );

@@ -14,6 +14,24 @@
 //!
 //! [`run`] is the command line's entry point; [`cmd`] holds one function per subcommand.
 
+/// `println!` that drops what it cannot write instead of panicking: with the output piped
+/// into a reader that stops early (`briefing build | head -1`), the work still finishes and
+/// no panic message follows.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that drops what it cannot write, as [`say`] does.
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod cli;
 pub mod cmd;
 pub mod config;

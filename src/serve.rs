@@ -243,7 +243,7 @@ fn percent_decode(path: &str) -> Option<String> {
 /// [`Error::Serve`] when the address cannot be bound or the folders cannot be watched.
 pub fn serve(paths: &Paths, options: &Options, style: Style) -> Result<()> {
     let site = Arc::new(Mutex::new(Site::default()));
-    eprintln!("{}", rebuild(paths, options.drafts, &site, style));
+    say_err!("{}", rebuild(paths, options.drafts, &site, style));
 
     let server =
         tiny_http::Server::http(SocketAddr::new(options.bind, options.port)).map_err(|e| {
@@ -256,10 +256,10 @@ pub fn serve(paths: &Paths, options: &Options, style: Style) -> Result<()> {
         |a| a.to_string(),
     );
     let url = format!("http://{address}/");
-    println!("serving {url} (Ctrl-C to stop)");
+    say!("serving {url} (Ctrl-C to stop)");
     let _ = std::io::stdout().flush();
     if !options.bind.is_loopback() {
-        eprintln!(
+        say_err!(
             "{}: serving on {} makes the preview reachable from other machines",
             style.label(diagnostic::Severity::Warning),
             options.bind
@@ -293,7 +293,7 @@ pub fn serve(paths: &Paths, options: &Options, style: Style) -> Result<()> {
         while changes.recv().is_ok() {
             // Let a burst of events settle into one rebuild.
             while changes.recv_timeout(DEBOUNCE).is_ok() {}
-            eprintln!("{}", rebuild(&rebuild_paths, drafts, &rebuild_site, style));
+            say_err!("{}", rebuild(&rebuild_paths, drafts, &rebuild_site, style));
         }
     });
 
@@ -347,7 +347,7 @@ fn open_browser(url: &str) {
         "xdg-open"
     };
     if std::process::Command::new(opener).arg(url).spawn().is_err() {
-        eprintln!("could not start a browser; open {url} yourself");
+        say_err!("could not start a browser; open {url} yourself");
     }
 }
 

@@ -744,7 +744,7 @@ impl Progress {
                 self.last_line = Instant::now();
                 let rate = (summary.sent + summary.failed.len()) as f64
                     / self.started.elapsed().as_secs_f64().max(0.001);
-                eprintln!(
+                say_err!(
                     "sending: {done}/{} done ({} sent, {} failed), {rate:.1}/s",
                     self.total,
                     summary.sent,

@@ -231,3 +231,20 @@ fn snapshots_of_the_four_formats() {
         insta::assert_snapshot!(format!("2026-w10-{format}"), text);
     }
 }
+
+#[test]
+fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
+    // `briefing build | head -1`: the reader is gone before briefing writes.
+    let project = Project::sample();
+    let mut child = project
+        .command(&["build"], &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stderr.contains("Broken pipe"), "{stderr}");
+}
