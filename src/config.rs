@@ -261,10 +261,10 @@ pub struct Config {
     pub language: String,
     /// Author for the feed.
     pub author: String,
-    /// Sender mailbox, as written.
-    pub from: String,
+    /// Sender mailbox.
+    pub from: Mailbox,
     /// Reply-To mailbox.
-    pub reply_to: Option<String>,
+    pub reply_to: Option<Mailbox>,
     /// Output folder, relative to the root unless absolute.
     pub output_dir: PathBuf,
     /// Number of the first issue.
@@ -495,10 +495,10 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     })
 }
 
-fn mailbox(f: &mut Fields<'_, '_, '_>, key: Key, required: bool) -> Option<String> {
+fn mailbox(f: &mut Fields<'_, '_, '_>, key: Key, required: bool) -> Option<Mailbox> {
     let value = f.line(key, required)?;
     match value.value.parse::<Mailbox>() {
-        Ok(_) => Some(value.value),
+        Ok(mailbox) => Some(mailbox),
         Err(_) => {
             f.diags
                 .error(

@@ -9,6 +9,7 @@ use std::io;
 use std::path::PathBuf;
 
 use crate::diagnostic::{Diagnostic, display_path};
+use crate::issue::IssueId;
 
 /// Anything that stops a command.
 #[derive(Debug)]
@@ -52,20 +53,153 @@ pub enum Error {
         /// The folder.
         path: PathBuf,
     },
-    /// Sending cannot start or go on.
-    Send {
-        /// Why.
-        message: String,
+    /// `--week` is not an ISO week.
+    BadWeek {
+        /// What was given.
+        text: String,
     },
-    /// The preview server cannot start.
-    Serve {
-        /// Why.
-        message: String,
+    /// No issue has the week asked for.
+    NoSuchIssue {
+        /// The week asked for.
+        id: IssueId,
+        /// The weeks that have issues.
+        known: Vec<IssueId>,
     },
-    /// A command-line value is wrong in a way clap cannot check.
-    Usage {
-        /// What is wrong.
-        message: String,
+    /// No card is published, so there is no issue.
+    NothingToPublish,
+    /// A date option is not `YYYY-MM-DD`.
+    BadDate {
+        /// The option, e.g. `--as-of`.
+        option: &'static str,
+        /// What was given.
+        text: String,
+    },
+    /// `--rate` is not a positive number.
+    BadRate {
+        /// What was given.
+        rate: f64,
+    },
+    /// `new` was given a title or section that is not one line of text.
+    NotOneLine {
+        /// `the title` or `--section`.
+        what: &'static str,
+    },
+    /// `new --slug` is not a valid slug.
+    BadSlug {
+        /// What was given.
+        slug: String,
+    },
+    /// `new` cannot derive a file name from the title.
+    TitleWithoutSlug,
+    /// JSON output could not be made.
+    WriteJson {
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// The preview server cannot listen on its address.
+    Listen {
+        /// The address.
+        address: std::net::SocketAddr,
+        /// Why.
+        source: io::Error,
+    },
+    /// The preview server cannot watch the newsletter's files.
+    WatchFiles {
+        /// The file or folder, when one was being added.
+        path: Option<PathBuf>,
+        /// Why.
+        source: notify::Error,
+    },
+    /// An email's CSS could not be inlined.
+    InlineCss {
+        /// css-inline's message.
+        detail: String,
+    },
+    /// `send` needs `unsubscribe_url` in config.yaml.
+    NoUnsubscribeUrl,
+    /// `unsubscribe_url` is not https.
+    UnsubscribeUrlNotHttps,
+    /// The unsubscribe secret's variable is not set.
+    SecretMissing {
+        /// The variable's name.
+        variable: String,
+    },
+    /// The unsubscribe secret is too short.
+    SecretTooShort {
+        /// The variable's name.
+        variable: String,
+    },
+    /// `smtp.username` is set without `smtp.password_env`.
+    PasswordEnvUnnamed,
+    /// The SMTP password's variable is not set.
+    PasswordMissing {
+        /// The variable's name.
+        variable: String,
+    },
+    /// The DKIM key cannot be read.
+    ReadDkimKey {
+        /// The key file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The DKIM key is not a key of its algorithm.
+    BadDkimKey {
+        /// The key file.
+        path: PathBuf,
+        /// The algorithm's name.
+        algorithm: &'static str,
+        /// The signer's message.
+        detail: String,
+    },
+    /// lettre cannot use the SMTP host.
+    SmtpHost {
+        /// The host.
+        host: String,
+        /// lettre's message.
+        detail: String,
+    },
+    /// The SMTP server cannot be reached, or refused the login.
+    SmtpUnreachable {
+        /// What went wrong, without the password.
+        detail: String,
+    },
+    /// The outbox folder cannot be created.
+    CreateOutbox {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// The send journal cannot be used.
+    Journal {
+        /// The journal (or its folder).
+        path: PathBuf,
+        /// What was being done: `create`, `repair`, `open`, `write`, `sync`.
+        action: &'static str,
+        /// Why.
+        source: io::Error,
+    },
+    /// A subscriber list or suppression file cannot be read.
+    ReadList {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
+    /// A subscriber list's header row has no email column.
+    NoEmailColumn {
+        /// The list.
+        path: PathBuf,
+        /// The columns it has.
+        found: Vec<String>,
+    },
+    /// A recipient's message cannot be built.
+    BuildMessage {
+        /// The recipient.
+        email: String,
+        /// Why.
+        detail: String,
     },
     /// A template failed to compile or render.
     Template {
@@ -109,8 +243,112 @@ impl fmt::Display for Error {
                  empty it, or choose another with `--out` or `output_dir`",
                 display_path(path)
             ),
-            Error::Usage { message } | Error::Serve { message } | Error::Send { message } => {
-                write!(f, "{message}")
+            Error::BadWeek { text } => {
+                write!(f, "`--week {text}` is not an ISO week like 2026-W25")
+            }
+            Error::NoSuchIssue { id, known } => write!(
+                f,
+                "there is no issue for {id}; issues exist for {}",
+                known
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Error::NothingToPublish => write!(
+                f,
+                "there are no published cards to build; write one with `briefing new \"Title\"`"
+            ),
+            Error::BadDate { option, text } => write!(
+                f,
+                "`{option} {text}` is not a date as YYYY-MM-DD, e.g. 2026-06-17"
+            ),
+            Error::BadRate { rate } => write!(f, "`--rate {rate}` must be a number above 0"),
+            Error::NotOneLine { what } => write!(f, "{what} must be one line of text"),
+            Error::BadSlug { slug } => write!(
+                f,
+                "`--slug {slug}` may use only lowercase letters, digits and single dashes"
+            ),
+            Error::TitleWithoutSlug => write!(
+                f,
+                "cannot derive a file name from this title; pass `--slug some-words`"
+            ),
+            Error::WriteJson { .. } => write!(f, "cannot write JSON"),
+            Error::Listen { address, .. } => write!(f, "cannot listen on {address}"),
+            Error::WatchFiles { path: None, .. } => write!(f, "cannot watch files"),
+            Error::WatchFiles {
+                path: Some(path), ..
+            } => write!(f, "cannot watch `{}`", display_path(path)),
+            Error::InlineCss { detail } => {
+                write!(f, "template `email.html`, cannot inline its CSS: {detail}")
+            }
+            Error::NoUnsubscribeUrl => write!(
+                f,
+                "`unsubscribe_url` is not set in config.yaml; every message needs a one-click \
+                 unsubscribe link, e.g. `https://example.org/unsubscribe?token={{token}}`"
+            ),
+            Error::UnsubscribeUrlNotHttps => write!(
+                f,
+                "`unsubscribe_url` must be an https URL: one-click unsubscribe (RFC 8058) requires it"
+            ),
+            Error::SecretMissing { variable } => write!(
+                f,
+                "set the environment variable `{variable}` to the secret that signs unsubscribe \
+                 tokens (e.g. `export {variable}=$(openssl rand -hex 32)`); your unsubscribe \
+                 endpoint needs the same secret"
+            ),
+            Error::SecretTooShort { variable } => write!(
+                f,
+                "the secret in `{variable}` is shorter than 16 characters; use a long random \
+                 string, e.g. `openssl rand -hex 32`"
+            ),
+            Error::PasswordEnvUnnamed => write!(
+                f,
+                "`smtp.username` is set but `smtp.password_env` is not; name the environment \
+                 variable that holds the password"
+            ),
+            Error::PasswordMissing { variable } => write!(
+                f,
+                "the SMTP password is read from the environment variable `{variable}`, which is not set"
+            ),
+            Error::ReadDkimKey { path, .. } => {
+                write!(f, "cannot read the DKIM key `{}`", display_path(path))
+            }
+            Error::BadDkimKey {
+                path,
+                algorithm,
+                detail,
+            } => write!(
+                f,
+                "the DKIM key `{}` is not a valid {algorithm} key ({detail}); Ed25519 keys are \
+                 the base64 of the 32-byte seed",
+                display_path(path)
+            ),
+            Error::SmtpHost { host, detail } => {
+                write!(f, "cannot use SMTP host `{host}`: {detail}")
+            }
+            Error::SmtpUnreachable { detail } => {
+                write!(f, "cannot talk to the SMTP server: {detail}")
+            }
+            Error::CreateOutbox { path, .. } => {
+                write!(f, "cannot create the outbox `{}`", display_path(path))
+            }
+            Error::Journal { path, action, .. } => {
+                write!(f, "cannot {action} the journal `{}`", display_path(path))
+            }
+            Error::ReadList { path, .. } => write!(f, "cannot read `{}`", display_path(path)),
+            Error::NoEmailColumn { path, found } => write!(
+                f,
+                "the header row of `{}` has no `email` column (found {})",
+                display_path(path),
+                found
+                    .iter()
+                    .map(|h| format!("`{h}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            Error::BuildMessage { email, detail } => {
+                write!(f, "cannot build the message to `{email}`: {detail}")
             }
             Error::Template { name, detail } => write!(f, "template `{name}`, {detail}"),
         }
@@ -120,7 +358,15 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::ReadFile { source, .. } | Error::WriteFile { source, .. } => Some(source),
+            Error::ReadFile { source, .. }
+            | Error::WriteFile { source, .. }
+            | Error::Listen { source, .. }
+            | Error::ReadDkimKey { source, .. }
+            | Error::CreateOutbox { source, .. }
+            | Error::Journal { source, .. }
+            | Error::ReadList { source, .. } => Some(source),
+            Error::WriteJson { source } => Some(source),
+            Error::WatchFiles { source, .. } => Some(source),
             _ => None,
         }
     }

@@ -40,6 +40,7 @@ pub mod diagnostic;
 pub mod error;
 pub mod fields;
 pub mod issue;
+pub mod ledger;
 pub mod load;
 pub mod markdown;
 pub mod pipeline;
@@ -54,7 +55,6 @@ pub mod story;
 pub mod templates;
 pub mod validate;
 pub mod view;
-pub mod watch;
 pub mod write;
 pub mod yaml;
 

@@ -18,21 +18,9 @@ fn options() -> Options {
     Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION
 }
 
-mod simple;
-
-/// Card Markdown as events that carry no markup of the author's own: read directly when it is
-/// one simple line (see [`simple`]), else parsed.
+/// Card Markdown as pulldown-cmark's events, changed so that they carry no markup of the
+/// author's own: raw HTML becomes text, headings bold paragraphs, images links.
 fn safe_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
-    let simple = simple::events(markdown);
-    let parsed = simple.is_none().then(|| parsed_events(markdown));
-    simple
-        .into_iter()
-        .flatten()
-        .chain(parsed.into_iter().flatten())
-}
-
-/// [`safe_events`] from pulldown-cmark's parse.
-fn parsed_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
     // At most two events for one: no allocation per event on this hot path.
     Parser::new_ext(markdown, options()).flat_map(|event| {
         let (first, second) = match event {
@@ -280,23 +268,6 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// [`to_text`] and [`to_html`] (or [`to_inline_html`] when `inline`) of the same Markdown,
-/// parsed once: a story's fields go both into `email.txt` and into its pages.
-pub fn to_text_and_html(
-    markdown: &str,
-    on_link: &mut dyn FnMut(&str) -> String,
-    inline: bool,
-) -> (String, String) {
-    let events: Vec<Event<'_>> = safe_events(markdown).collect();
-    let text = normalise_lines(&text_of(events.iter().cloned(), markdown.len(), on_link).0);
-    let mut html = String::with_capacity(markdown.len() * 3 / 2);
-    write_html(&mut html, events.into_iter());
-    if inline {
-        html = inline_of(&html);
-    }
-    (text, html)
-}
-
 /// The text of `markdown` before its blank lines are normalised, and where `on_link`'s marks
 /// were written into it.
 fn raw_text(
@@ -506,11 +477,6 @@ pub(crate) mod tests {
             self.0 ^= self.0 << 17;
             (self.0 % n as u64) as usize
         }
-
-        /// One of `items`.
-        pub(crate) fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-            items[self.below(items.len())]
-        }
     }
 
     #[test]
@@ -677,166 +643,8 @@ pub(crate) mod tests {
         );
     }
 
-    /// HTML and text of `markdown` from pulldown-cmark's events, never the simple reader's.
-    fn parsed_html_and_text(markdown: &str) -> (String, String) {
-        let mut html = String::new();
-        write_html(&mut html, parsed_events(markdown));
-        let raw = text_of(parsed_events(markdown), 0, &mut |url| format!(" <{url}>")).0;
-        (html, normalise_lines(&raw))
-    }
-
     #[test]
-    fn simple_lines_read_directly_render_as_parsed() {
-        // Lines of simple tokens, each with at most one piece that may make it not simple,
-        // put anywhere: the direct reader must either decline or give the parser's result.
-        let simple = [
-            " word",
-            " Word",
-            " 2026",
-            " **bold**",
-            " **two words**",
-            ",",
-            ".",
-            ";",
-            ":",
-            "?",
-            "!",
-            " a-b",
-            " 50%",
-            " $3",
-            " x/y",
-            " a+b=c",
-            " ünï",
-            " 北京",
-            " —",
-            " (aside)",
-            " (**aside**)",
-            " [link](https://a.org/x)",
-            " [**bold link**](https://example.org/**b**/1)",
-            " [two words](http://b.org/?q=1#f)",
-            " (see [x](https://c.org/a_b~c))",
-            " [**a** b](https://d.org)",
-            " [m](mailto:m@x.org)",
-        ];
-        let near = [
-            "",
-            "x",
-            "**bold**",
-            "[l](https://a.org)",
-            "*",
-            "**",
-            "***",
-            "_",
-            "__",
-            "`",
-            "~~",
-            "~",
-            " _x_",
-            "_x_",
-            " __x__",
-            " *x*",
-            "*x*",
-            " ~~x~~",
-            " `x`",
-            " <b>x</b>",
-            " 'x'",
-            " \"x\"",
-            "<",
-            ">",
-            "&",
-            "&amp;",
-            "\\",
-            "'",
-            "\"",
-            "-",
-            "--",
-            "..",
-            "...",
-            "!",
-            "(",
-            ")",
-            "]",
-            "[",
-            "](",
-            "![i](https://e.org/i.png)",
-            " [x]",
-            " [x]: https://r.org",
-            " [x](/rel)",
-            " [x](https://a.org/a b)",
-            " [x](https://a.org/(p))",
-            " [x](<https://a.org>)",
-            " [ x](https://a.org)",
-            " [x ](https://a.org)",
-            " [x](https://a.org",
-            " [x]()",
-            " ** a**",
-            " **a **",
-            " **a",
-            "a**",
-            "\n",
-            "\n\n",
-            "  \n",
-            "\t",
-            " ",
-            "  ",
-            "\u{a0}",
-            "\u{2003}",
-            "\u{b}",
-            "#",
-            " #",
-            "\n# ",
-            "\n- ",
-            "\n1. ",
-            "\n> ",
-            "\n    x",
-            "\n===",
-            "\n---",
-            "|",
-            "@",
-            "{",
-            "^",
-            "=",
-            " 1.",
-            "\u{1b}",
-        ];
-        let mut random = Random(0x5dee_ce66d);
-        let mut read_directly = 0;
-        let total = 60_000;
-        for _ in 0..total {
-            let mut pieces: Vec<&str> = (0..1 + random.below(8))
-                .map(|_| random.pick(&simple))
-                .collect();
-            if random.below(2) == 0 {
-                let at = random.below(pieces.len() + 1);
-                pieces.insert(at, random.pick(&near));
-            }
-            let starts = [
-                "Lead",
-                "Lead",
-                "**Lead**",
-                "[Lead](https://l.org)",
-                " ",
-                "1",
-            ];
-            let start = random.pick(&starts);
-            let end = random.pick(&["", "", "", "\n", " ", "\n\n"]);
-            let text = format!("{start}{}{end}", pieces.concat());
-            let (html, plain) = parsed_html_and_text(&text);
-            assert_eq!(to_html(&text), html, "{text:?}");
-            let mut marks = |url: &str| format!(" <{url}>");
-            assert_eq!(to_text(&text, &mut marks), plain, "{text:?}");
-            read_directly += usize::from(simple::events(&text).is_some());
-        }
-        assert!(read_directly > total / 5, "{read_directly} of {total}");
-        // A typical card line takes the direct path.
-        assert!(simple::events(
-            "Capacity **data** and [**inference**](https://example.org/**inference**/331896) rose."
-        )
-        .is_some());
-    }
-
-    #[test]
-    fn text_plain_line_and_html_from_one_parse_match_their_own() {
+    fn text_and_plain_line_from_one_parse_match_their_own() {
         let pieces = [
             "word ",
             "**bold** ",
@@ -867,16 +675,6 @@ pub(crate) mod tests {
             let (both_text, both_line) = to_text_and_plain_line(&text, &mut numbered);
             assert_eq!(both_text, to_text(&text, &mut numbered), "{text:?}");
             assert_eq!(both_line, to_plain_line(&text), "{text:?}");
-            for inline in [false, true] {
-                let (text_again, html) = to_text_and_html(&text, &mut numbered, inline);
-                assert_eq!(text_again, both_text, "{text:?}");
-                let alone = if inline {
-                    to_inline_html(&text)
-                } else {
-                    to_html(&text)
-                };
-                assert_eq!(html, alone, "{text:?}");
-            }
             compared += usize::from(both_text != both_line);
         }
         assert!(compared > 4_000, "{compared}");

@@ -1,34 +1,131 @@
-//! The stages in order, up to rendered files: what `build` and `serve` share.
+//! The stages in order, from a newsletter folder to rendered files: what every command that
+//! reads cards shares.
+//!
+//! The only place that loads `config.yaml` and the cards, validates them, assembles issues and
+//! builds the template environment and the [`Publication`]. Commands call it and print; the
+//! stages it calls (`load`, `validate`, `schedule`, `ledger`, `view`, `render`) never call
+//! back up. Nothing here prints or writes the output.
 
-use crate::cmd::load_project;
-use crate::config::Config;
-use crate::diagnostic::Diagnostic;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::config::{self, Config};
+use crate::diagnostic::{self, Diagnostic};
 use crate::error::{Error, Result};
+use crate::issue::IssueId;
+use crate::ledger::Ledger;
+use crate::load::{self, Content};
 use crate::project::Paths;
-use crate::render::{self, Publication, Sink};
+use crate::render::email::CACHE_LIMIT_BYTES;
+use crate::render::{Inliner, Publication};
 use crate::schedule::{self, Issue};
 use crate::templates;
+use crate::validate::{self, Corpus};
+use crate::view::{StoryRefs, WatchEntryView};
 
-/// A newsletter that passed validation, grouped into issues.
-pub struct Prepared {
-    /// The config.
-    pub config: Config,
-    /// The issues, oldest first; never empty.
-    pub issues: Vec<Issue>,
-    /// Warnings found on the way (errors stop the pipeline).
-    pub warnings: Vec<Diagnostic>,
+/// Whether a run may add to the email cache: a dry run writes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheWrites {
+    /// New results are kept for the next run.
+    Allowed,
+    /// The cache is read, never written.
+    Forbidden,
 }
 
-/// Loads, validates and assembles the newsletter at `paths`.
+/// A newsletter whose cards were validated, grouped into issues.
+pub struct Prepared {
+    /// Where its files are.
+    pub paths: Paths,
+    /// The config.
+    pub config: Config,
+    /// The issues, oldest first.
+    pub issues: Vec<Issue>,
+    /// What was found on the way: warnings, and, from [`prepare_valid_cards`], the errors of
+    /// the cards that were left out.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and validates `config.yaml`.
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] with every diagnostic when anything has an error, [`Error::Usage`] when
-/// there is nothing to publish, and the errors of [`load_project`].
-pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
-    let (config, mut corpus) = load_project(paths)?;
+/// [`Error::MissingConfig`] when there is none, [`Error::ReadFile`] when it cannot be read.
+/// Problems inside it are returned as diagnostics in the inner `Err`.
+pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diagnostic>>> {
+    if !paths.config.is_file() {
+        return Err(Error::MissingConfig {
+            root: paths.root.clone(),
+        });
+    }
+    let rel = Path::new("config.yaml");
+    match load::read_capped(&paths.config) {
+        Content::Text(text) => Ok(config::parse(rel, &text)),
+        Content::Unreadable(reason) => Err(Error::ReadFile {
+            path: paths.config.clone(),
+            source: std::io::Error::other(reason),
+        }),
+        other => Ok(Err(vec![validate::unreadable(rel, &other)])),
+    }
+}
+
+/// Loads and validates the whole newsletter: config and every card.
+///
+/// # Errors
+///
+/// As [`load_config`]; problems in the files are in the returned diagnostics.
+pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
+    let config = load_config(paths)?;
+    let files = load::load_briefs(&paths.root);
+    let mut corpus = validate::validate(files, Some(&paths.root));
     let config = match config {
-        Some(config) if corpus.error_count() == 0 => config,
+        Ok(config) => Some(config),
+        Err(mut diagnostics) => {
+            corpus.diagnostics.append(&mut diagnostics);
+            diagnostic::sort(&mut corpus.diagnostics);
+            None
+        }
+    };
+    Ok((config, corpus))
+}
+
+/// Loads, validates and assembles the newsletter at `paths`; any error stops it.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] with every diagnostic when anything has an error,
+/// [`Error::NothingToPublish`] when no card is published, and the errors of [`load_project`].
+pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
+    let (config, corpus) = load_project(paths)?;
+    let prepared = assemble(paths, config, corpus, drafts, true)?;
+    if prepared.issues.is_empty() {
+        return Err(Error::NothingToPublish);
+    }
+    Ok(prepared)
+}
+
+/// Like [`prepare`], but a card with errors is left out instead of stopping everything, and
+/// its errors are kept in [`Prepared::diagnostics`]: for listing what the valid cards say
+/// while a new card is half written. A broken config still stops it.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the config or the issue files have errors, and the errors of
+/// [`load_project`].
+pub fn prepare_valid_cards(paths: &Paths, drafts: bool) -> Result<Prepared> {
+    let (config, corpus) = load_project(paths)?;
+    assemble(paths, config, corpus, drafts, false)
+}
+
+fn assemble(
+    paths: &Paths,
+    config: Option<Config>,
+    mut corpus: Corpus,
+    drafts: bool,
+    strict: bool,
+) -> Result<Prepared> {
+    let config = match config {
+        Some(config) if !strict || corpus.error_count() == 0 => config,
         _ => {
             return Err(Error::Invalid {
                 diagnostics: corpus.diagnostics,
@@ -42,28 +139,85 @@ pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
         drafts,
     )
     .map_err(|diagnostics| Error::Invalid { diagnostics })?;
-    if issues.is_empty() {
-        return Err(Error::Usage {
-            message:
-                "there are no published cards to build; write one with `briefing new \"Title\"`"
-                    .to_owned(),
-        });
-    }
     Ok(Prepared {
+        paths: paths.clone(),
         config,
         issues,
-        warnings: corpus.diagnostics,
+        diagnostics: corpus.diagnostics,
     })
 }
 
-/// Renders every file of the prepared newsletter into `sink`, with the templates at `paths`.
-/// Returns warnings.
-///
-/// # Errors
-///
-/// A template error, or the sink's.
-pub fn render_site(paths: &Paths, prepared: &Prepared, sink: &dyn Sink) -> Result<Vec<String>> {
-    let env = templates::environment(&paths.templates, &prepared.config.language)?;
-    let publication = Publication::new(&env, &prepared.config, &prepared.issues);
-    render::render_all(&publication, sink)
+impl Prepared {
+    /// The position in [`Prepared::issues`] of the issue of `week` (`2026-W25`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadWeek`] when `week` is not an ISO week, [`Error::NoSuchIssue`] when no
+    /// issue has it.
+    pub fn issue(&self, week: &str) -> Result<usize> {
+        let id = IssueId::parse(week).ok_or_else(|| Error::BadWeek {
+            text: week.to_owned(),
+        })?;
+        self.issues
+            .iter()
+            .position(|issue| issue.id == id)
+            .ok_or_else(|| Error::NoSuchIssue {
+                id,
+                known: self.issues.iter().map(|issue| issue.id).collect(),
+            })
+    }
+
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Every watch item as of `as_of`, open ones first, then resolved ones, each in the
+    /// order the watch page lists them.
+    pub fn watch_entries(&self, as_of: NaiveDate) -> (Vec<WatchEntryView>, Vec<WatchEntryView>) {
+        let issues = &self.issues;
+        let ledger = Ledger::new(issues);
+        let (open, resolved) = ledger.partition(as_of);
+        let refs = StoryRefs::new(issues, &self.config);
+        let view = |at: &usize| {
+            WatchEntryView::new(&ledger.items[*at], as_of, issues, &self.config, &refs)
+        };
+        (
+            open.iter().map(view).collect(),
+            resolved.iter().map(view).collect(),
+        )
+    }
+
+    /// Builds the template environment and the publication, and hands it to `render`.
+    ///
+    /// Emails are inlined through the cache under `.briefing/cache/email/`, pruned after.
+    ///
+    /// # Errors
+    ///
+    /// A template that does not compile, or what `render` returns.
+    pub fn publish<T>(&self, render: impl FnOnce(&Publication<'_>) -> Result<T>) -> Result<T> {
+        self.publish_with(CacheWrites::Allowed, render)
+    }
+
+    /// [`Prepared::publish`], choosing whether the email cache may be written to.
+    ///
+    /// # Errors
+    ///
+    /// As [`Prepared::publish`].
+    pub fn publish_with<T>(
+        &self,
+        writes: CacheWrites,
+        render: impl FnOnce(&Publication<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let env = templates::environment(&self.paths.templates, &self.config.language)?;
+        let cache = self.paths.root.join(".briefing/cache/email");
+        let inliner = match writes {
+            CacheWrites::Allowed => Inliner::cached(cache),
+            CacheWrites::Forbidden => Inliner::read_only(cache),
+        };
+        let publication = Publication::new(&env, &inliner, &self.config, &self.issues);
+        let rendered = render(&publication);
+        inliner.prune(CACHE_LIMIT_BYTES);
+        rendered
+    }
 }

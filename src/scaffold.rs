@@ -93,7 +93,8 @@ fn write_new(path: &Path, content: &str) -> Result<()> {
 ///
 /// # Errors
 ///
-/// [`Error::Usage`] for a title or slug that cannot be used, [`Error::CardExists`] when the
+/// [`Error::NotOneLine`], [`Error::BadSlug`] or [`Error::TitleWithoutSlug`] for a title or
+/// slug that cannot be used, [`Error::CardExists`] when the
 /// file exists or another card already has the slug, [`Error::WriteFile`] when it cannot be
 /// written.
 pub fn new_card(
@@ -105,30 +106,23 @@ pub fn new_card(
 ) -> Result<PathBuf> {
     let title = title.trim();
     if title.is_empty() || title.chars().any(char::is_control) {
-        return Err(Error::Usage {
-            message: "the title must be one line of text".to_owned(),
-        });
+        return Err(Error::NotOneLine { what: "the title" });
     }
     if section.is_some_and(|s| s.trim().is_empty() || s.chars().any(char::is_control)) {
-        return Err(Error::Usage {
-            message: "`--section` must be one line of text".to_owned(),
+        return Err(Error::NotOneLine {
+            what: "`--section`",
         });
     }
     let derived = slug::slugify(title);
     let slug = match slug {
         Some(given) if slug::is_valid(given) => given.to_owned(),
         Some(given) => {
-            return Err(Error::Usage {
-                message: format!(
-                    "`--slug {given}` may use only lowercase letters, digits and single dashes"
-                ),
+            return Err(Error::BadSlug {
+                slug: given.to_owned(),
             });
         }
         None if derived.is_empty() => {
-            return Err(Error::Usage {
-                message: "cannot derive a file name from this title; pass `--slug some-words`"
-                    .to_owned(),
-            });
+            return Err(Error::TitleWithoutSlug);
         }
         None => derived.clone(),
     };

@@ -18,8 +18,8 @@ use notify::{RecursiveMode, Watcher};
 
 use crate::diagnostic::{self, Style};
 use crate::error::{Error, Result};
-use crate::pipeline;
 use crate::project::Paths;
+use crate::render::Output;
 use crate::templates::escape_html;
 
 /// The path the reload script polls.
@@ -82,18 +82,19 @@ pub struct Options {
     pub drafts: bool,
 }
 
+/// Builds the whole site into memory: the command line hands the pipeline in, so this
+/// module depends on no stage before `render`.
+pub type Build = dyn Fn() -> Result<Vec<Output>> + Send + Sync;
+
 /// Builds the site into `site`, or records why it could not be built. Returns a line for the
 /// terminal.
-fn rebuild(paths: &Paths, drafts: bool, site: &Mutex<Site>, style: Style) -> String {
+fn rebuild(build: &Build, site: &Mutex<Site>, style: Style) -> String {
     let started = Instant::now();
-    let outputs = Mutex::new(Vec::new());
-    let result = pipeline::prepare(paths, drafts)
-        .and_then(|prepared| pipeline::render_site(paths, &prepared, &outputs));
-    let outputs = outputs.into_inner().unwrap_or_else(PoisonError::into_inner);
+    let result = build();
     let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
     site.version += 1;
     match result {
-        Ok(_) => {
+        Ok(outputs) => {
             site.files = outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
             site.error = None;
             format!(
@@ -241,16 +242,15 @@ fn percent_decode(path: &str) -> Option<String> {
 /// # Errors
 ///
 /// [`Error::Serve`] when the address cannot be bound or the folders cannot be watched.
-pub fn serve(paths: &Paths, options: &Options, style: Style) -> Result<()> {
+pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) -> Result<()> {
     let site = Arc::new(Mutex::new(Site::default()));
-    say_err!("{}", rebuild(paths, options.drafts, &site, style));
+    say_err!("{}", rebuild(&*build, &site, style));
 
-    let server =
-        tiny_http::Server::http(SocketAddr::new(options.bind, options.port)).map_err(|e| {
-            Error::Serve {
-                message: format!("cannot listen on {}:{}: {e}", options.bind, options.port),
-            }
-        })?;
+    let address = SocketAddr::new(options.bind, options.port);
+    let server = tiny_http::Server::http(address).map_err(|e| Error::Listen {
+        address,
+        source: std::io::Error::other(e),
+    })?;
     let address = server.server_addr().to_ip().map_or_else(
         || format!("{}:{}", options.bind, options.port),
         |a| a.to_string(),
@@ -272,28 +272,28 @@ pub fn serve(paths: &Paths, options: &Options, style: Style) -> Result<()> {
             let _ = events.send(());
         }
     })
-    .map_err(|e| Error::Serve {
-        message: format!("cannot watch files: {e}"),
-    })?;
+    .map_err(|source| Error::WatchFiles { path: None, source })?;
     for (path, mode) in [
         (&paths.briefs, RecursiveMode::Recursive),
         (&paths.templates, RecursiveMode::Recursive),
         (&paths.config, RecursiveMode::NonRecursive),
     ] {
         if path.exists() {
-            watcher.watch(path, mode).map_err(|e| Error::Serve {
-                message: format!("cannot watch `{}`: {e}", diagnostic::display_path(path)),
-            })?;
+            watcher
+                .watch(path, mode)
+                .map_err(|source| Error::WatchFiles {
+                    path: Some(path.clone()),
+                    source,
+                })?;
         }
     }
     let rebuild_site = Arc::clone(&site);
-    let rebuild_paths = paths.clone();
-    let drafts = options.drafts;
+
     std::thread::spawn(move || {
         while changes.recv().is_ok() {
             // Let a burst of events settle into one rebuild.
             while changes.recv_timeout(DEBOUNCE).is_ok() {}
-            say_err!("{}", rebuild(&rebuild_paths, drafts, &rebuild_site, style));
+            say_err!("{}", rebuild(&*build, &rebuild_site, style));
         }
     });
 

@@ -214,97 +214,102 @@ fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) -> Result<
     Ok(())
 }
 
-thread_local! {
-    /// Sanitised HTML of Markdown already rendered on this thread, block and inline. A story's
-    /// fields appear on its issue page, in the email, on its own page and in the feed; the
-    /// renderers clear this per issue, so it holds one issue's worth.
-    static MARKDOWN_HTML: std::cell::RefCell<[HashMap<String, Value>; 2]> =
-        std::cell::RefCell::new([HashMap::default(), HashMap::default()]);
-}
+/// The name under which a render's context carries its [`MarkdownCache`] to the filters.
+pub const MARKDOWN_CACHE: &str = "__markdown_cache";
 
-/// Forgets the Markdown rendered so far on this thread.
-pub fn clear_markdown_cache() {
-    MARKDOWN_HTML.with(|cache| cache.borrow_mut().iter_mut().for_each(HashMap::clear));
-}
-
-/// Keeps `html`, the sanitised HTML of `markdown` (inline or block), in this thread's cache:
-/// for HTML made while making something else from the same parse.
-pub fn remember_html(markdown: &str, inline: bool, html: String) {
-    MARKDOWN_HTML.with(|cache| {
-        cache.borrow_mut()[usize::from(inline)]
-            .entry(markdown.to_owned())
-            .or_insert_with(|| Value::from_safe_string(html));
-    });
-}
-
-/// Markdown shown beyond its own issue, rendered once for a whole build (see
-/// [`share_markdown`]), block and inline. The same text always makes the same HTML, so an
-/// entry can never be wrong, whichever build left it.
-static SHARED_HTML: std::sync::RwLock<Option<std::sync::Arc<HtmlByText>>> =
-    std::sync::RwLock::new(None);
+/// How many texts of each kind a cache remembers beyond its shared ones: a few issues' worth.
+/// Issues render one after another on each thread, and a story's texts are shown again only
+/// by its own issue's pages, so older entries are not asked for again.
+const RECENT_LIMIT: usize = 4096;
 
 /// Sanitised HTML by Markdown text: block, then inline.
 type HtmlByText = [HashMap<String, Value>; 2];
 
-/// Keeps the Markdown of [`share_markdown`] until dropped.
-pub struct SharedMarkdown(());
+/// Sanitised HTML of card Markdown, owned by one publication and handed to the `markdown`
+/// filters through the render context ([`MARKDOWN_CACHE`]).
+///
+/// A story's fields appear on its issue page, in the email, on its own page and in the feed;
+/// a summary on each of its tag pages; a watch item on the watch page and in later issues.
+/// Texts shown beyond their issue are rendered once, in parallel, when the cache is made;
+/// the others are remembered as the filters render them. The same text always makes the same
+/// HTML, so an entry is never wrong.
+#[derive(Debug, Default)]
+pub struct MarkdownCache {
+    shared: HtmlByText,
+    recent: std::sync::Mutex<HtmlByText>,
+}
 
-impl Drop for SharedMarkdown {
-    fn drop(&mut self) {
-        let mut shared = SHARED_HTML
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        *shared = None;
+impl minijinja::value::Object for MarkdownCache {}
+
+impl MarkdownCache {
+    /// A cache holding the HTML of `block` and `inline` texts, rendered in parallel.
+    pub fn new(block: Vec<&str>, inline: Vec<&str>) -> MarkdownCache {
+        use rayon::prelude::*;
+        let render = |texts: Vec<&str>, render: fn(&str) -> String| -> HashMap<String, Value> {
+            texts
+                .into_par_iter()
+                .map(|text| (text.to_owned(), Value::from_safe_string(render(text))))
+                .collect()
+        };
+        let (block, inline) = rayon::join(
+            || render(block, markdown::to_html),
+            || render(inline, markdown::to_inline_html),
+        );
+        MarkdownCache {
+            shared: [block, inline],
+            recent: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The sanitised HTML of `text`, from the cache or rendered now and remembered.
+    fn html(&self, inline: bool, text: &str) -> Value {
+        let slot = usize::from(inline);
+        if let Some(hit) = self.shared[slot].get(text) {
+            return hit.clone();
+        }
+        let lock = || {
+            self.recent
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(hit) = lock()[slot].get(text) {
+            return hit.clone();
+        }
+        let value = Value::from_safe_string(render_markdown(inline, text));
+        let mut recent = lock();
+        if recent[slot].len() >= RECENT_LIMIT {
+            recent[slot].clear();
+        }
+        recent[slot].insert(text.to_owned(), value.clone());
+        value
     }
 }
 
-/// Renders `block` and `inline` Markdown texts, in parallel, for every template to share
-/// until the returned guard is dropped. For texts that pages outside their issue show: a
-/// story's summary on each of its tag pages, a watch item on the watch page and in later
-/// issues. Rendering them there again cost a tenth of a site build.
-pub fn share_markdown(block: Vec<&str>, inline: Vec<&str>) -> SharedMarkdown {
-    use rayon::prelude::*;
-    let render = |texts: Vec<&str>, render: fn(&str) -> String| -> HashMap<String, Value> {
-        texts
-            .into_par_iter()
-            .map(|text| (text.to_owned(), Value::from_safe_string(render(text))))
-            .collect()
-    };
-    let (block, inline) = rayon::join(
-        || render(block, markdown::to_html),
-        || render(inline, markdown::to_inline_html),
-    );
-    let mut shared = SHARED_HTML
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    *shared = Some(std::sync::Arc::new([block, inline]));
-    SharedMarkdown(())
+fn render_markdown(inline: bool, text: &str) -> String {
+    if inline {
+        markdown::to_inline_html(text)
+    } else {
+        markdown::to_html(text)
+    }
 }
 
-/// The sanitised HTML of `text`, from this thread's cache, the shared Markdown or `render`.
-fn cached_html(inline: bool, text: &str, render: fn(&str) -> String) -> Value {
-    let slot = usize::from(inline);
-    if let Some(hit) = MARKDOWN_HTML.with(|cache| cache.borrow()[slot].get(text).cloned()) {
-        return hit;
+/// The sanitised HTML of `text`, through the render's cache when it has one.
+fn cached_html(state: &State, inline: bool, text: &str) -> Value {
+    let cache = state.lookup(MARKDOWN_CACHE);
+    match cache
+        .as_ref()
+        .and_then(Value::downcast_object_ref::<MarkdownCache>)
+    {
+        Some(cache) => cache.html(inline, text),
+        None => Value::from_safe_string(render_markdown(inline, text)),
     }
-    let shared = SHARED_HTML
-        .read()
-        .ok()
-        .and_then(|shared| shared.as_ref()?[slot].get(text).cloned());
-    if let Some(hit) = shared {
-        return hit;
-    }
-    let value = Value::from_safe_string(render(text));
-    MARKDOWN_HTML.with(|cache| cache.borrow_mut()[slot].insert(text.to_owned(), value.clone()));
-    value
 }
 
 /// Card Markdown as the template being rendered needs it: sanitised HTML (block, or inline
 /// without its paragraph), Markdown with raw HTML escaped, or plain text.
 fn markdown_for(state: &State, text: &str, inline: bool) -> Value {
     match state.auto_escape() {
-        AutoEscape::Html if inline => cached_html(true, text, markdown::to_inline_html),
-        AutoEscape::Html => cached_html(false, text, markdown::to_html),
+        AutoEscape::Html => cached_html(state, inline, text),
         AutoEscape::Custom(MARKDOWN_ESCAPE) => {
             Value::from_safe_string(markdown::to_safe_markdown(text))
         }
@@ -334,14 +339,12 @@ fn register_filters(env: &mut Environment<'static>, language: &str) {
     });
     let lang = language.to_owned();
     env.add_filter("date", move |text: String| -> Result<String, JinjaError> {
-        let date = dates::parse_iso(&text)
-            .map_or_else(|| chrono::NaiveDate::parse_from_str(&text, "%Y-%m-%d"), Ok)
-            .map_err(|_| {
-                JinjaError::new(
-                    ErrorKind::InvalidOperation,
-                    format!("`date` filter wants YYYY-MM-DD, got `{text}`"),
-                )
-            })?;
+        let date = dates::parse_iso(&text).ok_or_else(|| {
+            JinjaError::new(
+                ErrorKind::InvalidOperation,
+                format!("`date` filter wants YYYY-MM-DD, got `{text}`"),
+            )
+        })?;
         Ok(dates::long(date, &lang))
     });
     env.add_filter(
@@ -375,25 +378,25 @@ pub fn escape_html(text: &str) -> String {
     out
 }
 
-/// Writes `text` escaped as [`escape_html`] does: most values need no escaping and are
-/// written whole; the others are escaped into a buffer and written in one piece, as each write
-/// to a template's output goes through a few layers.
+/// Writes `text` escaped as [`escape_html`] does: the runs between special characters are
+/// written as they are.
 fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::Result {
-    thread_local! {
-        static ESCAPED: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    let mut copied = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let escaped = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // Only ASCII bytes are replaced, so `at` is a character boundary.
+        out.write_str(&text[copied..at])?;
+        out.write_str(escaped)?;
+        copied = at + 1;
     }
-    // Without an early exit, which the compiler turns into wide compares.
-    let plain = (text.bytes()).fold(true, |plain, b| {
-        plain & !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'')
-    });
-    if plain {
-        return out.write_str(text);
-    }
-    ESCAPED.with_borrow_mut(|escaped| {
-        escaped.clear();
-        push_escaped_html(escaped, text);
-        out.write_str(escaped)
-    })
+    out.write_str(&text[copied..])
 }
 
 fn push_escaped_html(out: &mut String, text: &str) {
@@ -730,7 +733,7 @@ mod tests {
     }
 
     #[test]
-    fn shared_and_remembered_markdown_is_what_the_filters_render() {
+    fn cached_markdown_is_what_the_filters_render() {
         let mut env = environment(Path::new("/nonexistent"), "en").unwrap();
         env.add_template("t.html", "{{ t|markdown }}|{{ t|markdown_inline }}")
             .unwrap();
@@ -739,26 +742,20 @@ mod tests {
             "<b>raw</b> *em*\n\n- one",
             "not shared",
         ];
-        let render = |t: &str| {
-            let template = env.get_template("t.html").unwrap();
-            template.render(minijinja::context! { t }).unwrap()
-        };
+        let cache =
+            Value::from_object(MarkdownCache::new(texts[..2].to_vec(), texts[..2].to_vec()));
+        let template = env.get_template("t.html").unwrap();
         let expected =
             |t: &str| format!("{}|{}", markdown::to_html(t), markdown::to_inline_html(t));
-        {
-            let _shared = share_markdown(texts[..2].to_vec(), texts[..2].to_vec());
-            clear_markdown_cache();
+        // Twice: from the shared texts or rendered, then remembered.
+        for _ in 0..2 {
             for t in texts {
-                assert_eq!(render(t), expected(t), "{t:?}");
+                let with_cache = minijinja::context! { t, __markdown_cache => cache.clone() };
+                assert_eq!(template.render(with_cache).unwrap(), expected(t), "{t:?}");
+                let without = minijinja::context! { t };
+                assert_eq!(template.render(without).unwrap(), expected(t), "{t:?}");
             }
         }
-        clear_markdown_cache();
-        for t in texts {
-            remember_html(t, false, markdown::to_html(t));
-            remember_html(t, true, markdown::to_inline_html(t));
-            assert_eq!(render(t), expected(t), "{t:?}");
-        }
-        clear_markdown_cache();
     }
 
     #[test]

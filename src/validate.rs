@@ -679,9 +679,9 @@ fn parse_due(raw: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) 
         });
     if month_shaped {
         let first = format!("{text}-01");
-        return match chrono::NaiveDate::parse_from_str(&first, "%Y-%m-%d") {
-            Ok(day) => Some(Due::Month(day)),
-            Err(_) => {
+        return match crate::dates::parse_iso(&first) {
+            Some(day) => Some(Due::Month(day)),
+            None => {
                 diags
                     .error(pos, format!("{label} `{text}` is not a real month"))
                     .help("months run from 01 to 12");

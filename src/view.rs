@@ -12,11 +12,11 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::dates;
 use crate::fields::url_host;
+use crate::ledger::{Attention, Ledger, Mention, Tracked};
 use crate::markdown;
 use crate::schedule::Issue;
 use crate::slug;
 use crate::story::{Due, SourceLink, Story, Watch};
-use crate::watch::{Attention, Ledger, Mention, Tracked};
 
 /// The newsletter as a whole.
 #[derive(Debug, Clone, Serialize)]
@@ -654,24 +654,12 @@ impl TextStoryView {
         let mut references = References::default();
         let (summary, summary_line) =
             markdown::to_text_and_plain_line(&story.summary, &mut |url| references.mark(url));
-        // The issue's pages show these fields as HTML right after: make it from the same parse
-        // and leave it where the `markdown` filters look first.
-        let mut text_and_html = |markdown: &str, inline: bool| {
-            let (text, html) =
-                markdown::to_text_and_html(markdown, &mut |url| references.mark(url), inline);
-            crate::templates::remember_html(markdown, inline, html);
-            text
-        };
-        let tldr = story.tldr.iter().map(|t| text_and_html(t, true)).collect();
-        let why_it_matters = text_and_html(&story.why_it_matters, false);
-        let business_relevance =
-            (story.business_relevance.as_deref()).map(|text| text_and_html(text, false));
-        let implications = (story.implications.iter())
-            .map(|t| text_and_html(t, true))
-            .collect();
-        // Watch items are rendered for the whole build (`templates::share_markdown`).
         let mut text =
             |markdown: &str| markdown::to_text(markdown, &mut |url| references.mark(url));
+        let tldr = story.tldr.iter().map(|t| text(t)).collect();
+        let why_it_matters = text(&story.why_it_matters);
+        let business_relevance = story.business_relevance.as_deref().map(&mut text);
+        let implications = story.implications.iter().map(|t| text(t)).collect();
         let what_to_watch = watch_view(&story.what_to_watch, config, &mut text);
         let disclaimer = story.disclaimer.as_deref().map(&mut text);
         let sources = story

@@ -331,8 +331,8 @@ mod tests {
 
     #[test]
     fn scalars_keep_their_text_around_blanks_and_indicators() {
-        // The vendored scanner takes ordinary characters in runs (vendor/saphyr-parser): each
-        // case here ends a run somewhere a character-by-character scan decides differently.
+        // Plain, quoted and flow scalars around the blanks, `#` and `:` that end or do not
+        // end them, with multi-byte characters, at their exact columns.
         let node = parse(concat!(
             "plain: a b  c\tz # comment\n",
             "hash: a#b c\n",

@@ -2,16 +2,9 @@
 
 use serde::Serialize;
 
-use super::{Output, PageView, Publication, inline_css};
+use super::{Output, PageView, Publication, email};
 use crate::error::Result;
-use crate::send::message::{Letter, NAME_PLACEHOLDER};
 use crate::view::{IssueLink, SiteView, ViewedIssue};
-
-/// Stands where each subscriber's unsubscribe URL goes; sending replaces it.
-pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
-
-/// Gmail clips messages whose HTML is larger than this.
-pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
 
 /// The context of issue templates.
 #[derive(Serialize)]
@@ -92,53 +85,12 @@ pub fn render_issue(
     let web = IssueContext::web(publication, index, issue, dir);
     let page = publication.render("issue.html", &web)?;
     let digest = publication.render("issue.md", &web)?;
-    let email = IssueContext {
-        unsubscribe_url: Some(UNSUBSCRIBE_PLACEHOLDER),
-        ..web.absolute()
-    };
-    let email_html = inline_css(&publication.render("email.html", &email)?)?;
-    let email_text = publication.render("email.txt", &email)?;
-
-    let mut warnings = Vec::new();
-    if email_html.len() > GMAIL_CLIP_BYTES {
-        warnings.push(format!(
-            "{dir}email.html is {} KB; Gmail clips email over 102 KB behind a \"View entire message\" link; \
-             consider fewer or shorter stories for {}",
-            email_html.len() / 1024,
-            issue.week
-        ));
-    }
+    let ([email_html, email_text], warning) = email::render_email_files(publication, index, issue)?;
     let outputs = vec![
         Output::text(format!("{dir}digest.md"), digest),
         Output::text(format!("{dir}index.html"), page),
-        Output::text(format!("{dir}email.html"), email_html),
-        Output::text(format!("{dir}email.txt"), email_text),
+        email_html,
+        email_text,
     ];
-    Ok((outputs, warnings))
-}
-
-/// The issue's email for sending: HTML (CSS inlined) and text, once for readers with a name
-/// (holding the name placeholder) and once for readers without.
-///
-/// # Errors
-///
-/// A template error, or a failure to inline the CSS.
-pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Letter> {
-    let issue = &publication.view(index);
-    let render = |name: Option<&str>| -> Result<(String, String)> {
-        let context = IssueContext {
-            unsubscribe_url: Some(UNSUBSCRIBE_PLACEHOLDER),
-            subscriber: SubscriberView { name },
-            ..IssueContext::web(publication, index, issue, &issue.path).absolute()
-        };
-        let html = inline_css(&publication.render("email.html", &context)?)?;
-        let text = publication.render("email.txt", &context)?;
-        Ok((html, text))
-    };
-    Ok(Letter::new(
-        issue.subject.clone(),
-        issue.week.clone(),
-        render(Some(NAME_PLACEHOLDER))?,
-        render(None)?,
-    ))
+    Ok((outputs, warning.into_iter().collect()))
 }

@@ -9,7 +9,7 @@
 //! - [`feed`]: `feed.xml` (Atom) and `sitemap.xml`;
 //! - [`watch`](mod@watch): `watch/index.html` and `watch.ics`, the watch items across issues.
 
-mod email_css;
+pub mod email;
 pub mod feed;
 pub mod issue;
 pub mod site;
@@ -20,13 +20,13 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::ledger::Ledger;
 use crate::schedule::Issue;
-use crate::templates::template_error;
+use crate::templates::{MARKDOWN_CACHE, MarkdownCache, template_error};
 use crate::view::{IssueLink, IssueView, SiteView, StoryRefs, ViewedIssue, WatchEntryView};
-use crate::watch::Ledger;
 
-pub use email_css::inline_css;
-pub use issue::{GMAIL_CLIP_BYTES, UNSUBSCRIBE_PLACEHOLDER, render_issue};
+pub use email::{GMAIL_CLIP_BYTES, Inliner, UNSUBSCRIBE_PLACEHOLDER};
+pub use issue::render_issue;
 
 /// One file of the output, in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,8 @@ impl PageView {
 pub struct Publication<'a> {
     /// Templates.
     pub env: &'a Environment<'a>,
+    /// Inlines each email's CSS, reusing earlier builds' results.
+    pub inliner: &'a Inliner,
     /// The config.
     pub config: &'a Config,
     /// The site view.
@@ -100,9 +102,11 @@ pub struct Publication<'a> {
     /// Every watch item as of the newest issue.
     pub watch: WatchSite,
     /// What each issue is still watching, by issue index.
-    attention: Vec<crate::watch::Attention>,
+    attention: Vec<crate::ledger::Attention>,
     /// The references to every story, for watch entries and follow-ups.
     refs: StoryRefs<'a>,
+    /// The HTML of card Markdown, for the `markdown` filters: a [`MarkdownCache`].
+    markdown: minijinja::Value,
 }
 
 /// The watch items of the whole site, as of the newest issue's last day: their order, as
@@ -121,7 +125,12 @@ pub struct WatchSite {
 
 impl<'a> Publication<'a> {
     /// Prepares the links and watch items of `issues`.
-    pub fn new(env: &'a Environment<'a>, config: &'a Config, issues: &'a [Issue]) -> Self {
+    pub fn new(
+        env: &'a Environment<'a>,
+        inliner: &'a Inliner,
+        config: &'a Config,
+        issues: &'a [Issue],
+    ) -> Self {
         // A large archive's ledger takes tens of milliseconds before anything renders: what
         // does not depend on another part is worked out alongside it.
         let (ledger, links) = rayon::join(
@@ -153,12 +162,18 @@ impl<'a> Publication<'a> {
                 config.watch.still_watching_limit,
             )
         };
-        let ((watch, attention), refs) = rayon::join(
+        let ((watch, attention), (refs, markdown)) = rayon::join(
             || rayon::join(watch_site, attention),
-            || StoryRefs::new(issues, config),
+            || {
+                rayon::join(
+                    || StoryRefs::new(issues, config),
+                    || shared_markdown(issues, &ledger),
+                )
+            },
         );
         Publication {
             env,
+            inliner,
             config,
             site: SiteView::new(config),
             issues,
@@ -167,11 +182,12 @@ impl<'a> Publication<'a> {
             watch,
             attention,
             refs,
+            markdown: minijinja::Value::from_object(markdown),
         }
     }
 
     /// Watch item `at`: an index into the ledger, as [`WatchSite`] holds them.
-    pub fn watch_item(&self, at: usize) -> &crate::watch::Tracked<'a> {
+    pub fn watch_item(&self, at: usize) -> &crate::ledger::Tracked<'a> {
         &self.ledger.items[at]
     }
 
@@ -188,7 +204,7 @@ impl<'a> Publication<'a> {
     }
 
     /// The state of watch item `at` as of the newest issue.
-    pub fn watch_state(&self, at: usize) -> crate::watch::State {
+    pub fn watch_state(&self, at: usize) -> crate::ledger::State {
         let as_of = self.watch.as_of.unwrap_or_default();
         self.watch_item(at)
             .state(as_of, self.config.watch.stale_after_weeks)
@@ -234,8 +250,29 @@ impl<'a> Publication<'a> {
     ///
     /// As [`render_template`].
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
-        render_template(self.env, name, context)
+        // The first map wins a name both have.
+        let context = minijinja::value::merge_maps([
+            minijinja::Value::from_iter([(MARKDOWN_CACHE, self.markdown.clone())]),
+            minijinja::Value::from_serialize(context),
+        ]);
+        render_template(self.env, name, &context)
     }
+}
+
+/// The Markdown cache of a publication, holding the texts that pages beyond their own issue
+/// show: each story's summary (tag pages) and every watch item and follow-up note (the watch
+/// page, later issues).
+fn shared_markdown(issues: &[Issue], ledger: &Ledger<'_>) -> MarkdownCache {
+    let summaries = issues
+        .iter()
+        .flat_map(|issue| &issue.stories)
+        .map(|story| story.summary.as_str());
+    let watched = ledger.items.iter().flat_map(|tracked| {
+        let notes = tracked.mentions.iter();
+        std::iter::once(tracked.item.text.as_str())
+            .chain(notes.filter_map(|m| m.follow_up.note.as_deref()))
+    });
+    MarkdownCache::new(summaries.collect(), watched.collect())
 }
 
 /// Receives rendered files as they are made, from several threads at once.
@@ -267,24 +304,6 @@ impl Sink for std::sync::Mutex<Vec<Output>> {
 /// A template error, a failure to inline the email's CSS, or the sink's error.
 pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<String>> {
     use rayon::prelude::*;
-    let _shared = crate::templates::share_markdown(
-        publication
-            .issues
-            .iter()
-            .flat_map(|issue| &issue.stories)
-            .map(|story| story.summary.as_str())
-            .collect(),
-        publication
-            .ledger
-            .items
-            .iter()
-            .flat_map(|tracked| {
-                let notes = tracked.mentions.iter();
-                std::iter::once(tracked.item.text.as_str())
-                    .chain(notes.filter_map(|m| m.follow_up.note.as_deref()))
-            })
-            .collect(),
-    );
     let in_feed = publication
         .issues
         .len()
@@ -293,8 +312,6 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
         (0..publication.issues.len())
             .into_par_iter()
             .map(|index| {
-                // A story's Markdown is rendered on several pages; reuse it within its issue.
-                crate::templates::clear_markdown_cache();
                 let view = publication.view(index);
                 let (files, warnings) = issue::render_issue(publication, index, &view)?;
                 for file in files {

@@ -239,7 +239,6 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     let tag_outputs: Vec<Output> = tags
         .par_iter()
         .map(|(_, tag)| {
-            crate::templates::clear_markdown_cache();
             let context = TagContext {
                 site,
                 page: PageView::at(

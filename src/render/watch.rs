@@ -94,7 +94,7 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     let overdue_count = pages
         .open
         .iter()
-        .filter(|&&at| publication.watch_state(at) == crate::watch::State::Overdue)
+        .filter(|&&at| publication.watch_state(at) == crate::ledger::State::Overdue)
         .count();
     let chunk = |list: &[usize], index: usize| {
         let from = (index * WATCH_PAGE_ITEMS).min(list.len());
@@ -102,7 +102,6 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
         (from, to)
     };
     (0..pages.count).into_par_iter().try_for_each(|index| {
-        crate::templates::clear_markdown_cache();
         let path = WatchPages::path(index);
         let (open_from, open_to) = chunk(pages.open, index);
         let (resolved_from, resolved_to) = chunk(pages.resolved, index);

@@ -15,6 +15,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::error::{Error, Result};
 use crate::send::subscribers::address_key;
 
 /// How many records may wait in the OS before the journal is synced to disk.
@@ -42,10 +43,16 @@ impl Journal {
     /// # Errors
     ///
     /// The I/O error, with the path in its message.
-    pub fn open(path: &Path) -> Result<(Journal, History), String> {
+    pub fn open(path: &Path) -> Result<(Journal, History)> {
+        let failed = |action| {
+            move |source| Error::Journal {
+                path: path.to_path_buf(),
+                action,
+                source,
+            }
+        };
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| format!("cannot create `{}`: {e}", parent.display()))?;
+            fs::create_dir_all(parent).map_err(failed("create"))?;
         }
         let mut history = History::default();
         if let Ok(text) = fs::read_to_string(path) {
@@ -67,16 +74,15 @@ impl Journal {
                 let file = OpenOptions::new()
                     .write(true)
                     .open(path)
-                    .map_err(|e| format!("cannot repair `{}`: {e}", path.display()))?;
-                file.set_len(keep as u64)
-                    .map_err(|e| format!("cannot repair `{}`: {e}", path.display()))?;
+                    .map_err(failed("repair"))?;
+                file.set_len(keep as u64).map_err(failed("repair"))?;
             }
         }
         let file = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|e| format!("cannot open the journal `{}`: {e}", path.display()))?;
+            .map_err(failed("open"))?;
         Ok((
             Journal {
                 path: path.to_path_buf(),
@@ -97,7 +103,7 @@ impl Journal {
     /// # Errors
     ///
     /// The I/O error; the caller must stop sending, since the journal is the record.
-    pub fn delivered(&mut self, email: &str, message_id: &str) -> Result<(), String> {
+    pub fn delivered(&mut self, email: &str, message_id: &str) -> Result<()> {
         self.append(&format!("delivered\t{email}\t{message_id}\t{}\n", now()))
     }
 
@@ -106,16 +112,16 @@ impl Journal {
     /// # Errors
     ///
     /// As [`Journal::delivered`].
-    pub fn failed(&mut self, email: &str, reason: &str) -> Result<(), String> {
+    pub fn failed(&mut self, email: &str, reason: &str) -> Result<()> {
         let reason = reason.replace(['\t', '\n', '\r'], " ");
         self.append(&format!("failed\t{email}\t{reason}\t{}\n", now()))
     }
 
-    fn append(&mut self, line: &str) -> Result<(), String> {
+    fn append(&mut self, line: &str) -> Result<()> {
         self.file
             .write_all(line.as_bytes())
             .and_then(|()| self.file.flush())
-            .map_err(|e| format!("cannot write the journal `{}`: {e}", self.path.display()))?;
+            .map_err(|source| self.error("write", source))?;
         self.unsynced += 1;
         if self.unsynced >= SYNC_EVERY {
             self.sync()?;
@@ -128,11 +134,19 @@ impl Journal {
     /// # Errors
     ///
     /// As [`Journal::delivered`].
-    pub fn sync(&mut self) -> Result<(), String> {
+    pub fn sync(&mut self) -> Result<()> {
         self.unsynced = 0;
         self.file
             .sync_data()
-            .map_err(|e| format!("cannot sync the journal `{}`: {e}", self.path.display()))
+            .map_err(|source| self.error("sync", source))
+    }
+
+    fn error(&self, action: &'static str, source: std::io::Error) -> Error {
+        Error::Journal {
+            path: self.path.clone(),
+            action,
+            source,
+        }
     }
 }
 

@@ -13,48 +13,28 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::Sha256;
 
-use crate::render::UNSUBSCRIBE_PLACEHOLDER;
+use crate::render::email::{Letter, NAME_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER};
 use crate::templates::escape_html;
 
-/// Stands where a subscriber's name goes in a letter rendered for named subscribers.
-pub const NAME_PLACEHOLDER: &str = "%%SUBSCRIBER_NAME%%";
-
-/// The rendered email of one issue, before personalisation.
+/// A [`Letter`] with its four bodies quoted-printable encoded once for every message.
 #[derive(Debug, Clone)]
-pub struct Letter {
-    /// Subject line.
-    pub subject: String,
-    /// `2026-W25`, for Message-IDs.
-    pub week: String,
-    /// HTML and text for subscribers with a name (holding [`NAME_PLACEHOLDER`]).
-    pub named: (String, String),
-    /// HTML and text for subscribers without one.
-    pub anonymous: (String, String),
-    /// The same four bodies, quoted-printable encoded once for every message.
+pub struct EncodedLetter {
+    /// The letter as rendered.
+    pub letter: Letter,
+    /// Named HTML, named text, anonymous HTML, anonymous text.
     encoded: [EncodedPart; 4],
 }
 
-impl Letter {
-    /// The letter of `named` and `anonymous` (HTML, text) bodies.
-    pub fn new(
-        subject: String,
-        week: String,
-        named: (String, String),
-        anonymous: (String, String),
-    ) -> Letter {
+impl EncodedLetter {
+    /// Encodes the bodies of `letter`.
+    pub fn new(letter: Letter) -> EncodedLetter {
         let encoded = [
-            EncodedPart::new(&named.0),
-            EncodedPart::new(&named.1),
-            EncodedPart::new(&anonymous.0),
-            EncodedPart::new(&anonymous.1),
+            EncodedPart::new(&letter.named.0),
+            EncodedPart::new(&letter.named.1),
+            EncodedPart::new(&letter.anonymous.0),
+            EncodedPart::new(&letter.anonymous.1),
         ];
-        Letter {
-            subject,
-            week,
-            named,
-            anonymous,
-            encoded,
-        }
+        EncodedLetter { letter, encoded }
     }
 }
 
@@ -282,7 +262,7 @@ pub fn personalise(
 ///
 /// A message when the address or a header cannot be used.
 pub fn build_message(
-    letter: &Letter,
+    encoded: &EncodedLetter,
     envelope: &Envelope,
     recipient: &Recipient,
     message_id: &str,
@@ -305,7 +285,7 @@ pub fn build_message(
     }
     let to = Mailbox::new(recipient.name.clone(), address);
     let unsubscribe = envelope.unsubscribe_url(&recipient.email);
-    let [named_html, named_text, anonymous_html, anonymous_text] = &letter.encoded;
+    let [named_html, named_text, anonymous_html, anonymous_text] = &encoded.encoded;
     let (html_part, text_part, name) = match &recipient.name {
         Some(name) => (named_html, named_text, name.as_str()),
         None => (anonymous_html, anonymous_text, ""),
@@ -325,7 +305,7 @@ pub fn build_message(
     let mut builder = Message::builder()
         .from(envelope.from.clone())
         .to(to)
-        .subject(letter.subject.clone())
+        .subject(encoded.letter.subject.clone())
         .date_now()
         .message_id(Some(message_id.to_owned()))
         .header(ListId(format!(
@@ -372,20 +352,20 @@ mod tests {
         }
     }
 
-    fn letter() -> Letter {
+    fn letter() -> EncodedLetter {
         let html = format!(
             "<p>Hi {NAME_PLACEHOLDER},</p><a href=\"{UNSUBSCRIBE_PLACEHOLDER}\">Unsubscribe</a>"
         );
         let text = format!("Hi {NAME_PLACEHOLDER},\nUnsubscribe: {UNSUBSCRIBE_PLACEHOLDER}");
-        Letter::new(
-            "Ex-Qwen lead's lab — $2B «valuation»".into(),
-            "2026-W25".into(),
-            (html, text),
-            (
+        EncodedLetter::new(Letter {
+            subject: "Ex-Qwen lead's lab — $2B «valuation»".into(),
+            week: "2026-W25".into(),
+            named: (html, text),
+            anonymous: (
                 format!("<a href=\"{UNSUBSCRIBE_PLACEHOLDER}\">Unsubscribe</a>"),
                 format!("Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"),
             ),
-        )
+        })
     }
 
     #[test]
@@ -463,15 +443,15 @@ mod tests {
         let text = format!(
             "Hi {NAME_PLACEHOLDER},\n{long}\n.NET ships\n   \nUnsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"
         );
-        let letter = Letter::new(
-            "Subject".into(),
-            "2026-W25".into(),
-            (html.clone(), text.clone()),
-            (
+        let letter = EncodedLetter::new(Letter {
+            subject: "Subject".into(),
+            week: "2026-W25".into(),
+            named: (html.clone(), text.clone()),
+            anonymous: (
                 html.replace(NAME_PLACEHOLDER, ""),
                 text.replace(NAME_PLACEHOLDER, ""),
             ),
-        );
+        });
         let envelope = envelope();
         for name in [Some("Zoë <\"Ö'Brien\"> = 100%"), Some("Ann"), None] {
             let recipient = Recipient {
@@ -491,7 +471,7 @@ mod tests {
                 assert!(line.is_ascii(), "the body is 7-bit on the wire");
             }
             let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
-            let (want_html, want_text) = personalise(&letter, &envelope, &recipient);
+            let (want_html, want_text) = personalise(&letter.letter, &envelope, &recipient);
             let crlf = |s: &str| s.replace('\n', "\r\n");
             assert_eq!(parsed.body_html(0).unwrap(), crlf(&want_html));
             assert_eq!(parsed.body_text(0).unwrap(), crlf(&want_text));

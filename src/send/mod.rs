@@ -1,6 +1,6 @@
 //! `briefing send`: one issue to every subscriber, exactly once, resumable.
 //!
-//! The issue's email is rendered once ([`message::Letter`]); the list is validated in full
+//! The issue's email arrives rendered ([`Letter`]) and is encoded once; the list is validated in full
 //! before the first message leaves ([`subscribers`]); a journal records each confirmed
 //! delivery as it happens ([`journal`]), so a re-run (after a crash, Ctrl-C or failures)
 //! mails exactly those not yet delivered. A producer thread streams the list, `concurrency`
@@ -21,7 +21,6 @@ use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use lettre::Message;
-use lettre::message::Mailbox;
 use lettre::message::dkim::{
     DkimCanonicalization, DkimCanonicalizationType, DkimConfig, DkimSigningAlgorithm,
     DkimSigningKey,
@@ -29,16 +28,14 @@ use lettre::message::dkim::{
 use lettre::message::header::HeaderName;
 
 use crate::config::{Config, DkimAlgorithm};
-use crate::diagnostic::{Diagnostic, display_path};
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::issue::IssueId;
-use crate::pipeline;
 use crate::project::Paths;
-use crate::render::{self, Publication};
-use crate::templates;
+use crate::render::email::Letter;
 
 use journal::Journal;
-use message::{Envelope, Letter, Recipient, build_message};
+use message::{EncodedLetter, Envelope, Recipient, build_message};
 use subscribers::{Row, Skip};
 use transport::{Failure, Transport};
 
@@ -57,8 +54,6 @@ pub enum Audience {
 /// What `briefing send` was asked to do.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The issue's week, or `None` for the latest.
-    pub week: Option<String>,
     /// Recipients.
     pub audience: Audience,
     /// Render and check every message, send nothing.
@@ -102,45 +97,29 @@ pub struct Summary {
     pub sample: Option<String>,
 }
 
-/// Sends one issue.
+/// Sends `letter`, the rendered email of issue `issue`.
 ///
 /// `env` looks up environment variables (the SMTP password, the token secret) so tests need
 /// not touch the process environment. `stop` is raised by Ctrl-C.
 ///
 /// # Errors
 ///
-/// Invalid cards or lists (as diagnostics), a missing setting or secret, an SMTP server that
-/// cannot be reached, or a journal that cannot be written.
+/// Invalid lists (as diagnostics), a missing setting or secret, an SMTP server that cannot be
+/// reached, or a journal that cannot be written.
 pub fn send(
     paths: &Paths,
+    config: &Config,
+    (issue, letter): (IssueId, Letter),
     options: &Options,
     env: &dyn Fn(&str) -> Option<String>,
     stop: &AtomicBool,
 ) -> Result<Summary> {
-    let prepared = pipeline::prepare(paths, false)?;
-    let config = &prepared.config;
-    let index = match &options.week {
-        Some(week) => {
-            let id = IssueId::parse(week).ok_or_else(|| {
-                usage(format!("`--week {week}` is not an ISO week like 2026-W25"))
-            })?;
-            prepared
-                .issues
-                .iter()
-                .position(|i| i.id == id)
-                .ok_or_else(|| usage(format!("there is no issue for {id}")))?
-        }
-        None => prepared.issues.len() - 1,
-    };
-    let issue = &prepared.issues[index];
     let envelope = envelope(config, env, options.dry_run)?;
-    let env_templates = templates::environment(&paths.templates, &config.language)?;
-    let publication = Publication::new(&env_templates, config, &prepared.issues);
-    let letter = render::issue::render_letter(&publication, index)?;
+    let letter = EncodedLetter::new(letter);
     let dkim = dkim(config, &paths.root)?;
 
     let suppressed = match &config.send.suppression_file {
-        Some(file) => subscribers::read_suppression(&paths.root.join(file)).map_err(send_error)?,
+        Some(file) => subscribers::read_suppression(&paths.root.join(file))?,
         None => HashSet::new(),
     };
     let (rows, list_key, total): (Box<dyn Iterator<Item = Row> + Send>, String, usize) =
@@ -157,7 +136,7 @@ pub fn send(
                     "{stem}-{:08x}",
                     subscribers::address_key(&canonical.to_string_lossy()) as u32
                 );
-                let rows = subscribers::Rows::open(path, suppressed).map_err(send_error)?;
+                let rows = subscribers::Rows::open(path, suppressed)?;
                 (Box::new(rows), key, stats.to_send)
             }
             Audience::To(addresses) => {
@@ -192,7 +171,7 @@ pub fn send(
         };
 
     let mut summary = Summary {
-        week: issue.id.to_string(),
+        week: issue.to_string(),
         ..Summary::default()
     };
     if options.dry_run {
@@ -203,42 +182,22 @@ pub fn send(
         .concurrency
         .unwrap_or(config.send.concurrency)
         .max(1);
-    let (transport, kind) = match (&options.outbox, &config.smtp) {
-        (Some(dir), _) => (Transport::Outbox(dir.clone()), "outbox"),
-        (None, None) => (
-            Transport::Outbox(paths.root.join("outbox").join(issue.id.slug())),
-            "outbox",
-        ),
-        (None, Some(smtp)) => {
-            let password = match (&smtp.username, &smtp.password_env) {
-                (Some(_), Some(name)) => Some(env(name).ok_or_else(|| send_error(format!(
-                    "the SMTP password is read from the environment variable `{name}`, which is not set"
-                )))?),
-                (Some(_), None) => {
-                    return Err(send_error(
-                        "`smtp.username` is set but `smtp.password_env` is not; name the environment variable that holds the password".to_owned(),
-                    ));
-                }
-                _ => None,
-            };
-            (
-                Transport::smtp(smtp, password, concurrency).map_err(send_error)?,
-                "smtp",
-            )
-        }
-    };
-    summary.destination = match (&transport, &config.smtp) {
-        (Transport::Outbox(dir), _) => format!("outbox {}", display_path(dir)),
-        (Transport::Smtp(_), Some(smtp)) => format!("{}:{}", smtp.host, smtp.port),
-        (Transport::Smtp(_), None) => String::new(),
-    };
-    transport.check().map_err(send_error)?;
+    let transport = transport::choose(
+        config,
+        options.outbox.as_deref(),
+        &paths.root.join("outbox").join(issue.slug()),
+        env,
+        concurrency,
+    )?;
+    summary.destination = transport.describe();
+    transport.check()?;
+    let kind = transport.kind();
 
     let journal_path = paths
         .root
         .join(".briefing/sends")
-        .join(format!("{}.{kind}.{list_key}.journal", issue.id.slug()));
-    let (mut journal, history) = Journal::open(&journal_path).map_err(send_error)?;
+        .join(format!("{}.{kind}.{list_key}.journal", issue.slug()));
+    let (mut journal, history) = Journal::open(&journal_path)?;
     summary.journal = Some(journal_path);
     let delivered = if options.resend {
         HashSet::new()
@@ -250,7 +209,7 @@ pub fn send(
         letter: &letter,
         envelope: &envelope,
         dkim: dkim.as_ref(),
-        transport: &transport,
+        transport: &*transport,
         retries: config.send.retries,
         limiter: RateLimiter::new(rate),
         stop,
@@ -263,17 +222,9 @@ pub fn send(
         &mut journal,
         &mut summary,
     )?;
-    journal.sync().map_err(send_error)?;
+    journal.sync()?;
     summary.interrupted = stop.load(Ordering::SeqCst);
     Ok(summary)
-}
-
-fn usage(message: String) -> Error {
-    Error::Usage { message }
-}
-
-fn send_error(message: String) -> Error {
-    Error::Send { message }
 }
 
 /// The sender-side settings, with the token secret from the environment.
@@ -282,45 +233,29 @@ fn envelope(
     env: &dyn Fn(&str) -> Option<String>,
     dry_run: bool,
 ) -> Result<Envelope> {
-    let unsubscribe_url = config.unsubscribe_url.clone().ok_or_else(|| {
-        send_error(
-            "`unsubscribe_url` is not set in config.yaml; every message needs a one-click unsubscribe link, e.g. `https://example.org/unsubscribe?token={token}`".to_owned(),
-        )
-    })?;
+    let unsubscribe_url = config
+        .unsubscribe_url
+        .clone()
+        .ok_or(Error::NoUnsubscribeUrl)?;
     if !unsubscribe_url.to_ascii_lowercase().starts_with("https://") {
-        return Err(send_error(
-            "`unsubscribe_url` must be an https URL: one-click unsubscribe (RFC 8058) requires it"
-                .to_owned(),
-        ));
+        return Err(Error::UnsubscribeUrlNotHttps);
     }
     let secret = match env(&config.unsubscribe_secret_env) {
         Some(secret) if secret.len() >= 16 => secret.into_bytes(),
         Some(_) => {
-            return Err(send_error(format!(
-                "the secret in `{}` is shorter than 16 characters; use a long random string, e.g. `openssl rand -hex 32`",
-                config.unsubscribe_secret_env
-            )));
+            return Err(Error::SecretTooShort {
+                variable: config.unsubscribe_secret_env.clone(),
+            });
         }
         // A dry run shows what would be sent; its tokens are not real ones.
         None if dry_run => b"dry-run".to_vec(),
         None => {
-            return Err(send_error(format!(
-                "set the environment variable `{}` to the secret that signs unsubscribe tokens (e.g. `export {}=$(openssl rand -hex 32)`); your unsubscribe endpoint needs the same secret",
-                config.unsubscribe_secret_env, config.unsubscribe_secret_env
-            )));
+            return Err(Error::SecretMissing {
+                variable: config.unsubscribe_secret_env.clone(),
+            });
         }
     };
-    let from: Mailbox = config
-        .from
-        .parse()
-        .map_err(|_| send_error(format!("`from` `{}` is not an email address", config.from)))?;
-    let reply_to = match &config.reply_to {
-        Some(r) => Some(
-            r.parse::<Mailbox>()
-                .map_err(|_| send_error(format!("`reply_to` `{r}` is not an email address")))?,
-        ),
-        None => None,
-    };
+    let (from, reply_to) = (config.from.clone(), config.reply_to.clone());
     Ok(Envelope {
         message_id_domain: from.email.domain().to_owned(),
         from,
@@ -340,25 +275,21 @@ fn dkim(config: &Config, root: &Path) -> Result<Option<DkimConfig>> {
         return Ok(None);
     };
     let path = root.join(&dkim.key_file);
-    let key_text = std::fs::read_to_string(&path).map_err(|e| {
-        send_error(format!(
-            "cannot read the DKIM key `{}`: {e}",
-            display_path(&path)
-        ))
+    let key_text = std::fs::read_to_string(&path).map_err(|source| Error::ReadDkimKey {
+        path: path.clone(),
+        source,
     })?;
     let algorithm = match dkim.algorithm {
         DkimAlgorithm::Ed25519 => DkimSigningAlgorithm::Ed25519,
         DkimAlgorithm::Rsa => DkimSigningAlgorithm::Rsa,
     };
-    let key = DkimSigningKey::new(key_text.trim(), algorithm).map_err(|e| {
-        send_error(format!(
-            "the DKIM key `{}` is not a valid {} key ({e}); Ed25519 keys are the base64 of the 32-byte seed",
-            display_path(&path),
-            match dkim.algorithm {
-                DkimAlgorithm::Ed25519 => "Ed25519",
-                DkimAlgorithm::Rsa => "RSA PKCS#1 PEM",
-            }
-        ))
+    let key = DkimSigningKey::new(key_text.trim(), algorithm).map_err(|e| Error::BadDkimKey {
+        path: path.clone(),
+        algorithm: match dkim.algorithm {
+            DkimAlgorithm::Ed25519 => "Ed25519",
+            DkimAlgorithm::Rsa => "RSA PKCS#1 PEM",
+        },
+        detail: e.to_string(),
     })?;
     let headers = [
         "From",
@@ -390,7 +321,7 @@ fn dkim(config: &Config, root: &Path) -> Result<Option<DkimConfig>> {
 
 fn dry_run(
     rows: Box<dyn Iterator<Item = Row> + Send>,
-    letter: &Letter,
+    letter: &EncodedLetter,
     envelope: &Envelope,
     dkim: Option<&DkimConfig>,
     mut summary: Summary,
@@ -399,13 +330,13 @@ fn dry_run(
     for row in rows {
         match row {
             Row::Send(recipient) => {
-                let id = envelope.message_id(&letter.week, &recipient.email, 0);
+                let id = envelope.message_id(&letter.letter.week, &recipient.email, 0);
                 let mut message =
-                    build_message(letter, envelope, &recipient, &id).map_err(|e| {
-                        send_error(format!(
-                            "cannot build the message to `{}`: {e}",
-                            recipient.email
-                        ))
+                    build_message(letter, envelope, &recipient, &id).map_err(|detail| {
+                        Error::BuildMessage {
+                            email: recipient.email.clone(),
+                            detail,
+                        }
                     })?;
                 if let Some(dkim) = dkim {
                     message.sign(dkim);
@@ -418,7 +349,7 @@ fn dry_run(
                         .next()
                         .unwrap_or("")
                         .replace("\r\n", "\n");
-                    let (_, text) = message::personalise(letter, envelope, &recipient);
+                    let (_, text) = message::personalise(&letter.letter, envelope, &recipient);
                     summary.sample = Some(format!("{headers}\n\n{text}"));
                 }
                 summary.sent += 1;
@@ -492,10 +423,10 @@ enum Outcome {
 
 /// One sending run's shared state.
 struct Run<'a> {
-    letter: &'a Letter,
+    letter: &'a EncodedLetter,
     envelope: &'a Envelope,
     dkim: Option<&'a DkimConfig>,
-    transport: &'a Transport,
+    transport: &'a dyn Transport,
     retries: u32,
     limiter: RateLimiter,
     stop: &'a AtomicBool,
@@ -597,7 +528,7 @@ impl Run<'_> {
             progress.finish();
         });
         match journal_error {
-            Some(e) => Err(send_error(e)),
+            Some(e) => Err(e),
             None => Ok(()),
         }
     }
@@ -608,9 +539,9 @@ impl Run<'_> {
             ^ std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());
-        let message_id = self
-            .envelope
-            .message_id(&self.letter.week, &recipient.email, nonce);
+        let message_id =
+            self.envelope
+                .message_id(&self.letter.letter.week, &recipient.email, nonce);
         match self.message(&recipient, &message_id) {
             Ok(message) => Ok(Ready {
                 file_name: format!("{seq:07}-{}.eml", file_safe(&recipient.email)),

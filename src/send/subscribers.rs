@@ -12,6 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 
 use crate::diagnostic::{Diagnostic, Severity};
+use crate::error::Error;
 use crate::send::message::Recipient;
 use crate::yaml::Pos;
 
@@ -71,8 +72,8 @@ struct Columns {
     status: Option<usize>,
 }
 
-fn reader(path: &Path) -> Result<csv::Reader<BufReader<File>>, String> {
-    let file = File::open(path).map_err(|e| format!("cannot read the list: {e}"))?;
+fn reader(path: &Path) -> std::io::Result<csv::Reader<BufReader<File>>> {
+    let file = File::open(path)?;
     let mut buffered = BufReader::new(file);
     // A byte-order mark would become part of the first column's name.
     if buffered
@@ -133,10 +134,12 @@ pub struct ListStats {
 ///
 /// # Errors
 ///
-/// A message when the file cannot be read.
-pub fn read_suppression(path: &Path) -> Result<HashSet<u128>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read the suppression file `{}`: {e}", path.display()))?;
+/// [`Error::ReadList`] when the file cannot be read.
+pub fn read_suppression(path: &Path) -> Result<HashSet<u128>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadList {
+        path: path.to_path_buf(),
+        source,
+    })?;
     Ok(text
         .lines()
         .map(|line| line.split(',').next().unwrap_or("").trim())
@@ -163,7 +166,13 @@ pub fn validate(
         help: Some(help.to_owned()),
         line_text: None,
     };
-    let mut reader = reader(path).map_err(|m| vec![fail(Pos::START, m, "check the path")])?;
+    let mut reader = reader(path).map_err(|e| {
+        vec![fail(
+            Pos::START,
+            format!("cannot read the list: {e}"),
+            "check the path",
+        )]
+    })?;
     let columns = columns(&mut reader).map_err(|m| {
         vec![fail(
             Pos::START,
@@ -304,10 +313,15 @@ impl Rows {
     ///
     /// # Errors
     ///
-    /// A message when the file cannot be read.
-    pub fn open(path: &Path, suppressed: HashSet<u128>) -> Result<Rows, String> {
-        let mut reader = reader(path)?;
-        let columns = columns(&mut reader)?;
+    /// [`Error::ReadList`] when the file cannot be read.
+    pub fn open(path: &Path, suppressed: HashSet<u128>) -> Result<Rows, Error> {
+        let failed = |source| Error::ReadList {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut reader = reader(path).map_err(failed)?;
+        // Validation read the same header row a moment ago; failing now means it changed.
+        let columns = columns(&mut reader).map_err(|m| failed(std::io::Error::other(m)))?;
         Ok(Rows {
             reader,
             columns,

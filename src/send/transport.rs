@@ -2,14 +2,16 @@
 //! of `.eml` files.
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{Message, SmtpTransport, Transport as _};
 
-use crate::config::{Security, Smtp};
+use crate::config::{Config, Security, Smtp as SmtpConfig};
+use crate::diagnostic::display_path;
+use crate::error::{Error, Result};
 
 /// Why a message was not delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,15 +22,66 @@ pub struct Failure {
     pub reason: String,
 }
 
-/// A way to deliver messages.
-pub enum Transport {
-    /// An SMTP server.
-    Smtp(Box<SmtpTransport>),
-    /// A folder that receives one `.eml` file per message.
-    Outbox(PathBuf),
+/// A way to deliver messages: an SMTP server or an outbox folder. A new way is one more
+/// implementation, chosen in [`choose`].
+pub trait Transport: Sync {
+    /// Checks that messages can be delivered (the server answers and accepts our login; the
+    /// folder exists), before anything is sent.
+    ///
+    /// # Errors
+    ///
+    /// What went wrong, without the password.
+    fn check(&self) -> Result<()>;
+
+    /// Delivers `message`; `file_name` names it where a file is written.
+    ///
+    /// # Errors
+    ///
+    /// A [`Failure`], temporary or not.
+    fn deliver(&self, message: &Message, file_name: &str) -> std::result::Result<(), Failure>;
+
+    /// Where messages go, for the summary: `smtp.example.org:587`, `outbox outbox/2026-w25`.
+    fn describe(&self) -> String;
+
+    /// A short name of the kind of destination, part of the journal's name.
+    fn kind(&self) -> &'static str;
 }
 
-impl Transport {
+/// The transport for a send: the outbox `outbox` when given, else SMTP when configured, else
+/// the outbox `default_outbox`. `env` looks up the SMTP password.
+///
+/// # Errors
+///
+/// A password that is needed but not set, or a host lettre cannot use.
+pub fn choose(
+    config: &Config,
+    outbox: Option<&Path>,
+    default_outbox: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+    concurrency: u32,
+) -> Result<Box<dyn Transport>> {
+    let smtp = match (outbox, &config.smtp) {
+        (Some(dir), _) => return Ok(Box::new(Outbox(dir.to_path_buf()))),
+        (None, None) => return Ok(Box::new(Outbox(default_outbox.to_path_buf()))),
+        (None, Some(smtp)) => smtp,
+    };
+    let password = match (&smtp.username, &smtp.password_env) {
+        (Some(_), Some(name)) => Some(env(name).ok_or_else(|| Error::PasswordMissing {
+            variable: name.clone(),
+        })?),
+        (Some(_), None) => return Err(Error::PasswordEnvUnnamed),
+        _ => None,
+    };
+    Ok(Box::new(Smtp::new(smtp, password, concurrency)?))
+}
+
+/// An SMTP server, through lettre's connection pool.
+pub struct Smtp {
+    transport: SmtpTransport,
+    address: String,
+}
+
+impl Smtp {
     /// An SMTP transport with up to `concurrency` pooled connections.
     ///
     /// `password` is the secret read from the environment; it is handed to lettre and nowhere
@@ -36,18 +89,17 @@ impl Transport {
     ///
     /// # Errors
     ///
-    /// A message when the host cannot be used.
-    pub fn smtp(
-        smtp: &Smtp,
-        password: Option<String>,
-        concurrency: u32,
-    ) -> Result<Transport, String> {
+    /// [`Error::SmtpHost`] when the host cannot be used.
+    pub fn new(smtp: &SmtpConfig, password: Option<String>, concurrency: u32) -> Result<Smtp> {
         let builder = match smtp.security {
             Security::Tls => SmtpTransport::relay(&smtp.host),
             Security::StartTls => SmtpTransport::starttls_relay(&smtp.host),
             Security::None => Ok(SmtpTransport::builder_dangerous(&smtp.host)),
         }
-        .map_err(|e| format!("cannot use SMTP host `{}`: {e}", smtp.host))?;
+        .map_err(|e| Error::SmtpHost {
+            host: smtp.host.clone(),
+            detail: e.to_string(),
+        })?;
         let mut builder = builder
             .port(smtp.port)
             .timeout(Some(Duration::from_secs(smtp.timeout_seconds)))
@@ -58,48 +110,73 @@ impl Transport {
                 password.unwrap_or_default(),
             ));
         }
-        Ok(Transport::Smtp(Box::new(builder.build())))
+        Ok(Smtp {
+            transport: builder.build(),
+            address: format!("{}:{}", smtp.host, smtp.port),
+        })
     }
+}
 
-    /// Checks that the server answers and accepts our login, before anything is sent.
-    ///
-    /// # Errors
-    ///
-    /// What went wrong, without the password.
-    pub fn check(&self) -> Result<(), String> {
-        match self {
-            Transport::Smtp(smtp) => match smtp.test_connection() {
-                Ok(true) => Ok(()),
-                Ok(false) => Err("the SMTP server did not answer".to_owned()),
-                Err(e) => Err(format!("cannot talk to the SMTP server: {e}")),
-            },
-            Transport::Outbox(dir) => fs::create_dir_all(dir)
-                .map_err(|e| format!("cannot create the outbox `{}`: {e}", dir.display())),
+impl Transport for Smtp {
+    fn check(&self) -> Result<()> {
+        match self.transport.test_connection() {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(Error::SmtpUnreachable {
+                detail: "it did not answer".to_owned(),
+            }),
+            Err(e) => Err(Error::SmtpUnreachable {
+                detail: e.to_string(),
+            }),
         }
     }
 
-    /// Delivers `message`; `file_name` names its `.eml` file in an outbox.
-    ///
-    /// # Errors
-    ///
-    /// A [`Failure`], temporary or not.
-    pub fn deliver(&self, message: &Message, file_name: &str) -> Result<(), Failure> {
-        match self {
-            Transport::Smtp(smtp) => smtp.send(message).map(|_| ()).map_err(|e| Failure {
+    fn deliver(&self, message: &Message, _file_name: &str) -> std::result::Result<(), Failure> {
+        self.transport
+            .send(message)
+            .map(|_| ())
+            .map_err(|e| Failure {
                 // A 5xx reply is final; a 4xx, a timeout or a broken connection may pass later.
                 temporary: !e.is_permanent(),
                 reason: e.to_string(),
-            }),
-            Transport::Outbox(dir) => {
-                let path = dir.join(file_name);
-                let tmp = dir.join(format!(".{file_name}.tmp"));
-                fs::write(&tmp, message.formatted())
-                    .and_then(|()| fs::rename(&tmp, &path))
-                    .map_err(|e| Failure {
-                        temporary: false,
-                        reason: format!("cannot write `{}`: {e}", path.display()),
-                    })
-            }
-        }
+            })
+    }
+
+    fn describe(&self) -> String {
+        self.address.clone()
+    }
+
+    fn kind(&self) -> &'static str {
+        "smtp"
+    }
+}
+
+/// A folder that receives one `.eml` file per message.
+pub struct Outbox(pub PathBuf);
+
+impl Transport for Outbox {
+    fn check(&self) -> Result<()> {
+        fs::create_dir_all(&self.0).map_err(|source| Error::CreateOutbox {
+            path: self.0.clone(),
+            source,
+        })
+    }
+
+    fn deliver(&self, message: &Message, file_name: &str) -> std::result::Result<(), Failure> {
+        let path = self.0.join(file_name);
+        let tmp = self.0.join(format!(".{file_name}.tmp"));
+        fs::write(&tmp, message.formatted())
+            .and_then(|()| fs::rename(&tmp, &path))
+            .map_err(|e| Failure {
+                temporary: false,
+                reason: format!("cannot write `{}`: {e}", path.display()),
+            })
+    }
+
+    fn describe(&self) -> String {
+        format!("outbox {}", display_path(&self.0))
+    }
+
+    fn kind(&self) -> &'static str {
+        "outbox"
     }
 }

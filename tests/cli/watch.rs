@@ -477,7 +477,7 @@ fn briefing_watch_lists_filters_and_prints_json() {
     assert_eq!(bad.code, 1);
     assert!(
         bad.stderr
-            .contains("--as-of wants a date as YYYY-MM-DD, found `next week`")
+            .contains("`--as-of next week` is not a date as YYYY-MM-DD, e.g. 2026-06-17")
     );
 }
 

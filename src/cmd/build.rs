@@ -1,0 +1,67 @@
+//! `briefing build`: the site, or some issues' files, into the output folder.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::print_diagnostics;
+use crate::cli::BuildArgs;
+use crate::diagnostic::{self, Style};
+use crate::error::{Result, plural};
+use crate::pipeline;
+use crate::project::Paths;
+use crate::{render, write};
+
+pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    let paths = Paths::new(root);
+    let prepared = pipeline::prepare(&paths, args.drafts)?;
+    print_diagnostics(&prepared.diagnostics, style);
+    let selected: Vec<usize> = match (&args.week, args.latest) {
+        (Some(week), _) => vec![prepared.issue(week)?],
+        (None, true) => vec![prepared.issues.len() - 1],
+        (None, false) => (0..prepared.issues.len()).collect(),
+    };
+    let whole_site = args.week.is_none() && !args.latest;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| paths.root.join(&prepared.config.output_dir));
+    let (files, warnings) = if whole_site {
+        // New and changed files go straight to a staging folder, moved in once all are rendered.
+        let staging = write::Staging::new(&out)?;
+        let warnings = prepared.publish(|publication| render::render_all(publication, &staging))?;
+        let files = match staging.changed() {
+            Some(changed) => format!("{} files, {changed} changed", staging.files()),
+            None => format!("{} files", staging.files()),
+        };
+        staging.commit()?;
+        (files, warnings)
+    } else {
+        let (outputs, warnings) = prepared.publish(|publication| {
+            let mut outputs = Vec::new();
+            let mut warnings = Vec::new();
+            for &index in &selected {
+                let view = publication.view(index);
+                let (mut files, mut notes) = render::render_issue(publication, index, &view)?;
+                outputs.append(&mut files);
+                warnings.append(&mut notes);
+            }
+            Ok((outputs, warnings))
+        })?;
+        write::update(&outputs, &out)?;
+        (format!("{} files", outputs.len()), warnings)
+    };
+    for warning in warnings {
+        say_err!("{}: {warning}", style.label(diagnostic::Severity::Warning));
+    }
+    say!(
+        "built {} issue{} ({files}) into {} in {:.2}s",
+        selected.len(),
+        plural(selected.len()),
+        diagnostic::display_path(&out),
+        started.elapsed().as_secs_f64()
+    );
+    // The process ends here: freeing every story one by one would only delay the exit.
+    std::mem::forget(prepared);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,124 @@
+//! `briefing send`: one issue to a list, and the summary of how it went.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::cli::SendArgs;
+use crate::diagnostic;
+use crate::error::{Error, Result, plural};
+use crate::pipeline::{self, CacheWrites};
+use crate::project::Paths;
+use crate::render;
+
+pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(Error::BadRate { rate });
+    }
+    let paths = Paths::new(root);
+    // Raised by the first Ctrl-C: workers finish what is in flight and stop.
+    let stop = Arc::new(AtomicBool::new(false));
+    let raised = Arc::clone(&stop);
+    let _ = ctrlc::set_handler(move || {
+        if raised.swap(true, Ordering::SeqCst) {
+            say_err!("\nstopped at once; the journal has every delivery so far");
+            std::process::exit(130);
+        }
+        say_err!("\nstopping after the messages in flight (Ctrl-C again to quit now)");
+    });
+    let prepared = pipeline::prepare(&paths, false)?;
+    let index = match &args.week {
+        Some(week) => prepared.issue(week)?,
+        None => prepared.issues.len() - 1,
+    };
+    let writes = if args.dry_run {
+        CacheWrites::Forbidden
+    } else {
+        CacheWrites::Allowed
+    };
+    let letter = prepared.publish_with(writes, |publication| {
+        render::email::render_letter(publication, index)
+    })?;
+    let options = crate::send::Options {
+        audience: if args.to.is_empty() {
+            crate::send::Audience::List(args.list.clone().unwrap_or_default())
+        } else {
+            crate::send::Audience::To(args.to.clone())
+        },
+        dry_run: args.dry_run,
+        outbox: args.outbox.clone(),
+        rate: args.rate,
+        concurrency: args.concurrency,
+        resend: args.resend,
+    };
+    let started = std::time::Instant::now();
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let issue = prepared.issues[index].id;
+    let summary = crate::send::send(
+        &paths,
+        &prepared.config,
+        (issue, letter),
+        &options,
+        &env,
+        &stop,
+    )?;
+    let elapsed = started.elapsed().as_secs_f64();
+    if args.dry_run {
+        say!(
+            "dry run: {} message{} of {} would be sent; nothing was sent",
+            summary.sent,
+            plural(summary.sent),
+            summary.week
+        );
+        if let Some(sample) = &summary.sample {
+            say!(
+                "\nthe first message: its headers, then its text part (the HTML part is the built email.html):\n\n{sample}"
+            );
+        }
+    } else {
+        say!(
+            "sent {} message{} of {} to {} in {elapsed:.1}s ({:.1}/s)",
+            summary.sent,
+            plural(summary.sent),
+            summary.week,
+            summary.destination,
+            summary.sent as f64 / elapsed.max(0.001)
+        );
+    }
+    let skipped =
+        summary.already_delivered + summary.inactive + summary.suppressed + summary.duplicates;
+    if skipped > 0 {
+        say!(
+            "skipped {skipped}: {} already delivered, {} unsubscribed or bounced, {} suppressed, {} duplicate{}",
+            summary.already_delivered,
+            summary.inactive,
+            summary.suppressed,
+            summary.duplicates,
+            plural(summary.duplicates)
+        );
+    }
+    if summary.retried > 0 {
+        say!(
+            "{} delivered after a temporary failure and a retry",
+            summary.retried
+        );
+    }
+    if !summary.failed.is_empty() {
+        say!("failed {}:", summary.failed.len());
+        for (email, reason) in &summary.failed {
+            say!("  {email}: {reason}");
+        }
+    }
+    if let Some(journal) = &summary.journal {
+        let shown = journal.strip_prefix(&paths.root).unwrap_or(journal);
+        say!("journal: {}", diagnostic::display_path(shown));
+    }
+    if summary.interrupted {
+        say!("interrupted: run the same command again to send to the rest");
+        return Ok(ExitCode::from(130));
+    }
+    Ok(ExitCode::from(u8::from(!summary.failed.is_empty())))
+}

@@ -1,0 +1,34 @@
+//! `briefing serve`: the live preview.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::cli::ServeArgs;
+use crate::diagnostic::Style;
+use crate::error::Result;
+use crate::pipeline;
+use crate::project::Paths;
+use crate::render::{self, Output};
+
+pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
+    let paths = Paths::new(root);
+    // A missing config is a mistake to report now; problems inside it show in the browser.
+    let _problems_are_served = pipeline::load_config(&paths)?;
+    let options = crate::serve::Options {
+        bind: args.bind,
+        port: args.port,
+        open: args.open,
+        drafts: args.drafts,
+    };
+    // Each rebuild goes through the whole pipeline into memory.
+    let (build_paths, drafts) = (paths.clone(), args.drafts);
+    let build = move || -> Result<Vec<Output>> {
+        let outputs = Mutex::new(Vec::new());
+        pipeline::prepare(&build_paths, drafts)?
+            .publish(|publication| render::render_all(publication, &outputs))?;
+        Ok(outputs.into_inner().unwrap_or_else(PoisonError::into_inner))
+    };
+    crate::serve::serve(&paths, &options, Arc::new(build), style)?;
+    Ok(ExitCode::SUCCESS)
+}
