@@ -9,9 +9,11 @@ use std::path::{Component, Path, PathBuf};
 
 use lettre::message::Mailbox;
 
+use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
-use crate::fields::{Fields, Key, check_url};
-use crate::yaml::{self, Pos};
+use crate::fields::{Fields, Key};
+use crate::url;
+use crate::yaml;
 
 const TITLE: Key = Key::new("title", "the newsletter's name, e.g. `vff Briefing`");
 const TAGLINE: Key = Key::new(
@@ -339,7 +341,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let tagline = f.line(TAGLINE, false).map(|s| s.value).unwrap_or_default();
     let audience = f.line(AUDIENCE, false).map(|s| s.value).unwrap_or_default();
     let base_url = f.line(BASE_URL, true).and_then(|url| {
-        if let Err(message) = check_url(&url.value) {
+        if let Err(message) = url::check(&url.value) {
             f.diags
                 .error(url.pos, format!("`base_url`: {message}"))
                 .help(BASE_URL.help);
@@ -405,7 +407,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         .and_then(|n| u32::try_from(n.value).ok());
     let unsubscribe_url = f.line(UNSUBSCRIBE_URL, false).and_then(|url| {
         let probe = url.value.replace("{token}", "t").replace("{email}", "e");
-        if let Err(message) = check_url(&probe) {
+        if let Err(message) = url::check(&probe) {
             f.diags
                 .error(url.pos, format!("`unsubscribe_url`: {message}"))
                 .help(UNSUBSCRIBE_URL.help);

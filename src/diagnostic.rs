@@ -8,7 +8,25 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::yaml::Pos;
+/// A 1-based line and column (in characters) in a source file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    /// Line, counted from 1.
+    pub line: u32,
+    /// Column in characters, counted from 1.
+    pub col: u32,
+}
+
+impl Default for Pos {
+    fn default() -> Pos {
+        Pos::START
+    }
+}
+
+impl Pos {
+    /// The first character of a file.
+    pub const START: Pos = Pos { line: 1, col: 1 };
+}
 
 /// How serious a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

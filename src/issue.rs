@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use chrono::{Datelike, NaiveDate, Weekday};
 
-use crate::yaml::Pos;
+use crate::diagnostic::Pos;
 
 /// An ISO 8601 week, the key of an issue. Orders chronologically.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

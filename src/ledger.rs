@@ -310,7 +310,7 @@ mod tests {
     fn item(id: &str, due: Option<Due>) -> WatchItem {
         WatchItem {
             id: id.to_owned(),
-            pos: crate::yaml::Pos::START,
+            pos: crate::diagnostic::Pos::START,
             derived: false,
             text: format!("text of {id}"),
             due,
@@ -320,7 +320,7 @@ mod tests {
     fn follow(id: &str, resolved: bool) -> FollowUp {
         FollowUp {
             id: id.to_owned(),
-            pos: crate::yaml::Pos::START,
+            pos: crate::diagnostic::Pos::START,
             note: None,
             resolved,
         }

@@ -53,6 +53,7 @@ pub mod serve;
 pub mod slug;
 pub mod story;
 pub mod templates;
+pub mod url;
 pub mod validate;
 pub mod view;
 pub mod write;

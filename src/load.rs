@@ -9,7 +9,7 @@ use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::yaml::Pos;
+use crate::diagnostic::Pos;
 
 /// The largest card or issue file accepted: 1 MiB. A real card is a few kilobytes.
 pub const MAX_FILE_BYTES: u64 = 1024 * 1024;

@@ -87,7 +87,7 @@ pub fn assemble(
         next_number = number.saturating_add(1);
         if let Some(other) = numbered.insert(number, id) {
             let (path, pos) = meta.map_or_else(
-                || ("briefs".into(), crate::yaml::Pos::START),
+                || ("briefs".into(), crate::diagnostic::Pos::START),
                 |m| (m.path.clone(), m.number_pos),
             );
             problems.push(Diagnostic {
@@ -168,10 +168,10 @@ pub(crate) mod tests {
         Story {
             path: format!("briefs/{title}.yaml").into(),
             slug: title.to_lowercase(),
-            slug_pos: crate::yaml::Pos::START,
+            slug_pos: crate::diagnostic::Pos::START,
             title: title.to_owned(),
             date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
-            date_pos: crate::yaml::Pos::START,
+            date_pos: crate::diagnostic::Pos::START,
             section: section.map(str::to_owned),
             tags: vec![],
             summary: format!("Summary of {title}."),
@@ -183,7 +183,7 @@ pub(crate) mod tests {
                 prose: true,
                 items: vec![WatchItem {
                     id: format!("{}-1", title.to_lowercase()),
-                    pos: crate::yaml::Pos::START,
+                    pos: crate::diagnostic::Pos::START,
                     derived: true,
                     text: "x".into(),
                     due: None,

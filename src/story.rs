@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
+use crate::diagnostic::Pos;
 use crate::issue::IssueId;
-use crate::yaml::Pos;
 
 /// One story, from one card.
 #[derive(Debug, Clone, PartialEq)]

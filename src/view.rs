@@ -11,12 +11,12 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::dates;
-use crate::fields::url_host;
 use crate::ledger::{Attention, Ledger, Mention, Tracked};
 use crate::markdown;
 use crate::schedule::Issue;
 use crate::slug;
 use crate::story::{Due, SourceLink, Story, Watch};
+use crate::url;
 
 /// The newsletter as a whole.
 #[derive(Debug, Clone, Serialize)]
@@ -591,7 +591,7 @@ fn source_view(source: &SourceLink) -> SourceView {
     SourceView {
         title: source.title.clone(),
         url: source.url.clone(),
-        host: url_host(&source.url).to_owned(),
+        host: url::host(&source.url).to_owned(),
         date: source.date.map(|d| d.to_string()),
     }
 }
@@ -757,4 +757,87 @@ pub struct TagPage<'a> {
     pub path: String,
     /// Its stories, newest first.
     pub stories: Vec<StoryLink<'a>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::diagnostic::FileDiagnostics;
+
+    fn config() -> Config {
+        crate::config::parse(
+            Path::new("config.yaml"),
+            "title: Brief\nbase_url: https://news.example.org/sub/\nfrom: Brief <b@example.org>\nlanguage: en\n",
+        )
+        .unwrap()
+    }
+
+    fn story(yaml: &str) -> Story {
+        let path = Path::new("briefs/2026-W25/a.yaml");
+        let mut diags = FileDiagnostics::new(path, yaml);
+        let story = crate::validate::card(yaml, &mut diags).unwrap();
+        assert!(!diags.has_errors(), "{:?}", diags.list);
+        story
+    }
+
+    const CARD: &str = "\
+title: Lin's lab raises
+date: 2026-06-17
+tags: [AI Labs, c++]
+summary: See [the report](https://ti.example/a) and [again](https://ti.example/a).
+tldr:
+  - One [x](https://x.example/)
+why_it_matters: It [matters](https://m.example/).
+what_to_watch: The first model
+sources:
+  - title: The Information
+    url: https://www.ti.example/a
+  - https://x.example/
+";
+
+    #[test]
+    fn a_story_view_has_its_address_tags_and_sources() {
+        let view = StoryView::new(&story(CARD), &config(), 2);
+        assert_eq!(view.path, "stories/lin-s-lab-raises/");
+        assert_eq!(
+            view.url,
+            "https://news.example.org/sub/stories/lin-s-lab-raises/"
+        );
+        assert_eq!(view.date, "2026-06-17");
+        assert_eq!(view.date_display, "17 June 2026");
+        let tags: Vec<(&str, &str)> = (view.tags.iter())
+            .map(|t| (t.name.as_str(), t.slug.as_str()))
+            .collect();
+        assert_eq!(tags, [("AI Labs", "ai-labs"), ("c++", "c-plus-plus")]);
+        let hosts: Vec<&str> = view.sources.iter().map(|s| s.host.as_str()).collect();
+        assert_eq!(hosts, ["ti.example", "x.example"]);
+        assert_eq!(view.what_to_watch.text.as_deref(), Some("The first model"));
+        assert!(
+            view.what_to_watch.items.is_empty(),
+            "a paragraph, not a list"
+        );
+    }
+
+    #[test]
+    fn plain_text_numbers_each_link_once_in_order_of_first_appearance() {
+        let text = &StoryView::new(&story(CARD), &config(), 2).text;
+        assert_eq!(text.summary, "See the report [1] and again [1].");
+        assert_eq!(text.tldr, ["One x [2]"]);
+        assert_eq!(text.why_it_matters, "It matters [3].");
+        // Sources share the numbering: the report's URL differs by `www.`, x's is the same.
+        let numbers: Vec<usize> = text.sources.iter().map(|s| s.number).collect();
+        assert_eq!(numbers, [4, 2]);
+        let urls: Vec<&str> = text.references.iter().map(|r| r.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "https://ti.example/a",
+                "https://x.example/",
+                "https://m.example/",
+                "https://www.ti.example/a"
+            ]
+        );
+    }
 }

@@ -198,9 +198,6 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Whether `path` is a file holding exactly `bytes`. Anything unreadable counts as different
 /// and is replaced.
 fn holds(path: &Path, bytes: &[u8]) -> bool {
-    thread_local! {
-        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
     let Ok(mut file) = fs::File::open(path) else {
         return false;
     };
@@ -208,15 +205,12 @@ fn holds(path: &Path, bytes: &[u8]) -> bool {
         Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {}
         _ => return false,
     }
-    BUFFER.with_borrow_mut(|buffer| {
-        buffer.clear();
-        // One byte more than expected shows a file that grew since it was measured.
-        buffer.reserve(bytes.len() + 1);
-        file.by_ref()
-            .take(bytes.len() as u64 + 1)
-            .read_to_end(buffer)
-            .is_ok_and(|_| buffer.as_slice() == bytes)
-    })
+    // One byte more than expected shows a file that grew since it was measured.
+    let mut buffer = Vec::with_capacity(bytes.len() + 1);
+    file.by_ref()
+        .take(bytes.len() as u64 + 1)
+        .read_to_end(&mut buffer)
+        .is_ok_and(|_| buffer == bytes)
 }
 
 /// Removes every file under `out/relative` that is not in `kept`, and the folders this

@@ -16,35 +16,18 @@ use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
+use crate::diagnostic::Pos;
+
 /// Deepest nesting accepted; a card needs three levels.
 const MAX_DEPTH: usize = 32;
 /// Most nodes accepted in one document; a full card has about a hundred.
 const MAX_NODES: usize = 100_000;
 
-/// A 1-based line and column (in characters) in a source file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Pos {
-    /// Line, counted from 1.
-    pub line: u32,
-    /// Column in characters, counted from 1.
-    pub col: u32,
-}
-
-impl Default for Pos {
-    fn default() -> Pos {
-        Pos::START
-    }
-}
-
-impl Pos {
-    /// The first character of a file.
-    pub const START: Pos = Pos { line: 1, col: 1 };
-
-    fn from_span(span: &Span) -> Pos {
-        Pos {
-            line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
-            col: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
-        }
+/// Where a span of the parser's starts.
+fn pos_of(span: &Span) -> Pos {
+    Pos {
+        line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
+        col: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
     }
 }
 
@@ -189,7 +172,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             message: format!("invalid YAML: {}", e.info()),
             help: None,
         })?;
-        let pos = Pos::from_span(&span);
+        let pos = pos_of(&span);
         let finished = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => None,
             Event::DocumentStart(_) => {

@@ -158,7 +158,7 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
 /// itself, or the last of its month), as RFC 5545 wants it: CRLF lines folded at 75 octets.
 pub fn calendar(publication: &Publication<'_>, pages: &WatchPages<'_>) -> String {
     let site = &publication.site;
-    let host = crate::fields::url_host(&site.base_url);
+    let host = crate::url::host(&site.base_url);
     let mut lines = vec![
         "BEGIN:VCALENDAR".to_owned(),
         "VERSION:2.0".to_owned(),

@@ -149,7 +149,7 @@ pub fn send(
                         Err((message, _)) => bad.push(Diagnostic {
                             severity: crate::diagnostic::Severity::Error,
                             path: "--to".into(),
-                            pos: crate::yaml::Pos::START,
+                            pos: crate::diagnostic::Pos::START,
                             message,
                             help: None,
                             line_text: None,
@@ -382,19 +382,27 @@ impl RateLimiter {
         }
     }
 
+    /// Takes the next free slot at or after `now`: the moment a send may start.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = (*next).max(now);
+        *next = slot + self.interval;
+        slot
+    }
+
     fn wait(&self) {
-        let slot = {
-            let mut next = self.next.lock().unwrap_or_else(PoisonError::into_inner);
-            let now = Instant::now();
-            let slot = (*next).max(now);
-            *next = slot + self.interval;
-            slot
-        };
+        let slot = self.reserve(Instant::now());
         let now = Instant::now();
         if slot > now {
             std::thread::sleep(slot - now);
         }
     }
+}
+
+/// The pause before try `attempt + 1` of a message: 250 ms, doubling, at most
+/// [`MAX_BACKOFF`].
+fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(250 * (1 << attempt.min(7))).min(MAX_BACKOFF)
 }
 
 /// A message built and ready for a session.
@@ -579,7 +587,7 @@ impl Run<'_> {
                 Err(Failure {
                     temporary: true, ..
                 }) if attempt < self.retries => {
-                    let pause = Duration::from_millis(250 * (1 << attempt.min(7))).min(MAX_BACKOFF);
+                    let pause = backoff(attempt);
                     attempt += 1;
                     if !self.sleep_unless_stopped(pause) {
                         return None;
@@ -690,5 +698,44 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limiter_spaces_sends_evenly_and_does_not_save_up_idle_time() {
+        let limiter = RateLimiter::new(10.0);
+        let start = limiter.reserve(Instant::now());
+        let step = Duration::from_millis(100);
+        // A burst gets one slot per tenth of a second, in order, whoever asks.
+        for n in 1..=5 {
+            assert_eq!(limiter.reserve(start), start + step * n);
+        }
+        // After a pause longer than the queued slots, the next send goes at once: idle time is
+        // not saved up into a burst.
+        let later = start + Duration::from_secs(10);
+        assert_eq!(limiter.reserve(later), later);
+        assert_eq!(limiter.reserve(later), later + step);
+    }
+
+    #[test]
+    fn a_rate_of_almost_nothing_is_slow_but_finite() {
+        let limiter = RateLimiter::new(0.0);
+        let now = Instant::now();
+        assert_eq!(limiter.reserve(now), now);
+        assert_eq!(limiter.reserve(now), now + Duration::from_secs(1000));
+    }
+
+    #[test]
+    fn backoff_doubles_from_a_quarter_second_up_to_the_cap() {
+        let pauses: Vec<u128> = (0..10).map(|a| backoff(a).as_millis()).collect();
+        assert_eq!(
+            pauses,
+            [250, 500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]
+        );
+        assert_eq!(backoff(u32::MAX), MAX_BACKOFF);
     }
 }

@@ -11,10 +11,10 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
 use crate::send::message::Recipient;
-use crate::yaml::Pos;
 
 /// Statuses that mean "do not mail".
 const INACTIVE: [&str; 4] = ["unsubscribed", "bounced", "complained", "cleaned"];

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use super::*;
 use crate::load::{Content, FileKind, SourceFile};
+use crate::story::Due;
 
 const GOOD: &str = "\
 title: Qwen lead steps down

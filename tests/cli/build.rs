@@ -248,3 +248,47 @@ fn output_piped_into_a_reader_that_stops_early_ends_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stderr.contains("Broken pipe"), "{stderr}");
 }
+
+/// The emails' inlined HTML is kept under `.briefing/cache/email/`, one entry per distinct
+/// email; a rebuild reuses them, and a build with the cache damaged or deleted makes the same
+/// site as one with it.
+#[test]
+fn the_email_cache_changes_nothing_but_the_time_a_build_takes() {
+    let project = Project::sample();
+    let cache = project.path(".briefing/cache/email");
+    let entries = || std::fs::read_dir(&cache).map_or(0, |dir| dir.count());
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert_eq!(entries(), WEEKS.len(), "one entry per issue's email");
+    let first = tree(&project.path("public"));
+
+    // An edited card changes one issue's email: one more entry, the rest reused.
+    let card = "briefs/2026-W11/qwen-team-restructured.yaml";
+    let text = project.read(card);
+    let title = text.lines().find(|l| l.starts_with("title:")).unwrap();
+    project.write(
+        card,
+        text.replace(title, "title: Qwen team reorganised again"),
+    );
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert_eq!(entries(), WEEKS.len() + 1);
+    let edited = tree(&project.path("public"));
+    assert_ne!(first, edited);
+
+    // Every entry damaged: each is a miss, and the site is the same.
+    for entry in std::fs::read_dir(&cache).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+    }
+    let fresh = project.path("fresh");
+    let run = project.run(&["build", "--out", fresh.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tree(&fresh), edited);
+
+    // No cache at all: the same site again.
+    std::fs::remove_dir_all(project.path(".briefing")).unwrap();
+    let again = project.path("again");
+    let run = project.run(&["build", "--out", again.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(tree(&again), edited);
+}
