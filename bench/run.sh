@@ -66,9 +66,10 @@ build_pair() {
   local dir; dir=$(corpus "$n")
   local out=$base/out-$n hugo_site=$WORK/hugo-$n hugo_out=$base/hugo-out-$n
   mkdir -p "$base"
-  hyperfine --warmup 1 --runs "$RUNS" --prepare "rm -rf $out" --export-json "$RESULTS/build-$label-$n.json" \
+  # A clean build: no output and no email cache (`.briefing/cache/`) from an earlier run.
+  hyperfine --warmup 1 --runs "$RUNS" --prepare "rm -rf $out $dir/.briefing/cache" --export-json "$RESULTS/build-$label-$n.json" \
     "$BIN -C $dir build --out $out" >/dev/null
-  rm -rf "$out"
+  rm -rf "$out" "$dir/.briefing/cache"
   local ours_mb=$(( $(peak_kb "$BIN" -C "$dir" build --out "$out") / 1024 ))
   rm -rf "$out"
   [ -d "$hugo_site" ] || python3 bench/to_hugo.py "$dir" "$hugo_site"
@@ -82,8 +83,8 @@ build_pair() {
   rebuild_pair "$n" "$base" "$label"
 }
 
-# rebuild_pair N OUTDIR LABEL: the everyday build: the site is there from the last build and
-# one story's title was edited since (every run edits it again). Hugo rewrites every file;
+# rebuild_pair N OUTDIR LABEL: the everyday build: the site and the email cache are there
+# from the last build and one story's title was edited since (every run edits it again). Hugo rewrites every file;
 # briefing renders every file and replaces the ones whose bytes changed.
 rebuild_pair() {
   local n=$1 base=$2 label=$3
@@ -108,11 +109,14 @@ bench_build() {
   # Output on the work disk, as a publisher builds, and in memory (tmpfs), which leaves out
   # the file system's cost of allocating ~22,000 fresh inodes: that cost is the kernel's,
   # the same for both tools, and on this machine's ext4 it swings by seconds between runs.
-  for n in 1000 10000; do
-    build_pair "$n" "$WORK" disk
-    if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-      build_pair "$n" /dev/shm/briefing-bench tmpfs
-    fi
+  # SIZES and PLACES choose a part: `SIZES=10000 PLACES=tmpfs bench/run.sh build`.
+  for n in ${SIZES:-1000 10000}; do
+    for place in ${PLACES:-disk tmpfs}; do
+      case $place in
+        disk) build_pair "$n" "$WORK" disk ;;
+        tmpfs) [ -d /dev/shm ] && [ -w /dev/shm ] && build_pair "$n" /dev/shm/briefing-bench tmpfs ;;
+      esac
+    done
   done
   rm -rf /dev/shm/briefing-bench
 }

@@ -138,6 +138,19 @@ pub struct SendArgs {
     /// Mail again those the journal says already received this issue.
     #[arg(long)]
     pub resend: bool,
+    /// Recipients a crashed run left in doubt (handed over, no answer recorded): send again
+    /// with the same Message-ID, or skip them.
+    #[arg(long, value_enum, value_name = "WHAT", default_value = "resend")]
+    pub in_doubt: InDoubtChoice,
+}
+
+/// `--in-doubt`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InDoubtChoice {
+    /// Send again, with the Message-ID of the first try.
+    Resend,
+    /// Leave them alone.
+    Skip,
 }
 
 /// `briefing serve`.

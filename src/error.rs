@@ -180,6 +180,13 @@ pub enum Error {
         /// Why.
         source: io::Error,
     },
+    /// Another `send` of the same issue, list and destination holds the journal.
+    SendRunning {
+        /// The journal.
+        journal: PathBuf,
+        /// The process that holds it, when it wrote its id.
+        pid: Option<u32>,
+    },
     /// A subscriber list or suppression file cannot be read.
     ReadList {
         /// The file.
@@ -336,6 +343,14 @@ impl fmt::Display for Error {
             Error::Journal { path, action, .. } => {
                 write!(f, "cannot {action} the journal `{}`", display_path(path))
             }
+            Error::SendRunning { journal, pid } => write!(
+                f,
+                "another `briefing send` of this issue to this list is running{} (it holds `{}`); \
+                 wait for it to end, or stop it, then run this again",
+                pid.map(|pid| format!(" as process {pid}"))
+                    .unwrap_or_default(),
+                display_path(journal)
+            ),
             Error::ReadList { path, .. } => write!(f, "cannot read `{}`", display_path(path)),
             Error::NoEmailColumn { path, found } => write!(
                 f,

@@ -5,12 +5,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::cli::SendArgs;
+use crate::cli::{InDoubtChoice, SendArgs};
 use crate::diagnostic;
 use crate::error::{Error, Result, plural};
 use crate::pipeline::{self, CacheWrites};
 use crate::project::Paths;
 use crate::render;
+use crate::send::InDoubt;
 
 pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     if let Some(rate) = args.rate
@@ -53,6 +54,10 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         rate: args.rate,
         concurrency: args.concurrency,
         resend: args.resend,
+        in_doubt: match args.in_doubt {
+            InDoubtChoice::Resend => InDoubt::Resend,
+            InDoubtChoice::Skip => InDoubt::Skip,
+        },
     };
     let started = std::time::Instant::now();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -98,6 +103,30 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
             summary.suppressed,
             summary.duplicates,
             plural(summary.duplicates)
+        );
+    }
+    if !summary.damaged_lines.is_empty() {
+        let lines = &summary.damaged_lines;
+        let shown: Vec<String> = lines.iter().take(10).map(ToString::to_string).collect();
+        say_err!(
+            "warning: the journal has {} damaged line{} (line{} {}{}), skipped; their recipients count as not yet sent",
+            lines.len(),
+            plural(lines.len()),
+            plural(lines.len()),
+            shown.join(", "),
+            if lines.len() > 10 { ", ..." } else { "" }
+        );
+    }
+    if summary.in_doubt_resent > 0 {
+        say!(
+            "{} in doubt from an interrupted run (handed over, no answer recorded): sent again with the same Message-ID",
+            summary.in_doubt_resent
+        );
+    }
+    if summary.in_doubt_skipped > 0 {
+        say!(
+            "{} in doubt from an interrupted run, skipped (--in-doubt skip)",
+            summary.in_doubt_skipped
         );
     }
     if summary.retried > 0 {

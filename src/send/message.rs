@@ -39,7 +39,7 @@ impl EncodedLetter {
 }
 
 /// A body, quoted-printable encoded once per issue, with slots for each subscriber's name and
-/// unsubscribe URL. Encoding 200 KB of HTML for every message was most of a send's CPU time;
+/// unsubscribe URL. Encoding the whole HTML for every message was most of a send's CPU time;
 /// filling the slots is a copy.
 #[derive(Debug, Clone)]
 struct EncodedPart {
@@ -224,11 +224,15 @@ impl Envelope {
             .replace("{email}", &percent_encode(email))
     }
 
-    /// A Message-ID on the sender's domain, unique per recipient and attempt.
-    pub fn message_id(&self, week: &str, email: &str, nonce: u128) -> String {
+    /// A Message-ID on the sender's domain, the same for one newsletter, issue and recipient
+    /// every time, so that a message sent again after a crash (when nobody knows whether the
+    /// server had it) can be recognised as a duplicate. `round` tells apart the deliberate
+    /// re-sends of `--resend`.
+    pub fn message_id(&self, week: &str, email: &str, round: Option<u64>) -> String {
         let tag = &token(&self.secret, email, &self.list_id)[..16];
+        let round = round.map(|r| format!(".r{r}")).unwrap_or_default();
         format!(
-            "<{}.{tag}.{nonce:x}@{}>",
+            "<{}.{tag}{round}@{}>",
             week.to_lowercase(),
             self.message_id_domain
         )
@@ -399,7 +403,14 @@ mod tests {
             name: Some("Ann <\"O'Neil\">".into()),
         };
         let envelope = envelope();
-        let id = envelope.message_id("2026-W25", &recipient.email, 7);
+        let id = envelope.message_id("2026-W25", &recipient.email, None);
+        assert_eq!(id, envelope.message_id("2026-W25", "ANN@example.com", None));
+        assert_ne!(id, envelope.message_id("2026-W26", &recipient.email, None));
+        assert_ne!(id, envelope.message_id("2026-W25", "bob@example.com", None));
+        assert_ne!(
+            id,
+            envelope.message_id("2026-W25", &recipient.email, Some(7))
+        );
         let message = build_message(&letter(), &envelope, &recipient, &id).unwrap();
         let raw = String::from_utf8(message.formatted()).unwrap();
         assert!(

@@ -16,8 +16,8 @@ pub mod transport;
 use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError, mpsc};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use lettre::Message;
@@ -66,6 +66,19 @@ pub struct Options {
     pub concurrency: Option<u32>,
     /// Send again to those the journal says were delivered.
     pub resend: bool,
+    /// What to do with recipients a crashed run left in doubt.
+    pub in_doubt: InDoubt,
+}
+
+/// What a run does with a recipient whose last attempt has no recorded outcome: the run
+/// that tried ended between handing the message over and hearing the server's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InDoubt {
+    /// Send again, with the same Message-ID, so that a provider that has it drops the copy.
+    #[default]
+    Resend,
+    /// Leave them alone.
+    Skip,
 }
 
 /// How a send ended.
@@ -91,6 +104,13 @@ pub struct Summary {
     pub failed: Vec<(String, String)>,
     /// Messages retried at least once that then went through.
     pub retried: usize,
+    /// Recipients a crashed run left in doubt, sent again in this run (with the Message-ID of
+    /// the first try).
+    pub in_doubt_resent: usize,
+    /// Recipients left in doubt and skipped (`--in-doubt skip`).
+    pub in_doubt_skipped: usize,
+    /// Damaged journal lines, by number, that were skipped.
+    pub damaged_lines: Vec<usize>,
     /// Stopped by Ctrl-C before the end.
     pub interrupted: bool,
     /// In a dry run, the first message.
@@ -193,18 +213,34 @@ pub fn send(
     transport.check()?;
     let kind = transport.kind();
 
-    let journal_path = paths
-        .root
-        .join(".briefing/sends")
-        .join(format!("{}.{kind}.{list_key}.journal", issue.slug()));
-    let (mut journal, history) = Journal::open(&journal_path)?;
+    // One journal per issue, list and destination: a preview into another outbox, or a send
+    // through another server, is not "already delivered" by this one.
+    let destination = format!(
+        "{kind}-{:08x}",
+        subscribers::address_key(&transport.identity()) as u32
+    );
+    let sends = paths.root.join(".briefing/sends");
+    let journal_path = sends.join(format!("{}.{destination}.{list_key}.journal", issue.slug()));
+    let legacy = sends.join(format!("{}.{kind}.{list_key}.journal", issue.slug()));
+    if !journal_path.exists() && legacy.is_file() {
+        // Journals named before the destination was part of the name: keep their record.
+        let _ = std::fs::rename(&legacy, &journal_path);
+    }
+    let (journal, history) = Journal::open(&journal_path)?;
     summary.journal = Some(journal_path);
-    let delivered = if options.resend {
-        HashSet::new()
+    summary.damaged_lines = history.damaged;
+    let (delivered, in_doubt) = if options.resend {
+        (HashSet::new(), HashSet::new())
     } else {
-        history.delivered
+        (history.delivered, history.in_doubt)
     };
     let rate = options.rate.unwrap_or(config.send.rate_per_second);
+    // A deliberate re-send gets Message-IDs of its own; any other run, the same as before.
+    let round = options.resend.then(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
     let run = Run {
         letter: &letter,
         envelope: &envelope,
@@ -213,16 +249,26 @@ pub fn send(
         retries: config.send.retries,
         limiter: RateLimiter::new(rate),
         stop,
-        nonce: AtomicU64::new(0),
+        round,
+        journal: Mutex::new(journal),
+        failure: Mutex::new(None),
     };
     run.go(
         rows,
-        &delivered,
+        (&delivered, &in_doubt, options.in_doubt),
         (concurrency, total),
-        &mut journal,
         &mut summary,
-    )?;
-    journal.sync()?;
+    );
+    let Run {
+        journal, failure, ..
+    } = run;
+    if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        return Err(error);
+    }
+    journal
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .sync()?;
     summary.interrupted = stop.load(Ordering::SeqCst);
     Ok(summary)
 }
@@ -330,7 +376,7 @@ fn dry_run(
     for row in rows {
         match row {
             Row::Send(recipient) => {
-                let id = envelope.message_id(&letter.letter.week, &recipient.email, 0);
+                let id = envelope.message_id(&letter.letter.week, &recipient.email, None);
                 let mut message =
                     build_message(letter, envelope, &recipient, &id).map_err(|detail| {
                         Error::BuildMessage {
@@ -390,12 +436,11 @@ impl RateLimiter {
         slot
     }
 
-    fn wait(&self) {
+    /// Waits for the next slot; false, at once, when `stop` is raised meanwhile (a slow
+    /// rate must not keep Ctrl-C waiting).
+    fn wait_unless(&self, stop: &AtomicBool) -> bool {
         let slot = self.reserve(Instant::now());
-        let now = Instant::now();
-        if slot > now {
-            std::thread::sleep(slot - now);
-        }
+        sleep_unless(stop, slot.saturating_duration_since(Instant::now()))
     }
 }
 
@@ -412,21 +457,17 @@ struct Ready {
     message: Message,
     /// Its file name in an outbox.
     file_name: String,
+    /// A crashed run left this recipient in doubt.
+    in_doubt: bool,
 }
 
 /// What a worker reports.
 enum Outcome {
-    Delivered {
-        email: String,
-        message_id: String,
-        retried: bool,
-    },
-    Failed {
-        email: String,
-        reason: String,
-    },
+    Delivered { retried: bool, in_doubt: bool },
+    Failed { email: String, reason: String },
     Skipped(Skip),
     AlreadyDelivered,
+    InDoubtSkipped,
 }
 
 /// One sending run's shared state.
@@ -438,22 +479,30 @@ struct Run<'a> {
     retries: u32,
     limiter: RateLimiter,
     stop: &'a AtomicBool,
-    nonce: AtomicU64,
+    /// Set by `--resend`: part of every Message-ID of this run.
+    round: Option<u64>,
+    /// Written by the workers: an attempt before each message's data, its outcome after.
+    journal: Mutex<Journal>,
+    /// The first error that stopped the run (a journal that cannot be written).
+    failure: Mutex<Option<Error>>,
 }
 
 impl Run<'_> {
+    /// Sends to every row: a producer thread builds messages, `concurrency` workers deliver
+    /// them, and this thread keeps the summary and the progress. Returns when every thread
+    /// has ended; a stop (Ctrl-C, a journal error) ends each of them within one message.
     fn go(
         &self,
         rows: Box<dyn Iterator<Item = Row> + Send>,
-        delivered: &HashSet<u128>,
+        (delivered, in_doubt, doubt_policy): (&HashSet<u128>, &HashSet<u128>, InDoubt),
         (concurrency, total): (u32, usize),
-        journal: &mut Journal,
         summary: &mut Summary,
-    ) -> Result<()> {
+    ) {
         let (job_tx, job_rx) = mpsc::sync_channel::<Ready>(concurrency as usize * 2);
-        let job_rx = Mutex::new(job_rx);
+        // Owned by the workers alone: when the last one ends, the producer's next send fails
+        // instead of waiting for room in a channel nobody reads.
+        let job_rx = Arc::new(Mutex::new(job_rx));
         let (out_tx, out_rx) = mpsc::channel::<Outcome>();
-        let mut journal_error = None;
         std::thread::scope(|scope| {
             let producer_out = out_tx.clone();
             scope.spawn(move || {
@@ -463,32 +512,36 @@ impl Run<'_> {
                     }
                     let outcome = match row {
                         Row::Skip(_, reason) => Outcome::Skipped(reason),
-                        Row::Send(r) if delivered.contains(&subscribers::address_key(&r.email)) => {
-                            Outcome::AlreadyDelivered
-                        }
-                        // Messages are built here, ahead of the sessions, so that building the
-                        // next one overlaps sending this one.
-                        Row::Send(recipient) => match self.prepare(seq, recipient) {
-                            Ok(ready) => {
-                                if job_tx.send(ready).is_err() {
-                                    break;
+                        Row::Send(r) => {
+                            let key = subscribers::address_key(&r.email);
+                            let doubt = in_doubt.contains(&key);
+                            if delivered.contains(&key) {
+                                Outcome::AlreadyDelivered
+                            } else if doubt && doubt_policy == InDoubt::Skip {
+                                Outcome::InDoubtSkipped
+                            } else {
+                                // Messages are built here, ahead of the sessions, so that
+                                // building the next one overlaps sending this one.
+                                match self.prepare(seq, r, doubt) {
+                                    Ok(ready) => {
+                                        if job_tx.send(ready).is_err() {
+                                            break;
+                                        }
+                                        continue;
+                                    }
+                                    Err(failed) => failed,
                                 }
-                                continue;
                             }
-                            Err(failed) => failed,
-                        },
+                        }
                     };
                     let _ = producer_out.send(outcome);
                 }
             });
             for _ in 0..concurrency {
                 let out = out_tx.clone();
-                let jobs = &job_rx;
+                let jobs = Arc::clone(&job_rx);
                 scope.spawn(move || {
-                    loop {
-                        if self.stop.load(Ordering::SeqCst) {
-                            break;
-                        }
+                    while !self.stop.load(Ordering::SeqCst) {
                         let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
                         let Ok(ready) = job else { break };
                         if let Some(outcome) = self.deliver(ready) {
@@ -497,65 +550,60 @@ impl Run<'_> {
                     }
                 });
             }
+            drop(job_rx);
             drop(out_tx);
             let mut progress = Progress::new(total as u64);
             for outcome in out_rx {
-                let written = match outcome {
-                    Outcome::Delivered {
-                        email,
-                        message_id,
-                        retried,
-                    } => {
+                match outcome {
+                    Outcome::Delivered { retried, in_doubt } => {
                         summary.sent += 1;
                         summary.retried += usize::from(retried);
-                        progress.tick(summary);
-                        journal.delivered(&email, &message_id)
+                        summary.in_doubt_resent += usize::from(in_doubt);
                     }
-                    Outcome::Failed { email, reason } => {
-                        let written = journal.failed(&email, &reason);
-                        summary.failed.push((email, reason));
-                        progress.tick(summary);
-                        written
-                    }
+                    Outcome::Failed { email, reason } => summary.failed.push((email, reason)),
                     Outcome::Skipped(reason) => {
                         count_skip(summary, reason);
-                        Ok(())
+                        continue;
                     }
-                    Outcome::AlreadyDelivered => {
-                        summary.already_delivered += 1;
-                        progress.tick(summary);
-                        Ok(())
-                    }
-                };
-                if let Err(e) = written {
-                    // Without a journal, a re-run could mail people twice: stop now.
-                    self.stop.store(true, Ordering::SeqCst);
-                    journal_error.get_or_insert(e);
+                    Outcome::AlreadyDelivered => summary.already_delivered += 1,
+                    Outcome::InDoubtSkipped => summary.in_doubt_skipped += 1,
                 }
+                progress.tick(summary);
             }
             progress.finish();
         });
-        match journal_error {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+    }
+
+    /// Stops the run for `error`, keeping the first.
+    fn abort(&self, error: Error) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_or_insert(error);
+    }
+
+    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Builds `recipient`'s message, or the failure to report when it cannot be built.
-    fn prepare(&self, seq: usize, recipient: Recipient) -> std::result::Result<Ready, Outcome> {
-        let nonce = u128::from(self.nonce.fetch_add(1, Ordering::Relaxed))
-            ^ std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
+    fn prepare(
+        &self,
+        seq: usize,
+        recipient: Recipient,
+        in_doubt: bool,
+    ) -> std::result::Result<Ready, Outcome> {
         let message_id =
             self.envelope
-                .message_id(&self.letter.letter.week, &recipient.email, nonce);
+                .message_id(&self.letter.letter.week, &recipient.email, self.round);
         match self.message(&recipient, &message_id) {
             Ok(message) => Ok(Ready {
                 file_name: format!("{seq:07}-{}.eml", file_safe(&recipient.email)),
                 recipient,
                 message_id,
                 message,
+                in_doubt,
             }),
             Err(reason) => Err(Outcome::Failed {
                 email: recipient.email,
@@ -564,7 +612,8 @@ impl Run<'_> {
         }
     }
 
-    /// Sends one message, retrying temporary failures. `None` when stopped mid-retry: the
+    /// Sends one message, retrying temporary failures, with an attempt journaled before its
+    /// data goes out and the outcome after. `None` when stopped first, or mid-retry: the
     /// recipient is then neither delivered nor failed, and a re-run tries again.
     fn deliver(&self, ready: Ready) -> Option<Outcome> {
         let Ready {
@@ -572,16 +621,29 @@ impl Run<'_> {
             message_id,
             message,
             file_name,
+            in_doubt,
         } = ready;
+        let email = recipient.email;
         let mut attempt = 0;
         loop {
-            self.limiter.wait();
+            if !self.limiter.wait_unless(self.stop) {
+                return None;
+            }
+            if attempt == 0
+                && let Err(e) = self.journal().attempt(&email, &message_id)
+            {
+                // Without the record, a crash now would leave no trace of this message.
+                self.abort(e);
+                return None;
+            }
             match self.transport.deliver(&message, &file_name) {
                 Ok(()) => {
+                    if let Err(e) = self.journal().delivered(&email, &message_id) {
+                        self.abort(e);
+                    }
                     return Some(Outcome::Delivered {
-                        email: recipient.email,
-                        message_id,
                         retried: attempt > 0,
+                        in_doubt,
                     });
                 }
                 Err(Failure {
@@ -589,7 +651,7 @@ impl Run<'_> {
                 }) if attempt < self.retries => {
                     let pause = backoff(attempt);
                     attempt += 1;
-                    if !self.sleep_unless_stopped(pause) {
+                    if !sleep_unless(self.stop, pause) {
                         return None;
                     }
                 }
@@ -599,10 +661,10 @@ impl Run<'_> {
                     } else {
                         reason
                     };
-                    return Some(Outcome::Failed {
-                        email: recipient.email,
-                        reason,
-                    });
+                    if let Err(e) = self.journal().failed(&email, &reason) {
+                        self.abort(e);
+                    }
+                    return Some(Outcome::Failed { email, reason });
                 }
             }
         }
@@ -615,17 +677,20 @@ impl Run<'_> {
         }
         Ok(message)
     }
+}
 
-    /// Sleeps for `pause` in small steps; false when stopped meanwhile.
-    fn sleep_unless_stopped(&self, pause: Duration) -> bool {
-        let until = Instant::now() + pause;
-        while Instant::now() < until {
-            if self.stop.load(Ordering::SeqCst) {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20).min(until - Instant::now()));
+/// Sleeps for `pause` in small steps; false when `stop` was raised meanwhile.
+fn sleep_unless(stop: &AtomicBool, pause: Duration) -> bool {
+    let until = Instant::now() + pause;
+    loop {
+        if stop.load(Ordering::SeqCst) {
+            return false;
         }
-        true
+        let now = Instant::now();
+        if now >= until {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20).min(until - now));
     }
 }
 

@@ -45,6 +45,10 @@ pub trait Transport: Sync {
 
     /// A short name of the kind of destination, part of the journal's name.
     fn kind(&self) -> &'static str;
+
+    /// What tells this destination from another of its kind (a server's address, a folder's
+    /// full path), hashed into the journal's name.
+    fn identity(&self) -> String;
 }
 
 /// The transport for a send: the outbox `outbox` when given, else SMTP when configured, else
@@ -148,6 +152,10 @@ impl Transport for Smtp {
     fn kind(&self) -> &'static str {
         "smtp"
     }
+
+    fn identity(&self) -> String {
+        self.address.to_ascii_lowercase()
+    }
 }
 
 /// A folder that receives one `.eml` file per message.
@@ -178,5 +186,11 @@ impl Transport for Outbox {
 
     fn kind(&self) -> &'static str {
         "outbox"
+    }
+
+    fn identity(&self) -> String {
+        // Created by `check` before the journal is opened, so it can be resolved.
+        let path = fs::canonicalize(&self.0).unwrap_or_else(|_| self.0.clone());
+        path.to_string_lossy().into_owned()
     }
 }

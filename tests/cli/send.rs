@@ -269,20 +269,21 @@ fn every_recipient_gets_one_standards_compliant_message() {
             _ => assert_eq!(to.name(), Some("Zoë 北京")),
         }
     }
-    let journal = std::fs::read_dir(project.path(".briefing/sends"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let lines = std::fs::read_to_string(journal).unwrap();
-    assert_eq!(
-        lines
-            .lines()
-            .filter(|l| l.starts_with("delivered\t"))
-            .count(),
-        3
-    );
+    // Each delivery is journaled after an attempt line for the same address and Message-ID.
+    let journal = journal_text(&project);
+    let lines: Vec<Vec<&str>> = journal.lines().map(|l| l.split('\t').collect()).collect();
+    let delivered: Vec<&Vec<&str>> = lines.iter().filter(|l| l[0] == "delivered").collect();
+    assert_eq!(delivered.len(), 3, "{journal}");
+    for line in delivered {
+        let attempt = lines
+            .iter()
+            .position(|l| l[0] == "attempt" && l[1] == line[1] && l[2] == line[2]);
+        let outcome = lines.iter().position(|l| l == line);
+        assert!(
+            matches!((attempt, outcome), (Some(a), Some(o)) if a < o),
+            "{journal}"
+        );
+    }
 }
 
 #[test]
@@ -643,5 +644,265 @@ fn dkim_signatures_cover_both_list_unsubscribe_headers() {
         "list-id",
     ] {
         assert!(covered.contains(&header), "{header} not in h={h}");
+    }
+}
+
+/// Waits until `done` holds, failing with `what` after `limit`.
+#[track_caller]
+fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits for `child` to end, at most `limit`; its exit code.
+#[track_caller]
+fn exit_within(child: &mut Child, limit: Duration) -> Option<i32> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.code();
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            panic!("the process did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn journal_text(project: &Project) -> String {
+    let dir = project.path(".briefing/sends");
+    let journal = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "journal"))
+        .expect("a journal");
+    std::fs::read_to_string(journal).unwrap()
+}
+
+// Issue 16, finding 1: two runs of one issue and list at once mailed people twice.
+#[test]
+fn a_second_send_of_the_same_issue_and_list_refuses_while_the_first_runs() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    let addresses = subscribers(&project, 12);
+    let list = list(&project);
+    let args = ["send", "--week", "2026-W25", "--list", &list, "--rate", "4"];
+    let mut first = project
+        .command(&args, &[SECRET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(30), "the first delivery", || {
+        !server.messages().is_empty()
+    });
+    let second = project.run_with(&args, &[SECRET]);
+    assert_eq!(second.code, 1, "{}{}", second.stdout, second.stderr);
+    assert!(
+        second.stderr.contains(&format!(
+            "another `briefing send` of this issue to this list is running as process {}",
+            first.id()
+        )),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(exit_within(&mut first, Duration::from_secs(30)), Some(0));
+    let mut received = server.recipients();
+    received.sort();
+    assert_eq!(received, addresses, "every recipient exactly once");
+    // Once the first run has ended, the lock is free again.
+    let again = project.run_with(&args, &[SECRET]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again.stdout.contains("12 already delivered"),
+        "{}",
+        again.stdout
+    );
+}
+
+// Issue 16, finding 2: one bad byte made the whole journal be ignored, and everyone was
+// mailed again.
+#[test]
+fn a_damaged_journal_line_is_reported_and_skipped_not_the_whole_journal() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    subscribers(&project, 5);
+    let list = list(&project);
+    let args = ["send", "--week", "2026-W25", "--list", &list];
+    assert_eq!(project.run_with(&args, &[SECRET]).code, 0);
+    let journal = std::fs::read_dir(project.path(".briefing/sends"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "journal"))
+        .unwrap();
+    let lines = std::fs::read_to_string(&journal).unwrap().lines().count();
+    let mut bytes = std::fs::read(&journal).unwrap();
+    bytes.extend_from_slice(b"garbage\xff\n");
+    std::fs::write(&journal, bytes).unwrap();
+    let rerun = project.run_with(&args, &[SECRET]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    assert!(
+        rerun.stderr.contains(&format!(
+            "warning: the journal has 1 damaged line (line {}), skipped",
+            lines + 1
+        )),
+        "{}",
+        rerun.stderr
+    );
+    assert!(rerun.stdout.contains("sent 0 messages"), "{}", rerun.stdout);
+    assert!(
+        rerun.stdout.contains("5 already delivered"),
+        "{}",
+        rerun.stdout
+    );
+    assert_eq!(server.messages().len(), 5, "nobody was mailed twice");
+}
+
+// Issue 16, finding 3: a single Ctrl-C hung `send` forever.
+#[test]
+fn ctrl_c_during_a_paced_send_stops_it_within_seconds_with_the_journal_intact() {
+    let server = smtp_server(&[]);
+    let project = project_for(&server, "", "");
+    let addresses = subscribers(&project, 40);
+    let list = list(&project);
+    // Slow enough that the producer fills its queue and waits on it.
+    let args = ["send", "--week", "2026-W25", "--list", &list, "--rate", "2"];
+    let mut child = project
+        .command(&args, &[SECRET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(Duration::from_secs(30), "two deliveries", || {
+        server.messages().len() >= 2
+    });
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    assert_eq!(
+        exit_within(&mut child, Duration::from_secs(5)),
+        Some(130),
+        "Ctrl-C ends the run with 130"
+    );
+    let first = server.messages().len();
+    assert!(first < addresses.len(), "stopped early ({first})");
+    let journal = journal_text(&project);
+    assert_eq!(
+        journal
+            .lines()
+            .filter(|l| l.starts_with("delivered\t"))
+            .count(),
+        first,
+        "every delivery is journaled: {journal}"
+    );
+    let rerun = project.run_with(&args.map(|a| if a == "2" { "1000" } else { a }), &[SECRET]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    let mut received = server.recipients();
+    received.sort();
+    assert_eq!(received, addresses, "the rest, each once");
+}
+
+// Issue 16, finding 4: killed after the server had a message but before its answer, the
+// resumed run sent it again under a new Message-ID.
+#[test]
+fn a_message_left_in_doubt_by_a_crash_is_resent_with_the_same_message_id() {
+    let server = smtp_server(&["--hold-first-reply", "30"]);
+    let project = project_for(&server, "", "");
+    let addresses = subscribers(&project, 3);
+    let list = list(&project);
+    let args = [
+        "send",
+        "--week",
+        "2026-W25",
+        "--list",
+        &list,
+        "--concurrency",
+        "1",
+    ];
+    let mut child = project
+        .command(&args, &[SECRET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The server has stored the first message and holds its "250".
+    wait_for(Duration::from_secs(30), "the first message", || {
+        server.messages().len() == 1
+    });
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let journal = journal_text(&project);
+    assert!(
+        journal.starts_with("attempt\treader0000@example.com\t<"),
+        "{journal}"
+    );
+    assert!(!journal.contains("delivered\t"), "{journal}");
+
+    let skip = project.run_with(&[&args[..], &["--in-doubt", "skip"]].concat(), &[SECRET]);
+    assert_eq!(skip.code, 0, "{}{}", skip.stdout, skip.stderr);
+    assert!(
+        skip.stdout
+            .contains("1 in doubt from an interrupted run, skipped (--in-doubt skip)"),
+        "{}",
+        skip.stdout
+    );
+    let rerun = project.run_with(&args, &[SECRET]);
+    assert_eq!(rerun.code, 0, "{}{}", rerun.stdout, rerun.stderr);
+    assert!(
+        rerun.stdout.contains(
+            "1 in doubt from an interrupted run (handed over, no answer recorded): sent again with the same Message-ID"
+        ),
+        "{}",
+        rerun.stdout
+    );
+    let parsed: Vec<(String, String)> = server
+        .messages()
+        .iter()
+        .map(|raw| {
+            let message = MessageParser::default().parse(raw).unwrap();
+            let to = message.to().unwrap().first().unwrap().address().unwrap();
+            (to.to_owned(), message.message_id().unwrap().to_owned())
+        })
+        .collect();
+    let copies: Vec<&(String, String)> = parsed
+        .iter()
+        .filter(|(to, _)| to == &addresses[0])
+        .collect();
+    assert_eq!(copies.len(), 2, "{parsed:?}");
+    assert_eq!(copies[0].1, copies[1].1, "the same Message-ID both times");
+    for address in &addresses[1..] {
+        assert_eq!(parsed.iter().filter(|(to, _)| to == address).count(), 1);
+    }
+}
+
+// Issue 16, finding 7: the journal ignored `--outbox DIR`, so a preview into a second folder
+// had everyone "already delivered".
+#[test]
+fn each_outbox_has_a_journal_of_its_own() {
+    let project = Project::sample();
+    subscribers(&project, 3);
+    let list = list(&project);
+    for dir in ["preview-a", "preview-b"] {
+        let outbox = project.path(dir);
+        let run = project.run_with(
+            &[
+                "send",
+                "--latest",
+                "--list",
+                &list,
+                "--outbox",
+                outbox.to_str().unwrap(),
+            ],
+            &[SECRET],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(run.stdout.starts_with("sent 3 messages"), "{}", run.stdout);
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
     }
 }

@@ -2,7 +2,8 @@
 
 Stores every accepted message as maildir/<n>.eml, and can be told to answer some
 recipients with a temporary 451 (a number of times, then accept) or a permanent 550,
-to require AUTH with a given login, and to slow down DATA. Prints its port, then serves
+to require AUTH with a given login, to slow down DATA, and to hold the reply to the first
+message after storing it (a sender killed then leaves that message in doubt). Prints its port, then serves
 until stdin closes or it is killed. Binds 127.0.0.1 only.
 """
 import argparse
@@ -31,6 +32,7 @@ class Handler:
         self.permanent = {a.lower() for a in args.permanent}
         self.delay = args.delay
         self.stall_after = args.stall_after
+        self.hold_first_reply = args.hold_first_reply
         self.attempts = {}
         self.count = 0
         self.lock = threading.Lock()
@@ -71,6 +73,8 @@ class Handler:
         with open(path + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(path + ".tmp", path)
+        if n == 1 and self.hold_first_reply:
+            await asyncio.sleep(self.hold_first_reply)
         return "250 2.0.0 accepted as %d" % n
 
 
@@ -82,6 +86,7 @@ def main():
     p.add_argument("--permanent", action="append", default=[])
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--stall-after", type=int, default=None)
+    p.add_argument("--hold-first-reply", type=float, default=0.0)
     p.add_argument("--login", default=None, help="user:password required for AUTH")
     args = p.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
