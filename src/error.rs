@@ -110,6 +110,13 @@ pub enum Error {
         /// Why.
         source: notify::Error,
     },
+    /// A template override is not a file that can be read.
+    TemplateFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it, and what to do.
+        problem: String,
+    },
     /// An email's CSS could not be inlined.
     InlineCss {
         /// css-inline's message.
@@ -286,6 +293,9 @@ impl fmt::Display for Error {
             Error::WatchFiles {
                 path: Some(path), ..
             } => write!(f, "cannot watch `{}`", display_path(path)),
+            Error::TemplateFile { path, problem } => {
+                write!(f, "template `{}`: {problem}", display_path(path))
+            }
             Error::InlineCss { detail } => {
                 write!(f, "template `email.html`, cannot inline its CSS: {detail}")
             }

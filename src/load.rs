@@ -2,8 +2,15 @@
 //!
 //! Takes the newsletter root, returns every `*.yaml`/`*.yml` file below `briefs/` (sorted, hidden
 //! files and folders skipped, symlinked folders not followed) with its text, or the reason the
-//! text could not be had: too large, not UTF-8, unreadable. Files are capped at
-//! [`MAX_FILE_BYTES`] and the cap is enforced while reading, so a huge file costs nothing.
+//! text could not be had: too large, not UTF-8, unreadable, not a regular file, or outside the
+//! newsletter folder. Files are capped at [`MAX_FILE_BYTES`] and the cap is enforced while
+//! reading, so a huge file costs nothing.
+//!
+//! Every file the newsletter is made of (cards, issue files, `config.yaml`, templates) is read
+//! through [`read_capped`]: only a regular file whose real path is inside the newsletter folder
+//! is opened. A symlink inside the folder is fine; one leading out of it (to
+//! `/proc/self/environ`, say, whose text would end up in diagnostics or pages) is refused
+//! without reading a byte, and so is a FIFO (which would block the read forever) or a device.
 
 use std::fs;
 use std::io::Read;
@@ -37,8 +44,45 @@ pub enum Content {
     NotUtf8(Pos),
     /// Could not be read; holds the reason.
     Unreadable(String),
+    /// Not a regular file; holds what it is (`a FIFO`, `a device`, ...).
+    NotAFile(&'static str),
+    /// Its real path (after following symlinks) is outside the newsletter folder.
+    Outside,
     /// Valid text that `validate` let go once it had checked it, to keep memory flat.
     Released,
+}
+
+impl Content {
+    /// What is wrong with a file whose text could not be had, and what to do: a message and
+    /// a help line. `None` for text.
+    pub fn problem(&self) -> Option<(String, String)> {
+        let problem = match self {
+            Content::TooLarge(size) => (
+                format!("file is {size} bytes; files are capped at {MAX_FILE_BYTES} bytes (1 MiB)"),
+                "a card is a few kilobytes of text; check that this is the file you meant"
+                    .to_owned(),
+            ),
+            Content::NotUtf8(_) => (
+                "file is not valid UTF-8".to_owned(),
+                "save it as UTF-8 in your editor".to_owned(),
+            ),
+            Content::Unreadable(reason) => (
+                format!("cannot read the file: {reason}"),
+                "check its permissions".to_owned(),
+            ),
+            Content::NotAFile(what) => (
+                format!("file is {what}, not a regular file; it was not read"),
+                "replace it with a regular file".to_owned(),
+            ),
+            Content::Outside => (
+                "file is a symlink that leads out of the newsletter folder; it was not read"
+                    .to_owned(),
+                "copy the file into the folder instead of linking to it".to_owned(),
+            ),
+            Content::Text(_) | Content::Released => return None,
+        };
+        Some(problem)
+    }
 }
 
 /// A file found under `briefs/`.
@@ -58,11 +102,24 @@ pub struct SourceFile {
 pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(root, Path::new("briefs"), 0, &mut paths);
+    // A regular file found by walking a folder inside the newsletter is inside it; only
+    // symlinks, and everything under a `briefs/` that is itself a link elsewhere, need their
+    // real path checked.
+    let real_root = real_root(root);
+    let briefs_inside =
+        fs::canonicalize(root.join("briefs")).is_ok_and(|briefs| briefs.starts_with(&real_root));
     use rayon::prelude::*;
     let read = || -> Vec<SourceFile> {
         paths
             .into_par_iter()
-            .map(|path| read_source(root, path))
+            .map(|(path, entry)| {
+                let check = match entry {
+                    Entry::File if briefs_inside => Check::Walked,
+                    Entry::File | Entry::Link => Check::RealPath(&real_root),
+                    Entry::Other(what) => Check::Refuse(what),
+                };
+                read_source(root, path, check)
+            })
             .collect()
     };
     // Files not in the page cache wait on the disk, and then more readers than cores keep it
@@ -76,13 +133,40 @@ pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
 /// How many files are read at once.
 const READERS: usize = 8;
 
+/// What the walk saw at a path, without following it.
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    File,
+    Link,
+    Other(&'static str),
+}
+
+/// How much a read must check before it opens a file.
+enum Check<'a> {
+    /// Found as a regular file by walking a folder inside the newsletter.
+    Walked,
+    /// Its real path must be a regular file inside this (canonical) folder.
+    RealPath(&'a Path),
+    /// Not a file: refused without opening it.
+    Refuse(&'static str),
+}
+
+/// The newsletter folder's real path (itself, when it cannot be resolved).
+pub fn real_root(root: &Path) -> PathBuf {
+    fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf())
+}
+
 /// The file at `path` under `root`, read.
-fn read_source(root: &Path, path: PathBuf) -> SourceFile {
+fn read_source(root: &Path, path: PathBuf, check: Check<'_>) -> SourceFile {
     let kind = match path.file_stem().and_then(|s| s.to_str()) {
         Some("issue") => FileKind::Issue,
         _ => FileKind::Card,
     };
-    let content = read_capped(&root.join(&path));
+    let content = match check {
+        Check::Walked => read_open(&root.join(&path)),
+        Check::RealPath(real_root) => read_capped(real_root, &root.join(&path)),
+        Check::Refuse(what) => Content::NotAFile(what),
+    };
     SourceFile {
         path,
         kind,
@@ -92,7 +176,7 @@ fn read_source(root: &Path, path: PathBuf) -> SourceFile {
 
 /// Adds the YAML files under `rel` to `out`, sorted by path: each folder's entries are taken
 /// in name order, which is the order of whole paths compared component by component.
-fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
+fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<(PathBuf, Entry)>) {
     if depth > MAX_DEPTH {
         return;
     }
@@ -108,8 +192,15 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<PathBuf>) {
     for (name, file_type) in entries {
         if file_type.is_dir() {
             collect(root, &rel.join(&name), depth + 1, out);
-        } else if is_yaml(&name) && (file_type.is_file() || file_type.is_symlink()) {
-            out.push(rel.join(&name));
+        } else if is_yaml(&name) {
+            let entry = if file_type.is_file() {
+                Entry::File
+            } else if file_type.is_symlink() {
+                Entry::Link
+            } else {
+                Entry::Other(what_it_is(file_type))
+            };
+            out.push((rel.join(&name), entry));
         }
     }
 }
@@ -122,8 +213,43 @@ fn is_yaml(name: &std::ffi::OsStr) -> bool {
     ends_with(b".yaml") || ends_with(b".yml")
 }
 
-/// Reads at most [`MAX_FILE_BYTES`] + 1 bytes and decodes them.
-pub fn read_capped(path: &Path) -> Content {
+/// What a file that is not a regular file is, for a message.
+fn what_it_is(file_type: fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        "a device"
+    } else if file_type.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Reads the file at `path` if its real path is a regular file inside `real_root` (the
+/// newsletter folder's canonical path, from [`real_root`]): at most [`MAX_FILE_BYTES`] + 1
+/// bytes, decoded.
+pub fn read_capped(real_root: &Path, path: &Path) -> Content {
+    let real = match fs::canonicalize(path) {
+        Ok(real) => real,
+        Err(e) => return Content::Unreadable(e.to_string()),
+    };
+    if !real.starts_with(real_root) {
+        return Content::Outside;
+    }
+    match fs::metadata(&real) {
+        Ok(meta) if meta.is_file() => read_open(&real),
+        Ok(meta) => Content::NotAFile(what_it_is(meta.file_type())),
+        Err(e) => Content::Unreadable(e.to_string()),
+    }
+}
+
+/// Opens a file already known to be regular and inside the folder, and reads at most
+/// [`MAX_FILE_BYTES`] + 1 bytes of it.
+fn read_open(path: &Path) -> Content {
     let file = match fs::File::open(path) {
         Ok(file) => file,
         Err(e) => return Content::Unreadable(e.to_string()),
@@ -229,6 +355,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("big.yaml");
         fs::write(&path, vec![b'a'; (MAX_FILE_BYTES + 10) as usize]).unwrap();
-        assert_eq!(read_capped(&path), Content::TooLarge(MAX_FILE_BYTES + 10));
+        assert_eq!(
+            read_capped(&real_root(dir.path()), &path),
+            Content::TooLarge(MAX_FILE_BYTES + 10)
+        );
     }
 }

@@ -268,6 +268,23 @@ fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// [`to_text`] and [`to_html`] (or [`to_inline_html`] when `inline`) of the same Markdown,
+/// parsed once: a story's fields go both into `email.txt` and into its pages.
+pub fn to_text_and_html(
+    markdown: &str,
+    on_link: &mut dyn FnMut(&str) -> String,
+    inline: bool,
+) -> (String, String) {
+    let events: Vec<Event<'_>> = safe_events(markdown).collect();
+    let text = normalise_lines(&text_of(events.iter().cloned(), markdown.len(), on_link).0);
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    write_html(&mut html, events.into_iter());
+    if inline {
+        html = inline_of(&html);
+    }
+    (text, html)
+}
+
 /// The text of `markdown` before its blank lines are normalised, and where `on_link`'s marks
 /// were written into it.
 fn raw_text(
@@ -644,7 +661,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn text_and_plain_line_from_one_parse_match_their_own() {
+    fn text_plain_line_and_html_from_one_parse_match_their_own() {
         let pieces = [
             "word ",
             "**bold** ",
@@ -675,6 +692,16 @@ pub(crate) mod tests {
             let (both_text, both_line) = to_text_and_plain_line(&text, &mut numbered);
             assert_eq!(both_text, to_text(&text, &mut numbered), "{text:?}");
             assert_eq!(both_line, to_plain_line(&text), "{text:?}");
+            for inline in [false, true] {
+                let (text_again, html) = to_text_and_html(&text, &mut numbered, inline);
+                assert_eq!(text_again, both_text, "{text:?}");
+                let alone = if inline {
+                    to_inline_html(&text)
+                } else {
+                    to_html(&text)
+                };
+                assert_eq!(html, alone, "{text:?}");
+            }
             compared += usize::from(both_text != both_line);
         }
         assert!(compared > 4_000, "{compared}");

@@ -59,7 +59,7 @@ pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diag
         });
     }
     let rel = Path::new("config.yaml");
-    match load::read_capped(&paths.config) {
+    match load::read_capped(&load::real_root(&paths.root), &paths.config) {
         Content::Text(text) => Ok(config::parse(rel, &text)),
         Content::Unreadable(reason) => Err(Error::ReadFile {
             path: paths.config.clone(),
@@ -215,7 +215,7 @@ impl Prepared {
             CacheWrites::Allowed => Inliner::cached(cache),
             CacheWrites::Forbidden => Inliner::read_only(cache),
         };
-        let publication = Publication::new(&env, &inliner, &self.config, &self.issues);
+        let publication = Publication::new(env, &inliner, &self.config, &self.issues);
         let rendered = render(&publication);
         inliner.prune(CACHE_LIMIT_BYTES);
         rendered

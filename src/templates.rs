@@ -22,7 +22,7 @@ use minijinja::{
 use rustc_hash::FxHashMap as HashMap;
 
 use crate::error::{Error, Result};
-use crate::{dates, markdown};
+use crate::{dates, load, markdown};
 
 macro_rules! builtins {
     ($($name:literal),* $(,)?) => {
@@ -60,6 +60,10 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "watch.html",
 ];
 
+/// How many instructions one render may run. The largest page of a 10,000-card archive (the
+/// sitemap) needs a small fraction of this; two nested `range(10000)` loops need more.
+pub const FUEL: u64 = 50_000_000;
+
 /// The auto-escape name for Markdown output.
 const MARKDOWN_ESCAPE: &str = "markdown";
 
@@ -68,9 +72,12 @@ const MARKDOWN_ESCAPE: &str = "markdown";
 /// # Errors
 ///
 /// [`Error::Template`] naming the first file that does not compile (minijinja's message shows
-/// its line), or [`Error::ReadFile`] when an override cannot be read.
+/// its line), or [`Error::TemplateFile`] when an override cannot be read.
 pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'static>> {
     let mut env = Environment::new();
+    // Bounds each render: a template with loops inside loops fails, naming its line, instead
+    // of running for hours.
+    env.set_fuel(Some(FUEL));
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_debug(true);
     env.set_keep_trailing_newline(true);
@@ -132,9 +139,13 @@ pub fn template_error(name: &str, error: &JinjaError) -> Error {
         }
         source = cause.source();
     }
-    let message = match innermost.detail() {
-        Some(detail) => format!("{}: {detail}", innermost.kind()),
-        None => innermost.kind().to_string(),
+    let message = match (innermost.kind(), innermost.detail()) {
+        (ErrorKind::OutOfFuel, _) => format!(
+            "the template ran too long (over {FUEL} steps): look for a loop that never ends, \
+             or loops inside loops over large ranges"
+        ),
+        (kind, Some(detail)) => format!("{kind}: {detail}"),
+        (kind, None) => kind.to_string(),
     };
     let mut detail = match innermost.line() {
         Some(line) => format!("line {line}: {message}"),
@@ -180,14 +191,24 @@ pub fn template_error(name: &str, error: &JinjaError) -> Error {
 }
 
 /// Every file under `dir` as (name relative to `dir` with `/`, text), sorted.
+///
+/// Each is read as cards are ([`load::read_capped`]): a regular file inside the newsletter
+/// folder, at most 1 MiB. A template linked from outside the folder would be published into
+/// every page; a FIFO would block the build.
 fn read_overrides(dir: &Path) -> Result<Vec<(String, String)>> {
+    let real_root = load::real_root(dir.parent().unwrap_or(dir));
     let mut found = Vec::new();
-    collect(dir, "", &mut found)?;
+    collect(dir, "", &real_root, &mut found)?;
     found.sort();
     Ok(found)
 }
 
-fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) -> Result<()> {
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    real_root: &Path,
+    out: &mut Vec<(String, String)>,
+) -> Result<()> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(());
     };
@@ -199,22 +220,29 @@ fn collect(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) -> Result<
         }
         let path = entry.path();
         let rel = format!("{prefix}{name}");
-        if path.is_dir() {
+        // Folders are entered only when they are folders, not links to one.
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
             if prefix.matches('/').count() < 8 {
-                collect(&path, &format!("{rel}/"), out)?;
+                collect(&path, &format!("{rel}/"), real_root, out)?;
             }
-        } else {
-            let text = fs::read_to_string(&path).map_err(|source| Error::ReadFile {
-                path: path.clone(),
-                source,
-            })?;
-            out.push((rel, text));
+            continue;
+        }
+        match load::read_capped(real_root, &path) {
+            load::Content::Text(text) => out.push((rel, text)),
+            content => {
+                let (problem, help) = content.problem().unwrap_or_default();
+                return Err(Error::TemplateFile {
+                    path,
+                    problem: format!("{problem}; {help}"),
+                });
+            }
         }
     }
     Ok(())
 }
 
-/// The name under which a render's context carries its [`MarkdownCache`] to the filters.
+/// The name of the global under which a publication's environment holds its
+/// [`MarkdownCache`] for the filters.
 pub const MARKDOWN_CACHE: &str = "__markdown_cache";
 
 /// How many texts of each kind a cache remembers beyond its shared ones: a few issues' worth.
@@ -226,7 +254,7 @@ const RECENT_LIMIT: usize = 4096;
 type HtmlByText = [HashMap<String, Value>; 2];
 
 /// Sanitised HTML of card Markdown, owned by one publication and handed to the `markdown`
-/// filters through the render context ([`MARKDOWN_CACHE`]).
+/// filters as a global of its environment ([`MARKDOWN_CACHE`]).
 ///
 /// A story's fields appear on its issue page, in the email, on its own page and in the feed;
 /// a summary on each of its tag pages; a watch item on the watch page and in later issues.
@@ -259,6 +287,24 @@ impl MarkdownCache {
             shared: [block, inline],
             recent: std::sync::Mutex::default(),
         }
+    }
+
+    /// Keeps `html`, the sanitised HTML of `markdown` made elsewhere from the same parse.
+    pub fn remember(&self, markdown: &str, inline: bool, html: &str) {
+        let slot = usize::from(inline);
+        if self.shared[slot].contains_key(markdown) {
+            return;
+        }
+        let mut recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if recent[slot].len() >= RECENT_LIMIT {
+            recent[slot].clear();
+        }
+        recent[slot]
+            .entry(markdown.to_owned())
+            .or_insert_with(|| Value::from_safe_string(html.to_owned()));
     }
 
     /// The sanitised HTML of `text`, from the cache or rendered now and remembered.

@@ -436,6 +436,11 @@ pub struct TextStoryView {
     pub disclaimer: Option<String>,
     /// Every numbered link, in order.
     pub references: Vec<ReferenceView>,
+    /// The sanitised HTML of the fields above that pages show as HTML, made from the same
+    /// parse as their text: (Markdown, inline, HTML). The renderer hands it to the Markdown
+    /// cache; templates do not see it.
+    #[serde(skip)]
+    pub html: Vec<(String, bool, String)>,
 }
 
 /// A source in plain text.
@@ -654,12 +659,23 @@ impl TextStoryView {
         let mut references = References::default();
         let (summary, summary_line) =
             markdown::to_text_and_plain_line(&story.summary, &mut |url| references.mark(url));
+        // The pages show these fields as HTML too: make it from the same parse.
+        let mut html = Vec::new();
+        let mut text_and_html = |markdown: &str, inline: bool| {
+            let (text, made) =
+                markdown::to_text_and_html(markdown, &mut |url| references.mark(url), inline);
+            html.push((markdown.to_owned(), inline, made));
+            text
+        };
+        let tldr = story.tldr.iter().map(|t| text_and_html(t, true)).collect();
+        let why_it_matters = text_and_html(&story.why_it_matters, false);
+        let business_relevance =
+            (story.business_relevance.as_deref()).map(|text| text_and_html(text, false));
+        let implications = (story.implications.iter())
+            .map(|t| text_and_html(t, true))
+            .collect();
         let mut text =
             |markdown: &str| markdown::to_text(markdown, &mut |url| references.mark(url));
-        let tldr = story.tldr.iter().map(|t| text(t)).collect();
-        let why_it_matters = text(&story.why_it_matters);
-        let business_relevance = story.business_relevance.as_deref().map(&mut text);
-        let implications = story.implications.iter().map(|t| text(t)).collect();
         let what_to_watch = watch_view(&story.what_to_watch, config, &mut text);
         let disclaimer = story.disclaimer.as_deref().map(&mut text);
         let sources = story
@@ -681,6 +697,7 @@ impl TextStoryView {
             sources,
             disclaimer,
             references: references.0,
+            html,
         }
     }
 }

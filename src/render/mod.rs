@@ -85,8 +85,8 @@ impl PageView {
 /// An issue's full view is built when its pages are rendered ([`Publication::view`]) and
 /// dropped after, so memory holds a few issues' views, not the archive's.
 pub struct Publication<'a> {
-    /// Templates.
-    pub env: &'a Environment<'a>,
+    /// Templates; the Markdown cache is one of their globals.
+    env: Environment<'static>,
     /// Inlines each email's CSS, reusing earlier builds' results.
     pub inliner: &'a Inliner,
     /// The config.
@@ -105,7 +105,8 @@ pub struct Publication<'a> {
     attention: Vec<crate::ledger::Attention>,
     /// The references to every story, for watch entries and follow-ups.
     refs: StoryRefs<'a>,
-    /// The HTML of card Markdown, for the `markdown` filters: a [`MarkdownCache`].
+    /// The HTML of card Markdown, for the `markdown` filters: a [`MarkdownCache`], also
+    /// held by `env` as a global.
     markdown: minijinja::Value,
 }
 
@@ -126,7 +127,7 @@ pub struct WatchSite {
 impl<'a> Publication<'a> {
     /// Prepares the links and watch items of `issues`.
     pub fn new(
-        env: &'a Environment<'a>,
+        mut env: Environment<'static>,
         inliner: &'a Inliner,
         config: &'a Config,
         issues: &'a [Issue],
@@ -171,8 +172,11 @@ impl<'a> Publication<'a> {
                 )
             },
         );
+        // A global of this publication's own environment: the filters find it with
+        // `State::lookup`, and no render context needs to carry it.
+        let markdown = minijinja::Value::from_object(markdown);
+        env.add_global(MARKDOWN_CACHE, markdown.clone());
         Publication {
-            env,
             inliner,
             config,
             site: SiteView::new(config),
@@ -182,7 +186,8 @@ impl<'a> Publication<'a> {
             watch,
             attention,
             refs,
-            markdown: minijinja::Value::from_object(markdown),
+            env,
+            markdown,
         }
     }
 
@@ -233,15 +238,26 @@ impl<'a> Publication<'a> {
     }
 
     /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
+    ///
+    /// The HTML its plain-text views made of the stories' Markdown goes to the Markdown
+    /// cache, where the issue's pages find it.
     pub fn view(&self, index: usize) -> ViewedIssue {
-        ViewedIssue::new(IssueView::new(
+        let view = IssueView::new(
             self.issues,
             index,
             self.config,
             &self.ledger,
             &self.attention[index],
             &self.refs,
-        ))
+        );
+        if let Some(cache) = self.markdown.downcast_object_ref::<MarkdownCache>() {
+            for story in &view.stories {
+                for (markdown, inline, html) in &story.text.html {
+                    cache.remember(markdown, *inline, html);
+                }
+            }
+        }
+        ViewedIssue::new(view)
     }
 
     /// Renders the named template with `context`.
@@ -250,12 +266,7 @@ impl<'a> Publication<'a> {
     ///
     /// As [`render_template`].
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
-        // The first map wins a name both have.
-        let context = minijinja::value::merge_maps([
-            minijinja::Value::from_iter([(MARKDOWN_CACHE, self.markdown.clone())]),
-            minijinja::Value::from_serialize(context),
-        ]);
-        render_template(self.env, name, &context)
+        render_template(&self.env, name, context)
     }
 }
 

@@ -19,7 +19,7 @@ use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, FileDiagnostics, Severity};
 use crate::fields::backticked;
 use crate::issue::{IssueId, IssueMeta};
-use crate::load::{Content, FileKind, MAX_FILE_BYTES, SourceFile};
+use crate::load::{Content, FileKind, SourceFile};
 use crate::story::Story;
 use crate::yaml::{self, Node};
 
@@ -141,27 +141,11 @@ fn check_file(file: &SourceFile) -> Checked {
 
 /// The diagnostic for a file whose text could not be had.
 pub fn unreadable(path: &Path, content: &Content) -> Diagnostic {
-    let (pos, message, help) = match content {
-        Content::TooLarge(size) => (
-            Pos::START,
-            format!(
-                "file is {size} bytes; card and issue files are capped at {} bytes (1 MiB)",
-                MAX_FILE_BYTES
-            ),
-            "a card is a few kilobytes of text; check that this is the file you meant".to_owned(),
-        ),
-        Content::NotUtf8(pos) => (
-            *pos,
-            "file is not valid UTF-8".to_owned(),
-            "save it as UTF-8 in your editor".to_owned(),
-        ),
-        Content::Unreadable(reason) => (
-            Pos::START,
-            format!("cannot read the file: {reason}"),
-            "check its permissions".to_owned(),
-        ),
-        Content::Text(_) | Content::Released => (Pos::START, String::new(), String::new()),
+    let pos = match content {
+        Content::NotUtf8(pos) => *pos,
+        _ => Pos::START,
     };
+    let (message, help) = content.problem().unwrap_or_default();
     Diagnostic {
         severity: Severity::Error,
         path: path.to_path_buf(),
@@ -225,6 +209,7 @@ pub fn week_folder(path: &Path) -> Option<IssueId> {
 /// a released text is read again from under `root`.
 fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile], root: Option<&Path>) {
     let mut reread: Option<(&Path, Content)> = None;
+    let real_root = root.map(crate::load::real_root).unwrap_or_default();
     for diag in diagnostics.iter_mut().filter(|d| d.line_text.is_none()) {
         // Files are sorted by path (`load_briefs`).
         let Some(file) = files
@@ -238,7 +223,10 @@ fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile], root: O
             (Content::Released, Some(root)) => {
                 // Diagnostics come grouped by rule, often several for one file in a row.
                 if reread.as_ref().is_none_or(|(path, _)| *path != file.path) {
-                    reread = Some((&file.path, crate::load::read_capped(&root.join(&file.path))));
+                    reread = Some((
+                        &file.path,
+                        crate::load::read_capped(&real_root, &root.join(&file.path)),
+                    ));
                 }
                 reread.as_ref().map(|(_, content)| content)
             }

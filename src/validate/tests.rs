@@ -350,11 +350,17 @@ fn unreadable_contents_are_reported() {
     non_utf8.content = Content::NotUtf8(Pos { line: 3, col: 9 });
     let mut huge = file("briefs/2026-W25/b.yaml", "");
     huge.content = Content::TooLarge(5_000_000);
+    let mut fifo = file("briefs/2026-W25/c.yaml", "");
+    fifo.content = Content::NotAFile("a FIFO (named pipe)");
+    let mut outside = file("briefs/2026-W25/d.yaml", "");
+    outside.content = Content::Outside;
     assert_eq!(
-        headlines(&[non_utf8, huge]),
+        headlines(&[non_utf8, huge, fifo, outside]),
         [
             "briefs/2026-W25/a.yaml:3:9: error: file is not valid UTF-8",
-            "briefs/2026-W25/b.yaml:1:1: error: file is 5000000 bytes; card and issue files are capped at 1048576 bytes (1 MiB)",
+            "briefs/2026-W25/b.yaml:1:1: error: file is 5000000 bytes; files are capped at 1048576 bytes (1 MiB)",
+            "briefs/2026-W25/c.yaml:1:1: error: file is a FIFO (named pipe), not a regular file; it was not read",
+            "briefs/2026-W25/d.yaml:1:1: error: file is a symlink that leads out of the newsletter folder; it was not read",
         ]
     );
 }

@@ -84,7 +84,7 @@ fn non_utf8_and_oversized_files_are_reported_not_fatal() {
     assert_eq!(
         run.headlines(),
         [
-            "briefs/2026-W25/huge.yaml:1:1: error: file is 2097152 bytes; card and issue files are capped at 1048576 bytes (1 MiB)",
+            "briefs/2026-W25/huge.yaml:1:1: error: file is 2097152 bytes; files are capped at 1048576 bytes (1 MiB)",
             "briefs/2026-W25/latin1.yaml:1:11: error: file is not valid UTF-8",
         ]
     );

@@ -6,6 +6,7 @@
 mod browser;
 mod build;
 mod check;
+mod files;
 mod hostile;
 mod html;
 mod http;
