@@ -206,6 +206,13 @@ pub fn parse_iso(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, number(&bytes[5..7])?, number(&bytes[8..])?)
 }
 
+/// Whether `date` is one a newsletter can carry: years 1900 to 2999. Dates outside make ISO
+/// weeks and calendar entries that no reader or calendar app takes (`-1-W52`,
+/// `+100000101`).
+pub fn in_range(date: NaiveDate) -> bool {
+    (1900..=2999).contains(&date.year())
+}
+
 /// A long date: `17 June 2026`, `17. Juni 2026`, `17 juin 2026`.
 pub fn long(date: NaiveDate, language: &str) -> String {
     let language = Language::of(language);

@@ -607,12 +607,24 @@ pub fn parse_date(
         return None;
     }
     let date = crate::dates::parse_iso(text);
-    if date.is_none() {
-        diags
-            .error(pos, format!("{label} `{text}` is not a real date"))
-            .help("check the month and the day");
+    match date {
+        None => {
+            diags
+                .error(pos, format!("{label} `{text}` is not a real date"))
+                .help("check the month and the day");
+            None
+        }
+        Some(date) if !crate::dates::in_range(date) => {
+            diags
+                .error(
+                    pos,
+                    format!("{label} `{text}` is outside the years 1900 to 2999"),
+                )
+                .help("check the year");
+            None
+        }
+        date => date,
     }
-    date
 }
 
 /// Joins names as "`a`, `b` and `c`" for messages.

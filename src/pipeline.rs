@@ -89,6 +89,92 @@ pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
     Ok((config, corpus))
 }
 
+/// What `check` found: every diagnostic, and what would be published.
+pub struct CheckReport {
+    /// Every problem, sorted: the files', the issues', the templates'.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many card files were read.
+    pub cards: usize,
+    /// Published cards, drafts, and issues; known only when nothing has an error.
+    pub published: Option<(usize, usize, usize)>,
+}
+
+impl CheckReport {
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Checks the newsletter at `paths` for everything `build` would fail on: the files, the
+/// issues they make (numbers, weeks) and the templates.
+///
+/// # Errors
+///
+/// As [`load_project`].
+pub fn check(paths: &Paths) -> Result<CheckReport> {
+    let (config, mut corpus) = load_project(paths)?;
+    let cards = corpus.card_files;
+    let mut published = None;
+    if let Some(config) = config.as_ref().filter(|_| corpus.error_count() == 0) {
+        let stories = std::mem::take(&mut corpus.stories);
+        let drafts = stories.iter().filter(|s| s.draft).count();
+        match schedule::assemble(stories, &corpus.issue_meta, config, false) {
+            Ok(issues) => {
+                let count = issues.iter().map(|i| i.stories.len()).sum();
+                published = Some((count, drafts, issues.len()));
+                // The process ends soon: freeing every story one by one would only delay it.
+                std::mem::forget(issues);
+            }
+            Err(mut problems) => corpus.diagnostics.append(&mut problems),
+        }
+        if let Err(error) = templates::environment(&paths.templates, &config.language) {
+            corpus.diagnostics.push(template_diagnostic(paths, &error));
+        }
+        diagnostic::sort(&mut corpus.diagnostics);
+    }
+    std::mem::forget(corpus.stories);
+    let diagnostics = corpus.diagnostics;
+    let published = published.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
+    Ok(CheckReport {
+        diagnostics,
+        cards,
+        published,
+    })
+}
+
+/// A template that does not compile, or a template file that cannot be read, as a located
+/// diagnostic.
+fn template_diagnostic(paths: &Paths, error: &Error) -> Diagnostic {
+    let (path, line, message) = match error {
+        Error::Template { name, detail } => {
+            let (line, message) = detail
+                .strip_prefix("line ")
+                .and_then(|rest| rest.split_once(": "))
+                .and_then(|(n, rest)| Some((n.parse().ok()?, rest)))
+                .unwrap_or((1, detail.as_str()));
+            let first = message.lines().next().unwrap_or("").to_owned();
+            (Path::new("templates").join(name), line, first)
+        }
+        Error::TemplateFile { path, problem } => {
+            let rel = path.strip_prefix(&paths.root).unwrap_or(path).to_path_buf();
+            (rel, 1, problem.clone())
+        }
+        other => (paths.templates.clone(), 1, other.to_string()),
+    };
+    Diagnostic {
+        severity: diagnostic::Severity::Error,
+        path,
+        pos: crate::diagnostic::Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: 1,
+        },
+        message,
+        help: Some("`briefing build` stops at this template too; fix it there".to_owned()),
+        line_text: None,
+    }
+}
+
 /// Loads, validates and assembles the newsletter at `paths`; any error stops it.
 ///
 /// # Errors

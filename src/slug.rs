@@ -1,7 +1,7 @@
 //! URL-safe identifiers derived from free text: story slugs and tag slugs.
 
 /// The longest slug derived from a title, in bytes; longer ones are cut at a dash.
-const MAX_LEN: usize = 72;
+pub const MAX_LEN: usize = 72;
 
 /// Derives a slug from `text`: transliterated to ASCII (`Zürich` → `zurich`, `北京` →
 /// `bei-jing`), lowercased, with every run of other characters turned into one dash.

@@ -12,36 +12,24 @@ use crate::project::Paths;
 
 pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
-    let (_, corpus) = pipeline::load_project(&paths)?;
-    print_diagnostics(&corpus.diagnostics, style);
-    let errors = corpus.error_count();
-    let warnings = corpus.warning_count();
-    let published = corpus.stories.iter().filter(|s| !s.draft).count();
-    let drafts = corpus.stories.len() - published;
-    let mut weeks: Vec<_> = corpus
-        .stories
-        .iter()
-        .filter(|s| !s.draft)
-        .map(|s| s.issue_id())
-        .collect();
-    weeks.sort();
-    weeks.dedup();
+    let report = pipeline::check(&paths)?;
+    print_diagnostics(&report.diagnostics, style);
+    let errors = report.error_count();
+    let warnings = report.diagnostics.len() - errors;
     let verdict = if errors > 0 || (args.strict && warnings > 0) {
         "failed"
     } else {
         "ok"
     };
-    let cards = format!("{} card{}", corpus.card_files, plural(corpus.card_files));
+    let cards = format!("{} card{}", report.cards, plural(report.cards));
     // Which cards would be published is only known once every card is valid.
-    let breakdown = if errors == 0 {
-        format!(
-            " ({published} published in {} issue{}, {drafts} draft{})",
-            weeks.len(),
-            plural(weeks.len()),
+    let breakdown = match report.published {
+        Some((published, drafts, issues)) => format!(
+            " ({published} published in {issues} issue{}, {drafts} draft{})",
+            plural(issues),
             plural(drafts)
-        )
-    } else {
-        String::new()
+        ),
+        None => String::new(),
     };
     say_err!(
         "check {verdict}: {cards}{breakdown}, {errors} error{}, {warnings} warning{}",
@@ -51,7 +39,5 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
     if args.strict && warnings > 0 && errors == 0 {
         say_err!("--strict treats warnings as errors");
     }
-    // The process ends here: freeing every story one by one would only delay the exit.
-    std::mem::forget(corpus);
     Ok(ExitCode::from(u8::from(verdict == "failed")))
 }

@@ -207,6 +207,19 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
     }
 
     let slug = match (&explicit_slug, &title) {
+        (Some(explicit), _) if explicit.value.len() > slug::MAX_LEN => {
+            f.diags
+                .error(
+                    explicit.pos,
+                    format!(
+                        "`slug` is {} characters long; at most {} are allowed",
+                        explicit.value.len(),
+                        slug::MAX_LEN
+                    ),
+                )
+                .help("it names the story's folder and URL: a few words are enough");
+            None
+        }
         (Some(explicit), _) => slug_shaped(explicit.clone(), "`slug`", f.diags),
         (None, Some(title)) => {
             let derived = slug::slugify(&title.value);
@@ -474,6 +487,15 @@ fn parse_due(raw: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) 
     if month_shaped {
         let first = format!("{text}-01");
         return match crate::dates::parse_iso(&first) {
+            Some(day) if !crate::dates::in_range(day) => {
+                diags
+                    .error(
+                        pos,
+                        format!("{label} `{text}` is outside the years 1900 to 2999"),
+                    )
+                    .help("check the year");
+                None
+            }
             Some(day) => Some(Due::Month(day)),
             None => {
                 diags

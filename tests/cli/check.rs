@@ -151,3 +151,57 @@ fn colour_only_when_asked() {
     let coloured = project.run(&["--color", "always", "check"]);
     assert!(coloured.stderr.contains("\x1b[1;31merror\x1b[0m"));
 }
+
+// Issue 16, finding 7: `check` passed where `build` failed.
+#[test]
+fn check_finds_what_build_would_fail_on() {
+    // Two issues that end up with one number.
+    let project = Project::sample();
+    project.write("briefs/2026-W11/issue.yaml", "number: 2\n");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.headlines(),
+        [
+            "briefs/2026-W11/issue.yaml:1:9: error: issue 2026-W11 would be number 2, like issue 2026-W08",
+            "briefs/2026-W25/issue.yaml:1:1: error: issue 2026-W25 would be number 3, like issue 2026-W10",
+        ]
+    );
+    assert_eq!(project.run(&["build"]).code, 1, "build refuses it too");
+
+    // A template that does not compile.
+    let project = Project::sample();
+    project.write("templates/robots.txt", "User-agent: *\n{% if %}\n");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let headlines = run.headlines();
+    assert_eq!(headlines.len(), 1, "{}", run.stderr);
+    assert!(
+        headlines[0].starts_with("templates/robots.txt:2:1: error: syntax error"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn slugs_too_long_for_a_file_name_and_dates_out_of_range_are_errors() {
+    let project = Project::sample();
+    let long = "a-".repeat(150) + "b";
+    project.write(
+        "briefs/2026-W25/long.yaml",
+        format!(
+            "title: Long\nslug: {long}\ndate: 0000-01-01\nsummary: S.\ntldr: [T]\n\
+             why_it_matters: W.\nwhat_to_watch:\n  - text: X\n    due: 9999-12\n"
+        ),
+    );
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.headlines(),
+        [
+            "briefs/2026-W25/long.yaml:2:7: error: `slug` is 301 characters long; at most 72 are allowed",
+            "briefs/2026-W25/long.yaml:3:7: error: `date` `0000-01-01` is outside the years 1900 to 2999",
+            "briefs/2026-W25/long.yaml:9:10: error: `what_to_watch` item 1: `due` `9999-12` is outside the years 1900 to 2999",
+        ]
+    );
+}
