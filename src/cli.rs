@@ -168,6 +168,10 @@ pub struct ServeArgs {
     /// Include cards marked `draft: true`.
     #[arg(long)]
     pub drafts: bool,
+    /// Also answer requests for this host name (when a proxy or another name points at the
+    /// preview); the loopback names and the bind address are always answered.
+    #[arg(long = "host", value_name = "NAME")]
+    pub hosts: Vec<String>,
 }
 
 /// `briefing init`.

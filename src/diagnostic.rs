@@ -225,10 +225,10 @@ pub fn render(diagnostic: &Diagnostic, style: Style) -> String {
     if let Some(text) = &diagnostic.line_text {
         let number = diagnostic.pos.line.to_string();
         let gutter = " ".repeat(number.len());
-        let text = text.replace('\t', " ");
         // The caret goes under the column, counted in characters like the column itself.
         let col = usize::try_from(diagnostic.pos.col).unwrap_or(1).max(1);
-        let caret_pad = " ".repeat((col - 1).min(text.chars().count()));
+        let (text, caret_at) = window(text, col - 1);
+        let caret_pad = " ".repeat(caret_at);
         let _ = writeln!(out, "{} | {text}", style.paint("34", &number));
         let _ = writeln!(out, "{gutter} | {caret_pad}{}", style.paint(code, "^"));
     }
@@ -236,6 +236,36 @@ pub fn render(diagnostic: &Diagnostic, style: Style) -> String {
         let _ = writeln!(out, "  {}: {help}", style.paint("36", "help"));
     }
     out
+}
+
+/// How many characters of a source line a snippet shows at most.
+const SNIPPET_CHARS: usize = 100;
+
+/// The part of `line` a snippet shows, with control characters as spaces, and where in it
+/// the character at `index` (counted in characters) falls. A long line (a 1 MB card can be
+/// one line) is cut to [`SNIPPET_CHARS`] around that character, with `…` where it was cut.
+fn window(line: &str, index: usize) -> (String, usize) {
+    let chars: Vec<char> = line
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let index = index.min(chars.len());
+    if chars.len() <= SNIPPET_CHARS {
+        return (chars.into_iter().collect(), index);
+    }
+    let start = index
+        .saturating_sub(SNIPPET_CHARS / 2)
+        .min(chars.len() - SNIPPET_CHARS);
+    let end = start + SNIPPET_CHARS;
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, index - start + usize::from(start > 0))
 }
 
 /// Suggests the closest of `candidates` to a mistyped `word`, when one is close enough.
@@ -269,6 +299,25 @@ mod tests {
              | ^\n  \
              help: did you mean `why_it_matters`?\n"
         );
+    }
+
+    // Issue 16, finding 7: diagnostics printed whole 1 MB source lines.
+    #[test]
+    fn a_long_line_is_cut_to_a_window_around_the_column() {
+        let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));
+        let (shown, at) = window(&line, 5000);
+        assert_eq!(shown.chars().count(), SNIPPET_CHARS + 2);
+        assert!(shown.starts_with('…') && shown.ends_with('…'));
+        assert_eq!(shown.chars().nth(at), Some('X'));
+        // Near the start and the end, one side is whole.
+        let (shown, at) = window(&line, 3);
+        assert!(shown.starts_with("aaa") && shown.ends_with('…'));
+        assert_eq!(at, 3);
+        let (shown, at) = window(&line, 10_000);
+        assert!(shown.starts_with('…') && !shown.ends_with('…'));
+        assert_eq!(shown.chars().nth(at - 1), Some('b'));
+        // Short lines are whole; control characters print as spaces.
+        assert_eq!(window("a\tb\x1bc", 2), ("a b c".to_owned(), 2));
     }
 
     #[test]

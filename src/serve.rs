@@ -78,8 +78,34 @@ pub struct Options {
     pub port: u16,
     /// Open a browser once serving.
     pub open: bool,
-    /// Include drafts.
-    pub drafts: bool,
+    /// More host names to answer for, besides loopback and the bind address.
+    pub hosts: Vec<String>,
+}
+
+/// How many requests are answered at once; more wait in line.
+const WORKERS: usize = 8;
+
+/// Whether a request's `Host` header names this server: a loopback name, the bind address,
+/// or one of `extra`, with or without the port. A page of another site that a DNS trick
+/// points at the preview gets no answer.
+pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    let host = host.trim().to_ascii_lowercase();
+    // `[::1]:8000`, `localhost:8000`, `127.0.0.1`: the name without the port.
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(name, _)| name),
+    };
+    let loopback = name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    loopback
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip == bind)
+        || extra.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
 /// Builds the whole site into memory: the command line hands the pipeline in, so this
@@ -159,8 +185,10 @@ pub fn respond(site: &Site, url: &str) -> Reply {
     } else if !site.files.contains_key(&key)
         && site.files.contains_key(&format!("{key}/index.html"))
     {
+        // Built from the cleaned segments: `//issues/x` must not become `//issues/x/`, which
+        // a browser reads as another host.
         return Reply {
-            location: Some(format!("{path}/")),
+            location: Some(format!("/{key}/")),
             ..Reply::new(301, "text/plain; charset=utf-8", Vec::new())
         };
     }
@@ -300,16 +328,39 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     if options.open {
         open_browser(&url);
     }
-    for request in server.incoming_requests() {
-        let site = Arc::clone(&site);
-        std::thread::spawn(move || answer(request, &site));
+    let server = Arc::new(server);
+    let workers: Vec<_> = (0..WORKERS)
+        .map(|_| {
+            let (server, site) = (Arc::clone(&server), Arc::clone(&site));
+            let (bind, hosts) = (options.bind, options.hosts.clone());
+            std::thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    answer(request, &site, bind, &hosts);
+                }
+            })
+        })
+        .collect();
+    for worker in workers {
+        let _ = worker.join();
     }
     drop(watcher);
     Ok(())
 }
 
-fn answer(request: tiny_http::Request, site: &Mutex<Site>) {
-    let reply = if matches!(
+fn answer(request: tiny_http::Request, site: &Mutex<Site>, bind: IpAddr, hosts: &[String]) {
+    let host = request
+        .headers()
+        .iter()
+        .find(|h| h.field.equiv("Host"))
+        .map(|h| h.value.as_str().to_owned());
+    let reply = if !host_allowed(host.as_deref(), bind, hosts) {
+        Reply::new(
+            421,
+            "text/plain; charset=utf-8",
+            b"this preview answers only for its own host names; see `briefing serve --host`\n"
+                .to_vec(),
+        )
+    } else if matches!(
         request.method(),
         tiny_http::Method::Get | tiny_http::Method::Head
     ) {
@@ -354,6 +405,45 @@ fn open_browser(url: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Issue 16, finding 7: `//issues/x` was redirected to `//issues/x/`, another host.
+    #[test]
+    fn redirects_stay_on_this_host() {
+        let mut site = site();
+        site.files
+            .insert("issues/x/index.html".to_owned(), b"<html></html>".to_vec());
+        for url in ["//issues/x", "/issues//x", "/issues/x"] {
+            let reply = respond(&site, url);
+            assert_eq!(reply.status, 301, "{url}");
+            assert_eq!(reply.location.as_deref(), Some("/issues/x/"), "{url}");
+        }
+    }
+
+    #[test]
+    fn only_its_own_host_names_are_answered() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        let extra = ["preview.example.org".to_owned()];
+        for host in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "LOCALHOST",
+            "[::1]:8000",
+            "preview.example.org:443",
+        ] {
+            assert!(host_allowed(Some(host), loopback, &extra), "{host}");
+        }
+        for host in [
+            "evil.example:8000",
+            "127.0.0.1.evil.example",
+            "",
+            "[::2]:80",
+        ] {
+            assert!(!host_allowed(Some(host), loopback, &extra), "{host}");
+        }
+        assert!(!host_allowed(None, loopback, &extra));
+        let lan: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(host_allowed(Some("192.0.2.7:8000"), lan, &[]));
+    }
 
     #[test]
     fn the_calendar_is_served_as_a_calendar() {

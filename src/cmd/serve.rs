@@ -19,7 +19,7 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
         bind: args.bind,
         port: args.port,
         open: args.open,
-        drafts: args.drafts,
+        hosts: args.hosts.clone(),
     };
     // Each rebuild goes through the whole pipeline into memory.
     let (build_paths, drafts) = (paths.clone(), args.drafts);

@@ -184,6 +184,17 @@ pub fn validate(
     let mut problems = Vec::new();
     let mut seen = HashSet::new();
     let mut record = csv::StringRecord::new();
+    // Past the first hundred errors, rows are only counted: a list of a million bad rows
+    // must not become a million messages.
+    let mut more = 0usize;
+    let mut report = |problems: &mut Vec<Diagnostic>, problem: Diagnostic| {
+        if problems.len() < MAX_ERRORS {
+            problems.push(problem);
+        } else {
+            more += 1;
+        }
+    };
+    let mut last_line = 1;
     loop {
         let line = reader.position().line();
         match reader.read_record(&mut record) {
@@ -191,28 +202,55 @@ pub fn validate(
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map_or(line, csv::Position::line);
-                problems.push(fail(
-                    at(line),
-                    format!("cannot read this row: {e}"),
-                    "fix the quoting",
-                ));
+                last_line = line;
+                report(
+                    &mut problems,
+                    fail(
+                        at(line),
+                        format!("cannot read this row: {e}"),
+                        "fix the quoting",
+                    ),
+                );
                 continue;
             }
         }
         let line = record.position().map_or(line, csv::Position::line);
+        last_line = line;
         stats.rows += 1;
         match classify(&record, columns, suppressed, &mut seen) {
             Ok(Row::Send(_)) => stats.to_send += 1,
             Ok(Row::Skip(_, Skip::Inactive)) => stats.inactive += 1,
             Ok(Row::Skip(_, Skip::Suppressed)) => stats.suppressed += 1,
             Ok(Row::Skip(_, Skip::Duplicate)) => stats.duplicates += 1,
-            Err((message, help)) => problems.push(fail(at(line), message, help)),
+            Err((message, help)) => report(&mut problems, fail(at(line), message, help)),
         }
+    }
+    if more > 0 {
+        problems.push(fail(
+            at(last_line),
+            format!(
+                "{more} more row{} {} errors; only the first {MAX_ERRORS} are listed",
+                if more == 1 { "" } else { "s" },
+                if more == 1 { "has" } else { "have" }
+            ),
+            "fix the rows above and run again to see the rest",
+        ));
     }
     if problems.is_empty() {
         Ok(stats)
     } else {
         Err(problems)
+    }
+}
+
+/// How many bad rows of a list are reported one by one.
+pub const MAX_ERRORS: usize = 100;
+
+/// `text` as a message shows it: whole when short, else its start and an ellipsis.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(80) {
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+        None => text.into(),
     }
 }
 
@@ -260,7 +298,7 @@ pub fn decide(
     }
     if !valid_address(email) {
         return Err((
-            format!("`{email}` is not an email address"),
+            format!("`{}` is not an email address", shown(email)),
             "fix the address or delete the row",
         ));
     }
@@ -283,7 +321,7 @@ pub fn decide(
         Row::Skip(email.to_owned(), Skip::Inactive)
     } else if !ACTIVE.contains(&status) {
         return Err((
-            format!("unknown status `{status}` for `{email}`"),
+            format!("unknown status `{}` for `{}`", shown(status), shown(email)),
             "use `subscribed`, `unsubscribed` or `bounced` (or leave it empty)",
         ));
     } else if suppressed.contains(&key) {
@@ -390,6 +428,30 @@ mod tests {
                 "subscribers.csv:7:1: error: unknown status `maybe` for `zed@example.com`",
                 "subscribers.csv:8:1: error: `no-at-sign` is not an email address",
             ]
+        );
+    }
+
+    // Issue 16, finding 7: a CSV of a million invalid rows took 666 MB and printed 123 MB.
+    #[test]
+    fn a_list_of_many_bad_rows_reports_the_first_hundred_and_counts_the_rest() {
+        let long = "x".repeat(5000);
+        let mut text = String::from("email\n");
+        for i in 0..250 {
+            text.push_str(&format!("bad{i}-{long}\n"));
+        }
+        let (_dir, path) = list(&text);
+        let lines = headlines(validate(&path, Path::new("l.csv"), &HashSet::new()));
+        assert_eq!(lines.len(), MAX_ERRORS + 1);
+        assert_eq!(
+            lines[0],
+            format!(
+                "l.csv:2:1: error: `bad0-{}…` is not an email address",
+                &long[..75]
+            )
+        );
+        assert_eq!(
+            lines[MAX_ERRORS],
+            "l.csv:251:1: error: 150 more rows have errors; only the first 100 are listed"
         );
     }
 

@@ -6,13 +6,18 @@ use std::time::Duration;
 
 /// Status and body of a GET to `http://addr{path}`; the path is sent as given (no cleanup).
 pub fn get(addr: &str, path: &str) -> (u16, String) {
+    get_as(addr, addr, path)
+}
+
+/// [`get`] with `host` in the `Host` header, as a page of another site would send it.
+pub fn get_as(addr: &str, host: &str, path: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     )
     .unwrap();
     let mut raw = Vec::new();

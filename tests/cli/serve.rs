@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::http::get;
+use crate::http::{get, get_as};
 use crate::project::Project;
 
 /// Kills the server even when an assertion fails.
@@ -64,6 +64,12 @@ fn serve_rebuilds_on_change_shows_errors_and_recovers() {
         body.contains("/__briefing/version"),
         "the reload script is spliced in"
     );
+    // A request for another host (a DNS-rebinding page) gets no site.
+    let (status, body) = get_as(&addr, "evil.example", page);
+    assert_eq!(status, 421, "{body}");
+    assert!(!body.contains("Qwen"));
+    let (status, _) = get_as(&addr, &addr.replace("127.0.0.1", "localhost"), page);
+    assert_eq!(status, 200);
 
     let card = "briefs/2026-W25/qwen-robotics-push.yaml";
     let original = project.read(card);
