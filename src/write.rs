@@ -9,6 +9,14 @@
 //! system does not free and allocate an inode for every page of the archive on every build.
 //! A folder is only ever written into if briefing made it (it holds [`MARKER`]) or it is
 //! empty: pointing `--out` at a folder of yours never deletes it.
+//!
+//! Moving the files in is all or nothing too. Before the first rename the commit's plan is
+//! written and synced to a log in the staging folder; each file it replaces or removes is
+//! first moved into the staging folder's `.old/`, and kept there until the last rename is
+//! done. A commit that fails is rolled back at once; one that a `kill -9` or a power cut
+//! interrupted is rolled back by the next build before anything else ([`recover`]), from the
+//! log. Each build holds a lock on its staging folder, so the next build can tell a killed
+//! build's folder (removed at once) from one that is still running (left alone).
 
 use std::fs;
 use std::io::{self, Read};
@@ -27,9 +35,15 @@ pub const MARKER: &str = ".briefing-output";
 /// changed files in.
 const STAGING: &str = ".briefing-staging-";
 
-/// How long after its last change another build's staging folder is taken to be left by a
-/// build that was killed, and removed.
-const STAGING_ABANDONED: std::time::Duration = std::time::Duration::from_secs(3600);
+/// The commit log in a staging folder: present from before the first rename of a commit
+/// until after the last.
+const COMMIT_LOG: &str = ".commit";
+
+/// The lock file in a staging folder, held by the build that stages there.
+const LOCK: &str = ".lock";
+
+/// Where a commit keeps the files it replaces or removes, inside the staging folder.
+const OLD: &str = ".old";
 
 const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it \
                            match the cards and removes\nfiles it did not write.\n";
@@ -47,6 +61,46 @@ pub struct Staging {
     files: Mutex<Vec<(String, bool)>>,
     /// Folders made (or being made): a file in a new folder then costs no failed open first.
     made: Mutex<FxHashSet<PathBuf>>,
+    /// Holds the staging folder's lock while this build lives.
+    _lock: fs::File,
+}
+
+/// One step of a commit, by output-relative path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// A new or changed file renamed in; a file it replaces is moved to `.old/` first, an
+    /// empty folder in its place removed.
+    New(String),
+    /// A file no longer in the site: moved to `.old/`.
+    Remove(String),
+}
+
+impl Step {
+    fn line(&self) -> String {
+        match self {
+            Step::New(path) => format!("new\t{path}\n"),
+            Step::Remove(path) => format!("remove\t{path}\n"),
+        }
+    }
+
+    fn parse(line: &str) -> Option<Step> {
+        match line.split_once('\t')? {
+            ("new", path) => Some(Step::New(path.to_owned())),
+            ("remove", path) => Some(Step::Remove(path.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+/// Where a commit stops, for the tests of recovery and rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// It runs to the end.
+    Never,
+    /// As if killed after this many steps: the log stays, nothing is rolled back.
+    CrashAfter(usize),
+    /// As if this step failed (a full disk): the commit rolls back and errs.
+    FailAt(usize),
 }
 
 impl Staging {
@@ -57,6 +111,7 @@ impl Staging {
     /// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
     /// [`Error::WriteFile`] when the staging folder cannot be made.
     pub fn new(out: &Path) -> Result<Staging> {
+        recover(out)?;
         let fresh = ensure_ours(out)?;
         let name = out
             .file_name()
@@ -73,6 +128,16 @@ impl Staging {
         } else {
             out.join(format!("{STAGING}{pid}"))
         };
+        let failed = |source| Error::WriteFile {
+            path: dir.clone(),
+            source,
+        };
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(failed)?;
+        }
+        fs::create_dir_all(&dir).map_err(failed)?;
+        let lock = fs::File::create(dir.join(LOCK)).map_err(failed)?;
+        lock.lock().map_err(failed)?;
         let staging = Staging {
             out: out.to_path_buf(),
             dir,
@@ -80,13 +145,8 @@ impl Staging {
             committed: false,
             files: Mutex::default(),
             made: Mutex::default(),
+            _lock: lock,
         };
-        if staging.dir.exists() {
-            fs::remove_dir_all(&staging.dir).map_err(|source| Error::WriteFile {
-                path: staging.dir.clone(),
-                source,
-            })?;
-        }
         if fresh {
             write_file(&staging.dir.join(MARKER), MARKER_TEXT.as_bytes())?;
         }
@@ -113,14 +173,21 @@ impl Staging {
     /// # Errors
     ///
     /// [`Error::WriteFile`]. Files already moved stay; each file is whole, old or new.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
+        self.commit_until(Stop::Never).map(|_| ())
+    }
+
+    /// [`Staging::commit`], stopped where `stop` says; true when it ran to the end.
+    fn commit_until(mut self, stop: Stop) -> Result<bool> {
         if self.fresh {
+            // The staging folder becomes the output in one rename; its lock goes with it.
+            let _ = fs::remove_file(self.dir.join(LOCK));
             fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
                 path: self.out.clone(),
                 source,
             })?;
             self.committed = true;
-            return Ok(());
+            return Ok(true);
         }
         let files = std::mem::take(&mut *lock(&self.files));
         let kept: FxHashSet<PathBuf> = files
@@ -129,30 +196,43 @@ impl Staging {
             .chain([PathBuf::from(MARKER)])
             .collect();
         // Stale files go first, so that a file may take the place of an old folder.
-        let staging = self.dir.file_name().map(PathBuf::from);
-        remove_stale(&self.out, Path::new(""), &kept, staging.as_deref())?;
-        let mut made = FxHashSet::default();
-        for (path, _) in files.iter().filter(|(_, staged)| *staged) {
-            let target = self.out.join(path);
-            if let Some(parent) = target.parent()
-                && made.insert(parent.to_path_buf())
-            {
-                fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
-                    path: parent.to_path_buf(),
-                    source,
-                })?;
+        let mut steps = Vec::new();
+        stale_files(&self.out, Path::new(""), &kept, &mut steps)?;
+        steps.extend(
+            (files.iter())
+                .filter(|(_, staged)| *staged)
+                .map(|(path, _)| Step::New(path.clone())),
+        );
+        write_log(&self.dir, &steps)?;
+        for (done, step) in steps.iter().enumerate() {
+            if stop == Stop::CrashAfter(done) {
+                // As if killed here: the next build recovers from the log.
+                self.committed = true;
+                return Ok(false);
             }
-            fs::rename(self.dir.join(path), &target).map_err(|source| Error::WriteFile {
-                path: target.clone(),
-                source,
-            })?;
+            let applied = if stop == Stop::FailAt(done) {
+                Err(Error::WriteFile {
+                    path: self.out.join("injected"),
+                    source: io::Error::other("injected failure"),
+                })
+            } else {
+                apply(&self.out, &self.dir, step)
+            };
+            if let Err(error) = applied {
+                rollback(&self.out, &self.dir, &steps[..=done]);
+                remove_empty_folders(&self.out, Path::new(""));
+                return Err(error);
+            }
         }
+        // The commit point: from here on the new site stands.
+        let _ = fs::remove_file(self.dir.join(COMMIT_LOG));
+        remove_empty_folders(&self.out, Path::new(""));
         if !self.out.join(MARKER).is_file() {
             write_file(&self.out.join(MARKER), MARKER_TEXT.as_bytes())?;
         }
         let _ = fs::remove_dir_all(&self.dir);
         self.committed = true;
-        Ok(())
+        Ok(true)
     }
 
     fn stage(&self, path: &str, bytes: &[u8]) -> Result<()> {
@@ -213,14 +293,13 @@ fn holds(path: &Path, bytes: &[u8]) -> bool {
         .is_ok_and(|_| buffer == bytes)
 }
 
-/// Removes every file under `out/relative` that is not in `kept`, and the folders this
-/// leaves empty; the `staging` folder (relative to `out`) and other builds' recent ones are
-/// passed over.
-fn remove_stale(
+/// Adds a [`Step::Remove`] for every file under `out/relative` that is not in `kept`;
+/// staging folders are passed over.
+fn stale_files(
     out: &Path,
     relative: &Path,
     kept: &FxHashSet<PathBuf>,
-    staging: Option<&Path>,
+    steps: &mut Vec<Step>,
 ) -> Result<()> {
     let folder = out.join(relative);
     let failed = |source| Error::WriteFile {
@@ -233,25 +312,149 @@ fn remove_stale(
         if relative.as_os_str().is_empty()
             && entry.file_name().to_string_lossy().starts_with(STAGING)
         {
-            // This build's, or another's that may still be running; one left by a build that
-            // was killed goes once it is an hour old.
-            let recent = (entry.metadata().and_then(|m| m.modified()))
-                .is_ok_and(|at| at.elapsed().unwrap_or_default() < STAGING_ABANDONED);
-            if Some(path.as_path()) != staging && !recent {
-                let _ = fs::remove_dir_all(out.join(&path));
-            }
             continue;
         }
         if entry.file_type().map_err(failed)?.is_dir() {
-            remove_stale(out, &path, kept, staging)?;
-            // Fails, as it should, while the folder still holds files of this build.
-            let _ = fs::remove_dir(out.join(&path));
+            stale_files(out, &path, kept, steps)?;
         } else if !kept.contains(&path) {
-            fs::remove_file(out.join(&path)).map_err(|source| Error::WriteFile {
-                path: out.join(&path),
-                source,
-            })?;
+            steps.push(Step::Remove(path.to_string_lossy().into_owned()));
         }
+    }
+    Ok(())
+}
+
+/// Removes the folders under `out/relative` that a commit left empty (staging folders
+/// aside).
+fn remove_empty_folders(out: &Path, relative: &Path) {
+    let Ok(entries) = fs::read_dir(out.join(relative)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if relative.as_os_str().is_empty() && name.to_string_lossy().starts_with(STAGING) {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let path = relative.join(&name);
+            remove_empty_folders(out, &path);
+            // Fails, as it should, while the folder still holds files.
+            let _ = fs::remove_dir(out.join(&path));
+        }
+    }
+}
+
+/// Writes the commit's plan into the staging folder `dir` and syncs it, before the first
+/// rename.
+fn write_log(dir: &Path, steps: &[Step]) -> Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(COMMIT_LOG);
+    let text: String = steps.iter().map(Step::line).collect();
+    let written = fs::File::create(&path).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    written.map_err(|source| Error::WriteFile { path, source })
+}
+
+/// Moves `from` to `to`, making `to`'s folder first.
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::rename(from, to)
+}
+
+/// Carries out one step of a commit.
+fn apply(out: &Path, dir: &Path, step: &Step) -> Result<()> {
+    let (Step::New(path) | Step::Remove(path)) = step;
+    let target = out.join(path);
+    let failed = |source| Error::WriteFile {
+        path: target.clone(),
+        source,
+    };
+    match (step, fs::symlink_metadata(&target)) {
+        // A folder whose files went in earlier steps, where a file now goes.
+        (Step::New(_), Ok(meta)) if meta.is_dir() => fs::remove_dir(&target).map_err(failed)?,
+        (_, Ok(_)) => move_file(&target, &dir.join(OLD).join(path)).map_err(failed)?,
+        (_, Err(_)) => {}
+    }
+    if let Step::New(_) = step {
+        move_file(&dir.join(path), &target).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Undoes `steps`, last first, from whatever state a failure or a crash left them in: each
+/// new file that went in goes back to the staging folder, each file kept in `.old/` goes
+/// back where it was.
+fn rollback(out: &Path, dir: &Path, steps: &[Step]) {
+    for step in steps.iter().rev() {
+        let (Step::New(path) | Step::Remove(path)) = step;
+        let target = out.join(path);
+        if let Step::New(_) = step
+            && !dir.join(path).exists()
+            && fs::symlink_metadata(&target).is_ok_and(|meta| meta.is_file())
+        {
+            let _ = move_file(&target, &dir.join(path));
+        }
+        let old = dir.join(OLD).join(path);
+        if fs::symlink_metadata(&old).is_ok() {
+            let _ = move_file(&old, &target);
+        }
+    }
+}
+
+/// Rolls back the commits of builds that were killed while moving files into `out`, and
+/// removes their staging folders and those of builds killed before committing. A staging
+/// folder whose build still runs (it holds the lock) is left alone.
+///
+/// # Errors
+///
+/// [`Error::WriteFile`] when a staging folder cannot be read or removed.
+pub fn recover(out: &Path) -> Result<()> {
+    let mut abandoned = Vec::new();
+    if let Ok(entries) = fs::read_dir(out) {
+        abandoned.extend(
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING))
+                .map(|e| e.path()),
+        );
+    }
+    // A fresh output's staging folder sits beside it.
+    if let (Some(parent), Some(name)) = (out.parent(), out.file_name()) {
+        let prefix = format!(".{}.staging-", name.to_string_lossy());
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        if let Ok(entries) = fs::read_dir(parent) {
+            abandoned.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    for dir in abandoned {
+        // A staging folder without a lock file is an old one's; with one, it is free only
+        // when its build has ended.
+        let lock = fs::File::options().write(true).open(dir.join(LOCK));
+        let held = lock.as_ref().is_ok_and(|file| file.try_lock().is_err());
+        if held {
+            continue;
+        }
+        if let Ok(log) = fs::read_to_string(dir.join(COMMIT_LOG)) {
+            let steps: Vec<Step> = log.lines().filter_map(Step::parse).collect();
+            rollback(out, &dir, &steps);
+            remove_empty_folders(out, Path::new(""));
+        }
+        fs::remove_dir_all(&dir).map_err(|source| Error::WriteFile {
+            path: dir.clone(),
+            source,
+        })?;
     }
     Ok(())
 }
@@ -277,20 +480,53 @@ pub fn publish(outputs: &[Output], out: &Path) -> Result<()> {
 ///
 /// As [`publish`].
 pub fn update(outputs: &[Output], out: &Path) -> Result<()> {
+    recover(out)?;
     ensure_ours(out)?;
     write_file(&out.join(MARKER), MARKER_TEXT.as_bytes())?;
     for output in outputs {
         let path = out.join(&output.path);
+        if let Some(folder) = path.parent() {
+            remove_killed_temporaries(folder);
+        }
         let tmp = path.with_file_name(format!(
             ".{}.tmp-{}",
             path.file_name()
                 .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
             std::process::id()
         ));
-        write_file(&tmp, &output.bytes)?;
-        fs::rename(&tmp, &path).map_err(|source| Error::WriteFile { path, source })?;
+        let written = write_file(&tmp, &output.bytes).and_then(|()| {
+            fs::rename(&tmp, &path).map_err(|source| Error::WriteFile {
+                path: path.clone(),
+                source,
+            })
+        });
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written?;
     }
     Ok(())
+}
+
+/// Removes the temporary files in `folder` that [`update`] runs left when they were killed:
+/// those whose process is gone.
+fn remove_killed_temporaries(folder: &Path) {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some((_, pid)) = name.rsplit_once(".tmp-") else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+        });
+        if name.starts_with('.') && !alive {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Checks that `out` may be written into; true when it does not exist yet.
@@ -482,16 +718,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         publish(&[output("a.html", "1")], &out).unwrap();
-        // Another build's, running now, and one a killed build left two hours ago.
-        fs::create_dir_all(out.join(".briefing-staging-999998")).unwrap();
+        // Another build's, running now (it holds its lock), and one a killed build left.
+        let running = out.join(".briefing-staging-999998");
+        fs::create_dir_all(&running).unwrap();
+        let held = fs::File::create(running.join(LOCK)).unwrap();
+        held.lock().unwrap();
         fs::create_dir_all(out.join(".briefing-staging-999999/b")).unwrap();
         fs::write(out.join(".briefing-staging-999999/b/c.html"), "killed").unwrap();
-        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
-        fs::File::open(out.join(".briefing-staging-999999"))
-            .unwrap()
-            .set_modified(two_hours_ago)
-            .unwrap();
+        fs::write(out.join(".briefing-staging-999999").join(LOCK), "").unwrap();
         let staging = Staging::new(&out).unwrap();
+        assert!(
+            !out.join(".briefing-staging-999999").exists(),
+            "a killed build's folder goes at once"
+        );
         staging.put(output("a.html", "2")).unwrap();
         // The output may be a mount point: only a folder inside it can be renamed from.
         let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
@@ -503,9 +742,92 @@ mod tests {
             vec![
                 (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
                 (PathBuf::from(".briefing-staging-999998"), None),
+                (
+                    PathBuf::from(".briefing-staging-999998/.lock"),
+                    Some(Vec::new())
+                ),
                 (PathBuf::from("a.html"), Some(b"2".to_vec())),
             ]
         );
+        drop(held);
+    }
+
+    /// An output with files to keep, change, remove and a folder that empties.
+    fn old_and_new() -> (Vec<Output>, Vec<Output>) {
+        let old = vec![
+            output("index.html", "home 1"),
+            output("issues/a/index.html", "a"),
+            output("issues/b/index.html", "b 1"),
+            output("stories/gone/index.html", "gone"),
+            output("style.css", "css"),
+        ];
+        let new = vec![
+            output("index.html", "home 2"),
+            output("issues/a/index.html", "a"),
+            output("issues/b/index.html", "b 2"),
+            output("issues/c/index.html", "c"),
+            output("style.css", "css"),
+        ];
+        (old, new)
+    }
+
+    // Issue 16, finding 5: a build killed or failing while moving its files in left a mixed
+    // site. Crashed after every number of steps, the next build's recovery gives back the
+    // old site exactly; a finished commit is the new one exactly.
+    #[test]
+    fn a_commit_interrupted_at_any_step_is_rolled_back_by_the_next_build() {
+        let (old, new) = old_and_new();
+        let expected_new = {
+            let dir = tempfile::tempdir().unwrap();
+            publish(&new, &dir.path().join("o")).unwrap();
+            tree(&dir.path().join("o"))
+        };
+        for crash_after in 0.. {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("public");
+            publish(&old, &out).unwrap();
+            let before = tree(&out);
+            let staging = Staging::new(&out).unwrap();
+            for file in &new {
+                staging.put(file.clone()).unwrap();
+            }
+            let lock_path = staging.dir.join(LOCK);
+            if staging.commit_until(Stop::CrashAfter(crash_after)).unwrap() {
+                assert!(crash_after > 3, "every step was tried: {crash_after}");
+                assert_eq!(tree(&out), expected_new);
+                break;
+            }
+            assert!(lock_path.exists(), "the killed build's folder is left");
+            // The process died: its lock is gone with it (here: the Staging was dropped).
+            recover(&out).unwrap();
+            assert_eq!(tree(&out), before, "crashed after {crash_after} steps");
+            // And the next build then publishes the new site whole.
+            publish(&new, &out).unwrap();
+            assert_eq!(tree(&out), expected_new);
+        }
+    }
+
+    #[test]
+    fn a_commit_that_fails_at_any_step_is_rolled_back_at_once() {
+        let (old, new) = old_and_new();
+        for fail_at in 0.. {
+            let dir = tempfile::tempdir().unwrap();
+            let out = dir.path().join("public");
+            publish(&old, &out).unwrap();
+            let before = tree(&out);
+            let staging = Staging::new(&out).unwrap();
+            for file in &new {
+                staging.put(file.clone()).unwrap();
+            }
+            match staging.commit_until(Stop::FailAt(fail_at)) {
+                Ok(finished) => {
+                    assert!(finished && fail_at > 3, "every step failed once: {fail_at}");
+                    break;
+                }
+                Err(e) => assert!(e.to_string().starts_with("cannot write"), "{e}"),
+            }
+            assert_eq!(tree(&out), before, "failed at step {fail_at}");
+        }
     }
 
     #[test]

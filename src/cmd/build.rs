@@ -14,6 +14,15 @@ use crate::{render, write};
 pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let paths = Paths::new(root);
+    // A commit that a killed build left half done is rolled back before anything else, even
+    // when this build then stops at an error.
+    if let Ok(Ok(config)) = pipeline::load_config(&paths) {
+        let out = args
+            .out
+            .clone()
+            .unwrap_or_else(|| paths.root.join(&config.output_dir));
+        write::recover(&out)?;
+    }
     let prepared = pipeline::prepare(&paths, args.drafts)?;
     print_diagnostics(&prepared.diagnostics, style);
     let selected: Vec<usize> = match (&args.week, args.latest) {

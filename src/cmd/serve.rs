@@ -14,7 +14,12 @@ use crate::render::{self, Output};
 pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
     // A missing config is a mistake to report now; problems inside it show in the browser.
-    let _problems_are_served = pipeline::load_config(&paths)?;
+    let config = pipeline::load_config(&paths)?;
+    // The published site is not served, but a commit a killed build left half done is
+    // rolled back here as in the next build.
+    if let Ok(config) = &config {
+        crate::write::recover(&paths.root.join(&config.output_dir))?;
+    }
     let options = crate::serve::Options {
         bind: args.bind,
         port: args.port,
