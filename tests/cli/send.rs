@@ -906,3 +906,83 @@ fn each_outbox_has_a_journal_of_its_own() {
         assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 3);
     }
 }
+
+/// A tmpfs of `kb` kilobytes mounted at `at`, unmounted when dropped.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: &Path, kb: u32) -> SmallDisk {
+        std::fs::create_dir_all(at).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
+            .arg(at)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            mounted,
+            "this test mounts a small tmpfs to fill a disk; run the tests as root, as `.ci/run` does"
+        );
+        SmallDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+    }
+}
+
+// Issue 16, finding 3: a journal write error (full disk) hung `send`, and each retry on a
+// still-full disk mailed the same readers again.
+#[test]
+fn a_full_disk_under_the_journal_stops_the_send_with_every_message_recorded() {
+    let project = Project::sample();
+    subscribers(&project, 800);
+    let list = list(&project);
+    let disk = SmallDisk::mount(&project.path(".briefing/sends"), 48);
+    let outbox = project.path("outbox-full-disk");
+    let args = [
+        "send",
+        "--latest",
+        "--list",
+        &list,
+        "--outbox",
+        outbox.to_str().unwrap(),
+        "--rate",
+        "100000",
+    ];
+    let mut child = project
+        .command(&args, &[SECRET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let code = exit_within(&mut child, Duration::from_secs(60));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the journal"), "{stderr}");
+    let journal = journal_text(&project);
+    let attempted: std::collections::HashSet<&str> = journal
+        .lines()
+        .filter(|l| l.starts_with("attempt\t"))
+        .filter_map(|l| l.split('\t').nth(1))
+        .collect();
+    let sent: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".eml"))
+        .collect();
+    assert!(!sent.is_empty() && sent.len() < 800, "{} sent", sent.len());
+    for name in &sent {
+        let email = name
+            .split_once('-')
+            .map_or("", |(_, rest)| rest.trim_end_matches(".eml"));
+        assert!(
+            attempted.contains(email),
+            "{email} was sent without a record"
+        );
+    }
+    drop(disk);
+}
