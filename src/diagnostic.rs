@@ -238,8 +238,9 @@ pub fn render(diagnostic: &Diagnostic, style: Style) -> String {
     out
 }
 
-/// How many characters of a source line a snippet shows at most.
-const SNIPPET_CHARS: usize = 100;
+/// How many characters of a source line a snippet shows at most: a long line of prose
+/// whole, a 1 MB line not.
+const SNIPPET_CHARS: usize = 160;
 
 /// The part of `line` a snippet shows, with control characters as spaces, and where in it
 /// the character at `index` (counted in characters) falls. A long line (a 1 MB card can be

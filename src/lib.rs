@@ -1,18 +1,22 @@
 //! `briefing` turns curated YAML story cards into a weekly newsletter.
 //!
-//! The pipeline, one module per stage:
+//! Data flows one way: [`cmd`] (one file per subcommand, printing only) calls [`pipeline`],
+//! the only place that loads, validates and assembles, which calls the stages:
 //!
 //! - [`project`] finds the files, [`config`] reads `config.yaml`;
 //! - [`load`] reads the cards under `briefs/` ([`yaml`] keeps every position);
 //! - [`validate`] turns them into [`story::Story`] values or located [`diagnostic`]s,
 //!   using [`fields`] to read each key;
-//! - [`schedule`] groups stories into numbered weekly [`issue`]s, and [`watch`] follows each
+//! - [`schedule`] groups stories into numbered weekly [`issue`]s, and [`ledger`] follows each
 //!   "What to watch" item across them;
 //! - [`templates`] builds the minijinja environment, [`view`] what templates see, and
-//!   [`render`] turns each issue into files in memory ([`markdown`] and [`dates`] help);
-//! - [`write`](mod@write) publishes them to disk, all or nothing.
+//!   [`render`] turns each issue into files in memory ([`markdown`] and [`dates`] help;
+//!   [`render::email`] makes the email and its [`render::email::Letter`]);
+//! - [`write`](mod@write) publishes them to disk, all or nothing; [`serve`](mod@serve)
+//!   previews them; [`send`] mails a letter to a list.
 //!
-//! [`run`] is the command line's entry point; [`cmd`] holds one function per subcommand.
+//! [`run`] is the command line's entry point. `docs/architecture.md` says where to add a card
+//! field, an output format or a transport.
 
 /// `println!` that drops what it cannot write instead of panicking: with the output piped
 /// into a reader that stops early (`briefing build | head -1`), the work still finishes and

@@ -269,7 +269,8 @@ fn percent_decode(path: &str) -> Option<String> {
 ///
 /// # Errors
 ///
-/// [`Error::Serve`] when the address cannot be bound or the folders cannot be watched.
+/// [`Error::Listen`] when the address cannot be bound, [`Error::WatchFiles`] when the folders
+/// cannot be watched.
 pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) -> Result<()> {
     let site = Arc::new(Mutex::new(Site::default()));
     say_err!("{}", rebuild(&*build, &site, style));

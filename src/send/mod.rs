@@ -321,7 +321,13 @@ fn dkim(config: &Config, root: &Path) -> Result<Option<DkimConfig>> {
         return Ok(None);
     };
     let path = root.join(&dkim.key_file);
-    let key_text = std::fs::read_to_string(&path).map_err(|source| Error::ReadDkimKey {
+    // A key is a few kilobytes: read at most 64 KiB, so a wrong path (a device, a huge file)
+    // costs nothing.
+    let mut key_text = String::new();
+    let read = std::fs::File::open(&path).and_then(|file| {
+        std::io::Read::read_to_string(&mut std::io::Read::take(file, 64 * 1024), &mut key_text)
+    });
+    read.map_err(|source| Error::ReadDkimKey {
         path: path.clone(),
         source,
     })?;

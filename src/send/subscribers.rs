@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use crate::diagnostic::Pos;
@@ -136,16 +136,36 @@ pub struct ListStats {
 ///
 /// [`Error::ReadList`] when the file cannot be read.
 pub fn read_suppression(path: &Path) -> Result<HashSet<u128>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadList {
+    let failed = |source| Error::ReadList {
         path: path.to_path_buf(),
         source,
-    })?;
-    Ok(text
-        .lines()
-        .map(|line| line.split(',').next().unwrap_or("").trim())
-        .filter(|line| line.contains('@') && !line.starts_with('#'))
-        .map(address_key)
-        .collect())
+    };
+    // Streamed line by line: memory holds the 16-byte keys, not the file.
+    let mut reader = BufReader::new(File::open(path).map_err(failed)?);
+    let mut keys = HashSet::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // A line is an address: anything longer than a kilobyte is cut there.
+        let read = (&mut reader)
+            .take(1024)
+            .read_until(b'\n', &mut line)
+            .map_err(failed)?;
+        if read == 0 {
+            break;
+        }
+        if line.last() != Some(&b'\n') && read == 1024 {
+            // Skip the rest of an overlong line.
+            let mut rest = Vec::new();
+            reader.read_until(b'\n', &mut rest).map_err(failed)?;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let address = text.split(',').next().unwrap_or("").trim();
+        if address.contains('@') && !address.starts_with('#') {
+            keys.insert(address_key(address));
+        }
+    }
+    Ok(keys)
 }
 
 /// Checks every row of the list at `path`, shown as `shown` in messages.
