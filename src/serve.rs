@@ -6,6 +6,11 @@
 //! each change rebuilds. Pages get a small script that polls the build version and reloads
 //! when it changes. When a rebuild fails, the last good site stays, and every page shows the
 //! located error until the input is fixed.
+//!
+//! The HTTP layer is axum on a two-thread tokio runtime: a connection is a task, not a
+//! thread, so idle clients cannot exhaust the machine; tower bounds the requests answered at
+//! once and tower-http the time each may take. Only the request's own host names are
+//! answered ([`host_allowed`]).
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -84,6 +89,9 @@ pub struct Options {
 
 /// How many requests are answered at once; more wait in line.
 const WORKERS: usize = 8;
+
+/// How long one request may take to answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Whether a request's `Host` header names this server: a loopback name, the bind address,
 /// or one of `extra`, with or without the port. A page of another site that a DNS trick
@@ -276,14 +284,21 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     say_err!("{}", rebuild(&*build, &site, style));
 
     let address = SocketAddr::new(options.bind, options.port);
-    let server = tiny_http::Server::http(address).map_err(|e| Error::Listen {
-        address,
-        source: std::io::Error::other(e),
-    })?;
-    let address = server.server_addr().to_ip().map_or_else(
-        || format!("{}:{}", options.bind, options.port),
-        |a| a.to_string(),
-    );
+    let listen_error = |source| Error::Listen { address, source };
+    // Two threads answer every connection (tasks, not threads, each): idle clients cost
+    // memory, never a thread apiece.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(listen_error)?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(address))
+        .map_err(listen_error)?;
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| address.to_string(), |a| a.to_string());
     let url = format!("http://{address}/");
     say!("serving {url} (Ctrl-C to stop)");
     let _ = std::io::stdout().flush();
@@ -329,44 +344,53 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     if options.open {
         open_browser(&url);
     }
-    let server = Arc::new(server);
-    let workers: Vec<_> = (0..WORKERS)
-        .map(|_| {
-            let (server, site) = (Arc::clone(&server), Arc::clone(&site));
-            let (bind, hosts) = (options.bind, options.hosts.clone());
-            std::thread::spawn(move || {
-                while let Ok(request) = server.recv() {
-                    answer(request, &site, bind, &hosts);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        let _ = worker.join();
-    }
+    let state = Shared {
+        site,
+        bind: options.bind,
+        hosts: Arc::new(options.hosts.clone()),
+    };
+    let app = axum::Router::new()
+        .fallback(answer)
+        .with_state(state)
+        .layer(tower::limit::ConcurrencyLimitLayer::new(WORKERS))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    let served = runtime.block_on(async { axum::serve(listener, app).await });
     drop(watcher);
-    Ok(())
+    served.map_err(|source| Error::Listen {
+        address: SocketAddr::new(options.bind, options.port),
+        source,
+    })
 }
 
-fn answer(request: tiny_http::Request, site: &Mutex<Site>, bind: IpAddr, hosts: &[String]) {
-    let host = request
-        .headers()
-        .iter()
-        .find(|h| h.field.equiv("Host"))
-        .map(|h| h.value.as_str().to_owned());
-    let reply = if !host_allowed(host.as_deref(), bind, hosts) {
+/// What every request's handler shares.
+#[derive(Clone)]
+struct Shared {
+    site: Arc<Mutex<Site>>,
+    bind: IpAddr,
+    hosts: Arc<Vec<String>>,
+}
+
+async fn answer(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let reply = if !host_allowed(host, shared.bind, &shared.hosts) {
         Reply::new(
             421,
             "text/plain; charset=utf-8",
             b"this preview answers only for its own host names; see `briefing serve --host`\n"
                 .to_vec(),
         )
-    } else if matches!(
-        request.method(),
-        tiny_http::Method::Get | tiny_http::Method::Head
-    ) {
-        let site = site.lock().unwrap_or_else(PoisonError::into_inner);
-        respond(&site, request.url())
+    } else if method == Method::GET || method == Method::HEAD {
+        let site = shared.site.lock().unwrap_or_else(PoisonError::into_inner);
+        respond(&site, uri.path_and_query().map_or("/", |p| p.as_str()))
     } else {
         Reply::new(
             405,
@@ -374,20 +398,25 @@ fn answer(request: tiny_http::Request, site: &Mutex<Site>, bind: IpAddr, hosts: 
             b"method not allowed\n".to_vec(),
         )
     };
-    let mut response = tiny_http::Response::from_data(reply.body).with_status_code(reply.status);
-    let mut headers = vec![
-        ("Content-Type", reply.content_type.to_owned()),
-        ("Cache-Control", "no-store".to_owned()),
-    ];
-    if let Some(location) = reply.location {
-        headers.push(("Location", location));
+    let mut response = axum::response::Response::new(axum::body::Body::from(reply.body));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(reply.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if let Some(location) = reply
+        .location
+        .and_then(|l| header::HeaderValue::from_str(&l).ok())
+    {
+        headers.insert(header::LOCATION, location);
     }
-    for (name, value) in headers {
-        if let Ok(header) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
-            response.add_header(header);
-        }
-    }
-    let _ = request.respond(response);
+    response
 }
 
 fn open_browser(url: &str) {

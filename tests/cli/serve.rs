@@ -113,3 +113,56 @@ fn serve_without_a_newsletter_says_how_to_start() {
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("run `briefing init`"), "{}", run.stderr);
 }
+
+/// The number of threads of process `pid`, from /proc.
+fn threads(pid: u32) -> usize {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap()
+}
+
+// Issue 16, finding 7: `serve` started one thread per connection (2,000 idle clients,
+// 2,005 threads).
+#[test]
+fn idle_connections_cost_no_thread_each_and_others_are_still_answered() {
+    let project = Project::sample();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("-C")
+        .arg(project.root())
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
+    let _server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let addr = line
+        .strip_prefix("serving http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    let before = threads(pid);
+    // Connected, and silent: each half-opened request waits for the rest of its headers.
+    let idle: Vec<std::net::TcpStream> = (0..400)
+        .map(|_| {
+            let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+            std::io::Write::write_all(&mut stream, b"GET / HTTP/1.1\r\n").unwrap();
+            stream
+        })
+        .collect();
+    let (status, body) = get(&addr, "/issues/2026-w25/");
+    assert_eq!(status, 200, "answered while 400 clients idle");
+    assert!(body.contains("Qwen"));
+    let during = threads(pid);
+    assert!(
+        during <= before + 4,
+        "{during} threads with 400 idle clients, {before} before"
+    );
+    drop(idle);
+}
