@@ -50,7 +50,7 @@ pub enum ColorChoice {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a newsletter folder with a config, templates and sample cards.
+    /// Create a newsletter folder with a config, sample cards and a sample subscriber list.
     #[command(after_help = "Example:\n  briefing init news && cd news && briefing check")]
     Init(InitArgs),
     /// Write a new story card skeleton into the right week folder.
@@ -81,6 +81,11 @@ pub enum Command {
         after_help = "Examples:\n  briefing watch                    every item, open ones first\n  briefing watch --overdue          open items past their due date, or older than\n                                    `watch.stale_after_weeks` without one\n  briefing watch --open --json      for other tools\n  briefing watch --as-of 2026-07-01 as things stood that day"
     )]
     Watch(WatchArgs),
+    /// Copy built-in templates out to edit them.
+    #[command(
+        after_help = "Examples:\n  briefing templates eject partials/footer.html   one template, to change the footer\n  briefing templates eject                       every template"
+    )]
+    Templates(TemplatesArgs),
 }
 
 /// `briefing watch`.
@@ -182,6 +187,31 @@ pub struct InitArgs {
     /// Write into a folder that is not empty, replacing files of the same name.
     #[arg(long)]
     pub force: bool,
+    /// Also copy the built-in templates into templates/ to edit them (each copy then
+    /// overrides its built-in; `briefing templates eject NAME` copies one later).
+    #[arg(long)]
+    pub templates: bool,
+}
+
+/// `briefing templates`.
+#[derive(Debug, Args)]
+pub struct TemplatesArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: TemplatesAction,
+}
+
+/// The `briefing templates` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TemplatesAction {
+    /// Copy built-in templates into templates/ to edit them; a copy overrides its built-in.
+    Eject {
+        /// Templates to copy, e.g. `issue.html partials/footer.html` (default: all).
+        names: Vec<String>,
+        /// Replace copies that are there already.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// `briefing new`.

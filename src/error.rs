@@ -117,6 +117,18 @@ pub enum Error {
         /// What is wrong with it, and what to do.
         problem: String,
     },
+    /// `templates eject` was given a name that is no built-in template.
+    UnknownTemplate {
+        /// The name given.
+        name: String,
+        /// The built-in templates.
+        known: Vec<String>,
+    },
+    /// `templates eject` would overwrite a template of the newsletter's.
+    TemplateExists {
+        /// The file.
+        path: PathBuf,
+    },
     /// An email's CSS could not be inlined.
     InlineCss {
         /// css-inline's message.
@@ -296,6 +308,16 @@ impl fmt::Display for Error {
             Error::TemplateFile { path, problem } => {
                 write!(f, "template `{}`: {problem}", display_path(path))
             }
+            Error::UnknownTemplate { name, known } => write!(
+                f,
+                "there is no built-in template `{name}`; the built-ins are {}",
+                known.join(", ")
+            ),
+            Error::TemplateExists { path } => write!(
+                f,
+                "`{}` exists already; pass `--force` to replace it with the built-in",
+                display_path(path)
+            ),
             Error::InlineCss { detail } => {
                 write!(f, "template `email.html`, cannot inline its CSS: {detail}")
             }

@@ -128,8 +128,23 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
             }
             Err(mut problems) => corpus.diagnostics.append(&mut problems),
         }
-        if let Err(error) = templates::environment(&paths.templates, &config.language) {
-            corpus.diagnostics.push(template_diagnostic(paths, &error));
+        match templates::environment(&paths.templates, &config.language) {
+            Err(error) => corpus.diagnostics.push(template_diagnostic(paths, &error)),
+            Ok(_) => {
+                for name in templates::unchanged_copies(&paths.templates)? {
+                    corpus.diagnostics.push(Diagnostic {
+                        severity: diagnostic::Severity::Warning,
+                        path: Path::new("templates").join(&name),
+                        pos: crate::diagnostic::Pos::START,
+                        message: format!("`templates/{name}` is the same as the built-in template"),
+                        help: Some(
+                            "delete it: a copy overrides the built-in, so fixes in newer versions of briefing would not reach this newsletter"
+                                .to_owned(),
+                        ),
+                        line_text: None,
+                    });
+                }
+            }
         }
         diagnostic::sort(&mut corpus.diagnostics);
     }

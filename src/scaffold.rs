@@ -1,5 +1,9 @@
-//! Writes new files for the user: a whole newsletter (`init`, with the built-in templates
-//! copied out so they can be edited) or one card skeleton (`new`).
+//! Writes new files for the user: a whole newsletter (`init`), the built-in templates to edit
+//! (`init --templates`, `templates eject`), or one card skeleton (`new`).
+//!
+//! Templates are copied out only when asked: a copy overrides the built-in of its name, so a
+//! newer briefing's template fixes would never reach a newsletter that holds copies it never
+//! edited.
 //!
 //! The sample newsletter is the repository's own `config.yaml` and `briefs/`, embedded at
 //! compile time, so `briefing init` gives exactly what the repository shows. Neither function
@@ -39,11 +43,13 @@ pub const SAMPLE: &[(&str, &str)] = embed![
     "briefs/2026-W25/lin-new-lab-funding.yaml",
     "briefs/2026-W25/qwen-robotics-push.yaml",
     "briefs/2026-W25/who-speaks-for-qwen.yaml",
+    "subscribers.csv",
 ];
 
 const GITIGNORE: &str = "/public/\n/outbox/\n/.briefing/\n";
 
-/// Creates a newsletter in `dir`: config, sample cards, templates and a `.gitignore`.
+/// Creates a newsletter in `dir`: config, sample cards, a sample subscriber list and a
+/// `.gitignore`; with `templates`, the built-in templates too.
 ///
 /// Returns how many files were written.
 ///
@@ -51,7 +57,7 @@ const GITIGNORE: &str = "/public/\n/outbox/\n/.briefing/\n";
 ///
 /// [`Error::InitNotEmpty`] when `dir` holds anything and `force` is false;
 /// [`Error::WriteFile`] when a file cannot be written.
-pub fn init(dir: &Path, force: bool) -> Result<usize> {
+pub fn init(dir: &Path, force: bool, templates: bool) -> Result<usize> {
     let occupied = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied && !force {
         return Err(Error::InitNotEmpty {
@@ -60,6 +66,7 @@ pub fn init(dir: &Path, force: bool) -> Result<usize> {
     }
     let templates = crate::templates::BUILTINS
         .iter()
+        .filter(|_| templates)
         .map(|(name, source)| (format!("templates/{name}"), *source));
     let files = SAMPLE
         .iter()
@@ -70,6 +77,51 @@ pub fn init(dir: &Path, force: bool) -> Result<usize> {
     for (rel, content) in files {
         write_new(&dir.join(rel), content)?;
         written += 1;
+    }
+    Ok(written)
+}
+
+/// Copies the built-in templates named in `names` (all of them when empty) into the
+/// newsletter's `templates/`, where they override the built-ins. Returns the files written.
+///
+/// # Errors
+///
+/// [`Error::UnknownTemplate`] for a name that is no built-in, [`Error::TemplateExists`]
+/// when a copy is there already and `force` is false, [`Error::WriteFile`].
+pub fn eject_templates(paths: &Paths, names: &[String], force: bool) -> Result<Vec<PathBuf>> {
+    let builtins = crate::templates::BUILTINS;
+    let chosen: Vec<(&str, &str)> = if names.is_empty() {
+        builtins.to_vec()
+    } else {
+        names
+            .iter()
+            .map(|name| {
+                let name = name.trim_start_matches("templates/");
+                builtins
+                    .iter()
+                    .find(|(builtin, _)| *builtin == name)
+                    .copied()
+                    .ok_or_else(|| Error::UnknownTemplate {
+                        name: name.to_owned(),
+                        known: builtins.iter().map(|(n, _)| (*n).to_owned()).collect(),
+                    })
+            })
+            .collect::<Result<_>>()?
+    };
+    if !force
+        && let Some((name, _)) = chosen
+            .iter()
+            .find(|(name, _)| paths.templates.join(name).exists())
+    {
+        return Err(Error::TemplateExists {
+            path: paths.templates.join(name),
+        });
+    }
+    let mut written = Vec::new();
+    for (name, source) in chosen {
+        let path = paths.templates.join(name);
+        write_new(&path, source)?;
+        written.push(path);
     }
     Ok(written)
 }

@@ -190,6 +190,25 @@ pub fn template_error(name: &str, error: &JinjaError) -> Error {
     }
 }
 
+/// The templates under `dir` that are byte for byte a built-in of the same name: copies that
+/// change nothing, and would keep a newer briefing's fixes of that template from this
+/// newsletter.
+///
+/// # Errors
+///
+/// As [`environment`] when a template file cannot be read.
+pub fn unchanged_copies(dir: &Path) -> Result<Vec<String>> {
+    Ok(read_overrides(dir)?
+        .into_iter()
+        .filter(|(name, text)| {
+            BUILTINS
+                .iter()
+                .any(|(b, source)| b == name && source == text)
+        })
+        .map(|(name, _)| name)
+        .collect())
+}
+
 /// Every file under `dir` as (name relative to `dir` with `/`, text), sorted.
 ///
 /// Each is read as cards are ([`load::read_capped`]): a regular file inside the newsletter

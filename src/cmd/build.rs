@@ -55,6 +55,10 @@ pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCod
                 outputs.append(&mut files);
                 warnings.append(&mut notes);
             }
+            // A preview into a folder of its own opens styled: the pages link these.
+            if !out.join("style.css").is_file() {
+                outputs.extend(render::site::render_assets(publication)?);
+            }
             Ok((outputs, warnings))
         })?;
         write::update(&outputs, &out)?;

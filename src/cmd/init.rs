@@ -13,7 +13,7 @@ pub(super) fn run(root: &Path, args: &InitArgs) -> Result<ExitCode> {
         .dir
         .as_ref()
         .map_or_else(|| root.to_path_buf(), |d| root.join(d));
-    let written = scaffold::init(&dir, args.force)?;
+    let written = scaffold::init(&dir, args.force, args.templates)?;
     let shown = diagnostic::display_path(&dir);
     // Already there: telling the user to `cd .` reads as a mistake.
     let cd = if shown == "." {

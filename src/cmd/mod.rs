@@ -11,6 +11,7 @@ mod init;
 mod new;
 mod send;
 mod serve;
+mod templates;
 mod watch;
 
 use std::ffi::OsString;
@@ -45,6 +46,7 @@ where
         Command::Serve(args) => serve::run(&cli.root, &args, style),
         Command::Send(args) => send::run(&cli.root, &args),
         Command::Watch(args) => watch::run(&cli.root, &args, style),
+        Command::Templates(args) => templates::run(&cli.root, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -277,18 +277,28 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
         "robots.txt",
         publication.render("robots.txt", &plain)?,
     ));
-    outputs.push(Output::text(
-        "style.css",
-        publication.render("style.css", &plain)?,
-    ));
-    outputs.push(Output::text(
-        "favicon.svg",
-        publication.render("favicon.svg", &plain)?,
-    ));
+    outputs.extend(render_assets(publication)?);
     for output in outputs {
         sink.put(output)?;
     }
     Ok(())
+}
+
+/// The files every page links: `style.css` and `favicon.svg`.
+///
+/// # Errors
+///
+/// A template error.
+pub fn render_assets(publication: &Publication<'_>) -> Result<Vec<Output>> {
+    let site = &publication.site;
+    let plain = SiteContext {
+        site,
+        page: PageView::at(site, "", site.title.clone(), String::new()),
+    };
+    ["style.css", "favicon.svg"]
+        .into_iter()
+        .map(|name| Ok(Output::text(name, publication.render(name, &plain)?)))
+        .collect()
 }
 
 /// The path part of an absolute URL, `/` at least: `https://e.org/brief/` → `/brief/`.

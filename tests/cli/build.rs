@@ -93,6 +93,12 @@ fn week_and_latest_build_one_issue_and_leave_the_rest() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(project.path("one/issues/2026-w10/email.html").is_file());
     assert!(!project.path("one/issues/2026-w25").exists());
+    // Issue 20, item 5: the preview opens styled, with what its page links.
+    let page = project.read("one/issues/2026-w10/index.html");
+    for asset in ["style.css", "favicon.svg"] {
+        assert!(page.contains(&format!("../../{asset}")), "{asset}");
+        assert!(project.path(&format!("one/{asset}")).is_file(), "{asset}");
+    }
     let run = project.run(&["build", "--latest", "--out", one]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(project.path("one/issues/2026-w25/email.html").is_file());
@@ -153,6 +159,8 @@ fn refuses_to_replace_a_folder_it_did_not_write() {
 #[test]
 fn a_user_template_overrides_the_builtin_in_every_format_that_shares_it() {
     let project = Project::sample();
+    let eject = project.run(&["templates", "eject", "partials/story.html"]);
+    assert_eq!(eject.code, 0, "{}", eject.stderr);
     let story = project.read("templates/partials/story.html");
     project.write(
         "templates/partials/story.html",

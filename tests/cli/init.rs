@@ -186,3 +186,219 @@ fn init_in_the_current_folder_does_not_say_cd() {
         "{stdout}"
     );
 }
+
+// Issue 20, item 6: `init` copied all the built-in templates, and each copy kept a newer
+// briefing's template fixes from the newsletter.
+#[test]
+fn init_writes_no_templates_unless_asked_and_eject_copies_them_later() {
+    let project = Project::sample();
+    assert!(
+        !project.path("templates").exists(),
+        "init copies no template"
+    );
+    assert!(
+        project
+            .read("subscribers.csv")
+            .starts_with("email,name,status\n"),
+        "a sample list to try `send` with"
+    );
+    let eject = project.run(&["templates", "eject", "partials/footer.html", "issue.html"]);
+    assert_eq!(eject.code, 0, "{}", eject.stderr);
+    assert!(
+        eject
+            .stdout
+            .contains("wrote templates/partials/footer.html"),
+        "{}",
+        eject.stdout
+    );
+    let builtin = |name: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("templates")
+                .join(name),
+        )
+        .unwrap()
+    };
+    assert_eq!(project.read("templates/issue.html"), builtin("issue.html"));
+    // A copy that changes nothing is worth a warning; an edited one is not.
+    project.write(
+        "templates/partials/footer.html",
+        builtin("partials/footer.html") + "<!-- ours -->\n",
+    );
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert_eq!(
+        check.headlines(),
+        [
+            "templates/issue.html:1:1: warning: `templates/issue.html` is the same as the built-in template"
+        ]
+    );
+    // Eject refuses to overwrite an edit, and names what it does not know.
+    let again = project.run(&["templates", "eject", "partials/footer.html"]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("exists already; pass `--force`"),
+        "{}",
+        again.stderr
+    );
+    let unknown = project.run(&["templates", "eject", "nope.html"]);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("there is no built-in template `nope.html`"),
+        "{}",
+        unknown.stderr
+    );
+    let with = Project::empty();
+    assert_eq!(with.run(&["init", "--templates"]).code, 0);
+    assert_eq!(with.read("templates/issue.html"), builtin("issue.html"));
+}
+
+/// Splits a command line as a shell would for the README's simple lines: words, and
+/// double-quoted strings.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+// Issue 20, item 5: the Quick start failed twice when followed exactly. Every command of its
+// shell block runs here as written, in a fresh folder (`serve`, which never ends, has tests
+// of its own; the preview folder is moved into the test's folder).
+#[test]
+fn the_readme_quick_start_works_as_written() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let start = readme
+        .find("## Quick start")
+        .expect("a Quick start section");
+    let block = &readme[start..];
+    let block = &block[block.find("```sh\n").expect("a shell block") + 6..];
+    let block = &block[..block.find("```").unwrap()];
+    let home = tempfile::tempdir().unwrap();
+    let mut cwd = home.path().to_path_buf();
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut ran = 0;
+    let mut card_to_fill: Option<String> = None;
+    for raw in block.lines() {
+        let line = raw.split(" #").next().unwrap().trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with("cargo install") {
+            continue; // the test runs the binary cargo built
+        }
+        if let Some(rest) = line.strip_prefix("export ") {
+            let (name, _) = rest.split_once('=').unwrap();
+            env.push((
+                name.to_owned(),
+                "0123456789abcdef0123456789abcdef".to_owned(),
+            ));
+            continue;
+        }
+        if let Some(dir) = line.strip_prefix("cd ") {
+            cwd = cwd.join(dir.trim());
+            continue;
+        }
+        let words = shell_words(line);
+        assert_eq!(words[0], "briefing", "{line}");
+        if words[1] == "serve" {
+            continue;
+        }
+        let preview = home.path().join("preview");
+        let args: Vec<String> = words[1..]
+            .iter()
+            .map(|w| {
+                if w == "/tmp/preview" {
+                    preview.display().to_string()
+                } else {
+                    w.clone()
+                }
+            })
+            .collect();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+            .current_dir(&cwd)
+            .args(&args)
+            .env_remove("BRIEFING_UNSUBSCRIBE_SECRET")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        ran += 1;
+        if args[0] == "new" {
+            assert!(output.status.success(), "{line}: {stderr}");
+            card_to_fill = stdout
+                .strip_prefix("wrote ")
+                .and_then(|rest| rest.lines().next())
+                .map(str::to_owned);
+            continue;
+        }
+        if args[0] == "check" && card_to_fill.is_some() {
+            // The README: it points at each field still to fill in.
+            assert_eq!(output.status.code(), Some(1), "{line}: {stderr}");
+            assert!(stderr.contains("is empty"), "{stderr}");
+            let card = cwd.join(card_to_fill.take().unwrap());
+            let text = std::fs::read_to_string(&card)
+                .unwrap()
+                .replace("summary: \"\"", "summary: Lin left the Qwen team.")
+                .replace("tldr:\n  - \"\"", "tldr:\n  - Lin left")
+                .replace("why_it_matters: \"\"", "why_it_matters: It matters.")
+                .replace("business_relevance: \"\"\n", "")
+                .replace("what_to_watch: \"\"", "what_to_watch: Who follows him.");
+            std::fs::write(&card, text).unwrap();
+            for again in [&["check"][..], &["build"]] {
+                let run = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+                    .current_dir(&cwd)
+                    .args(again)
+                    .output()
+                    .unwrap();
+                assert!(
+                    run.status.success(),
+                    "{again:?} after filling in the card: {}",
+                    String::from_utf8_lossy(&run.stderr)
+                );
+            }
+            continue;
+        }
+        assert!(
+            output.status.success(),
+            "`{line}` failed:\n{stdout}\n{stderr}"
+        );
+        if args[0] == "build" && args.contains(&"--out".to_owned()) {
+            assert!(
+                preview.join("style.css").is_file(),
+                "the preview opens styled"
+            );
+        }
+    }
+    assert!(ran >= 9, "ran {ran} commands of the Quick start");
+    assert!(cwd.join("outbox").is_dir(), "the send wrote its messages");
+}
