@@ -117,6 +117,11 @@ impl<'a> FileDiagnostics<'a> {
         self.push(Severity::Warning, pos, message.into())
     }
 
+    /// Line `line` (1-based) of the file's text, when it has one with text.
+    pub fn source_line(&self, line: u32) -> Option<&'a str> {
+        line_of(self.text, line)
+    }
+
     /// The file these diagnostics are about.
     pub fn path(&self) -> &'a Path {
         self.path

@@ -156,6 +156,11 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             self.wrong_type(key, &entry.value, "text");
             return None;
         };
+        warn_cut_by_comment(
+            self.diags,
+            &entry.value,
+            &format!("{}`{}`", self.context, key.name),
+        );
         let text = raw.trim();
         if text.is_empty() {
             if required {
@@ -199,6 +204,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             return None;
         };
         let label = format!("{}`{}`", self.context, key.name);
+        warn_cut_by_comment(self.diags, &entry.value, &label);
         let value = one_line(raw, &label, entry.value.pos, self.diags)?;
         if value.is_empty() {
             if required {
@@ -416,6 +422,19 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
                 .help(key.help);
             return None;
         };
+        warn_cut_by_comment(self.diags, item, &label());
+        let raw = match strip_bullet_mark(raw) {
+            Some((mark, rest)) => {
+                self.diags
+                    .warning(
+                        item.pos,
+                        format!("{} starts with `{mark}`, which was left out", label()),
+                    )
+                    .help("bullets get their arrow from the template; start with the words");
+                rest
+            }
+            None => raw,
+        };
         inline_text(self.diags, raw, key, item.pos, &label)
     }
 
@@ -463,6 +482,62 @@ fn inline_text(
         return None;
     }
     Some(Spanned { value: folded, pos })
+}
+
+/// The arrow or bullet a curator typed before a bullet's words (`→ Lin announced…`, as the
+/// house style shows bullets), and the words after it.
+fn strip_bullet_mark(raw: &str) -> Option<(&str, &str)> {
+    let text = raw.trim_start();
+    ["→", "->", "•", "- ", "– ", "* "]
+        .into_iter()
+        .find_map(|mark| {
+            let rest = text.strip_prefix(mark)?;
+            (!rest.trim().is_empty()).then(|| (mark.trim(), rest.trim_start()))
+        })
+}
+
+/// Warns when the plain (unquoted) scalar `node` was cut short by YAML: ` #` starts a comment,
+/// so `Lin, Alibaba's #1 public voice` is read as `Lin, Alibaba's`. A comment written as one
+/// (`# a note`, with a space after `#`) is left alone.
+fn warn_cut_by_comment(diags: &mut FileDiagnostics<'_>, node: &Node, label: &str) {
+    let Value::Scalar {
+        text,
+        quoted: false,
+    } = &node.value
+    else {
+        return;
+    };
+    if text.contains('\n') {
+        return;
+    }
+    let Some(line) = diags.source_line(node.pos.line) else {
+        return;
+    };
+    let start = usize::try_from(node.pos.col.saturating_sub(1)).unwrap_or(usize::MAX);
+    let Some((offset, _)) = line.char_indices().nth(start) else {
+        return;
+    };
+    let Some(after) = line[offset..].strip_prefix(text.as_str()) else {
+        return;
+    };
+    let spaces = after.len() - after.trim_start_matches([' ', '\t']).len();
+    let Some(comment) = after[spaces..].strip_prefix('#') else {
+        return;
+    };
+    if spaces == 0 || comment.is_empty() || comment.starts_with([' ', '\t']) {
+        return;
+    }
+    let col = node.pos.col + u32::try_from(text.chars().count() + spaces).unwrap_or(0);
+    let rest: String = comment.chars().take(40).collect();
+    diags
+        .warning(
+            Pos {
+                line: node.pos.line,
+                col,
+            },
+            format!("{label} ends before ` #{rest}`: YAML reads ` #` as the start of a comment"),
+        )
+        .help("put the whole value in double quotes, e.g. `\"... #1 ...\"`");
 }
 
 /// The first control character of `text` that is not one of `allowed`.
@@ -664,6 +739,24 @@ pub fn word_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_bullet_marks_are_found_but_not_words_that_start_alike() {
+        assert_eq!(strip_bullet_mark("→ Lin left"), Some(("→", "Lin left")));
+        assert_eq!(strip_bullet_mark("-> Lin left"), Some(("->", "Lin left")));
+        assert_eq!(strip_bullet_mark("• Lin left"), Some(("•", "Lin left")));
+        assert_eq!(strip_bullet_mark("- Lin left"), Some(("-", "Lin left")));
+        assert_eq!(strip_bullet_mark("* Lin left"), Some(("*", "Lin left")));
+        for plain in [
+            "-5% in a week",
+            "*emphasis* first",
+            "→",
+            "Lin → lab",
+            "--flag",
+        ] {
+            assert_eq!(strip_bullet_mark(plain), None, "{plain}");
+        }
+    }
 
     #[test]
     fn skips_the_link_parse_only_when_no_unsafe_link_can_be_found() {

@@ -205,3 +205,36 @@ fn slugs_too_long_for_a_file_name_and_dates_out_of_range_are_errors() {
         ]
     );
 }
+
+// Issue 20, items 1 and 2: YAML read ` #` as a comment and published half a sentence, and a
+// bullet typed with the house style's arrow rendered `→ →`; `check` said nothing.
+#[test]
+fn comments_that_cut_a_value_and_typed_arrows_are_caught() {
+    let project = Project::sample();
+    project.write(
+        "briefs/2026-W25/traps.yaml",
+        "title: Lin speaks\ndate: 2026-06-18\nsummary: Lin, Alibaba's #1 public voice, spoke.\n\
+         tldr:\n  - → Lin announced a lab\n  - Plain bullet   # a note for editors\n\
+         why_it_matters: It matters.\nwhat_to_watch: More.\nsources: [https://example.org/]\n",
+    );
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.headlines(),
+        [
+            "briefs/2026-W25/traps.yaml:3:25: warning: `summary` ends before ` #1 public voice, spoke.`: YAML reads ` #` as the start of a comment",
+            "briefs/2026-W25/traps.yaml:5:5: warning: `tldr` item 1 starts with `→`, which was left out",
+        ]
+    );
+    assert!(
+        run.stderr
+            .contains("help: put the whole value in double quotes"),
+        "{}",
+        run.stderr
+    );
+    let build = project.run(&["build", "--week", "2026-W25"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    let text = project.read("public/issues/2026-w25/email.txt");
+    assert!(text.contains("→ Lin announced a lab"), "{text}");
+    assert!(!text.contains("→ →"), "{text}");
+}
