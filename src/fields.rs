@@ -414,12 +414,16 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         // Built only for a message: most bullets have nothing wrong.
         let label = || format!("{}`{}` item {}", self.context, key.name, index + 1);
         let Some(raw) = item.as_text() else {
-            self.diags
-                .error(
-                    item.pos,
-                    format!("{} must be text, found {}", label(), item.kind()),
-                )
-                .help(key.help);
+            let diag = self.diags.error(
+                item.pos,
+                format!("{} must be text, found {}", label(), item.kind()),
+            );
+            if item.as_map().is_some() {
+                // `- Lin: announced it` is a one-key mapping to YAML.
+                diag.help("a `: ` inside an unquoted bullet makes it a key and a value; put the bullet in double quotes");
+            } else {
+                diag.help(key.help);
+            }
             return None;
         };
         warn_cut_by_comment(self.diags, item, &label());

@@ -148,6 +148,76 @@ enum Open {
     },
 }
 
+/// What to do about a YAML syntax error, in a curator's words, and where its cause is: the
+/// parser's column is where it noticed, which for a tab is after it.
+fn syntax_help(info: &str, text: &str, pos: Pos) -> (Pos, String) {
+    let line = usize::try_from(pos.line)
+        .ok()
+        .and_then(|n| text.lines().nth(n.checked_sub(1)?))
+        .unwrap_or("");
+    let col = usize::try_from(pos.col).unwrap_or(1).max(1);
+    // The byte offset of the error's column, and the line before it.
+    let at = line
+        .char_indices()
+        .nth(col - 1)
+        .map_or(line.len(), |(i, _)| i);
+    let before = &line[..at];
+    if info.contains("tab") {
+        if let Some(tab) = line.find('\t') {
+            let col = u32::try_from(line[..tab].chars().count() + 1).unwrap_or(1);
+            return (
+                Pos { col, ..pos },
+                "indent with spaces, not tabs: YAML does not allow tabs for indentation".into(),
+            );
+        }
+        return (pos, "indent with spaces, not tabs".into());
+    }
+    if info.contains("mapping values are not allowed") {
+        let help = if before.contains(": ") || before.trim_end().ends_with(':') {
+            "a `: ` inside a value starts another key; put the whole value in double quotes, \
+             e.g. `title: \"Qwen: the next step\"`"
+        } else {
+            "this key is indented differently from the keys around it; start every key of the \
+             card at the same column"
+        };
+        return (pos, help.into());
+    }
+    if info.contains("after double-quoted scalar") || info.contains("after single-quoted") {
+        return (
+            pos,
+            "a quote inside a quoted value ends it early; write `\\\"` for a `\"` inside double \
+             quotes, or use single quotes around the value"
+                .into(),
+        );
+    }
+    if info.contains("quoted scalar") || info.contains("end of stream") {
+        return (
+            pos,
+            "a quoted value is not closed: check that its closing quote is there".into(),
+        );
+    }
+    if info.contains("unexpected character") || info.contains("cannot start any token") {
+        return (
+            pos,
+            "a value cannot start with this character; put the whole value in double quotes".into(),
+        );
+    }
+    if info.contains("did not find expected") || info.contains("indentation") {
+        return (
+            pos,
+            "check this line's indentation against the lines above: list items and keys of \
+             one level line up"
+                .into(),
+        );
+    }
+    (
+        pos,
+        "look for a stray `:`, `#`, quote or tab on this line; putting the value in double \
+         quotes usually fixes it"
+            .into(),
+    )
+}
+
 /// Parses one YAML document into a tree.
 ///
 /// Returns `Ok(None)` for a document with no content (an empty file, or only comments).
@@ -164,13 +234,17 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     let mut nodes = 0usize;
 
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|e| YamlError {
-            pos: Pos {
+        let (event, span) = event.map_err(|e| {
+            let pos = Pos {
                 line: u32::try_from(e.marker().line()).unwrap_or(u32::MAX),
                 col: u32::try_from(e.marker().col() + 1).unwrap_or(u32::MAX),
-            },
-            message: format!("invalid YAML: {}", e.info()),
-            help: None,
+            };
+            let (pos, help) = syntax_help(e.info(), text, pos);
+            YamlError {
+                pos,
+                message: format!("invalid YAML: {}", e.info()),
+                help: Some(help),
+            }
         })?;
         let pos = pos_of(&span);
         let finished = match event {

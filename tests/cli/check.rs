@@ -238,3 +238,56 @@ fn comments_that_cut_a_value_and_typed_arrows_are_caught() {
     assert!(text.contains("→ Lin announced a lab"), "{text}");
     assert!(!text.contains("→ →"), "{text}");
 }
+
+// Issue 20, item 3: YAML syntax errors had no `help:`, and a tab's caret stood after it.
+#[test]
+fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
+    let cases = [
+        (
+            "title: Qwen: the next step\n",
+            "a.yaml:1:12: error: invalid YAML: mapping values are not allowed in this context",
+            "help: a `: ` inside a value starts another key; put the whole value in double quotes",
+        ),
+        (
+            "title: T\ndate: 2026-06-17\ntldr:\n\t- x\n",
+            "a.yaml:4:1: error: invalid YAML: tabs disallowed within this context (block indentation)",
+            "help: indent with spaces, not tabs",
+        ),
+        (
+            "title: \"He said \"no\" to it\"\n",
+            "a.yaml:1:18: error: invalid YAML: invalid trailing content after double-quoted scalar",
+            "help: a quote inside a quoted value ends it early",
+        ),
+        (
+            "title: T\n  date: 2026-06-17\n",
+            "a.yaml:2:7: error: invalid YAML: mapping values are not allowed in this context",
+            "help: this key is indented differently from the keys around it",
+        ),
+        (
+            "title: T\ntldr:\n  - Lin: announced it\n",
+            "a.yaml:3:5: error: `tldr` item 1 must be text, found a mapping",
+            "help: a `: ` inside an unquoted bullet makes it a key and a value; put the bullet in double quotes",
+        ),
+    ];
+    for (card, headline, help) in cases {
+        let project = Project::sample();
+        project.write("briefs/2026-W25/a.yaml", card);
+        let run = project.run(&["check"]);
+        assert_eq!(run.code, 1);
+        let full = format!("briefs/2026-W25/{headline}");
+        assert!(
+            run.headlines().contains(&full.as_str()),
+            "{card:?}\n{}",
+            run.stderr
+        );
+        let after = &run.stderr[run.stderr.find(&full).unwrap()..];
+        let own_help = after
+            .lines()
+            .find(|l| l.trim_start().starts_with("help:"))
+            .unwrap();
+        assert!(
+            own_help.trim_start().starts_with(help),
+            "{card:?}: {own_help}"
+        );
+    }
+}
