@@ -199,7 +199,12 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
                 .help("Smart Brevity: one short paragraph; move detail to `why_it_matters`");
         }
     }
-    if sources.is_empty() && !f.diags.has_errors() {
+    // Shown with the card's errors, not after they are fixed; a `sources` list with errors
+    // of its own is not "no sources".
+    let no_sources = f.entry("sources").is_none_or(|e| {
+        e.value.is_null() || matches!(&e.value.value, Value::Seq(items) if items.is_empty())
+    });
+    if sources.is_empty() && no_sources {
         let pos = f.entry("sources").map_or(root.pos, |e| e.key_pos);
         f.diags.warning(pos, "no sources").help(
             "add at least one `{title, url}` under `sources:` so readers can check the story",

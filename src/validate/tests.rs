@@ -116,6 +116,7 @@ fn missing_required_fields_are_named() {
             "briefs/2026-W25/card.yaml:1:1: error: missing required key `tldr`",
             "briefs/2026-W25/card.yaml:1:1: error: missing required key `what_to_watch`",
             "briefs/2026-W25/card.yaml:1:1: error: missing required key `why_it_matters`",
+            "briefs/2026-W25/card.yaml:1:1: warning: no sources",
         ]
     );
 }
@@ -428,7 +429,17 @@ fn a_card_in_the_wrong_week_folder_gets_a_warning() {
 #[test]
 fn every_problem_in_a_card_is_reported_at_once() {
     let text = "title: \"a\\nb\"\ndate: 2026-13-01\ntldr: []\nwhy_it_matters: x\nwhat_to_watch: y\nsummary: s\nconfidence: sure\n";
-    assert_eq!(card_headlines(text).len(), 4);
+    // Four errors, and the warning about sources with them (issue 20, item 4: a file's
+    // warnings were hidden until its errors were fixed).
+    let headlines = card_headlines(text);
+    assert_eq!(headlines.len(), 5, "{headlines:?}");
+    assert_eq!(
+        headlines
+            .iter()
+            .filter(|h| h.contains(": warning: no sources"))
+            .count(),
+        1
+    );
 }
 
 #[test]

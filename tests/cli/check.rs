@@ -191,7 +191,7 @@ fn slugs_too_long_for_a_file_name_and_dates_out_of_range_are_errors() {
         "briefs/2026-W25/long.yaml",
         format!(
             "title: Long\nslug: {long}\ndate: 0000-01-01\nsummary: S.\ntldr: [T]\n\
-             why_it_matters: W.\nwhat_to_watch:\n  - text: X\n    due: 9999-12\n"
+             why_it_matters: W.\nsources: [https://example.org/]\nwhat_to_watch:\n  - text: X\n    due: 9999-12\n"
         ),
     );
     let run = project.run(&["check"]);
@@ -201,7 +201,7 @@ fn slugs_too_long_for_a_file_name_and_dates_out_of_range_are_errors() {
         [
             "briefs/2026-W25/long.yaml:2:7: error: `slug` is 301 characters long; at most 72 are allowed",
             "briefs/2026-W25/long.yaml:3:7: error: `date` `0000-01-01` is outside the years 1900 to 2999",
-            "briefs/2026-W25/long.yaml:9:10: error: `what_to_watch` item 1: `due` `9999-12` is outside the years 1900 to 2999",
+            "briefs/2026-W25/long.yaml:10:10: error: `what_to_watch` item 1: `due` `9999-12` is outside the years 1900 to 2999",
         ]
     );
 }

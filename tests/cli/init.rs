@@ -89,6 +89,7 @@ fn new_then_check_points_at_exactly_the_fields_to_fill_in() {
             "briefs/2026-W48/some-title.yaml:14:5: error: `tldr` item 1 is empty",
             "briefs/2026-W48/some-title.yaml:17:1: error: `why_it_matters` is empty",
             "briefs/2026-W48/some-title.yaml:27:1: error: `what_to_watch` is empty",
+            "briefs/2026-W48/some-title.yaml:37:1: warning: no sources",
         ]
     );
     let card = project.read("briefs/2026-W48/some-title.yaml");
