@@ -634,3 +634,36 @@ fn briefing_watch_lists_valid_cards_while_another_is_half_written() {
         "error: 4 errors in the cards; the items of cards with errors are not listed (`briefing check` shows them all)"
     ));
 }
+
+// Issue 20, item 8: the public watch page showed machine ids and an editor's instruction.
+// Readers see words: the ids stay in anchors (and in `briefing watch` and its JSON).
+#[test]
+fn the_public_watch_page_shows_readers_words_not_ids() {
+    let project = Project::sample();
+    assert_eq!(project.run(&["build"]).code, 0);
+    let page = project.read("public/watch/index.html");
+    let doc = Html::parse_document(&page);
+    let main = doc
+        .select(&Selector::parse("main").unwrap())
+        .next()
+        .expect("a main element");
+    let words: String = main.text().collect::<Vec<_>>().join("");
+    let ids: Vec<String> = doc
+        .select(&Selector::parse("li[id]").unwrap())
+        .filter_map(|li| li.value().attr("id").map(str::to_owned))
+        .collect();
+    assert!(!ids.is_empty(), "items keep their anchors");
+    for id in &ids {
+        assert!(
+            !words.contains(id.as_str()),
+            "the id `{id}` is shown to readers"
+        );
+    }
+    assert!(!words.contains("follows_up"), "no editing instruction");
+    let lines: Vec<&str> = words
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    insta::assert_snapshot!("public-watch-page", lines.join("\n"));
+}
