@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
 
-use crate::diagnostic::{self, Style};
+use crate::diagnostic::{self, Diagnostic, Style};
 use crate::error::{Error, Result};
 use crate::project::Paths;
 use crate::render::Output;
@@ -46,6 +46,9 @@ pub struct Site {
     pub files: HashMap<String, Vec<u8>>,
     /// The error of the last build, if it failed, as plain text.
     pub error: Option<String>,
+    /// Cards left out of the last build for their errors: how many errors, and their located
+    /// messages as plain text. Every page shows them in a banner.
+    pub card_errors: Option<(usize, String)>,
     /// Counts builds, good or not; pages reload when it changes.
     pub version: u64,
 }
@@ -116,9 +119,10 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
         || extra.iter().any(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// Builds the whole site into memory: the command line hands the pipeline in, so this
-/// module depends on no stage before `render`.
-pub type Build = dyn Fn() -> Result<Vec<Output>> + Send + Sync;
+/// Builds the whole site into memory from the cards that pass `check`, returning its files and
+/// the errors of the cards left out. The command line hands the pipeline in, so this module
+/// depends on no stage before `render`.
+pub type Build = dyn Fn() -> Result<(Vec<Output>, Vec<Diagnostic>)> + Send + Sync;
 
 /// Builds the site into `site`, or records why it could not be built. Returns a line for the
 /// terminal.
@@ -128,13 +132,27 @@ fn rebuild(build: &Build, site: &Mutex<Site>, style: Style) -> String {
     let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
     site.version += 1;
     match result {
-        Ok(outputs) => {
+        Ok((outputs, errors)) => {
             site.files = outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
             site.error = None;
-            format!(
+            let built = format!(
                 "built {} files in {} ms",
                 site.files.len(),
                 started.elapsed().as_millis()
+            );
+            if errors.is_empty() {
+                site.card_errors = None;
+                return built;
+            }
+            site.card_errors = Some((
+                errors.len(),
+                diagnostic::render_all(&errors, Style::new(false)),
+            ));
+            format!(
+                "{}{built}; the cards with these {} error{} are left out",
+                diagnostic::render_all(&errors, style),
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
             )
         }
         Err(error) => {
@@ -208,7 +226,13 @@ pub fn respond(site: &Site, url: &str) -> Reply {
         return Reply::new(500, "text/html; charset=utf-8", error_page(error));
     }
     match site.files.get(&key) {
-        Some(body) if is_page => Reply::new(200, content_type, with_reload(body)),
+        Some(body) if is_page => {
+            let body = match &site.card_errors {
+                Some((count, text)) => with_banner(body, *count, text),
+                None => body.clone(),
+            };
+            Reply::new(200, content_type, with_reload(&body))
+        }
         Some(body) => Reply::new(200, content_type, body.clone()),
         None => {
             let body = site
@@ -233,6 +257,25 @@ fn content_type(path: &str) -> &'static str {
         Some("svg") => "image/svg+xml",
         _ => "application/octet-stream",
     }
+}
+
+/// Puts a banner with the cards' errors at the top of a page's body (or before it all when
+/// a template has no `<body>`), so a half-written card shows where the curator looks.
+fn with_banner(page: &[u8], count: usize, errors: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    let banner = format!(
+        "<div role=\"alert\" style=\"margin:0;padding:.75rem 1rem;background:#fff4e5;color:#5c3c00;\
+         border-bottom:3px solid #f59e0b;font:14px/1.45 system-ui,sans-serif\">\
+         <strong>{count} error{} in the cards: those cards are left out of this preview.</strong>\
+         <pre style=\"white-space:pre-wrap;margin:.5rem 0 0;font-size:13px\">{}</pre></div>",
+        if count == 1 { "" } else { "s" },
+        escape_html(errors)
+    );
+    let at = text
+        .find("<body")
+        .and_then(|start| text[start..].find('>').map(|end| start + end + 1))
+        .unwrap_or(0);
+    format!("{}{banner}{}", &text[..at], &text[at..]).into_bytes()
 }
 
 /// Splices the reload script before `</body>`, or at the end when a template has none.

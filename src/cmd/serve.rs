@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::cli::ServeArgs;
-use crate::diagnostic::Style;
+use crate::diagnostic::{Diagnostic, Style};
 use crate::error::Result;
 use crate::pipeline;
 use crate::project::Paths;
@@ -28,11 +28,30 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     };
     // Each rebuild goes through the whole pipeline into memory.
     let (build_paths, drafts) = (paths.clone(), args.drafts);
-    let build = move || -> Result<Vec<Output>> {
+    // A half-written card must not take the whole preview down: the cards that pass are
+    // served, and the others' errors are shown on every page. `build` and `send` stay strict.
+    let build = move || -> Result<(Vec<Output>, Vec<Diagnostic>)> {
         let outputs = Mutex::new(Vec::new());
-        pipeline::prepare(&build_paths, drafts)?
-            .publish(|publication| render::render_all(publication, &outputs))?;
-        Ok(outputs.into_inner().unwrap_or_else(PoisonError::into_inner))
+        let prepared = pipeline::prepare_valid_cards(&build_paths, drafts)?;
+        if prepared.issues.is_empty() {
+            return Err(if prepared.error_count() > 0 {
+                crate::error::Error::Invalid {
+                    diagnostics: prepared.diagnostics,
+                }
+            } else {
+                crate::error::Error::NothingToPublish
+            });
+        }
+        prepared.publish(|publication| render::render_all(publication, &outputs))?;
+        let errors = prepared
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        Ok((
+            outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
+            errors,
+        ))
     };
     crate::serve::serve(&paths, &options, Arc::new(build), style)?;
     Ok(ExitCode::SUCCESS)

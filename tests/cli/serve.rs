@@ -88,13 +88,36 @@ fn serve_rebuilds_on_change_shows_errors_and_recovers() {
         card,
         original.replace("date: 2026-06-17", "date: 2026-06-31"),
     );
+    // Issue 20, item 7: one half-written card no longer turns every page into a 500. The
+    // other cards are served, and every page shows the card's located errors (its date and
+    // its source's) in a banner.
+    let (_, with_banner) = wait_for(&addr, page, "the banner", |s, b| {
+        s == 200 && b.contains("2 errors in the cards")
+    });
+    assert!(with_banner.contains("briefs/2026-W25/qwen-robotics-push.yaml:2:7: error: `date` `2026-06-31` is not a real date"), "{with_banner}");
+    assert!(
+        !with_banner.contains("Alibaba takes Qwen into robotics"),
+        "the broken card is left out"
+    );
+    assert!(with_banner.contains("Junyang Lin"), "the others are served");
+    let (status, home) = get(&addr, "/");
+    assert_eq!(status, 200);
+    assert!(home.contains("2 errors in the cards"));
+
+    // A broken config is another matter: nothing can be built from it.
+    let config = project.read("config.yaml");
+    project.write(
+        "config.yaml",
+        config.replace("base_url: https://", "base_url: ftp://"),
+    );
     let (_, error) = wait_for(&addr, page, "the error page", |s, _| s == 500);
-    assert!(error.contains("briefs/2026-W25/qwen-robotics-push.yaml:2:7: error: `date` `2026-06-31` is not a real date"), "{error}");
+    assert!(error.contains("config.yaml"), "{error}");
     assert_eq!(
         get(&addr, "/style.css").0,
         200,
         "assets of the last good build stay"
     );
+    project.write("config.yaml", &config);
 
     project.write(card, &original);
     wait_for(&addr, page, "recovery", |s, b| {
