@@ -24,6 +24,10 @@ pub struct Issue {
     pub number: u32,
     /// Email subject and page title.
     pub subject: String,
+    /// The issue's headline on its page and in its email: the `issue.yaml` subject, else the
+    /// newsletter's title and the issue's number (the lead story's title is the first story's
+    /// heading already).
+    pub heading: String,
     /// The inbox preview line.
     pub preheader: String,
     /// The editor's note, Markdown.
@@ -108,10 +112,14 @@ pub fn assemble(
         let preheader = meta
             .and_then(|m| m.preheader.clone())
             .unwrap_or_else(|| derive_preheader(&lead.summary));
+        let heading = meta
+            .and_then(|m| m.subject.clone())
+            .unwrap_or_else(|| format!("{}, issue {number}", config.title));
         issues.push(Issue {
             id,
             number,
             subject,
+            heading,
             preheader,
             intro: meta.and_then(|m| m.intro.clone()),
             stories,

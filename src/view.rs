@@ -100,6 +100,9 @@ pub struct IssueView {
     pub end: String,
     /// Subject line.
     pub subject: String,
+    /// The headline of the issue's page and email: the `issue.yaml` subject, else the
+    /// newsletter's title and the issue number.
+    pub heading: String,
     /// Inbox preview line.
     pub preheader: String,
     /// Editor's note, Markdown, or none.
@@ -544,6 +547,7 @@ impl IssueView {
             start: issue.id.monday().to_string(),
             end: issue.id.sunday().to_string(),
             subject: issue.subject.clone(),
+            heading: issue.heading.clone(),
             preheader: issue.preheader.clone(),
             intro: issue.intro.clone(),
             has_sections,

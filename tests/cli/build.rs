@@ -398,3 +398,30 @@ fn a_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one() {
         "some kills came before the commit: {outcomes:?}"
     );
 }
+
+// Issue 20, item 9: without an issue.yaml, the issue's h1 repeated the lead story's headline
+// right above the story's own.
+#[test]
+fn an_issue_without_issue_yaml_is_headed_by_the_newsletter_and_its_number() {
+    let project = Project::sample();
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert!(!project.path("briefs/2026-W11/issue.yaml").exists());
+    let h1 = |file: &str| -> Vec<String> {
+        let doc = scraper::Html::parse_document(&project.read(&format!("public/issues/{file}")));
+        let selector = scraper::Selector::parse("h1").unwrap();
+        doc.select(&selector)
+            .map(|h| h.text().collect::<String>().trim().to_owned())
+            .collect()
+    };
+    assert_eq!(h1("2026-w11/index.html"), ["vff Briefing, issue 4"]);
+    assert_eq!(h1("2026-w11/email.html"), ["vff Briefing, issue 4"]);
+    let digest = project.read("public/issues/2026-w11/digest.md");
+    assert!(digest.starts_with("# vff Briefing, issue 4\n"), "{digest}");
+    let text = project.read("public/issues/2026-w11/email.txt");
+    assert!(text.contains("vff Briefing, issue 4\n====="), "{text}");
+    // An issue.yaml subject is the heading, as before.
+    assert_eq!(
+        h1("2026-w10/index.html"),
+        ["Qwen's tech lead steps down, a day after the 3.5 launch"]
+    );
+}
