@@ -131,6 +131,20 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
         match templates::environment(&paths.templates, &config.language) {
             Err(error) => corpus.diagnostics.push(template_diagnostic(paths, &error)),
             Ok(_) => {
+                for name in templates::older_copies(&paths.templates)? {
+                    corpus.diagnostics.push(Diagnostic {
+                        severity: diagnostic::Severity::Warning,
+                        path: Path::new("templates").join(&name),
+                        pos: crate::diagnostic::Pos::START,
+                        message: format!(
+                            "`templates/{name}` is the built-in template of an earlier version of briefing"
+                        ),
+                        help: Some(format!(
+                            "it hides the current built-in and its fixes: delete it, or take the current one with `briefing templates eject --force {name}`"
+                        )),
+                        line_text: None,
+                    });
+                }
                 for name in templates::unchanged_copies(&paths.templates)? {
                     corpus.diagnostics.push(Diagnostic {
                         severity: diagnostic::Severity::Warning,

@@ -190,6 +190,138 @@ pub fn template_error(name: &str, error: &JinjaError) -> Error {
     }
 }
 
+/// The SHA-256 of every earlier version of each built-in template that a release shipped: a
+/// newsletter's copy equal to one was ejected from an older briefing and now hides the
+/// current built-in's fixes. When a built-in changes, add its old digest here (made from the
+/// repository's history of `templates/`); a test checks that no current version is listed.
+pub const OLDER_BUILTINS: &[(&str, &str)] = &[
+    (
+        "base.html",
+        "178449a8b3ef2fd468157f734e5335056d7d575905186bd051e6f2af20c0364d",
+    ),
+    (
+        "base.html",
+        "2f98da7292dfc3d9b31e153ed2376b27993848ecf461ab8269dea052d4812f3b",
+    ),
+    (
+        "email.css",
+        "de8d86ada654d56873a4f07dd07692efe285c7efebd90f8bc925458f9f780305",
+    ),
+    (
+        "email.html",
+        "3fee1ee239c789d19fc0b46bf1a0f92d35870af78e8b2b3bcacb202cef250efa",
+    ),
+    (
+        "email.html",
+        "4b3560aa263a66fae34c9813cc19883ecd9faccfe581f779e5e318e30ed8b272",
+    ),
+    (
+        "email.html",
+        "4fddc3857400c7e498ed74f6582e3e457899077117a749a0dae59cb69b6d2699",
+    ),
+    (
+        "email.html",
+        "ed2a58d3c25bfa6941308d104ae19d95af652b8ffc069e007d86e6346d105db4",
+    ),
+    (
+        "email.txt",
+        "102fb7b01c30c4732f518f44e9c905df8f9c92a7aa9bf346baeeb62b7f67d48a",
+    ),
+    (
+        "email.txt",
+        "234cf3a5cf92f019dd5bab75f61b98b61b4dff858a3b716a4ac11e29d5663386",
+    ),
+    (
+        "email.txt",
+        "2576eae9ddf3a6b4b39d0cc676977d6043e64172941cf93ed6563a2bef19003e",
+    ),
+    (
+        "issue.html",
+        "2987b2d082110ab32cedb76914e62cc9a5130387f62eb11bfef693fe01e8c1d6",
+    ),
+    (
+        "issue.html",
+        "34d4a54e6b3ee31317c79b2bea3c9ac39240b9bbb0590cf9e8bf10d3e8da4a6c",
+    ),
+    (
+        "issue.md",
+        "f0b029d16b54f1d7b91d19a2b88f4a7de2d2d80b4877ee1ad92c090a352b99da",
+    ),
+    (
+        "issue.md",
+        "f708d59cf29702dac9c4f21b3026fc6c49c690a44cbe1a1ef549e65b137e1d36",
+    ),
+    (
+        "partials/footer.html",
+        "2754f50de3a6a36e0f8c931f9f06ca5ae92148e5cad7aa8b4435c1fd6d6cdac0",
+    ),
+    (
+        "partials/issue-body.html",
+        "02ee2370012465b393ff8bb475c701ec2886fb77522c3b69fbd8959d9f3a571d",
+    ),
+    (
+        "partials/issue-body.html",
+        "9995b333f28c71a12d80da3395c61d2353646b77aec1991016833428324e28be",
+    ),
+    (
+        "partials/story.html",
+        "25b0222f73a442a02833ff75624916e7dfdc1e5a68a309c8f783e1f61ab14fd6",
+    ),
+    (
+        "partials/story.md",
+        "4b4424aa88f08a5f36ef966a1688c0095704583b2f70bbca920b5e22acc014fb",
+    ),
+    (
+        "partials/story.txt",
+        "d2473a9e459d6a1d77bd8bda21594670b7c74a0e4bdb8990907ae63ce89f7f99",
+    ),
+    (
+        "story.html",
+        "ab700ff0758fcdc43a9563dc5da518135526ca8d272a40bee17a3d96d0e314b7",
+    ),
+    (
+        "style.css",
+        "6bb056f2d03048d58bbed9d307c9c96eb8ec90da7defb7a6fed8b49d360a0e54",
+    ),
+    (
+        "style.css",
+        "7e9bfb9184dacfd19a68901344b4511002a2676233127b7e3d47566f7612def6",
+    ),
+    (
+        "watch.html",
+        "1278623b6f5200e2d821c32276122a5c9cb6088acd00f126ef7f48e8db045bdd",
+    ),
+    (
+        "watch.html",
+        "4ed9bb57ed578d804e1abda0c1d04c8ecc7677c1ccb2054d35117839e2d83e3d",
+    ),
+];
+
+/// The templates under `dir` that are an earlier version of the built-in of the same name,
+/// by [`OLDER_BUILTINS`].
+///
+/// # Errors
+///
+/// As [`environment`] when a template file cannot be read.
+pub fn older_copies(dir: &Path) -> Result<Vec<String>> {
+    older_copies_in(dir, OLDER_BUILTINS)
+}
+
+fn older_copies_in(dir: &Path, older: &[(&str, &str)]) -> Result<Vec<String>> {
+    use sha2::{Digest, Sha256};
+    Ok(read_overrides(dir)?
+        .into_iter()
+        .filter(|(name, text)| {
+            let digest = Sha256::digest(text.as_bytes());
+            let digest: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            older
+                .iter()
+                .any(|(older, hash)| older == name && *hash == digest)
+        })
+        .map(|(name, _)| name)
+        .collect())
+}
+
 /// The templates under `dir` that are byte for byte a built-in of the same name: copies that
 /// change nothing, and would keep a newer briefing's fixes of that template from this
 /// newsletter.
@@ -820,6 +952,51 @@ mod tests {
                 let without = minijinja::context! { t };
                 assert_eq!(template.render(without).unwrap(), expected(t), "{t:?}");
             }
+        }
+    }
+
+    #[test]
+    fn a_copy_of_an_older_built_in_is_found_by_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("issue.md"), "# old\n").unwrap();
+        std::fs::write(dir.path().join("email.txt"), "edited\n").unwrap();
+        // A digest of some other text: no match.
+        let table = [(
+            "issue.md",
+            "d14e0d6b4e43a4bc7a2ba22b1e5a2ae7a0e1a0bf0e3bd7d4df9d8c3a0c1d3f06",
+        )];
+        let digest: String = {
+            use sha2::{Digest, Sha256};
+            Sha256::digest(b"# old\n")
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let table_with = [("issue.md", digest.as_str()), ("email.txt", table[0].1)];
+        assert_eq!(
+            older_copies_in(dir.path(), &table_with).unwrap(),
+            ["issue.md"]
+        );
+        assert!(older_copies_in(dir.path(), &table).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_older_versions_table_holds_no_current_builtin_and_names_only_builtins() {
+        use sha2::{Digest, Sha256};
+        for (name, hash) in OLDER_BUILTINS {
+            let (_, current) = BUILTINS
+                .iter()
+                .find(|(builtin, _)| builtin == name)
+                .unwrap_or_else(|| panic!("`{name}` is not a built-in"));
+            let digest: String = Sha256::digest(current.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            assert_ne!(
+                *hash, digest,
+                "`{name}`'s current version is listed as older"
+            );
+            assert_eq!(hash.len(), 64);
         }
     }
 
