@@ -693,17 +693,29 @@ pub fn parse_date(
                 .help("check the month and the day");
             None
         }
-        Some(date) if !crate::dates::in_range(date) => {
-            diags
-                .error(
-                    pos,
-                    format!("{label} `{text}` is outside the years 1900 to 2999"),
-                )
-                .help("check the year");
-            None
-        }
-        date => date,
+        Some(date) => in_range(date, label, text, pos, diags),
     }
+}
+
+/// `date` when its year is 1900 to 2999 ([`crate::dates::in_range`]); otherwise reports it as
+/// `label`, written `text`.
+pub fn in_range(
+    date: NaiveDate,
+    label: &str,
+    text: &str,
+    pos: Pos,
+    diags: &mut FileDiagnostics<'_>,
+) -> Option<NaiveDate> {
+    if crate::dates::in_range(date) {
+        return Some(date);
+    }
+    diags
+        .error(
+            pos,
+            format!("{label} `{text}` is outside the years 1900 to 2999"),
+        )
+        .help("check the year");
+    None
 }
 
 /// Joins names as "`a`, `b` and `c`" for messages.

@@ -597,22 +597,8 @@ fn write_escaped_html(out: &mut impl std::fmt::Write, text: &str) -> std::fmt::R
 }
 
 fn push_escaped_html(out: &mut String, text: &str) {
-    let mut copied = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let escaped = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        // Only ASCII bytes are replaced, so `at` is a character boundary.
-        out.push_str(&text[copied..at]);
-        out.push_str(escaped);
-        copied = at + 1;
-    }
-    out.push_str(&text[copied..]);
+    // Writing to a String cannot fail.
+    let _ = write_escaped_html(out, text);
 }
 
 /// Wraps `text` at `width` characters. Paragraphs (split by blank lines) wrap separately; the

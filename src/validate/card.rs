@@ -492,16 +492,7 @@ fn parse_due(raw: &str, label: &str, pos: Pos, diags: &mut FileDiagnostics<'_>) 
     if month_shaped {
         let first = format!("{text}-01");
         return match crate::dates::parse_iso(&first) {
-            Some(day) if !crate::dates::in_range(day) => {
-                diags
-                    .error(
-                        pos,
-                        format!("{label} `{text}` is outside the years 1900 to 2999"),
-                    )
-                    .help("check the year");
-                None
-            }
-            Some(day) => Some(Due::Month(day)),
+            Some(day) => crate::fields::in_range(day, label, text, pos, diags).map(Due::Month),
             None => {
                 diags
                     .error(pos, format!("{label} `{text}` is not a real month"))

@@ -34,9 +34,8 @@ fn wait_for(addr: &str, path: &str, what: &str, done: impl Fn(u16, &str) -> bool
     }
 }
 
-#[test]
-fn serve_rebuilds_on_change_shows_errors_and_recovers() {
-    let project = Project::sample();
+/// Starts `briefing serve` on a free port for `project`: the server, its address and its pid.
+fn start(project: &Project) -> (Server, String, u32) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
         .arg("-C")
         .arg(project.root())
@@ -46,6 +45,7 @@ fn serve_rebuilds_on_change_shows_errors_and_recovers() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
     let server = Server(child);
     let mut line = String::new();
     BufReader::new(stdout).read_line(&mut line).unwrap();
@@ -54,6 +54,13 @@ fn serve_rebuilds_on_change_shows_errors_and_recovers() {
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .to_owned();
+    (server, addr, pid)
+}
+
+#[test]
+fn serve_rebuilds_on_change_shows_errors_and_recovers() {
+    let project = Project::sample();
+    let (server, addr, _) = start(&project);
     assert!(addr.starts_with("127.0.0.1:"), "binds to loopback: {addr}");
 
     let page = "/issues/2026-w25/";
@@ -152,24 +159,7 @@ fn threads(pid: u32) -> usize {
 #[test]
 fn idle_connections_cost_no_thread_each_and_others_are_still_answered() {
     let project = Project::sample();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
-        .arg("-C")
-        .arg(project.root())
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let pid = child.id();
-    let _server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .strip_prefix("serving http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
+    let (_server, addr, pid) = start(&project);
     let before = threads(pid);
     // Connected, and silent: each half-opened request waits for the rest of its headers.
     let idle: Vec<std::net::TcpStream> = (0..400)
