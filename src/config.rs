@@ -299,10 +299,22 @@ pub struct Config {
 ///
 /// Every problem found, located in the file.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    parse_with_warnings(path, text).map(|(config, _)| config)
+}
+
+/// [`parse`], keeping the warnings of a config without errors (an RSA DKIM key, say).
+///
+/// # Errors
+///
+/// As [`parse`].
+pub fn parse_with_warnings(
+    path: &Path,
+    text: &str,
+) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut diags = FileDiagnostics::new(path, text);
     let config = read(text, &mut diags);
     match config {
-        Some(config) if !diags.has_errors() => Ok(config),
+        Some(config) if !diags.has_errors() => Ok((config, diags.list)),
         _ => Err(diags.list),
     }
 }

@@ -53,6 +53,14 @@ pub struct Prepared {
 /// [`Error::MissingConfig`] when there is none, [`Error::ReadFile`] when it cannot be read.
 /// Problems inside it are returned as diagnostics in the inner `Err`.
 pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diagnostic>>> {
+    Ok(read_config(paths)?.map(|(config, _warnings)| config))
+}
+
+/// A config with its warnings, or the errors that stop it.
+type ConfigRead = std::result::Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// [`load_config`], with the warnings of a config that has no errors.
+fn read_config(paths: &Paths) -> Result<ConfigRead> {
     if !paths.config.is_file() {
         return Err(Error::MissingConfig {
             root: paths.root.clone(),
@@ -60,7 +68,7 @@ pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diag
     }
     let rel = Path::new("config.yaml");
     match load::read_capped(&load::real_root(&paths.root), &paths.config) {
-        Content::Text(text) => Ok(config::parse(rel, &text)),
+        Content::Text(text) => Ok(config::parse_with_warnings(rel, &text)),
         Content::Unreadable(reason) => Err(Error::ReadFile {
             path: paths.config.clone(),
             source: std::io::Error::other(reason),
@@ -75,11 +83,17 @@ pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diag
 ///
 /// As [`load_config`]; problems in the files are in the returned diagnostics.
 pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
-    let config = load_config(paths)?;
+    let config = read_config(paths)?;
     let files = load::load_briefs(&paths.root);
     let mut corpus = validate::validate(files, Some(&paths.root));
     let config = match config {
-        Ok(config) => Some(config),
+        Ok((config, mut warnings)) => {
+            if !warnings.is_empty() {
+                corpus.diagnostics.append(&mut warnings);
+                diagnostic::sort(&mut corpus.diagnostics);
+            }
+            Some(config)
+        }
         Err(mut diagnostics) => {
             corpus.diagnostics.append(&mut diagnostics);
             diagnostic::sort(&mut corpus.diagnostics);

@@ -291,3 +291,23 @@ fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
         );
     }
 }
+
+// Issue 17, finding 5: the README said `check` warns about RSA DKIM keys, and it did not:
+// warnings of a config without errors were dropped.
+#[test]
+fn check_warns_about_an_rsa_dkim_key_at_its_line() {
+    let project = Project::sample();
+    let config = project.read("config.yaml")
+        + "dkim:\n  selector: s\n  domain: example.org\n  key_file: k.pem\n  algorithm: rsa\n";
+    project.write("config.yaml", &config);
+    let line = config.lines().count();
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.headlines(),
+        [format!(
+            "config.yaml:{line}:14: warning: RSA DKIM signs with the `rsa` crate, which has an unfixed timing advisory (RUSTSEC-2023-0071)"
+        )]
+    );
+    assert_eq!(project.run(&["check", "--strict"]).code, 1);
+}

@@ -986,3 +986,119 @@ fn a_full_disk_under_the_journal_stops_the_send_with_every_message_recorded() {
     }
     drop(disk);
 }
+
+/// Verifies `messages` with dkimpy (tests/support/dkim_verify.py) given `key` arguments;
+/// its output and whether every signature verified.
+fn dkimpy(messages: &[PathBuf], key: &[&str]) -> (bool, String) {
+    let has = |module: &str| {
+        Command::new("python3")
+            .args(["-c", &format!("import {module}")])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    assert!(
+        has("dkim") && has("nacl"),
+        "this test needs dkimpy and PyNaCl: install the `dkimpy` and `pynacl` packages from PyPI (`.ci/run` does)"
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/dkim_verify.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .args(key)
+        .args(messages)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
+
+// Issue 17, finding 1: no signature verified, since the multipart Content-Type listed in h=
+// was left out of the hash. dkimpy now verifies every message, Ed25519 and RSA, with names
+// and subjects that need RFC 2047; one altered header makes it fail.
+#[test]
+fn dkim_signatures_verify_with_dkimpy_for_both_algorithms() {
+    let seed = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+    let project = Project::sample();
+    project.write("dkim-ed25519.key", format!("{seed}\n"));
+    let made = Command::new("openssl")
+        .args(["genrsa", "-traditional", "-out"])
+        .arg(project.path("dkim-rsa.key"))
+        .arg("2048")
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let public = Command::new("openssl")
+        .args(["rsa", "-pubout", "-in"])
+        .arg(project.path("dkim-rsa.key"))
+        .arg("-out")
+        .arg(project.path("dkim-rsa.pub"))
+        .output()
+        .unwrap();
+    assert!(public.status.success());
+    project.write(
+        "subscribers.csv",
+        "email,name\nann@example.com,Ann Müller\nzoe@example.com,Zoë 北京 \"Z\"\nbob@example.com,\n",
+    );
+    let list = list(&project);
+    let base = project.read("config.yaml");
+    for (algorithm, key_file, key_args) in [
+        ("ed25519", "dkim-ed25519.key", vec!["--ed25519-seed", seed]),
+        (
+            "rsa",
+            "dkim-rsa.key",
+            vec![
+                "--rsa-public",
+                project.path("dkim-rsa.pub").to_str().unwrap(),
+            ],
+        ),
+    ] {
+        project.write(
+            "config.yaml",
+            format!(
+                "{base}dkim:\n  selector: briefing\n  domain: example.org\n  key_file: {key_file}\n  algorithm: {algorithm}\n"
+            ),
+        );
+        let outbox = project.path(&format!("outbox-{algorithm}"));
+        let run = project.run_with(
+            &[
+                "send",
+                "--latest",
+                "--list",
+                &list,
+                "--outbox",
+                outbox.to_str().unwrap(),
+            ],
+            &[SECRET],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let messages: Vec<PathBuf> = std::fs::read_dir(&outbox)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        assert_eq!(messages.len(), 3);
+        let (verified, report) = dkimpy(&messages, &key_args);
+        assert!(verified, "{algorithm}: {report}");
+
+        // The check can fail: one signed header altered.
+        let raw = std::fs::read_to_string(&messages[0]).unwrap();
+        let tampered = project.path(&format!("tampered-{algorithm}.eml"));
+        std::fs::write(
+            &tampered,
+            raw.replacen("List-Id: \"vff Briefing\"", "List-Id: \"vff Briefing!\"", 1),
+        )
+        .unwrap();
+        assert_ne!(std::fs::read_to_string(&tampered).unwrap(), raw);
+        let (verified, report) = dkimpy(&[tampered], &key_args);
+        assert!(
+            !verified,
+            "{algorithm}: a tampered message verified: {report}"
+        );
+    }
+}

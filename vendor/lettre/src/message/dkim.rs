@@ -354,7 +354,22 @@ fn dkim_sign_fixed_time(message: &mut Message, dkim_config: &DkimConfig, timesta
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let headers = message.headers();
+    // Patched in briefing: a MIME message is written with its own headers and then its
+    // top-level part's (the multipart `Content-Type` with its boundary, or a single part's
+    // `Content-Type` and `Content-Transfer-Encoding`), all above the body. Sign over all of
+    // them: with only the message's own, a `Content-Type` listed in `h=` was left out of the
+    // hash, and no verifier accepted the signature.
+    let mut written_headers = message.headers().clone();
+    match &message.body {
+        super::MessageBody::Mime(super::Part::Multi(part)) => {
+            written_headers.extend_from(part.headers());
+        }
+        super::MessageBody::Mime(super::Part::Single(part)) => {
+            written_headers.extend_from(part.headers());
+        }
+        super::MessageBody::Raw(_) => {}
+    }
+    let headers = &written_headers;
     let body_hash = Sha256::digest(dkim_canonicalize_body(
         &message.body_raw(),
         dkim_config.canonicalization.body,

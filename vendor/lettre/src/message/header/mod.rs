@@ -123,6 +123,13 @@ impl Headers {
         self.find_header_index(name).map(|i| self.headers.remove(i))
     }
 
+    /// Patched in briefing: appends every header of `other`, for DKIM signing over the
+    /// headers a message is written with (its own and its top-level part's).
+    #[cfg(feature = "dkim")]
+    pub(crate) fn extend_from(&mut self, other: &Headers) {
+        self.headers.extend(other.headers.iter().cloned());
+    }
+
     pub(crate) fn find_header(&self, name: &str) -> Option<&HeaderValue> {
         self.headers.iter().find(|value| name == value.name)
     }
