@@ -78,6 +78,16 @@ const WATCH: Key = Key::new(
     "a mapping with `stale_after_weeks` and `still_watching_limit`",
 );
 
+const EMAIL: Key = Key::new(
+    "email",
+    "a mapping with `merge_tag`: how another mail tool writes its unsubscribe link",
+);
+const MERGE_TAG: Key = Key::new(
+    "merge_tag",
+    "another mail tool's unsubscribe merge tag, e.g. `*|UNSUB|*` or `{{ unsubscribe_url }}`",
+);
+const EMAIL_KEYS: &[Key] = &[MERGE_TAG];
+
 const CONFIG_KEYS: &[Key] = &[
     TITLE,
     TAGLINE,
@@ -99,6 +109,7 @@ const CONFIG_KEYS: &[Key] = &[
     SMTP,
     SEND,
     WATCH,
+    EMAIL,
 ];
 const CONFIG_ALIASES: &[(&str, &str)] = &[
     ("name", "title"),
@@ -291,6 +302,9 @@ pub struct Config {
     pub send: SendSettings,
     /// Following watch items.
     pub watch: WatchSettings,
+    /// Another mail tool's unsubscribe merge tag: when set, `build` also writes each issue's
+    /// `email-merge.html` and `email-merge.txt` with it where the unsubscribe link goes.
+    pub merge_tag: Option<String>,
 }
 
 /// Parses and validates `config.yaml`.
@@ -481,6 +495,10 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let smtp = smtp(&mut f);
     let send = send_settings(&mut f);
     let watch = watch_settings(&mut f);
+    let merge_tag = f.mapping(EMAIL).and_then(|(entries, pos)| {
+        let mut e = Fields::new(entries, pos, EMAIL_KEYS, &[], "email: ", f.diags);
+        e.line(MERGE_TAG, false).map(|tag| tag.value)
+    });
 
     let title = title?.value;
     let base_url = base_url?;
@@ -506,6 +524,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         smtp,
         send,
         watch,
+        merge_tag,
     })
 }
 

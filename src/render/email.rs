@@ -226,8 +226,9 @@ fn inline_css(html: &str) -> Result<String> {
         })
 }
 
-/// The email of issue `index` as the site publishes it: HTML with its CSS inlined and the
-/// text part, both with [`UNSUBSCRIBE_PLACEHOLDER`] where the unsubscribe link goes.
+/// The email of issue `index`: HTML with its CSS inlined and the text part, with
+/// `unsubscribe_url` where the unsubscribe link goes (none: the link is left out), for a
+/// reader named `name` (or none).
 ///
 /// # Errors
 ///
@@ -236,10 +237,11 @@ pub fn render_email(
     publication: &Publication<'_>,
     index: usize,
     issue: &ViewedIssue,
+    unsubscribe_url: Option<&str>,
     name: Option<&str>,
 ) -> Result<(String, String)> {
     let context = IssueContext {
-        unsubscribe_url: Some(UNSUBSCRIBE_PLACEHOLDER),
+        unsubscribe_url,
         subscriber: super::issue::SubscriberView { name },
         ..IssueContext::web(publication, index, issue, &issue.path).absolute()
     };
@@ -250,7 +252,12 @@ pub fn render_email(
     Ok((html, text))
 }
 
-/// The two email files of an issue for the site, and a warning when Gmail would clip it.
+/// The email files of an issue for the site, and a warning when Gmail would clip it.
+///
+/// The published `email.html` and `email.txt` have no unsubscribe link: there is no page
+/// that unsubscribes just anyone, and a placeholder would be a broken link on the site.
+/// With `email.merge_tag` set, `email-merge.html` and `email-merge.txt` carry that tag where
+/// the link goes, ready to paste into another mail tool.
 ///
 /// # Errors
 ///
@@ -259,9 +266,9 @@ pub fn render_email_files(
     publication: &Publication<'_>,
     index: usize,
     issue: &ViewedIssue,
-) -> Result<([Output; 2], Option<String>)> {
+) -> Result<(Vec<Output>, Option<String>)> {
     let dir = &issue.path;
-    let (html, text) = render_email(publication, index, issue, None)?;
+    let (html, text) = render_email(publication, index, issue, None, None)?;
     let warning = (html.len() > GMAIL_CLIP_BYTES).then(|| {
         format!(
             "{dir}email.html is {} KB; Gmail clips email over 102 KB behind a \"View entire message\" link; \
@@ -270,13 +277,16 @@ pub fn render_email_files(
             issue.week
         )
     });
-    Ok((
-        [
-            Output::text(format!("{dir}email.html"), html),
-            Output::text(format!("{dir}email.txt"), text),
-        ],
-        warning,
-    ))
+    let mut outputs = vec![
+        Output::text(format!("{dir}email.html"), html),
+        Output::text(format!("{dir}email.txt"), text),
+    ];
+    if let Some(tag) = &publication.config.merge_tag {
+        let (html, text) = render_email(publication, index, issue, Some(tag), None)?;
+        outputs.push(Output::text(format!("{dir}email-merge.html"), html));
+        outputs.push(Output::text(format!("{dir}email-merge.txt"), text));
+    }
+    Ok((outputs, warning))
 }
 
 /// The issue's email for sending: once for readers with a name (holding the name
@@ -290,8 +300,20 @@ pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Lett
     Ok(Letter {
         subject: issue.subject.clone(),
         week: issue.week.clone(),
-        named: render_email(publication, index, issue, Some(NAME_PLACEHOLDER))?,
-        anonymous: render_email(publication, index, issue, None)?,
+        named: render_email(
+            publication,
+            index,
+            issue,
+            Some(UNSUBSCRIBE_PLACEHOLDER),
+            Some(NAME_PLACEHOLDER),
+        )?,
+        anonymous: render_email(
+            publication,
+            index,
+            issue,
+            Some(UNSUBSCRIBE_PLACEHOLDER),
+            None,
+        )?,
     })
 }
 

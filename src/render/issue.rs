@@ -85,12 +85,11 @@ pub fn render_issue(
     let web = IssueContext::web(publication, index, issue, dir);
     let page = publication.render("issue.html", &web)?;
     let digest = publication.render("issue.md", &web)?;
-    let ([email_html, email_text], warning) = email::render_email_files(publication, index, issue)?;
-    let outputs = vec![
+    let (mut email, warning) = email::render_email_files(publication, index, issue)?;
+    let mut outputs = vec![
         Output::text(format!("{dir}digest.md"), digest),
         Output::text(format!("{dir}index.html"), page),
-        email_html,
-        email_text,
     ];
+    outputs.append(&mut email);
     Ok((outputs, warning.into_iter().collect()))
 }

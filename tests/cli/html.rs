@@ -188,11 +188,14 @@ fn the_email_is_built_for_email_clients() {
             .iter()
             .all(|href| href.starts_with("https://briefing.example.org/stories/"))
     );
-    let unsubscribe: Vec<&str> = select(&doc, ".colophon a")
+    // Issue 17, finding 2: the published email carried `href="%%UNSUBSCRIBE_URL%%"`, a broken
+    // link on the site; it has no unsubscribe link (each sent copy has the reader's own).
+    let colophon_links: Vec<&str> = select(&doc, ".colophon a")
         .iter()
         .filter_map(|a| a.attr("href"))
         .collect();
-    assert_eq!(unsubscribe, ["%%UNSUBSCRIBE_URL%%"]);
+    assert!(colophon_links.is_empty(), "{colophon_links:?}");
+    assert!(!html.contains("%%"), "no placeholder is published");
     for img in select(&doc, "img") {
         assert!(img.attr("alt").is_some_and(|alt| !alt.is_empty()));
     }
@@ -246,5 +249,32 @@ fn an_email_over_gmails_limit_is_built_with_a_warning() {
         run.stderr.contains("Gmail clips email over 102 KB"),
         "{}",
         run.stderr
+    );
+}
+
+// Issue 17, item 2: `email.merge_tag` writes a copy for pasting into another mail tool.
+#[test]
+fn a_merge_tag_writes_a_copy_for_another_mail_tool() {
+    let project = crate::project::Project::sample();
+    let config = project.read("config.yaml") + "email:\n  merge_tag: \"*|UNSUB|*\"\n";
+    project.write("config.yaml", config);
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let merge = project.read("public/issues/2026-w10/email-merge.html");
+    let doc = Html::parse_document(&merge);
+    let links: Vec<&str> = select(&doc, ".colophon a")
+        .iter()
+        .filter_map(|a| a.attr("href"))
+        .collect();
+    assert_eq!(links, ["*|UNSUB|*"]);
+    assert!(
+        project
+            .read("public/issues/2026-w10/email-merge.txt")
+            .contains("Unsubscribe: *|UNSUB|*")
+    );
+    assert!(
+        !project
+            .read("public/issues/2026-w10/email.html")
+            .contains("UNSUB")
     );
 }
