@@ -186,14 +186,15 @@ raw_header!(ListUnsubscribe, "List-Unsubscribe");
 raw_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
 
 /// The unsubscribe token of `email` on `list_id`: hex HMAC-SHA256 over
-/// `lowercase(email) + "\n" + list_id`, keyed by `secret`. A web endpoint with the same secret
+/// `comparable(email) + "\n" + list_id` ([`comparable`](crate::send::subscribers::comparable):
+/// the address as mail systems compare it), keyed by `secret`. A web endpoint with the same secret
 /// recomputes it to verify a request.
 pub fn token(secret: &[u8], email: &str, list_id: &str) -> String {
     // HMAC accepts keys of any length.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
         return String::new();
     };
-    mac.update(email.to_lowercase().as_bytes());
+    mac.update(crate::send::subscribers::comparable(email).as_bytes());
     mac.update(b"\n");
     mac.update(list_id.as_bytes());
     mac.finalize()
@@ -370,6 +371,13 @@ mod tests {
                 format!("Unsubscribe: {UNSUBSCRIBE_PLACEHOLDER}"),
             ),
         })
+    }
+
+    #[test]
+    fn tokens_are_one_per_address_as_mail_systems_compare_it() {
+        let token = |email: &str| token(b"secret", email, "list.example.org");
+        assert_eq!(token("ann@bücher.de"), token("ANN@xn--bcher-kva.de"));
+        assert_ne!(token("ann@bücher.de"), token("ann@bucher.de"));
     }
 
     #[test]

@@ -43,13 +43,40 @@ pub enum Row {
 
 /// A 128-bit hash of a lowercased address: two FNV-1a passes with different offsets.
 pub fn address_key(email: &str) -> u128 {
-    let lower = email.trim().to_lowercase();
+    let lower = comparable(email);
     let fnv = |offset: u64| {
         lower.bytes().fold(offset, |h, b| {
             (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
         })
     };
     (u128::from(fnv(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(fnv(0x6c62_272e_07bb_0142))
+}
+
+/// `email` as mail systems compare it: the local part NFC-normalised and lower-cased, the
+/// domain in its IDNA (punycode, lower-case) form, so `ann@bücher.de` and
+/// `ann@xn--bcher-kva.de` are one address. Dedupe, the journal and unsubscribe tokens all
+/// key on this.
+pub fn comparable(email: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let email = email.trim();
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return email.to_lowercase();
+    };
+    let local: String = local.nfc().collect::<String>().to_lowercase();
+    let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase());
+    format!("{local}@{domain}")
+}
+
+/// The first character of `email`'s local part that only looks like another (the KELVIN
+/// SIGN `K` for `K`, a full-width `Ａ`, a ligature), and what it looks like: two lists
+/// could then hold one reader twice, or two readers could share one token.
+pub fn look_alike(email: &str) -> Option<(char, String)> {
+    use unicode_normalization::UnicodeNormalization;
+    let local = email.rsplit_once('@').map_or(email, |(local, _)| local);
+    local.chars().find_map(|c| {
+        let plain: String = std::iter::once(c).nfkc().collect();
+        (plain.chars().ne(std::iter::once(c))).then_some((c, plain))
+    })
 }
 
 /// Whether `email` is an address we will send to.
@@ -322,6 +349,28 @@ pub fn decide(
             "fix the address or delete the row",
         ));
     }
+    if let Some((c, plain)) = look_alike(email) {
+        return Err((
+            format!(
+                "`{}` contains `{c}` (U+{:04X}), which only looks like `{plain}`",
+                shown(email),
+                c as u32
+            ),
+            "write the address with the characters the reader's mail system uses",
+        ));
+    }
+    if email
+        .rsplit_once('@')
+        .is_some_and(|(_, domain)| idna::domain_to_ascii(domain).is_err())
+    {
+        return Err((
+            format!(
+                "the domain of `{}` is not a valid domain name",
+                shown(email)
+            ),
+            "fix the address or delete the row",
+        ));
+    }
     if let Some(name) = name {
         if name.chars().any(char::is_control) {
             return Err((
@@ -449,6 +498,44 @@ mod tests {
                 "subscribers.csv:8:1: error: `no-at-sign` is not an email address",
             ]
         );
+    }
+
+    // Issue 17, finding 4: `ann@bücher.de` and `ann@xn--bcher-kva.de` were both mailed, and
+    // `\u{212A}ate@example.com` (KELVIN SIGN) took `kate@example.com`'s token.
+    #[test]
+    fn addresses_are_compared_as_mail_systems_compare_them() {
+        assert_eq!(comparable("Ann@Bücher.DE"), "ann@xn--bcher-kva.de");
+        assert_eq!(
+            address_key("ann@bücher.de"),
+            address_key("ANN@xn--bcher-kva.de")
+        );
+        // A decomposed é and a precomposed one are one address.
+        assert_eq!(
+            address_key("e\u{301}lise@example.org"),
+            address_key("\u{e9}lise@example.org")
+        );
+        assert_eq!(
+            look_alike("\u{212A}ate@example.com"),
+            Some(('\u{212A}', "K".to_owned()))
+        );
+        assert_eq!(
+            look_alike("\u{ff21}nn@example.com"),
+            Some(('\u{ff21}', "A".to_owned()))
+        );
+        assert_eq!(look_alike("zoë@example.com"), None);
+        let (_dir, path) = list(
+            "email\nann@bücher.de\nann@xn--bcher-kva.de\n\u{212A}ate@example.com\nkate@example.com\n",
+        );
+        let result = validate(&path, Path::new("l.csv"), &HashSet::new());
+        assert_eq!(
+            headlines(result),
+            [
+                "l.csv:4:1: error: `\u{212A}ate@example.com` contains `\u{212A}` (U+212A), which only looks like `K`"
+            ]
+        );
+        let (_dir, path) = list("email\nann@bücher.de\nann@xn--bcher-kva.de\nkate@example.com\n");
+        let stats = validate(&path, Path::new("l.csv"), &HashSet::new()).unwrap();
+        assert_eq!((stats.to_send, stats.duplicates), (2, 1));
     }
 
     // Issue 16, finding 7: a CSV of a million invalid rows took 666 MB and printed 123 MB.
