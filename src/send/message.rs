@@ -497,6 +497,48 @@ mod tests {
         }
     }
 
+    // Issue 17, finding 4: a 5,000-character subject was one 5,009-byte header line, and a
+    // subject that looked like an encoded word was passed through unencoded.
+    #[test]
+    fn long_and_encoded_word_like_subjects_are_folded_and_read_back_as_written() {
+        let envelope = envelope();
+        let recipient = Recipient {
+            email: "ann@example.com".into(),
+            name: None,
+        };
+        for subject in [
+            "x".repeat(5000),
+            format!("{} and then some", "word ".repeat(400)),
+            "=?utf-8?q?not_an_encoded_word?=".to_owned(),
+            "Ünïcödé ".repeat(200),
+        ] {
+            let mut letter = letter();
+            letter.letter.subject = subject.clone();
+            let message = build_message(&letter, &envelope, &recipient, "<x@example.org>").unwrap();
+            let raw = message.formatted();
+            let head = &raw[..raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap()];
+            // Every line within RFC 5322's 998; the subject's folded to the 78 it recommends
+            // (a URL in List-Unsubscribe cannot be folded, and need not be).
+            let text = String::from_utf8_lossy(head).into_owned();
+            let mut in_subject = false;
+            for line in text.split("\r\n") {
+                assert!(line.len() <= 998, "a header line of {} bytes", line.len());
+                if !line.starts_with([' ', '\t']) {
+                    in_subject = line.starts_with("Subject:");
+                }
+                if in_subject {
+                    assert!(
+                        line.len() <= 78,
+                        "a subject line of {} bytes: {line}",
+                        line.len()
+                    );
+                }
+            }
+            let parsed = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            assert_eq!(parsed.subject(), Some(subject.trim_end()), "{subject:.40}");
+        }
+    }
+
     #[test]
     fn names_cannot_inject_headers() {
         let recipient = Recipient {

@@ -319,6 +319,9 @@ impl HeaderValue {
 struct HeaderValueEncoder<'a> {
     writer: EmailWriter<'a>,
     encode_buf: String,
+    /// Patched in briefing: the value is free text (`Subject`, `Comments`), whose words may
+    /// be encoded; a structured value (a URL in `List-Unsubscribe`) must stay as written.
+    unstructured: bool,
 }
 
 impl<'a> HeaderValueEncoder<'a> {
@@ -334,12 +337,19 @@ impl<'a> HeaderValueEncoder<'a> {
         Self {
             writer,
             encode_buf: String::new(),
+            unstructured: name.eq_ignore_ascii_case("Subject")
+                || name.eq_ignore_ascii_case("Comments"),
         }
     }
 
     fn format(mut self, words_iter: impl Iterator<Item = &'a str>) -> fmt::Result {
         for next_word in words_iter {
-            let allowed = allowed_str(next_word);
+            // Patched in briefing: in free text, a word that could be read as an RFC 2047
+            // encoded word (`=?utf-8?b?...?=`) is encoded, so that it reads back as written;
+            // and a word too long for a folded line (RFC 5322: 998 at most, 78 recommended)
+            // is encoded too, since encoded words can be split across lines.
+            let allowed = allowed_str(next_word)
+                && !(self.unstructured && (next_word.contains("=?") || next_word.len() > 76));
 
             if allowed {
                 // This word only contains allowed characters
