@@ -242,6 +242,7 @@ pub fn render_email(
 ) -> Result<(String, String)> {
     let context = IssueContext {
         unsubscribe_url,
+        email: true,
         subscriber: super::issue::SubscriberView { name },
         ..IssueContext::web(publication, index, issue, &issue.path).absolute()
     };

@@ -23,6 +23,8 @@ pub struct IssueContext<'a> {
     pub unsubscribe_url: Option<&'a str>,
     /// The reader, when a message is personalised.
     pub subscriber: SubscriberView<'a>,
+    /// Whether this is the email, whose partials leave out HTML5's semantic tags.
+    pub email: bool,
 }
 
 /// The reader of one message.
@@ -56,6 +58,7 @@ impl<'a> IssueContext<'a> {
             next: publication.links.get(index + 1),
             unsubscribe_url: None,
             subscriber: SubscriberView::default(),
+            email: false,
         }
     }
 

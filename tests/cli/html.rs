@@ -278,3 +278,29 @@ fn a_merge_tag_writes_a_copy_for_another_mail_tool() {
             .contains("UNSUB")
     );
 }
+
+// Issue 17, item 3: Outlook on Windows and Yahoo strip HTML5's semantic tags (and the styles
+// on them); the email uses plain elements, while the pages keep their landmarks.
+#[test]
+fn the_email_uses_no_html5_semantic_tags_and_the_pages_keep_them() {
+    let project = built();
+    for week in ["2026-w03", "2026-w10", "2026-w25"] {
+        let email =
+            Html::parse_document(&project.read(&format!("public/issues/{week}/email.html")));
+        for tag in [
+            "header", "footer", "section", "article", "time", "nav", "main", "aside",
+        ] {
+            assert!(
+                select(&email, tag).is_empty(),
+                "{week}: <{tag}> in the email"
+            );
+        }
+        let page = Html::parse_document(&project.read(&format!("public/issues/{week}/index.html")));
+        for tag in ["header", "footer", "article", "time"] {
+            assert!(
+                !select(&page, tag).is_empty(),
+                "{week}: the page lost its <{tag}>"
+            );
+        }
+    }
+}

@@ -112,7 +112,7 @@ fn the_issue_page_and_feed_say_what_last_time_said_to_watch() {
 fn the_email_digest_and_text_carry_the_block_with_absolute_links() {
     let project = built_sample();
     let email = Html::parse_document(&project.read("public/issues/2026-w25/email.html"));
-    let block = &select(&email, "section.follow-ups")[0];
+    let block = &select(&email, ".follow-ups")[0];
     assert_eq!(
         hrefs(block),
         [format!("{BASE}{LIN_STORY}"), format!("{BASE}{LAB_STORY}")]
@@ -121,7 +121,7 @@ fn the_email_digest_and_text_carry_the_block_with_absolute_links() {
         block.attr("style").is_none() || text(block).contains("Where Lin lands next"),
         "the block is in the email"
     );
-    let heading = &select(&email, "section.follow-ups h2")[0];
+    let heading = &select(&email, ".follow-ups h2")[0];
     assert!(heading.attr("style").is_some(), "CSS is inlined");
 
     let digest = project.read("public/issues/2026-w25/digest.md");
