@@ -295,6 +295,22 @@ pub const OLDER_BUILTINS: &[(&str, &str)] = &[
         "watch.html",
         "4ed9bb57ed578d804e1abda0c1d04c8ecc7677c1ccb2054d35117839e2d83e3d",
     ),
+    (
+        "partials/follow-ups.html",
+        "4577cf4412a76adcb915cd9c99d28b5faf377748288807ba2b488100d62d9df3",
+    ),
+    (
+        "partials/footer.html",
+        "6aaaf68504228f66eeb0f52a91e45af7e4734d406776e041e927e7b265883004",
+    ),
+    (
+        "partials/header.html",
+        "1bce399542f5676f017047258e977561a45c4acfb6140f288790cc0b631d3cbf",
+    ),
+    (
+        "partials/story.html",
+        "971640c5bf8012bd8ce4130d570b6c51f4018b0d8b86691246b07cea04acd1e6",
+    ),
 ];
 
 /// The templates under `dir` that are an earlier version of the built-in of the same name,
