@@ -353,10 +353,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
             return None;
         }
         Err(e) => {
-            let diag = diags.error(e.pos, e.message);
-            if let Some(help) = e.help {
-                diag.help(help);
-            }
+            diags.yaml_error(e);
             return None;
         }
     };

@@ -596,7 +596,10 @@ mod tests {
     }
 
     /// Every file and folder under `dir`, relative, with the files' bytes.
-    fn tree(dir: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    /// Every path under a folder, with a file's bytes (none for a folder).
+    type Tree = Vec<(PathBuf, Option<Vec<u8>>)>;
+
+    fn tree(dir: &Path) -> Tree {
         let mut found = Vec::new();
         for entry in fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -771,6 +774,20 @@ mod tests {
         (old, new)
     }
 
+    /// An output holding `old`, and a build of `new` into it staged and ready to commit:
+    /// the folder (kept alive), the output, its files before, and the staging.
+    fn staged(old: &[Output], new: &[Output]) -> (tempfile::TempDir, PathBuf, Tree, Staging) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(old, &out).unwrap();
+        let before = tree(&out);
+        let staging = Staging::new(&out).unwrap();
+        for file in new {
+            staging.put(file.clone()).unwrap();
+        }
+        (dir, out, before, staging)
+    }
+
     // Issue 16, finding 5: a build killed or failing while moving its files in left a mixed
     // site. Crashed after every number of steps, the next build's recovery gives back the
     // old site exactly; a finished commit is the new one exactly.
@@ -783,14 +800,7 @@ mod tests {
             tree(&dir.path().join("o"))
         };
         for crash_after in 0.. {
-            let dir = tempfile::tempdir().unwrap();
-            let out = dir.path().join("public");
-            publish(&old, &out).unwrap();
-            let before = tree(&out);
-            let staging = Staging::new(&out).unwrap();
-            for file in &new {
-                staging.put(file.clone()).unwrap();
-            }
+            let (_dir, out, before, staging) = staged(&old, &new);
             let lock_path = staging.dir.join(LOCK);
             if staging.commit_until(Stop::CrashAfter(crash_after)).unwrap() {
                 assert!(crash_after > 3, "every step was tried: {crash_after}");
@@ -811,14 +821,7 @@ mod tests {
     fn a_commit_that_fails_at_any_step_is_rolled_back_at_once() {
         let (old, new) = old_and_new();
         for fail_at in 0.. {
-            let dir = tempfile::tempdir().unwrap();
-            let out = dir.path().join("public");
-            publish(&old, &out).unwrap();
-            let before = tree(&out);
-            let staging = Staging::new(&out).unwrap();
-            for file in &new {
-                staging.put(file.clone()).unwrap();
-            }
+            let (_dir, out, before, staging) = staged(&old, &new);
             match staging.commit_until(Stop::FailAt(fail_at)) {
                 Ok(finished) => {
                     assert!(finished && fail_at > 3, "every step failed once: {fail_at}");

@@ -174,10 +174,7 @@ pub(super) fn root_map(text: &str, what: &str, diags: &mut FileDiagnostics<'_>) 
             return None;
         }
         Err(e) => {
-            let diag = diags.error(e.pos, e.message);
-            if let Some(help) = e.help {
-                diag.help(help);
-            }
+            diags.yaml_error(e);
             return None;
         }
     };

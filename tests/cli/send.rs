@@ -112,6 +112,17 @@ impl SmtpServer {
     }
 }
 
+/// Starts `briefing` with `args` (and the token secret) in the background, its output
+/// dropped.
+fn spawn_quiet(project: &Project, args: &[&str]) -> Child {
+    project
+        .command(args, &[SECRET])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// The sample newsletter, set to send through `server`.
 fn project_for(server: &SmtpServer, smtp_extra: &str, send_extra: &str) -> Project {
     let project = Project::sample();
@@ -345,12 +356,7 @@ fn killed_mid_run_then_rerun_delivers_each_message_exactly_once() {
         "--concurrency",
         "2",
     ];
-    let mut child = project
-        .command(&args, &[SECRET])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&project, &args);
     let started = Instant::now();
     let held = || {
         std::fs::read_to_string(server.maildir.join("stalled.log"))
@@ -691,12 +697,7 @@ fn a_second_send_of_the_same_issue_and_list_refuses_while_the_first_runs() {
     let addresses = subscribers(&project, 12);
     let list = list(&project);
     let args = ["send", "--week", "2026-W25", "--list", &list, "--rate", "4"];
-    let mut first = project
-        .command(&args, &[SECRET])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut first = spawn_quiet(&project, &args);
     wait_for(Duration::from_secs(30), "the first delivery", || {
         !server.messages().is_empty()
     });
@@ -771,12 +772,7 @@ fn ctrl_c_during_a_paced_send_stops_it_within_seconds_with_the_journal_intact() 
     let list = list(&project);
     // Slow enough that the producer fills its queue and waits on it.
     let args = ["send", "--week", "2026-W25", "--list", &list, "--rate", "2"];
-    let mut child = project
-        .command(&args, &[SECRET])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&project, &args);
     wait_for(Duration::from_secs(30), "two deliveries", || {
         server.messages().len() >= 2
     });
@@ -825,12 +821,7 @@ fn a_message_left_in_doubt_by_a_crash_is_resent_with_the_same_message_id() {
         "--concurrency",
         "1",
     ];
-    let mut child = project
-        .command(&args, &[SECRET])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&project, &args);
     // The server has stored the first message and holds its "250".
     wait_for(Duration::from_secs(30), "the first message", || {
         server.messages().len() == 1
