@@ -148,6 +148,53 @@ pub enum Error {
         /// The variable's name.
         variable: String,
     },
+    /// The secret file cannot be read or written.
+    SecretFile {
+        /// `.briefing/secret`.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The subscriber database cannot be used.
+    Store {
+        /// The database file.
+        path: PathBuf,
+        /// What went wrong.
+        detail: String,
+    },
+    /// Another process holds the subscriber database's write lock for too long.
+    StoreBusy {
+        /// The database file.
+        path: PathBuf,
+    },
+    /// The subscriber database was made by a newer `briefing`.
+    StoreFromNewer {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        version: usize,
+        /// The newest this `briefing` knows.
+        known: usize,
+    },
+    /// `subscribers add` on an address that unsubscribed, bounced or complained.
+    Reactivate {
+        /// The address.
+        email: String,
+        /// Its status.
+        status: &'static str,
+    },
+    /// An address given on the command line is not one.
+    BadAddress {
+        /// The address.
+        email: String,
+        /// Why.
+        detail: String,
+    },
+    /// `send` with neither `--to` nor `--list` and no subscriber store.
+    NoAudience {
+        /// Where the store would be.
+        path: PathBuf,
+    },
     /// `smtp.username` is set without `smtp.password_env`.
     PasswordEnvUnnamed,
     /// The SMTP password's variable is not set.
@@ -341,6 +388,40 @@ impl fmt::Display for Error {
                 "the secret in `{variable}` is shorter than 16 characters; use a long random \
                  string, e.g. `openssl rand -hex 32`"
             ),
+            Error::SecretFile { path, source } => write!(
+                f,
+                "cannot use the token secret `{}`: {source}",
+                display_path(path)
+            ),
+            Error::Store { path, detail } => {
+                write!(f, "subscriber database `{}`: {detail}", display_path(path))
+            }
+            Error::StoreBusy { path } => write!(
+                f,
+                "subscriber database `{}` is locked by another process; try again in a moment",
+                display_path(path)
+            ),
+            Error::StoreFromNewer {
+                path,
+                version,
+                known,
+            } => write!(
+                f,
+                "subscriber database `{}` has schema version {version}, from a newer briefing \
+                 (this one knows up to {known}); upgrade briefing, or restore a backup",
+                display_path(path)
+            ),
+            Error::Reactivate { email, status } => write!(
+                f,
+                "`{email}` is {status}; pass `--reactivate` only if they asked to be mailed again"
+            ),
+            Error::BadAddress { email, detail } => write!(f, "`{email}`: {detail}"),
+            Error::NoAudience { path } => write!(
+                f,
+                "no one to send to: pass `--list FILE.csv` or `--to ADDR`, or add subscribers \
+                 to the store (`briefing subscribers import FILE.csv`; it would be `{}`)",
+                display_path(path)
+            ),
             Error::PasswordEnvUnnamed => write!(
                 f,
                 "`smtp.username` is set but `smtp.password_env` is not; name the environment \
@@ -411,6 +492,7 @@ impl std::error::Error for Error {
             | Error::ReadDkimKey { source, .. }
             | Error::CreateOutbox { source, .. }
             | Error::Journal { source, .. }
+            | Error::SecretFile { source, .. }
             | Error::ReadList { source, .. } => Some(source),
             Error::WriteJson { source } => Some(source),
             Error::WatchFiles { source, .. } => Some(source),

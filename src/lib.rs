@@ -36,6 +36,8 @@ macro_rules! say_err {
     }};
 }
 
+pub mod address;
+pub mod audience;
 pub mod cli;
 pub mod cmd;
 pub mod config;

@@ -16,8 +16,17 @@ use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
 use crate::send::message::Recipient;
 
-/// Statuses that mean "do not mail".
-const INACTIVE: [&str; 4] = ["unsubscribed", "bounced", "complained", "cleaned"];
+pub use crate::address::{address_key, comparable, look_alike, valid_address};
+
+/// Statuses that mean "do not mail" (`pending`: signed up, not confirmed yet).
+const INACTIVE: [&str; 6] = [
+    "unsubscribed",
+    "bounced",
+    "complained",
+    "cleaned",
+    "pending",
+    "unconfirmed",
+];
 /// Statuses that mean "mail".
 const ACTIVE: [&str; 4] = ["", "subscribed", "active", "confirmed"];
 
@@ -39,56 +48,6 @@ pub enum Row {
     Send(Recipient),
     /// Do not, for this reason.
     Skip(String, Skip),
-}
-
-/// A 128-bit hash of a lowercased address: two FNV-1a passes with different offsets.
-pub fn address_key(email: &str) -> u128 {
-    let lower = comparable(email);
-    let fnv = |offset: u64| {
-        lower.bytes().fold(offset, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    };
-    (u128::from(fnv(0xcbf2_9ce4_8422_2325)) << 64) | u128::from(fnv(0x6c62_272e_07bb_0142))
-}
-
-/// `email` as mail systems compare it: the local part NFC-normalised and lower-cased, the
-/// domain in its IDNA (punycode, lower-case) form, so `ann@bücher.de` and
-/// `ann@xn--bcher-kva.de` are one address. Dedupe, the journal and unsubscribe tokens all
-/// key on this.
-pub fn comparable(email: &str) -> String {
-    use unicode_normalization::UnicodeNormalization;
-    let email = email.trim();
-    let Some((local, domain)) = email.rsplit_once('@') else {
-        return email.to_lowercase();
-    };
-    let local: String = local.nfc().collect::<String>().to_lowercase();
-    let domain = idna::domain_to_ascii(domain).unwrap_or_else(|_| domain.to_lowercase());
-    format!("{local}@{domain}")
-}
-
-/// The first character of `email`'s local part that only looks like another (the KELVIN
-/// SIGN `K` for `K`, a full-width `Ａ`, a ligature), and what it looks like: two lists
-/// could then hold one reader twice, or two readers could share one token.
-pub fn look_alike(email: &str) -> Option<(char, String)> {
-    use unicode_normalization::UnicodeNormalization;
-    let local = email.rsplit_once('@').map_or(email, |(local, _)| local);
-    local.chars().find_map(|c| {
-        let plain: String = std::iter::once(c).nfkc().collect();
-        (plain.chars().ne(std::iter::once(c))).then_some((c, plain))
-    })
-}
-
-/// Whether `email` is an address we will send to.
-pub fn valid_address(email: &str) -> bool {
-    !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email.rsplit_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
-        && email.parse::<lettre::Address>().is_ok()
 }
 
 /// Column positions of a list.
@@ -404,6 +363,52 @@ pub fn decide(
         })
     };
     Ok(row)
+}
+
+/// One row of a validated list as written: address, name and status (lower-case, empty
+/// when the list has no status column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The address.
+    pub email: String,
+    /// The name, when the row has one.
+    pub name: Option<String>,
+    /// The status cell, lower-cased.
+    pub status: String,
+}
+
+/// Every row of the list at `path` that [`validate`] accepted, in order, repeats of an
+/// address left out (the first row of an address wins, as in a send).
+///
+/// # Errors
+///
+/// [`Error::ReadList`] when the file cannot be read.
+pub fn records(path: &Path) -> Result<Vec<Record>, Error> {
+    let failed = |source| Error::ReadList {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = reader(path).map_err(failed)?;
+    let columns = columns(&mut reader).map_err(|m| failed(std::io::Error::other(m)))?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    let none = HashSet::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| failed(std::io::Error::other(e)))?;
+        let field = |column: Option<usize>| column.and_then(|i| record.get(i)).map(str::trim);
+        let status = field(columns.status).unwrap_or("").to_lowercase();
+        match classify(&record, columns, &none, &mut seen) {
+            Ok(Row::Skip(_, Skip::Duplicate)) | Err(_) => {}
+            Ok(_) => out.push(Record {
+                email: field(Some(columns.email)).unwrap_or("").to_owned(),
+                name: field(columns.name)
+                    .filter(|n| !n.is_empty())
+                    .map(str::to_owned),
+                status,
+            }),
+        }
+    }
+    Ok(out)
 }
 
 /// The rows of a validated list, streamed.

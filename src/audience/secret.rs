@@ -1,0 +1,232 @@
+//! The key that signs unsubscribe and confirmation tokens.
+//!
+//! Taken from the environment variable named by `unsubscribe_secret_env` when it is set (a
+//! container or a systemd credential), otherwise from `.briefing/secret`: `init`, or the
+//! first `send` or `listen` of a newsletter that has none, writes 32 random bytes there,
+//! readable by its owner only. `send` and `listen` must use the same key, or the links in
+//! sent mail stop working: `check` says which one is in use.
+
+use std::fs;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The shortest secret accepted from the environment.
+const MIN_LENGTH: usize = 16;
+
+/// Where a secret came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// The environment variable of this name.
+    Environment(String),
+    /// This file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Environment(name) => write!(f, "the environment variable `{name}`"),
+            Origin::File(path) => write!(f, "`{}`", crate::diagnostic::display_path(path)),
+        }
+    }
+}
+
+/// A token key and where it came from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// The key.
+    pub bytes: Vec<u8>,
+    /// Where it came from.
+    pub origin: Origin,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the key.
+        f.debug_struct("Secret")
+            .field("origin", &self.origin)
+            .finish()
+    }
+}
+
+/// `.briefing/secret` of the newsletter at `root`.
+pub fn file(root: &Path) -> PathBuf {
+    root.join(".briefing").join("secret")
+}
+
+/// The secret in use: the environment variable `variable` when set, else the secret file
+/// when there is one; `None` when neither.
+///
+/// # Errors
+///
+/// [`Error::SecretTooShort`] for a short variable; [`Error::SecretFile`] for a file that
+/// cannot be read, is empty, or can be read by others.
+pub fn find(
+    root: &Path,
+    variable: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Secret>> {
+    if let Some(value) = env(variable) {
+        if value.len() < MIN_LENGTH {
+            return Err(Error::SecretTooShort {
+                variable: variable.to_owned(),
+            });
+        }
+        return Ok(Some(Secret {
+            bytes: value.into_bytes(),
+            origin: Origin::Environment(variable.to_owned()),
+        }));
+    }
+    let path = file(root);
+    match fs::symlink_metadata(&path) {
+        Ok(_) => read(&path).map(Some),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(Error::SecretFile { path, source }),
+    }
+}
+
+/// [`find`], writing a new random secret file when there is no secret yet.
+///
+/// # Errors
+///
+/// As [`find`], or [`Error::SecretFile`] when the file cannot be written.
+pub fn find_or_create(
+    root: &Path,
+    variable: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Secret> {
+    if let Some(secret) = find(root, variable, env)? {
+        return Ok(secret);
+    }
+    create(&file(root))?;
+    read(&file(root))
+}
+
+fn read(path: &Path) -> Result<Secret> {
+    let failed = |source| Error::SecretFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = fs::symlink_metadata(path).map_err(failed)?;
+    if !metadata.is_file() {
+        return Err(failed(std::io::Error::other(
+            "it is not a regular file (a link, a folder or a device); delete it and run again",
+        )));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if metadata.permissions().mode() & 0o077 != 0 {
+            return Err(failed(std::io::Error::other(format!(
+                "others can read it; run `chmod 600 {}`",
+                path.display()
+            ))));
+        }
+    }
+    let mut text = String::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(4096).read_to_string(&mut text))
+        .map_err(failed)?;
+    let key = text.trim();
+    if key.len() < MIN_LENGTH {
+        return Err(failed(std::io::Error::other(format!(
+            "it holds {} characters, fewer than {MIN_LENGTH}; delete it to have a new one made \
+             (links in mail already sent stop working)",
+            key.len()
+        ))));
+    }
+    Ok(Secret {
+        bytes: key.as_bytes().to_vec(),
+        origin: Origin::File(path.to_path_buf()),
+    })
+}
+
+/// Writes 32 random bytes, hex-encoded, to `path` with mode 0600. Two processes doing this
+/// at once end up with the same secret: each writes its own temporary file and links it into
+/// place, and only the first link succeeds.
+///
+/// # Errors
+///
+/// [`Error::SecretFile`].
+pub fn create(path: &Path) -> Result<()> {
+    let failed = |source| Error::SecretFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(failed)?;
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| failed(std::io::Error::other(e.to_string())))?;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(format!("{hex}\n").as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| match fs::hard_link(&tmp, path) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    });
+    let _ = fs::remove_file(&tmp);
+    linked.map_err(failed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn the_environment_wins_then_the_file_which_is_made_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(find(dir.path(), "S", &no_env).unwrap(), None);
+        let made = find_or_create(dir.path(), "S", &no_env).unwrap();
+        assert_eq!(made.origin, Origin::File(file(dir.path())));
+        assert_eq!(made.bytes.len(), 64);
+        assert_eq!(find_or_create(dir.path(), "S", &no_env).unwrap(), made);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = fs::metadata(file(dir.path())).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let env = |_: &str| Some("from the environment, long enough".to_owned());
+        let secret = find(dir.path(), "S", &env).unwrap().unwrap();
+        assert_eq!(secret.origin, Origin::Environment("S".to_owned()));
+        assert!(!format!("{secret:?}").contains("environment, long"));
+        let short = |_: &str| Some("short".to_owned());
+        assert!(matches!(
+            find(dir.path(), "S", &short),
+            Err(Error::SecretTooShort { .. })
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_file_others_can_read_or_a_link_is_refused() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        find_or_create(dir.path(), "S", &no_env).unwrap();
+        let path = file(dir.path());
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+        let err = find(dir.path(), "S", &no_env).unwrap_err().to_string();
+        assert!(err.contains("chmod 600"), "{err}");
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", &path).unwrap();
+        let err = find(dir.path(), "S", &no_env).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}

@@ -1,0 +1,203 @@
+//! The signed links mailed to readers. Both kinds are HMAC-SHA256 under the newsletter's
+//! secret over the address as mail systems compare it ([`comparable`]) and the list's id, so
+//! a token made for one address or list never works for another.
+//!
+//! - Unsubscribe tokens never expire: a one-click link in a years-old message must still
+//!   work (RFC 8058), and an unsubscribe is harmless to repeat.
+//! - Confirmation tokens also sign when they were made, and are refused after
+//!   [`CONFIRMATION_VALID`]: an old message must not sign someone up.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::address::comparable;
+
+/// How long a confirmation link works.
+pub const CONFIRMATION_VALID: chrono::Duration = chrono::Duration::days(7);
+
+fn mac(secret: &[u8], parts: &[&str]) -> Hmac<Sha256> {
+    // HMAC takes keys of any length, so this cannot fail.
+    #[allow(clippy::expect_used)]
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            mac.update(b"\n");
+        }
+        mac.update(part.as_bytes());
+    }
+    mac
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok())
+        .collect()
+}
+
+/// The unsubscribe token of `email` on `list_id`: hex HMAC-SHA256 over
+/// `comparable(email) + "\n" + list_id`. The `listen` service recomputes it to check a
+/// request.
+pub fn unsubscribe(secret: &[u8], email: &str, list_id: &str) -> String {
+    hex(&mac(secret, &[&comparable(email), list_id])
+        .finalize()
+        .into_bytes())
+}
+
+/// Whether `token` is `email`'s unsubscribe token on `list_id`, compared in constant time.
+pub fn unsubscribe_is_valid(secret: &[u8], email: &str, list_id: &str, token: &str) -> bool {
+    unhex(token.trim()).is_some_and(|bytes| {
+        mac(secret, &[&comparable(email), list_id])
+            .verify_slice(&bytes)
+            .is_ok()
+    })
+}
+
+/// The confirmation token of `email` on `list_id`, made at `issued` (Unix seconds).
+pub fn confirmation(secret: &[u8], email: &str, list_id: &str, issued: i64) -> String {
+    hex(&mac(
+        secret,
+        &["confirm", &comparable(email), list_id, &issued.to_string()],
+    )
+    .finalize()
+    .into_bytes())
+}
+
+/// Why a confirmation link was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Not a token of this address, list and time: mistyped, cut short or forged.
+    Invalid,
+    /// Older than [`CONFIRMATION_VALID`] (or from the future).
+    Expired,
+}
+
+/// Checks a confirmation link's token: made for `email` on `list_id` at `issued`, and not
+/// expired at `now`.
+///
+/// # Errors
+///
+/// Why it is refused.
+pub fn check_confirmation(
+    secret: &[u8],
+    (email, list_id): (&str, &str),
+    issued: i64,
+    token: &str,
+    now: DateTime<Utc>,
+) -> Result<(), Refused> {
+    let signed = unhex(token.trim()).is_some_and(|bytes| {
+        mac(
+            secret,
+            &["confirm", &comparable(email), list_id, &issued.to_string()],
+        )
+        .verify_slice(&bytes)
+        .is_ok()
+    });
+    if !signed {
+        return Err(Refused::Invalid);
+    }
+    let age = now.timestamp() - issued;
+    // A minute of clock skew between the machine that sent and the one that checks.
+    if age > CONFIRMATION_VALID.num_seconds() || age < -60 {
+        return Err(Refused::Expired);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    #[test]
+    fn an_unsubscribe_token_works_for_its_address_only() {
+        let token = unsubscribe(SECRET, "Ann@Bücher.de", "news.example.org");
+        assert!(unsubscribe_is_valid(
+            SECRET,
+            "ann@xn--bcher-kva.de",
+            "news.example.org",
+            &token
+        ));
+        assert!(!unsubscribe_is_valid(
+            SECRET,
+            "bob@example.org",
+            "news.example.org",
+            &token
+        ));
+        assert!(!unsubscribe_is_valid(
+            SECRET,
+            "ann@bücher.de",
+            "other.example.org",
+            &token
+        ));
+        assert!(!unsubscribe_is_valid(
+            b"another secret!!",
+            "ann@bücher.de",
+            "news.example.org",
+            &token
+        ));
+        assert!(!unsubscribe_is_valid(
+            SECRET,
+            "ann@bücher.de",
+            "news.example.org",
+            &token[..62]
+        ));
+        assert!(!unsubscribe_is_valid(
+            SECRET,
+            "ann@bücher.de",
+            "news.example.org",
+            "zz"
+        ));
+        assert!(!unsubscribe_is_valid(
+            SECRET,
+            "ann@bücher.de",
+            "news.example.org",
+            "é"
+        ));
+    }
+
+    #[test]
+    fn a_confirmation_expires_after_seven_days_and_never_unsubscribes() {
+        let now = Utc::now();
+        let issued = now.timestamp() - 3600;
+        let token = confirmation(SECRET, "ann@example.org", "l.example.org", issued);
+        let check = |email, issued, token: &str, now| {
+            check_confirmation(SECRET, (email, "l.example.org"), issued, token, now)
+        };
+        assert_eq!(check("ann@example.org", issued, &token, now), Ok(()));
+        assert_eq!(
+            check("bob@example.org", issued, &token, now),
+            Err(Refused::Invalid)
+        );
+        assert_eq!(
+            check("ann@example.org", issued + 1, &token, now),
+            Err(Refused::Invalid)
+        );
+        let later = now + CONFIRMATION_VALID;
+        assert_eq!(
+            check("ann@example.org", issued, &token, later),
+            Err(Refused::Expired)
+        );
+        // The two kinds of token are never interchangeable.
+        assert!(!unsubscribe_is_valid(
+            SECRET,
+            "ann@example.org",
+            "l.example.org",
+            &token
+        ));
+        let unsub = unsubscribe(SECRET, "ann@example.org", "l.example.org");
+        assert_eq!(
+            check("ann@example.org", issued, &unsub, now),
+            Err(Refused::Invalid)
+        );
+    }
+}
