@@ -81,6 +81,16 @@ pub enum Command {
         after_help = "Examples:\n  briefing watch                    every item, open ones first\n  briefing watch --overdue          open items past their due date, or older than\n                                    `watch.stale_after_weeks` without one\n  briefing watch --open --json      for other tools\n  briefing watch --as-of 2026-07-01 as things stood that day"
     )]
     Watch(WatchArgs),
+    /// Keep the subscriber list: import, export, add, remove, list, stats, history.
+    #[command(
+        after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > backup.csv\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given"
+    )]
+    Subscribers(SubscribersArgs),
+    /// Run the sign-up service: subscribe form, double opt-in, one-click unsubscribe.
+    #[command(
+        after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --bind 127.0.0.1:9000\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Subscribers\")."
+    )]
+    Listen(ListenArgs),
     /// Copy built-in templates out to edit them.
     #[command(
         after_help = "Examples:\n  briefing templates eject partials/footer.html   one template, to change the footer\n  briefing templates eject                       every template"
@@ -114,7 +124,7 @@ pub struct WatchArgs {
 
 /// `briefing send`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("audience").required(true).args(["to", "list"])))]
+#[command(group(clap::ArgGroup::new("audience").args(["to", "list"])))]
 pub struct SendArgs {
     /// The issue to send, by ISO week, e.g. 2026-W25.
     #[arg(long, value_name = "YYYY-Www", required_unless_present = "latest")]
@@ -125,7 +135,8 @@ pub struct SendArgs {
     /// Send to these addresses.
     #[arg(long, value_name = "ADDR", num_args = 1..)]
     pub to: Vec<String>,
-    /// Send to the subscribers in this CSV (columns `email`, optional `name`, `status`).
+    /// Send to the subscribers in this CSV (columns `email`, optional `name`, `status`)
+    /// instead of the subscriber store's active ones.
     #[arg(long, value_name = "CSV")]
     pub list: Option<PathBuf>,
     /// Render and check every message, print one, send nothing.
@@ -191,6 +202,92 @@ pub struct InitArgs {
     /// overrides its built-in; `briefing templates eject NAME` copies one later).
     #[arg(long)]
     pub templates: bool,
+}
+
+/// `briefing subscribers`.
+#[derive(Debug, Args)]
+pub struct SubscribersArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SubscribersAction,
+}
+
+/// A subscriber status, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusChoice {
+    /// Signed up, not confirmed yet.
+    Pending,
+    /// Mailed.
+    Active,
+    /// Asked to stop.
+    Unsubscribed,
+    /// The address does not take mail.
+    Bounced,
+    /// Reported the newsletter as spam.
+    Complained,
+}
+
+/// The `briefing subscribers` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SubscribersAction {
+    /// Add or update everyone in a CSV (columns `email`, optional `name`, `status`); nothing
+    /// is imported until every row is valid.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Make addresses that unsubscribed, bounced or complained active again when the file
+        /// says so (only when they asked).
+        #[arg(long)]
+        reactivate: bool,
+    },
+    /// Write every subscriber as CSV (`email,name,status,created_at,updated_at`).
+    Export {
+        /// Only subscribers with this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusChoice>,
+    },
+    /// Print subscribers, one per line.
+    List {
+        /// Only subscribers with this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusChoice>,
+    },
+    /// Add one subscriber, active at once (they asked you in person).
+    Add {
+        /// The address.
+        email: String,
+        /// Their name.
+        #[arg(long)]
+        name: Option<String>,
+        /// Make an address that unsubscribed, bounced or complained active again.
+        #[arg(long)]
+        reactivate: bool,
+    },
+    /// Unsubscribe one address (its history is kept).
+    Remove {
+        /// The address.
+        email: String,
+    },
+    /// Counts by status, and sign-ups and unsubscribes per week.
+    Stats,
+    /// Every change of one subscriber's status: when, to what, and how.
+    History {
+        /// The address.
+        email: String,
+    },
+}
+
+/// `briefing listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address and port to listen on. The default keeps the service on this machine, for a
+    /// reverse proxy in front.
+    #[arg(long, default_value = "127.0.0.1:8025")]
+    pub bind: std::net::SocketAddr,
+    /// Take the client's address from the proxy's `X-Forwarded-For` header (for the
+    /// per-client rate limit); only behind a proxy that sets it.
+    #[arg(long)]
+    pub behind_proxy: bool,
 }
 
 /// `briefing templates`.

@@ -20,7 +20,23 @@ const TAGLINE: Key = Key::new(
     "tagline",
     "one line under the title, e.g. `Weekly signal. No noise.`",
 );
-const AUDIENCE: Key = Key::new("audience", "one line: who it is for, shown in the footer");
+const AUDIENCE: Key = Key::new(
+    "audience",
+    "one line: who it is for, shown in the footer; or a mapping with `description`, `url` and `database`",
+);
+const DESCRIPTION: Key = Key::new(
+    "description",
+    "one line: who the newsletter is for, shown in the footer",
+);
+const LIST_URL: Key = Key::new(
+    "url",
+    "the public address of `briefing listen`, e.g. `https://news.example.org/list/`",
+);
+const DATABASE: Key = Key::new(
+    "database",
+    "the subscriber database, e.g. `.briefing/audience.sqlite3` (the default)",
+);
+const AUDIENCE_KEYS: &[Key] = &[DESCRIPTION, LIST_URL, DATABASE];
 const BASE_URL: Key = Key::new(
     "base_url",
     "the absolute URL the site is published at, e.g. `https://example.org/briefing/`",
@@ -259,6 +275,25 @@ impl Default for WatchSettings {
     }
 }
 
+/// Where subscribers sign up and are kept (`audience.url`, `audience.database`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListSettings {
+    /// The public address of `briefing listen`, ending in `/`: the site's sign-up form posts
+    /// to `{url}subscribe`, and sent mail's unsubscribe links point at `{url}unsubscribe`.
+    pub url: Option<String>,
+    /// The subscriber database, relative to the root unless absolute.
+    pub database: PathBuf,
+}
+
+impl Default for ListSettings {
+    fn default() -> ListSettings {
+        ListSettings {
+            url: None,
+            database: PathBuf::from(".briefing/audience.sqlite3"),
+        }
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
@@ -302,6 +337,8 @@ pub struct Config {
     pub send: SendSettings,
     /// Following watch items.
     pub watch: WatchSettings,
+    /// The subscriber list: the sign-up service's address and the database.
+    pub list: ListSettings,
     /// Another mail tool's unsubscribe merge tag: when set, `build` also writes each issue's
     /// `email-merge.html` and `email-merge.txt` with it where the unsubscribe link goes.
     pub merge_tag: Option<String>,
@@ -362,7 +399,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
 
     let title = f.line(TITLE, true);
     let tagline = f.line(TAGLINE, false).map(|s| s.value).unwrap_or_default();
-    let audience = f.line(AUDIENCE, false).map(|s| s.value).unwrap_or_default();
+    let (audience, list) = audience(&mut f);
     let base_url = f.line(BASE_URL, true).and_then(|url| {
         if let Err(message) = url::check(&url.value) {
             f.diags
@@ -444,6 +481,19 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         }
         Some(url.value)
     });
+    let unsubscribe_url = match (&list.url, unsubscribe_url) {
+        (Some(url), None) => Some(format!("{url}unsubscribe?email={{email}}&token={{token}}")),
+        (Some(_), Some(_)) => {
+            let pos = f
+                .entry(UNSUBSCRIBE_URL.name)
+                .map_or(Pos::START, |e| e.key_pos);
+            f.diags
+                .error(pos, "`unsubscribe_url` and `audience.url` are both set")
+                .help("with `audience.url`, `briefing listen` handles unsubscribes: delete `unsubscribe_url`");
+            None
+        }
+        (None, url) => url,
+    };
     let unsubscribe_mailto = f.line(UNSUBSCRIBE_MAILTO, false).and_then(|addr| {
         if addr.value.parse::<lettre::Address>().is_ok() {
             return Some(addr.value);
@@ -522,7 +572,60 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         send,
         watch,
         merge_tag,
+        list,
     })
+}
+
+/// `audience`: one line (who it is for), or a mapping that also says where the sign-up
+/// service runs and where subscribers are kept.
+fn audience(f: &mut Fields<'_, '_, '_>) -> (String, ListSettings) {
+    let mut list = ListSettings::default();
+    let is_mapping = f
+        .entry(AUDIENCE.name)
+        .is_some_and(|e| matches!(e.value.value, yaml::Value::Map(_)));
+    if !is_mapping {
+        let line = f.line(AUDIENCE, false).map(|s| s.value).unwrap_or_default();
+        return (line, list);
+    }
+    let Some((entries, pos)) = f.mapping(AUDIENCE) else {
+        return (String::new(), list);
+    };
+    let mut a = Fields::new(entries, pos, AUDIENCE_KEYS, &[], "audience: ", f.diags);
+    let description = a
+        .line(DESCRIPTION, false)
+        .map(|s| s.value)
+        .unwrap_or_default();
+    if let Some(url) = a.line(LIST_URL, false) {
+        let mut value = url.value.clone();
+        if !value.ends_with('/') {
+            value.push('/');
+        }
+        let host = crate::url::host(&value)
+            .rsplit_once(':')
+            .map_or(crate::url::host(&value), |(h, _)| h);
+        if let Err(message) = crate::url::check(&value) {
+            a.diags
+                .error(url.pos, format!("`audience.url`: {message}"))
+                .help(LIST_URL.help);
+        } else if value.contains(['?', '#', '{']) {
+            a.diags
+                .error(
+                    url.pos,
+                    "`audience.url` cannot have a query, a fragment or `{`",
+                )
+                .help(LIST_URL.help);
+        } else if !value.to_ascii_lowercase().starts_with("https://") && !is_loopback(host) {
+            a.diags
+                .error(url.pos, "`audience.url` must be an https URL")
+                .help("one-click unsubscribe (RFC 8058) requires https; plain http is only for a service on this machine");
+        } else {
+            list.url = Some(value);
+        }
+    }
+    if let Some(database) = a.line(DATABASE, false) {
+        list.database = PathBuf::from(database.value);
+    }
+    (description, list)
 }
 
 fn mailbox(f: &mut Fields<'_, '_, '_>, key: Key, required: bool) -> Option<Mailbox> {

@@ -47,6 +47,7 @@ pub mod error;
 pub mod fields;
 pub mod issue;
 pub mod ledger;
+pub mod listen;
 pub mod load;
 pub mod markdown;
 pub mod pipeline;

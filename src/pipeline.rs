@@ -77,6 +77,25 @@ fn read_config(paths: &Paths) -> Result<ConfigRead> {
     }
 }
 
+/// The config, or its errors as [`Error::Invalid`]: for the commands that need only the
+/// config (`subscribers`, `listen`).
+///
+/// # Errors
+///
+/// As [`load_config`], and [`Error::Invalid`] for a config with errors.
+pub fn config_only(paths: &Paths) -> Result<Config> {
+    load_config(paths)?.map_err(|diagnostics| Error::Invalid { diagnostics })
+}
+
+/// The subscriber store named in `config` (created on first use).
+///
+/// # Errors
+///
+/// [`Error::Store`] and its kin when it cannot be opened.
+pub fn open_store(paths: &Paths, config: &Config) -> Result<crate::audience::store::Store> {
+    crate::audience::store::Store::open(&paths.root.join(&config.list.database))
+}
+
 /// Loads and validates the whole newsletter: config and every card.
 ///
 /// # Errors

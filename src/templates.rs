@@ -35,6 +35,9 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "404.html",
     "archive.html",
     "base.html",
+    "confirm-email.html",
+    "confirm-email.txt",
+    "confirm.html",
     "email.css",
     "email.html",
     "email.txt",
@@ -48,6 +51,7 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "partials/header.html",
     "partials/issue-body.html",
     "partials/pager.html",
+    "partials/signup.html",
     "partials/story.html",
     "partials/story.md",
     "partials/story.txt",
@@ -55,8 +59,10 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "sitemap.xml",
     "story.html",
     "style.css",
+    "subscribe.html",
     "tag.html",
     "tags.html",
+    "unsubscribe.html",
     "watch.html",
 ];
 

@@ -35,6 +35,9 @@ pub struct SiteView {
     pub language: String,
     /// Author, for the feed.
     pub author: String,
+    /// Where the sign-up form posts (`audience.url` + `subscribe`), when there is a
+    /// sign-up service.
+    pub subscribe_url: Option<String>,
 }
 
 impl SiteView {
@@ -48,6 +51,11 @@ impl SiteView {
             base_url: config.base_url.clone(),
             language: config.language.clone(),
             author: config.author.clone(),
+            subscribe_url: config
+                .list
+                .url
+                .as_ref()
+                .map(|url| format!("{url}subscribe")),
         }
     }
 }

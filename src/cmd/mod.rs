@@ -8,9 +8,11 @@
 mod build;
 mod check;
 mod init;
+mod listen;
 mod new;
 mod send;
 mod serve;
+mod subscribers;
 mod templates;
 mod watch;
 
@@ -47,6 +49,8 @@ where
         Command::Send(args) => send::run(&cli.root, &args),
         Command::Watch(args) => watch::run(&cli.root, &args, style),
         Command::Templates(args) => templates::run(&cli.root, &args),
+        Command::Subscribers(args) => subscribers::run(&cli.root, &args),
+        Command::Listen(args) => listen::run(&cli.root, &args),
     };
     match outcome {
         Ok(code) => code,

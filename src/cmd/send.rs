@@ -44,10 +44,10 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         render::email::render_letter(publication, index)
     })?;
     let options = crate::send::Options {
-        audience: if args.to.is_empty() {
-            crate::send::Audience::List(args.list.clone().unwrap_or_default())
-        } else {
-            crate::send::Audience::To(args.to.clone())
+        audience: match (&args.list, args.to.is_empty()) {
+            (_, false) => crate::send::Audience::To(args.to.clone()),
+            (Some(list), true) => crate::send::Audience::List(list.clone()),
+            (None, true) => crate::send::Audience::Store,
         },
         dry_run: args.dry_run,
         outbox: args.outbox.clone(),

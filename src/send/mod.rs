@@ -27,6 +27,7 @@ use lettre::message::dkim::{
 };
 use lettre::message::header::HeaderName;
 
+use crate::audience::store::Store;
 use crate::config::{Config, DkimAlgorithm};
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
@@ -49,6 +50,8 @@ pub enum Audience {
     To(Vec<String>),
     /// A CSV list.
     List(PathBuf),
+    /// The active subscribers of the subscriber store.
+    Store,
 }
 
 /// What `briefing send` was asked to do.
@@ -134,14 +137,22 @@ pub fn send(
     env: &dyn Fn(&str) -> Option<String>,
     stop: &AtomicBool,
 ) -> Result<Summary> {
-    let envelope = envelope(config, env, options.dry_run)?;
+    let envelope = envelope(config, &paths.root, env, options.dry_run)?;
     let letter = EncodedLetter::new(letter);
     let dkim = dkim(config, &paths.root)?;
 
-    let suppressed = match &config.send.suppression_file {
+    let mut suppressed = match &config.send.suppression_file {
         Some(file) => subscribers::read_suppression(&paths.root.join(file))?,
         None => HashSet::new(),
     };
+    let database = paths.root.join(&config.list.database);
+    let store = Store::open_existing(&database)?;
+    if let (Some(store), Audience::List(_)) = (&store, &options.audience) {
+        // Whoever unsubscribed through `briefing listen`, bounced or complained is not
+        // mailed from a CSV list either.
+        suppressed.extend(store.suppressed()?);
+    }
+    let mut summary_errors = Vec::new();
     let (rows, list_key, total): (Box<dyn Iterator<Item = Row> + Send>, String, usize) =
         match &options.audience {
             Audience::List(path) => {
@@ -158,6 +169,27 @@ pub fn send(
                 );
                 let rows = subscribers::Rows::open(path, suppressed)?;
                 (Box::new(rows), key, stats.to_send)
+            }
+            Audience::Store => {
+                let store = store.ok_or(Error::NoAudience { path: database })?;
+                let mut seen = HashSet::new();
+                let mut rows = Vec::new();
+                for recipient in store.recipients()? {
+                    // The store holds addresses checked on the way in; one that fails now
+                    // (a rule added since) is reported, not mailed.
+                    match subscribers::decide(
+                        &recipient.email,
+                        recipient.name.as_deref(),
+                        "",
+                        &suppressed,
+                        &mut seen,
+                    ) {
+                        Ok(row) => rows.push(row),
+                        Err((message, _)) => summary_errors.push((recipient.email, message)),
+                    }
+                }
+                let total = rows.iter().filter(|r| matches!(r, Row::Send(_))).count();
+                (Box::new(rows.into_iter()), "store".to_owned(), total)
             }
             Audience::To(addresses) => {
                 let mut seen = HashSet::new();
@@ -192,6 +224,7 @@ pub fn send(
 
     let mut summary = Summary {
         week: issue.to_string(),
+        failed: summary_errors,
         ..Summary::default()
     };
     if options.dry_run {
@@ -276,6 +309,7 @@ pub fn send(
 /// The sender-side settings, with the token secret from the environment.
 fn envelope(
     config: &Config,
+    root: &Path,
     env: &dyn Fn(&str) -> Option<String>,
     dry_run: bool,
 ) -> Result<Envelope> {
@@ -283,23 +317,20 @@ fn envelope(
         .unsubscribe_url
         .clone()
         .ok_or(Error::NoUnsubscribeUrl)?;
-    if !unsubscribe_url.to_ascii_lowercase().starts_with("https://") {
+    let host = crate::url::host(&unsubscribe_url);
+    let host = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if !unsubscribe_url.to_ascii_lowercase().starts_with("https://")
+        && !crate::config::is_loopback(host)
+    {
         return Err(Error::UnsubscribeUrlNotHttps);
     }
-    let secret = match env(&config.unsubscribe_secret_env) {
-        Some(secret) if secret.len() >= 16 => secret.into_bytes(),
-        Some(_) => {
-            return Err(Error::SecretTooShort {
-                variable: config.unsubscribe_secret_env.clone(),
-            });
-        }
-        // A dry run shows what would be sent; its tokens are not real ones.
-        None if dry_run => b"dry-run".to_vec(),
-        None => {
-            return Err(Error::SecretMissing {
-                variable: config.unsubscribe_secret_env.clone(),
-            });
-        }
+    let variable = &config.unsubscribe_secret_env;
+    let secret = if dry_run {
+        // A dry run writes nothing; without a secret yet, its tokens are not real ones.
+        crate::audience::secret::find(root, variable, env)?
+            .map_or_else(|| b"dry-run".to_vec(), |s| s.bytes)
+    } else {
+        crate::audience::secret::find_or_create(root, variable, env)?.bytes
     };
     let (from, reply_to) = (config.from.clone(), config.reply_to.clone());
     Ok(Envelope {
@@ -316,7 +347,7 @@ fn envelope(
 
 /// The DKIM signer, if configured: it covers both List-Unsubscribe headers, as RFC 8058
 /// requires (lettre's default header set does not).
-fn dkim(config: &Config, root: &Path) -> Result<Option<DkimConfig>> {
+pub fn dkim(config: &Config, root: &Path) -> Result<Option<DkimConfig>> {
     let Some(dkim) = &config.dkim else {
         return Ok(None);
     };

@@ -24,7 +24,7 @@ pub struct Failure {
 
 /// A way to deliver messages: an SMTP server or an outbox folder. A new way is one more
 /// implementation, chosen in [`choose`].
-pub trait Transport: Sync {
+pub trait Transport: Send + Sync {
     /// Checks that messages can be delivered (the server answers and accepts our login; the
     /// folder exists), before anything is sent.
     ///

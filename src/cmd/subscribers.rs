@@ -1,0 +1,159 @@
+//! `briefing subscribers`: the subscriber store from the command line.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::audience::Status;
+use crate::cli::{StatusChoice, SubscribersAction, SubscribersArgs};
+use crate::error::{Error, Result, plural};
+use crate::pipeline;
+use crate::project::Paths;
+use crate::send::subscribers;
+
+pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
+    let paths = Paths::new(root);
+    let config = pipeline::config_only(&paths)?;
+    let mut store = pipeline::open_store(&paths, &config)?;
+    let now = chrono::Utc::now();
+    match &args.action {
+        SubscribersAction::Import { file, reactivate } => {
+            // Every row is checked before anything is written.
+            subscribers::validate(file, file, &HashSet::new())
+                .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+            let rows = subscribers::records(file)?;
+            let summary = store.import(&rows, *reactivate, now)?;
+            say!(
+                "imported {} row{}: {} added, {} updated, {} unchanged",
+                rows.len(),
+                plural(rows.len()),
+                summary.added,
+                summary.updated,
+                summary.unchanged
+            );
+            if summary.kept_inactive > 0 {
+                say!(
+                    "{} address{} that unsubscribed, bounced or complained stayed so; pass \
+                     --reactivate only if they asked to be mailed again",
+                    summary.kept_inactive,
+                    if summary.kept_inactive == 1 { "" } else { "es" }
+                );
+            }
+        }
+        SubscribersAction::Export { status } => {
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            let rows = store.list(status.map(to_status))?;
+            let written = out
+                .write_record(["email", "name", "status", "created_at", "updated_at"])
+                .and_then(|()| {
+                    rows.iter().try_for_each(|s| {
+                        out.write_record([
+                            s.email.as_str(),
+                            s.name.as_deref().unwrap_or(""),
+                            s.status.as_str(),
+                            &s.created_at,
+                            &s.updated_at,
+                        ])
+                    })
+                })
+                .and_then(|()| out.flush().map_err(csv::Error::from));
+            if let Err(e) = written
+                && !matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+            {
+                return Err(Error::WriteFile {
+                    path: "standard output".into(),
+                    source: std::io::Error::other(e.to_string()),
+                });
+            }
+        }
+        SubscribersAction::List { status } => {
+            let rows = store.list(status.map(to_status))?;
+            for s in &rows {
+                say!(
+                    "{:<12}  {}{}",
+                    s.status.as_str(),
+                    s.email,
+                    s.name
+                        .as_deref()
+                        .map(|n| format!("  ({n})"))
+                        .unwrap_or_default()
+                );
+            }
+            say_err!("{} subscriber{}", rows.len(), plural(rows.len()));
+        }
+        SubscribersAction::Add {
+            email,
+            name,
+            reactivate,
+        } => {
+            let email = checked(email, name.as_deref())?;
+            match store.add(&email, name.as_deref(), *reactivate, now)? {
+                None => say!("added {email}: active"),
+                Some(Status::Active) => say!("{email} is active already"),
+                Some(before) => say!("{email}: {before} → active"),
+            }
+        }
+        SubscribersAction::Remove { email } => {
+            if store.remove(email, now)? {
+                say!("{email}: unsubscribed (their history is kept)");
+            } else if store.get(email)?.is_some() {
+                say!("{email} was not active; nothing changed");
+            } else {
+                say!("{email} is not on the list; nothing changed");
+                return Ok(ExitCode::from(1));
+            }
+        }
+        SubscribersAction::Stats => {
+            let stats = store.stats()?;
+            let total: usize = stats.by_status.values().sum();
+            say!("{total} subscriber{}", plural(total));
+            for (status, count) in &stats.by_status {
+                say!("  {:<12} {count}", status.as_str());
+            }
+            if !stats.weeks.is_empty() {
+                say!("\nweek       sign-ups  unsubscribes");
+                for (week, (joined, left)) in &stats.weeks {
+                    say!("{week}  {joined:>8}  {left:>12}");
+                }
+            }
+        }
+        SubscribersAction::History { email } => {
+            let Some(subscriber) = store.get(email)? else {
+                say_err!("{email} is not on the list");
+                return Ok(ExitCode::from(1));
+            };
+            say!("{} ({})", subscriber.email, subscriber.status);
+            for event in store.history(email)? {
+                say!(
+                    "  {}  {:<12}  {}{}",
+                    event.at,
+                    event.status.as_str(),
+                    event.source,
+                    event.detail.map(|d| format!("  {d}")).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `email` checked as a list row is: a valid, unambiguous address and a one-line name.
+fn checked(email: &str, name: Option<&str>) -> Result<String> {
+    let email = email.trim();
+    subscribers::decide(email, name, "", &HashSet::new(), &mut HashSet::new())
+        .map(|_| email.to_owned())
+        .map_err(|(detail, help)| Error::BadAddress {
+            email: email.to_owned(),
+            detail: format!("{detail}; {help}"),
+        })
+}
+
+fn to_status(choice: StatusChoice) -> Status {
+    match choice {
+        StatusChoice::Pending => Status::Pending,
+        StatusChoice::Active => Status::Active,
+        StatusChoice::Unsubscribed => Status::Unsubscribed,
+        StatusChoice::Bounced => Status::Bounced,
+        StatusChoice::Complained => Status::Complained,
+    }
+}
