@@ -607,8 +607,16 @@ fn send_refuses_a_newsletter_with_errors_and_bad_settings() {
         "{}",
         short.stderr
     );
-    let no_audience = project.run(&["send", "--latest"]);
-    assert_eq!(no_audience.code, 2, "clap's usage error");
+    // Without --to or --list, the subscriber store is the audience; there is none yet.
+    let no_audience = project.run_with(&["send", "--latest"], &[SECRET]);
+    assert_eq!(no_audience.code, 1);
+    assert!(
+        no_audience
+            .stderr
+            .contains("no one to send to: pass `--list FILE.csv` or `--to ADDR`"),
+        "{}",
+        no_audience.stderr
+    );
 }
 
 #[test]
