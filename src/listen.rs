@@ -596,7 +596,7 @@ async fn subscribe(
         "subscribe.html",
         "sent",
         Fill {
-            email: &email,
+            email,
             ..Fill::default()
         },
     )

@@ -96,6 +96,23 @@ pub fn open_store(paths: &Paths, config: &Config) -> Result<crate::audience::sto
     crate::audience::store::Store::open(&paths.root.join(&config.list.database))
 }
 
+/// Where `send` and `listen` take the token secret from, without making one: `None` when
+/// there is none yet.
+///
+/// # Errors
+///
+/// A config that cannot be read, or a secret that cannot be used.
+pub fn token_secret(
+    paths: &Paths,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::audience::secret::Origin>> {
+    let config = config_only(paths)?;
+    Ok(
+        crate::audience::secret::find(&paths.root, &config.unsubscribe_secret_env, env)?
+            .map(|secret| secret.origin),
+    )
+}
+
 /// Loads and validates the whole newsletter: config and every card.
 ///
 /// # Errors

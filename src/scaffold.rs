@@ -78,6 +78,9 @@ pub fn init(dir: &Path, force: bool, templates: bool) -> Result<usize> {
         write_new(&dir.join(rel), content)?;
         written += 1;
     }
+    // The key that signs unsubscribe and confirmation links: made here, once, so `send` and
+    // `listen` agree from the start (an environment variable, when set, wins over it).
+    crate::audience::secret::create(&crate::audience::secret::file(dir))?;
     Ok(written)
 }
 

@@ -20,7 +20,7 @@ const MIN_LENGTH: usize = 16;
 pub enum Origin {
     /// The environment variable of this name.
     Environment(String),
-    /// This file.
+    /// This file, relative to the newsletter's folder (`.briefing/secret`).
     File(PathBuf),
 }
 
@@ -139,7 +139,7 @@ fn read(path: &Path) -> Result<Secret> {
     }
     Ok(Secret {
         bytes: key.as_bytes().to_vec(),
-        origin: Origin::File(path.to_path_buf()),
+        origin: Origin::File(Path::new(".briefing").join("secret")),
     })
 }
 
@@ -194,7 +194,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(find(dir.path(), "S", &no_env).unwrap(), None);
         let made = find_or_create(dir.path(), "S", &no_env).unwrap();
-        assert_eq!(made.origin, Origin::File(file(dir.path())));
+        assert_eq!(made.origin, Origin::File(PathBuf::from(".briefing/secret")));
         assert_eq!(made.bytes.len(), 64);
         assert_eq!(find_or_create(dir.path(), "S", &no_env).unwrap(), made);
         #[cfg(unix)]

@@ -36,6 +36,16 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         plural(errors),
         plural(warnings),
     );
+    if errors == 0 {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        match pipeline::token_secret(&paths, &env) {
+            Ok(Some(origin)) => say_err!("token secret: {origin}"),
+            Ok(None) => say_err!(
+                "token secret: none yet; the first `send` or `listen` writes `.briefing/secret`"
+            ),
+            Err(e) => say_err!("warning: token secret: {e}"),
+        }
+    }
     if args.strict && warnings > 0 && errors == 0 {
         say_err!("--strict treats warnings as errors");
     }

@@ -11,6 +11,7 @@ mod hostile;
 mod html;
 mod http;
 mod init;
+mod listen;
 mod project;
 mod props;
 mod send;

@@ -15,9 +15,9 @@ const SECRET: (&str, &str) = (
 );
 
 /// A running aiosmtpd; killed when dropped.
-struct SmtpServer {
+pub(crate) struct SmtpServer {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     maildir: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -37,7 +37,7 @@ fn python_has_aiosmtpd() -> bool {
 }
 
 /// Starts the server; fails, never skips, when aiosmtpd is missing.
-fn smtp_server(extra: &[&str]) -> SmtpServer {
+pub(crate) fn smtp_server(extra: &[&str]) -> SmtpServer {
     assert!(
         python_has_aiosmtpd(),
         "these tests need aiosmtpd: install the `aiosmtpd` package from PyPI (`.ci/run` does)"
@@ -72,7 +72,7 @@ fn smtp_server(extra: &[&str]) -> SmtpServer {
 
 impl SmtpServer {
     /// The raw messages received, in order.
-    fn messages(&self) -> Vec<Vec<u8>> {
+    pub(crate) fn messages(&self) -> Vec<Vec<u8>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
             .map(|d| {
                 d.map(|e| e.unwrap().path())

@@ -1,0 +1,955 @@
+//! `briefing listen` and `briefing subscribers`: the real service on a free loopback port,
+//! driven by curl (a real HTTP client) and by the bytes a mail provider sends, confirmation
+//! messages caught by aiosmtpd or the outbox, and the SQLite file read after each step.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hmac::Mac as _;
+use mail_parser::MessageParser;
+
+use crate::project::Project;
+use crate::send::{SmtpServer, smtp_server};
+
+const SECRET: (&str, &str) = (
+    "BRIEFING_UNSUBSCRIBE_SECRET",
+    "0123456789abcdef0123456789abcdef",
+);
+const LIST_ID: &str = "news.example.org";
+
+/// A running `briefing listen`; killed when dropped.
+struct Service {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Service {
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The sample newsletter with `audience.url` on `port`, mailing through `smtp` (or into the
+/// outbox).
+fn project_on(port: u16, smtp: Option<&SmtpServer>) -> Project {
+    let project = Project::sample();
+    let mut config = project
+        .read("config.yaml")
+        .lines()
+        .filter(|l| !l.starts_with("unsubscribe_url:") && !l.starts_with("audience:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    config.push_str(&format!(
+        "\naudience:\n  description: For testers.\n  url: http://127.0.0.1:{port}/\nlist_id: {LIST_ID}\n"
+    ));
+    if let Some(server) = smtp {
+        config.push_str(&format!(
+            "smtp:\n  host: 127.0.0.1\n  port: {}\n  security: none\n",
+            server.port
+        ));
+    }
+    project.write("config.yaml", config);
+    project
+}
+
+/// Starts `briefing listen` for `project` on `port` and waits until it answers.
+fn start(project: &Project, port: u16, extra: &[&str]) -> Service {
+    let log = project.path("listen.log");
+    let mut child = project
+        .command(
+            &[&["listen", "--bind", &format!("127.0.0.1:{port}")], extra].concat(),
+            &[SECRET],
+        )
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let service = Service { child, port, log };
+    assert!(
+        line.starts_with("listening on"),
+        "unexpected first line: {line:?}\n{}",
+        service.log()
+    );
+    service
+}
+
+fn curl_available() {
+    assert!(
+        Command::new("curl").arg("--version").output().is_ok(),
+        "these tests need curl: install the `curl` package (`.ci/run` does)"
+    );
+}
+
+/// Runs curl with `args`; status and body.
+fn curl(args: &[&str]) -> (u16, String) {
+    curl_available();
+    let out = Command::new("curl")
+        .args(["-s", "-S", "--max-time", "30", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, status) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (status.trim().parse().unwrap_or(0), body.to_owned())
+}
+
+/// Sends `request` as raw bytes; the status line's code, the head and the body.
+fn raw(port: u16, request: &[u8]) -> (u16, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_owned(), body.to_owned())
+}
+
+/// The one-click POST exactly as Gmail sends it (RFC 8058, section 3.1).
+fn one_click(port: u16, path_and_query: &str) -> (u16, String, String) {
+    let body = "List-Unsubscribe=One-Click";
+    raw(
+        port,
+        format!(
+            "POST {path_and_query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+}
+
+fn database(project: &Project) -> rusqlite::Connection {
+    rusqlite::Connection::open(project.path(".briefing/audience.sqlite3")).unwrap()
+}
+
+/// Status of `email` in the database, read with SQLite itself.
+fn status(project: &Project, email: &str) -> Option<String> {
+    database(project)
+        .query_row(
+            "SELECT status FROM subscribers WHERE address_key = lower(?1)",
+            [email],
+            |r| r.get(0),
+        )
+        .ok()
+}
+
+/// `(status, source)` of every event of `email`, oldest first.
+fn history(project: &Project, email: &str) -> Vec<(String, String)> {
+    let db = database(project);
+    let mut statement = db
+        .prepare(
+            "SELECT e.status, e.source FROM events e JOIN subscribers s ON s.id = e.subscriber_id
+             WHERE s.address_key = lower(?1) ORDER BY e.id",
+        )
+        .unwrap();
+    statement
+        .query_map([email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn count_rows(project: &Project) -> usize {
+    database(project)
+        .query_row("SELECT count(*) FROM subscribers", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The text part of a raw message, and the first URL in it that contains `what`.
+fn link_in(raw: &[u8], what: &str) -> String {
+    let message = MessageParser::default().parse(raw).unwrap();
+    let text = message.body_text(0).unwrap().into_owned();
+    text.split_whitespace()
+        .find(|w| w.starts_with("http") && w.contains(what))
+        .unwrap_or_else(|| panic!("no {what} link in:\n{text}"))
+        .trim_end_matches(['>', '.', ')'])
+        .to_owned()
+}
+
+fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+/// The path and query of an absolute URL on the service.
+fn path_of(url: &str) -> String {
+    let rest = url.split_once("://").unwrap().1;
+    format!("/{}", rest.split_once('/').unwrap().1)
+}
+
+fn sign_up(service: &Service, email: &str) -> (u16, String) {
+    curl(&[
+        "--data-urlencode",
+        &format!("email={email}"),
+        "--data-urlencode",
+        "name=Ann Reader",
+        &service.url("/subscribe"),
+    ])
+}
+
+#[test]
+fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
+    let server = smtp_server(&[]);
+    let port = free_port();
+    let project = project_on(port, Some(&server));
+    let service = start(&project, port, &[]);
+
+    let (code, form) = curl(&[&service.url("/subscribe")]);
+    assert_eq!(code, 200);
+    assert!(
+        form.contains("<form class=\"signup\" method=\"post\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("href=\"https://briefing.example.org/style.css\""),
+        "{form}"
+    );
+
+    let (code, page) = sign_up(&service, "Ann@Example.org");
+    assert_eq!(code, 200);
+    assert!(page.contains("Check your inbox"), "{page}");
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("pending")
+    );
+    let messages = server.messages();
+    assert_eq!(messages.len(), 1, "one confirmation message");
+    let parsed = MessageParser::default().parse(&messages[0]).unwrap();
+    assert_eq!(
+        parsed.subject(),
+        Some("Confirm your subscription to vff Briefing")
+    );
+    assert!(
+        parsed
+            .body_html(0)
+            .unwrap()
+            .contains("Confirm my subscription")
+    );
+    let confirm = link_in(&messages[0], "/confirm?");
+
+    // A confirmation link for another address, or with a changed token, does nothing.
+    let forged = confirm.replace("Ann%40Example.org", "bob%40example.org");
+    assert_eq!(curl(&[&forged]).0, 400);
+    let last = confirm.chars().last().unwrap();
+    let damaged = format!(
+        "{}{}",
+        &confirm[..confirm.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let (code, page) = curl(&[&damaged]);
+    assert_eq!(code, 400);
+    assert!(page.contains("This link does not work"), "{page}");
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("pending")
+    );
+
+    let (code, page) = curl(&[&confirm]);
+    assert_eq!(code, 200);
+    assert!(page.contains("You are subscribed"), "{page}");
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("active")
+    );
+    let (code, page) = curl(&[&confirm]);
+    assert_eq!(code, 200, "opening the link twice is fine");
+    assert!(page.contains("confirmed already"), "{page}");
+
+    // The issue goes to the store's active subscribers; its unsubscribe link is the service's.
+    let sent = project.run_with(&["send", "--latest"], &[SECRET]);
+    assert_eq!(sent.code, 0, "{sent:?}");
+    let messages = server.messages();
+    assert_eq!(messages.len(), 2);
+    let issue = MessageParser::default().parse(&messages[1]).unwrap();
+    let header = issue
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let unsubscribe = header
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        unsubscribe.starts_with(&service.url("/unsubscribe?email=")),
+        "{unsubscribe}"
+    );
+    assert!(
+        issue
+            .body_html(0)
+            .unwrap()
+            .contains(&unsubscribe.replace('&', "&amp;")),
+        "the footer links the same address"
+    );
+
+    // Opening the link shows the address and a button, and changes nothing.
+    let (code, page) = curl(&[&unsubscribe]);
+    assert_eq!(code, 200);
+    assert!(page.contains("<strong>Ann@Example.org</strong>"), "{page}");
+    assert!(page.contains("<button type=\"submit\">Unsubscribe</button>"));
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("active")
+    );
+
+    // The one-click POST as Gmail sends it: 200, no redirect, unsubscribed at once.
+    let (code, head, _) = one_click(port, &path_of(&unsubscribe));
+    assert_eq!(code, 200, "{head}");
+    assert!(
+        !head.to_ascii_lowercase().contains("\r\nlocation:"),
+        "{head}"
+    );
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("unsubscribed")
+    );
+    // Again: still 200, nothing added to the history.
+    assert_eq!(one_click(port, &path_of(&unsubscribe)).0, 200);
+    assert_eq!(
+        history(&project, "ann@example.org"),
+        [
+            ("pending".to_owned(), "form".to_owned()),
+            ("active".to_owned(), "link".to_owned()),
+            ("unsubscribed".to_owned(), "one-click".to_owned()),
+        ]
+    );
+    // The next send mails nobody.
+    let again = project.run_with(&["send", "--latest", "--resend"], &[SECRET]);
+    assert!(again.stdout.contains("sent 0 messages"), "{again:?}");
+    assert_eq!(server.messages().len(), 2);
+
+    // The log has a line per request and no address, not even encoded.
+    let log = service.log();
+    assert!(log.contains("POST /unsubscribe 200"), "{log}");
+    assert!(log.contains("GET /confirm 400"), "{log}");
+    assert!(!log.to_lowercase().contains("ann"), "{log}");
+}
+
+#[test]
+fn a_one_click_as_multipart_form_data_and_the_page_button_both_unsubscribe() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let service = start(&project, port, &[]);
+    for email in ["a@example.org", "b@example.org"] {
+        assert_eq!(
+            project
+                .run_with(&["subscribers", "add", email], &[SECRET])
+                .code,
+            0
+        );
+    }
+    let url = |email: &str| {
+        service.url(&format!(
+            "/unsubscribe?email={}&token={}",
+            email.replace('@', "%40"),
+            unsubscribe_token(email)
+        ))
+    };
+    // curl -F sends multipart/form-data, as some providers do.
+    let (code, _) = curl(&["-F", "List-Unsubscribe=One-Click", &url("a@example.org")]);
+    assert_eq!(code, 200);
+    // The page's button posts its own field.
+    let (code, page) = curl(&["--data", "confirm=yes", &url("b@example.org")]);
+    assert_eq!(code, 200);
+    assert!(page.contains("You are unsubscribed"), "{page}");
+    assert_eq!(history(&project, "a@example.org")[1].1, "one-click");
+    assert_eq!(history(&project, "b@example.org")[1].1, "link");
+}
+
+fn unsubscribe_token(email: &str) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.1.as_bytes()).unwrap();
+    mac.update(format!("{}\n{LIST_ID}", email.to_lowercase()).as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn confirmation_token(email: &str, issued: i64) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.1.as_bytes()).unwrap();
+    mac.update(format!("confirm\n{}\n{LIST_ID}\n{issued}", email.to_lowercase()).as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn the_sign_up_answer_never_tells_whether_an_address_is_on_the_list() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let service = start(&project, port, &["--behind-proxy"]);
+    project.run_with(&["subscribers", "add", "active@example.org"], &[SECRET]);
+    project.run_with(&["subscribers", "add", "gone@example.org"], &[SECRET]);
+    project.run_with(&["subscribers", "remove", "gone@example.org"], &[SECRET]);
+    let mut answers = Vec::new();
+    for (i, email) in [
+        "new@example.org",
+        "new@example.org",
+        "active@example.org",
+        "gone@example.org",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (code, page) = curl(&[
+            "-H",
+            &format!("X-Forwarded-For: 192.0.2.{i}"),
+            "--data-urlencode",
+            &format!("email={email}"),
+            &service.url("/subscribe"),
+        ]);
+        assert_eq!(code, 200);
+        answers.push(page.replace(email, "ADDRESS"));
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:#?}");
+    // Those who left must confirm again; the active one is left alone.
+    assert_eq!(
+        status(&project, "gone@example.org").as_deref(),
+        Some("pending")
+    );
+    assert_eq!(
+        status(&project, "active@example.org").as_deref(),
+        Some("active")
+    );
+    // New and re-joining addresses got one confirmation each; the repeat and the active
+    // reader none.
+    let outbox = outbox_messages(&project.path("outbox/confirmations"));
+    assert_eq!(outbox.len(), 2);
+}
+
+#[test]
+fn bad_requests_get_clear_answers_and_change_nothing() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let service = start(&project, port, &[]);
+    project.run_with(&["subscribers", "add", "ann@example.org"], &[SECRET]);
+
+    assert_eq!(curl(&[&service.url("/healthz")]), (200, "ok\n".to_owned()));
+    assert_eq!(curl(&[&service.url("/nothing-here")]).0, 404);
+
+    // Unsubscribe links: missing, malformed, or another address's token.
+    for query in [
+        "",
+        "?email=ann%40example.org",
+        "?email=ann%40example.org&token=zz",
+        &format!(
+            "?email=bob%40example.org&token={}",
+            unsubscribe_token("ann@example.org")
+        ),
+    ] {
+        let (code, page) = curl(&[&service.url(&format!("/unsubscribe{query}"))]);
+        assert_eq!(code, 400, "{query}");
+        assert!(page.contains("This link does not work"), "{page}");
+        let (code, _, _) = one_click(port, &format!("/unsubscribe{query}"));
+        assert_eq!(code, 400, "{query}");
+    }
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("active")
+    );
+    assert_eq!(status(&project, "bob@example.org"), None);
+
+    // An expired confirmation: a way to sign up again, nothing changed.
+    curl(&[
+        "--data",
+        "email=late@example.org",
+        &service.url("/subscribe"),
+    ]);
+    let issued = chrono::Utc::now().timestamp() - 8 * 24 * 3600;
+    let (code, page) = curl(&[&service.url(&format!(
+        "/confirm?email=late%40example.org&issued={issued}&token={}",
+        confirmation_token("late@example.org", issued)
+    ))]);
+    assert_eq!(code, 400);
+    assert!(page.contains("This link has expired"), "{page}");
+    assert!(
+        page.contains(&format!("href=\"{}\"", service.url("/subscribe"))),
+        "{page}"
+    );
+    assert_eq!(
+        status(&project, "late@example.org").as_deref(),
+        Some("pending")
+    );
+
+    // Invalid addresses: the form again, with the error and what was typed.
+    for (email, says) in [
+        ("not-an-address", "is not an email address"),
+        ("", "Enter your email address"),
+        ("\u{212A}ate@example.org", "only looks like"),
+    ] {
+        let (code, page) = curl(&[
+            "--data-urlencode",
+            &format!("email={email}"),
+            &service.url("/subscribe"),
+        ]);
+        assert_eq!(code, 422, "{email}");
+        assert!(page.contains(says), "{email}: {page}");
+        assert!(page.contains("aria-invalid=\"true\""), "{page}");
+    }
+
+    // A body over 16 KB: 413, whether it says its length or not.
+    let big = format!("email={}@example.org", "a".repeat(17 * 1024));
+    let (code, _) = curl(&["--data", &big, &service.url("/subscribe")]);
+    assert_eq!(code, 413);
+    let (code, _) = curl(&[
+        "-H",
+        "Transfer-Encoding: chunked",
+        "--data",
+        &big,
+        &service.url("/subscribe"),
+    ]);
+    assert_eq!(code, 413);
+
+    // The bots' field filled in: the usual answer, nothing stored or sent.
+    let (code, page) = curl(&[
+        "--data",
+        "email=bot@example.org&website=http://spam.example",
+        &service.url("/subscribe"),
+    ]);
+    assert_eq!(code, 200);
+    assert!(page.contains("Check your inbox"));
+    assert_eq!(status(&project, "bot@example.org"), None);
+
+    // One client gets five sign-ups in a burst, then waits.
+    let codes: Vec<u16> = (0..7)
+        .map(|i| {
+            curl(&[
+                "--data",
+                &format!("email=r{i}@example.org"),
+                &service.url("/subscribe"),
+            ])
+            .0
+        })
+        .collect();
+    assert!(codes.contains(&429), "{codes:?}");
+    assert_eq!(*codes.last().unwrap(), 429, "{codes:?}");
+}
+
+#[test]
+fn a_hundred_identical_sign_ups_at_once_make_one_row_and_one_message() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let service = start(&project, port, &["--behind-proxy"]);
+    let mut args: Vec<String> = vec!["--parallel".into(), "--parallel-max".into(), "100".into()];
+    for i in 0..100 {
+        args.extend([
+            "-H".into(),
+            format!("X-Forwarded-For: 198.51.100.{i}"),
+            "--data".into(),
+            "email=same@example.org".into(),
+            service.url("/subscribe"),
+            "-o".into(),
+            "/dev/null".into(),
+            "--next".into(),
+        ]);
+    }
+    args.pop();
+    let (_, codes) = curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let _ = codes;
+    assert_eq!(count_rows(&project), 1);
+    let outbox = outbox_messages(&project.path("outbox/confirmations"));
+    assert_eq!(outbox.len(), 1, "one confirmation, not {}", outbox.len());
+    assert_eq!(history(&project, "same@example.org").len(), 1);
+    drop(service);
+}
+
+#[test]
+fn kill_9_under_load_loses_no_acknowledged_unsubscribe() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let list: String = std::iter::once("email\n".to_owned())
+        .chain((0..2000).map(|i| format!("r{i}@example.org\n")))
+        .collect();
+    project.write("list.csv", list);
+    assert_eq!(
+        project
+            .run_with(
+                &[
+                    "subscribers",
+                    "import",
+                    project.path("list.csv").to_str().unwrap()
+                ],
+                &[SECRET]
+            )
+            .code,
+        0
+    );
+    let service = start(&project, port, &[]);
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let workers: Vec<_> = (0..8)
+        .map(|w| {
+            let acknowledged = std::sync::Arc::clone(&acknowledged);
+            std::thread::spawn(move || {
+                for i in (w..2000).step_by(8) {
+                    let email = format!("r{i}@example.org");
+                    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+                        return;
+                    };
+                    let body = "List-Unsubscribe=One-Click";
+                    let request = format!(
+                        "POST /unsubscribe?email={}&token={} HTTP/1.1\r\nHost: x\r\n\
+                         Content-Type: application/x-www-form-urlencoded\r\n\
+                         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        email.replace('@', "%40"),
+                        unsubscribe_token(&email),
+                        body.len()
+                    );
+                    if stream.write_all(request.as_bytes()).is_err() {
+                        return;
+                    }
+                    let mut answer = Vec::new();
+                    let _ = stream.read_to_end(&mut answer);
+                    if answer.starts_with(b"HTTP/1.1 200") {
+                        acknowledged.lock().unwrap().push(email);
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let the load run, then kill the service without warning.
+    let started = Instant::now();
+    while acknowledged.lock().unwrap().len() < 200 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut service = service;
+    service.child.kill().unwrap();
+    service.child.wait().unwrap();
+    for worker in workers {
+        worker.join().unwrap();
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(acknowledged.len() >= 200, "{}", acknowledged.len());
+    assert!(acknowledged.len() < 2000, "the kill came after the end");
+    let db = database(&project);
+    let integrity: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok");
+    for email in &acknowledged {
+        assert_eq!(
+            status(&project, email).as_deref(),
+            Some("unsubscribed"),
+            "{email} was answered 200 but is not unsubscribed"
+        );
+    }
+}
+
+#[test]
+fn a_locked_database_gets_503_and_nothing_half_written() {
+    let port = free_port();
+    let project = project_on(port, None);
+    project.run_with(&["subscribers", "add", "ann@example.org"], &[SECRET]);
+    let service = start(&project, port, &[]);
+    let url = format!(
+        "/unsubscribe?email=ann%40example.org&token={}",
+        unsubscribe_token("ann@example.org")
+    );
+    let db = database(&project);
+    db.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let (code, _, body) = one_click(port, &url);
+    assert_eq!(code, 503, "{body}");
+    assert!(body.contains("Please try again later"), "{body}");
+    db.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("active")
+    );
+    assert_eq!(history(&project, "ann@example.org").len(), 1);
+    assert!(
+        service.log().contains("locked by another process"),
+        "{}",
+        service.log()
+    );
+    // Once the lock is gone, the same request works.
+    assert_eq!(one_click(port, &url).0, 200);
+}
+
+#[test]
+fn slow_clients_do_not_hold_up_the_others() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let service = start(&project, port, &[]);
+    // Two hundred connections that send half a request and wait.
+    let idle: Vec<TcpStream> = (0..200)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.write_all(
+                b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nemail=",
+            )
+            .unwrap();
+            s
+        })
+        .collect();
+    let started = Instant::now();
+    let (code, _) = curl(&[&service.url("/healthz")]);
+    assert_eq!(code, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // A request whose body never comes is timed out, not held forever.
+    let mut slow = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    slow.write_all(b"POST /subscribe HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=")
+        .unwrap();
+    let mut answer = String::new();
+    let _ = slow.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    drop(idle);
+}
+
+#[test]
+fn subscribers_commands_import_export_and_keep_consent() {
+    let project = Project::sample();
+    let run = |args: &[&str]| project.run_with(args, &[SECRET]);
+    project.write(
+        "bad.csv",
+        "email,name,status\nann@example.org,Ann,\nnot-an-address,Bob,\nc@example.org,C,maybe\n",
+    );
+    let bad = run(&[
+        "subscribers",
+        "import",
+        project.path("bad.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("bad.csv:3:"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("bad.csv:4:"), "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("unknown status `maybe`"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(count_rows(&project), 0, "nothing imported from a bad file");
+
+    project.write(
+        "list.csv",
+        "\u{feff}email,name,status\nann@example.org,Ann,subscribed\nBob@Example.org,Bob,\ncarol@example.org,,unsubscribed\nANN@example.org,Dup,\n",
+    );
+    let first = run(&[
+        "subscribers",
+        "import",
+        project.path("list.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(first.code, 0, "{first:?}");
+    assert!(first.stdout.contains("3 added"), "{}", first.stdout);
+    let again = run(&[
+        "subscribers",
+        "import",
+        project.path("list.csv").to_str().unwrap(),
+    ]);
+    assert!(
+        again.stdout.contains("0 added, 0 updated, 3 unchanged"),
+        "{}",
+        again.stdout
+    );
+
+    assert_eq!(run(&["subscribers", "remove", "bob@example.org"]).code, 0);
+    let kept = run(&[
+        "subscribers",
+        "import",
+        project.path("list.csv").to_str().unwrap(),
+    ]);
+    assert!(kept.stdout.contains("stayed so"), "{}", kept.stdout);
+    assert_eq!(
+        status(&project, "bob@example.org").as_deref(),
+        Some("unsubscribed")
+    );
+    let refused = run(&["subscribers", "add", "bob@example.org"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("--reactivate"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        run(&["subscribers", "add", "bob@example.org", "--reactivate"]).code,
+        0
+    );
+    assert_eq!(run(&["subscribers", "add", "not an address"]).code, 1);
+
+    let active = run(&["subscribers", "list", "--status", "active"]);
+    assert_eq!(active.stdout.lines().count(), 2, "{}", active.stdout);
+    let export = run(&["subscribers", "export"]);
+    let mut reader = csv::Reader::from_reader(export.stdout.as_bytes());
+    let rows: Vec<(String, String)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_owned(), r[2].to_owned())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("ann@example.org".to_owned(), "active".to_owned()),
+            ("Bob@Example.org".to_owned(), "active".to_owned()),
+            ("carol@example.org".to_owned(), "unsubscribed".to_owned()),
+        ]
+    );
+    // The export imports back as it is.
+    project.write("export.csv", &export.stdout);
+    let back = run(&[
+        "subscribers",
+        "import",
+        project.path("export.csv").to_str().unwrap(),
+    ]);
+    assert!(back.stdout.contains("3 unchanged"), "{}", back.stdout);
+
+    let history = run(&["subscribers", "history", "bob@example.org"]);
+    let sources: Vec<&str> = history
+        .stdout
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(2).unwrap())
+        .collect();
+    assert_eq!(
+        sources,
+        ["import", "command", "command"],
+        "{}",
+        history.stdout
+    );
+    let stats = run(&["subscribers", "stats"]);
+    assert!(
+        stats.stdout.starts_with("3 subscribers"),
+        "{}",
+        stats.stdout
+    );
+
+    // A CSV send skips those the store has unsubscribed, though the CSV says subscribed.
+    assert_eq!(run(&["subscribers", "remove", "ann@example.org"]).code, 0);
+    let sent = run(&[
+        "send",
+        "--latest",
+        "--list",
+        project.path("list.csv").to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(sent.stdout.contains("dry run: 1 message "), "{sent:?}");
+    assert!(
+        sent.stdout.contains("To: Bob <Bob@Example.org>"),
+        "{sent:?}"
+    );
+    // Ann and her repeat row.
+    assert!(sent.stdout.contains("2 suppressed"), "{sent:?}");
+}
+
+#[test]
+fn the_secret_is_made_once_private_and_shared_by_send_and_listen() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let secret = project.path(".briefing/secret");
+    assert!(secret.is_file(), "init writes the secret");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&secret).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = std::fs::read_to_string(&secret).unwrap();
+    let check = project
+        .command(&["check"], &[])
+        .env_remove(SECRET.0)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&check.stdout).into_owned()
+        + &String::from_utf8_lossy(&check.stderr);
+    assert!(said.contains("token secret: `.briefing/secret`"), "{said}");
+    // Without the variable, send and listen both use the file: a link from a sent message
+    // works on the service.
+    project.run_with(&["subscribers", "add", "ann@example.org"], &[]);
+    let sent = project
+        .command(&["send", "--latest"], &[])
+        .env_remove(SECRET.0)
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{sent:?}");
+    let eml = outbox_messages(&project.path("outbox/2026-w25"));
+    let unsubscribe = {
+        let message = MessageParser::default().parse(&eml[0]).unwrap();
+        let header = message
+            .header_raw("List-Unsubscribe")
+            .unwrap()
+            .trim()
+            .to_owned();
+        header
+            .trim_start_matches('<')
+            .split('>')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let mut child = project
+        .command(&["listen", "--bind", &format!("127.0.0.1:{port}")], &[])
+        .env_remove(SECRET.0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let service = Service {
+        child,
+        port,
+        log: project.path("none"),
+    };
+    assert!(
+        line.contains("token secret from `.briefing/secret`"),
+        "{line}"
+    );
+    assert_eq!(one_click(port, &path_of(&unsubscribe)).0, 200);
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("unsubscribed")
+    );
+    assert_eq!(
+        std::fs::read_to_string(&secret).unwrap(),
+        key,
+        "never replaced"
+    );
+    drop(service);
+}
