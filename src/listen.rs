@@ -127,8 +127,11 @@ pub fn run(paths: &Paths, options: &Options, env: &dyn Fn(&str) -> Option<String
         .url
         .clone()
         .unwrap_or_else(|| format!("http://{bound}/"));
+    // The service's pages have forms of their own: no sign-up form in their footers.
+    let mut site = SiteView::new(&config);
+    site.subscribe_url = None;
     let service = Arc::new(Service {
-        site: SiteView::new(&config),
+        site,
         config,
         base,
         secret: secret.bytes,

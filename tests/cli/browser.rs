@@ -1,77 +1,108 @@
-//! Built pages in headless Chromium: no console errors, no failed requests, screenshots kept.
+//! Pages in headless Chromium, driven through playwright-core (`tests/support/node`): no
+//! console errors, no failed requests, screenshots kept; and a reader's whole path from the
+//! site's sign-up form to the unsubscribe button.
 //!
-//! `.ci/run` installs Debian's `chromium`. When it is missing, this test fails saying what to
-//! install, rather than skip: a browser check that quietly skips is no check.
+//! `.ci/run` installs Debian's `chromium` and the Node tools (`npm ci` in
+//! `tests/support/node`). When either is missing, these tests fail saying what to install,
+//! rather than skip: a browser check that quietly skips is no check.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::{Arc, Mutex};
+use std::process::{Child, Command, Stdio};
+
+use mail_parser::MessageParser;
 
 use crate::project::Project;
 
-fn chromium() -> PathBuf {
-    let find = || {
-        ["chromium", "chromium-browser"]
-            .into_iter()
-            .find(|name| {
-                Command::new(name)
-                    .arg("--version")
-                    .output()
-                    .is_ok_and(|o| o.status.success())
-            })
-            .map(PathBuf::from)
-    };
-    find().expect("this test needs Chromium: install Debian's `chromium` package (`.ci/run` does)")
+/// What the driver saw.
+#[derive(Debug, serde::Deserialize)]
+pub struct Seen {
+    pub status: Option<u16>,
+    pub url: Option<String>,
+    pub h1: Option<String>,
+    pub text: Option<String>,
+    pub problems: Vec<String>,
+    pub axe: Option<Vec<serde_json::Value>>,
 }
 
-/// Each request's path and response status.
-type RequestLog = Arc<Mutex<Vec<(String, u16)>>>;
+fn node_tools() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/node");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir(),
+        "these tests need Node's playwright-core and axe-core: run `npm ci` in {} (`.ci/run` does)",
+        dir.display()
+    );
+    assert!(
+        Command::new("chromium")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "these tests need Chromium: install Debian's `chromium` package (`.ci/run` does)"
+    );
+    dir
+}
 
-/// Serves `dir` on a free loopback port, recording each request's path and status.
-fn static_server(dir: &Path) -> (String, RequestLog) {
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let addr = server.server_addr().to_ip().unwrap().to_string();
-    let log = Arc::new(Mutex::new(Vec::new()));
-    let (dir, record) = (dir.to_path_buf(), Arc::clone(&log));
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let path = request.url().split('?').next().unwrap_or("/").to_owned();
-            let mut file = dir.join(path.trim_start_matches('/'));
-            if path.ends_with('/') {
-                file.push("index.html");
-            }
-            let response = match std::fs::read(&file) {
-                Ok(body) if !path.contains("..") => {
-                    let kind = match file.extension().and_then(|e| e.to_str()) {
-                        Some("css") => "text/css",
-                        Some("svg") => "image/svg+xml",
-                        Some("xml") => "application/xml",
-                        _ => "text/html; charset=utf-8",
-                    };
-                    tiny_http::Response::from_data(body)
-                        .with_header(tiny_http::Header::from_bytes("Content-Type", kind).unwrap())
-                        .with_status_code(200)
-                }
-                _ => tiny_http::Response::from_data(b"missing".to_vec()).with_status_code(404),
-            };
-            record
-                .lock()
-                .unwrap()
-                .push((path, response.status_code().0));
-            let _ = request.respond(response);
-        }
-    });
-    (addr, log)
+/// Runs the driver with `spec` (see `browse.mjs`).
+pub fn browse(spec: &serde_json::Value) -> Seen {
+    let dir = node_tools();
+    let out = Command::new("node")
+        .arg(dir.join("browse.mjs"))
+        .arg(spec.to_string())
+        .output()
+        .expect("node runs (install Node.js)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
+        panic!(
+            "the driver said {e}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// A running `briefing` server; killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `briefing serve` on a free port: the site as the preview serves it, built from the same
+/// cards and templates as `build`.
+fn serve(project: &Project) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("-C")
+        .arg(project.root())
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .strip_prefix("serving http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    (Running(child), addr)
+}
+
+fn shots() -> PathBuf {
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    shots
 }
 
 #[test]
 fn pages_load_in_headless_chromium_with_no_errors_and_no_failed_requests() {
-    let browser = chromium();
     let project = Project::sample();
-    assert_eq!(project.run(&["build"]).code, 0);
-    let (addr, log) = static_server(&project.path("public"));
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
+    let (_server, addr) = serve(&project);
+    let shots = shots();
     for (name, path) in [
         ("issue", "/issues/2026-w25/"),
         (
@@ -82,57 +113,16 @@ fn pages_load_in_headless_chromium_with_no_errors_and_no_failed_requests() {
         ("email", "/issues/2026-w25/email.html"),
         ("home-narrow", "/"),
     ] {
-        log.lock().unwrap().clear();
-        let profile = tempfile::tempdir().unwrap();
         let shot = shots.join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
-        let width = if name.ends_with("narrow") {
-            "320,1200"
-        } else {
-            "1100,1800"
-        };
-        let output = Command::new(&browser)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--hide-scrollbars",
-                "--enable-logging=stderr",
-                "--v=0",
-            ])
-            .arg(format!("--user-data-dir={}", profile.path().display()))
-            .arg(format!("--window-size={width}"))
-            .arg(format!("--screenshot={}", shot.display()))
-            .arg(format!("http://{addr}{path}"))
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
-        assert!(
-            console.is_empty(),
-            "{name}: console messages:\n{}",
-            console.join("\n")
-        );
-        let requests = log.lock().unwrap().clone();
-        assert!(
-            requests.iter().any(|(p, _)| p == path),
-            "{name}: the page was requested: {requests:?}"
-        );
-        let failed: Vec<_> = requests
-            .iter()
-            .filter(|(_, status)| *status != 200)
-            .collect();
-        assert!(failed.is_empty(), "{name}: failed requests {failed:?}");
-        if name != "email" {
-            assert!(
-                requests.iter().any(|(p, _)| p == "/style.css"),
-                "{name}: the stylesheet loaded"
-            );
-        }
+        let width = if name.ends_with("narrow") { 320 } else { 1100 };
+        let seen = browse(&serde_json::json!({
+            "url": format!("http://{addr}{path}"),
+            "width": width,
+            "steps": [{"shot": shot}],
+        }));
+        assert_eq!(seen.status, Some(200), "{name}: {seen:?}");
+        assert!(seen.problems.is_empty(), "{name}: {:#?}", seen.problems);
         let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
         assert!(
             size > 10_000,
@@ -140,4 +130,130 @@ fn pages_load_in_headless_chromium_with_no_errors_and_no_failed_requests() {
             shot.display()
         );
     }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The first link in `raw`'s HTML part whose text is `text`.
+fn html_link(raw: &[u8], text: &str) -> String {
+    let message = MessageParser::default().parse(raw).unwrap();
+    let html = message.body_html(0).unwrap().into_owned();
+    let doc = scraper::Html::parse_document(&html);
+    let selector = scraper::Selector::parse("a").unwrap();
+    doc.select(&selector)
+        .find(|a| a.text().collect::<String>().trim() == text)
+        .and_then(|a| a.value().attr("href"))
+        .unwrap_or_else(|| panic!("no link `{text}` in:\n{html}"))
+        .to_owned()
+}
+
+fn emls(dir: &Path) -> Vec<Vec<u8>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+    files.sort();
+    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+#[test]
+fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
+    node_tools();
+    let project = Project::sample();
+    let (listen_port, site_port) = (free_port(), free_port());
+    // The site on `briefing serve`, the service on `briefing listen`, as a publisher would
+    // run them behind one proxy.
+    let config: String = project
+        .read("config.yaml")
+        .lines()
+        .filter(|l| {
+            !["unsubscribe_url:", "audience:", "base_url:"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    project.write(
+        "config.yaml",
+        format!(
+            "{config}base_url: http://127.0.0.1:{site_port}/\naudience:\n  description: For testers.\n  url: http://127.0.0.1:{listen_port}/\n"
+        ),
+    );
+    let mut site = Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("-C")
+        .arg(project.root())
+        .args(["serve", "--port", &site_port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    BufReader::new(site.stdout.take().unwrap())
+        .read_line(&mut String::new())
+        .unwrap();
+    let _site = Running(site);
+    let mut listen = project
+        .command(
+            &["listen", "--bind", &format!("127.0.0.1:{listen_port}")],
+            &[],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    BufReader::new(listen.stdout.take().unwrap())
+        .read_line(&mut String::new())
+        .unwrap();
+    let _listen = Running(listen);
+    let shots = shots();
+
+    // 1. The footer form of an issue page.
+    let seen = browse(&serde_json::json!({
+        "url": format!("http://127.0.0.1:{site_port}/issues/2026-w25/"),
+        "steps": [
+            {"fill": "#signup-email", "value": "reader@example.org"},
+            {"click": "form.signup button"},
+            {"shot": shots.join("signup-sent.png")},
+        ],
+    }));
+    assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
+    assert_eq!(seen.h1.as_deref(), Some("Check your inbox"), "{seen:?}");
+
+    // 2. The confirmation link from the message caught in the outbox.
+    let outbox = emls(&project.path("outbox/confirmations"));
+    assert_eq!(outbox.len(), 1);
+    let confirm = html_link(&outbox[0], "Confirm my subscription");
+    let seen = browse(&serde_json::json!({
+        "url": confirm,
+        "steps": [{"shot": shots.join("signup-confirmed.png")}],
+    }));
+    assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
+    assert_eq!(seen.h1.as_deref(), Some("You are subscribed"), "{seen:?}");
+
+    // 3. The issue, sent to the store; the footer's link, then the button.
+    let sent = project.run(&["send", "--latest"]);
+    assert_eq!(sent.code, 0, "{sent:?}");
+    let issue = emls(&project.path("outbox/2026-w25"));
+    assert_eq!(issue.len(), 1);
+    let unsubscribe = html_link(&issue[0], "Unsubscribe");
+    let seen = browse(&serde_json::json!({
+        "url": unsubscribe,
+        "steps": [
+            {"shot": shots.join("unsubscribe-ask.png")},
+            {"click": "main form button"},
+            {"shot": shots.join("unsubscribe-done.png")},
+        ],
+    }));
+    assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
+    assert_eq!(seen.h1.as_deref(), Some("You are unsubscribed"), "{seen:?}");
+    let list = project.run(&["subscribers", "list"]);
+    assert!(
+        list.stdout.starts_with("unsubscribed  reader@example.org"),
+        "{list:?}"
+    );
 }

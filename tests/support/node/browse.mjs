@@ -1,0 +1,63 @@
+// Drives headless Chromium (Debian's, through playwright-core) for the tests.
+//
+// Usage: node browse.mjs '<json>' where the JSON is
+//   { "url": "...", "width": 1100, "height": 1800,
+//     "steps": [ {"fill": "css", "value": "text"}, {"click": "css"},
+//                {"shot": "/path.png"}, {"axe": true} ] }
+// Prints one JSON line: the last document's status, URL and first <h1>, every console
+// error, failed request and 4xx/5xx response seen on the way, and axe-core's violations
+// when asked.
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const spec = JSON.parse(process.argv[2]);
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const result = { problems: [] };
+try {
+  const page = await browser.newPage({
+    viewport: { width: spec.width || 1100, height: spec.height || 1800 },
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') result.problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => result.problems.push(`script error: ${e.message}`));
+  page.on('requestfailed', (r) => result.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !(spec.expect_status && r.url() === page.url())) {
+      result.problems.push(`${r.status()}: ${r.url()}`);
+    }
+  });
+  let response = await page.goto(spec.url);
+  for (const step of spec.steps || []) {
+    if (step.fill) await page.fill(step.fill, step.value);
+    if (step.click) {
+      [response] = await Promise.all([page.waitForNavigation(), page.click(step.click)]);
+    }
+    if (step.shot) await page.screenshot({ path: step.shot, fullPage: true });
+    if (step.axe) {
+      await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
+      const found = await page.evaluate(async () => {
+        const r = await window.axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+          nodes: v.nodes.map((n) => n.html.slice(0, 200)) }));
+      });
+      result.axe = found;
+    }
+  }
+  result.status = response ? response.status() : 0;
+  result.url = page.url();
+  const h1 = await page.$('h1');
+  result.h1 = h1 ? (await h1.textContent()).trim() : null;
+  result.text = (await page.textContent('body')).replace(/\s+/g, ' ').trim().slice(0, 4000);
+} catch (e) {
+  result.problems.push(`driver: ${e.message}`);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
