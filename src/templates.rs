@@ -202,6 +202,14 @@ pub fn template_error(name: &str, error: &JinjaError) -> Error {
 /// repository's history of `templates/`); a test checks that no current version is listed.
 pub const OLDER_BUILTINS: &[(&str, &str)] = &[
     (
+        "email.html",
+        "b6faa275eaa60516d2827a2ff6eec13bfc5a537e4933fb721b3e7446608989b3",
+    ),
+    (
+        "email.css",
+        "fe8cb3efd470ded9a6be78c22f9ffe257ad1bfedc445638cc32ef8c18f62942d",
+    ),
+    (
         "partials/footer.html",
         "08941dbe942653835b0296db72d9be04a5bce57e405028e2dfdfe92cffc92c80",
     ),

@@ -49,7 +49,8 @@ fn the_sample_passes_even_under_strict() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.stderr,
-        "check ok: 11 cards (10 published in 5 issues, 1 draft), 0 errors, 0 warnings\n"
+        "check ok: 11 cards (10 published in 5 issues, 1 draft), 0 errors, 0 warnings\n\
+         token secret: `.briefing/secret`\n"
     );
 }
 

@@ -137,8 +137,26 @@ fn the_email_is_built_for_email_clients() {
         Some("light dark")
     );
     let container = select(&doc, "table.container");
-    assert_eq!(container[0].attr("width"), Some("600"));
+    assert!(
+        container[0]
+            .attr("style")
+            .unwrap()
+            .contains("max-width: 600px"),
+        "600 pixels wide from CSS"
+    );
     assert_eq!(container[0].attr("role"), Some("presentation"));
+    // Outlook on Windows, which ignores that CSS, gets its fixed width from a table in its
+    // conditional comments; to everyone else (and the HTML checker) it is a comment.
+    assert!(
+        html.contains("<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"")
+    );
+    assert!(select(&doc, "table[width], table[cellpadding], td[align]").is_empty());
+    // Text styles on every cell: Yahoo's apps and Outlook for Mac drop the body's.
+    for cell in select(&doc, "td") {
+        let style = cell.attr("style").unwrap_or("");
+        assert!(style.contains("font-family:"), "{style}");
+        assert!(style.contains("line-height:"), "{style}");
+    }
     // The preheader is the first thing in the body, hidden, about 85-100 characters.
     let body = select(&doc, "body")[0];
     let first = body.children().filter_map(ElementRef::wrap).next().unwrap();

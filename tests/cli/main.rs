@@ -17,4 +17,5 @@ mod props;
 mod send;
 mod serve;
 mod site;
+mod validators;
 mod watch;

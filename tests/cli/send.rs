@@ -534,7 +534,7 @@ fn a_dry_run_sends_nothing_and_shows_a_message() {
     );
     assert!(server.messages().is_empty());
     assert!(
-        !project.path(".briefing").exists(),
+        !project.path(".briefing/sends").exists(),
         "a dry run writes no journal"
     );
 }

@@ -1,0 +1,265 @@
+//! The built site and email checked by tools we did not write: the Nu Html Checker (the W3C's
+//! validator, `vnu-jar` on Java), axe-core in Chromium, and a link check over every page.
+//! `.ci/run` installs them (`npm ci` in `tests/support/node`, Java from Debian).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::browser::browse;
+use crate::project::Project;
+
+fn vnu_jar() -> PathBuf {
+    let jar = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support/node/node_modules/vnu-jar/build/dist/vnu.jar");
+    assert!(
+        jar.is_file(),
+        "this test needs the Nu Html Checker: run `npm ci` in tests/support/node (`.ci/run` does)"
+    );
+    assert!(
+        Command::new("java")
+            .arg("-version")
+            .output()
+            .is_ok_and(|o| o.status.success()),
+        "this test needs Java for the Nu Html Checker: install `default-jre-headless` (`.ci/run` does)"
+    );
+    jar
+}
+
+/// The checker's errors for every HTML file under `dir`, one line each.
+fn vnu_errors(dir: &Path) -> Vec<String> {
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(vnu_jar())
+        .args(["--errors-only", "--skip-non-html"])
+        .arg(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stdout).lines())
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The sample newsletter with a sign-up service, so the pages carry the form.
+fn built_with_sign_up() -> Project {
+    let project = Project::sample();
+    let config: String = project
+        .read("config.yaml")
+        .lines()
+        .filter(|l| !l.starts_with("unsubscribe_url:") && !l.starts_with("audience:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    project.write(
+        "config.yaml",
+        format!(
+            "{config}audience:\n  description: For testers.\n  url: https://briefing.example.org/list/\nemail:\n  merge_tag: \"*|UNSUB|*\"\n"
+        ),
+    );
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    project
+}
+
+/// Saves the pages of `briefing listen` as files under `dir`.
+fn save_service_pages(project: &Project, dir: &Path) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = project
+        .command(&["listen", "--bind", &format!("127.0.0.1:{port}")], &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut String::new())
+        .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    for (name, args) in [
+        ("subscribe", vec!["/subscribe"]),
+        ("subscribe-error", vec!["-d", "email=nope", "/subscribe"]),
+        (
+            "subscribe-sent",
+            vec!["-d", "email=a@example.org", "/subscribe"],
+        ),
+        (
+            "confirm-invalid",
+            vec!["/confirm?email=a%40example.org&issued=1&token=00"],
+        ),
+        ("unsubscribe-invalid", vec!["/unsubscribe"]),
+    ] {
+        let mut args: Vec<String> = args.into_iter().map(str::to_owned).collect();
+        let last = args.pop().unwrap();
+        args.push(format!("http://127.0.0.1:{port}{last}"));
+        let out = Command::new("curl")
+            .arg("-s")
+            .args(&args)
+            .output()
+            .expect("curl runs (install curl)");
+        std::fs::write(dir.join(format!("{name}.html")), out.stdout).unwrap();
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    // The confirmation message's HTML, from the outbox.
+    let eml = std::fs::read_dir(project.path("outbox/confirmations"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let raw = std::fs::read(eml).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    std::fs::write(
+        dir.join("confirm-email.html"),
+        message.body_html(0).unwrap().as_bytes(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn every_page_and_email_passes_the_nu_html_checker() {
+    let project = built_with_sign_up();
+    save_service_pages(&project, &project.path("public/service"));
+    let pages = html_files(&project.path("public"));
+    assert!(pages.len() > 40, "{}", pages.len());
+    assert!(pages.iter().any(|p| p.ends_with("email.html")));
+    // `email-merge.html` is no page: it is pasted into another mail tool, which replaces
+    // its merge tag (`*|UNSUB|*`, not a URL) with each reader's link.
+    assert!(pages.iter().any(|p| p.ends_with("email-merge.html")));
+    without_merge_copies(&project.path("public"));
+    let errors = vnu_errors(&project.path("public"));
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+
+    // The checker can fail: a page with an obsolete attribute and a stray end tag.
+    let broken = tempfile::tempdir().unwrap();
+    std::fs::write(
+        broken.path().join("broken.html"),
+        "<!doctype html><html lang=en><title>x</title><table cellpadding=0><tr><td>x</td></tr></table></p>",
+    )
+    .unwrap();
+    let errors = vnu_errors(broken.path());
+    assert!(errors.len() >= 2, "{errors:?}");
+}
+
+#[test]
+fn the_email_and_pages_have_no_axe_violations() {
+    let project = built_with_sign_up();
+    for page in [
+        "public/issues/2026-w25/email.html",
+        "public/issues/2026-w10/email.html",
+        "public/issues/2026-w25/index.html",
+        "public/index.html",
+    ] {
+        let seen = browse(&serde_json::json!({
+            "url": format!("file://{}", project.path(page).display()),
+            "steps": [{"axe": true}],
+        }));
+        let violations = seen.axe.unwrap_or_default();
+        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    }
+    // axe finds what it should: an image without alt text in an email.
+    let bad = project.path("public/bad.html");
+    std::fs::write(
+        &bad,
+        "<!doctype html><html lang=en><title>x</title><main><img src=x.png></main>",
+    )
+    .unwrap();
+    let seen = browse(&serde_json::json!({
+        "url": format!("file://{}", bad.display()),
+        "steps": [{"axe": true}],
+    }));
+    assert!(
+        seen.axe
+            .unwrap_or_default()
+            .iter()
+            .any(|v| v["id"] == "image-alt"),
+        "axe ran"
+    );
+}
+
+fn without_merge_copies(public: &Path) {
+    for page in html_files(public) {
+        if page.ends_with("email-merge.html") {
+            std::fs::remove_file(page).unwrap();
+        }
+    }
+}
+
+fn html_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "html") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every link and resource of every page under `public` that points into the site
+/// (relative, or absolute under `base_url`) and names no file there.
+fn dead_links(public: &Path, base_url: &str) -> BTreeSet<String> {
+    let selector = scraper::Selector::parse("a[href], link[href], img[src], script[src]").unwrap();
+    let mut dead = BTreeSet::new();
+    for page in html_files(public) {
+        let html = std::fs::read_to_string(&page).unwrap();
+        let doc = scraper::Html::parse_document(&html);
+        for element in doc.select(&selector) {
+            let target = element
+                .value()
+                .attr("href")
+                .or_else(|| element.value().attr("src"))
+                .unwrap();
+            let target = target.split(['#', '?']).next().unwrap();
+            let file = if let Some(rest) = target.strip_prefix(base_url) {
+                public.join(rest)
+            } else if target.contains(':') || target.starts_with("//") || target.is_empty() {
+                continue;
+            } else if let Some(rooted) = target.strip_prefix('/') {
+                public.join(rooted)
+            } else {
+                page.parent().unwrap().join(target)
+            };
+            let file = if target.ends_with('/') || file.is_dir() {
+                file.join("index.html")
+            } else {
+                file
+            };
+            if !file.is_file() {
+                dead.insert(format!(
+                    "{} -> {target}",
+                    page.strip_prefix(public).unwrap().display()
+                ));
+            }
+        }
+    }
+    dead
+}
+
+#[test]
+fn every_internal_link_of_the_site_and_its_emails_resolves() {
+    let project = built_with_sign_up();
+    without_merge_copies(&project.path("public"));
+    let dead = dead_links(&project.path("public"), "https://briefing.example.org/");
+    assert!(dead.is_empty(), "{dead:#?}");
+    // The check finds a dead link a template adds.
+    project.write(
+        "templates/partials/pager.html",
+        "<a href=\"{{ page.root }}nowhere/\">gone</a>",
+    );
+    assert_eq!(project.run(&["build"]).code, 0);
+    let dead = dead_links(&project.path("public"), "https://briefing.example.org/");
+    assert!(dead.iter().any(|d| d.ends_with("nowhere/")), "{dead:#?}");
+}
