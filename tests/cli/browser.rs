@@ -223,6 +223,11 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     }));
     assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
     assert_eq!(seen.h1.as_deref(), Some("Check your inbox"), "{seen:?}");
+    assert_eq!(
+        seen.url.as_deref(),
+        Some(format!("http://127.0.0.1:{listen_port}/subscribe").as_str()),
+        "the form posted to the service"
+    );
 
     // 2. The confirmation link from the message caught in the outbox.
     let outbox = emls(&project.path("outbox/confirmations"));
@@ -251,6 +256,13 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     }));
     assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
     assert_eq!(seen.h1.as_deref(), Some("You are unsubscribed"), "{seen:?}");
+    assert!(
+        seen.text
+            .as_deref()
+            .unwrap_or("")
+            .contains("reader@example.org will get no more issues"),
+        "{seen:?}"
+    );
     let list = project.run(&["subscribers", "list"]);
     assert!(
         list.stdout.starts_with("unsubscribed  reader@example.org"),
