@@ -157,11 +157,61 @@ bench_send() {
   cat "$dir/config.yaml.orig" > "$dir/config.yaml"
 }
 
+bench_listen() {
+  command -v wrk >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+  local dir=$WORK/listen port=28025 rows=${LISTEN_ROWS:-400000}
+  rm -rf "$dir"
+  "$BIN" init "$dir" >/dev/null
+  export BRIEFING_UNSUBSCRIBE_SECRET=bench-secret-bench-secret
+  # A list of $rows active subscribers, and each one's one-click path with its token.
+  python3 - "$dir" "$rows" "$port" <<'PY'
+import hashlib, hmac, os, sys
+d, rows, port = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+cfg = open(f"{d}/config.yaml").read().splitlines()
+cfg = [l for l in cfg if not l.startswith(("unsubscribe_url:", "audience:"))]
+cfg += ["audience:", f"  url: http://127.0.0.1:{port}/", "list_id: bench.example.org"]
+open(f"{d}/config.yaml", "w").write("\n".join(cfg) + "\n")
+key = os.environ["BRIEFING_UNSUBSCRIBE_SECRET"].encode()
+with open(f"{d}/subs.csv", "w") as csv, open(f"{d}/paths.txt", "w") as paths:
+    csv.write("email\n")
+    for i in range(rows):
+        email = f"reader{i}@example.org"
+        csv.write(email + "\n")
+        token = hmac.new(key, f"{email}\nbench.example.org".encode(), hashlib.sha256).hexdigest()
+        paths.write(f"/unsubscribe?email=reader{i}%40example.org&token={token}\n")
+PY
+  "$BIN" -C "$dir" subscribers import "$dir/subs.csv" >/dev/null
+  unsubscribed() {
+    python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from subscribers where status='unsubscribed'\").fetchone()[0])" "$dir/.briefing/audience.sqlite3"
+  }
+  # 1. Throughput and latency: 15 s of one-click unsubscribes, 32 connections.
+  "$BIN" -C "$dir" listen --bind 127.0.0.1:$port >/dev/null 2>"$dir/listen.log" & local pid=$!
+  sleep 1
+  PATHS=$dir/paths.txt START=0 THREADS=2 wrk -t2 -c32 -d15s --latency -s bench/one_click.lua \
+    "http://127.0.0.1:$port" | tee "$RESULTS/listen-wrk.txt"
+  kill $pid; wait $pid 2>/dev/null || true
+  echo "unsubscribed in the database after run 1: $(unsubscribed)"
+  # 2. kill -9 in the middle of a run: every request answered 200 must be in the database.
+  local before; before=$(unsubscribed)
+  "$BIN" -C "$dir" listen --bind 127.0.0.1:$port >/dev/null 2>"$dir/listen.log" & pid=$!
+  sleep 1
+  PATHS=$dir/paths.txt START=$(( before + 1000 )) THREADS=2 wrk -t2 -c32 -d10s -s bench/one_click.lua \
+    "http://127.0.0.1:$port" > "$RESULTS/listen-kill.txt" & local load=$!
+  sleep 4
+  kill -9 $pid
+  wait $load || true
+  local acked after; acked=$(awk '/^acknowledged/ {print $2}' "$RESULTS/listen-kill.txt")
+  after=$(unsubscribed)
+  echo "kill -9 after 4 s: $acked answered 200; $(( after - before )) more unsubscribed in the database"
+  [ "$(( after - before ))" -ge "$acked" ] || { echo "LOST acknowledged unsubscribes" >&2; return 1; }
+}
+
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r); briefing $(git rev-parse --short HEAD)"
 case "${1:-all}" in
   check) bench_check ;;
   build) bench_build ;;
   send) bench_send ;;
-  all) bench_check; bench_build; bench_send ;;
-  *) echo "usage: bench/run.sh [check|build|send|all]" >&2; exit 2 ;;
+  listen) bench_listen ;;
+  all) bench_check; bench_build; bench_send; bench_listen ;;
+  *) echo "usage: bench/run.sh [check|build|send|listen|all]" >&2; exit 2 ;;
 esac
