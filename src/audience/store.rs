@@ -21,7 +21,6 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, pa
 use super::{Source, Status};
 use crate::address::{address_key, comparable};
 use crate::error::{Error, Result};
-use crate::send::message::Recipient;
 
 /// How long a writer waits for another to finish before the operation fails as busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
@@ -529,9 +528,9 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is imported then.
-    pub fn import(
+    pub fn import<'r>(
         &mut self,
-        rows: &[crate::send::subscribers::Record],
+        rows: impl IntoIterator<Item = (&'r str, Option<&'r str>, &'r str)>,
         reactivate: bool,
         now: DateTime<Utc>,
     ) -> Result<ImportSummary> {
@@ -543,19 +542,9 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(fail)?;
         let mut summary = ImportSummary::default();
-        for row in rows {
-            let status = Status::parse(&row.status).unwrap_or(Status::Active);
-            match apply(
-                &tx,
-                &row.email,
-                row.name.as_deref(),
-                status,
-                reactivate,
-                Source::Import,
-                &at,
-            )
-            .map_err(fail)?
-            {
+        for (email, name, status) in rows {
+            let status = Status::parse(status).unwrap_or(Status::Active);
+            match apply(&tx, email, name, status, reactivate, Source::Import, &at).map_err(fail)? {
                 Applied::New => summary.added += 1,
                 Applied::Changed(_) => summary.updated += 1,
                 Applied::Same(_) => summary.unchanged += 1,
@@ -584,22 +573,6 @@ impl Store {
             .map_err(|e| self.error(&e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
             .map_err(|e| self.error(&e))
-    }
-
-    /// The active subscribers, to mail.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`] when the database cannot be read.
-    pub fn recipients(&self) -> Result<Vec<Recipient>> {
-        Ok(self
-            .list(Some(Status::Active))?
-            .into_iter()
-            .map(|s| Recipient {
-                email: s.email,
-                name: s.name,
-            })
-            .collect())
     }
 
     /// The addresses never to mail from a CSV list either: unsubscribed, bounced,
@@ -842,12 +815,8 @@ mod tests {
             + chrono::Duration::minutes(minutes)
     }
 
-    fn record(email: &str, status: &str) -> crate::send::subscribers::Record {
-        crate::send::subscribers::Record {
-            email: email.to_owned(),
-            name: None,
-            status: status.to_owned(),
-        }
+    fn record<'a>(email: &'a str, status: &'a str) -> (&'a str, Option<&'a str>, &'a str) {
+        (email, None, status)
     }
 
     #[test]
@@ -976,7 +945,7 @@ mod tests {
             Status::Unsubscribed
         );
         store
-            .import(&[record("b@example.org", "bounced")], false, at(1))
+            .import([record("b@example.org", "bounced")], false, at(1))
             .unwrap();
         assert!(
             !store
@@ -997,9 +966,9 @@ mod tests {
             record("a@example.org", ""),
             record("b@example.org", "subscribed"),
         ];
-        let first = store.import(&rows, false, at(0)).unwrap();
+        let first = store.import(rows, false, at(0)).unwrap();
         assert_eq!(first.added, 2);
-        let again = store.import(&rows, false, at(1)).unwrap();
+        let again = store.import(rows, false, at(1)).unwrap();
         assert_eq!(
             again,
             ImportSummary {
@@ -1010,13 +979,13 @@ mod tests {
         store
             .unsubscribe("a@example.org", Source::OneClick, at(2))
             .unwrap();
-        let kept = store.import(&rows, false, at(3)).unwrap();
+        let kept = store.import(rows, false, at(3)).unwrap();
         assert_eq!(kept.kept_inactive, 1);
         assert_eq!(
             store.get("a@example.org").unwrap().unwrap().status,
             Status::Unsubscribed
         );
-        let forced = store.import(&rows, true, at(4)).unwrap();
+        let forced = store.import(rows, true, at(4)).unwrap();
         assert_eq!(forced.updated, 1);
         assert_eq!(
             store.get("a@example.org").unwrap().unwrap().status,

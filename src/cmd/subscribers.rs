@@ -22,7 +22,12 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
             subscribers::validate(file, file, &HashSet::new())
                 .map_err(|diagnostics| Error::Invalid { diagnostics })?;
             let rows = subscribers::records(file)?;
-            let summary = store.import(&rows, *reactivate, now)?;
+            let summary = store.import(
+                rows.iter()
+                    .map(|r| (r.email.as_str(), r.name.as_deref(), r.status.as_str())),
+                *reactivate,
+                now,
+            )?;
             say!(
                 "imported {} row{}: {} added, {} updated, {} unchanged",
                 rows.len(),

@@ -174,7 +174,7 @@ pub fn send(
                 let store = store.ok_or(Error::NoAudience { path: database })?;
                 let mut seen = HashSet::new();
                 let mut rows = Vec::new();
-                for recipient in store.recipients()? {
+                for recipient in store.list(Some(crate::audience::Status::Active))? {
                     // The store holds addresses checked on the way in; one that fails now
                     // (a rule added since) is reported, not mailed.
                     match subscribers::decide(
