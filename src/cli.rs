@@ -86,6 +86,11 @@ pub enum Command {
         after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > backup.csv\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given"
     )]
     Subscribers(SubscribersArgs),
+    /// Read bounces and spam complaints from a mailbox and mark those subscribers.
+    #[command(
+        after_help = "Examples:\n  briefing bounces ingest ~/Maildir/.bounces        a Maildir (cur/ and new/)\n  briefing bounces ingest bounces.mbox report.eml  mbox files and single messages\n  briefing bounces ingest ~/Maildir --dry-run       say what would change\n  briefing bounces ingest ~/Maildir --list subscribers.csv   update a CSV list's status column"
+    )]
+    Bounces(BouncesArgs),
     /// Run the sign-up service: subscribe form, double opt-in, one-click unsubscribe.
     #[command(
         after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --bind 127.0.0.1:9000\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Subscribers\")."
@@ -274,6 +279,33 @@ pub enum SubscribersAction {
     History {
         /// The address.
         email: String,
+    },
+}
+
+/// `briefing bounces`.
+#[derive(Debug, Args)]
+pub struct BouncesArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: BouncesAction,
+}
+
+/// The `briefing bounces` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BouncesAction {
+    /// Read delivery reports (RFC 3464) and complaints (RFC 5965 ARF) from .eml files, mbox
+    /// files or Maildirs; hard bounces and complaints stop mail at once, soft bounces after
+    /// `audience.soft_bounce_limit` within 30 days.
+    Ingest {
+        /// Maildirs, mbox files or single messages.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Update this CSV list's `status` column instead of the subscriber store.
+        #[arg(long, value_name = "CSV")]
+        list: Option<PathBuf>,
+        /// Say what would change, change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

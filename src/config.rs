@@ -36,7 +36,21 @@ const DATABASE: Key = Key::new(
     "database",
     "the subscriber database, e.g. `.briefing/audience.sqlite3` (the default)",
 );
-const AUDIENCE_KEYS: &[Key] = &[DESCRIPTION, LIST_URL, DATABASE];
+const BOUNCE_ADDRESS: Key = Key::new(
+    "bounce_address",
+    "the mailbox bounces go to, e.g. `bounces@news.example.org`: each message's envelope sender becomes `bounces+<token>@news.example.org`",
+);
+const SOFT_BOUNCE_LIMIT: Key = Key::new(
+    "soft_bounce_limit",
+    "temporary failures within 30 days before an address counts as bounced, e.g. `3`",
+);
+const AUDIENCE_KEYS: &[Key] = &[
+    DESCRIPTION,
+    LIST_URL,
+    DATABASE,
+    BOUNCE_ADDRESS,
+    SOFT_BOUNCE_LIMIT,
+];
 const BASE_URL: Key = Key::new(
     "base_url",
     "the absolute URL the site is published at, e.g. `https://example.org/briefing/`",
@@ -283,6 +297,10 @@ pub struct ListSettings {
     pub url: Option<String>,
     /// The subscriber database, relative to the root unless absolute.
     pub database: PathBuf,
+    /// The mailbox bounces go to; each message's envelope sender is a VERP address on it.
+    pub bounce_address: Option<lettre::Address>,
+    /// Temporary failures within 30 days that make an address bounced.
+    pub soft_bounce_limit: u32,
 }
 
 impl Default for ListSettings {
@@ -290,6 +308,8 @@ impl Default for ListSettings {
         ListSettings {
             url: None,
             database: PathBuf::from(".briefing/audience.sqlite3"),
+            bounce_address: None,
+            soft_bounce_limit: 3,
         }
     }
 }
@@ -624,6 +644,33 @@ fn audience(f: &mut Fields<'_, '_, '_>) -> (String, ListSettings) {
     }
     if let Some(database) = a.line(DATABASE, false) {
         list.database = PathBuf::from(database.value);
+    }
+    if let Some(address) = a.line(BOUNCE_ADDRESS, false) {
+        match address.value.parse::<lettre::Address>() {
+            Ok(parsed) if !parsed.user().contains('+') => list.bounce_address = Some(parsed),
+            Ok(_) => {
+                a.diags
+                    .error(
+                        address.pos,
+                        "`audience.bounce_address` cannot contain `+`: briefing adds `+<token>` to it",
+                    )
+                    .help(BOUNCE_ADDRESS.help);
+            }
+            Err(_) => {
+                a.diags
+                    .error(
+                        address.pos,
+                        format!(
+                            "`audience.bounce_address` `{}` is not an email address",
+                            address.value
+                        ),
+                    )
+                    .help(BOUNCE_ADDRESS.help);
+            }
+        }
+    }
+    if let Some(limit) = a.integer_in(SOFT_BOUNCE_LIMIT, 1, 100) {
+        list.soft_bounce_limit = u32::try_from(limit.value).unwrap_or(3);
     }
     (description, list)
 }

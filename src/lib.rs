@@ -38,6 +38,7 @@ macro_rules! say_err {
 
 pub mod address;
 pub mod audience;
+pub mod bounces;
 pub mod cli;
 pub mod cmd;
 pub mod config;

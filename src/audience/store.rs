@@ -56,7 +56,76 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_subscriber ON events (subscriber_id);
     CREATE TRIGGER events_are_history BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are history: they are never changed'); END;",
+    // 2: bounce and complaint reports: each ingested once, and the failures they report.
+    "CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        ingested_at TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE TABLE bounces (
+        id INTEGER PRIMARY KEY,
+        report_id TEXT NOT NULL REFERENCES reports (id),
+        address_key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        status_code TEXT,
+        diagnostic TEXT
+    );
+    CREATE INDEX bounces_address ON bounces (address_key, at);",
 ];
+
+/// What a bounce or complaint report says happened to one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// A permanent failure (`5.x.x`): the address does not take mail.
+    Hard,
+    /// A temporary one (`4.x.x`): counted; enough of them within 30 days count as hard.
+    Soft,
+    /// A "this is spam" report from the reader's mailbox provider.
+    Complaint,
+}
+
+impl Failure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Failure::Hard => "hard",
+            Failure::Soft => "soft",
+            Failure::Complaint => "complaint",
+        }
+    }
+}
+
+/// One recipient's failure, as a report gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The recipient.
+    pub email: String,
+    /// What happened.
+    pub failure: Failure,
+    /// When, by the report's date.
+    pub at: DateTime<Utc>,
+    /// The status code (`5.1.1`), or the feedback type of a complaint.
+    pub code: Option<String>,
+    /// The server's words.
+    pub diagnostic: Option<String>,
+}
+
+/// What recording a finding did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The recipient.
+    pub email: String,
+    /// The failure.
+    pub failure: Failure,
+    /// The status it leads to (`bounced`, `complained`), or `None` when it only counts
+    /// (a soft bounce under the limit).
+    pub status: Option<Status>,
+    /// Soft bounces of this address within 30 days of this one, this one included.
+    pub soft_count: usize,
+}
+
+/// How far back soft bounces count.
+pub const SOFT_BOUNCE_WINDOW: chrono::Duration = chrono::Duration::days(30);
 
 /// A subscriber as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -645,6 +714,137 @@ impl Store {
             }
         }
         Ok(stats)
+    }
+}
+
+impl Store {
+    /// Whether the report `id` (its Message-ID, or a hash of it) was ingested before.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    pub fn report_seen(&self, id: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM reports WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Records the report `id` (with `outcome`, a word for the summary) and its findings, in
+    /// one transaction: each failure is kept; a hard bounce makes its address `bounced`, a
+    /// complaint `complained`, and the soft bounce that reaches `soft_limit` within 30 days
+    /// `bounced`. With `subscribers`, the store's subscribers change (with an event each);
+    /// without, only the report is kept (a CSV list is changed by the caller). With
+    /// `dry_run`, nothing is written.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
+    pub fn record_report(
+        &mut self,
+        id: &str,
+        outcome: &str,
+        findings: &[Finding],
+        (soft_limit, subscribers, dry_run): (u32, bool, bool),
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Recorded>> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| store_error(&path, &e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO reports (id, ingested_at, outcome) VALUES (?1, ?2, ?3)",
+            params![id, timestamp(now), outcome],
+        )
+        .map_err(fail)?;
+        let mut recorded = Vec::new();
+        for finding in findings {
+            let key = comparable(&finding.email);
+            let at = timestamp(finding.at);
+            tx.execute(
+                "INSERT INTO bounces (report_id, address_key, at, kind, status_code, diagnostic)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    key,
+                    at,
+                    finding.failure.as_str(),
+                    finding.code,
+                    finding.diagnostic
+                ],
+            )
+            .map_err(fail)?;
+            let soft_count: usize = tx
+                .query_row(
+                    "SELECT count(*) FROM bounces WHERE address_key = ?1 AND kind = 'soft'
+                     AND at > ?2 AND at <= ?3",
+                    params![key, timestamp(finding.at - SOFT_BOUNCE_WINDOW), at],
+                    |row| row.get(0),
+                )
+                .map_err(fail)?;
+            let status = match finding.failure {
+                Failure::Hard => Some(Status::Bounced),
+                Failure::Complaint => Some(Status::Complained),
+                Failure::Soft if soft_count >= soft_limit as usize => Some(Status::Bounced),
+                Failure::Soft => None,
+            };
+            if subscribers && let Some(status) = status {
+                let found: Option<(i64, String)> = tx
+                    .query_row(
+                        "SELECT id, status FROM subscribers WHERE address_key = ?1",
+                        [&key],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(fail)?;
+                if let Some((subscriber, before)) = found {
+                    // A complaint outranks a bounce; nothing outranks a complaint.
+                    let keep = before == "complained"
+                        || (before == "bounced" && status == Status::Bounced);
+                    if !keep {
+                        let detail = [finding.code.as_deref(), finding.diagnostic.as_deref()]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(": ");
+                        let detail = match finding.failure {
+                            Failure::Soft => {
+                                format!("{soft_count} soft bounces in 30 days; the last: {detail}")
+                            }
+                            _ => detail,
+                        };
+                        let detail: String = detail.chars().take(500).collect();
+                        tx.execute(
+                            "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                            params![subscriber, status.as_str(), at],
+                        )
+                        .map_err(fail)?;
+                        add_event(
+                            &tx,
+                            subscriber,
+                            &at,
+                            status,
+                            Source::Bounce,
+                            Some(&detail).filter(|d| !d.is_empty()).map(String::as_str),
+                        )
+                        .map_err(fail)?;
+                    }
+                }
+            }
+            recorded.push(Recorded {
+                email: finding.email.clone(),
+                failure: finding.failure,
+                status,
+                soft_count,
+            });
+        }
+        if !dry_run {
+            tx.commit().map_err(fail)?;
+        }
+        Ok(recorded)
     }
 }
 

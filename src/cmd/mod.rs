@@ -5,6 +5,7 @@
 //! success, 1 when the input has errors (or warnings under `--strict`) or a command fails,
 //! 2 for command-line mistakes (clap's own).
 
+mod bounces;
 mod build;
 mod check;
 mod init;
@@ -51,6 +52,7 @@ where
         Command::Templates(args) => templates::run(&cli.root, &args),
         Command::Subscribers(args) => subscribers::run(&cli.root, &args),
         Command::Listen(args) => listen::run(&cli.root, &args),
+        Command::Bounces(args) => bounces::run(&cli.root, &args),
     };
     match outcome {
         Ok(code) => code,

@@ -97,7 +97,7 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         summary.already_delivered + summary.inactive + summary.suppressed + summary.duplicates;
     if skipped > 0 {
         say!(
-            "skipped {skipped}: {} already delivered, {} unsubscribed or bounced, {} suppressed, {} duplicate{}",
+            "skipped {skipped}: {} already delivered, {} unsubscribed, bounced or complained, {} suppressed, {} duplicate{}",
             summary.already_delivered,
             summary.inactive,
             summary.suppressed,

@@ -155,6 +155,8 @@ pub struct Envelope {
     pub secret: Vec<u8>,
     /// The domain of Message-IDs: the sender's.
     pub message_id_domain: String,
+    /// `audience.bounce_address`: each message's envelope sender is a VERP address on it.
+    pub bounce_address: Option<Address>,
 }
 
 macro_rules! raw_header {
@@ -204,6 +206,20 @@ impl Envelope {
         self.unsubscribe_url
             .replace("{token}", &token(&self.secret, email, &self.list_id))
             .replace("{email}", &percent_encode(email))
+    }
+
+    /// The envelope sender (MAIL FROM) of `email`'s copy of issue `week`: a VERP address on
+    /// the bounce mailbox (`bounces+<token>@domain`), so a bounce names its recipient;
+    /// `None` without a bounce mailbox (the From address is used).
+    pub fn return_path(&self, week: &str, email: &str) -> Option<Address> {
+        let bounce = self.bounce_address.as_ref()?;
+        let week: String = week
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let token = crate::audience::token::verp(&self.secret, email, &self.list_id, &week);
+        Address::new(format!("{}+{token}", bounce.user()), bounce.domain()).ok()
     }
 
     /// A Message-ID on the sender's domain, the same for one newsletter, issue and recipient
@@ -290,7 +306,7 @@ pub fn build_message(
     }
     let mut builder = Message::builder()
         .from(envelope.from.clone())
-        .to(to)
+        .to(to.clone())
         .subject(encoded.letter.subject.clone())
         .date_now()
         .message_id(Some(message_id.to_owned()))
@@ -303,6 +319,11 @@ pub fn build_message(
         .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
     if let Some(reply_to) = &envelope.reply_to {
         builder = builder.reply_to(reply_to.clone());
+    }
+    if let Some(sender) = envelope.return_path(&encoded.letter.week, &recipient.email) {
+        let smtp_envelope = lettre::address::Envelope::new(Some(sender), vec![to.email.clone()])
+            .map_err(|e| e.to_string())?;
+        builder = builder.envelope(smtp_envelope);
     }
     builder
         .multipart(
@@ -335,6 +356,7 @@ mod tests {
             unsubscribe_mailto: Some("unsubscribe@example.org".into()),
             secret: b"secret".to_vec(),
             message_id_domain: "example.org".into(),
+            bounce_address: None,
         }
     }
 

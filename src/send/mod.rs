@@ -153,6 +153,7 @@ pub fn send(
         suppressed.extend(store.suppressed()?);
     }
     let mut summary_errors = Vec::new();
+    let mut store_inactive = 0;
     let (rows, list_key, total): (Box<dyn Iterator<Item = Row> + Send>, String, usize) =
         match &options.audience {
             Audience::List(path) => {
@@ -172,6 +173,16 @@ pub fn send(
             }
             Audience::Store => {
                 let store = store.ok_or(Error::NoAudience { path: database })?;
+                // Those not mailed, for the summary: unsubscribed, bounced, complained.
+                let stats = store.stats()?;
+                store_inactive = [
+                    crate::audience::Status::Unsubscribed,
+                    crate::audience::Status::Bounced,
+                    crate::audience::Status::Complained,
+                ]
+                .iter()
+                .map(|s| stats.by_status.get(s).copied().unwrap_or(0))
+                .sum();
                 let mut seen = HashSet::new();
                 let mut rows = Vec::new();
                 for recipient in store.list(Some(crate::audience::Status::Active))? {
@@ -225,6 +236,7 @@ pub fn send(
     let mut summary = Summary {
         week: issue.to_string(),
         failed: summary_errors,
+        inactive: store_inactive,
         ..Summary::default()
     };
     if options.dry_run {
@@ -342,6 +354,7 @@ fn envelope(
         unsubscribe_url,
         unsubscribe_mailto: config.unsubscribe_mailto.clone(),
         secret,
+        bounce_address: config.list.bounce_address.clone(),
     })
 }
 

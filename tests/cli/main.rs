@@ -3,6 +3,7 @@
 // Tests and their helpers may unwrap: a panic is the failure report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bounces;
 mod browser;
 mod build;
 mod check;

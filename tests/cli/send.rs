@@ -71,6 +71,11 @@ pub(crate) fn smtp_server(extra: &[&str]) -> SmtpServer {
 }
 
 impl SmtpServer {
+    /// Where the server keeps what it received (and its logs).
+    pub(crate) fn maildir_path(&self) -> &Path {
+        &self.maildir
+    }
+
     /// The raw messages received, in order.
     pub(crate) fn messages(&self) -> Vec<Vec<u8>> {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&self.maildir)
@@ -184,7 +189,7 @@ fn every_recipient_gets_one_standards_compliant_message() {
     );
     assert!(
         run.stdout.contains(
-            "skipped 2: 0 already delivered, 1 unsubscribed or bounced, 0 suppressed, 1 duplicate"
+            "skipped 2: 0 already delivered, 1 unsubscribed, bounced or complained, 0 suppressed, 1 duplicate"
         ),
         "{}",
         run.stdout

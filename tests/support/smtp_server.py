@@ -34,6 +34,8 @@ class Handler:
         self.stall_after = args.stall_after
         self.hold_first_reply = args.hold_first_reply
         self.attempts = {}
+        self.bounce_after_data = {a.lower() for a in args.bounce_after_data}
+        self.bounce_maildir = args.bounce_maildir
         self.count = 0
         self.lock = threading.Lock()
 
@@ -73,9 +75,46 @@ class Handler:
         with open(path + ".tmp", "wb") as f:
             f.write(envelope.original_content or envelope.content)
         os.rename(path + ".tmp", path)
+        with open(os.path.join(self.maildir, "mailfrom.log"), "a") as log:
+            log.write("%s %s\n" % (envelope.mail_from, " ".join(envelope.rcpt_tos)))
+        # A relay accepts the message, then finds it cannot deliver it: it mails a delivery
+        # status notification (RFC 3464) to the envelope sender, here into a Maildir.
+        for rcpt in envelope.rcpt_tos:
+            if rcpt in self.bounce_after_data and self.bounce_maildir:
+                self.write_dsn(envelope.mail_from, rcpt, n)
         if n == 1 and self.hold_first_reply:
             await asyncio.sleep(self.hold_first_reply)
         return "250 2.0.0 accepted as %d" % n
+
+
+    def write_dsn(self, sender, rcpt, n):
+        import email.utils
+        boundary = "dsn-%d-%s" % (n, rcpt.replace("@", "."))
+        text = (
+            "From: MAILER-DAEMON@relay.example.net (Mail Delivery System)\r\n"
+            "To: %(sender)s\r\n"
+            "Subject: Undelivered Mail Returned to Sender\r\n"
+            "Date: %(date)s\r\n"
+            "Message-ID: <dsn.%(n)d.%(tag)s@relay.example.net>\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: multipart/report; report-type=delivery-status; boundary=\"%(b)s\"\r\n"
+            "\r\n--%(b)s\r\nContent-Type: text/plain\r\n\r\n<%(rcpt)s>: mailbox unavailable\r\n"
+            "\r\n--%(b)s\r\nContent-Type: message/delivery-status\r\n\r\n"
+            "Reporting-MTA: dns; relay.example.net\r\n\r\n"
+            "Final-Recipient: rfc822; %(rcpt)s\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+            "Diagnostic-Code: smtp; 550 5.1.1 <%(rcpt)s>: mailbox unavailable\r\n"
+            "\r\n--%(b)s--\r\n"
+        ) % dict(sender=sender, date=email.utils.formatdate(), n=n, tag=rcpt.replace("@", "."),
+                 b=boundary, rcpt=rcpt)
+        new = os.path.join(self.bounce_maildir, "new")
+        for sub in ("new", "cur", "tmp"):
+            os.makedirs(os.path.join(self.bounce_maildir, sub), exist_ok=True)
+        name = "%d.%d.relay" % (int(time.time()), n)
+        tmp = os.path.join(self.bounce_maildir, "tmp", name)
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.rename(tmp, os.path.join(new, name))
 
 
 def main():
@@ -87,6 +126,9 @@ def main():
     p.add_argument("--delay", type=float, default=0.0)
     p.add_argument("--stall-after", type=int, default=None)
     p.add_argument("--hold-first-reply", type=float, default=0.0)
+    p.add_argument("--bounce-after-data", action="append", default=[],
+                   help="accept mail for this recipient, then bounce it with a DSN")
+    p.add_argument("--bounce-maildir", default=None, help="where the DSNs go (a Maildir)")
     p.add_argument("--login", default=None, help="user:password required for AUTH")
     args = p.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
