@@ -18,6 +18,33 @@ fn options() -> Options {
     Options::ENABLE_STRIKETHROUGH | Options::ENABLE_SMART_PUNCTUATION
 }
 
+/// `text` (one line of plain text, a headline) with its straight quotes curled as the
+/// card's Markdown gets them: `"Zhenwu" isn't` → `“Zhenwu” isn’t`. pulldown-cmark's smart
+/// punctuation does the work, on the text with every other ASCII punctuation mark escaped, so
+/// nothing in it can be read as markup and nothing else changes.
+pub fn smart_quotes(text: &str) -> String {
+    if !text.contains(['\'', '"']) {
+        return text.to_owned();
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_ascii_punctuation() && c != '\'' && c != '"' {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for event in Parser::new_ext(&escaped, Options::ENABLE_SMART_PUNCTUATION) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push(' '),
+            _ => {}
+        }
+    }
+    // Leading and trailing spaces are not paragraph text; keep the line as it was otherwise.
+    if out.is_empty() { text.to_owned() } else { out }
+}
+
 /// Card Markdown as pulldown-cmark's events, changed so that they carry no markup of the
 /// author's own: raw HTML becomes text, headings bold paragraphs, images links.
 fn safe_events(markdown: &str) -> impl Iterator<Item = Event<'_>> {
@@ -754,5 +781,32 @@ pub(crate) mod tests {
             escape("C++ *is* [fun] <b> #1"),
             "C++ \\*is\\* \\[fun\\] \\<b\\> \\#1"
         );
+    }
+}
+
+#[cfg(test)]
+mod smart_quote_tests {
+    use super::smart_quotes;
+
+    #[test]
+    fn curls_quotes_and_leaves_everything_else() {
+        assert_eq!(
+            smart_quotes("T-Head's \"Zhenwu\" isn't *new*"),
+            "T-Head\u{2019}s \u{201c}Zhenwu\u{201d} isn\u{2019}t *new*"
+        );
+        assert_eq!(
+            smart_quotes("2026. A year of [AI] & <chips> #1"),
+            "2026. A year of [AI] & <chips> #1"
+        );
+        assert_eq!(
+            smart_quotes("- 'Quoted' -- start"),
+            "- \u{2018}Quoted\u{2019} -- start"
+        );
+        assert_eq!(
+            smart_quotes("1. \"Qwen\" 3.5 ... `code` \\ end"),
+            "1. \u{201c}Qwen\u{201d} 3.5 ... `code` \\ end"
+        );
+        assert_eq!(smart_quotes("No quotes at all"), "No quotes at all");
+        assert_eq!(smart_quotes("Lin's"), "Lin\u{2019}s");
     }
 }

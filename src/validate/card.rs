@@ -252,7 +252,8 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
         what_to_watch: with_derived_ids(what_to_watch?, &slug.value),
         slug: slug.value,
         slug_pos: slug.pos,
-        title: title?.value,
+        // Curled as the body text is; the slug above came from the title as typed.
+        title: crate::markdown::smart_quotes(&title?.value),
         date_pos: date.as_ref()?.pos,
         date: date?.value,
         section,

@@ -37,7 +37,10 @@ pub(super) fn issue_file(
     }
     let entries = root.as_map().unwrap_or_default();
     let mut f = Fields::new(entries, root.pos, ISSUE_KEYS, ISSUE_ALIASES, "", diags);
-    let subject = f.line(SUBJECT, false).map(|s| s.value);
+    // A headline: curled as the body text is.
+    let subject = f
+        .line(SUBJECT, false)
+        .map(|s| crate::markdown::smart_quotes(&s.value));
     let intro = f.text(INTRO, false).map(|s| s.value);
     let preheader = f.line(PREHEADER, false).map(|s| s.value);
     let number = f.integer_in(NUMBER, 1, 1_000_000);

@@ -422,6 +422,6 @@ fn an_issue_without_issue_yaml_is_headed_by_the_newsletter_and_its_number() {
     // An issue.yaml subject is the heading, as before.
     assert_eq!(
         h1("2026-w10/index.html"),
-        ["Qwen's tech lead steps down, a day after the 3.5 launch"]
+        ["Qwen’s tech lead steps down, a day after the 3.5 launch"]
     );
 }

@@ -70,7 +70,7 @@ fn hostile_text_is_inert_and_visible_in_html() {
         let doc = Html::parse_document(&html);
         let text: String = doc.root_element().text().collect();
         for shown in [
-            "{{ 7*7 }} <script>alert('t')</script> AT&T \"quoted\" 北京 🚀",
+            "{{ 7*7 }} <script>alert(‘t’)</script> AT&T “quoted” 北京 🚀",
             "Summary {{ 7*7 }} with <script>alert(1)</script>",
             "{% for x in range(3) %}loop{% endfor %}",
             "{{ config }} ${jndi:ldap://x}",
@@ -100,7 +100,7 @@ fn hostile_text_is_escaped_in_markdown() {
     let doc = Html::parse_document(&html);
     let text: String = doc.root_element().text().collect();
     assert!(
-        text.contains("{{ 7*7 }} <script>alert('t')</script> AT&T \"quoted\" 北京 🚀"),
+        text.contains("{{ 7*7 }} <script>alert(‘t’)</script> AT&T “quoted” 北京 🚀"),
         "{text}"
     );
     assert!(text.contains("<b>Section</b> & {% raw %}"), "{text}");
@@ -115,7 +115,7 @@ fn hostile_text_is_plain_in_the_text_email() {
     let project = built();
     let text = project.read("public/issues/2026-w25/email.txt");
     assert!(
-        text.contains("{{ 7*7 }} <script>alert('t')</script> AT&T \"quoted\" 北京 🚀"),
+        text.contains("{{ 7*7 }} <script>alert(‘t’)</script> AT&T “quoted” 北京 🚀"),
         "{text}"
     );
     assert!(

@@ -72,7 +72,7 @@ fn stories_show_every_vff_section_with_arrow_bullets_and_links() {
     let headline = &select(&lead, ".headline a")[0];
     assert_eq!(
         text(headline),
-        "Former Qwen lead Junyang Lin's new AI lab raises at a $2 billion valuation"
+        "Former Qwen lead Junyang Lin’s new AI lab raises at a $2 billion valuation"
     );
     assert_eq!(
         headline.attr("href"),

@@ -218,7 +218,7 @@ fn every_recipient_gets_one_standards_compliant_message() {
         );
         assert_eq!(
             message.subject(),
-            Some("Ex-Qwen lead's new lab raises at a $2B valuation")
+            Some("Ex-Qwen lead’s new lab raises at a $2B valuation")
         );
         assert!(message.date().is_some());
         let id = message.message_id().unwrap();

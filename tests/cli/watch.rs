@@ -69,12 +69,12 @@ fn the_issue_page_and_feed_say_what_last_time_said_to_watch() {
         "{item}"
     );
     assert!(
-        item.contains("Junyang Lin steps down as tech lead of Alibaba's Qwen"),
+        item.contains("Junyang Lin steps down as tech lead of Alibaba’s Qwen"),
         "{item}"
     );
     assert!(item.contains("issue 3"), "{item}");
     assert!(
-        item.contains("Resolved: Former Qwen lead Junyang Lin's new AI lab"),
+        item.contains("Resolved: Former Qwen lead Junyang Lin’s new AI lab"),
         "{item}"
     );
     assert!(
@@ -127,18 +127,18 @@ fn the_email_digest_and_text_carry_the_block_with_absolute_links() {
     let digest = project.read("public/issues/2026-w25/digest.md");
     assert!(
         digest.contains(&format!(
-            "## Last time we said to watch…\n\n- → Where Lin lands next, or what he starts ([Junyang Lin steps down as tech lead of Alibaba's Qwen]({BASE}{LIN_STORY}), issue 3)  \n  Resolved: [Former Qwen lead Junyang Lin's new AI lab raises at a $2 billion valuation]({BASE}{LAB_STORY}). He founded an AI lab, now valued at about $2 billion.\n"
+            "## Last time we said to watch…\n\n- → Where Lin lands next, or what he starts ([Junyang Lin steps down as tech lead of Alibaba’s Qwen]({BASE}{LIN_STORY}), issue 3)  \n  Resolved: [Former Qwen lead Junyang Lin’s new AI lab raises at a $2 billion valuation]({BASE}{LAB_STORY}). He founded an AI lab, now valued at about $2 billion.\n"
         )),
         "{digest}"
     );
     assert!(digest.contains(&format!(
-        "*17 June 2026* · Follows up on [Junyang Lin steps down as tech lead of Alibaba's Qwen]({BASE}{LIN_STORY})"
+        "*17 June 2026* · Follows up on [Junyang Lin steps down as tech lead of Alibaba’s Qwen]({BASE}{LIN_STORY})"
     )));
 
     let plain = project.read("public/issues/2026-w25/email.txt");
     assert!(
         plain.contains(&format!(
-            "LAST TIME WE SAID TO WATCH…\n  → Where Lin lands next, or what he starts\n    Issue 3: \"Junyang Lin steps down as tech lead of Alibaba's Qwen\"\n    {BASE}{LIN_STORY}\n    Resolved: \"Former Qwen lead Junyang Lin's new AI lab raises at a $2\n    billion valuation\". He founded an AI lab, now valued at about $2\n    billion.\n    {BASE}{LAB_STORY}\n"
+            "LAST TIME WE SAID TO WATCH…\n  → Where Lin lands next, or what he starts\n    Issue 3: \"Junyang Lin steps down as tech lead of Alibaba’s Qwen\"\n    {BASE}{LIN_STORY}\n    Resolved: \"Former Qwen lead Junyang Lin’s new AI lab raises at a $2\n    billion valuation\". He founded an AI lab, now valued at about $2\n    billion.\n    {BASE}{LAB_STORY}\n"
         )),
         "{plain}"
     );
@@ -240,7 +240,7 @@ fn story_pages_link_both_ways() {
         items,
         [
             "→ Whether more core researchers follow: Reports tie Qwen exits to a split of the team into functional silos (10 March 2026, resolved)",
-            "→ Where Lin lands next, or what he starts: Former Qwen lead Junyang Lin's new AI lab raises at a $2 billion valuation (17 June 2026, resolved)",
+            "→ Where Lin lands next, or what he starts: Former Qwen lead Junyang Lin’s new AI lab raises at a $2 billion valuation (17 June 2026, resolved)",
         ]
     );
     assert!(hrefs(section).contains(&format!("../../{LAB_STORY}")));
@@ -249,7 +249,7 @@ fn story_pages_link_both_ways() {
     let follows = text(&select(&later, "p.follows-up")[0]);
     assert_eq!(
         follows,
-        "Follows up on Junyang Lin steps down as tech lead of Alibaba's Qwen"
+        "Follows up on Junyang Lin steps down as tech lead of Alibaba’s Qwen"
     );
     assert_eq!(
         hrefs(&select(&later, "p.follows-up")[0]),
@@ -282,7 +282,7 @@ fn the_watch_page_lists_open_items_by_due_date_and_resolved_ones_with_their_stor
     let first = text(&select(&page, "li#lin-lab-first-model")[0]);
     assert!(first.contains("Due September 2026"), "{first}");
     assert!(
-        first.contains("From Former Qwen lead Junyang Lin's new AI lab"),
+        first.contains("From Former Qwen lead Junyang Lin’s new AI lab"),
         "{first}"
     );
     let resolved: Vec<String> = select(&page, "section:nth-of-type(2) li")
@@ -295,7 +295,7 @@ fn the_watch_page_lists_open_items_by_due_date_and_resolved_ones_with_their_stor
         "latest resolution first"
     );
     let lin = &select(&page, "li#lin-next-move")[0];
-    assert!(text(lin).contains("Resolved by Former Qwen lead Junyang Lin's new AI lab"));
+    assert!(text(lin).contains("Resolved by Former Qwen lead Junyang Lin’s new AI lab"));
     assert!(hrefs(lin).contains(&format!("../{LAB_STORY}")));
     // The draft's follow-up is left out of a normal build.
     let voice = text(
@@ -425,12 +425,12 @@ fn briefing_watch_lists_filters_and_prints_json() {
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert!(
         all.stdout
-            .starts_with("as of 2026-07-01: 16 open (0 overdue, 12 stale), 2 resolved\n\nOPEN\n  lin-lab-first-model  [due September 2026]\n    The lab’s first model or technical report, and whether its weights are open\n    from: Former Qwen lead Junyang Lin's new AI lab raises at a $2 billion valuation (2026-06-17, issue 5)\n"),
+            .starts_with("as of 2026-07-01: 16 open (0 overdue, 12 stale), 2 resolved\n\nOPEN\n  lin-lab-first-model  [due September 2026]\n    The lab’s first model or technical report, and whether its weights are open\n    from: Former Qwen lead Junyang Lin’s new AI lab raises at a $2 billion valuation (2026-06-17, issue 5)\n"),
         "{}",
         all.stdout
     );
     assert!(all.stdout.contains(
-        "\nRESOLVED\n  lin-next-move  [resolved 2026-06-17]\n    Where Lin lands next, or what he starts\n    from: Junyang Lin steps down as tech lead of Alibaba's Qwen (2026-03-03, issue 3)\n    resolved by: Former Qwen lead Junyang Lin's new AI lab raises at a $2 billion valuation (2026-06-17, issue 5): He founded an AI lab, now valued at about $2 billion.\n"
+        "\nRESOLVED\n  lin-next-move  [resolved 2026-06-17]\n    Where Lin lands next, or what he starts\n    from: Junyang Lin steps down as tech lead of Alibaba’s Qwen (2026-03-03, issue 3)\n    resolved by: Former Qwen lead Junyang Lin’s new AI lab raises at a $2 billion valuation (2026-06-17, issue 5): He founded an AI lab, now valued at about $2 billion.\n"
     ));
 
     let resolved = project.run(&["watch", "--resolved", "--as-of", "2026-07-01"]);
