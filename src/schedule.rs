@@ -177,6 +177,7 @@ pub(crate) mod tests {
             path: format!("briefs/{title}.yaml").into(),
             slug: title.to_lowercase(),
             slug_pos: crate::diagnostic::Pos::START,
+            old_slug: None,
             title: title.to_owned(),
             date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
             date_pos: crate::diagnostic::Pos::START,

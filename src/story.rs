@@ -18,6 +18,10 @@ pub struct Story {
     pub slug: String,
     /// Where the slug comes from in the card (the `slug` value, else the `title` value).
     pub slug_pos: Pos,
+    /// The slug an earlier version derived from the same title, when it differs (it made
+    /// apostrophes dashes): its URL redirects to this story, and its watch item ids still
+    /// work in `follows_up`, with a warning.
+    pub old_slug: Option<String>,
     /// Headline: one line of plain text.
     pub title: String,
     /// Publication date; its ISO week decides the issue.

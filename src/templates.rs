@@ -55,6 +55,7 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "partials/story.html",
     "partials/story.md",
     "partials/story.txt",
+    "redirect.html",
     "robots.txt",
     "sitemap.xml",
     "story.html",

@@ -256,6 +256,7 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
         })
         .collect::<Result<_>>()?;
     outputs.extend(tag_outputs);
+    outputs.extend(redirects(publication, &tags)?);
 
     // The 404 page is served at any depth, so its links start from the site's own path.
     let mut missing = PageView::at(
@@ -282,6 +283,68 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
         sink.put(output)?;
     }
     Ok(())
+}
+
+/// What `redirect.html` sees.
+#[derive(Serialize)]
+struct RedirectContext<'a> {
+    site: &'a SiteView,
+    /// The page's new title.
+    title: &'a str,
+    /// The new address, relative to the old page.
+    target: String,
+    /// The new address, absolute.
+    canonical: String,
+}
+
+/// Pages at the addresses earlier versions gave stories and tags whose titles have an
+/// apostrophe (`stories/t-head-s-.../`), sending readers and search engines on to the
+/// current ones (`stories/t-heads-.../`): links already published keep working. An old address
+/// that is now another page's is left to that page.
+fn redirects(
+    publication: &Publication<'_>,
+    tags: &BTreeMap<String, TagPage<'_>>,
+) -> Result<Vec<Output>> {
+    let site = &publication.site;
+    let stories: Vec<&crate::story::Story> = publication
+        .issues
+        .iter()
+        .flat_map(|issue| issue.stories.iter())
+        .collect();
+    let taken: std::collections::HashSet<String> = stories
+        .iter()
+        .map(|s| s.page_path())
+        .chain(tags.values().map(|t| t.path.clone()))
+        .collect();
+    let mut moved: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    for story in &stories {
+        if let Some(old) = &story.old_slug {
+            moved.insert(format!("stories/{old}/"), (story.page_path(), &story.title));
+        }
+    }
+    for tag in tags.values() {
+        let old = crate::slug::slugify_legacy(tag.name);
+        if !old.is_empty() && old != tag.slug {
+            moved.insert(tag_page_path(&old), (tag.path.clone(), tag.name));
+        }
+    }
+    moved
+        .into_iter()
+        .filter(|(old, _)| !taken.contains(old))
+        .map(|(old, (new, title))| {
+            let depth = old.matches('/').count();
+            let context = RedirectContext {
+                site,
+                title,
+                target: format!("{}{new}", "../".repeat(depth)),
+                canonical: format!("{}{new}", site.base_url),
+            };
+            Ok(Output::text(
+                format!("{old}index.html"),
+                publication.render("redirect.html", &context)?,
+            ))
+        })
+        .collect()
 }
 
 /// The files every page links: `style.css` and `favicon.svg`.

@@ -211,6 +211,11 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
         );
     }
 
+    // Slugs derived before apostrophes stayed in words: kept for redirects and old ids.
+    let old_slug = match (&explicit_slug, &title) {
+        (None, Some(title)) => Some(slug::slugify_legacy(&title.value)),
+        _ => None,
+    };
     let slug = match (&explicit_slug, &title) {
         (Some(explicit), _) if explicit.value.len() > slug::MAX_LEN => {
             f.diags
@@ -250,6 +255,7 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
     Some(Story {
         path: f.diags.path().to_path_buf(),
         what_to_watch: with_derived_ids(what_to_watch?, &slug.value),
+        old_slug: old_slug.filter(|old| *old != slug.value && !old.is_empty()),
         slug: slug.value,
         slug_pos: slug.pos,
         // Curled as the body text is; the slug above came from the title as typed.

@@ -81,6 +81,49 @@ fn card_error(story: &Story, pos: Pos, message: String, help: String) -> Diagnos
     }
 }
 
+/// `follows_up` ids made from a story's old slug (before apostrophes stayed in words, an
+/// id read `...-alibaba-s-qwen-1`) are changed to the current ids, with a warning that says
+/// what to write, so cards written for an earlier version keep working.
+pub(super) fn adopt_old_ids(stories: &mut [Story], out: &mut Vec<Diagnostic>) {
+    let mut current: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut renamed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for story in stories.iter() {
+        for (i, item) in story.what_to_watch.items.iter().enumerate() {
+            current.insert(item.id.clone());
+            if let (Some(old), true) = (&story.old_slug, item.derived) {
+                renamed.insert(
+                    crate::story::WatchItem::derived_id(old, i + 1),
+                    item.id.clone(),
+                );
+            }
+        }
+    }
+    if renamed.is_empty() {
+        return;
+    }
+    for story in stories.iter_mut() {
+        for follow_up in &mut story.follows_up {
+            if current.contains(&follow_up.id) {
+                continue;
+            }
+            if let Some(new) = renamed.get(&follow_up.id) {
+                out.push(Diagnostic {
+                    severity: Severity::Warning,
+                    path: story.path.clone(),
+                    pos: follow_up.pos,
+                    message: format!(
+                        "`{}` is this watch item's old id; slugs now keep apostrophes inside words",
+                        follow_up.id
+                    ),
+                    help: Some(format!("write `{new}`")),
+                    line_text: None,
+                });
+                follow_up.id.clone_from(new);
+            }
+        }
+    }
+}
+
 /// Watch item ids are unique, and every follow-up names an earlier item of a card that will be
 /// published with it; an item is resolved once.
 pub(super) fn check_watch_items(

@@ -91,6 +91,7 @@ pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
     check_slugs_unique(&corpus.stories, &mut corpus.diagnostics);
     check_week_folders(&corpus.stories, &mut corpus.diagnostics);
     let some_cards_failed = corpus.stories.len() < corpus.card_files;
+    cross_file::adopt_old_ids(&mut corpus.stories, &mut corpus.diagnostics);
     check_watch_items(&corpus.stories, some_cards_failed, &mut corpus.diagnostics);
     for (meta, week) in issue_files {
         if let Some(week) = week {

@@ -107,7 +107,7 @@ fn pages_load_in_headless_chromium_with_no_errors_and_no_failed_requests() {
         ("issue", "/issues/2026-w25/"),
         (
             "story",
-            "/stories/junyang-lin-steps-down-as-tech-lead-of-alibaba-s-qwen/",
+            "/stories/junyang-lin-steps-down-as-tech-lead-of-alibabas-qwen/",
         ),
         ("archive", "/archive/"),
         ("email", "/issues/2026-w25/email.html"),

@@ -76,7 +76,9 @@ fn stories_show_every_vff_section_with_arrow_bullets_and_links() {
     );
     assert_eq!(
         headline.attr("href"),
-        Some("../../stories/former-qwen-lead-junyang-lin-s-new-ai-lab-raises-at-a-2-billion/")
+        Some(
+            "../../stories/former-qwen-lead-junyang-lins-new-ai-lab-raises-at-a-2-billion-valuation/"
+        )
     );
     let labels: Vec<String> = select(&lead, ".label").iter().map(text).collect();
     assert_eq!(

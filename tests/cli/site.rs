@@ -94,7 +94,7 @@ fn the_site_has_every_page() {
         "tags/index.html",
         "tags/qwen/index.html",
         "tags/ai-labs/index.html",
-        "stories/junyang-lin-steps-down-as-tech-lead-of-alibaba-s-qwen/index.html",
+        "stories/junyang-lin-steps-down-as-tech-lead-of-alibabas-qwen/index.html",
         "feed.xml",
         "sitemap.xml",
         "robots.txt",
@@ -103,7 +103,10 @@ fn the_site_has_every_page() {
     ] {
         assert!(all.contains(page), "{page}");
     }
-    let stories = all.iter().filter(|f| f.starts_with("stories/")).count();
+    let stories = all
+        .iter()
+        .filter(|f| f.starts_with("stories/") && !is_redirect(&project.path("public").join(f)))
+        .count();
     assert_eq!(
         stories, 10,
         "one page per published story; the draft has none"
@@ -148,6 +151,7 @@ fn every_page_has_title_description_canonical_and_social_meta() {
     for page in files(&site)
         .iter()
         .filter(|f| f.ends_with(".html") && !f.ends_with("email.html"))
+        .filter(|f| !is_redirect(&site.join(f)))
     {
         let doc = Html::parse_document(&std::fs::read_to_string(site.join(page)).unwrap());
         for (css, attr) in [
@@ -233,6 +237,74 @@ fn an_entry_is_updated_only_when_its_issue_changes() {
     }
 }
 
+/// Whether the page at `path` only sends readers on to another (an old story address).
+fn is_redirect(path: &std::path::Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|html| html.contains("http-equiv=\"refresh\""))
+}
+
+// Issue 20: slugs keep apostrophes inside words (`alibabas-qwen`, not `alibaba-s-qwen`); the
+// addresses earlier versions published keep working.
+#[test]
+fn old_story_addresses_send_readers_to_the_new_ones() {
+    let project = built();
+    let site = project.path("public");
+    let old = "stories/junyang-lin-steps-down-as-tech-lead-of-alibaba-s-qwen/index.html";
+    let new = "stories/junyang-lin-steps-down-as-tech-lead-of-alibabas-qwen/";
+    let doc = Html::parse_document(&std::fs::read_to_string(site.join(old)).unwrap());
+    let refresh = doc
+        .select(&Selector::parse("meta[http-equiv=refresh]").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(
+        refresh.attr("content"),
+        Some(format!("0; url=../../{new}").as_str())
+    );
+    let canonical = doc
+        .select(&Selector::parse("link[rel=canonical]").unwrap())
+        .next()
+        .unwrap();
+    assert_eq!(
+        canonical.attr("href"),
+        Some(format!("https://briefing.example.org/{new}").as_str())
+    );
+    assert!(site.join(new).join("index.html").is_file());
+    // Titles without apostrophes have no old address.
+    let redirects: Vec<String> = files(&site)
+        .into_iter()
+        .filter(|f| is_redirect(&site.join(f)))
+        .collect();
+    assert_eq!(redirects.len(), 4, "{redirects:#?}");
+}
+
+#[test]
+fn a_follow_up_written_with_an_old_id_works_with_a_warning() {
+    let project = Project::sample();
+    let card = project
+        .read("briefs/2026-W25/who-speaks-for-qwen.yaml")
+        .replace(
+            "junyang-lin-steps-down-as-tech-lead-of-alibabas-qwen-1",
+            "junyang-lin-steps-down-as-tech-lead-of-alibaba-s-qwen-1",
+        );
+    project.write("briefs/2026-W25/who-speaks-for-qwen.yaml", card);
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stderr.contains(
+            "briefs/2026-W25/who-speaks-for-qwen.yaml:13:14: warning: `junyang-lin-steps-down-as-tech-lead-of-alibaba-s-qwen-1` is this watch item's old id"
+        ),
+        "{}",
+        check.stderr
+    );
+    assert!(
+        check
+            .stderr
+            .contains("help: write `junyang-lin-steps-down-as-tech-lead-of-alibabas-qwen-1`"),
+        "{}",
+        check.stderr
+    );
+    assert_eq!(project.run(&["build"]).code, 0);
+}
+
 #[test]
 fn the_sitemap_lists_every_page() {
     let project = built();
@@ -245,6 +317,7 @@ fn the_sitemap_lists_every_page() {
         .collect();
     let pages: BTreeSet<String> = files(&project.path("public"))
         .into_iter()
+        .filter(|f| !is_redirect(&project.path("public").join(f)))
         .filter(|f| {
             f.ends_with("index.html") && !f.starts_with("issues/")
                 || f.starts_with("issues/") && f.ends_with("/index.html")
