@@ -39,7 +39,7 @@ try {
     if (step.click) {
       [response] = await Promise.all([page.waitForNavigation(), page.click(step.click)]);
     }
-    if (step.shot) await page.screenshot({ path: step.shot, fullPage: true });
+    if (step.shot) await page.screenshot({ path: step.shot, fullPage: step.full !== false });
     if (step.axe) {
       await page.addScriptTag({ content: readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8') });
       const found = await page.evaluate(async () => {
