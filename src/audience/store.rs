@@ -987,6 +987,12 @@ fn store_error(path: &Path, error: &rusqlite::Error) -> Error {
             path,
             detail: "it is not an SQLite database (damaged, or another kind of file)".to_owned(),
         },
+        Some(ErrorCode::CannotOpen) => Error::Store {
+            path,
+            detail: "cannot open or create it: does its folder exist, and can this user write \
+                     there?"
+                .to_owned(),
+        },
         Some(ErrorCode::DiskFull) => Error::Store {
             path,
             detail: "the disk is full".to_owned(),

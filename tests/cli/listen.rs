@@ -953,3 +953,112 @@ fn the_secret_is_made_once_private_and_shared_by_send_and_listen() {
     );
     drop(service);
 }
+
+#[test]
+fn a_full_disk_gets_503_nothing_half_written_and_the_service_recovers() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let config = project.read("config.yaml").replace(
+        "\naudience:\n  description:",
+        "\naudience:\n  database: db/audience.sqlite3\n  description:",
+    );
+    project.write("config.yaml", config);
+    let disk = crate::send::SmallDisk::mount(&project.path("db"), 1024);
+    for email in ["ann@example.org", "bob@example.org"] {
+        project.run_with(&["subscribers", "add", email], &[SECRET]);
+    }
+    let service = start(&project, port, &[]);
+    let status = |_: &Project, email: &str| -> Option<String> {
+        rusqlite::Connection::open(project.path("db/audience.sqlite3"))
+            .unwrap()
+            .query_row(
+                "SELECT status FROM subscribers WHERE address_key = ?1",
+                [email],
+                |r| r.get(0),
+            )
+            .ok()
+    };
+    // Fill the disk to the last byte.
+    let filler = disk.0.join("filler");
+    {
+        let mut file = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let byte = [0u8; 1];
+        while file.write_all(&byte).is_ok() {}
+    }
+    let url = |email: &str| {
+        format!(
+            "/unsubscribe?email={}&token={}",
+            email.replace('@', "%40"),
+            unsubscribe_token(email)
+        )
+    };
+    let mut refused = 0;
+    for email in ["ann@example.org", "bob@example.org"] {
+        let (code, _, body) = one_click(port, &url(email));
+        match code {
+            // A write that fit in space SQLite had already is a write; it must be there.
+            200 => assert_eq!(status(&project, email).as_deref(), Some("unsubscribed")),
+            503 => {
+                refused += 1;
+                assert!(body.contains("Please try again later"), "{body}");
+                assert_eq!(
+                    status(&project, email).as_deref(),
+                    Some("active"),
+                    "nothing half-written"
+                );
+            }
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert!(refused > 0, "a full disk refused no write");
+    assert!(
+        service.log().contains("the disk is full"),
+        "{}",
+        service.log()
+    );
+    std::fs::remove_file(&filler).unwrap();
+    for email in ["ann@example.org", "bob@example.org"] {
+        assert_eq!(
+            one_click(port, &url(email)).0,
+            200,
+            "it works again with room"
+        );
+        assert_eq!(status(&project, email).as_deref(), Some("unsubscribed"));
+    }
+    drop(service);
+    drop(disk);
+}
+
+#[test]
+fn a_database_on_a_read_only_disk_is_refused_at_start_with_its_name() {
+    let project = project_on(free_port(), None);
+    let config = project.read("config.yaml").replace(
+        "\naudience:\n  description:",
+        "\naudience:\n  database: db/audience.sqlite3\n  description:",
+    );
+    project.write("config.yaml", config);
+    std::fs::create_dir_all(project.path("db")).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "ro,size=64k", "tmpfs"])
+        .arg(project.path("db"))
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        mounted,
+        "this test mounts a read-only tmpfs; run the tests as root, as `.ci/run` does"
+    );
+    let run = project.run_with(&["listen", "--bind", "127.0.0.1:0"], &[SECRET]);
+    let _ = Command::new("umount")
+        .arg("-l")
+        .arg(project.path("db"))
+        .status();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr
+            .contains("db/audience.sqlite3`: cannot open or create it"),
+        "{}",
+        run.stderr
+    );
+}

@@ -912,10 +912,10 @@ fn each_outbox_has_a_journal_of_its_own() {
 }
 
 /// A tmpfs of `kb` kilobytes mounted at `at`, unmounted when dropped.
-struct SmallDisk(PathBuf);
+pub(crate) struct SmallDisk(pub(crate) PathBuf);
 
 impl SmallDisk {
-    fn mount(at: &Path, kb: u32) -> SmallDisk {
+    pub(crate) fn mount(at: &Path, kb: u32) -> SmallDisk {
         std::fs::create_dir_all(at).unwrap();
         let mounted = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={kb}k"), "tmpfs"])
