@@ -315,6 +315,26 @@ impl Store {
         Ok(())
     }
 
+    /// Runs `work` in one write transaction (taken at once, so two writers never deadlock),
+    /// committed when `commit` and `work` succeeds; rolled back otherwise.
+    fn write<T>(
+        &mut self,
+        commit: bool,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| store_error(&path, &e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let out = work(&tx).map_err(fail)?;
+        if commit {
+            tx.commit().map_err(fail)?;
+        }
+        Ok(out)
+    }
+
     fn error(&self, error: &rusqlite::Error) -> Error {
         store_error(&self.path, error)
     }
@@ -380,12 +400,7 @@ impl Store {
     ) -> Result<SignUp> {
         let at = timestamp(now);
         let recent = timestamp(now - CONFIRMATION_INTERVAL);
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| store_error(&path, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
+        self.write(true, |tx| {
         let found: Option<(i64, String, Option<String>)> = tx
             .query_row(
                 "SELECT id, status, confirmation_sent_at FROM subscribers WHERE address_key = ?1",
@@ -393,7 +408,7 @@ impl Store {
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
-            .map_err(fail)?;
+            ?;
         let outcome = match found {
             None => {
                 tx.execute(
@@ -402,9 +417,9 @@ impl Store {
                      VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
                     params![email, comparable(email), name, at],
                 )
-                .map_err(fail)?;
+                ?;
                 let id = tx.last_insert_rowid();
-                add_event(&tx, id, &at, Status::Pending, Source::Form, None).map_err(fail)?;
+                add_event(tx, id, &at, Status::Pending, Source::Form, None)?;
                 SignUp {
                     before: None,
                     send_confirmation: true,
@@ -420,8 +435,8 @@ impl Store {
                 } else {
                     let due = sent_at.is_none_or(|sent| sent <= recent);
                     if before != Status::Pending {
-                        add_event(&tx, id, &at, Status::Pending, Source::Form, None)
-                            .map_err(fail)?;
+                        add_event(tx, id, &at, Status::Pending, Source::Form, None)
+                            ?;
                     }
                     tx.execute(
                         "UPDATE subscribers SET status = 'pending', updated_at = ?2,
@@ -430,7 +445,7 @@ impl Store {
                          WHERE id = ?1",
                         params![id, at, name, due],
                     )
-                    .map_err(fail)?;
+                    ?;
                     SignUp {
                         before: Some(before),
                         send_confirmation: due,
@@ -438,8 +453,8 @@ impl Store {
                 }
             }
         };
-        tx.commit().map_err(fail)?;
         Ok(outcome)
+        })
     }
 
     /// Gives back the confirmation claimed by [`Store::sign_up`] when the message could not
@@ -465,30 +480,16 @@ impl Store {
     /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
     pub fn confirm(&mut self, email: &str, now: DateTime<Utc>) -> Result<Confirmed> {
         let at = timestamp(now);
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| store_error(&path, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let found: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, status FROM subscribers WHERE address_key = ?1",
-                [comparable(email)],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(fail)?;
-        let outcome = match found {
-            Some((id, status)) if status == "pending" => {
-                set_status(&tx, id, &at, Status::Active, Source::Link, None).map_err(fail)?;
-                Confirmed::Now
-            }
-            Some((_, status)) if status == "active" => Confirmed::Already,
-            _ => Confirmed::NotPending,
-        };
-        tx.commit().map_err(fail)?;
-        Ok(outcome)
+        self.write(true, |tx| {
+            Ok(match find(tx, email)? {
+                Some((id, status)) if status == "pending" => {
+                    set_status(tx, id, &at, Status::Active, Source::Link, None)?;
+                    Confirmed::Now
+                }
+                Some((_, status)) if status == "active" => Confirmed::Already,
+                _ => Confirmed::NotPending,
+            })
+        })
     }
 
     /// Unsubscribes `email` at once. An address the store does not hold (mailed from a CSV
@@ -500,33 +501,19 @@ impl Store {
     /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
     pub fn unsubscribe(&mut self, email: &str, source: Source, now: DateTime<Utc>) -> Result<bool> {
         let at = timestamp(now);
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| store_error(&path, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let found: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, status FROM subscribers WHERE address_key = ?1",
-                [comparable(email)],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()
-            .map_err(fail)?;
-        let changed = match found {
-            Some((id, status)) if status == "pending" || status == "active" => {
-                set_status(&tx, id, &at, Status::Unsubscribed, source, None).map_err(fail)?;
-                true
-            }
-            Some(_) => false,
-            None => {
-                insert(&tx, email, None, Status::Unsubscribed, &at, source, None).map_err(fail)?;
-                true
-            }
-        };
-        tx.commit().map_err(fail)?;
-        Ok(changed)
+        self.write(true, |tx| {
+            Ok(match find(tx, email)? {
+                Some((id, status)) if status == "pending" || status == "active" => {
+                    set_status(tx, id, &at, Status::Unsubscribed, source, None)?;
+                    true
+                }
+                Some(_) => false,
+                None => {
+                    insert(tx, email, None, Status::Unsubscribed, &at, source, None)?;
+                    true
+                }
+            })
+        })
     }
 
     /// `briefing subscribers add`: `email` becomes active. One that unsubscribed, bounced or
@@ -544,36 +531,26 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Status>> {
         let at = timestamp(now);
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| store_error(&path, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let before = apply(
-            &tx,
-            email,
-            name,
-            Status::Active,
-            reactivate,
-            Source::Command,
-            &at,
-        )
-        .map_err(fail)?;
-        match before {
-            Applied::KeptInactive(status) => {
-                return Err(Error::Reactivate {
-                    email: email.to_owned(),
-                    status: status.as_str(),
-                });
-            }
-            Applied::New | Applied::Changed(_) | Applied::Same(_) => {}
+        // Nothing changes for an address kept inactive, so committing it is harmless.
+        let applied = self.write(true, |tx| {
+            apply(
+                tx,
+                email,
+                name,
+                Status::Active,
+                reactivate,
+                Source::Command,
+                &at,
+            )
+        })?;
+        match applied {
+            Applied::KeptInactive(status) => Err(Error::Reactivate {
+                email: email.to_owned(),
+                status: status.as_str(),
+            }),
+            Applied::Changed(s) | Applied::Same(s) => Ok(Some(s)),
+            Applied::New => Ok(None),
         }
-        tx.commit().map_err(fail)?;
-        Ok(match before {
-            Applied::Changed(s) | Applied::Same(s) | Applied::KeptInactive(s) => Some(s),
-            Applied::New => None,
-        })
     }
 
     /// `briefing subscribers remove`: `email` becomes unsubscribed. Returns whether it was
@@ -604,24 +581,19 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<ImportSummary> {
         let at = timestamp(now);
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| store_error(&path, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        let mut summary = ImportSummary::default();
-        for (email, name, status) in rows {
-            let status = Status::parse(status).unwrap_or(Status::Active);
-            match apply(&tx, email, name, status, reactivate, Source::Import, &at).map_err(fail)? {
-                Applied::New => summary.added += 1,
-                Applied::Changed(_) => summary.updated += 1,
-                Applied::Same(_) => summary.unchanged += 1,
-                Applied::KeptInactive(_) => summary.kept_inactive += 1,
+        self.write(true, |tx| {
+            let mut summary = ImportSummary::default();
+            for (email, name, status) in rows {
+                let status = Status::parse(status).unwrap_or(Status::Active);
+                match apply(tx, email, name, status, reactivate, Source::Import, &at)? {
+                    Applied::New => summary.added += 1,
+                    Applied::Changed(_) => summary.updated += 1,
+                    Applied::Same(_) => summary.unchanged += 1,
+                    Applied::KeptInactive(_) => summary.kept_inactive += 1,
+                }
             }
-        }
-        tx.commit().map_err(fail)?;
-        Ok(summary)
+            Ok(summary)
+        })
     }
 
     /// Every subscriber, oldest first, or those with `status`.
@@ -749,22 +721,16 @@ impl Store {
         (soft_limit, subscribers, dry_run): (u32, bool, bool),
         now: DateTime<Utc>,
     ) -> Result<Vec<Recorded>> {
-        let path = self.path.clone();
-        let fail = |e: rusqlite::Error| store_error(&path, &e);
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(fail)?;
-        tx.execute(
-            "INSERT OR IGNORE INTO reports (id, ingested_at, outcome) VALUES (?1, ?2, ?3)",
-            params![id, timestamp(now), outcome],
-        )
-        .map_err(fail)?;
-        let mut recorded = Vec::new();
-        for finding in findings {
-            let key = comparable(&finding.email);
-            let at = timestamp(finding.at);
+        self.write(!dry_run, |tx| {
             tx.execute(
+                "INSERT OR IGNORE INTO reports (id, ingested_at, outcome) VALUES (?1, ?2, ?3)",
+                params![id, timestamp(now), outcome],
+            )?;
+            let mut recorded = Vec::new();
+            for finding in findings {
+                let key = comparable(&finding.email);
+                let at = timestamp(finding.at);
+                tx.execute(
                 "INSERT INTO bounces (report_id, address_key, at, kind, status_code, diagnostic)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -776,75 +742,70 @@ impl Store {
                     finding.diagnostic
                 ],
             )
-            .map_err(fail)?;
-            let soft_count: usize = tx
-                .query_row(
+            ?;
+                let soft_count: usize = tx.query_row(
                     "SELECT count(*) FROM bounces WHERE address_key = ?1 AND kind = 'soft'
                      AND at > ?2 AND at <= ?3",
                     params![key, timestamp(finding.at - SOFT_BOUNCE_WINDOW), at],
                     |row| row.get(0),
-                )
-                .map_err(fail)?;
-            let status = match finding.failure {
-                Failure::Hard => Some(Status::Bounced),
-                Failure::Complaint => Some(Status::Complained),
-                Failure::Soft if soft_count >= soft_limit as usize => Some(Status::Bounced),
-                Failure::Soft => None,
-            };
-            if subscribers && let Some(status) = status {
-                let found: Option<(i64, String)> = tx
-                    .query_row(
-                        "SELECT id, status FROM subscribers WHERE address_key = ?1",
-                        [&key],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()
-                    .map_err(fail)?;
-                if let Some((subscriber, before)) = found {
-                    // A complaint outranks a bounce; nothing outranks a complaint.
-                    let keep = before == "complained"
-                        || (before == "bounced" && status == Status::Bounced);
-                    if !keep {
-                        let detail = [finding.code.as_deref(), finding.diagnostic.as_deref()]
-                            .into_iter()
-                            .flatten()
-                            .collect::<Vec<_>>()
-                            .join(": ");
-                        let detail = match finding.failure {
-                            Failure::Soft => {
-                                format!("{soft_count} soft bounces in 30 days; the last: {detail}")
-                            }
-                            _ => detail,
-                        };
-                        let detail: String = detail.chars().take(500).collect();
-                        tx.execute(
-                            "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
-                            params![subscriber, status.as_str(), at],
+                )?;
+                let status = match finding.failure {
+                    Failure::Hard => Some(Status::Bounced),
+                    Failure::Complaint => Some(Status::Complained),
+                    Failure::Soft if soft_count >= soft_limit as usize => Some(Status::Bounced),
+                    Failure::Soft => None,
+                };
+                if subscribers && let Some(status) = status {
+                    let found: Option<(i64, String)> = tx
+                        .query_row(
+                            "SELECT id, status FROM subscribers WHERE address_key = ?1",
+                            [&key],
+                            |row| Ok((row.get(0)?, row.get(1)?)),
                         )
-                        .map_err(fail)?;
-                        add_event(
-                            &tx,
-                            subscriber,
-                            &at,
-                            status,
-                            Source::Bounce,
-                            Some(&detail).filter(|d| !d.is_empty()).map(String::as_str),
-                        )
-                        .map_err(fail)?;
+                        .optional()?;
+                    if let Some((subscriber, before)) = found {
+                        // A complaint outranks a bounce; nothing outranks a complaint.
+                        let keep = before == "complained"
+                            || (before == "bounced" && status == Status::Bounced);
+                        if !keep {
+                            let detail = [finding.code.as_deref(), finding.diagnostic.as_deref()]
+                                .into_iter()
+                                .flatten()
+                                .collect::<Vec<_>>()
+                                .join(": ");
+                            let detail = match finding.failure {
+                                Failure::Soft => {
+                                    format!(
+                                        "{soft_count} soft bounces in 30 days; the last: {detail}"
+                                    )
+                                }
+                                _ => detail,
+                            };
+                            let detail: String = detail.chars().take(500).collect();
+                            tx.execute(
+                                "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
+                                params![subscriber, status.as_str(), at],
+                            )?;
+                            add_event(
+                                tx,
+                                subscriber,
+                                &at,
+                                status,
+                                Source::Bounce,
+                                Some(&detail).filter(|d| !d.is_empty()).map(String::as_str),
+                            )?;
+                        }
                     }
                 }
+                recorded.push(Recorded {
+                    email: finding.email.clone(),
+                    failure: finding.failure,
+                    status,
+                    soft_count,
+                });
             }
-            recorded.push(Recorded {
-                email: finding.email.clone(),
-                failure: finding.failure,
-                status,
-                soft_count,
-            });
-        }
-        if !dry_run {
-            tx.commit().map_err(fail)?;
-        }
-        Ok(recorded)
+            Ok(recorded)
+        })
     }
 }
 
@@ -902,6 +863,16 @@ fn apply(
     }
     set_status(tx, id, at, status, source, None)?;
     Ok(Applied::Changed(before))
+}
+
+/// The id and status of `email`'s row.
+fn find(tx: &rusqlite::Transaction<'_>, email: &str) -> rusqlite::Result<Option<(i64, String)>> {
+    tx.query_row(
+        "SELECT id, status FROM subscribers WHERE address_key = ?1",
+        [comparable(email)],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )
+    .optional()
 }
 
 fn insert(
