@@ -683,30 +683,22 @@ async fn confirm(
         .with_store(move |store| store.confirm(&owned, Utc::now()))
         .await
     {
-        Ok(Confirmed::Now) => service.page(
-            StatusCode::OK,
-            "confirm.html",
-            "confirmed",
-            Fill {
-                email: &email,
-                ..Fill::default()
-            },
-        ),
-        Ok(Confirmed::Already) => service.page(
-            StatusCode::OK,
-            "confirm.html",
-            "already",
-            Fill {
-                email: &email,
-                ..Fill::default()
-            },
-        ),
-        Ok(Confirmed::NotPending) => service.page(
-            StatusCode::BAD_REQUEST,
-            "confirm.html",
-            "expired",
-            Fill::default(),
-        ),
+        Ok(outcome) => {
+            let (status, state) = match outcome {
+                Confirmed::Now => (StatusCode::OK, "confirmed"),
+                Confirmed::Already => (StatusCode::OK, "already"),
+                Confirmed::NotPending => (StatusCode::BAD_REQUEST, "expired"),
+            };
+            service.page(
+                status,
+                "confirm.html",
+                state,
+                Fill {
+                    email: &email,
+                    ..Fill::default()
+                },
+            )
+        }
         Err(e) => service.unavailable("confirm.html", &e),
     }
 }

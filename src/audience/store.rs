@@ -755,47 +755,33 @@ impl Store {
                     Failure::Soft if soft_count >= soft_limit as usize => Some(Status::Bounced),
                     Failure::Soft => None,
                 };
-                if subscribers && let Some(status) = status {
-                    let found: Option<(i64, String)> = tx
-                        .query_row(
-                            "SELECT id, status FROM subscribers WHERE address_key = ?1",
-                            [&key],
-                            |row| Ok((row.get(0)?, row.get(1)?)),
-                        )
-                        .optional()?;
-                    if let Some((subscriber, before)) = found {
-                        // A complaint outranks a bounce; nothing outranks a complaint.
-                        let keep = before == "complained"
-                            || (before == "bounced" && status == Status::Bounced);
-                        if !keep {
-                            let detail = [finding.code.as_deref(), finding.diagnostic.as_deref()]
-                                .into_iter()
-                                .flatten()
-                                .collect::<Vec<_>>()
-                                .join(": ");
-                            let detail = match finding.failure {
-                                Failure::Soft => {
-                                    format!(
-                                        "{soft_count} soft bounces in 30 days; the last: {detail}"
-                                    )
-                                }
-                                _ => detail,
-                            };
-                            let detail: String = detail.chars().take(500).collect();
-                            tx.execute(
-                                "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
-                                params![subscriber, status.as_str(), at],
-                            )?;
-                            add_event(
-                                tx,
-                                subscriber,
-                                &at,
-                                status,
-                                Source::Bounce,
-                                Some(&detail).filter(|d| !d.is_empty()).map(String::as_str),
-                            )?;
+                // A complaint outranks a bounce; nothing outranks a complaint.
+                if subscribers
+                    && let Some(status) = status
+                    && let Some((subscriber, before)) = find(tx, &finding.email)?
+                    && before != "complained"
+                    && !(before == "bounced" && status == Status::Bounced)
+                {
+                    let detail = [finding.code.as_deref(), finding.diagnostic.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ");
+                    let detail = match finding.failure {
+                        Failure::Soft => {
+                            format!("{soft_count} soft bounces in 30 days; the last: {detail}")
                         }
-                    }
+                        _ => detail,
+                    };
+                    let detail: String = detail.chars().take(500).collect();
+                    set_status(
+                        tx,
+                        subscriber,
+                        &at,
+                        status,
+                        Source::Bounce,
+                        Some(&detail).filter(|d| !d.is_empty()).map(String::as_str),
+                    )?;
                 }
                 recorded.push(Recorded {
                     email: finding.email.clone(),
