@@ -317,7 +317,8 @@ pub struct ListenArgs {
     #[arg(long, default_value = "127.0.0.1:8025")]
     pub bind: std::net::SocketAddr,
     /// Take the client's address from the proxy's `X-Forwarded-For` header (for the
-    /// per-client rate limit); only behind a proxy that sets it.
+    /// per-client rate limit) on requests from other machines too; requests from this
+    /// machine's own proxy are always read so. Only behind a proxy that sets it.
     #[arg(long)]
     pub behind_proxy: bool,
 }

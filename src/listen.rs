@@ -424,8 +424,12 @@ impl Service {
         }
     }
 
+    /// The client a request counts against: the proxy's `X-Forwarded-For` (its last entry,
+    /// the one the proxy added) when the request comes from a proxy on this machine or
+    /// `--behind-proxy` says to trust it, else the peer. Without this, every reader behind a
+    /// local proxy would share one allowance.
     fn client(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-        if self.behind_proxy
+        if (self.behind_proxy || peer.ip().is_loopback())
             && let Some(ip) = headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())

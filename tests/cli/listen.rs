@@ -568,6 +568,15 @@ fn bad_requests_get_clear_answers_and_change_nothing() {
         .collect();
     assert!(codes.contains(&429), "{codes:?}");
     assert_eq!(*codes.last().unwrap(), 429, "{codes:?}");
+    // Another reader behind the same local proxy has an allowance of its own.
+    let (code, _) = curl(&[
+        "-H",
+        "X-Forwarded-For: 203.0.113.9",
+        "--data",
+        "email=other@example.org",
+        &service.url("/subscribe"),
+    ]);
+    assert_eq!(code, 200);
 }
 
 #[test]
@@ -1061,4 +1070,42 @@ fn a_database_on_a_read_only_disk_is_refused_at_start_with_its_name() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn the_confirmation_message_is_dkim_signed_and_verifies_with_dkimpy() {
+    let seed = "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=";
+    let port = free_port();
+    let project = project_on(port, None);
+    project.write("dkim.key", format!("{seed}\n"));
+    let config = project.read("config.yaml")
+        + "dkim:\n  selector: briefing\n  domain: example.org\n  key_file: dkim.key\n  algorithm: ed25519\n";
+    project.write("config.yaml", config);
+    let service = start(&project, port, &[]);
+    let (code, _) = curl(&[
+        "--data-urlencode",
+        "email=zoe@example.org",
+        "--data-urlencode",
+        "name=Zoë 北京",
+        &service.url("/subscribe"),
+    ]);
+    assert_eq!(code, 200);
+    let dir = project.path("outbox/confirmations");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let (verified, said) = crate::send::dkimpy(&files, &["--ed25519-seed", seed]);
+    assert!(verified, "{said}");
+    // The check can fail: one changed header and dkimpy refuses it.
+    let raw = std::fs::read_to_string(&files[0]).unwrap();
+    let altered = dir.join("altered.eml");
+    std::fs::write(
+        &altered,
+        raw.replace("Subject: Confirm", "Subject: Kindly confirm"),
+    )
+    .unwrap();
+    let (verified, said) = crate::send::dkimpy(&[altered], &["--ed25519-seed", seed]);
+    assert!(!verified, "{said}");
 }

@@ -993,7 +993,7 @@ fn a_full_disk_under_the_journal_stops_the_send_with_every_message_recorded() {
 
 /// Verifies `messages` with dkimpy (tests/support/dkim_verify.py) given `key` arguments;
 /// its output and whether every signature verified.
-fn dkimpy(messages: &[PathBuf], key: &[&str]) -> (bool, String) {
+pub(crate) fn dkimpy(messages: &[PathBuf], key: &[&str]) -> (bool, String) {
     let has = |module: &str| {
         Command::new("python3")
             .args(["-c", &format!("import {module}")])
