@@ -83,7 +83,7 @@ pub enum Command {
     Watch(WatchArgs),
     /// Keep the subscriber list: import, export, add, remove, list, stats, history.
     #[command(
-        after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > backup.csv\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given"
+        after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > backup.csv\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given\n  briefing subscribers forget ann@example.org    erase them (right to erasure)"
     )]
     Subscribers(SubscribersArgs),
     /// Read bounces and spam complaints from a mailbox and mark those subscribers.
@@ -270,6 +270,13 @@ pub enum SubscribersAction {
     },
     /// Unsubscribe one address (its history is kept).
     Remove {
+        /// The address.
+        email: String,
+    },
+    /// Erase one address on its owner's request: the subscriber, its history and bounce
+    /// records are deleted; only a hash stays, so no import or CSV send mails it again
+    /// unless they sign up anew.
+    Forget {
         /// The address.
         email: String,
     },

@@ -72,7 +72,19 @@ pub const MIGRATIONS: &[&str] = &[
         diagnostic TEXT
     );
     CREATE INDEX bounces_address ON bounces (address_key, at);",
+    // 3: addresses erased on request, kept only as a hash so that no list mails them again.
+    "CREATE TABLE forgotten (
+        address_hash TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );",
 ];
+
+/// The form in which a forgotten address is kept: the 128-bit key sends already skip
+/// suppressed addresses by ([`address_key`]). It can tell whether a list holds the address,
+/// not which address it was.
+fn forgotten_hash(email: &str) -> String {
+    format!("{:032x}", address_key(email))
+}
 
 /// What a bounce or complaint report says happened to one recipient.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -411,6 +423,11 @@ impl Store {
             ?;
         let outcome = match found {
             None => {
+                // Signing up anew is consent anew: the erased address may be kept again.
+                tx.execute(
+                    "DELETE FROM forgotten WHERE address_hash = ?1",
+                    [forgotten_hash(email)],
+                )?;
                 tx.execute(
                     "INSERT INTO subscribers
                      (email, address_key, name, status, created_at, updated_at, confirmation_sent_at)
@@ -596,6 +613,49 @@ impl Store {
         })
     }
 
+    /// Erases `email` on its owner's request: the row, its history and its bounce records
+    /// go; a hash of the address stays, so that an import or a CSV send does not mail it
+    /// again unless the owner signs up anew. Returns whether the store held it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is erased then.
+    pub fn forget(&mut self, email: &str, now: DateTime<Utc>) -> Result<bool> {
+        let at = timestamp(now);
+        self.write(true, |tx| {
+            let key = comparable(email);
+            tx.execute("DELETE FROM bounces WHERE address_key = ?1", [&key])?;
+            tx.execute(
+                "DELETE FROM events WHERE subscriber_id IN
+                 (SELECT id FROM subscribers WHERE address_key = ?1)",
+                [&key],
+            )?;
+            let held = tx.execute("DELETE FROM subscribers WHERE address_key = ?1", [&key])? > 0;
+            tx.execute(
+                "INSERT OR IGNORE INTO forgotten (address_hash, at) VALUES (?1, ?2)",
+                params![forgotten_hash(email), at],
+            )?;
+            Ok(held)
+        })
+    }
+
+    /// Whether `email` was erased with [`Store::forget`] (and has not signed up since).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    pub fn is_forgotten(&self, email: &str) -> Result<bool> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM forgotten WHERE address_hash = ?1",
+                [forgotten_hash(email)],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.error(&e))
+    }
+
     /// Every subscriber, oldest first, or those with `status`.
     ///
     /// # Errors
@@ -617,7 +677,7 @@ impl Store {
     }
 
     /// The addresses never to mail from a CSV list either: unsubscribed, bounced,
-    /// complained (as [`address_key`]s, the send's suppression keys).
+    /// complained, forgotten (as [`address_key`]s, the send's suppression keys).
     ///
     /// # Errors
     ///
@@ -636,6 +696,19 @@ impl Store {
         let mut keys = HashSet::new();
         for key in rows {
             keys.insert(address_key(&key.map_err(|e| self.error(&e))?));
+        }
+        drop(statement);
+        let mut statement = self
+            .conn
+            .prepare("SELECT address_hash FROM forgotten")
+            .map_err(|e| self.error(&e))?;
+        let rows = statement
+            .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| self.error(&e))?;
+        for hash in rows {
+            if let Ok(key) = u128::from_str_radix(&hash.map_err(|e| self.error(&e))?, 16) {
+                keys.insert(key);
+            }
         }
         Ok(keys)
     }
@@ -821,6 +894,21 @@ fn apply(
         )
         .optional()?;
     let Some((id, before, old_name)) = found else {
+        let forgotten = tx
+            .query_row(
+                "SELECT 1 FROM forgotten WHERE address_hash = ?1",
+                [forgotten_hash(email)],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if forgotten && matches!(status, Status::Active) && !reactivate {
+            return Ok(Applied::KeptInactive(Status::Unsubscribed));
+        }
+        tx.execute(
+            "DELETE FROM forgotten WHERE address_hash = ?1",
+            [forgotten_hash(email)],
+        )?;
         insert(tx, email, name, status, at, source, None)?;
         return Ok(Applied::New);
     };
@@ -1174,6 +1262,48 @@ mod tests {
             Some(Status::Unsubscribed)
         );
         assert!(!store.remove("never@example.org", at(4)).unwrap());
+    }
+
+    #[test]
+    fn a_forgotten_address_leaves_only_a_hash_and_is_not_imported_again() {
+        let (_dir, mut store) = store();
+        store
+            .add("Ann@Example.org", Some("Ann"), false, at(0))
+            .unwrap();
+        assert!(store.forget("ann@example.org", at(1)).unwrap());
+        assert!(store.get("ann@example.org").unwrap().is_none());
+        assert!(store.history("ann@example.org").unwrap().is_empty());
+        let events: usize = store
+            .conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(events, 0);
+        // Nothing in the database names her.
+        let dump: String = store
+            .conn
+            .query_row(
+                "SELECT group_concat(address_hash) FROM forgotten",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!dump.contains("ann"));
+        assert!(store.is_forgotten("ANN@example.org").unwrap());
+        assert!(
+            store
+                .suppressed()
+                .unwrap()
+                .contains(&address_key("ann@example.org"))
+        );
+        let kept = store
+            .import([record("ann@example.org", "")], false, at(2))
+            .unwrap();
+        assert_eq!(kept.kept_inactive, 1);
+        assert!(store.get("ann@example.org").unwrap().is_none());
+        // Signing up anew is new consent.
+        store.sign_up("ann@example.org", None, at(3)).unwrap();
+        assert!(!store.is_forgotten("ann@example.org").unwrap());
+        assert!(!store.forget("nobody@example.org", at(4)).unwrap());
     }
 
     #[test]

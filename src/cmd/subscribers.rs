@@ -108,6 +108,16 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        SubscribersAction::Forget { email } => {
+            if store.forget(email, now)? {
+                say!(
+                    "{email}: erased with its history; a hash of the address is kept so that \
+                     no import or CSV send mails it again"
+                );
+            } else {
+                say!("{email} is not on the list; a hash is kept so that no list mails it");
+            }
+        }
         SubscribersAction::Stats => {
             let stats = store.stats()?;
             let total: usize = stats.by_status.values().sum();

@@ -867,6 +867,21 @@ fn subscribers_commands_import_export_and_keep_consent() {
         stats.stdout
     );
 
+    // Erasure: gone with its history, and not imported again from an old file.
+    project.write("carol.csv", "email\ncarol@example.org\n");
+    let forgot = run(&["subscribers", "forget", "carol@example.org"]);
+    assert_eq!(forgot.code, 0, "{forgot:?}");
+    assert!(forgot.stdout.contains("erased"), "{}", forgot.stdout);
+    assert_eq!(status(&project, "carol@example.org"), None);
+    assert!(run(&["subscribers", "history", "carol@example.org"]).code == 1);
+    let again = run(&[
+        "subscribers",
+        "import",
+        project.path("carol.csv").to_str().unwrap(),
+    ]);
+    assert!(again.stdout.contains("stayed so"), "{}", again.stdout);
+    assert_eq!(status(&project, "carol@example.org"), None);
+
     // A CSV send skips those the store has unsubscribed, though the CSV says subscribed.
     assert_eq!(run(&["subscribers", "remove", "ann@example.org"]).code, 0);
     let sent = run(&[
