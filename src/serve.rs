@@ -27,17 +27,21 @@ use crate::project::Paths;
 use crate::render::Output;
 use crate::templates::escape_html;
 
-/// The path the reload script polls.
+/// The build version as plain text, for tools.
 pub const VERSION_PATH: &str = "/__briefing/version";
+
+/// The build version as server-sent events: one event now, one after every build. Pages
+/// listen to it; no page polls.
+pub const EVENTS_PATH: &str = "/__briefing/events";
 
 /// How long to wait for more file events before rebuilding: an editor's save is often
 /// several events.
 const DEBOUNCE: Duration = Duration::from_millis(150);
 
-const RELOAD_SCRIPT: &str = "<script>(function(){var seen=null;function poll(){\
-fetch('/__briefing/version',{cache:'no-store'}).then(function(r){return r.text()})\
-.then(function(v){if(seen===null){seen=v}else if(v!==seen){location.reload()}})\
-.catch(function(){}).then(function(){setTimeout(poll,500)})}poll()})();</script>";
+const RELOAD_SCRIPT: &str = "<script>(function(){var seen=null;\
+var events=new EventSource('/__briefing/events');\
+events.onmessage=function(e){if(seen===null){seen=e.data}else if(e.data!==seen){location.reload()}};\
+})();</script>";
 
 /// The site as last built.
 #[derive(Debug, Default)]
@@ -375,12 +379,19 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         }
     }
     let rebuild_site = Arc::clone(&site);
+    let first = site.lock().unwrap_or_else(PoisonError::into_inner).version;
+    let (announce, versions) = tokio::sync::watch::channel(first);
 
     std::thread::spawn(move || {
         while changes.recv().is_ok() {
             // Let a burst of events settle into one rebuild.
             while changes.recv_timeout(DEBOUNCE).is_ok() {}
             say_err!("{}", rebuild(&*build, &rebuild_site, style));
+            let version = rebuild_site
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .version;
+            announce.send_replace(version);
         }
     });
 
@@ -391,15 +402,22 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         site,
         bind: options.bind,
         hosts: Arc::new(options.hosts.clone()),
+        versions,
     };
-    let app = axum::Router::new()
+    // Pages are answered a few at a time and each within a time limit; the event streams
+    // stay open as long as their tabs do, so they are outside both.
+    let pages = axum::Router::new()
         .fallback(answer)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(tower::limit::ConcurrencyLimitLayer::new(WORKERS))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ));
+    let app = axum::Router::new()
+        .route(EVENTS_PATH, axum::routing::get(version_events))
+        .with_state(state)
+        .fallback_service(pages);
     let served = runtime.block_on(async { axum::serve(listener, app).await });
     drop(watcher);
     served.map_err(|source| Error::Listen {
@@ -414,6 +432,41 @@ struct Shared {
     site: Arc<Mutex<Site>>,
     bind: IpAddr,
     hosts: Arc<Vec<String>>,
+    /// The build version, announced after every build.
+    versions: tokio::sync::watch::Receiver<u64>,
+}
+
+/// The build version as server-sent events: the current one at once, then each new one.
+async fn version_events(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !host_allowed(host, shared.bind, &shared.hosts) {
+        return (
+            axum::http::StatusCode::MISDIRECTED_REQUEST,
+            "not this host\n",
+        )
+            .into_response();
+    }
+    let stream = futures_util::stream::unfold(
+        (shared.versions, true),
+        |(mut versions, first)| async move {
+            if !first && versions.changed().await.is_err() {
+                return None;
+            }
+            let version = *versions.borrow_and_update();
+            let event = Event::default().data(version.to_string());
+            Some((Ok::<_, std::convert::Infallible>(event), (versions, false)))
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 async fn answer(
@@ -599,7 +652,7 @@ mod tests {
             body.contains("briefs/x.yaml:2:7: error: `date` &lt;bad&gt;"),
             "{body}"
         );
-        assert!(body.contains("/__briefing/version"));
+        assert!(body.contains("/__briefing/events"));
         assert_eq!(respond(&site, "/style.css").status, 200);
     }
 

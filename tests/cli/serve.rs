@@ -68,7 +68,7 @@ fn serve_rebuilds_on_change_shows_errors_and_recovers() {
     assert_eq!(status, 200);
     assert!(body.contains("Alibaba takes Qwen into robotics"));
     assert!(
-        body.contains("/__briefing/version"),
+        body.contains("/__briefing/events"),
         "the reload script is spliced in"
     );
     // A request for another host (a DNS-rebinding page) gets no site.
@@ -178,4 +178,65 @@ fn idle_connections_cost_no_thread_each_and_others_are_still_answered() {
         "{during} threads with 400 idle clients, {before} before"
     );
     drop(idle);
+}
+
+/// Opens the event stream and returns the connection, reading up to the first event.
+fn open_events(addr: &str) -> (std::net::TcpStream, String) {
+    use std::io::Write as _;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /__briefing/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+    )
+    .unwrap();
+    let first = next_event(&mut stream);
+    (stream, first)
+}
+
+/// The data of the next event on `stream` (keep-alive comments skipped).
+fn next_event(stream: &mut std::net::TcpStream) -> String {
+    use std::io::Read as _;
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    loop {
+        stream
+            .read_exact(&mut byte)
+            .expect("an event before the timeout");
+        seen.push(byte[0]);
+        let text = String::from_utf8_lossy(&seen);
+        if let Some(at) = text.rfind("data: ")
+            && let Some(end) = text[at..].find('\n')
+        {
+            return text[at + 6..at + end].trim().to_owned();
+        }
+    }
+}
+
+// Issue 18: the live reload listens to server-sent events instead of polling, and open
+// streams never hold up the pages.
+#[test]
+fn the_live_reload_is_an_event_stream_announcing_each_build() {
+    let project = Project::sample();
+    let (_server, addr, _) = start(&project);
+    let (mut stream, first) = open_events(&addr);
+    let first: u64 = first.parse().unwrap();
+    // More streams than the server answers pages at once: pages still come.
+    let others: Vec<_> = (0..12).map(|_| open_events(&addr)).collect();
+    let started = Instant::now();
+    let (status, _) = get(&addr, "/archive/");
+    assert_eq!(status, 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // An edit is announced with a new version.
+    let card = "briefs/2026-W25/lin-new-lab-funding.yaml";
+    let text = project.read(card).replace("Tencent", "Tencent Holdings");
+    project.write(card, text);
+    let next: u64 = next_event(&mut stream).parse().unwrap();
+    assert!(next > first, "{first} then {next}");
+    // A stream for another host name gets nothing.
+    let (status, _) = get_as(&addr, "evil.example", "/__briefing/events");
+    assert_eq!(status, 421);
+    drop(others);
 }

@@ -27,7 +27,11 @@ try {
     if (m.type() === 'error' || m.type() === 'warning') result.problems.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => result.problems.push(`script error: ${e.message}`));
-  page.on('requestfailed', (r) => result.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on('requestfailed', (r) => {
+    // Leaving a page ends its live-reload stream (`briefing serve`): not a failure.
+    if (r.url().endsWith('/__briefing/events') && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    result.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
   page.on('response', (r) => {
     if (r.status() >= 400 && !(spec.expect_status && r.url() === page.url())) {
       result.problems.push(`${r.status()}: ${r.url()}`);
