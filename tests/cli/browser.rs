@@ -23,6 +23,7 @@ pub struct Seen {
     pub text: Option<String>,
     pub problems: Vec<String>,
     pub axe: Option<Vec<serde_json::Value>>,
+    pub reloaded: Option<bool>,
 }
 
 fn node_tools() -> PathBuf {
@@ -130,6 +131,29 @@ fn pages_load_in_headless_chromium_with_no_errors_and_no_failed_requests() {
             shot.display()
         );
     }
+}
+
+#[test]
+fn an_open_page_reloads_by_itself_when_a_card_is_saved() {
+    let project = Project::sample();
+    let (_server, addr) = serve(&project);
+    let card = project.path("briefs/2026-W25/lin-new-lab-funding.yaml");
+    let edited = std::fs::read_to_string(&card).unwrap().replace(
+        "The lab has not announced a product.",
+        "The lab has not shipped anything yet.",
+    );
+    let seen = browse(&serde_json::json!({
+        "url": format!("http://{addr}/issues/2026-w25/"),
+        "steps": [{"write": card, "content": edited}],
+    }));
+    assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
+    assert_eq!(seen.reloaded, Some(true), "{seen:?}");
+    assert!(
+        seen.text
+            .unwrap_or_default()
+            .contains("The lab has not shipped anything yet."),
+        "the reloaded page shows the edit"
+    );
 }
 
 fn free_port() -> u16 {

@@ -3,12 +3,14 @@
 // Usage: node browse.mjs '<json>' where the JSON is
 //   { "url": "...", "width": 1100, "height": 1800,
 //     "steps": [ {"fill": "css", "value": "text"}, {"click": "css"},
-//                {"shot": "/path.png"}, {"axe": true} ] }
+//                {"shot": "/path.png"}, {"axe": true},
+//                {"write": "/file", "content": "...", "timeout": 15000} ] }
+// (`write` changes a file, then waits for the page to reload by itself.)
 // Prints one JSON line: the last document's status, URL and first <h1>, every console
 // error, failed request and 4xx/5xx response seen on the way, and axe-core's violations
 // when asked.
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -42,6 +44,13 @@ try {
     if (step.fill) await page.fill(step.fill, step.value);
     if (step.click) {
       [response] = await Promise.all([page.waitForNavigation(), page.click(step.click)]);
+    }
+    if (step.write) {
+      // Change a file while the page is open, and wait for the page to reload by itself.
+      const reloaded = page.waitForEvent('load', { timeout: step.timeout || 15000 });
+      writeFileSync(step.write, step.content);
+      await reloaded;
+      result.reloaded = true;
     }
     if (step.shot) await page.screenshot({ path: step.shot, fullPage: step.full !== false });
     if (step.axe) {
