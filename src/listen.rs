@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -717,10 +717,8 @@ fn unsubscribe_address(service: &Service, query: &HashMap<String, String>) -> Op
 
 async fn unsubscribe_page(
     State(service): State<Arc<Service>>,
-    method: Method,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let _ = method;
     let Some(email) = unsubscribe_address(&service, &query) else {
         return service.page(
             StatusCode::BAD_REQUEST,
