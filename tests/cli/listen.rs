@@ -1124,3 +1124,33 @@ fn the_confirmation_message_is_dkim_signed_and_verifies_with_dkimpy() {
     let (verified, said) = crate::send::dkimpy(&[altered], &["--ed25519-seed", seed]);
     assert!(!verified, "{said}");
 }
+
+#[test]
+fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let mut service = start(&project, port, &[]);
+    assert_eq!(curl(&[&service.url("/healthz")]).0, 200);
+    let sent = Command::new("kill")
+        .args(["-TERM", &service.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = service.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        service
+            .log()
+            .contains("stopping: finishing the requests in flight")
+    );
+}
