@@ -71,9 +71,10 @@ pub enum Command {
         after_help = "Examples:\n  briefing serve                    http://127.0.0.1:8000/\n  briefing serve --port 0 --open    any free port, and open a browser"
     )]
     Serve(ServeArgs),
-    /// Email an issue to a list or to addresses: over SMTP, or into an outbox of .eml files.
+    /// Email an issue to the subscribers, a CSV list or addresses: over SMTP, or into an
+    /// outbox of .eml files.
     #[command(
-        after_help = "Examples:\n  briefing send --week 2026-W25 --list subscribers.csv --dry-run\n  briefing send --week 2026-W25 --to me@example.org --outbox /tmp/outbox\n  briefing send --latest --list subscribers.csv           (resumes where it stopped)\n\nThe unsubscribe-token secret is read from the variable named by `unsubscribe_secret_env`\n(default BRIEFING_UNSUBSCRIBE_SECRET); the SMTP password from `smtp.password_env`."
+        after_help = "Examples:\n  briefing send --latest                                  the subscriber store's active readers\n  briefing send --week 2026-W25 --list subscribers.csv --dry-run\n  briefing send --week 2026-W25 --to me@example.org --outbox /tmp/outbox\n  briefing send --latest --list subscribers.csv           (resumes where it stopped)\n\nThe token secret is read from the variable named by `unsubscribe_secret_env` (default\nBRIEFING_UNSUBSCRIBE_SECRET) or else `.briefing/secret`; the SMTP password from\n`smtp.password_env`."
     )]
     Send(SendArgs),
     /// List every "What to watch" item and what became of it: open, overdue, resolved.
@@ -81,7 +82,7 @@ pub enum Command {
         after_help = "Examples:\n  briefing watch                    every item, open ones first\n  briefing watch --overdue          open items past their due date, or older than\n                                    `watch.stale_after_weeks` without one\n  briefing watch --open --json      for other tools\n  briefing watch --as-of 2026-07-01 as things stood that day"
     )]
     Watch(WatchArgs),
-    /// Keep the subscriber list: import, export, add, remove, list, stats, history.
+    /// Keep the subscriber list: import, export, add, remove, forget, list, stats, history.
     #[command(
         after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > backup.csv\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given\n  briefing subscribers forget ann@example.org    erase them (right to erasure)"
     )]
