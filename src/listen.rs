@@ -707,25 +707,35 @@ async fn confirm(
     }
 }
 
-/// The address of an unsubscribe link, when its token is that address's.
-fn unsubscribe_address(service: &Service, query: &HashMap<String, String>) -> Option<String> {
-    let email = query.get("email")?;
-    let token = query.get("token")?;
-    token::unsubscribe_is_valid(&service.secret, email, &service.config.list_id, token)
-        .then(|| email.clone())
+/// The address of an unsubscribe link when its token is that address's; otherwise the
+/// "this link does not work" page.
+fn unsubscribe_address(
+    service: &Service,
+    query: &HashMap<String, String>,
+) -> std::result::Result<String, Box<Response>> {
+    let valid = |email: &String| {
+        query.get("token").is_some_and(|token| {
+            token::unsubscribe_is_valid(&service.secret, email, &service.config.list_id, token)
+        })
+    };
+    match query.get("email").filter(|email| valid(email)) {
+        Some(email) => Ok(email.clone()),
+        None => Err(Box::new(service.page(
+            StatusCode::BAD_REQUEST,
+            "unsubscribe.html",
+            "invalid",
+            Fill::default(),
+        ))),
+    }
 }
 
 async fn unsubscribe_page(
     State(service): State<Arc<Service>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let Some(email) = unsubscribe_address(&service, &query) else {
-        return service.page(
-            StatusCode::BAD_REQUEST,
-            "unsubscribe.html",
-            "invalid",
-            Fill::default(),
-        );
+    let email = match unsubscribe_address(&service, &query) {
+        Ok(email) => email,
+        Err(invalid) => return *invalid,
     };
     // The button posts back to this very address, token and all.
     let action = format!(
@@ -751,13 +761,9 @@ async fn unsubscribe(
     Query(query): Query<HashMap<String, String>>,
     body: Bytes,
 ) -> Response {
-    let Some(email) = unsubscribe_address(&service, &query) else {
-        return service.page(
-            StatusCode::BAD_REQUEST,
-            "unsubscribe.html",
-            "invalid",
-            Fill::default(),
-        );
+    let email = match unsubscribe_address(&service, &query) {
+        Ok(email) => email,
+        Err(invalid) => return *invalid,
     };
     // RFC 8058: the mail client posts `List-Unsubscribe=One-Click`, URL-encoded or as a
     // multipart form; the page's own button posts something else.
