@@ -156,14 +156,6 @@ fn an_open_page_reloads_by_itself_when_a_card_is_saved() {
     );
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The first link in `raw`'s HTML part whose text is `text`.
 fn html_link(raw: &[u8], text: &str) -> String {
     let message = MessageParser::default().parse(raw).unwrap();
@@ -177,20 +169,11 @@ fn html_link(raw: &[u8], text: &str) -> String {
         .to_owned()
 }
 
-fn emls(dir: &Path) -> Vec<Vec<u8>> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|d| d.map(|e| e.unwrap().path()).collect())
-        .unwrap_or_default();
-    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
-    files.sort();
-    files.iter().map(|p| std::fs::read(p).unwrap()).collect()
-}
-
 #[test]
 fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     node_tools();
     let project = Project::sample();
-    let (listen_port, site_port) = (free_port(), free_port());
+    let (listen_port, site_port) = (crate::listen::free_port(), crate::listen::free_port());
     // The site on `briefing serve`, the service on `briefing listen`, as a publisher would
     // run them behind one proxy.
     let config: String = project
@@ -254,7 +237,7 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     );
 
     // 2. The confirmation link from the message caught in the outbox.
-    let outbox = emls(&project.path("outbox/confirmations"));
+    let outbox = crate::listen::outbox_messages(&project.path("outbox/confirmations"));
     assert_eq!(outbox.len(), 1);
     let confirm = html_link(&outbox[0], "Confirm my subscription");
     let seen = browse(&serde_json::json!({
@@ -267,7 +250,7 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     // 3. The issue, sent to the store; the footer's link, then the button.
     let sent = project.run(&["send", "--latest"]);
     assert_eq!(sent.code, 0, "{sent:?}");
-    let issue = emls(&project.path("outbox/2026-w25"));
+    let issue = crate::listen::outbox_messages(&project.path("outbox/2026-w25"));
     assert_eq!(issue.len(), 1);
     let unsubscribe = html_link(&issue[0], "Unsubscribe");
     let seen = browse(&serde_json::json!({

@@ -44,7 +44,8 @@ impl Service {
     }
 }
 
-fn free_port() -> u16 {
+/// A port nothing listens on now.
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -202,7 +203,8 @@ fn link_in(raw: &[u8], what: &str) -> String {
         .to_owned()
 }
 
-fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
+/// The `.eml` files in `dir`, in name order.
+pub(crate) fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();

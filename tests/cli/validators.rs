@@ -66,11 +66,7 @@ fn built_with_sign_up() -> Project {
 
 /// Saves the pages of `briefing listen` as files under `dir`.
 fn save_service_pages(project: &Project, dir: &Path) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::listen::free_port();
     let mut child = project
         .command(&["listen", "--bind", &format!("127.0.0.1:{port}")], &[])
         .stdout(Stdio::piped())
