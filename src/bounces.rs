@@ -504,7 +504,8 @@ pub fn ingest(
         .iter()
         .map(|email| (token::verp_tag(secret, email, list_id), email.clone()))
         .collect();
-    let on_list: std::collections::HashSet<String> = known.iter().map(|e| comparable(e)).collect();
+    // Each address as mail systems compare it, to the address as the list writes it.
+    let on_list: HashMap<String, &String> = known.iter().map(|e| (comparable(e), e)).collect();
     let now = Utc::now();
 
     for item in items {
@@ -566,18 +567,14 @@ pub fn ingest(
             // The report's recipient when it is on the list; else the one the VERP address
             // names (a forwarded address bounces under another name).
             let email = recipient
-                .filter(|r| on_list.contains(&comparable(r)))
+                .and_then(|r| on_list.get(&comparable(&r)).map(|e| (*e).clone()))
                 .or_else(|| verp_email.clone());
             let Some(email) = email else {
                 summary.unknown += 1;
                 continue;
             };
             findings.push(Finding {
-                email: known
-                    .iter()
-                    .find(|k| comparable(k) == comparable(&email))
-                    .cloned()
-                    .unwrap_or(email),
+                email,
                 failure,
                 at: classified.date.unwrap_or(now),
                 code,
