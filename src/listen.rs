@@ -485,7 +485,7 @@ async fn not_found() -> Response {
 }
 
 async fn healthz(State(service): State<Arc<Service>>) -> Response {
-    match service.with_store(|store| store.stats().map(drop)).await {
+    match service.with_store(|store| store.counts().map(drop)).await {
         Ok(()) => plain(StatusCode::OK, "ok\n"),
         Err(e) => {
             say_err!("error: {e}");

@@ -174,14 +174,14 @@ pub fn send(
             Audience::Store => {
                 let store = store.ok_or(Error::NoAudience { path: database })?;
                 // Those not mailed, for the summary: unsubscribed, bounced, complained.
-                let stats = store.stats()?;
+                let counts = store.counts()?;
                 store_inactive = [
                     crate::audience::Status::Unsubscribed,
                     crate::audience::Status::Bounced,
                     crate::audience::Status::Complained,
                 ]
                 .iter()
-                .map(|s| stats.by_status.get(s).copied().unwrap_or(0))
+                .map(|s| counts.get(s).copied().unwrap_or(0))
                 .sum();
                 let mut seen = HashSet::new();
                 let mut rows = Vec::new();
