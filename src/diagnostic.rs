@@ -118,7 +118,7 @@ impl<'a> FileDiagnostics<'a> {
     }
 
     /// Records a YAML syntax error, with its help when it has one.
-    pub fn yaml_error(&mut self, error: crate::yaml::YamlError) {
+    pub fn yaml_error(&mut self, error: crate::content::yaml::YamlError) {
         let diag = self.error(error.pos, error.message);
         if let Some(help) = error.help {
             diag.help(help);

@@ -8,8 +8,8 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::content::issue::IssueId;
 use crate::diagnostic::{Diagnostic, display_path};
-use crate::issue::IssueId;
 
 /// Anything that stops a command.
 #[derive(Debug)]

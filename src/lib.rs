@@ -1,22 +1,22 @@
-//! `briefing` turns curated YAML story cards into a weekly newsletter.
+//! `briefing` turns curated YAML story cards into a weekly newsletter and runs its list.
 //!
-//! Data flows one way: [`cmd`] (one file per subcommand, printing only) calls [`pipeline`],
-//! the only place that loads, validates and assembles, which calls the stages:
+//! The folders are the layers, and every arrow points down:
 //!
-//! - [`project`] finds the files, [`config`] reads `config.yaml`;
-//! - [`load`] reads the cards under `briefs/` ([`yaml`] keeps every position);
-//! - [`validate`] turns them into [`story::Story`] values or located [`diagnostic`]s,
-//!   using [`fields`] to read each key;
-//! - [`schedule`] groups stories into numbered weekly [`issue`]s, and [`ledger`] follows each
-//!   "What to watch" item across them;
-//! - [`templates`] builds the minijinja environment, [`view`] what templates see, and
-//!   [`render`] turns each issue into files in memory ([`markdown`] and [`dates`] help;
-//!   [`render::email`] makes the email and its [`render::email::Letter`]);
-//! - [`write`](mod@write) publishes them to disk, all or nothing; [`serve`](mod@serve)
-//!   previews them; [`send`] mails a letter to a list.
+//! - [`cmd`] has one file per subcommand: it calls [`pipeline`] (or a subsystem below it) and
+//!   prints what comes back;
+//! - [`pipeline`] is the only place that loads, validates and assembles a newsletter, builds
+//!   its template environment and makes a new one ([`pipeline::scaffold`]);
+//! - [`content`] reads what the curator wrote: the folder, `config.yaml`, the cards, and the
+//!   stories, weekly issues and watch items made from them;
+//! - [`publish`] turns issues into files in memory and writes or serves them;
+//! - [`audience`] knows the readers: the subscriber store, CSV lists, signed links, the secret;
+//! - [`mail`] builds one message per reader, sends an issue and reads the reports that come
+//!   back;
+//! - [`service`] is the HTTP service readers talk to (`briefing listen`).
 //!
-//! [`run`] is the command line's entry point. `docs/architecture.md` says where to add a card
-//! field, an output format or a transport.
+//! [`error`] and [`diagnostic`] are what every layer reports with. [`run`] is the command
+//! line's entry point. `docs/architecture.md` says where to add a card field, an output format
+//! or a transport.
 
 /// `println!` that drops what it cannot write instead of panicking: with the output piped
 /// into a reader that stops early (`briefing build | head -1`), the work still finishes and
@@ -36,35 +36,15 @@ macro_rules! say_err {
     }};
 }
 
-pub mod address;
 pub mod audience;
-pub mod bounces;
 pub mod cli;
 pub mod cmd;
-pub mod config;
-pub mod dates;
+pub mod content;
 pub mod diagnostic;
 pub mod error;
-pub mod fields;
-pub mod issue;
-pub mod ledger;
-pub mod listen;
-pub mod load;
-pub mod markdown;
+pub mod mail;
 pub mod pipeline;
-pub mod project;
-pub mod render;
-pub mod scaffold;
-pub mod schedule;
-pub mod send;
-pub mod serve;
-pub mod slug;
-pub mod story;
-pub mod templates;
-pub mod url;
-pub mod validate;
-pub mod view;
-pub mod write;
-pub mod yaml;
+pub mod publish;
+pub mod service;
 
 pub use cmd::run;

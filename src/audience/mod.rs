@@ -8,6 +8,8 @@
 //! - [`secret`] finds the key those tokens are signed with: an environment variable, or a
 //!   random secret `briefing` writes to `.briefing/secret` once.
 
+pub mod address;
+pub mod list;
 pub mod secret;
 pub mod store;
 pub mod token;

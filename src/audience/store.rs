@@ -19,7 +19,7 @@ use chrono::{DateTime, Datelike, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
 
 use super::{Source, Status};
-use crate::address::{address_key, comparable};
+use crate::audience::address::{address_key, comparable};
 use crate::error::{Error, Result};
 
 /// How long a writer waits for another to finish before the operation fails as busy.

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::address::comparable;
+use crate::audience::address::comparable;
 
 /// How long a confirmation link works.
 pub const CONFIRMATION_VALID: chrono::Duration = chrono::Duration::days(7);

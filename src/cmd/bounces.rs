@@ -3,11 +3,11 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use crate::bounces::{self, Options};
 use crate::cli::{BouncesAction, BouncesArgs};
+use crate::content::project::Paths;
 use crate::error::{Result, plural};
+use crate::mail::bounces::{self, Options};
 use crate::pipeline;
-use crate::project::Paths;
 
 pub(super) fn run(root: &Path, args: &BouncesArgs) -> Result<ExitCode> {
     let BouncesAction::Ingest {

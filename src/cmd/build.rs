@@ -5,11 +5,11 @@ use std::process::ExitCode;
 
 use super::print_diagnostics;
 use crate::cli::BuildArgs;
+use crate::content::project::Paths;
 use crate::diagnostic::{self, Style};
 use crate::error::{Result, plural};
 use crate::pipeline;
-use crate::project::Paths;
-use crate::{render, write};
+use crate::publish::{render, write};
 
 pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCode> {
     let started = std::time::Instant::now();

@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use super::print_diagnostics;
 use crate::cli::CheckArgs;
+use crate::content::project::Paths;
 use crate::diagnostic::Style;
 use crate::error::{Result, plural};
 use crate::pipeline;
-use crate::project::Paths;
 
 pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use crate::cli::InitArgs;
 use crate::diagnostic;
 use crate::error::Result;
-use crate::scaffold;
+use crate::pipeline::scaffold;
 
 pub(super) fn run(root: &Path, args: &InitArgs) -> Result<ExitCode> {
     let dir = args

@@ -4,15 +4,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::ListenArgs;
+use crate::content::project::Paths;
 use crate::error::Result;
-use crate::project::Paths;
 
 pub(super) fn run(root: &Path, args: &ListenArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    crate::listen::run(
+    crate::service::run(
         &paths,
-        &crate::listen::Options {
+        &crate::service::Options {
             bind: args.bind,
             behind_proxy: args.behind_proxy,
         },

@@ -105,7 +105,7 @@ fn print_diagnostics(diagnostics: &[Diagnostic], style: Style) {
 
 /// Reads a `YYYY-MM-DD` date given to `option`.
 fn parse_date(option: &'static str, text: &str) -> Result<chrono::NaiveDate, Error> {
-    crate::dates::parse_iso(text).ok_or_else(|| Error::BadDate {
+    crate::content::dates::parse_iso(text).ok_or_else(|| Error::BadDate {
         option,
         text: text.to_owned(),
     })

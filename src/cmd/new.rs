@@ -5,10 +5,10 @@ use std::process::ExitCode;
 
 use super::parse_date;
 use crate::cli::NewArgs;
+use crate::content::project::Paths;
 use crate::diagnostic;
 use crate::error::Result;
-use crate::project::Paths;
-use crate::scaffold;
+use crate::pipeline::scaffold;
 
 pub(super) fn run(root: &Path, args: &NewArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);

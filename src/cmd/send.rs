@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cli::{InDoubtChoice, SendArgs};
+use crate::content::project::Paths;
 use crate::diagnostic;
 use crate::error::{Error, Result, plural};
+use crate::mail::send::InDoubt;
 use crate::pipeline::{self, CacheWrites};
-use crate::project::Paths;
-use crate::render;
-use crate::send::InDoubt;
+use crate::publish::render;
 
 pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     if let Some(rate) = args.rate
@@ -43,11 +43,11 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let letter = prepared.publish_with(writes, |publication| {
         render::email::render_letter(publication, index)
     })?;
-    let options = crate::send::Options {
+    let options = crate::mail::send::Options {
         audience: match (&args.list, args.to.is_empty()) {
-            (_, false) => crate::send::Audience::To(args.to.clone()),
-            (Some(list), true) => crate::send::Audience::List(list.clone()),
-            (None, true) => crate::send::Audience::Store,
+            (_, false) => crate::mail::send::Audience::To(args.to.clone()),
+            (Some(list), true) => crate::mail::send::Audience::List(list.clone()),
+            (None, true) => crate::mail::send::Audience::Store,
         },
         dry_run: args.dry_run,
         outbox: args.outbox.clone(),
@@ -62,7 +62,7 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let issue = prepared.issues[index].id;
-    let summary = crate::send::send(
+    let summary = crate::mail::send::send(
         &paths,
         &prepared.config,
         (issue, letter),

@@ -5,11 +5,11 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::cli::ServeArgs;
+use crate::content::project::Paths;
 use crate::diagnostic::{Diagnostic, Style};
 use crate::error::Result;
 use crate::pipeline;
-use crate::project::Paths;
-use crate::render::{self, Output};
+use crate::publish::render::{self, Output};
 
 pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
@@ -18,9 +18,9 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     // The published site is not served, but a commit a killed build left half done is
     // rolled back here as in the next build.
     if let Ok(config) = &config {
-        crate::write::recover(&paths.root.join(&config.output_dir))?;
+        crate::publish::write::recover(&paths.root.join(&config.output_dir))?;
     }
-    let options = crate::serve::Options {
+    let options = crate::publish::serve::Options {
         bind: args.bind,
         port: args.port,
         open: args.open,
@@ -53,6 +53,6 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
             errors,
         ))
     };
-    crate::serve::serve(&paths, &options, Arc::new(build), style)?;
+    crate::publish::serve::serve(&paths, &options, Arc::new(build), style)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,11 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::audience::Status;
+use crate::audience::list as subscribers;
 use crate::cli::{StatusChoice, SubscribersAction, SubscribersArgs};
+use crate::content::project::Paths;
 use crate::error::{Error, Result, plural};
 use crate::pipeline;
-use crate::project::Paths;
-use crate::send::subscribers;
 
 pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);

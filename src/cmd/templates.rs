@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::{TemplatesAction, TemplatesArgs};
+use crate::content::project::Paths;
 use crate::diagnostic;
 use crate::error::{Result, plural};
 use crate::pipeline;
-use crate::project::Paths;
-use crate::scaffold;
+use crate::pipeline::scaffold;
 
 pub(super) fn run(root: &Path, args: &TemplatesArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);

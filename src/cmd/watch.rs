@@ -6,13 +6,13 @@ use std::process::ExitCode;
 
 use super::{parse_date, print_diagnostics};
 use crate::cli::WatchArgs;
+use crate::content::project::Paths;
 use crate::diagnostic::Style;
 use crate::error::{Error, Result, plural};
 use crate::pipeline;
-use crate::project::Paths;
 
 pub(super) fn run(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCode> {
-    use crate::view::WatchEntryView;
+    use crate::publish::view::WatchEntryView;
 
     let as_of = match &args.as_of {
         None => chrono::Local::now().date_naive(),
@@ -75,11 +75,11 @@ pub(super) fn run(root: &Path, args: &WatchArgs, style: Style) -> Result<ExitCod
 /// The terminal listing of `briefing watch`.
 fn watch_listing(
     headline: &str,
-    open: &[&crate::view::WatchEntryView],
-    resolved: &[&crate::view::WatchEntryView],
+    open: &[&crate::publish::view::WatchEntryView],
+    resolved: &[&crate::publish::view::WatchEntryView],
 ) -> String {
     use std::fmt::Write as _;
-    let plain = crate::markdown::to_plain_line;
+    let plain = crate::content::markdown::to_plain_line;
     let mut out = String::new();
     let _ = writeln!(out, "{headline}");
     for (heading, entries) in [("OPEN", open), ("RESOLVED", resolved)] {

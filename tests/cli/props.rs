@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use briefing::content::load::{Content, decode};
+use briefing::content::validate;
 use briefing::diagnostic::FileDiagnostics;
-use briefing::load::{Content, decode};
-use briefing::validate;
 use proptest::prelude::*;
 
 fn check_text(text: &str) {
@@ -24,7 +24,7 @@ fn check_text(text: &str) {
     if let Some(story) = story
         && !diags.has_errors()
     {
-        assert!(briefing::slug::is_valid(&story.slug));
+        assert!(briefing::content::slug::is_valid(&story.slug));
         assert!(!story.title.contains(['\n', '\r']));
     }
 }

@@ -1,0 +1,489 @@
+//! What became of each "What to watch" item, across issues.
+//!
+//! Takes the assembled issues (so drafts are in only when the build asks for them); returns a
+//! [`Ledger`]: every watch item with the stories that followed it up, in date order. Whether an
+//! item is open, resolved, overdue or stale is always asked "as of" a date, so the same cards
+//! give the same site whatever day it is built. Pure: no I/O, no clock.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+
+use crate::content::schedule::Issue;
+use crate::content::story::{FollowUp, Story, WatchItem};
+
+/// One watch item and what followed it.
+#[derive(Debug)]
+pub struct Tracked<'s> {
+    /// The item.
+    pub item: &'s WatchItem,
+    /// The story that said to watch it.
+    pub story: &'s Story,
+    /// Index of that story's issue.
+    pub issue: usize,
+    /// Every follow-up, oldest first.
+    pub mentions: Vec<Mention<'s>>,
+    /// The date of the first follow-up that resolved it.
+    resolved_on: Option<NaiveDate>,
+}
+
+/// A later story's follow-up of an item.
+#[derive(Debug, Clone, Copy)]
+pub struct Mention<'s> {
+    /// The later story.
+    pub story: &'s Story,
+    /// Index of its issue.
+    pub issue: usize,
+    /// What it says about the item.
+    pub follow_up: &'s FollowUp,
+}
+
+/// Where an item stands on a given day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Settled by a story dated on or before the day.
+    Resolved,
+    /// Open, and its due date has passed.
+    Overdue,
+    /// Open, with no due date, and older than the configured number of weeks.
+    Stale,
+    /// Open.
+    Open,
+}
+
+impl State {
+    /// `resolved`, `overdue`, `stale` or `open`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Resolved => "resolved",
+            State::Overdue => "overdue",
+            State::Stale => "stale",
+            State::Open => "open",
+        }
+    }
+
+    /// Whether the item is still open, overdue or not.
+    pub fn is_open(self) -> bool {
+        self != State::Resolved
+    }
+
+    /// Whether the item wants the reader's attention: overdue or stale.
+    pub fn needs_attention(self) -> bool {
+        matches!(self, State::Overdue | State::Stale)
+    }
+}
+
+impl Tracked<'_> {
+    /// The story that settled the item on or before `as_of`.
+    pub fn resolved_by(&self, as_of: NaiveDate) -> Option<&Mention<'_>> {
+        self.mentions
+            .iter()
+            .find(|m| m.follow_up.resolved && m.story.date <= as_of)
+    }
+
+    /// Whole weeks from the story's date to `as_of`.
+    pub fn age_weeks(&self, as_of: NaiveDate) -> i64 {
+        (as_of - self.story.date).num_days().max(0) / 7
+    }
+
+    /// Where the item stands on `as_of`. An item with a due date is overdue once the date has
+    /// passed; one without is stale after `stale_weeks`.
+    pub fn state(&self, as_of: NaiveDate, stale_weeks: u32) -> State {
+        // The same answer as `resolved_by`, without walking the mentions: it runs for every
+        // earlier item of every issue.
+        if self.resolved_on.is_some_and(|day| day <= as_of) {
+            return State::Resolved;
+        }
+        match self.item.due {
+            Some(due) if due.last_day() < as_of => State::Overdue,
+            Some(_) => State::Open,
+            None if self.age_weeks(as_of) >= i64::from(stale_weeks) => State::Stale,
+            None => State::Open,
+        }
+    }
+}
+
+/// Every watch item of the published stories, oldest story first.
+#[derive(Debug)]
+pub struct Ledger<'s> {
+    /// The items, by story date, then the story's reading order, then position on the card.
+    pub items: Vec<Tracked<'s>>,
+    by_id: HashMap<&'s str, usize>,
+}
+
+impl<'s> Ledger<'s> {
+    /// The ledger of `issues`. Follow-ups of items not in the issues (validation rules them out
+    /// for published cards) are ignored.
+    pub fn new(issues: &'s [Issue]) -> Ledger<'s> {
+        let mut items = Vec::new();
+        let mut by_id = HashMap::new();
+        for (index, issue) in issues.iter().enumerate() {
+            let mut stories: Vec<&Story> = issue.stories.iter().collect();
+            stories.sort_by_key(|s| s.date);
+            for story in stories {
+                for item in &story.what_to_watch.items {
+                    by_id.insert(item.id.as_str(), items.len());
+                    items.push(Tracked {
+                        item,
+                        story,
+                        issue: index,
+                        mentions: Vec::new(),
+                        resolved_on: None,
+                    });
+                }
+            }
+        }
+        let mut ledger = Ledger { items, by_id };
+        for (index, issue) in issues.iter().enumerate() {
+            for story in &issue.stories {
+                for follow_up in &story.follows_up {
+                    if let Some(&at) = ledger.by_id.get(follow_up.id.as_str()) {
+                        ledger.items[at].mentions.push(Mention {
+                            story,
+                            issue: index,
+                            follow_up,
+                        });
+                    }
+                }
+            }
+        }
+        for tracked in &mut ledger.items {
+            tracked
+                .mentions
+                .sort_by(|a, b| (a.story.date, &a.story.slug).cmp(&(b.story.date, &b.story.slug)));
+            tracked.resolved_on = tracked
+                .mentions
+                .iter()
+                .find(|m| m.follow_up.resolved)
+                .map(|m| m.story.date);
+        }
+        ledger
+    }
+
+    /// The items said by `as_of`, split into open ones (those with a due date first, soonest
+    /// first; then the newest) and resolved ones (most recently resolved first), as indexes
+    /// into `items`.
+    pub fn partition(&self, as_of: NaiveDate) -> (Vec<usize>, Vec<usize>) {
+        let said = |t: &&Tracked<'_>| t.story.date <= as_of;
+        let (mut open, mut resolved): (Vec<usize>, Vec<usize>) = (0..self.items.len())
+            .filter(|&i| said(&&self.items[i]))
+            .partition(|&i| self.items[i].resolved_by(as_of).is_none());
+        // A month (`2026-09`) comes before the days of that month, as its text sorts.
+        let due_key = |t: &Tracked<'_>| {
+            t.item.due.map(|d| {
+                (
+                    d.first_day(),
+                    matches!(d, crate::content::story::Due::Day(_)),
+                )
+            })
+        };
+        open.sort_by(|&a, &b| {
+            let (a, b) = (&self.items[a], &self.items[b]);
+            (due_key(a).is_none(), due_key(a))
+                .cmp(&(due_key(b).is_none(), due_key(b)))
+                .then_with(|| match (a.item.due, b.item.due) {
+                    // Due the same day: the older item first.
+                    (Some(_), Some(_)) => a.story.date.cmp(&b.story.date),
+                    // No due date: the newest first.
+                    _ => b.story.date.cmp(&a.story.date),
+                })
+                .then_with(|| a.item.id.cmp(&b.item.id))
+        });
+        let resolved_on = |i: usize| self.items[i].resolved_by(as_of).map(|m| m.story.date);
+        resolved.sort_by(|&a, &b| {
+            resolved_on(b)
+                .cmp(&resolved_on(a))
+                .then_with(|| self.items[a].item.id.cmp(&self.items[b].item.id))
+        });
+        (open, resolved)
+    }
+
+    /// The item with `id`.
+    pub fn get(&self, id: &str) -> Option<&Tracked<'s>> {
+        self.by_id.get(id).map(|&at| &self.items[at])
+    }
+
+    /// For every issue, the items of earlier issues that need attention as of its last day
+    /// (overdue ones first, by due date, then stale ones, oldest first), leaving out those the
+    /// issue itself follows up: the first `limit` of them and how many there are in all.
+    ///
+    /// One sweep over the issues: each item needs attention from the first issue after its
+    /// own that is late enough until the first one dated on or after its resolution, so it is
+    /// added and removed once instead of being judged again for every later issue.
+    pub fn attention_by_issue(
+        &self,
+        issues: &[Issue],
+        stale_weeks: u32,
+        limit: usize,
+    ) -> Vec<Attention> {
+        let as_of: Vec<NaiveDate> = issues.iter().map(|i| i.id.sunday()).collect();
+        let first_on_or_after = |day: NaiveDate| as_of.partition_point(|&d| d < day);
+        let mut starts: Vec<Vec<usize>> = vec![Vec::new(); issues.len() + 1];
+        let mut ends: Vec<Vec<usize>> = vec![Vec::new(); issues.len() + 1];
+        for (at, tracked) in self.items.iter().enumerate() {
+            // The first day `state` says Overdue or Stale.
+            let due_from = match tracked.item.due {
+                Some(due) => due.last_day().succ_opt(),
+                None if stale_weeks == 0 => Some(NaiveDate::MIN),
+                None => tracked
+                    .story
+                    .date
+                    .checked_add_days(chrono::Days::new(7 * u64::from(stale_weeks))),
+            };
+            let Some(due_from) = due_from else { continue };
+            let start = first_on_or_after(due_from).max(tracked.issue + 1);
+            let end = tracked.resolved_on.map_or(issues.len(), first_on_or_after);
+            if start < end {
+                starts[start].push(at);
+                ends[end].push(at);
+            }
+        }
+        let key = |at: usize| {
+            let t = &self.items[at];
+            (
+                t.item.due.is_none(),
+                t.item.due.map(|d| d.last_day()),
+                t.story.date,
+                t.item.id.as_str(),
+                at,
+            )
+        };
+        let mut open = std::collections::BTreeSet::new();
+        let mut result = Vec::with_capacity(issues.len());
+        for (index, issue) in issues.iter().enumerate() {
+            for &at in &ends[index] {
+                open.remove(&key(at));
+            }
+            open.extend(starts[index].iter().map(|&at| key(at)));
+            let mut followed: Vec<usize> = issue
+                .stories
+                .iter()
+                .flat_map(|s| s.follows_up.iter())
+                .filter_map(|f| self.by_id.get(f.id.as_str()).copied())
+                .collect();
+            followed.sort_unstable();
+            followed.dedup();
+            let shown = open
+                .iter()
+                .map(|&(.., at)| at)
+                .filter(|at| followed.binary_search(at).is_err())
+                .take(limit)
+                .collect();
+            let followed_open = followed
+                .iter()
+                .filter(|&&at| open.contains(&key(at)))
+                .count();
+            result.push(Attention {
+                shown,
+                total: open.len() - followed_open,
+            });
+        }
+        result
+    }
+}
+
+/// The items an issue lists as still being watched: see [`Ledger::attention_by_issue`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attention {
+    /// The first few, as indexes into [`Ledger::items`], in the order shown.
+    pub shown: Vec<usize>,
+    /// How many items need attention in all.
+    pub total: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::story::{Due, Watch};
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    fn story(slug: &str, date: &str, items: Vec<WatchItem>, follows: Vec<FollowUp>) -> Story {
+        let mut story = crate::content::schedule::tests::story(slug, date, None, None);
+        story.what_to_watch = Watch {
+            prose: false,
+            items,
+        };
+        story.follows_up = follows;
+        story
+    }
+
+    fn item(id: &str, due: Option<Due>) -> WatchItem {
+        WatchItem {
+            id: id.to_owned(),
+            pos: crate::diagnostic::Pos::START,
+            derived: false,
+            text: format!("text of {id}"),
+            due,
+        }
+    }
+
+    fn follow(id: &str, resolved: bool) -> FollowUp {
+        FollowUp {
+            id: id.to_owned(),
+            pos: crate::diagnostic::Pos::START,
+            note: None,
+            resolved,
+        }
+    }
+
+    fn issues(stories: Vec<Story>) -> Vec<Issue> {
+        let config = crate::content::schedule::tests::config(1);
+        crate::content::schedule::assemble(stories, &Default::default(), &config, false).unwrap()
+    }
+
+    #[test]
+    fn states_follow_the_as_of_day() {
+        let issues = issues(vec![
+            story(
+                "a",
+                "2026-03-03",
+                vec![
+                    item("due-sept", Some(Due::Month(day("2026-09-01")))),
+                    item("no-due", None),
+                ],
+                vec![],
+            ),
+            story(
+                "b",
+                "2026-10-05",
+                vec![item("b-1", None)],
+                vec![follow("due-sept", true)],
+            ),
+        ]);
+        let ledger = Ledger::new(&issues);
+        let due = ledger.get("due-sept").unwrap();
+        assert_eq!(due.state(day("2026-09-30"), 12), State::Open);
+        assert_eq!(due.state(day("2026-10-01"), 12), State::Overdue);
+        assert_eq!(due.state(day("2026-10-05"), 12), State::Resolved);
+        let plain = ledger.get("no-due").unwrap();
+        assert_eq!(plain.state(day("2026-05-25"), 12), State::Open);
+        assert_eq!(plain.state(day("2026-05-26"), 12), State::Stale);
+        assert_eq!(plain.age_weeks(day("2026-05-26")), 12);
+    }
+
+    /// What an issue is still watching, judged item by item: the definition the sweep in
+    /// `attention_by_issue` must agree with.
+    fn attention_by_definition(
+        ledger: &Ledger<'_>,
+        issues: &[Issue],
+        index: usize,
+        stale_weeks: u32,
+        limit: usize,
+    ) -> Attention {
+        let as_of = issues[index].id.sunday();
+        let followed: Vec<&str> = issues[index]
+            .stories
+            .iter()
+            .flat_map(|s| s.follows_up.iter().map(|f| f.id.as_str()))
+            .collect();
+        let mut open: Vec<usize> = (0..ledger.items.len())
+            .filter(|&at| {
+                let t = &ledger.items[at];
+                t.issue < index
+                    && t.state(as_of, stale_weeks).needs_attention()
+                    && !followed.contains(&t.item.id.as_str())
+            })
+            .collect();
+        open.sort_by_key(|&at| {
+            let t = &ledger.items[at];
+            (
+                t.item.due.is_none(),
+                t.item.due.map(|d| d.last_day()),
+                t.story.date,
+                t.item.id.clone(),
+            )
+        });
+        Attention {
+            total: open.len(),
+            shown: open.into_iter().take(limit).collect(),
+        }
+    }
+
+    #[test]
+    fn attention_by_issue_agrees_with_the_definition_for_every_issue() {
+        // 40 stories over 40 weeks, each with an undated item and one due on a varied day;
+        // some resolved or updated later, some followed up twice in one issue.
+        let mut stories = Vec::new();
+        for week in 0..40u64 {
+            let date = day("2026-01-05") + chrono::Days::new(week * 7 + week % 3);
+            let due = if week % 5 == 0 {
+                Due::Month(date + chrono::Days::new(40))
+            } else {
+                Due::Day(date + chrono::Days::new((week * 37) % 90))
+            };
+            let mut follows = vec![];
+            if week >= 10 && week % 4 == 0 {
+                follows.push(follow(&format!("s{:02}-due", week - 10), true));
+            }
+            if week >= 3 && week % 3 == 0 {
+                follows.push(follow(&format!("s{:02}-open", week - 3), week % 2 == 0));
+            }
+            stories.push(story(
+                &format!("s{week:02}"),
+                &date.to_string(),
+                vec![
+                    item(&format!("s{week:02}-open"), None),
+                    item(&format!("s{week:02}-due"), Some(due)),
+                ],
+                follows,
+            ));
+            if week % 3 == 0 && week % 4 == 1 {
+                // A second story the same week updating the item the first one follows up.
+                stories.push(story(
+                    &format!("t{week:02}"),
+                    &date.to_string(),
+                    vec![],
+                    vec![follow(&format!("s{:02}-open", week - 3), false)],
+                ));
+            }
+        }
+        let issues = issues(stories);
+        let ledger = Ledger::new(&issues);
+        let mut busiest = 0;
+        for stale_weeks in [0, 1, 6, 12] {
+            for limit in [0, 1, 3, 8, 100] {
+                let swept = ledger.attention_by_issue(&issues, stale_weeks, limit);
+                assert_eq!(swept.len(), issues.len());
+                for (index, attention) in swept.iter().enumerate() {
+                    let want = attention_by_definition(&ledger, &issues, index, stale_weeks, limit);
+                    assert_eq!(
+                        attention, &want,
+                        "issue {index}, stale after {stale_weeks} weeks, limit {limit}"
+                    );
+                    busiest = busiest.max(want.total);
+                }
+            }
+        }
+        assert!(busiest > 20, "the case has enough items: {busiest}");
+    }
+
+    #[test]
+    fn still_watching_leaves_out_what_the_issue_follows_up() {
+        let issues = issues(vec![
+            story(
+                "a",
+                "2026-01-05",
+                vec![item("x", None), item("y", None)],
+                vec![],
+            ),
+            story(
+                "b",
+                "2026-06-01",
+                vec![item("b-1", None)],
+                vec![follow("x", false)],
+            ),
+        ]);
+        let ledger = Ledger::new(&issues);
+        let attention = &ledger.attention_by_issue(&issues, 12, 5)[1];
+        let shown: Vec<&str> = attention
+            .shown
+            .iter()
+            .map(|&at| ledger.items[at].item.id.as_str())
+            .collect();
+        assert_eq!(shown, ["y"]);
+        assert_eq!(attention.total, 1);
+    }
+}

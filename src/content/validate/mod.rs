@@ -1,0 +1,244 @@
+//! Turns loaded files into validated stories and issue settings, or diagnostics.
+//!
+//! Takes the [`SourceFile`]s from `load`, returns a [`Corpus`]: every story and issue file that
+//! passed, and every problem found, located by file, line and column. Validation never stops at
+//! the first problem: each card is read to its end, then the rules that span files run
+//! (duplicate slugs, week folders, issue numbers). No I/O happens here.
+
+mod card;
+mod cross_file;
+mod issue_file;
+
+pub use card::{MAX_TLDR, REQUIRED_CARD_KEYS, SUMMARY_WORDS, TLDR_WORDS, card};
+use cross_file::{check_issue_files, check_slugs_unique, check_watch_items, check_week_folders};
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path};
+
+use crate::content::fields::backticked;
+use crate::content::issue::{IssueId, IssueMeta};
+use crate::content::load::{Content, FileKind, SourceFile};
+use crate::content::story::Story;
+use crate::content::yaml::{self, Node};
+use crate::diagnostic::Pos;
+use crate::diagnostic::{Diagnostic, FileDiagnostics, Severity};
+
+/// Everything validation produced.
+#[derive(Debug, Default)]
+pub struct Corpus {
+    /// Stories from cards without errors, drafts included, sorted by path.
+    pub stories: Vec<Story>,
+    /// Settings from `issue.yaml` files without errors.
+    pub issue_meta: BTreeMap<IssueId, IssueMeta>,
+    /// Every problem, sorted by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many card files were read.
+    pub card_files: usize,
+}
+
+impl Corpus {
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// How many diagnostics are warnings.
+    pub fn warning_count(&self) -> usize {
+        self.diagnostics.len() - self.error_count()
+    }
+}
+
+/// Validates every loaded file, then the rules that span files.
+///
+/// With a `root`, the text of a file with nothing to report is let go as soon as it is
+/// checked (ten thousand cards are tens of megabytes), and a rule that spans files and
+/// reports on it later reads the line it shows again from under `root`. Without one, every
+/// text is kept.
+pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
+    use rayon::prelude::*;
+    let mut corpus = Corpus::default();
+    let mut issue_files: Vec<(IssueMeta, Option<IssueId>)> = Vec::new();
+    // Files are independent until the cross-file rules below: check them in parallel,
+    // keeping their order so the result does not depend on scheduling.
+    let (files, checked): (Vec<SourceFile>, Vec<Checked>) = files
+        .into_par_iter()
+        .map(|mut file| {
+            let checked = check_file(&file);
+            let clean = match &checked {
+                Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
+                    diagnostics.is_empty()
+                }
+            };
+            if root.is_some() && clean {
+                file.content = Content::Released;
+            }
+            (file, checked)
+        })
+        .unzip();
+    for checked in checked {
+        match checked {
+            Checked::Card(story, mut diagnostics) => {
+                corpus.card_files += 1;
+                corpus.stories.extend(story.map(|s| *s));
+                corpus.diagnostics.append(&mut diagnostics);
+            }
+            Checked::Issue(meta, mut diagnostics) => {
+                issue_files.extend(meta);
+                corpus.diagnostics.append(&mut diagnostics);
+            }
+        }
+    }
+    check_slugs_unique(&corpus.stories, &mut corpus.diagnostics);
+    check_week_folders(&corpus.stories, &mut corpus.diagnostics);
+    let some_cards_failed = corpus.stories.len() < corpus.card_files;
+    cross_file::adopt_old_ids(&mut corpus.stories, &mut corpus.diagnostics);
+    check_watch_items(&corpus.stories, some_cards_failed, &mut corpus.diagnostics);
+    for (meta, week) in issue_files {
+        if let Some(week) = week {
+            corpus.issue_meta.insert(week, meta);
+        }
+    }
+    let mut issue_problems = check_issue_files(&corpus, &files);
+    corpus.diagnostics.append(&mut issue_problems);
+    attach_snippets(&mut corpus.diagnostics, &files, root);
+    crate::diagnostic::sort(&mut corpus.diagnostics);
+    corpus
+}
+
+/// One file's result: its story or issue settings when it has no error, and its diagnostics.
+enum Checked {
+    Card(Option<Box<Story>>, Vec<Diagnostic>),
+    Issue(Option<(IssueMeta, Option<IssueId>)>, Vec<Diagnostic>),
+}
+
+fn check_file(file: &SourceFile) -> Checked {
+    let text = match &file.content {
+        Content::Text(text) => text.as_str(),
+        other => {
+            let diagnostics = vec![unreadable(&file.path, other)];
+            return match file.kind {
+                FileKind::Card => Checked::Card(None, diagnostics),
+                FileKind::Issue => Checked::Issue(None, diagnostics),
+            };
+        }
+    };
+    let mut diags = FileDiagnostics::new(&file.path, text);
+    match file.kind {
+        FileKind::Card => {
+            let story = card(text, &mut diags)
+                .filter(|_| !diags.has_errors())
+                .map(Box::new);
+            Checked::Card(story, diags.list)
+        }
+        FileKind::Issue => {
+            let week = week_folder(&file.path);
+            let meta = issue_file::issue_file(text, week, &mut diags)
+                .filter(|_| !diags.has_errors())
+                .map(|meta| (meta, week));
+            Checked::Issue(meta, diags.list)
+        }
+    }
+}
+
+/// The diagnostic for a file whose text could not be had.
+pub fn unreadable(path: &Path, content: &Content) -> Diagnostic {
+    let pos = match content {
+        Content::NotUtf8(pos) => *pos,
+        _ => Pos::START,
+    };
+    let (message, help) = content.problem().unwrap_or_default();
+    Diagnostic {
+        severity: Severity::Error,
+        path: path.to_path_buf(),
+        pos,
+        message,
+        help: Some(help),
+        line_text: None,
+    }
+}
+
+/// Parses the text and checks that its root is a mapping.
+pub(super) fn root_map(text: &str, what: &str, diags: &mut FileDiagnostics<'_>) -> Option<Node> {
+    let root = match yaml::parse(text) {
+        Ok(Some(root)) => root,
+        Ok(None) => {
+            let message = format!("{what} is empty");
+            let help = if what == "card" {
+                format!(
+                    "a card needs {}; `briefing new \"Title\"` writes a skeleton",
+                    backticked(&REQUIRED_CARD_KEYS)
+                )
+            } else {
+                "delete the file, or give it `subject:` and `intro:`".to_owned()
+            };
+            diags.error(Pos::START, message).help(help);
+            return None;
+        }
+        Err(e) => {
+            diags.yaml_error(e);
+            return None;
+        }
+    };
+    if root.as_map().is_none() {
+        diags
+            .error(
+                root.pos,
+                format!(
+                    "a {what} must be a mapping of keys (`title: ...`), found {}",
+                    root.kind()
+                ),
+            )
+            .help("start each line with a key and a colon, e.g. `title: My headline`");
+        return None;
+    }
+    Some(root)
+}
+
+/// The week named by the folder that holds `path`, if its name is a week like `2026-W25`.
+pub fn week_folder(path: &Path) -> Option<IssueId> {
+    let parent = path.parent()?;
+    match parent.components().next_back()? {
+        Component::Normal(name) => IssueId::parse(name.to_str()?),
+        _ => None,
+    }
+}
+
+/// Gives the cross-file diagnostics, raised away from the file's text, their source line;
+/// a released text is read again from under `root`.
+fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile], root: Option<&Path>) {
+    let mut reread: Option<(&Path, Content)> = None;
+    let real_root = root
+        .map(crate::content::load::real_root)
+        .unwrap_or_default();
+    for diag in diagnostics.iter_mut().filter(|d| d.line_text.is_none()) {
+        // Files are sorted by path (`load_briefs`).
+        let Some(file) = files
+            .binary_search_by(|f| f.path.as_path().cmp(&diag.path))
+            .ok()
+            .map(|at| &files[at])
+        else {
+            continue;
+        };
+        let content = match (&file.content, root) {
+            (Content::Released, Some(root)) => {
+                // Diagnostics come grouped by rule, often several for one file in a row.
+                if reread.as_ref().is_none_or(|(path, _)| *path != file.path) {
+                    reread = Some((
+                        &file.path,
+                        crate::content::load::read_capped(&real_root, &root.join(&file.path)),
+                    ));
+                }
+                reread.as_ref().map(|(_, content)| content)
+            }
+            (content, _) => Some(content),
+        };
+        let Some(Content::Text(text)) = content else {
+            continue;
+        };
+        let mut lookup = FileDiagnostics::new(&diag.path, text);
+        diag.line_text = lookup.error(diag.pos, "").line_text.take();
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,390 @@
+//! The stages in order, from a newsletter folder to rendered files: what every command that
+//! reads cards shares.
+//!
+//! The only place that loads `config.yaml` and the cards, validates them, assembles issues and
+//! builds the template environment and the [`Publication`]. Commands call it and print; the
+//! stages it calls (`load`, `validate`, `schedule`, `ledger`, `view`, `render`) never call
+//! back up. Nothing here prints or writes the output.
+
+pub mod scaffold;
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use crate::content::config::{self, Config};
+use crate::content::issue::IssueId;
+use crate::content::ledger::Ledger;
+use crate::content::load::{self, Content};
+use crate::content::project::Paths;
+use crate::content::schedule::{self, Issue};
+use crate::content::validate::{self, Corpus};
+use crate::diagnostic::{self, Diagnostic};
+use crate::error::{Error, Result};
+use crate::publish::render::email::CACHE_LIMIT_BYTES;
+use crate::publish::render::{Inliner, Publication};
+use crate::publish::templates;
+use crate::publish::view::{StoryRefs, WatchEntryView};
+
+/// Whether a run may add to the email cache: a dry run writes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheWrites {
+    /// New results are kept for the next run.
+    Allowed,
+    /// The cache is read, never written.
+    Forbidden,
+}
+
+/// A newsletter whose cards were validated, grouped into issues.
+pub struct Prepared {
+    /// Where its files are.
+    pub paths: Paths,
+    /// The config.
+    pub config: Config,
+    /// The issues, oldest first.
+    pub issues: Vec<Issue>,
+    /// What was found on the way: warnings, and, from [`prepare_valid_cards`], the errors of
+    /// the cards that were left out.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Reads and validates `config.yaml`.
+///
+/// # Errors
+///
+/// [`Error::MissingConfig`] when there is none, [`Error::ReadFile`] when it cannot be read.
+/// Problems inside it are returned as diagnostics in the inner `Err`.
+pub fn load_config(paths: &Paths) -> Result<std::result::Result<Config, Vec<Diagnostic>>> {
+    Ok(read_config(paths)?.map(|(config, _warnings)| config))
+}
+
+/// A config with its warnings, or the errors that stop it.
+type ConfigRead = std::result::Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>>;
+
+/// [`load_config`], with the warnings of a config that has no errors.
+fn read_config(paths: &Paths) -> Result<ConfigRead> {
+    if !paths.config.is_file() {
+        return Err(Error::MissingConfig {
+            root: paths.root.clone(),
+        });
+    }
+    let rel = Path::new("config.yaml");
+    match load::read_capped(&load::real_root(&paths.root), &paths.config) {
+        Content::Text(text) => Ok(config::parse_with_warnings(rel, &text)),
+        Content::Unreadable(reason) => Err(Error::ReadFile {
+            path: paths.config.clone(),
+            source: std::io::Error::other(reason),
+        }),
+        other => Ok(Err(vec![validate::unreadable(rel, &other)])),
+    }
+}
+
+/// The config, or its errors as [`Error::Invalid`]: for the commands that need only the
+/// config (`subscribers`, `listen`).
+///
+/// # Errors
+///
+/// As [`load_config`], and [`Error::Invalid`] for a config with errors.
+pub fn config_only(paths: &Paths) -> Result<Config> {
+    load_config(paths)?.map_err(|diagnostics| Error::Invalid { diagnostics })
+}
+
+/// The subscriber store named in `config` (created on first use).
+///
+/// # Errors
+///
+/// [`Error::Store`] and its kin when it cannot be opened.
+pub fn open_store(paths: &Paths, config: &Config) -> Result<crate::audience::store::Store> {
+    crate::audience::store::Store::open(&paths.root.join(&config.list.database))
+}
+
+/// Where `send` and `listen` take the token secret from, without making one: `None` when
+/// there is none yet.
+///
+/// # Errors
+///
+/// A config that cannot be read, or a secret that cannot be used.
+pub fn token_secret(
+    paths: &Paths,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<crate::audience::secret::Origin>> {
+    let config = config_only(paths)?;
+    Ok(
+        crate::audience::secret::find(&paths.root, &config.unsubscribe_secret_env, env)?
+            .map(|secret| secret.origin),
+    )
+}
+
+/// Loads and validates the whole newsletter: config and every card.
+///
+/// # Errors
+///
+/// As [`load_config`]; problems in the files are in the returned diagnostics.
+pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
+    let config = read_config(paths)?;
+    let files = load::load_briefs(&paths.root);
+    let mut corpus = validate::validate(files, Some(&paths.root));
+    let config = match config {
+        Ok((config, mut warnings)) => {
+            if !warnings.is_empty() {
+                corpus.diagnostics.append(&mut warnings);
+                diagnostic::sort(&mut corpus.diagnostics);
+            }
+            Some(config)
+        }
+        Err(mut diagnostics) => {
+            corpus.diagnostics.append(&mut diagnostics);
+            diagnostic::sort(&mut corpus.diagnostics);
+            None
+        }
+    };
+    Ok((config, corpus))
+}
+
+/// What `check` found: every diagnostic, and what would be published.
+pub struct CheckReport {
+    /// Every problem, sorted: the files', the issues', the templates'.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many card files were read.
+    pub cards: usize,
+    /// Published cards, drafts, and issues; known only when nothing has an error.
+    pub published: Option<(usize, usize, usize)>,
+}
+
+impl CheckReport {
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+}
+
+/// Checks the newsletter at `paths` for everything `build` would fail on: the files, the
+/// issues they make (numbers, weeks) and the templates.
+///
+/// # Errors
+///
+/// As [`load_project`].
+pub fn check(paths: &Paths) -> Result<CheckReport> {
+    let (config, mut corpus) = load_project(paths)?;
+    let cards = corpus.card_files;
+    let mut published = None;
+    if let Some(config) = config.as_ref().filter(|_| corpus.error_count() == 0) {
+        let stories = std::mem::take(&mut corpus.stories);
+        let drafts = stories.iter().filter(|s| s.draft).count();
+        match schedule::assemble(stories, &corpus.issue_meta, config, false) {
+            Ok(issues) => {
+                let count = issues.iter().map(|i| i.stories.len()).sum();
+                published = Some((count, drafts, issues.len()));
+                // The process ends soon: freeing every story one by one would only delay it.
+                std::mem::forget(issues);
+            }
+            Err(mut problems) => corpus.diagnostics.append(&mut problems),
+        }
+        match templates::environment(&paths.templates, &config.language) {
+            Err(error) => corpus.diagnostics.push(template_diagnostic(paths, &error)),
+            Ok(_) => {
+                for name in templates::older_copies(&paths.templates)? {
+                    corpus.diagnostics.push(Diagnostic {
+                        severity: diagnostic::Severity::Warning,
+                        path: Path::new("templates").join(&name),
+                        pos: crate::diagnostic::Pos::START,
+                        message: format!(
+                            "`templates/{name}` is the built-in template of an earlier version of briefing"
+                        ),
+                        help: Some(format!(
+                            "it hides the current built-in and its fixes: delete it, or take the current one with `briefing templates eject --force {name}`"
+                        )),
+                        line_text: None,
+                    });
+                }
+                for name in templates::unchanged_copies(&paths.templates)? {
+                    corpus.diagnostics.push(Diagnostic {
+                        severity: diagnostic::Severity::Warning,
+                        path: Path::new("templates").join(&name),
+                        pos: crate::diagnostic::Pos::START,
+                        message: format!("`templates/{name}` is the same as the built-in template"),
+                        help: Some(
+                            "delete it: a copy overrides the built-in, so fixes in newer versions of briefing would not reach this newsletter"
+                                .to_owned(),
+                        ),
+                        line_text: None,
+                    });
+                }
+            }
+        }
+        diagnostic::sort(&mut corpus.diagnostics);
+    }
+    std::mem::forget(corpus.stories);
+    let diagnostics = corpus.diagnostics;
+    let published = published.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
+    Ok(CheckReport {
+        diagnostics,
+        cards,
+        published,
+    })
+}
+
+/// A template that does not compile, or a template file that cannot be read, as a located
+/// diagnostic.
+fn template_diagnostic(paths: &Paths, error: &Error) -> Diagnostic {
+    let (path, line, message) = match error {
+        Error::Template { name, detail } => {
+            let (line, message) = detail
+                .strip_prefix("line ")
+                .and_then(|rest| rest.split_once(": "))
+                .and_then(|(n, rest)| Some((n.parse().ok()?, rest)))
+                .unwrap_or((1, detail.as_str()));
+            let first = message.lines().next().unwrap_or("").to_owned();
+            (Path::new("templates").join(name), line, first)
+        }
+        Error::TemplateFile { path, problem } => {
+            let rel = path.strip_prefix(&paths.root).unwrap_or(path).to_path_buf();
+            (rel, 1, problem.clone())
+        }
+        other => (paths.templates.clone(), 1, other.to_string()),
+    };
+    Diagnostic {
+        severity: diagnostic::Severity::Error,
+        path,
+        pos: crate::diagnostic::Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: 1,
+        },
+        message,
+        help: Some("`briefing build` stops at this template too; fix it there".to_owned()),
+        line_text: None,
+    }
+}
+
+/// Loads, validates and assembles the newsletter at `paths`; any error stops it.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] with every diagnostic when anything has an error,
+/// [`Error::NothingToPublish`] when no card is published, and the errors of [`load_project`].
+pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
+    let (config, corpus) = load_project(paths)?;
+    let prepared = assemble(paths, config, corpus, drafts, true)?;
+    if prepared.issues.is_empty() {
+        return Err(Error::NothingToPublish);
+    }
+    Ok(prepared)
+}
+
+/// Like [`prepare`], but a card with errors is left out instead of stopping everything, and
+/// its errors are kept in [`Prepared::diagnostics`]: for listing what the valid cards say
+/// while a new card is half written. A broken config still stops it.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the config or the issue files have errors, and the errors of
+/// [`load_project`].
+pub fn prepare_valid_cards(paths: &Paths, drafts: bool) -> Result<Prepared> {
+    let (config, corpus) = load_project(paths)?;
+    assemble(paths, config, corpus, drafts, false)
+}
+
+fn assemble(
+    paths: &Paths,
+    config: Option<Config>,
+    mut corpus: Corpus,
+    drafts: bool,
+    strict: bool,
+) -> Result<Prepared> {
+    let config = match config {
+        Some(config) if !strict || corpus.error_count() == 0 => config,
+        _ => {
+            return Err(Error::Invalid {
+                diagnostics: corpus.diagnostics,
+            });
+        }
+    };
+    let issues = schedule::assemble(
+        std::mem::take(&mut corpus.stories),
+        &corpus.issue_meta,
+        &config,
+        drafts,
+    )
+    .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+    Ok(Prepared {
+        paths: paths.clone(),
+        config,
+        issues,
+        diagnostics: corpus.diagnostics,
+    })
+}
+
+impl Prepared {
+    /// The position in [`Prepared::issues`] of the issue of `week` (`2026-W25`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::BadWeek`] when `week` is not an ISO week, [`Error::NoSuchIssue`] when no
+    /// issue has it.
+    pub fn issue(&self, week: &str) -> Result<usize> {
+        let id = IssueId::parse(week).ok_or_else(|| Error::BadWeek {
+            text: week.to_owned(),
+        })?;
+        self.issues
+            .iter()
+            .position(|issue| issue.id == id)
+            .ok_or_else(|| Error::NoSuchIssue {
+                id,
+                known: self.issues.iter().map(|issue| issue.id).collect(),
+            })
+    }
+
+    /// How many diagnostics are errors.
+    pub fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Every watch item as of `as_of`, open ones first, then resolved ones, each in the
+    /// order the watch page lists them.
+    pub fn watch_entries(&self, as_of: NaiveDate) -> (Vec<WatchEntryView>, Vec<WatchEntryView>) {
+        let issues = &self.issues;
+        let ledger = Ledger::new(issues);
+        let (open, resolved) = ledger.partition(as_of);
+        let refs = StoryRefs::new(issues, &self.config);
+        let view = |at: &usize| {
+            WatchEntryView::new(&ledger.items[*at], as_of, issues, &self.config, &refs)
+        };
+        (
+            open.iter().map(view).collect(),
+            resolved.iter().map(view).collect(),
+        )
+    }
+
+    /// Builds the template environment and the publication, and hands it to `render`.
+    ///
+    /// Emails are inlined through the cache under `.briefing/cache/email/`, pruned after.
+    ///
+    /// # Errors
+    ///
+    /// A template that does not compile, or what `render` returns.
+    pub fn publish<T>(&self, render: impl FnOnce(&Publication<'_>) -> Result<T>) -> Result<T> {
+        self.publish_with(CacheWrites::Allowed, render)
+    }
+
+    /// [`Prepared::publish`], choosing whether the email cache may be written to.
+    ///
+    /// # Errors
+    ///
+    /// As [`Prepared::publish`].
+    pub fn publish_with<T>(
+        &self,
+        writes: CacheWrites,
+        render: impl FnOnce(&Publication<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let env = templates::environment(&self.paths.templates, &self.config.language)?;
+        let cache = self.paths.root.join(".briefing/cache/email");
+        let inliner = match writes {
+            CacheWrites::Allowed => Inliner::cached(cache),
+            CacheWrites::Forbidden => Inliner::read_only(cache),
+        };
+        let publication = Publication::new(env, &inliner, &self.config, &self.issues);
+        let rendered = render(&publication);
+        inliner.prune(CACHE_LIMIT_BYTES);
+        rendered
+    }
+}

@@ -1,0 +1,447 @@
+//! An issue as an email: its template context, the two placeholders sending fills in, CSS
+//! inlining, and the [`Letter`] that `send` personalises.
+//!
+//! Takes a [`Publication`] and an issue; returns HTML with every CSS rule in `style`
+//! attributes (css-inline) and the plain-text part. Sending depends on this module, never the
+//! reverse: `send` only swaps each subscriber's name and unsubscribe URL into a [`Letter`].
+//!
+//! Inlining parses the whole document, so it is the dearest step of a build. An email whose
+//! HTML before inlining is byte for byte the one of an earlier build cannot inline any
+//! differently, so [`Inliner`] keeps results in a content-addressed cache folder
+//! (`.briefing/cache/email/`): safe to delete, pruned to [`CACHE_LIMIT_BYTES`].
+
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sha2::{Digest, Sha256};
+
+use super::issue::IssueContext;
+use super::{Output, Publication};
+use crate::error::{Error, Result};
+use crate::publish::view::ViewedIssue;
+
+/// Stands where each subscriber's unsubscribe URL goes; sending replaces it.
+pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
+
+/// Stands where a subscriber's name goes in a letter rendered for named subscribers.
+pub const NAME_PLACEHOLDER: &str = "%%SUBSCRIBER_NAME%%";
+
+/// Gmail clips messages whose HTML is larger than this.
+pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
+
+/// The most the inlining cache keeps; the entries used longest ago go first.
+pub const CACHE_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Part of every cache key: a new css-inline, or new options, must not reuse old results.
+const CACHE_KEY_PREFIX: &[u8] = b"css-inline 0.23, keep_style_tags false, keep_at_rules true\n";
+
+/// The rendered email of one issue, before personalisation.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    /// Subject line.
+    pub subject: String,
+    /// `2026-W25`, for Message-IDs.
+    pub week: String,
+    /// HTML and text for subscribers with a name (holding [`NAME_PLACEHOLDER`]).
+    pub named: (String, String),
+    /// HTML and text for subscribers without one.
+    pub anonymous: (String, String),
+}
+
+/// Moves an email's stylesheet into `style` attributes, reusing earlier results.
+#[derive(Debug, Default)]
+pub struct Inliner {
+    /// Where results are kept; `None` inlines every time.
+    cache: Option<PathBuf>,
+    /// Reads the cache but adds nothing to it (a dry run writes nothing).
+    read_only: bool,
+    /// Emails inlined by css-inline in this run.
+    inlined: AtomicUsize,
+    /// Emails taken from the cache in this run.
+    reused: AtomicUsize,
+}
+
+impl Inliner {
+    /// An inliner that keeps its results in `cache` (created when first written to).
+    pub fn cached(cache: PathBuf) -> Inliner {
+        Inliner {
+            cache: Some(cache),
+            ..Inliner::default()
+        }
+    }
+
+    /// An inliner that uses the results in `cache` but writes nothing.
+    pub fn read_only(cache: PathBuf) -> Inliner {
+        Inliner {
+            cache: Some(cache),
+            read_only: true,
+            ..Inliner::default()
+        }
+    }
+
+    /// An inliner without a cache.
+    pub fn uncached() -> Inliner {
+        Inliner::default()
+    }
+
+    /// How many emails were inlined, and how many were taken from the cache, so far.
+    pub fn counts(&self) -> (usize, usize) {
+        (
+            self.inlined.load(Ordering::Relaxed),
+            self.reused.load(Ordering::Relaxed),
+        )
+    }
+
+    /// `html` with its CSS in `style` attributes; only `@media` rules (narrow screens, dark
+    /// mode) stay in a `<style>` block.
+    ///
+    /// A cache that cannot be read or written is passed over: it only saves time.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InlineCss`] when css-inline cannot process the document.
+    pub fn inline(&self, html: &str) -> Result<String> {
+        let Some(dir) = &self.cache else {
+            self.inlined.fetch_add(1, Ordering::Relaxed);
+            return inline_css(html);
+        };
+        let mut key = Sha256::new();
+        key.update(CACHE_KEY_PREFIX);
+        key.update(html.as_bytes());
+        let path = dir.join(format!("{}.html", hex(&key.finalize())));
+        if let Some(inlined) = read_entry(&path) {
+            self.reused.fetch_add(1, Ordering::Relaxed);
+            return Ok(inlined);
+        }
+        let inlined = inline_css(html)?;
+        self.inlined.fetch_add(1, Ordering::Relaxed);
+        if !self.read_only {
+            write_entry(dir, &path, &inlined);
+        }
+        Ok(inlined)
+    }
+
+    /// Removes the entries used longest ago until the cache holds at most `limit` bytes.
+    pub fn prune(&self, limit: u64) {
+        let Some(dir) = self.cache.as_ref().filter(|_| !self.read_only) else {
+            return;
+        };
+        let Ok(entries) = fs::read_dir(dir) else {
+            return;
+        };
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(meta) = entry.metadata() else { continue };
+            let Ok(modified) = meta.modified() else {
+                continue;
+            };
+            if !meta.is_file() {
+                continue;
+            }
+            // A temporary file an hour old was left by a killed run; a newer one may be
+            // another run's, still being written.
+            if entry.file_name().to_string_lossy().ends_with(".tmp") {
+                if modified < an_hour_ago {
+                    let _ = fs::remove_file(entry.path());
+                }
+                continue;
+            }
+            files.push((modified, meta.len(), entry.path()));
+        }
+        let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
+        files.sort();
+        for (_, len, path) in files {
+            if total <= limit {
+                break;
+            }
+            if fs::remove_file(&path).is_ok() {
+                total -= len;
+            }
+        }
+    }
+}
+
+/// A cache entry is the SHA-256 of its content in hex, a line break, then the content: a
+/// damaged or truncated entry is a miss, never a wrong email.
+fn read_entry(path: &Path) -> Option<String> {
+    let bytes = fs::read(path).ok()?;
+    let (digest, content) = (bytes.get(..64)?, bytes.get(65..)?);
+    if bytes.get(64) != Some(&b'\n') || hex(&Sha256::digest(content)).as_bytes() != digest {
+        return None;
+    }
+    // Marks the entry as used now, so pruning removes the ones used longest ago.
+    if let Ok(file) = fs::File::options().append(true).open(path) {
+        let _ = file.set_modified(std::time::SystemTime::now());
+    }
+    String::from_utf8(content.to_vec()).ok()
+}
+
+/// Writes an entry whole or not at all: into a temporary file, then renamed into place, so a
+/// concurrent build or a crash never leaves half an entry under its name.
+fn write_entry(dir: &Path, path: &Path, content: &str) {
+    if fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Some(name) = path.file_name() else { return };
+    // Unique to this process and thread; a killed run's leftovers go in `prune`.
+    let thread =
+        format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_digit(), "");
+    let temp = dir.join(format!(
+        ".{}.{}.{thread}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+    ));
+    let digest = hex(&Sha256::digest(content.as_bytes()));
+    let written = fs::File::create(&temp).and_then(|mut file| {
+        file.write_all(digest.as_bytes())?;
+        file.write_all(b"\n")?;
+        file.write_all(content.as_bytes())
+    });
+    if written.and_then(|()| fs::rename(&temp, path)).is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+/// css-inline over `html`: rules into `style` attributes, `@media` rules kept in `<style>`.
+fn inline_css(html: &str) -> Result<String> {
+    css_inline::CSSInliner::options()
+        .keep_style_tags(false)
+        .keep_at_rules(true)
+        .load_remote_stylesheets(false)
+        .build()
+        .inline(html)
+        .map_err(|e| Error::InlineCss {
+            detail: e.to_string(),
+        })
+}
+
+/// The email of issue `index`: HTML with its CSS inlined and the text part, with
+/// `unsubscribe_url` where the unsubscribe link goes (none: the link is left out), for a
+/// reader named `name` (or none).
+///
+/// # Errors
+///
+/// A template error, or a failure to inline the CSS.
+pub fn render_email(
+    publication: &Publication<'_>,
+    index: usize,
+    issue: &ViewedIssue,
+    unsubscribe_url: Option<&str>,
+    name: Option<&str>,
+) -> Result<(String, String)> {
+    let context = IssueContext {
+        unsubscribe_url,
+        email: true,
+        subscriber: super::issue::SubscriberView { name },
+        ..IssueContext::web(publication, index, issue, &issue.path).absolute()
+    };
+    let html = publication
+        .inliner
+        .inline(&publication.render("email.html", &context)?)?;
+    let text = publication.render("email.txt", &context)?;
+    Ok((html, text))
+}
+
+/// The email files of an issue for the site, and a warning when Gmail would clip it.
+///
+/// The published `email.html` and `email.txt` have no unsubscribe link: there is no page
+/// that unsubscribes just anyone, and a placeholder would be a broken link on the site.
+/// With `email.merge_tag` set, `email-merge.html` and `email-merge.txt` carry that tag where
+/// the link goes, ready to paste into another mail tool.
+///
+/// # Errors
+///
+/// As [`render_email`].
+pub fn render_email_files(
+    publication: &Publication<'_>,
+    index: usize,
+    issue: &ViewedIssue,
+) -> Result<(Vec<Output>, Option<String>)> {
+    let dir = &issue.path;
+    let (html, text) = render_email(publication, index, issue, None, None)?;
+    let warning = (html.len() > GMAIL_CLIP_BYTES).then(|| {
+        format!(
+            "{dir}email.html is {} KB; Gmail clips email over 102 KB behind a \"View entire message\" link; \
+             consider fewer or shorter stories for {}",
+            html.len() / 1024,
+            issue.week
+        )
+    });
+    let mut outputs = vec![
+        Output::text(format!("{dir}email.html"), html),
+        Output::text(format!("{dir}email.txt"), text),
+    ];
+    if let Some(tag) = &publication.config.merge_tag {
+        let (html, text) = render_email(publication, index, issue, Some(tag), None)?;
+        outputs.push(Output::text(format!("{dir}email-merge.html"), html));
+        outputs.push(Output::text(format!("{dir}email-merge.txt"), text));
+    }
+    Ok((outputs, warning))
+}
+
+/// The issue's email for sending: once for readers with a name (holding the name
+/// placeholder) and once for readers without.
+///
+/// # Errors
+///
+/// As [`render_email`].
+pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Letter> {
+    let issue = &publication.view(index);
+    Ok(Letter {
+        subject: issue.subject.clone(),
+        week: issue.week.clone(),
+        named: render_email(
+            publication,
+            index,
+            issue,
+            Some(UNSUBSCRIBE_PLACEHOLDER),
+            Some(NAME_PLACEHOLDER),
+        )?,
+        anonymous: render_email(
+            publication,
+            index,
+            issue,
+            Some(UNSUBSCRIBE_PLACEHOLDER),
+            None,
+        )?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENT: &str = "<html><head><style>p { color: red } @media (max-width: 600px) \
+        { p { color: blue } }</style></head><body><p>Hi</p></body></html>";
+
+    #[test]
+    fn inlines_rules_and_keeps_media_queries() {
+        let inlined = Inliner::uncached().inline(DOCUMENT).unwrap();
+        assert!(
+            inlined.contains("<p style=\"color: red;\">Hi</p>"),
+            "{inlined}"
+        );
+        assert!(inlined.contains("@media (max-width: 600px)"), "{inlined}");
+    }
+
+    #[test]
+    fn a_cached_email_is_reused_and_equals_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("email");
+        let first = Inliner::cached(cache.clone());
+        let fresh = first.inline(DOCUMENT).unwrap();
+        assert_eq!(first.counts(), (1, 0));
+        let second = Inliner::cached(cache.clone());
+        assert_eq!(second.inline(DOCUMENT).unwrap(), fresh);
+        assert_eq!(second.counts(), (0, 1));
+        // Any change to the HTML is another key.
+        let changed = DOCUMENT.replace("Hi", "Ho");
+        assert!(second.inline(&changed).unwrap().contains(">Ho</p>"));
+        assert_eq!(second.counts(), (1, 1));
+    }
+
+    #[test]
+    fn a_read_only_cache_is_used_but_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("email");
+        let read_only = Inliner::read_only(cache.clone());
+        let fresh = read_only.inline(DOCUMENT).unwrap();
+        read_only.prune(0);
+        assert!(!cache.exists(), "nothing is written");
+        Inliner::cached(cache.clone()).inline(DOCUMENT).unwrap();
+        let read_only = Inliner::read_only(cache.clone());
+        assert_eq!(read_only.inline(DOCUMENT).unwrap(), fresh);
+        assert_eq!(read_only.counts(), (0, 1));
+        read_only.prune(0);
+        assert_eq!(
+            fs::read_dir(&cache).unwrap().count(),
+            1,
+            "nothing is pruned"
+        );
+    }
+
+    #[test]
+    fn a_damaged_entry_is_a_miss_and_is_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("email");
+        let fresh = Inliner::cached(cache.clone()).inline(DOCUMENT).unwrap();
+        let entry = fs::read_dir(&cache)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        for damage in [
+            b"garbage".to_vec(),
+            fs::read(&entry).unwrap()[..100].to_vec(),
+        ] {
+            fs::write(&entry, damage).unwrap();
+            let inliner = Inliner::cached(cache.clone());
+            assert_eq!(inliner.inline(DOCUMENT).unwrap(), fresh);
+            assert_eq!(inliner.counts(), (1, 0), "a damaged entry is not used");
+        }
+        // Replaced by a whole one.
+        let inliner = Inliner::cached(cache.clone());
+        inliner.inline(DOCUMENT).unwrap();
+        assert_eq!(inliner.counts(), (0, 1));
+    }
+
+    #[test]
+    fn a_cache_that_cannot_be_written_only_costs_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let blocked = dir.path().join("file");
+        fs::write(&blocked, "not a folder").unwrap();
+        let inliner = Inliner::cached(blocked.join("email"));
+        let inlined = inliner.inline(DOCUMENT).unwrap();
+        assert_eq!(inlined, Inliner::uncached().inline(DOCUMENT).unwrap());
+    }
+
+    #[test]
+    fn pruning_removes_the_entries_used_longest_ago() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("email");
+        let inliner = Inliner::cached(cache.clone());
+        let documents: Vec<String> = (0..4)
+            .map(|i| DOCUMENT.replace("Hi", &format!("Hi {i}")))
+            .collect();
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for document in &documents {
+            inliner.inline(document).unwrap();
+        }
+        // Every entry but the last looks an hour old; the first is then used again.
+        for entry in fs::read_dir(&cache).unwrap() {
+            let file = fs::File::options()
+                .append(true)
+                .open(entry.unwrap().path())
+                .unwrap();
+            file.set_modified(old).unwrap();
+        }
+        inliner.inline(&documents[0]).unwrap();
+        let size = fs::metadata(
+            fs::read_dir(&cache)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path(),
+        )
+        .unwrap()
+        .len();
+        inliner.prune(size + size / 2);
+        let after = Inliner::cached(cache.clone());
+        after.inline(&documents[0]).unwrap();
+        assert_eq!(after.counts(), (0, 1), "the entry used last is kept");
+        assert_eq!(fs::read_dir(&cache).unwrap().count(), 1);
+    }
+}

@@ -1,0 +1,222 @@
+//! `feed.xml` (Atom 1.0, RFC 4287) and `sitemap.xml`.
+//!
+//! Each issue is one feed entry whose id is its URL, so it never changes. Its `updated` must
+//! change when, and only when, the issue's content does, without reading the clock: it is the
+//! newest story's date plus a number of seconds (under a day) taken from a hash of the
+//! entry's content. The same content always gives the same instant; an edit gives another.
+
+use serde::Serialize;
+
+use super::issue::IssueContext;
+use super::site::tag_page_path;
+use super::{Output, Publication, Sink};
+use crate::error::Result;
+use crate::publish::view::{SiteView, ViewedIssue};
+
+/// One issue's feed entry, rendered with its issue.
+#[derive(Serialize)]
+pub struct FeedEntry {
+    id: String,
+    title: String,
+    url: String,
+    published: String,
+    updated: String,
+    summary: String,
+    content: String,
+}
+
+#[derive(Serialize)]
+struct FeedContext<'a> {
+    site: &'a SiteView,
+    feed_url: String,
+    updated: String,
+    entries: Vec<FeedEntry>,
+}
+
+#[derive(Serialize)]
+struct SitemapUrl {
+    loc: String,
+    lastmod: String,
+}
+
+#[derive(Serialize)]
+struct SitemapContext<'a> {
+    site: &'a SiteView,
+    urls: Vec<SitemapUrl>,
+}
+
+/// FNV-1a, 64 bits: small, stable across platforms and Rust versions.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `date` (YYYY-MM-DD) at `seconds` past midnight UTC, as RFC 3339.
+fn instant(date: &str, seconds: u64) -> String {
+    let seconds = seconds % 86_400;
+    format!(
+        "{date}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// The feed entry of issue `index`: its full HTML with absolute URLs.
+///
+/// # Errors
+///
+/// A template error.
+pub fn render_entry(
+    publication: &Publication<'_>,
+    index: usize,
+    issue: &ViewedIssue,
+) -> Result<FeedEntry> {
+    let context = IssueContext::web(publication, index, issue, &issue.path).absolute();
+    let content = publication.render("partials/issue-body.html", &context)?;
+    let newest = issue
+        .stories
+        .iter()
+        .map(|s| s.date.as_str())
+        .max()
+        .unwrap_or(&issue.end);
+    Ok(FeedEntry {
+        id: issue.url.clone(),
+        title: format!("Issue {}: {}", issue.number, issue.subject),
+        url: issue.url.clone(),
+        published: instant(newest, 0),
+        updated: instant(newest, fnv1a(content.as_bytes())),
+        summary: issue.preheader.clone(),
+        content,
+    })
+}
+
+/// Renders `feed.xml` from `entries` (oldest first, one per issue, the newest
+/// `feed_limit` issues).
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_feed(
+    publication: &Publication<'_>,
+    mut entries: Vec<FeedEntry>,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let site = &publication.site;
+    entries.reverse();
+    let updated = entries
+        .iter()
+        .map(|e| e.updated.clone())
+        .max()
+        .unwrap_or_else(|| instant("1970-01-01", 0));
+    let feed = FeedContext {
+        site,
+        feed_url: format!("{}feed.xml", site.base_url),
+        updated,
+        entries,
+    };
+    sink.put(Output::text(
+        "feed.xml",
+        publication.render("feed.xml", &feed)?,
+    ))
+}
+
+/// Renders `sitemap.xml`: every page, with the date it last changed.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    let site = &publication.site;
+    let newest_story = publication
+        .issues
+        .iter()
+        .flat_map(|i| i.stories.iter().map(|s| s.date.to_string()))
+        .max()
+        .unwrap_or_default();
+    let mut urls = vec![
+        SitemapUrl {
+            loc: site.base_url.clone(),
+            lastmod: newest_story.clone(),
+        },
+        SitemapUrl {
+            loc: format!("{}archive/", site.base_url),
+            lastmod: newest_story.clone(),
+        },
+        SitemapUrl {
+            loc: format!("{}tags/", site.base_url),
+            lastmod: newest_story.clone(),
+        },
+    ];
+    for index in 0..super::watch::WatchPages::of(publication).count {
+        urls.push(SitemapUrl {
+            loc: format!("{}{}", site.base_url, super::watch::WatchPages::path(index)),
+            lastmod: newest_story.clone(),
+        });
+    }
+    for (issue, link) in publication.issues.iter().zip(&publication.links) {
+        let newest = issue
+            .stories
+            .iter()
+            .map(|s| s.date.to_string())
+            .max()
+            .unwrap_or_default();
+        urls.push(SitemapUrl {
+            loc: link.url.clone(),
+            lastmod: newest,
+        });
+        for story in issue.in_reading_order() {
+            let date = story.date.to_string();
+            // A story page changes when a later story follows up one of its watch items.
+            let followed = publication
+                .last_follow_up(&story.slug)
+                .map(|d| d.to_string());
+            urls.push(SitemapUrl {
+                loc: format!("{}{}", site.base_url, story.page_path()),
+                lastmod: followed.map_or_else(|| date.clone(), |f| f.max(date.clone())),
+            });
+        }
+    }
+    // A tag page changes when its newest story arrives.
+    let mut tag_dates: std::collections::BTreeMap<String, chrono::NaiveDate> =
+        std::collections::BTreeMap::new();
+    for story in publication.issues.iter().flat_map(|i| &i.stories) {
+        for name in &story.tags {
+            let newest = tag_dates
+                .entry(crate::content::slug::tag_slug(name))
+                .or_insert(story.date);
+            *newest = (*newest).max(story.date);
+        }
+    }
+    for (slug, date) in tag_dates {
+        urls.push(SitemapUrl {
+            loc: format!("{}{}", site.base_url, tag_page_path(&slug)),
+            lastmod: date.to_string(),
+        });
+    }
+    let sitemap = SitemapContext { site, urls };
+    sink.put(Output::text(
+        "sitemap.xml",
+        publication.render("sitemap.xml", &sitemap)?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instants_stay_within_the_day() {
+        assert_eq!(instant("2026-06-17", 0), "2026-06-17T00:00:00Z");
+        assert_eq!(instant("2026-06-17", 86_399), "2026-06-17T23:59:59Z");
+        assert_eq!(instant("2026-06-17", 86_400 + 61), "2026-06-17T00:01:01Z");
+    }
+
+    #[test]
+    fn the_hash_is_stable_and_sensitive() {
+        assert_eq!(fnv1a(b"issue"), fnv1a(b"issue"));
+        assert_ne!(fnv1a(b"issue"), fnv1a(b"issue."));
+        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
+    }
+}

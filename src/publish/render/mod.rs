@@ -1,0 +1,380 @@
+//! Renders the whole publication into files in memory.
+//!
+//! Takes the template environment, the config and assembled issues; returns [`Output`]s (a
+//! site-relative path and bytes) and warnings. Nothing is written here, so a failed render
+//! leaves the disk as it was, and the same input always gives the same bytes.
+//!
+//! - [`issue`]: each issue's `digest.md`, `index.html`, `email.html`, `email.txt`;
+//! - [`site`]: home, archive, story and tag pages, `404.html`, `robots.txt`, `style.css`;
+//! - [`feed`]: `feed.xml` (Atom) and `sitemap.xml`;
+//! - [`watch`](mod@watch): `watch/index.html` and `watch.ics`, the watch items across issues.
+
+pub mod email;
+pub mod feed;
+pub mod issue;
+pub mod site;
+pub mod watch;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::content::config::Config;
+use crate::content::ledger::Ledger;
+use crate::content::schedule::Issue;
+use crate::error::Result;
+use crate::publish::templates::{MARKDOWN_CACHE, MarkdownCache, template_error};
+use crate::publish::view::{
+    IssueLink, IssueView, SiteView, StoryRefs, ViewedIssue, WatchEntryView,
+};
+
+pub use email::{GMAIL_CLIP_BYTES, Inliner, UNSUBSCRIBE_PLACEHOLDER};
+pub use issue::render_issue;
+
+/// One file of the output, in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    /// Path relative to the output folder, with `/`.
+    pub path: String,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+impl Output {
+    /// An output from text.
+    pub fn text(path: impl Into<String>, text: String) -> Output {
+        Output {
+            path: path.into(),
+            bytes: text.into_bytes(),
+        }
+    }
+}
+
+/// What a page template gets besides its subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    /// Prefix that leads from the page to the site root: `../../` for `issues/x/`, `./` for
+    /// the home page, the absolute base URL in email and feed content.
+    pub root: String,
+    /// Absolute URL of the page.
+    pub canonical: String,
+    /// The page's `<title>`.
+    pub title: String,
+    /// The page's description.
+    pub description: String,
+    /// OpenGraph type: `article` or `website`.
+    pub og_type: &'static str,
+}
+
+impl PageView {
+    /// The page at site-relative `path` (a folder like `tags/ai/`, or `` for the home page).
+    pub fn at(site: &SiteView, path: &str, title: String, description: String) -> PageView {
+        let depth = path.matches('/').count();
+        PageView {
+            root: if depth == 0 {
+                "./".to_owned()
+            } else {
+                "../".repeat(depth)
+            },
+            canonical: format!("{}{path}", site.base_url),
+            title,
+            description,
+            og_type: "website",
+        }
+    }
+}
+
+/// Everything the renderers share: the environment, config, the issues and their links.
+/// An issue's full view is built when its pages are rendered ([`Publication::view`]) and
+/// dropped after, so memory holds a few issues' views, not the archive's.
+pub struct Publication<'a> {
+    /// Templates; the Markdown cache is one of their globals.
+    env: Environment<'static>,
+    /// Inlines each email's CSS, reusing earlier builds' results.
+    pub inliner: &'a Inliner,
+    /// The config.
+    pub config: &'a Config,
+    /// The site view.
+    pub site: SiteView,
+    /// Every issue, oldest first.
+    pub issues: &'a [Issue],
+    /// The watch items across `issues`.
+    ledger: Ledger<'a>,
+    /// Every issue as a link, oldest first.
+    pub links: Vec<IssueLink>,
+    /// Every watch item as of the newest issue.
+    pub watch: WatchSite,
+    /// What each issue is still watching, by issue index.
+    attention: Vec<crate::content::ledger::Attention>,
+    /// The references to every story, for watch entries and follow-ups.
+    refs: StoryRefs<'a>,
+    /// The HTML of card Markdown, for the `markdown` filters: a [`MarkdownCache`], also
+    /// held by `env` as a global.
+    markdown: minijinja::Value,
+}
+
+/// The watch items of the whole site, as of the newest issue's last day: their order, as
+/// indexes into the ledger's items. Views of the items are built where they are shown.
+#[derive(Debug, Default)]
+pub struct WatchSite {
+    /// The day the states are for.
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Open items, in page order.
+    pub open: Vec<usize>,
+    /// Resolved items, in page order.
+    pub resolved: Vec<usize>,
+    /// The items of each story, by slug.
+    by_story: std::collections::HashMap<String, Vec<usize>>,
+}
+
+impl<'a> Publication<'a> {
+    /// Prepares the links and watch items of `issues`.
+    pub fn new(
+        mut env: Environment<'static>,
+        inliner: &'a Inliner,
+        config: &'a Config,
+        issues: &'a [Issue],
+    ) -> Self {
+        // A large archive's ledger takes tens of milliseconds before anything renders: what
+        // does not depend on another part is worked out alongside it.
+        let (ledger, links) = rayon::join(
+            || Ledger::new(issues),
+            || issues.iter().map(|i| IssueLink::new(i, config)).collect(),
+        );
+        let as_of = issues.last().map(|i| i.id.sunday());
+        let watch_site = || {
+            let mut watch = WatchSite {
+                as_of,
+                ..WatchSite::default()
+            };
+            if let Some(as_of) = as_of {
+                (watch.open, watch.resolved) = ledger.partition(as_of);
+                for (at, tracked) in ledger.items.iter().enumerate() {
+                    watch
+                        .by_story
+                        .entry(tracked.story.slug.clone())
+                        .or_default()
+                        .push(at);
+                }
+            }
+            watch
+        };
+        let attention = || {
+            ledger.attention_by_issue(
+                issues,
+                config.watch.stale_after_weeks,
+                config.watch.still_watching_limit,
+            )
+        };
+        let ((watch, attention), (refs, markdown)) = rayon::join(
+            || rayon::join(watch_site, attention),
+            || {
+                rayon::join(
+                    || StoryRefs::new(issues, config),
+                    || shared_markdown(issues, &ledger),
+                )
+            },
+        );
+        // A global of this publication's own environment: the filters find it with
+        // `State::lookup`, and no render context needs to carry it.
+        let markdown = minijinja::Value::from_object(markdown);
+        env.add_global(MARKDOWN_CACHE, markdown.clone());
+        Publication {
+            inliner,
+            config,
+            site: SiteView::new(config),
+            issues,
+            ledger,
+            links,
+            watch,
+            attention,
+            refs,
+            env,
+            markdown,
+        }
+    }
+
+    /// Watch item `at`: an index into the ledger, as [`WatchSite`] holds them.
+    pub fn watch_item(&self, at: usize) -> &crate::content::ledger::Tracked<'a> {
+        &self.ledger.items[at]
+    }
+
+    /// The view of watch item `at` as of the newest issue.
+    pub fn watch_entry(&self, at: usize) -> WatchEntryView {
+        let as_of = self.watch.as_of.unwrap_or_default();
+        WatchEntryView::new(
+            self.watch_item(at),
+            as_of,
+            self.issues,
+            self.config,
+            &self.refs,
+        )
+    }
+
+    /// The state of watch item `at` as of the newest issue.
+    pub fn watch_state(&self, at: usize) -> crate::content::ledger::State {
+        let as_of = self.watch.as_of.unwrap_or_default();
+        self.watch_item(at)
+            .state(as_of, self.config.watch.stale_after_weeks)
+    }
+
+    /// The watch items of the story with `slug`, as of the newest issue.
+    pub fn watch_of_story(&self, slug: &str) -> Vec<WatchEntryView> {
+        self.watch
+            .by_story
+            .get(slug)
+            .map(|items| items.iter().map(|&at| self.watch_entry(at)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The date of the newest follow-up of any of the watch items of the story with `slug`.
+    pub fn last_follow_up(&self, slug: &str) -> Option<chrono::NaiveDate> {
+        let as_of = self.watch.as_of?;
+        self.watch
+            .by_story
+            .get(slug)?
+            .iter()
+            .flat_map(|&at| self.ledger.items[at].mentions.iter())
+            .map(|m| m.story.date)
+            .filter(|date| *date <= as_of)
+            .max()
+    }
+
+    /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
+    ///
+    /// The HTML its plain-text views made of the stories' Markdown goes to the Markdown
+    /// cache, where the issue's pages find it.
+    pub fn view(&self, index: usize) -> ViewedIssue {
+        let view = IssueView::new(
+            self.issues,
+            index,
+            self.config,
+            &self.ledger,
+            &self.attention[index],
+            &self.refs,
+        );
+        if let Some(cache) = self.markdown.downcast_object_ref::<MarkdownCache>() {
+            for story in &view.stories {
+                for (markdown, inline, html) in &story.text.html {
+                    cache.remember(markdown, *inline, html);
+                }
+            }
+        }
+        ViewedIssue::new(view)
+    }
+
+    /// Renders the named template with `context`.
+    ///
+    /// # Errors
+    ///
+    /// As [`render_template`].
+    pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
+        render_template(&self.env, name, context)
+    }
+}
+
+/// The Markdown cache of a publication, holding the texts that pages beyond their own issue
+/// show: each story's summary (tag pages) and every watch item and follow-up note (the watch
+/// page, later issues).
+fn shared_markdown(issues: &[Issue], ledger: &Ledger<'_>) -> MarkdownCache {
+    let summaries = issues
+        .iter()
+        .flat_map(|issue| &issue.stories)
+        .map(|story| story.summary.as_str());
+    let watched = ledger.items.iter().flat_map(|tracked| {
+        let notes = tracked.mentions.iter();
+        std::iter::once(tracked.item.text.as_str())
+            .chain(notes.filter_map(|m| m.follow_up.note.as_deref()))
+    });
+    MarkdownCache::new(summaries.collect(), watched.collect())
+}
+
+/// Receives rendered files as they are made, from several threads at once.
+pub trait Sink: Sync {
+    /// Takes one file.
+    ///
+    /// # Errors
+    ///
+    /// When the file cannot be kept (written, for a folder).
+    fn put(&self, output: Output) -> Result<()>;
+}
+
+/// Keeps files in memory (for `serve`, tests and single-issue builds).
+impl Sink for std::sync::Mutex<Vec<Output>> {
+    fn put(&self, output: Output) -> Result<()> {
+        self.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(output);
+        Ok(())
+    }
+}
+
+/// Renders every file of the site into `sink`: all issues in all formats and the pages
+/// around them. Issues render in parallel; files go to the sink as soon as they exist, so
+/// memory does not grow with the archive. Returns warnings.
+///
+/// # Errors
+///
+/// A template error, a failure to inline the email's CSS, or the sink's error.
+pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<String>> {
+    use rayon::prelude::*;
+    let in_feed = publication
+        .issues
+        .len()
+        .saturating_sub(publication.config.feed_limit);
+    let render_issues = || -> Result<Vec<(Vec<String>, Option<feed::FeedEntry>)>> {
+        (0..publication.issues.len())
+            .into_par_iter()
+            .map(|index| {
+                let view = publication.view(index);
+                let (files, warnings) = issue::render_issue(publication, index, &view)?;
+                for file in files {
+                    sink.put(file)?;
+                }
+                site::render_story_pages(publication, index, &view, sink)?;
+                let entry = if index >= in_feed {
+                    Some(feed::render_entry(publication, index, &view)?)
+                } else {
+                    None
+                };
+                Ok((warnings, entry))
+            })
+            .collect::<Result<_>>()
+    };
+    // The pages around the issues need nothing from them: they render alongside.
+    let render_around = || -> Result<()> {
+        let (pages, rest) = rayon::join(
+            || site::render_pages(publication, sink),
+            || -> Result<()> {
+                watch::render_watch(publication, sink)?;
+                feed::render_sitemap(publication, sink)
+            },
+        );
+        pages.and(rest)
+    };
+    let (per_issue, around) = rayon::join(render_issues, render_around);
+    let per_issue = per_issue?;
+    around?;
+    let mut warnings = Vec::new();
+    let mut entries = Vec::with_capacity(per_issue.len());
+    for (mut notes, entry) in per_issue {
+        warnings.append(&mut notes);
+        entries.extend(entry);
+    }
+    feed::render_feed(publication, entries, sink)?;
+    Ok(warnings)
+}
+
+/// Renders the named template with `context`.
+///
+/// # Errors
+///
+/// [`Error::Template`](crate::error::Error::Template) with the template's name, line and the problem.
+pub fn render_template(
+    env: &Environment<'_>,
+    name: &str,
+    context: &impl Serialize,
+) -> Result<String> {
+    env.get_template(name)
+        .and_then(|t| t.render(context))
+        .map_err(|e| template_error(name, &e))
+}

@@ -1,0 +1,386 @@
+//! The pages around the issues: home, archive, story permalinks, tags, 404, robots.txt and
+//! the stylesheet.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::issue::IssueContext;
+use super::{Output, PageView, Publication, Sink};
+use crate::error::Result;
+use crate::publish::view::{IssueLink, SiteView, StoryLink, TagPage, ViewedIssue, WatchEntryView};
+
+/// A story of an issue's template value as its own page's subject: the same fields, with
+/// `heading` 1. The issue's value is made once; converting each story again for its page
+/// cost more than some of the pages.
+#[derive(Debug)]
+struct PageStory(minijinja::Value);
+
+impl minijinja::value::Object for PageStory {
+    fn get_value(self: &std::sync::Arc<Self>, key: &minijinja::Value) -> Option<minijinja::Value> {
+        if key.as_str() == Some("heading") {
+            return Some(minijinja::Value::from(1));
+        }
+        self.0
+            .get_item(key)
+            .ok()
+            .filter(|value| !value.is_undefined())
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        match self.0.try_iter() {
+            Ok(keys) => minijinja::value::Enumerator::Values(keys.collect()),
+            Err(_) => minijinja::value::Enumerator::Empty,
+        }
+    }
+}
+
+/// How many issues the home page lists under the latest one.
+const RECENT: usize = 6;
+
+#[derive(Serialize)]
+struct HomeContext<'a> {
+    #[serde(flatten)]
+    latest: IssueContext<'a>,
+    recent: Vec<&'a IssueLink>,
+}
+
+#[derive(Serialize)]
+struct ArchiveContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    issues: Vec<&'a IssueLink>,
+}
+
+#[derive(Serialize)]
+struct StoryContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    story: minijinja::Value,
+    issue: &'a IssueLink,
+    /// The story's own watch items, with the later stories that followed them up.
+    watch: Vec<WatchEntryView>,
+}
+
+#[derive(Serialize)]
+struct TagSummary<'a> {
+    name: &'a str,
+    slug: &'a str,
+    path: &'a str,
+    count: usize,
+}
+
+#[derive(Serialize)]
+struct TagsContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    tags: Vec<TagSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct TagContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    tag: &'a TagPage<'a>,
+}
+
+#[derive(Serialize)]
+struct SiteContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+}
+
+/// `tags/<slug>/`, where the page of the tag with URL name `slug` is.
+pub fn tag_page_path(slug: &str) -> String {
+    format!("tags/{slug}/")
+}
+
+/// Every tag with its stories, newest first, keyed by URL name. Tags that share a URL name
+/// (`AI labs`, `ai-labs`) share a page, under the name seen first.
+fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'a>> {
+    let mut tags: BTreeMap<String, TagPage<'a>> = BTreeMap::new();
+    let language = &publication.config.language;
+    for (issue, link) in publication.issues.iter().zip(&publication.links) {
+        // Reading order, as on the issue page: a shared tag page takes the name seen first.
+        for story in issue.in_reading_order() {
+            for name in &story.tags {
+                let slug = crate::content::slug::tag_slug(name);
+                let page = tags.entry(slug.clone()).or_insert_with(|| TagPage {
+                    name,
+                    path: tag_page_path(&slug),
+                    slug,
+                    stories: Vec::new(),
+                });
+                page.stories.push(StoryLink {
+                    title: &story.title,
+                    path: story.page_path(),
+                    date: story.date.to_string(),
+                    date_display: crate::content::dates::long(story.date, language),
+                    summary: &story.summary,
+                    issue: link,
+                });
+            }
+        }
+    }
+    for page in tags.values_mut() {
+        page.stories
+            .sort_by(|a, b| (&b.date, &b.title).cmp(&(&a.date, &a.title)));
+    }
+    tags
+}
+
+/// Renders the permalink pages of issue `index`'s stories into `sink`.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_story_pages(
+    publication: &Publication<'_>,
+    index: usize,
+    issue: &ViewedIssue,
+    sink: &dyn Sink,
+) -> Result<()> {
+    let site = &publication.site;
+    let link = &publication.links[index];
+    let values = issue
+        .value
+        .get_attr("stories")
+        .map_err(|e| crate::publish::templates::template_error("story.html", &e))?;
+    for (at, story) in issue.stories.iter().enumerate() {
+        let value = values
+            .get_item_by_index(at)
+            .map_err(|e| crate::publish::templates::template_error("story.html", &e))?;
+        let mut page = PageView::at(
+            site,
+            &story.path,
+            format!("{} · {}", story.title, site.title),
+            crate::content::schedule::preheader_of_line(&story.text.summary_line),
+        );
+        page.og_type = "article";
+        let context = StoryContext {
+            site,
+            page,
+            story: minijinja::Value::from_object(PageStory(value)),
+            issue: link,
+            watch: publication.watch_of_story(&story.slug),
+        };
+        sink.put(Output::text(
+            format!("{}index.html", story.path),
+            publication.render("story.html", &context)?,
+        ))?;
+    }
+    Ok(())
+}
+
+/// Renders the home page, archive, tag pages, 404 page, robots.txt, CSS and icon into `sink`.
+///
+/// # Errors
+///
+/// A template error, or the sink's.
+pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    use rayon::prelude::*;
+    let site = &publication.site;
+    let mut outputs = Vec::new();
+    let newest_first: Vec<&IssueLink> = publication.links.iter().rev().collect();
+
+    let latest = publication.issues.len().saturating_sub(1);
+    let latest_view = publication.view(latest);
+    let mut home = IssueContext::web(publication, latest, &latest_view, "");
+    home.page.title = format!("{} · {}", site.title, site.tagline);
+    home.page.title = home.page.title.trim_end_matches(" · ").to_owned();
+    home.page.og_type = "website";
+    let home = HomeContext {
+        latest: home,
+        recent: newest_first.iter().skip(1).take(RECENT).copied().collect(),
+    };
+    outputs.push(Output::text(
+        "index.html",
+        publication.render("home.html", &home)?,
+    ));
+
+    let archive = ArchiveContext {
+        site,
+        page: PageView::at(
+            site,
+            "archive/",
+            format!("Archive · {}", site.title),
+            format!("Every issue of {}, newest first.", site.title),
+        ),
+        issues: newest_first.clone(),
+    };
+    outputs.push(Output::text(
+        "archive/index.html",
+        publication.render("archive.html", &archive)?,
+    ));
+
+    let tags = tag_pages(publication);
+    let index = TagsContext {
+        site,
+        page: PageView::at(
+            site,
+            "tags/",
+            format!("Tags · {}", site.title),
+            format!("Every topic {} has covered.", site.title),
+        ),
+        tags: tags
+            .values()
+            .map(|t| TagSummary {
+                name: t.name,
+                slug: &t.slug,
+                path: &t.path,
+                count: t.stories.len(),
+            })
+            .collect(),
+    };
+    outputs.push(Output::text(
+        "tags/index.html",
+        publication.render("tags.html", &index)?,
+    ));
+    let tag_outputs: Vec<Output> = tags
+        .par_iter()
+        .map(|(_, tag)| {
+            let context = TagContext {
+                site,
+                page: PageView::at(
+                    site,
+                    &tag.path,
+                    format!("{} · {}", tag.name, site.title),
+                    format!("Stories tagged {} in {}.", tag.name, site.title),
+                ),
+                tag,
+            };
+            Ok(Output::text(
+                format!("{}index.html", tag.path),
+                publication.render("tag.html", &context)?,
+            ))
+        })
+        .collect::<Result<_>>()?;
+    outputs.extend(tag_outputs);
+    outputs.extend(redirects(publication, &tags)?);
+
+    // The 404 page is served at any depth, so its links start from the site's own path.
+    let mut missing = PageView::at(
+        site,
+        "",
+        format!("Page not found · {}", site.title),
+        "This page does not exist.".to_owned(),
+    );
+    missing.root = base_path(&site.base_url);
+    let plain = SiteContext {
+        site,
+        page: missing,
+    };
+    outputs.push(Output::text(
+        "404.html",
+        publication.render("404.html", &plain)?,
+    ));
+    outputs.push(Output::text(
+        "robots.txt",
+        publication.render("robots.txt", &plain)?,
+    ));
+    outputs.extend(render_assets(publication)?);
+    for output in outputs {
+        sink.put(output)?;
+    }
+    Ok(())
+}
+
+/// What `redirect.html` sees.
+#[derive(Serialize)]
+struct RedirectContext<'a> {
+    site: &'a SiteView,
+    /// The page's new title.
+    title: &'a str,
+    /// The new address, relative to the old page.
+    target: String,
+    /// The new address, absolute.
+    canonical: String,
+}
+
+/// Pages at the addresses earlier versions gave stories and tags whose titles have an
+/// apostrophe (`stories/t-head-s-.../`), sending readers and search engines on to the
+/// current ones (`stories/t-heads-.../`): links already published keep working. An old address
+/// that is now another page's is left to that page.
+fn redirects(
+    publication: &Publication<'_>,
+    tags: &BTreeMap<String, TagPage<'_>>,
+) -> Result<Vec<Output>> {
+    let site = &publication.site;
+    let stories: Vec<&crate::content::story::Story> = publication
+        .issues
+        .iter()
+        .flat_map(|issue| issue.stories.iter())
+        .collect();
+    let taken: std::collections::HashSet<String> = stories
+        .iter()
+        .map(|s| s.page_path())
+        .chain(tags.values().map(|t| t.path.clone()))
+        .collect();
+    let mut moved: BTreeMap<String, (String, &str)> = BTreeMap::new();
+    for story in &stories {
+        if let Some(old) = &story.old_slug {
+            moved.insert(format!("stories/{old}/"), (story.page_path(), &story.title));
+        }
+    }
+    for tag in tags.values() {
+        let old = crate::content::slug::slugify_legacy(tag.name);
+        if !old.is_empty() && old != tag.slug {
+            moved.insert(tag_page_path(&old), (tag.path.clone(), tag.name));
+        }
+    }
+    moved
+        .into_iter()
+        .filter(|(old, _)| !taken.contains(old))
+        .map(|(old, (new, title))| {
+            let depth = old.matches('/').count();
+            let context = RedirectContext {
+                site,
+                title,
+                target: format!("{}{new}", "../".repeat(depth)),
+                canonical: format!("{}{new}", site.base_url),
+            };
+            Ok(Output::text(
+                format!("{old}index.html"),
+                publication.render("redirect.html", &context)?,
+            ))
+        })
+        .collect()
+}
+
+/// The files every page links: `style.css` and `favicon.svg`.
+///
+/// # Errors
+///
+/// A template error.
+pub fn render_assets(publication: &Publication<'_>) -> Result<Vec<Output>> {
+    let site = &publication.site;
+    let plain = SiteContext {
+        site,
+        page: PageView::at(site, "", site.title.clone(), String::new()),
+    };
+    ["style.css", "favicon.svg"]
+        .into_iter()
+        .map(|name| Ok(Output::text(name, publication.render(name, &plain)?)))
+        .collect()
+}
+
+/// The path part of an absolute URL, `/` at least: `https://e.org/brief/` → `/brief/`.
+pub fn base_path(base_url: &str) -> String {
+    let rest = base_url.split_once("//").map_or(base_url, |(_, r)| r);
+    match rest.find('/') {
+        Some(at) => rest[at..].to_owned(),
+        None => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_path_of_sub_path_sites() {
+        assert_eq!(base_path("https://example.org/brief/"), "/brief/");
+        assert_eq!(base_path("https://example.org/"), "/");
+        assert_eq!(base_path("https://example.org"), "/");
+    }
+}

@@ -1,0 +1,663 @@
+//! `briefing serve`: a live preview of the site.
+//!
+//! Builds the site into memory and answers requests from it: nothing is written to disk, and
+//! since a request can only name a key of that map, no path can reach a file outside the site
+//! (`..` segments are refused outright). `briefs/`, `templates/` and `config.yaml` are watched;
+//! each change rebuilds. Pages get a small script that polls the build version and reloads
+//! when it changes. When a rebuild fails, the last good site stays, and every page shows the
+//! located error until the input is fixed.
+//!
+//! The HTTP layer is axum on a two-thread tokio runtime: a connection is a task, not a
+//! thread, so idle clients cannot exhaust the machine; tower bounds the requests answered at
+//! once and tower-http the time each may take. Only the request's own host names are
+//! answered ([`host_allowed`]).
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use notify::{RecursiveMode, Watcher};
+
+use crate::content::project::Paths;
+use crate::diagnostic::{self, Diagnostic, Style};
+use crate::error::{Error, Result};
+use crate::publish::render::Output;
+use crate::publish::templates::escape_html;
+
+/// The build version as plain text, for tools.
+pub const VERSION_PATH: &str = "/__briefing/version";
+
+/// The build version as server-sent events: one event now, one after every build. Pages
+/// listen to it; no page polls.
+pub const EVENTS_PATH: &str = "/__briefing/events";
+
+/// How long to wait for more file events before rebuilding: an editor's save is often
+/// several events.
+const DEBOUNCE: Duration = Duration::from_millis(150);
+
+const RELOAD_SCRIPT: &str = "<script>(function(){var seen=null;\
+var events=new EventSource('/__briefing/events');\
+events.onmessage=function(e){if(seen===null){seen=e.data}else if(e.data!==seen){location.reload()}};\
+})();</script>";
+
+/// The site as last built.
+#[derive(Debug, Default)]
+pub struct Site {
+    /// Every file of the last good build, by site-relative path.
+    pub files: HashMap<String, Vec<u8>>,
+    /// The error of the last build, if it failed, as plain text.
+    pub error: Option<String>,
+    /// Cards left out of the last build for their errors: how many errors, and their located
+    /// messages as plain text. Every page shows them in a banner.
+    pub card_errors: Option<(usize, String)>,
+    /// Counts builds, good or not; pages reload when it changes.
+    pub version: u64,
+}
+
+/// An HTTP answer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: &'static str,
+    /// Extra header (a redirect's Location).
+    pub location: Option<String>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    fn new(status: u16, content_type: &'static str, body: Vec<u8>) -> Reply {
+        Reply {
+            status,
+            content_type,
+            location: None,
+            body,
+        }
+    }
+}
+
+/// Options of `briefing serve`.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Address to bind (loopback unless the user says otherwise).
+    pub bind: IpAddr,
+    /// Port; 0 picks a free one.
+    pub port: u16,
+    /// Open a browser once serving.
+    pub open: bool,
+    /// More host names to answer for, besides loopback and the bind address.
+    pub hosts: Vec<String>,
+}
+
+/// How many requests are answered at once; more wait in line.
+const WORKERS: usize = 8;
+
+/// How long one request may take to answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether a request's `Host` header names this server: a loopback name, the bind address,
+/// or one of `extra`, with or without the port. A page of another site that a DNS trick
+/// points at the preview gets no answer.
+pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool {
+    let Some(host) = host else {
+        return false;
+    };
+    let host = host.trim().to_ascii_lowercase();
+    // `[::1]:8000`, `localhost:8000`, `127.0.0.1`: the name without the port.
+    let name = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => host
+            .rsplit_once(':')
+            .map_or(host.as_str(), |(name, _)| name),
+    };
+    let loopback = name == "localhost"
+        || name.ends_with(".localhost")
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    loopback
+        || name.parse::<IpAddr>().is_ok_and(|ip| ip == bind)
+        || extra.iter().any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// Builds the whole site into memory from the cards that pass `check`, returning its files and
+/// the errors of the cards left out. The command line hands the pipeline in, so this module
+/// depends on no stage before `render`.
+pub type Build = dyn Fn() -> Result<(Vec<Output>, Vec<Diagnostic>)> + Send + Sync;
+
+/// Builds the site into `site`, or records why it could not be built. Returns a line for the
+/// terminal.
+fn rebuild(build: &Build, site: &Mutex<Site>, style: Style) -> String {
+    let started = Instant::now();
+    let result = build();
+    let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
+    site.version += 1;
+    match result {
+        Ok((outputs, errors)) => {
+            site.files = outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
+            site.error = None;
+            let built = format!(
+                "built {} files in {} ms",
+                site.files.len(),
+                started.elapsed().as_millis()
+            );
+            if errors.is_empty() {
+                site.card_errors = None;
+                return built;
+            }
+            site.card_errors = Some((
+                errors.len(),
+                diagnostic::render_all(&errors, Style::new(false)),
+            ));
+            format!(
+                "{}{built}; the cards with these {} error{} are left out",
+                diagnostic::render_all(&errors, style),
+                errors.len(),
+                if errors.len() == 1 { "" } else { "s" }
+            )
+        }
+        Err(error) => {
+            site.error = Some(describe(&error, Style::new(false)));
+            describe(&error, style)
+        }
+    }
+}
+
+/// The error as the terminal and the error page show it: diagnostics with their snippets.
+fn describe(error: &Error, style: Style) -> String {
+    match error {
+        Error::Invalid { diagnostics } => {
+            let errors: Vec<_> = diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .cloned()
+                .collect();
+            let mut text = diagnostic::render_all(&errors, style);
+            text.push_str(&format!(
+                "{}: {error}",
+                style.label(diagnostic::Severity::Error)
+            ));
+            text
+        }
+        other => format!("{}: {other}", style.label(diagnostic::Severity::Error)),
+    }
+}
+
+/// Answers a GET for `url` (path and query) from `site`.
+pub fn respond(site: &Site, url: &str) -> Reply {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    if path == VERSION_PATH {
+        return Reply::new(
+            200,
+            "text/plain; charset=utf-8",
+            site.version.to_string().into_bytes(),
+        );
+    }
+    let Some(decoded) = percent_decode(path) else {
+        return Reply::new(400, "text/plain; charset=utf-8", b"bad request\n".to_vec());
+    };
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segments
+        .iter()
+        .any(|s| *s == ".." || *s == "." || s.contains(['\\', '\0']))
+    {
+        return Reply::new(400, "text/plain; charset=utf-8", b"bad request\n".to_vec());
+    }
+    let mut key = segments.join("/");
+    if key.is_empty() || decoded.ends_with('/') {
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str("index.html");
+    } else if !site.files.contains_key(&key)
+        && site.files.contains_key(&format!("{key}/index.html"))
+    {
+        // Built from the cleaned segments: `//issues/x` must not become `//issues/x/`, which
+        // a browser reads as another host.
+        return Reply {
+            location: Some(format!("/{key}/")),
+            ..Reply::new(301, "text/plain; charset=utf-8", Vec::new())
+        };
+    }
+    let content_type = content_type(&key);
+    let is_page = content_type.starts_with("text/html");
+    if let Some(error) = &site.error
+        && is_page
+    {
+        return Reply::new(500, "text/html; charset=utf-8", error_page(error));
+    }
+    match site.files.get(&key) {
+        Some(body) if is_page => {
+            let body = match &site.card_errors {
+                Some((count, text)) => with_banner(body, *count, text),
+                None => body.clone(),
+            };
+            Reply::new(200, content_type, with_reload(&body))
+        }
+        Some(body) => Reply::new(200, content_type, body.clone()),
+        None => {
+            let body = site
+                .files
+                .get("404.html")
+                .map_or_else(|| b"not found\n".to_vec(), |b| with_reload(b));
+            Reply::new(404, "text/html; charset=utf-8", body)
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("xml") if path.ends_with("feed.xml") => "application/atom+xml; charset=utf-8",
+        Some("xml") => "application/xml; charset=utf-8",
+        Some("md") => "text/markdown; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("ics") => "text/calendar; charset=utf-8",
+        Some("png") => "image/png",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Puts a banner with the cards' errors at the top of a page's body (or before it all when
+/// a template has no `<body>`), so a half-written card shows where the curator looks.
+fn with_banner(page: &[u8], count: usize, errors: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    let banner = format!(
+        "<div role=\"alert\" style=\"margin:0;padding:.75rem 1rem;background:#fff4e5;color:#5c3c00;\
+         border-bottom:3px solid #f59e0b;font:14px/1.45 system-ui,sans-serif\">\
+         <strong>{count} error{} in the cards: those cards are left out of this preview.</strong>\
+         <pre style=\"white-space:pre-wrap;margin:.5rem 0 0;font-size:13px\">{}</pre></div>",
+        if count == 1 { "" } else { "s" },
+        escape_html(errors)
+    );
+    let at = text
+        .find("<body")
+        .and_then(|start| text[start..].find('>').map(|end| start + end + 1))
+        .unwrap_or(0);
+    format!("{}{banner}{}", &text[..at], &text[at..]).into_bytes()
+}
+
+/// Splices the reload script before `</body>`, or at the end when a template has none.
+fn with_reload(page: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(page);
+    match text.rfind("</body>") {
+        Some(at) => format!("{}{RELOAD_SCRIPT}{}", &text[..at], &text[at..]).into_bytes(),
+        None => format!("{text}{RELOAD_SCRIPT}").into_bytes(),
+    }
+}
+
+fn error_page(error: &str) -> Vec<u8> {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Build failed · briefing</title>\
+         <style>body{{font:15px/1.5 system-ui,sans-serif;margin:2rem;background:#1b1d20;color:#e8e6e3}}\
+         pre{{background:#000;padding:1rem;overflow:auto;border-left:4px solid #f87171}}</style></head>\
+         <body><h1>The site could not be rebuilt</h1><p>Fix the problem below and save; this page reloads by itself.</p>\
+         <pre>{}</pre>{RELOAD_SCRIPT}</body></html>",
+        escape_html(error)
+    )
+    .into_bytes()
+}
+
+fn percent_decode(path: &str) -> Option<String> {
+    let bytes = path.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Serves the newsletter at `paths` until the process is stopped.
+///
+/// # Errors
+///
+/// [`Error::Listen`] when the address cannot be bound, [`Error::WatchFiles`] when the folders
+/// cannot be watched.
+pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) -> Result<()> {
+    let site = Arc::new(Mutex::new(Site::default()));
+    say_err!("{}", rebuild(&*build, &site, style));
+
+    let address = SocketAddr::new(options.bind, options.port);
+    let listen_error = |source| Error::Listen { address, source };
+    // Two threads answer every connection (tasks, not threads, each): idle clients cost
+    // memory, never a thread apiece.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(listen_error)?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(address))
+        .map_err(listen_error)?;
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| address.to_string(), |a| a.to_string());
+    let url = format!("http://{address}/");
+    say!("serving {url} (Ctrl-C to stop)");
+    let _ = std::io::stdout().flush();
+    if !options.bind.is_loopback() {
+        say_err!(
+            "{}: serving on {} makes the preview reachable from other machines",
+            style.label(diagnostic::Severity::Warning),
+            options.bind
+        );
+    }
+
+    let (events, changes) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if event.is_ok_and(|e| !e.kind.is_access()) {
+            let _ = events.send(());
+        }
+    })
+    .map_err(|source| Error::WatchFiles { path: None, source })?;
+    for (path, mode) in [
+        (&paths.briefs, RecursiveMode::Recursive),
+        (&paths.templates, RecursiveMode::Recursive),
+        (&paths.config, RecursiveMode::NonRecursive),
+    ] {
+        if path.exists() {
+            watcher
+                .watch(path, mode)
+                .map_err(|source| Error::WatchFiles {
+                    path: Some(path.clone()),
+                    source,
+                })?;
+        }
+    }
+    let rebuild_site = Arc::clone(&site);
+    let first = site.lock().unwrap_or_else(PoisonError::into_inner).version;
+    let (announce, versions) = tokio::sync::watch::channel(first);
+
+    std::thread::spawn(move || {
+        while changes.recv().is_ok() {
+            // Let a burst of events settle into one rebuild.
+            while changes.recv_timeout(DEBOUNCE).is_ok() {}
+            say_err!("{}", rebuild(&*build, &rebuild_site, style));
+            let version = rebuild_site
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .version;
+            announce.send_replace(version);
+        }
+    });
+
+    if options.open {
+        open_browser(&url);
+    }
+    let state = Shared {
+        site,
+        bind: options.bind,
+        hosts: Arc::new(options.hosts.clone()),
+        versions,
+    };
+    // Pages are answered a few at a time and each within a time limit; the event streams
+    // stay open as long as their tabs do, so they are outside both.
+    let pages = axum::Router::new()
+        .fallback(answer)
+        .with_state(state.clone())
+        .layer(tower::limit::ConcurrencyLimitLayer::new(WORKERS))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    let app = axum::Router::new()
+        .route(EVENTS_PATH, axum::routing::get(version_events))
+        .with_state(state)
+        .fallback_service(pages);
+    let served = runtime.block_on(async { axum::serve(listener, app).await });
+    drop(watcher);
+    served.map_err(|source| Error::Listen {
+        address: SocketAddr::new(options.bind, options.port),
+        source,
+    })
+}
+
+/// What every request's handler shares.
+#[derive(Clone)]
+struct Shared {
+    site: Arc<Mutex<Site>>,
+    bind: IpAddr,
+    hosts: Arc<Vec<String>>,
+    /// The build version, announced after every build.
+    versions: tokio::sync::watch::Receiver<u64>,
+}
+
+/// The build version as server-sent events: the current one at once, then each new one.
+async fn version_events(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    if !host_allowed(host, shared.bind, &shared.hosts) {
+        return (
+            axum::http::StatusCode::MISDIRECTED_REQUEST,
+            "not this host\n",
+        )
+            .into_response();
+    }
+    let stream = futures_util::stream::unfold(
+        (shared.versions, true),
+        |(mut versions, first)| async move {
+            if !first && versions.changed().await.is_err() {
+                return None;
+            }
+            let version = *versions.borrow_and_update();
+            let event = Event::default().data(version.to_string());
+            Some((Ok::<_, std::convert::Infallible>(event), (versions, false)))
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
+async fn answer(
+    axum::extract::State(shared): axum::extract::State<Shared>,
+    method: axum::http::Method,
+    headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
+) -> axum::response::Response {
+    use axum::http::{Method, StatusCode, header};
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let reply = if !host_allowed(host, shared.bind, &shared.hosts) {
+        Reply::new(
+            421,
+            "text/plain; charset=utf-8",
+            b"this preview answers only for its own host names; see `briefing serve --host`\n"
+                .to_vec(),
+        )
+    } else if method == Method::GET || method == Method::HEAD {
+        let site = shared.site.lock().unwrap_or_else(PoisonError::into_inner);
+        respond(&site, uri.path_and_query().map_or("/", |p| p.as_str()))
+    } else {
+        Reply::new(
+            405,
+            "text/plain; charset=utf-8",
+            b"method not allowed\n".to_vec(),
+        )
+    };
+    let mut response = axum::response::Response::new(axum::body::Body::from(reply.body));
+    *response.status_mut() =
+        StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static(reply.content_type),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    if let Some(location) = reply
+        .location
+        .and_then(|l| header::HeaderValue::from_str(&l).ok())
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    if std::process::Command::new(opener).arg(url).spawn().is_err() {
+        say_err!("could not start a browser; open {url} yourself");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Issue 16, finding 7: `//issues/x` was redirected to `//issues/x/`, another host.
+    #[test]
+    fn redirects_stay_on_this_host() {
+        let mut site = site();
+        site.files
+            .insert("issues/x/index.html".to_owned(), b"<html></html>".to_vec());
+        for url in ["//issues/x", "/issues//x", "/issues/x"] {
+            let reply = respond(&site, url);
+            assert_eq!(reply.status, 301, "{url}");
+            assert_eq!(reply.location.as_deref(), Some("/issues/x/"), "{url}");
+        }
+    }
+
+    #[test]
+    fn only_its_own_host_names_are_answered() {
+        let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+        let extra = ["preview.example.org".to_owned()];
+        for host in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "LOCALHOST",
+            "[::1]:8000",
+            "preview.example.org:443",
+        ] {
+            assert!(host_allowed(Some(host), loopback, &extra), "{host}");
+        }
+        for host in [
+            "evil.example:8000",
+            "127.0.0.1.evil.example",
+            "",
+            "[::2]:80",
+        ] {
+            assert!(!host_allowed(Some(host), loopback, &extra), "{host}");
+        }
+        assert!(!host_allowed(None, loopback, &extra));
+        let lan: IpAddr = "192.0.2.7".parse().unwrap();
+        assert!(host_allowed(Some("192.0.2.7:8000"), lan, &[]));
+    }
+
+    #[test]
+    fn the_calendar_is_served_as_a_calendar() {
+        assert_eq!(content_type("watch.ics"), "text/calendar; charset=utf-8");
+        assert_eq!(
+            content_type("feed.xml"),
+            "application/atom+xml; charset=utf-8"
+        );
+        assert_eq!(content_type("watch/index.html"), "text/html; charset=utf-8");
+    }
+
+    fn site() -> Site {
+        let mut site = Site::default();
+        for (path, body) in [
+            ("index.html", "<html><body>home</body></html>"),
+            (
+                "issues/2026-w25/index.html",
+                "<html><body>issue</body></html>",
+            ),
+            ("style.css", "body{}"),
+            ("404.html", "<html><body>missing</body></html>"),
+        ] {
+            site.files.insert(path.to_owned(), body.as_bytes().to_vec());
+        }
+        site.version = 3;
+        site
+    }
+
+    #[test]
+    fn serves_pages_with_the_reload_script() {
+        let reply = respond(&site(), "/issues/2026-w25/");
+        assert_eq!(reply.status, 200);
+        let body = String::from_utf8(reply.body).unwrap();
+        assert!(body.starts_with("<html><body>issue<script>"), "{body}");
+        assert!(body.ends_with("</script></body></html>"));
+        assert_eq!(respond(&site(), "/").status, 200);
+        assert_eq!(respond(&site(), "/style.css?v=1").body, b"body{}");
+    }
+
+    #[test]
+    fn redirects_folders_without_a_slash() {
+        let reply = respond(&site(), "/issues/2026-w25");
+        assert_eq!(
+            (reply.status, reply.location.as_deref()),
+            (301, Some("/issues/2026-w25/"))
+        );
+    }
+
+    #[test]
+    fn refuses_to_leave_the_site() {
+        for url in [
+            "/../Cargo.toml",
+            "/issues/../../etc/passwd",
+            "/%2e%2e/secret",
+            "/a%5c..%5cb",
+            "/%ff",
+        ] {
+            let status = respond(&site(), url).status;
+            assert!(status == 400 || status == 404, "{url}: {status}");
+            assert_ne!(status, 200, "{url}");
+        }
+        assert_eq!(respond(&site(), "/../Cargo.toml").status, 400);
+    }
+
+    #[test]
+    fn missing_pages_get_the_404_page() {
+        let reply = respond(&site(), "/nope/");
+        assert_eq!(reply.status, 404);
+        assert!(String::from_utf8(reply.body).unwrap().contains("missing"));
+    }
+
+    #[test]
+    fn a_failed_build_shows_its_error_on_every_page_but_keeps_assets() {
+        let mut site = site();
+        site.error = Some("briefs/x.yaml:2:7: error: `date` <bad>".to_owned());
+        let reply = respond(&site, "/issues/2026-w25/");
+        assert_eq!(reply.status, 500);
+        let body = String::from_utf8(reply.body).unwrap();
+        assert!(
+            body.contains("briefs/x.yaml:2:7: error: `date` &lt;bad&gt;"),
+            "{body}"
+        );
+        assert!(body.contains("/__briefing/events"));
+        assert_eq!(respond(&site, "/style.css").status, 200);
+    }
+
+    #[test]
+    fn the_version_endpoint_counts_builds() {
+        assert_eq!(respond(&site(), VERSION_PATH).body, b"3");
+    }
+}

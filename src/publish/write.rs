@@ -1,0 +1,871 @@
+//! Puts rendered outputs on disk, all or nothing.
+//!
+//! A full build stages every new or changed file in a folder of its own (beside a new
+//! output, inside an existing one) and touches the output only once everything is rendered,
+//! so a failed build leaves the published site byte-for-byte as it was. Then the staged files
+//! are renamed in (each file replaced at once, never half-written), files of deleted cards
+//! are removed, and files whose bytes did not change are left as they were: they keep their
+//! modification time, so `rsync` and deploy tools upload only what changed, and the file
+//! system does not free and allocate an inode for every page of the archive on every build.
+//! A folder is only ever written into if briefing made it (it holds [`MARKER`]) or it is
+//! empty: pointing `--out` at a folder of yours never deletes it.
+//!
+//! Moving the files in is all or nothing too. Before the first rename the commit's plan is
+//! written and synced to a log in the staging folder; each file it replaces or removes is
+//! first moved into the staging folder's `.old/`, and kept there until the last rename is
+//! done. A commit that fails is rolled back at once; one that a `kill -9` or a power cut
+//! interrupted is rolled back by the next build before anything else ([`recover`]), from the
+//! log. Each build holds a lock on its staging folder, so the next build can tell a killed
+//! build's folder (removed at once) from one that is still running (left alone).
+
+use std::fs;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+
+use rustc_hash::FxHashSet;
+
+use crate::error::{Error, Result};
+use crate::publish::render::{Output, Sink};
+
+/// The file that marks a folder as briefing's output.
+pub const MARKER: &str = ".briefing-output";
+
+/// The start of the name of the folder inside an existing output that a build stages its
+/// changed files in.
+const STAGING: &str = ".briefing-staging-";
+
+/// The commit log in a staging folder: present from before the first rename of a commit
+/// until after the last.
+const COMMIT_LOG: &str = ".commit";
+
+/// The lock file in a staging folder, held by the build that stages there.
+const LOCK: &str = ".lock";
+
+/// Where a commit keeps the files it replaces or removes, inside the staging folder.
+const OLD: &str = ".old";
+
+const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it \
+                           match the cards and removes\nfiles it did not write.\n";
+
+/// A folder that new and changed files are written into as they are rendered;
+/// [`Staging::commit`] moves them into the output. Dropped uncommitted, it is removed and the
+/// output is untouched.
+pub struct Staging {
+    out: PathBuf,
+    dir: PathBuf,
+    /// The output did not exist: the staging folder becomes it whole.
+    fresh: bool,
+    committed: bool,
+    /// Every file of this build, and whether it was staged (new or changed).
+    files: Mutex<Vec<(String, bool)>>,
+    /// Folders made (or being made): a file in a new folder then costs no failed open first.
+    made: Mutex<FxHashSet<PathBuf>>,
+    /// Holds the staging folder's lock while this build lives.
+    _lock: fs::File,
+}
+
+/// One step of a commit, by output-relative path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// A new or changed file renamed in; a file it replaces is moved to `.old/` first, an
+    /// empty folder in its place removed.
+    New(String),
+    /// A file no longer in the site: moved to `.old/`.
+    Remove(String),
+}
+
+impl Step {
+    fn line(&self) -> String {
+        match self {
+            Step::New(path) => format!("new\t{path}\n"),
+            Step::Remove(path) => format!("remove\t{path}\n"),
+        }
+    }
+
+    fn parse(line: &str) -> Option<Step> {
+        match line.split_once('\t')? {
+            ("new", path) => Some(Step::New(path.to_owned())),
+            ("remove", path) => Some(Step::Remove(path.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+/// Where a commit stops, for the tests of recovery and rollback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// It runs to the end.
+    Never,
+    /// As if killed after this many steps: the log stays, nothing is rolled back.
+    CrashAfter(usize),
+    /// As if this step failed (a full disk): the commit rolls back and errs.
+    FailAt(usize),
+}
+
+impl Staging {
+    /// Prepares to replace `out`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
+    /// [`Error::WriteFile`] when the staging folder cannot be made.
+    pub fn new(out: &Path) -> Result<Staging> {
+        recover(out)?;
+        let fresh = ensure_ours(out)?;
+        let name = out
+            .file_name()
+            .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let pid = std::process::id();
+        // Inside an existing output, so that every rename stays on its file system even when
+        // the output is a mount (a container's volume).
+        let dir = if fresh {
+            parent.join(format!(".{name}.staging-{pid}"))
+        } else {
+            out.join(format!("{STAGING}{pid}"))
+        };
+        let failed = |source| Error::WriteFile {
+            path: dir.clone(),
+            source,
+        };
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(failed)?;
+        }
+        fs::create_dir_all(&dir).map_err(failed)?;
+        let lock = fs::File::create(dir.join(LOCK)).map_err(failed)?;
+        lock.lock().map_err(failed)?;
+        let staging = Staging {
+            out: out.to_path_buf(),
+            dir,
+            fresh,
+            committed: false,
+            files: Mutex::default(),
+            made: Mutex::default(),
+            _lock: lock,
+        };
+        if fresh {
+            write_file(&staging.dir.join(MARKER), MARKER_TEXT.as_bytes())?;
+        }
+        Ok(staging)
+    }
+
+    /// How many files this build has put so far.
+    pub fn files(&self) -> usize {
+        lock(&self.files).len()
+    }
+
+    /// How many files of this build differ from the output's, when the output existed.
+    pub fn changed(&self) -> Option<usize> {
+        (!self.fresh).then(|| {
+            lock(&self.files)
+                .iter()
+                .filter(|(_, staged)| *staged)
+                .count()
+        })
+    }
+
+    /// Moves the staged files into the output and removes the files this build did not make.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::WriteFile`]. Files already moved stay; each file is whole, old or new.
+    pub fn commit(self) -> Result<()> {
+        self.commit_until(Stop::Never).map(|_| ())
+    }
+
+    /// [`Staging::commit`], stopped where `stop` says; true when it ran to the end.
+    fn commit_until(mut self, stop: Stop) -> Result<bool> {
+        if self.fresh {
+            // The staging folder becomes the output in one rename; its lock goes with it.
+            let _ = fs::remove_file(self.dir.join(LOCK));
+            fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
+                path: self.out.clone(),
+                source,
+            })?;
+            self.committed = true;
+            return Ok(true);
+        }
+        let files = std::mem::take(&mut *lock(&self.files));
+        let kept: FxHashSet<PathBuf> = files
+            .iter()
+            .map(|(path, _)| PathBuf::from(path))
+            .chain([PathBuf::from(MARKER)])
+            .collect();
+        // Stale files go first, so that a file may take the place of an old folder.
+        let mut steps = Vec::new();
+        stale_files(&self.out, Path::new(""), &kept, &mut steps)?;
+        steps.extend(
+            (files.iter())
+                .filter(|(_, staged)| *staged)
+                .map(|(path, _)| Step::New(path.clone())),
+        );
+        write_log(&self.dir, &steps)?;
+        for (done, step) in steps.iter().enumerate() {
+            if stop == Stop::CrashAfter(done) {
+                // As if killed here: the next build recovers from the log.
+                self.committed = true;
+                return Ok(false);
+            }
+            let applied = if stop == Stop::FailAt(done) {
+                Err(Error::WriteFile {
+                    path: self.out.join("injected"),
+                    source: io::Error::other("injected failure"),
+                })
+            } else {
+                apply(&self.out, &self.dir, step)
+            };
+            if let Err(error) = applied {
+                rollback(&self.out, &self.dir, &steps[..=done]);
+                remove_empty_folders(&self.out, Path::new(""));
+                return Err(error);
+            }
+        }
+        // The commit point: from here on the new site stands.
+        let _ = fs::remove_file(self.dir.join(COMMIT_LOG));
+        remove_empty_folders(&self.out, Path::new(""));
+        if !self.out.join(MARKER).is_file() {
+            write_file(&self.out.join(MARKER), MARKER_TEXT.as_bytes())?;
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+        self.committed = true;
+        Ok(true)
+    }
+
+    fn stage(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.dir.join(path);
+        if let Some(parent) = path.parent().filter(|parent| *parent != self.dir) {
+            let new = lock(&self.made).insert(parent.to_path_buf());
+            // Made outside the lock; a file for the same folder meanwhile makes it itself.
+            if new {
+                fs::create_dir_all(parent).map_err(|source| Error::WriteFile {
+                    path: parent.to_path_buf(),
+                    source,
+                })?;
+            }
+        }
+        write_file(&path, bytes)
+    }
+}
+
+impl Sink for Staging {
+    fn put(&self, output: Output) -> Result<()> {
+        let Output { path, bytes } = output;
+        let staged = self.fresh || !holds(&self.out.join(&path), &bytes);
+        if staged {
+            self.stage(&path, &bytes)?;
+        }
+        lock(&self.files).push((path, staged));
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Whether `path` is a file holding exactly `bytes`. Anything unreadable counts as different
+/// and is replaced.
+fn holds(path: &Path, bytes: &[u8]) -> bool {
+    let Ok(mut file) = fs::File::open(path) else {
+        return false;
+    };
+    match file.metadata() {
+        Ok(meta) if meta.is_file() && meta.len() == bytes.len() as u64 => {}
+        _ => return false,
+    }
+    // One byte more than expected shows a file that grew since it was measured.
+    let mut buffer = Vec::with_capacity(bytes.len() + 1);
+    file.by_ref()
+        .take(bytes.len() as u64 + 1)
+        .read_to_end(&mut buffer)
+        .is_ok_and(|_| buffer == bytes)
+}
+
+/// Adds a [`Step::Remove`] for every file under `out/relative` that is not in `kept`;
+/// staging folders are passed over.
+fn stale_files(
+    out: &Path,
+    relative: &Path,
+    kept: &FxHashSet<PathBuf>,
+    steps: &mut Vec<Step>,
+) -> Result<()> {
+    let folder = out.join(relative);
+    let failed = |source| Error::WriteFile {
+        path: folder.clone(),
+        source,
+    };
+    for entry in fs::read_dir(&folder).map_err(failed)? {
+        let entry = entry.map_err(failed)?;
+        let path = relative.join(entry.file_name());
+        if relative.as_os_str().is_empty()
+            && entry.file_name().to_string_lossy().starts_with(STAGING)
+        {
+            continue;
+        }
+        if entry.file_type().map_err(failed)?.is_dir() {
+            stale_files(out, &path, kept, steps)?;
+        } else if !kept.contains(&path) {
+            steps.push(Step::Remove(path.to_string_lossy().into_owned()));
+        }
+    }
+    Ok(())
+}
+
+/// Removes the folders under `out/relative` that a commit left empty (staging folders
+/// aside).
+fn remove_empty_folders(out: &Path, relative: &Path) {
+    let Ok(entries) = fs::read_dir(out.join(relative)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if relative.as_os_str().is_empty() && name.to_string_lossy().starts_with(STAGING) {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            let path = relative.join(&name);
+            remove_empty_folders(out, &path);
+            // Fails, as it should, while the folder still holds files.
+            let _ = fs::remove_dir(out.join(&path));
+        }
+    }
+}
+
+/// Writes the commit's plan into the staging folder `dir` and syncs it, before the first
+/// rename.
+fn write_log(dir: &Path, steps: &[Step]) -> Result<()> {
+    use std::io::Write as _;
+    let path = dir.join(COMMIT_LOG);
+    let text: String = steps.iter().map(Step::line).collect();
+    let written = fs::File::create(&path).and_then(|mut file| {
+        file.write_all(text.as_bytes())?;
+        file.sync_all()
+    });
+    written.map_err(|source| Error::WriteFile { path, source })
+}
+
+/// Moves `from` to `to`, making `to`'s folder first.
+fn move_file(from: &Path, to: &Path) -> io::Result<()> {
+    if let Some(parent) = to.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::rename(from, to)
+}
+
+/// Carries out one step of a commit.
+fn apply(out: &Path, dir: &Path, step: &Step) -> Result<()> {
+    let (Step::New(path) | Step::Remove(path)) = step;
+    let target = out.join(path);
+    let failed = |source| Error::WriteFile {
+        path: target.clone(),
+        source,
+    };
+    match (step, fs::symlink_metadata(&target)) {
+        // A folder whose files went in earlier steps, where a file now goes.
+        (Step::New(_), Ok(meta)) if meta.is_dir() => fs::remove_dir(&target).map_err(failed)?,
+        (_, Ok(_)) => move_file(&target, &dir.join(OLD).join(path)).map_err(failed)?,
+        (_, Err(_)) => {}
+    }
+    if let Step::New(_) = step {
+        move_file(&dir.join(path), &target).map_err(failed)?;
+    }
+    Ok(())
+}
+
+/// Undoes `steps`, last first, from whatever state a failure or a crash left them in: each
+/// new file that went in goes back to the staging folder, each file kept in `.old/` goes
+/// back where it was.
+fn rollback(out: &Path, dir: &Path, steps: &[Step]) {
+    for step in steps.iter().rev() {
+        let (Step::New(path) | Step::Remove(path)) = step;
+        let target = out.join(path);
+        if let Step::New(_) = step
+            && !dir.join(path).exists()
+            && fs::symlink_metadata(&target).is_ok_and(|meta| meta.is_file())
+        {
+            let _ = move_file(&target, &dir.join(path));
+        }
+        let old = dir.join(OLD).join(path);
+        if fs::symlink_metadata(&old).is_ok() {
+            let _ = move_file(&old, &target);
+        }
+    }
+}
+
+/// Rolls back the commits of builds that were killed while moving files into `out`, and
+/// removes their staging folders and those of builds killed before committing. A staging
+/// folder whose build still runs (it holds the lock) is left alone.
+///
+/// # Errors
+///
+/// [`Error::WriteFile`] when a staging folder cannot be read or removed.
+pub fn recover(out: &Path) -> Result<()> {
+    let mut abandoned = Vec::new();
+    if let Ok(entries) = fs::read_dir(out) {
+        abandoned.extend(
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING))
+                .map(|e| e.path()),
+        );
+    }
+    // A fresh output's staging folder sits beside it.
+    if let (Some(parent), Some(name)) = (out.parent(), out.file_name()) {
+        let prefix = format!(".{}.staging-", name.to_string_lossy());
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
+        if let Ok(entries) = fs::read_dir(parent) {
+            abandoned.extend(
+                entries
+                    .flatten()
+                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    for dir in abandoned {
+        // A staging folder without a lock file is an old one's; with one, it is free only
+        // when its build has ended.
+        let lock = fs::File::options().write(true).open(dir.join(LOCK));
+        let held = lock.as_ref().is_ok_and(|file| file.try_lock().is_err());
+        if held {
+            continue;
+        }
+        if let Ok(log) = fs::read_to_string(dir.join(COMMIT_LOG)) {
+            let steps: Vec<Step> = log.lines().filter_map(Step::parse).collect();
+            rollback(out, &dir, &steps);
+            remove_empty_folders(out, Path::new(""));
+        }
+        fs::remove_dir_all(&dir).map_err(|source| Error::WriteFile {
+            path: dir.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
+/// Replaces `out` with exactly `outputs`.
+///
+/// # Errors
+///
+/// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
+/// [`Error::WriteFile`] when anything cannot be written; `out` is then untouched.
+pub fn publish(outputs: &[Output], out: &Path) -> Result<()> {
+    let staging = Staging::new(out)?;
+    for output in outputs {
+        staging.put(output.clone())?;
+    }
+    staging.commit()
+}
+
+/// Writes `outputs` into `out` in place, replacing each file atomically and leaving other
+/// files alone (for builds of single issues).
+///
+/// # Errors
+///
+/// As [`publish`].
+pub fn update(outputs: &[Output], out: &Path) -> Result<()> {
+    recover(out)?;
+    ensure_ours(out)?;
+    write_file(&out.join(MARKER), MARKER_TEXT.as_bytes())?;
+    for output in outputs {
+        let path = out.join(&output.path);
+        if let Some(folder) = path.parent() {
+            remove_killed_temporaries(folder);
+        }
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp-{}",
+            path.file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+            std::process::id()
+        ));
+        let written = write_file(&tmp, &output.bytes).and_then(|()| {
+            fs::rename(&tmp, &path).map_err(|source| Error::WriteFile {
+                path: path.clone(),
+                source,
+            })
+        });
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        written?;
+    }
+    Ok(())
+}
+
+/// Removes the temporary files in `folder` that [`update`] runs left when they were killed:
+/// those whose process is gone.
+fn remove_killed_temporaries(folder: &Path) {
+    let Ok(entries) = fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let Some((_, pid)) = name.rsplit_once(".tmp-") else {
+            continue;
+        };
+        let alive = pid.parse::<u32>().is_ok_and(|pid| {
+            pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists()
+        });
+        if name.starts_with('.') && !alive {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Checks that `out` may be written into; true when it does not exist yet.
+fn ensure_ours(out: &Path) -> Result<bool> {
+    match fs::read_dir(out) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+        Err(source) => Err(Error::WriteFile {
+            path: out.to_path_buf(),
+            source,
+        }),
+        Ok(mut entries) => {
+            if out.join(MARKER).is_file() || entries.next().is_none() {
+                Ok(false)
+            } else {
+                Err(Error::ForeignOutput {
+                    path: out.to_path_buf(),
+                })
+            }
+        }
+    }
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let written = fs::write(path, bytes).or_else(|e| {
+        // Most files land in a folder made for an earlier file; create it only when missing.
+        let parent = path
+            .parent()
+            .filter(|_| e.kind() == io::ErrorKind::NotFound)
+            .ok_or(e)?;
+        fs::create_dir_all(parent)?;
+        fs::write(path, bytes)
+    });
+    written.map_err(|source| Error::WriteFile {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn output(path: &str, text: &str) -> Output {
+        Output {
+            path: path.to_owned(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn publish_replaces_the_whole_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(
+            &[output("a/index.html", "1"), output("old.html", "x")],
+            &out,
+        )
+        .unwrap();
+        publish(&[output("a/index.html", "2")], &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a/index.html")).unwrap(), "2");
+        assert!(
+            !out.join("old.html").exists(),
+            "pages of deleted cards disappear"
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no staging folders are left behind");
+    }
+
+    /// Every file and folder under `dir`, relative, with the files' bytes.
+    /// Every path under a folder, with a file's bytes (none for a folder).
+    type Tree = Vec<(PathBuf, Option<Vec<u8>>)>;
+
+    fn tree(dir: &Path) -> Tree {
+        let mut found = Vec::new();
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let relative = path.strip_prefix(dir).unwrap().to_path_buf();
+            if path.is_dir() {
+                found.push((relative.clone(), None));
+                found.extend(
+                    tree(&path)
+                        .into_iter()
+                        .map(|(inner, bytes)| (relative.join(inner), bytes)),
+                );
+            } else {
+                found.push((relative, Some(fs::read(&path).unwrap())));
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn a_rebuild_replaces_changed_files_and_leaves_unchanged_ones_as_they_were() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(
+            &[
+                output("index.html", "same"),
+                output("a/index.html", "old1"),
+                output("b/index.html", "same too"),
+                output("gone/index.html", "deleted card"),
+            ],
+            &out,
+        )
+        .unwrap();
+        let inode = |path: &str| fs::metadata(out.join(path)).unwrap().ino();
+        let (index, a, b) = (
+            inode("index.html"),
+            inode("a/index.html"),
+            inode("b/index.html"),
+        );
+        let staging = Staging::new(&out).unwrap();
+        for (path, text) in [
+            ("index.html", "same"),
+            ("a/index.html", "new1"),
+            ("b/index.html", "same too"),
+            ("c/d/index.html", "new card"),
+        ] {
+            staging.put(output(path, text)).unwrap();
+        }
+        assert_eq!(
+            staging.changed(),
+            Some(2),
+            "a changed (same length) and c is new"
+        );
+        staging.commit().unwrap();
+        let expected = vec![
+            (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
+            (PathBuf::from("a"), None),
+            (PathBuf::from("a/index.html"), Some(b"new1".to_vec())),
+            (PathBuf::from("b"), None),
+            (PathBuf::from("b/index.html"), Some(b"same too".to_vec())),
+            (PathBuf::from("c"), None),
+            (PathBuf::from("c/d"), None),
+            (PathBuf::from("c/d/index.html"), Some(b"new card".to_vec())),
+            (PathBuf::from("index.html"), Some(b"same".to_vec())),
+        ];
+        assert_eq!(
+            tree(&out),
+            expected,
+            "the deleted card's folder is gone too"
+        );
+        assert_eq!(
+            inode("index.html"),
+            index,
+            "unchanged files are not rewritten"
+        );
+        assert_eq!(inode("b/index.html"), b);
+        assert_ne!(inode("a/index.html"), a, "a changed file is replaced whole");
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no staging folders are left behind");
+    }
+
+    #[test]
+    fn a_file_may_take_the_place_of_a_folder_and_the_other_way() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("x/index.html", "folder")], &out).unwrap();
+        publish(&[output("x", "file"), output("y/z", "1")], &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("x")).unwrap(), "file");
+        publish(
+            &[output("x/index.html", "folder again"), output("y", "2")],
+            &out,
+        )
+        .unwrap();
+        assert_eq!(
+            fs::read_to_string(out.join("x/index.html")).unwrap(),
+            "folder again"
+        );
+        assert_eq!(fs::read_to_string(out.join("y")).unwrap(), "2");
+    }
+
+    #[test]
+    fn an_unfinished_build_leaves_the_output_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1"), output("b/c.html", "1")], &out).unwrap();
+        let before = tree(&out);
+        let staging = Staging::new(&out).unwrap();
+        staging.put(output("a.html", "2")).unwrap();
+        staging.put(output("new.html", "2")).unwrap();
+        drop(staging);
+        assert_eq!(tree(&out), before);
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "the staging folder is removed");
+    }
+
+    #[test]
+    fn changes_are_staged_inside_an_existing_output_and_a_killed_builds_are_cleared() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1")], &out).unwrap();
+        // Another build's, running now (it holds its lock), and one a killed build left.
+        let running = out.join(".briefing-staging-999998");
+        fs::create_dir_all(&running).unwrap();
+        let held = fs::File::create(running.join(LOCK)).unwrap();
+        held.lock().unwrap();
+        fs::create_dir_all(out.join(".briefing-staging-999999/b")).unwrap();
+        fs::write(out.join(".briefing-staging-999999/b/c.html"), "killed").unwrap();
+        fs::write(out.join(".briefing-staging-999999").join(LOCK), "").unwrap();
+        let staging = Staging::new(&out).unwrap();
+        assert!(
+            !out.join(".briefing-staging-999999").exists(),
+            "a killed build's folder goes at once"
+        );
+        staging.put(output("a.html", "2")).unwrap();
+        // The output may be a mount point: only a folder inside it can be renamed from.
+        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(beside.len(), 1, "nothing is staged beside the output");
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "1");
+        staging.commit().unwrap();
+        assert_eq!(
+            tree(&out),
+            vec![
+                (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
+                (PathBuf::from(".briefing-staging-999998"), None),
+                (
+                    PathBuf::from(".briefing-staging-999998/.lock"),
+                    Some(Vec::new())
+                ),
+                (PathBuf::from("a.html"), Some(b"2".to_vec())),
+            ]
+        );
+        drop(held);
+    }
+
+    /// An output with files to keep, change, remove and a folder that empties.
+    fn old_and_new() -> (Vec<Output>, Vec<Output>) {
+        let old = vec![
+            output("index.html", "home 1"),
+            output("issues/a/index.html", "a"),
+            output("issues/b/index.html", "b 1"),
+            output("stories/gone/index.html", "gone"),
+            output("style.css", "css"),
+        ];
+        let new = vec![
+            output("index.html", "home 2"),
+            output("issues/a/index.html", "a"),
+            output("issues/b/index.html", "b 2"),
+            output("issues/c/index.html", "c"),
+            output("style.css", "css"),
+        ];
+        (old, new)
+    }
+
+    /// An output holding `old`, and a build of `new` into it staged and ready to commit:
+    /// the folder (kept alive), the output, its files before, and the staging.
+    fn staged(old: &[Output], new: &[Output]) -> (tempfile::TempDir, PathBuf, Tree, Staging) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(old, &out).unwrap();
+        let before = tree(&out);
+        let staging = Staging::new(&out).unwrap();
+        for file in new {
+            staging.put(file.clone()).unwrap();
+        }
+        (dir, out, before, staging)
+    }
+
+    // Issue 16, finding 5: a build killed or failing while moving its files in left a mixed
+    // site. Crashed after every number of steps, the next build's recovery gives back the
+    // old site exactly; a finished commit is the new one exactly.
+    #[test]
+    fn a_commit_interrupted_at_any_step_is_rolled_back_by_the_next_build() {
+        let (old, new) = old_and_new();
+        let expected_new = {
+            let dir = tempfile::tempdir().unwrap();
+            publish(&new, &dir.path().join("o")).unwrap();
+            tree(&dir.path().join("o"))
+        };
+        for crash_after in 0.. {
+            let (_dir, out, before, staging) = staged(&old, &new);
+            let lock_path = staging.dir.join(LOCK);
+            if staging.commit_until(Stop::CrashAfter(crash_after)).unwrap() {
+                assert!(crash_after > 3, "every step was tried: {crash_after}");
+                assert_eq!(tree(&out), expected_new);
+                break;
+            }
+            assert!(lock_path.exists(), "the killed build's folder is left");
+            // The process died: its lock is gone with it (here: the Staging was dropped).
+            recover(&out).unwrap();
+            assert_eq!(tree(&out), before, "crashed after {crash_after} steps");
+            // And the next build then publishes the new site whole.
+            publish(&new, &out).unwrap();
+            assert_eq!(tree(&out), expected_new);
+        }
+    }
+
+    #[test]
+    fn a_commit_that_fails_at_any_step_is_rolled_back_at_once() {
+        let (old, new) = old_and_new();
+        for fail_at in 0.. {
+            let (_dir, out, before, staging) = staged(&old, &new);
+            match staging.commit_until(Stop::FailAt(fail_at)) {
+                Ok(finished) => {
+                    assert!(finished && fail_at > 3, "every step failed once: {fail_at}");
+                    break;
+                }
+                Err(e) => assert!(e.to_string().starts_with("cannot write"), "{e}"),
+            }
+            assert_eq!(tree(&out), before, "failed at step {fail_at}");
+        }
+    }
+
+    #[test]
+    fn an_empty_folder_becomes_an_output_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        publish(&[output("index.html", "1")], dir.path()).unwrap();
+        assert_eq!(
+            fs::read_to_string(dir.path().join("index.html")).unwrap(),
+            "1"
+        );
+        assert!(
+            dir.path().join(MARKER).is_file(),
+            "later builds may replace it"
+        );
+    }
+
+    #[test]
+    fn refuses_to_replace_a_folder_it_did_not_make() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("precious.txt"), "mine").unwrap();
+        let err = publish(&[output("index.html", "1")], dir.path()).unwrap_err();
+        assert!(matches!(err, Error::ForeignOutput { .. }));
+        assert_eq!(
+            fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+            "mine"
+        );
+    }
+
+    #[test]
+    fn update_leaves_other_files_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1"), output("b.html", "1")], &out).unwrap();
+        update(&[output("b.html", "2")], &out).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.html")).unwrap(), "1");
+        assert_eq!(fs::read_to_string(out.join("b.html")).unwrap(), "2");
+    }
+}
