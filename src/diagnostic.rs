@@ -117,14 +117,6 @@ impl<'a> FileDiagnostics<'a> {
         self.push(Severity::Warning, pos, message.into())
     }
 
-    /// Records a YAML syntax error, with its help when it has one.
-    pub fn yaml_error(&mut self, error: crate::content::yaml::YamlError) {
-        let diag = self.error(error.pos, error.message);
-        if let Some(help) = error.help {
-            diag.help(help);
-        }
-    }
-
     /// Line `line` (1-based) of the file's text, when it has one with text.
     pub fn source_line(&self, line: u32) -> Option<&'a str> {
         line_of(self.text, line)

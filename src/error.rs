@@ -8,7 +8,6 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::content::issue::IssueId;
 use crate::diagnostic::{Diagnostic, display_path};
 
 /// Anything that stops a command.
@@ -60,10 +59,10 @@ pub enum Error {
     },
     /// No issue has the week asked for.
     NoSuchIssue {
-        /// The week asked for.
-        id: IssueId,
+        /// The week asked for (`2026-W25`).
+        id: String,
         /// The weeks that have issues.
-        known: Vec<IssueId>,
+        known: Vec<String>,
     },
     /// No card is published, so there is no issue.
     NothingToPublish,
@@ -322,11 +321,7 @@ impl fmt::Display for Error {
             Error::NoSuchIssue { id, known } => write!(
                 f,
                 "there is no issue for {id}; issues exist for {}",
-                known
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                known.join(", ")
             ),
             Error::NothingToPublish => write!(
                 f,

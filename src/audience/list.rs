@@ -14,7 +14,6 @@ use std::path::Path;
 use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
-use crate::mail::message::Recipient;
 
 pub use crate::audience::address::{address_key, comparable, look_alike, valid_address};
 
@@ -29,6 +28,15 @@ const INACTIVE: [&str; 6] = [
 ];
 /// Statuses that mean "mail".
 const ACTIVE: [&str; 4] = ["", "subscribed", "active", "confirmed"];
+
+/// Who a message goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The address, as validated.
+    pub email: String,
+    /// Display name, if the list has one.
+    pub name: Option<String>,
+}
 
 /// Why a row is not mailed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -33,22 +33,36 @@ impl std::fmt::Display for Origin {
     }
 }
 
-/// A token key and where it came from.
+/// The bytes that key every token and keyed hash. Its `Debug` never shows them, so a
+/// struct that holds one can derive `Debug` and be logged.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret {
-    /// The key.
-    pub bytes: Vec<u8>,
-    /// Where it came from.
-    pub origin: Origin,
+pub struct Key(Vec<u8>);
+
+impl Key {
+    /// A key of these bytes.
+    pub fn new(bytes: Vec<u8>) -> Key {
+        Key(bytes)
+    }
+
+    /// The bytes, for an HMAC.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
 }
 
-impl std::fmt::Debug for Secret {
+impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Never print the key.
-        f.debug_struct("Secret")
-            .field("origin", &self.origin)
-            .finish()
+        f.write_str("Key(redacted)")
     }
+}
+
+/// A token key and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Secret {
+    /// The key.
+    pub key: Key,
+    /// Where it came from.
+    pub origin: Origin,
 }
 
 /// `.briefing/secret` of the newsletter at `root`.
@@ -75,7 +89,7 @@ pub fn find(
             });
         }
         return Ok(Some(Secret {
-            bytes: value.into_bytes(),
+            key: Key(value.into_bytes()),
             origin: Origin::Environment(variable.to_owned()),
         }));
     }
@@ -138,7 +152,7 @@ fn read(path: &Path) -> Result<Secret> {
         ))));
     }
     Ok(Secret {
-        bytes: key.as_bytes().to_vec(),
+        key: Key(key.as_bytes().to_vec()),
         origin: Origin::File(Path::new(".briefing").join("secret")),
     })
 }
@@ -195,7 +209,7 @@ mod tests {
         assert_eq!(find(dir.path(), "S", &no_env).unwrap(), None);
         let made = find_or_create(dir.path(), "S", &no_env).unwrap();
         assert_eq!(made.origin, Origin::File(PathBuf::from(".briefing/secret")));
-        assert_eq!(made.bytes.len(), 64);
+        assert_eq!(made.key.as_bytes().len(), 64);
         assert_eq!(find_or_create(dir.path(), "S", &no_env).unwrap(), made);
         #[cfg(unix)]
         {

@@ -31,7 +31,7 @@ pub(super) fn run(root: &Path, args: &BouncesArgs) -> Result<ExitCode> {
         &mut store,
         items,
         (
-            &secret.bytes,
+            secret.key.as_bytes(),
             &config.list_id,
             bounce_user,
             config.list.soft_bounce_limit,

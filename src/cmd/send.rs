@@ -9,7 +9,7 @@ use crate::cli::{InDoubtChoice, SendArgs};
 use crate::content::project::Paths;
 use crate::diagnostic;
 use crate::error::{Error, Result, plural};
-use crate::mail::send::InDoubt;
+use crate::mail::send::{InDoubt, Options, Recipients};
 use crate::pipeline::{self, CacheWrites};
 use crate::publish::render;
 
@@ -43,11 +43,11 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let letter = prepared.publish_with(writes, |publication| {
         render::email::render_letter(publication, index)
     })?;
-    let options = crate::mail::send::Options {
-        audience: match (&args.list, args.to.is_empty()) {
-            (_, false) => crate::mail::send::Audience::To(args.to.clone()),
-            (Some(list), true) => crate::mail::send::Audience::List(list.clone()),
-            (None, true) => crate::mail::send::Audience::Store,
+    let options = Options {
+        recipients: match (&args.list, args.to.is_empty()) {
+            (_, false) => Recipients::To(args.to.clone()),
+            (Some(list), true) => Recipients::List(list.clone()),
+            (None, true) => Recipients::Store,
         },
         dry_run: args.dry_run,
         outbox: args.outbox.clone(),
@@ -65,7 +65,8 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     let summary = crate::mail::send::send(
         &paths,
         &prepared.config,
-        (issue, letter),
+        issue,
+        letter,
         &options,
         &env,
         &stop,

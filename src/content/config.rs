@@ -410,7 +410,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
             return None;
         }
         Err(e) => {
-            diags.yaml_error(e);
+            e.report(diags);
             return None;
         }
     };

@@ -247,6 +247,21 @@ pub fn read_capped(real_root: &Path, path: &Path) -> Content {
     }
 }
 
+/// The largest key file read: a 4096-bit RSA key in PEM is about 3 KiB.
+const MAX_KEY_BYTES: u64 = 64 * 1024;
+
+/// Reads a key file (a DKIM private key), which may live outside the newsletter folder
+/// (`/etc/dkim/`): it must be a regular file, is never waited on (a FIFO or a device is
+/// refused without opening it), and is read to at most 64 KiB.
+pub fn read_key(path: &Path) -> Content {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() > MAX_KEY_BYTES => Content::TooLarge(meta.len()),
+        Ok(meta) if meta.is_file() => read_open(path),
+        Ok(meta) => Content::NotAFile(what_it_is(meta.file_type())),
+        Err(e) => Content::Unreadable(e.to_string()),
+    }
+}
+
 /// Opens a file already known to be regular and inside the folder, and reads at most
 /// [`MAX_FILE_BYTES`] + 1 bytes of it.
 fn read_open(path: &Path) -> Content {

@@ -16,7 +16,7 @@ use std::fmt;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
-use crate::diagnostic::Pos;
+use crate::diagnostic::{FileDiagnostics, Pos};
 
 /// Deepest nesting accepted; a card needs three levels.
 const MAX_DEPTH: usize = 32;
@@ -74,6 +74,16 @@ pub struct YamlError {
     pub message: String,
     /// What to do about it, when we know.
     pub help: Option<String>,
+}
+
+impl YamlError {
+    /// Records this syntax error in `diagnostics`, with its help when it has one.
+    pub fn report(self, diagnostics: &mut FileDiagnostics<'_>) {
+        let diag = diagnostics.error(self.pos, self.message);
+        if let Some(help) = self.help {
+            diag.help(help);
+        }
+    }
 }
 
 impl fmt::Display for YamlError {

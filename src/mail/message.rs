@@ -11,6 +11,10 @@ use lettre::message::header::{
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 
+use crate::audience::list::Recipient;
+use crate::audience::secret::Key;
+use crate::content::config::Config;
+use crate::mail::dkim::Signer;
 use crate::publish::render::email::{Letter, NAME_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER};
 use crate::publish::templates::escape_html;
 
@@ -127,15 +131,6 @@ fn encode_piece(text: &str) -> Vec<u8> {
     encoded
 }
 
-/// Who a message goes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recipient {
-    /// The address, as validated.
-    pub email: String,
-    /// Display name, if the list has one.
-    pub name: Option<String>,
-}
-
 /// Sender-side settings every message shares.
 #[derive(Debug, Clone)]
 pub struct Envelope {
@@ -147,12 +142,13 @@ pub struct Envelope {
     pub list_id: String,
     /// The newsletter's name, for the List-Id phrase.
     pub list_name: String,
-    /// Unsubscribe URL template with `{token}` (and optionally `{email}`).
-    pub unsubscribe_url: String,
+    /// Unsubscribe URL template with `{token}` (and optionally `{email}`); a send checks
+    /// that there is one before it builds a message.
+    pub unsubscribe_url: Option<String>,
     /// Address for mailto unsubscribes.
     pub unsubscribe_mailto: Option<String>,
     /// Secret keying the unsubscribe tokens.
-    pub secret: Vec<u8>,
+    pub secret: Key,
     /// The domain of Message-IDs: the sender's.
     pub message_id_domain: String,
     /// `audience.bounce_address`: each message's envelope sender is a VERP address on it.
@@ -185,27 +181,47 @@ raw_header!(ListId, "List-Id");
 raw_header!(ListUnsubscribe, "List-Unsubscribe");
 raw_header!(ListUnsubscribePost, "List-Unsubscribe-Post");
 
-pub use crate::audience::token::unsubscribe as token;
+use crate::audience::token::unsubscribe as token;
 
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-pub fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// Everything but RFC 3986's unreserved characters, which a URL query value may hold as they
+/// are.
+pub const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `text` percent-encoded for a URL's query ([`QUERY_VALUE`]).
+pub fn query_value(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 impl Envelope {
-    /// The unsubscribe URL of `email`.
+    /// The sender-side settings of `config`'s messages, their links keyed with `secret`.
+    pub fn new(config: &Config, secret: Key) -> Envelope {
+        Envelope {
+            message_id_domain: config.from.email.domain().to_owned(),
+            from: config.from.clone(),
+            reply_to: config.reply_to.clone(),
+            list_id: config.list_id.clone(),
+            list_name: config.title.clone(),
+            unsubscribe_url: config.unsubscribe_url.clone(),
+            unsubscribe_mailto: config.unsubscribe_mailto.clone(),
+            secret,
+            bounce_address: config.list.bounce_address.clone(),
+        }
+    }
+
+    /// The unsubscribe URL of `email` (empty without an unsubscribe URL).
     pub fn unsubscribe_url(&self, email: &str) -> String {
         self.unsubscribe_url
-            .replace("{token}", &token(&self.secret, email, &self.list_id))
-            .replace("{email}", &percent_encode(email))
+            .as_deref()
+            .unwrap_or_default()
+            .replace(
+                "{token}",
+                &token(self.secret.as_bytes(), email, &self.list_id),
+            )
+            .replace("{email}", &query_value(email))
     }
 
     /// The envelope sender (MAIL FROM) of `email`'s copy of issue `week`: a VERP address on
@@ -218,7 +234,8 @@ impl Envelope {
             .filter(char::is_ascii_alphanumeric)
             .collect::<String>()
             .to_ascii_lowercase();
-        let token = crate::audience::token::verp(&self.secret, email, &self.list_id, &week);
+        let token =
+            crate::audience::token::verp(self.secret.as_bytes(), email, &self.list_id, &week);
         Address::new(format!("{}+{token}", bounce.user()), bounce.domain()).ok()
     }
 
@@ -227,7 +244,7 @@ impl Envelope {
     /// server had it) can be recognised as a duplicate. `round` tells apart the deliberate
     /// re-sends of `--resend`.
     pub fn message_id(&self, week: &str, email: &str, round: Option<u64>) -> String {
-        let tag = &token(&self.secret, email, &self.list_id)[..16];
+        let tag = &token(self.secret.as_bytes(), email, &self.list_id)[..16];
         let round = round.map(|r| format!(".r{r}")).unwrap_or_default();
         format!(
             "<{}.{tag}{round}@{}>",
@@ -269,23 +286,7 @@ pub fn build_message(
     recipient: &Recipient,
     message_id: &str,
 ) -> Result<Message, String> {
-    let address: Address = recipient
-        .email
-        .parse()
-        .map_err(|_| format!("`{}` is not an email address", recipient.email))?;
-    // lettre panics formatting a display name with a line break; lists are checked for this
-    // already, and this keeps any other caller from reaching it.
-    if recipient
-        .name
-        .as_deref()
-        .is_some_and(|n| n.chars().any(char::is_control))
-    {
-        return Err(format!(
-            "the name of `{}` contains a line break or control character",
-            recipient.email
-        ));
-    }
-    let to = Mailbox::new(recipient.name.clone(), address);
+    let (builder, to) = addressed(envelope, recipient, &encoded.letter.subject, message_id)?;
     let unsubscribe = envelope.unsubscribe_url(&recipient.email);
     let [named_html, named_text, anonymous_html, anonymous_text] = &encoded.encoded;
     let (html_part, text_part, name) = match &recipient.name {
@@ -304,12 +305,7 @@ pub fn build_message(
     if let Some(mailto) = &envelope.unsubscribe_mailto {
         list_unsubscribe.push_str(&format!(", <mailto:{mailto}?subject=unsubscribe>"));
     }
-    let mut builder = Message::builder()
-        .from(envelope.from.clone())
-        .to(to.clone())
-        .subject(encoded.letter.subject.clone())
-        .date_now()
-        .message_id(Some(message_id.to_owned()))
+    let mut builder = builder
         .header(ListId(format!(
             "\"{}\" <{}>",
             envelope.list_name.replace(['"', '\\'], ""),
@@ -317,9 +313,6 @@ pub fn build_message(
         )))
         .header(ListUnsubscribe(list_unsubscribe))
         .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
-    if let Some(reply_to) = &envelope.reply_to {
-        builder = builder.reply_to(reply_to.clone());
-    }
     if let Some(sender) = envelope.return_path(&encoded.letter.week, &recipient.email) {
         let smtp_envelope = lettre::address::Envelope::new(Some(sender), vec![to.email.clone()])
             .map_err(|e| e.to_string())?;
@@ -342,6 +335,101 @@ pub fn build_message(
         .map_err(|e| e.to_string())
 }
 
+/// A message to one reader that is not an issue (the confirmation request): its subject and
+/// its two parts, rendered for that reader.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    /// The subject.
+    pub subject: String,
+    /// The plain-text part.
+    pub text: String,
+    /// The HTML part.
+    pub html: String,
+}
+
+/// Builds `notice` for `recipient`, with the headers every message of the newsletter has.
+///
+/// # Errors
+///
+/// A message when the address or a header cannot be used.
+pub fn build_notice(
+    envelope: &Envelope,
+    recipient: &Recipient,
+    notice: Notice,
+    message_id: &str,
+) -> Result<Message, String> {
+    let (builder, _) = addressed(envelope, recipient, &notice.subject, message_id)?;
+    builder
+        .multipart(MultiPart::alternative_plain_html(notice.text, notice.html))
+        .map_err(|e| e.to_string())
+}
+
+/// The headers every message has (From, To, Subject, Date, Message-ID, Reply-To), and the
+/// recipient's mailbox.
+fn addressed(
+    envelope: &Envelope,
+    recipient: &Recipient,
+    subject: &str,
+    message_id: &str,
+) -> Result<(lettre::message::MessageBuilder, Mailbox), String> {
+    let address: Address = recipient
+        .email
+        .parse()
+        .map_err(|_| format!("`{}` is not an email address", recipient.email))?;
+    // lettre panics formatting a display name with a line break; lists are checked for this
+    // already, and this keeps any other caller from reaching it.
+    if recipient
+        .name
+        .as_deref()
+        .is_some_and(|n| n.chars().any(char::is_control))
+    {
+        return Err(format!(
+            "the name of `{}` contains a line break or control character",
+            recipient.email
+        ));
+    }
+    let to = Mailbox::new(recipient.name.clone(), address);
+    let mut builder = Message::builder()
+        .from(envelope.from.clone())
+        .to(to.clone())
+        .subject(subject)
+        .date_now()
+        .message_id(Some(message_id.to_owned()));
+    if let Some(reply_to) = &envelope.reply_to {
+        builder = builder.reply_to(reply_to.clone());
+    }
+    Ok((builder, to))
+}
+
+/// A message ready for a transport: who it goes to and from (the SMTP envelope), and its
+/// bytes as they are sent, signed.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// MAIL FROM and RCPT TO.
+    pub envelope: lettre::address::Envelope,
+    /// The message as sent.
+    pub bytes: Vec<u8>,
+}
+
+impl Outgoing {
+    /// `message` written out and, with `dkim`, signed.
+    ///
+    /// # Errors
+    ///
+    /// The signer's message when it cannot sign.
+    pub fn seal(message: &Message, dkim: Option<&Signer>) -> Result<Outgoing, String> {
+        let bytes = message.formatted();
+        let bytes = match dkim {
+            Some(signer) => signer.sign(&bytes)?,
+            None => bytes,
+        };
+        Ok(Outgoing {
+            envelope: message.envelope().clone(),
+            bytes,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -352,9 +440,9 @@ mod tests {
             reply_to: Some("editor@example.org".parse().unwrap()),
             list_id: "vff-briefing.example.org".into(),
             list_name: "vff Briefing".into(),
-            unsubscribe_url: "https://example.org/unsubscribe?token={token}&e={email}".into(),
+            unsubscribe_url: Some("https://example.org/unsubscribe?token={token}&e={email}".into()),
             unsubscribe_mailto: Some("unsubscribe@example.org".into()),
-            secret: b"secret".to_vec(),
+            secret: Key::new(b"secret".to_vec()),
             message_id_domain: "example.org".into(),
             bounce_address: None,
         }

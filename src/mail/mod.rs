@@ -5,6 +5,7 @@
 //! Imports `content`, `publish` (the rendered letter) and `audience`; never `service`.
 
 pub mod bounces;
+pub mod dkim;
 pub mod journal;
 pub mod message;
 pub mod send;

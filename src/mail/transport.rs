@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::{Message, SmtpTransport, Transport as _};
+use lettre::{SmtpTransport, Transport as _};
 
 use crate::content::config::{Config, Security, Smtp as SmtpConfig};
 use crate::diagnostic::display_path;
 use crate::error::{Error, Result};
+use crate::mail::message::Outgoing;
 
 /// Why a message was not delivered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,12 +34,12 @@ pub trait Transport: Send + Sync {
     /// What went wrong, without the password.
     fn check(&self) -> Result<()>;
 
-    /// Delivers `message`; `file_name` names it where a file is written.
+    /// Delivers `message`, built and signed; `file_name` names it where a file is written.
     ///
     /// # Errors
     ///
     /// A [`Failure`], temporary or not.
-    fn deliver(&self, message: &Message, file_name: &str) -> std::result::Result<(), Failure>;
+    fn deliver(&self, message: &Outgoing, file_name: &str) -> std::result::Result<(), Failure>;
 
     /// Where messages go, for the summary: `smtp.example.org:587`, `outbox outbox/2026-w25`.
     fn describe(&self) -> String;
@@ -134,9 +135,9 @@ impl Transport for Smtp {
         }
     }
 
-    fn deliver(&self, message: &Message, _file_name: &str) -> std::result::Result<(), Failure> {
+    fn deliver(&self, message: &Outgoing, _file_name: &str) -> std::result::Result<(), Failure> {
         self.transport
-            .send(message)
+            .send_raw(&message.envelope, &message.bytes)
             .map(|_| ())
             .map_err(|e| Failure {
                 // A 5xx reply is final; a 4xx, a timeout or a broken connection may pass later.
@@ -169,10 +170,10 @@ impl Transport for Outbox {
         })
     }
 
-    fn deliver(&self, message: &Message, file_name: &str) -> std::result::Result<(), Failure> {
+    fn deliver(&self, message: &Outgoing, file_name: &str) -> std::result::Result<(), Failure> {
         let path = self.0.join(file_name);
         let tmp = self.0.join(format!(".{file_name}.tmp"));
-        fs::write(&tmp, message.formatted())
+        fs::write(&tmp, &message.bytes)
             .and_then(|()| fs::rename(&tmp, &path))
             .map_err(|e| Failure {
                 temporary: false,

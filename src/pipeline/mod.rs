@@ -98,6 +98,46 @@ pub fn open_store(paths: &Paths, config: &Config) -> Result<crate::audience::sto
     crate::audience::store::Store::open(&paths.root.join(&config.list.database))
 }
 
+/// Everything `briefing listen` works with, opened and checked: the config, the secret (made
+/// when there is none), the store, the template environment, the transport for confirmation
+/// messages (it must answer now) and the DKIM signer.
+///
+/// # Errors
+///
+/// A config with errors, a store or secret that cannot be used, templates that do not
+/// compile, a DKIM key that cannot be read, or an SMTP server that does not answer.
+pub fn service(
+    paths: &Paths,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::service::Setup> {
+    let config = config_only(paths)?;
+    let secret =
+        crate::audience::secret::find_or_create(&paths.root, &config.unsubscribe_secret_env, env)?;
+    let store = open_store(paths, &config)?;
+    let pages = templates::environment(&paths.templates, &config.language)?;
+    let transport = crate::mail::transport::choose(
+        &config,
+        None,
+        &paths.root.join("outbox").join("confirmations"),
+        env,
+        2,
+    )?;
+    transport.check()?;
+    let dkim = config
+        .dkim
+        .as_ref()
+        .map(|dkim| crate::mail::dkim::Signer::load(dkim, &paths.root))
+        .transpose()?;
+    Ok(crate::service::Setup {
+        config,
+        secret,
+        store,
+        pages,
+        transport,
+        dkim,
+    })
+}
+
 /// Where `send` and `listen` take the token secret from, without making one: `None` when
 /// there is none yet.
 ///
@@ -329,8 +369,12 @@ impl Prepared {
             .iter()
             .position(|issue| issue.id == id)
             .ok_or_else(|| Error::NoSuchIssue {
-                id,
-                known: self.issues.iter().map(|issue| issue.id).collect(),
+                id: id.to_string(),
+                known: self
+                    .issues
+                    .iter()
+                    .map(|issue| issue.id.to_string())
+                    .collect(),
             })
     }
 

@@ -788,6 +788,109 @@ pub struct TagPage<'a> {
     pub stories: Vec<StoryLink<'a>>,
 }
 
+/// What a page template gets besides its subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageView {
+    /// Prefix that leads from the page to the site root: `../../` for `issues/x/`, `./` for
+    /// the home page, the absolute base URL in email and feed content.
+    pub root: String,
+    /// Absolute URL of the page.
+    pub canonical: String,
+    /// The page's `<title>`.
+    pub title: String,
+    /// The page's description.
+    pub description: String,
+    /// OpenGraph type: `article` or `website`.
+    pub og_type: &'static str,
+}
+
+impl PageView {
+    /// The page at site-relative `path` (a folder like `tags/ai/`, or `` for the home page).
+    pub fn at(site: &SiteView, path: &str, title: String, description: String) -> PageView {
+        let depth = path.matches('/').count();
+        PageView {
+            root: if depth == 0 {
+                "./".to_owned()
+            } else {
+                "../".repeat(depth)
+            },
+            canonical: format!("{}{path}", site.base_url),
+            title,
+            description,
+            og_type: "website",
+        }
+    }
+}
+
+/// The context of issue templates.
+#[derive(Serialize)]
+pub struct IssueContext<'a> {
+    /// The newsletter.
+    pub site: &'a SiteView,
+    /// The issue.
+    pub issue: minijinja::Value,
+    /// The page.
+    pub page: PageView,
+    /// The issue before this one.
+    pub prev: Option<&'a IssueLink>,
+    /// The issue after this one.
+    pub next: Option<&'a IssueLink>,
+    /// The unsubscribe link (a placeholder in email, none on the web).
+    pub unsubscribe_url: Option<&'a str>,
+    /// The reader, when a message is personalised.
+    pub subscriber: SubscriberView<'a>,
+    /// Whether this is the email, whose partials leave out HTML5's semantic tags.
+    pub email: bool,
+}
+
+/// The reader of one message.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct SubscriberView<'a> {
+    /// Their name, or none.
+    pub name: Option<&'a str>,
+}
+
+impl<'a> IssueContext<'a> {
+    /// The web context of issue `index`, whose view is `issue`, seen from the page at `path`.
+    /// `links` are every issue's, oldest first.
+    pub fn web(
+        site: &'a SiteView,
+        links: &'a [IssueLink],
+        index: usize,
+        issue: &ViewedIssue,
+        path: &str,
+    ) -> IssueContext<'a> {
+        let mut page = PageView::at(
+            site,
+            path,
+            format!("{} · {}", issue.subject, site.title),
+            issue.preheader.clone(),
+        );
+        page.og_type = "article";
+        IssueContext {
+            site,
+            issue: issue.value.clone(),
+            page,
+            prev: index.checked_sub(1).and_then(|i| links.get(i)),
+            next: links.get(index + 1),
+            unsubscribe_url: None,
+            subscriber: SubscriberView::default(),
+            email: false,
+        }
+    }
+
+    /// The same context with every link absolute, as email and feed content need.
+    pub fn absolute(self) -> IssueContext<'a> {
+        IssueContext {
+            page: PageView {
+                root: self.site.base_url.clone(),
+                ..self.page
+            },
+            ..self
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

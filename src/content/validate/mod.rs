@@ -175,7 +175,7 @@ pub(super) fn root_map(text: &str, what: &str, diags: &mut FileDiagnostics<'_>) 
             return None;
         }
         Err(e) => {
-            diags.yaml_error(e);
+            e.report(diags);
             return None;
         }
     };

@@ -17,10 +17,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::issue::IssueContext;
 use super::{Output, Publication};
 use crate::error::{Error, Result};
-use crate::publish::view::ViewedIssue;
+use crate::publish::view::{IssueContext, SubscriberView, ViewedIssue};
 
 /// Stands where each subscriber's unsubscribe URL goes; sending replaces it.
 pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
@@ -243,8 +242,15 @@ pub fn render_email(
     let context = IssueContext {
         unsubscribe_url,
         email: true,
-        subscriber: super::issue::SubscriberView { name },
-        ..IssueContext::web(publication, index, issue, &issue.path).absolute()
+        subscriber: SubscriberView { name },
+        ..IssueContext::web(
+            &publication.site,
+            &publication.links,
+            index,
+            issue,
+            &issue.path,
+        )
+        .absolute()
     };
     let html = publication
         .inliner

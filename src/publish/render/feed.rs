@@ -7,11 +7,10 @@
 
 use serde::Serialize;
 
-use super::issue::IssueContext;
 use super::site::tag_page_path;
 use super::{Output, Publication, Sink};
 use crate::error::Result;
-use crate::publish::view::{SiteView, ViewedIssue};
+use crate::publish::view::{IssueContext, SiteView, ViewedIssue};
 
 /// One issue's feed entry, rendered with its issue.
 #[derive(Serialize)]
@@ -73,7 +72,14 @@ pub fn render_entry(
     index: usize,
     issue: &ViewedIssue,
 ) -> Result<FeedEntry> {
-    let context = IssueContext::web(publication, index, issue, &issue.path).absolute();
+    let context = IssueContext::web(
+        &publication.site,
+        &publication.links,
+        index,
+        issue,
+        &issue.path,
+    )
+    .absolute();
     let content = publication.render("partials/issue-body.html", &context)?;
     let newest = issue
         .stories

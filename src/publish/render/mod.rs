@@ -49,40 +49,6 @@ impl Output {
     }
 }
 
-/// What a page template gets besides its subject.
-#[derive(Debug, Clone, Serialize)]
-pub struct PageView {
-    /// Prefix that leads from the page to the site root: `../../` for `issues/x/`, `./` for
-    /// the home page, the absolute base URL in email and feed content.
-    pub root: String,
-    /// Absolute URL of the page.
-    pub canonical: String,
-    /// The page's `<title>`.
-    pub title: String,
-    /// The page's description.
-    pub description: String,
-    /// OpenGraph type: `article` or `website`.
-    pub og_type: &'static str,
-}
-
-impl PageView {
-    /// The page at site-relative `path` (a folder like `tags/ai/`, or `` for the home page).
-    pub fn at(site: &SiteView, path: &str, title: String, description: String) -> PageView {
-        let depth = path.matches('/').count();
-        PageView {
-            root: if depth == 0 {
-                "./".to_owned()
-            } else {
-                "../".repeat(depth)
-            },
-            canonical: format!("{}{path}", site.base_url),
-            title,
-            description,
-            og_type: "website",
-        }
-    }
-}
-
 /// Everything the renderers share: the environment, config, the issues and their links.
 /// An issue's full view is built when its pages are rendered ([`Publication::view`]) and
 /// dropped after, so memory holds a few issues' views, not the archive's.

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::issue::IssueContext;
-use super::{Output, PageView, Publication, Sink};
+use super::{Output, Publication, Sink};
 use crate::error::Result;
-use crate::publish::view::{IssueLink, SiteView, StoryLink, TagPage, ViewedIssue, WatchEntryView};
+use crate::publish::view::{
+    IssueContext, IssueLink, PageView, SiteView, StoryLink, TagPage, ViewedIssue, WatchEntryView,
+};
 
 /// A story of an issue's template value as its own page's subject: the same fields, with
 /// `heading` 1. The issue's value is made once; converting each story again for its page
@@ -185,7 +186,13 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
 
     let latest = publication.issues.len().saturating_sub(1);
     let latest_view = publication.view(latest);
-    let mut home = IssueContext::web(publication, latest, &latest_view, "");
+    let mut home = IssueContext::web(
+        &publication.site,
+        &publication.links,
+        latest,
+        &latest_view,
+        "",
+    );
     home.page.title = format!("{} · {}", site.title, site.tagline);
     home.page.title = home.page.title.trim_end_matches(" · ").to_owned();
     home.page.og_type = "website";

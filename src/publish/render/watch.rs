@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 
-use super::{Output, PageView, Publication, Sink};
+use super::{Output, Publication, Sink};
 use crate::content::markdown;
 use crate::error::Result;
-use crate::publish::view::{IssueLink, SiteView, WatchEntryView};
+use crate::publish::view::{IssueLink, PageView, SiteView, WatchEntryView};
 
 /// Items per list on one watch page: a big archive has tens of thousands.
 pub const WATCH_PAGE_ITEMS: usize = 100;

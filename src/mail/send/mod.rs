@@ -1,0 +1,293 @@
+//! `briefing send`: one issue to every subscriber, exactly once, resumable.
+//!
+//! The issue's email arrives rendered ([`Letter`]) and is encoded once; the recipients are
+//! planned ([`recipients`]), a list validated in full before the first message leaves; a
+//! journal ([`journal`](crate::mail::journal)) records each confirmed delivery as it happens,
+//! so a re-run (after a crash, Ctrl-C or failures) mails exactly those not yet delivered.
+//! [`workers`] send one message per recipient (never batched: a rejected recipient must not
+//! fail the others) under a shared rate ([`pacing`]), and [`progress`] shows how it goes.
+
+mod pacing;
+mod progress;
+mod recipients;
+mod workers;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::PoisonError;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::audience::list::{Row, Skip, address_key};
+use crate::audience::secret::{self, Key};
+use crate::content::config::{Config, is_loopback};
+use crate::content::issue::IssueId;
+use crate::content::project::Paths;
+use crate::content::url::host;
+use crate::error::{Error, Result};
+use crate::mail::dkim::Signer;
+use crate::mail::journal::Journal;
+use crate::mail::message::{self, EncodedLetter, Envelope, Outgoing, build_message};
+use crate::mail::transport;
+use crate::publish::render::email::Letter;
+
+use pacing::RateLimiter;
+use workers::{Earlier, Run};
+
+/// Who to send to.
+#[derive(Debug, Clone)]
+pub enum Recipients {
+    /// Addresses from the command line.
+    To(Vec<String>),
+    /// A CSV list.
+    List(PathBuf),
+    /// The active subscribers of the subscriber store.
+    Store,
+}
+
+/// What `briefing send` was asked to do.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Who to send to.
+    pub recipients: Recipients,
+    /// Render and check every message, send nothing.
+    pub dry_run: bool,
+    /// Write `.eml` files here instead of using SMTP.
+    pub outbox: Option<PathBuf>,
+    /// Messages per second, overriding the config.
+    pub rate: Option<f64>,
+    /// SMTP sessions at once, overriding the config.
+    pub concurrency: Option<u32>,
+    /// Send again to those the journal says were delivered.
+    pub resend: bool,
+    /// What to do with recipients a crashed run left in doubt.
+    pub in_doubt: InDoubt,
+}
+
+/// What a run does with a recipient whose last attempt has no recorded outcome: the run
+/// that tried ended between handing the message over and hearing the server's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InDoubt {
+    /// Send again, with the same Message-ID, so that a provider that has it drops the copy.
+    #[default]
+    Resend,
+    /// Leave them alone.
+    Skip,
+}
+
+/// How a send ended.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// The issue sent.
+    pub week: String,
+    /// Where messages went: an SMTP server or an outbox folder.
+    pub destination: String,
+    /// The journal's path.
+    pub journal: Option<PathBuf>,
+    /// Messages delivered in this run (or, in a dry run, built).
+    pub sent: usize,
+    /// Rows skipped because the journal has them delivered.
+    pub already_delivered: usize,
+    /// Rows skipped for their status.
+    pub inactive: usize,
+    /// Rows skipped for the suppression file.
+    pub suppressed: usize,
+    /// Rows skipped as repeats.
+    pub duplicates: usize,
+    /// Permanent failures: address and reason.
+    pub failed: Vec<(String, String)>,
+    /// Messages retried at least once that then went through.
+    pub retried: usize,
+    /// Recipients a crashed run left in doubt, sent again in this run (with the Message-ID of
+    /// the first try).
+    pub in_doubt_resent: usize,
+    /// Recipients left in doubt and skipped (`--in-doubt skip`).
+    pub in_doubt_skipped: usize,
+    /// Damaged journal lines, by number, that were skipped.
+    pub damaged_lines: Vec<usize>,
+    /// Stopped by Ctrl-C before the end.
+    pub interrupted: bool,
+    /// In a dry run, the first message.
+    pub sample: Option<String>,
+}
+
+/// Sends `letter`, the rendered email of issue `issue`.
+///
+/// `env` looks up environment variables (the SMTP password, the token secret) so tests need
+/// not touch the process environment. `stop` is raised by Ctrl-C.
+///
+/// # Errors
+///
+/// Invalid lists (as diagnostics), a missing setting or secret, an SMTP server that cannot be
+/// reached, or a journal that cannot be written.
+pub fn send(
+    paths: &Paths,
+    config: &Config,
+    issue: IssueId,
+    letter: Letter,
+    options: &Options,
+    env: &dyn Fn(&str) -> Option<String>,
+    stop: &AtomicBool,
+) -> Result<Summary> {
+    let envelope = envelope(config, paths, env, options.dry_run)?;
+    let letter = EncodedLetter::new(letter);
+    let dkim = config
+        .dkim
+        .as_ref()
+        .map(|dkim| Signer::load(dkim, &paths.root))
+        .transpose()?;
+    let plan = recipients::plan(paths, config, &options.recipients)?;
+    let mut summary = Summary {
+        week: issue.to_string(),
+        failed: plan.refused,
+        inactive: plan.inactive,
+        ..Summary::default()
+    };
+    if options.dry_run {
+        return dry_run(plan.rows, &letter, &envelope, dkim.as_ref(), summary);
+    }
+
+    let concurrency = options
+        .concurrency
+        .unwrap_or(config.send.concurrency)
+        .max(1);
+    let transport = transport::choose(
+        config,
+        options.outbox.as_deref(),
+        &paths.root.join("outbox").join(issue.slug()),
+        env,
+        concurrency,
+    )?;
+    summary.destination = transport.describe();
+    transport.check()?;
+    let kind = transport.kind();
+
+    // One journal per issue, list and destination: a preview into another outbox, or a send
+    // through another server, is not "already delivered" by this one.
+    let destination = format!("{kind}-{:08x}", address_key(&transport.identity()) as u32);
+    let sends = paths.root.join(".briefing/sends");
+    let list_key = &plan.list_key;
+    let journal_path = sends.join(format!("{}.{destination}.{list_key}.journal", issue.slug()));
+    let legacy = sends.join(format!("{}.{kind}.{list_key}.journal", issue.slug()));
+    if !journal_path.exists() && legacy.is_file() {
+        // Journals named before the destination was part of the name: keep their record.
+        let _ = std::fs::rename(&legacy, &journal_path);
+    }
+    let (journal, history) = Journal::open(&journal_path)?;
+    summary.journal = Some(journal_path);
+    summary.damaged_lines = history.damaged;
+    let (delivered, in_doubt) = if options.resend {
+        (HashSet::new(), HashSet::new())
+    } else {
+        (history.delivered, history.in_doubt)
+    };
+    let rate = options.rate.unwrap_or(config.send.rate_per_second);
+    // A deliberate re-send gets Message-IDs of its own; any other run, the same as before.
+    let round = options.resend.then(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    let run = Run {
+        letter: &letter,
+        envelope: &envelope,
+        dkim: dkim.as_ref(),
+        transport: &*transport,
+        retries: config.send.retries,
+        limiter: RateLimiter::new(rate),
+        stop,
+        round,
+        journal: Mutex::new(journal),
+        failure: Mutex::new(None),
+    };
+    let earlier = Earlier {
+        delivered: &delivered,
+        in_doubt: &in_doubt,
+        policy: options.in_doubt,
+    };
+    run.go(plan.rows, &earlier, concurrency, plan.total, &mut summary);
+    let Run {
+        journal, failure, ..
+    } = run;
+    if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
+        return Err(error);
+    }
+    journal
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .sync()?;
+    summary.interrupted = stop.load(Ordering::SeqCst);
+    Ok(summary)
+}
+
+/// The sender-side settings, with the token secret from the environment or the secret file.
+fn envelope(
+    config: &Config,
+    paths: &Paths,
+    env: &dyn Fn(&str) -> Option<String>,
+    dry_run: bool,
+) -> Result<Envelope> {
+    let unsubscribe_url = config
+        .unsubscribe_url
+        .as_deref()
+        .ok_or(Error::NoUnsubscribeUrl)?;
+    let host = host(unsubscribe_url);
+    let host = host.rsplit_once(':').map_or(host, |(name, _)| name);
+    if !unsubscribe_url.to_ascii_lowercase().starts_with("https://") && !is_loopback(host) {
+        return Err(Error::UnsubscribeUrlNotHttps);
+    }
+    let variable = &config.unsubscribe_secret_env;
+    let key = if dry_run {
+        // A dry run writes nothing; without a secret yet, its tokens are not real ones.
+        secret::find(&paths.root, variable, env)?
+            .map_or_else(|| Key::new(b"dry-run".to_vec()), |s| s.key)
+    } else {
+        secret::find_or_create(&paths.root, variable, env)?.key
+    };
+    Ok(Envelope::new(config, key))
+}
+
+fn dry_run(
+    rows: Box<dyn Iterator<Item = Row> + Send>,
+    letter: &EncodedLetter,
+    envelope: &Envelope,
+    dkim: Option<&Signer>,
+    mut summary: Summary,
+) -> Result<Summary> {
+    summary.destination = "nowhere (dry run)".to_owned();
+    for row in rows {
+        match row {
+            Row::Send(recipient) => {
+                let id = envelope.message_id(&letter.letter.week, &recipient.email, None);
+                let message = build_message(letter, envelope, &recipient, &id)
+                    .and_then(|message| Outgoing::seal(&message, dkim))
+                    .map_err(|detail| Error::BuildMessage {
+                        email: recipient.email.clone(),
+                        detail,
+                    })?;
+                if summary.sample.is_none() {
+                    // The headers as sent, then the text part as the reader sees it.
+                    let raw = String::from_utf8_lossy(&message.bytes).into_owned();
+                    let headers = raw
+                        .split("\r\n\r\n")
+                        .next()
+                        .unwrap_or("")
+                        .replace("\r\n", "\n");
+                    let (_, text) = message::personalise(&letter.letter, envelope, &recipient);
+                    summary.sample = Some(format!("{headers}\n\n{text}"));
+                }
+                summary.sent += 1;
+            }
+            Row::Skip(_, reason) => count_skip(&mut summary, reason),
+        }
+    }
+    Ok(summary)
+}
+
+pub(super) fn count_skip(summary: &mut Summary, reason: Skip) {
+    match reason {
+        Skip::Inactive => summary.inactive += 1,
+        Skip::Suppressed => summary.suppressed += 1,
+        Skip::Duplicate => summary.duplicates += 1,
+    }
+}
