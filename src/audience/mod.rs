@@ -90,6 +90,21 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source.
+    pub const ALL: [Source; 6] = [
+        Source::Form,
+        Source::Import,
+        Source::OneClick,
+        Source::Link,
+        Source::Command,
+        Source::Bounce,
+    ];
+
+    /// The source stored as `text`.
+    pub fn parse(text: &str) -> Option<Source> {
+        Source::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// The name stored in the database.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -100,5 +115,11 @@ impl Source {
             Source::Command => "command",
             Source::Bounce => "bounce",
         }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -20,7 +20,7 @@ use mail_parser::{Message, MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
 
 use crate::audience::address::comparable;
-use crate::audience::store::{Failure, Finding, Recorded, Store};
+use crate::audience::store::{BounceKind, Finding, Recorded, ReportOptions, Store};
 use crate::audience::{Status, token};
 use crate::error::{Error, Result};
 
@@ -150,7 +150,7 @@ fn read_mbox(path: &Path, items: &mut Vec<Item>) {
 
 /// One failure as a report states it: the recipient (when the report names one), what
 /// happened, the status code or feedback type, and the server's words.
-pub type Reported = (Option<String>, Failure, Option<String>, Option<String>);
+pub type Reported = (Option<String>, BounceKind, Option<String>, Option<String>);
 
 /// What a message is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -230,7 +230,7 @@ pub fn classify(raw: &[u8], bounce_user: Option<&str>) -> std::result::Result<Cl
             // one unclear message never removes a reader.
             failures: vec![(
                 None,
-                Failure::Soft,
+                BounceKind::Soft,
                 None,
                 message.subject().map(str::to_owned),
             )],
@@ -366,10 +366,10 @@ fn delivery_status(message: &Message<'_>) -> std::result::Result<Verdict, String
         });
         let failure = match (action.as_str(), status.as_deref().map(|s| s.chars().next())) {
             ("delivered" | "relayed" | "expanded", _) => continue,
-            (_, Some(Some('5'))) => Failure::Hard,
-            (_, Some(Some('4'))) => Failure::Soft,
-            ("failed", _) => Failure::Hard,
-            ("delayed", _) => Failure::Soft,
+            (_, Some(Some('5'))) => BounceKind::Hard,
+            (_, Some(Some('4'))) => BounceKind::Soft,
+            ("failed", _) => BounceKind::Hard,
+            ("delayed", _) => BounceKind::Soft,
             _ => continue,
         };
         failures.push((Some(recipient), failure, status, diagnostic));
@@ -440,7 +440,7 @@ fn feedback_report(
         });
     Ok(Verdict::Report {
         kind: "arf",
-        failures: vec![(recipient, Failure::Complaint, Some(kind), None)],
+        failures: vec![(recipient, BounceKind::Complaint, Some(kind), None)],
     })
 }
 
@@ -554,7 +554,11 @@ pub fn ingest(
                     &classified.id,
                     "not-a-report",
                     &[],
-                    (soft_limit, false, options.dry_run),
+                    ReportOptions {
+                        soft_limit,
+                        change_subscribers: false,
+                        dry_run: options.dry_run,
+                    },
                     now,
                 )?;
                 mark_seen(&item.maildir_file, options.dry_run, &mut summary);
@@ -575,7 +579,7 @@ pub fn ingest(
             };
             findings.push(Finding {
                 email,
-                failure,
+                kind: failure,
                 at: classified.date.unwrap_or(now),
                 code,
                 diagnostic,
@@ -585,28 +589,32 @@ pub fn ingest(
             &classified.id,
             kind,
             &findings,
-            (soft_limit, csv.is_none(), options.dry_run),
+            ReportOptions {
+                soft_limit,
+                change_subscribers: csv.is_none(),
+                dry_run: options.dry_run,
+            },
             now,
         )?;
         for Recorded {
             email,
-            failure,
+            kind: failure,
             status,
             soft_count,
         } in recorded
         {
             match failure {
-                Failure::Hard => summary.hard += 1,
-                Failure::Soft => summary.soft += 1,
-                Failure::Complaint => summary.complaints += 1,
+                BounceKind::Hard => summary.hard += 1,
+                BounceKind::Soft => summary.soft += 1,
+                BounceKind::Complaint => summary.complaints += 1,
             }
             if let Some(status) = status {
                 let why = match failure {
-                    Failure::Hard => format!("permanent failure ({})", item.name),
-                    Failure::Soft => {
+                    BounceKind::Hard => format!("permanent failure ({})", item.name),
+                    BounceKind::Soft => {
                         format!("{soft_count} temporary failures in 30 days ({})", item.name)
                     }
-                    Failure::Complaint => format!("spam complaint ({})", item.name),
+                    BounceKind::Complaint => format!("spam complaint ({})", item.name),
                 };
                 let changed = match &mut csv {
                     Some(list) => list.set(&email, status),

@@ -1,0 +1,265 @@
+//! The subscriber store: SQLite through rusqlite, with the database compiled in.
+//!
+//! One row per address in `subscribers` (keyed by the address as mail systems compare it,
+//! [`comparable`]), and one row per change of status in `events`, which a trigger keeps
+//! append-only. Every change is one transaction: a crash (even `kill -9`) leaves either the
+//! change and its event or neither. The database runs in WAL mode, so readers (an export, a
+//! send) never wait for the service's writes, and writers wait up to [`BUSY_WAIT`] for each
+//! other before giving up with [`Error::StoreBusy`].
+//!
+//! The work is split by concern: [`subscribers`] (the lifecycle of an address: sign-up,
+//! confirmation, unsubscribes, imports, erasure), [`reports`] (bounces and complaints),
+//! [`stats`] (counts), and `rows` (the row-level helpers they share). This file opens the
+//! database and keeps its schema.
+//!
+//! The schema is versioned with SQLite's `user_version`: [`MIGRATIONS`] are applied in order,
+//! each in its own transaction, and a database from a newer `briefing` is refused rather than
+//! misread.
+
+mod reports;
+mod rows;
+mod stats;
+mod subscribers;
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+pub use reports::{BounceKind, Finding, Recorded, ReportOptions, SOFT_BOUNCE_WINDOW};
+pub use stats::Stats;
+pub use subscribers::{Confirmed, Event, ImportSummary, SignUp, Subscriber};
+
+/// How long a writer waits for another to finish before the operation fails as busy.
+pub const BUSY_WAIT: Duration = Duration::from_secs(5);
+
+/// At most one confirmation message per address in this long: the form cannot be used to
+/// flood someone's inbox.
+pub const CONFIRMATION_INTERVAL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// The schema, one step per version. Never edit a step that has shipped; add one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: subscribers and their history.
+    "CREATE TABLE subscribers (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        address_key TEXT NOT NULL UNIQUE,
+        name TEXT,
+        status TEXT NOT NULL CHECK (status IN
+            ('pending', 'active', 'unsubscribed', 'bounced', 'complained')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        confirmation_sent_at TEXT
+    );
+    CREATE INDEX subscribers_status ON subscribers (status);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+        at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        source TEXT NOT NULL CHECK (source IN
+            ('form', 'import', 'one-click', 'link', 'command', 'bounce')),
+        detail TEXT
+    );
+    CREATE INDEX events_subscriber ON events (subscriber_id);
+    CREATE TRIGGER events_are_history BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are history: they are never changed'); END;",
+    // 2: bounce and complaint reports: each ingested once, and the failures they report.
+    "CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        ingested_at TEXT NOT NULL,
+        outcome TEXT NOT NULL
+    );
+    CREATE TABLE bounces (
+        id INTEGER PRIMARY KEY,
+        report_id TEXT NOT NULL REFERENCES reports (id),
+        address_key TEXT NOT NULL,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('hard', 'soft', 'complaint')),
+        status_code TEXT,
+        diagnostic TEXT
+    );
+    CREATE INDEX bounces_address ON bounces (address_key, at);",
+    // 3: addresses erased on request, kept only as a hash so that no list mails them again.
+    "CREATE TABLE forgotten (
+        address_hash TEXT PRIMARY KEY,
+        at TEXT NOT NULL
+    );",
+];
+
+/// An open subscriber database.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).finish()
+    }
+}
+
+/// The current time as stored: RFC 3339 in UTC to the second, so text order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+impl Store {
+    /// Opens the database at `path`, creating it (and its folder) when there is none, and
+    /// brings its schema up to date.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when it cannot be opened or is not a subscriber database,
+    /// [`Error::StoreFromNewer`] when a newer `briefing` made it.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent).map_err(|e| Error::Store {
+                path: path.to_path_buf(),
+                detail: format!("cannot create its folder: {e}"),
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| store_error(path, &e))?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.configure()?;
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens the database at `path` when there is one; `None` when there is not.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::open`].
+    pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Store::open(path).map(Some)
+    }
+
+    /// Where the database is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn configure(&mut self) -> Result<()> {
+        self.conn
+            .busy_timeout(BUSY_WAIT)
+            .map_err(|e| self.error(&e))?;
+        // WAL: readers never block the writer. `synchronous = NORMAL` in WAL mode loses no
+        // committed transaction when the process is killed; only a power cut can take the
+        // last ones, and it never corrupts the file.
+        let mode: String = self
+            .conn
+            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .map_err(|e| self.error(&e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            // A read-only folder cannot hold the WAL files; SQLite says which mode it kept.
+            return Err(Error::Store {
+                path: self.path.clone(),
+                detail: format!(
+                    "cannot switch it to WAL mode (it stayed in `{mode}`); is its folder writable?"
+                ),
+            });
+        }
+        self.conn
+            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .map_err(|e| self.error(&e))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: usize = self
+            .conn
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .map_err(|e| self.error(&e))?;
+        if version > MIGRATIONS.len() {
+            return Err(Error::StoreFromNewer {
+                path: self.path.clone(),
+                version,
+                known: MIGRATIONS.len(),
+            });
+        }
+        for (step, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(|e| store_error(&self.path, &e))?;
+            // Another process may have migrated while this one waited for the lock.
+            let now: usize = tx
+                .query_row("PRAGMA user_version", [], |row| row.get(0))
+                .map_err(|e| store_error(&self.path, &e))?;
+            if now > step {
+                continue;
+            }
+            tx.execute_batch(sql)
+                .and_then(|()| tx.pragma_update(None, "user_version", step + 1))
+                .and_then(|()| tx.commit())
+                .map_err(|e| store_error(&self.path, &e))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `work` in one write transaction (taken at once, so two writers never deadlock),
+    /// committed when `commit` and `work` succeeds; rolled back otherwise.
+    fn write<T>(
+        &mut self,
+        commit: bool,
+        work: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| store_error(&path, &e);
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        let out = work(&tx).map_err(fail)?;
+        if commit {
+            tx.commit().map_err(fail)?;
+        }
+        Ok(out)
+    }
+
+    fn error(&self, error: &rusqlite::Error) -> Error {
+        store_error(&self.path, error)
+    }
+}
+
+/// A database error in words: busy and read-only databases get their own errors, since the
+/// service answers them with 503 and a retry.
+fn store_error(path: &Path, error: &rusqlite::Error) -> Error {
+    let path = path.to_path_buf();
+    match error.sqlite_error_code() {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::StoreBusy { path },
+        Some(ErrorCode::ReadOnly) => Error::Store {
+            path,
+            detail: "it is read-only: check the permissions of the file and its folder".to_owned(),
+        },
+        Some(ErrorCode::NotADatabase) => Error::Store {
+            path,
+            detail: "it is not an SQLite database (damaged, or another kind of file)".to_owned(),
+        },
+        Some(ErrorCode::CannotOpen) => Error::Store {
+            path,
+            detail: "cannot open or create it: does its folder exist, and can this user write \
+                     there?"
+                .to_owned(),
+        },
+        Some(ErrorCode::DiskFull) => Error::Store {
+            path,
+            detail: "the disk is full".to_owned(),
+        },
+        _ => Error::Store {
+            path,
+            detail: error.to_string(),
+        },
+    }
+}

@@ -1,0 +1,184 @@
+//! Bounce and complaint reports: each recorded once, the failures they report kept, and the
+//! statuses they lead to.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::rows::{find, set_status};
+use super::{Store, timestamp};
+use crate::audience::address::comparable;
+use crate::audience::{Source, Status};
+use crate::error::Result;
+
+/// What a bounce or complaint report says happened to one recipient.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BounceKind {
+    /// A permanent failure (`5.x.x`): the address does not take mail.
+    Hard,
+    /// A temporary one (`4.x.x`): counted; enough of them within 30 days count as hard.
+    Soft,
+    /// A "this is spam" report from the reader's mailbox provider.
+    Complaint,
+}
+
+impl BounceKind {
+    /// The name stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BounceKind::Hard => "hard",
+            BounceKind::Soft => "soft",
+            BounceKind::Complaint => "complaint",
+        }
+    }
+}
+
+/// One recipient's failure, as a report gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The recipient.
+    pub email: String,
+    /// What happened.
+    pub kind: BounceKind,
+    /// When, by the report's date.
+    pub at: DateTime<Utc>,
+    /// The status code (`5.1.1`), or the feedback type of a complaint.
+    pub code: Option<String>,
+    /// The server's words.
+    pub diagnostic: Option<String>,
+}
+
+/// What recording a finding did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    /// The recipient.
+    pub email: String,
+    /// What the report says happened.
+    pub kind: BounceKind,
+    /// The status it leads to (`bounced`, `complained`), or `None` when it only counts
+    /// (a soft bounce under the limit).
+    pub status: Option<Status>,
+    /// Soft bounces of this address within 30 days of this one, this one included.
+    pub soft_count: usize,
+}
+
+/// How [`Store::record_report`] applies what a report says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportOptions {
+    /// Soft bounces within [`SOFT_BOUNCE_WINDOW`] that make an address bounced.
+    pub soft_limit: u32,
+    /// Change the store's subscribers; without, only the report is kept (a CSV list is
+    /// changed by the caller).
+    pub change_subscribers: bool,
+    /// Write nothing.
+    pub dry_run: bool,
+}
+
+/// How far back soft bounces count.
+pub const SOFT_BOUNCE_WINDOW: chrono::Duration = chrono::Duration::days(30);
+
+impl Store {
+    /// Whether the report `id` (its Message-ID, or a hash of it) was ingested before.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    pub fn report_seen(&self, id: &str) -> Result<bool> {
+        self.conn
+            .query_row("SELECT 1 FROM reports WHERE id = ?1", [id], |_| Ok(()))
+            .optional()
+            .map(|found| found.is_some())
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Records the report `id` (with `outcome`, a word for the summary) and its findings, in
+    /// one transaction: each failure is kept; a hard bounce makes its address `bounced`, a
+    /// complaint `complained`, and the soft bounce that reaches `soft_limit` within 30 days
+    /// `bounced`. [`ReportOptions`] say whether the store's subscribers change (with an event
+    /// each) and whether anything is written at all.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
+    pub fn record_report(
+        &mut self,
+        id: &str,
+        outcome: &str,
+        findings: &[Finding],
+        options: ReportOptions,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Recorded>> {
+        self.write(!options.dry_run, |tx| {
+            tx.execute(
+                "INSERT OR IGNORE INTO reports (id, ingested_at, outcome) VALUES (?1, ?2, ?3)",
+                params![id, timestamp(now), outcome],
+            )?;
+            let mut recorded = Vec::new();
+            for finding in findings {
+                let key = comparable(&finding.email);
+                let at = timestamp(finding.at);
+                tx.execute(
+                    "INSERT INTO bounces
+                     (report_id, address_key, at, kind, status_code, diagnostic)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        id,
+                        key,
+                        at,
+                        finding.kind.as_str(),
+                        finding.code,
+                        finding.diagnostic
+                    ],
+                )?;
+                let soft_count: usize = tx.query_row(
+                    "SELECT count(*) FROM bounces WHERE address_key = ?1 AND kind = 'soft'
+                     AND at > ?2 AND at <= ?3",
+                    params![key, timestamp(finding.at - SOFT_BOUNCE_WINDOW), at],
+                    |row| row.get(0),
+                )?;
+                let status = match finding.kind {
+                    BounceKind::Hard => Some(Status::Bounced),
+                    BounceKind::Complaint => Some(Status::Complained),
+                    BounceKind::Soft if soft_count >= options.soft_limit as usize => {
+                        Some(Status::Bounced)
+                    }
+                    BounceKind::Soft => None,
+                };
+                // A complaint outranks a bounce; nothing outranks a complaint.
+                if options.change_subscribers
+                    && let Some(status) = status
+                    && let Some((subscriber, before)) = find(tx, &finding.email)?
+                    && before != Status::Complained
+                    && !(before == Status::Bounced && status == Status::Bounced)
+                {
+                    let detail = [finding.code.as_deref(), finding.diagnostic.as_deref()]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(": ");
+                    let detail = match finding.kind {
+                        BounceKind::Soft => {
+                            format!("{soft_count} soft bounces in 30 days; the last: {detail}")
+                        }
+                        _ => detail,
+                    };
+                    let detail: String = detail.chars().take(500).collect();
+                    set_status(
+                        tx,
+                        subscriber,
+                        &at,
+                        status,
+                        Source::Bounce,
+                        Some(&detail).filter(|d| !d.is_empty()).map(String::as_str),
+                    )?;
+                }
+                recorded.push(Recorded {
+                    email: finding.email.clone(),
+                    kind: finding.kind,
+                    status,
+                    soft_count,
+                });
+            }
+            Ok(recorded)
+        })
+    }
+}
