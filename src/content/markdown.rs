@@ -189,57 +189,113 @@ fn write_html<'a>(out: &mut String, events: impl Iterator<Item = Event<'a>>) {
     }
 }
 
-/// Text as HTML text, or as an attribute value in double quotes: `&`, `<`, `>`, the no-break
-/// space and (in an attribute) `"` escaped.
-fn push_escaped(out: &mut String, text: &str, attribute: bool) {
-    // Most text has nothing to escape: a pass without early exit (vectorised) finds that out.
-    // 0xA0 ends the no-break space's UTF-8 and a few other characters', which then go the
-    // long way.
-    let plain = (text.bytes()).fold(true, |plain, b| {
-        plain & !matches!(b, b'&' | b'<' | b'>' | b'"' | 0xA0)
-    });
-    if plain {
-        out.push_str(text);
-        return;
-    }
-    let mut copied = 0;
-    for (at, c) in text.char_indices() {
-        let escaped = match c {
-            '&' => "&amp;",
-            '<' => "&lt;",
-            '>' => "&gt;",
-            '\u{a0}' => "&nbsp;",
-            '"' if attribute => "&quot;",
-            _ => continue,
-        };
-        out.push_str(&text[copied..at]);
-        out.push_str(escaped);
-        copied = at + c.len_utf8();
-    }
-    out.push_str(&text[copied..]);
+/// Which characters [`write_escaped_html`] replaces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Card Markdown's element text, as pulldown-cmark's writer escapes it: `&`, `<`, `>` and
+    /// the no-break space.
+    Text,
+    /// Card Markdown's attribute value in double quotes: also `"`.
+    Attribute,
+    /// A template's value, in element text or any quoted attribute: `&`, `<`, `>`, `"` and
+    /// `'` (minijinja's set without `/`, which is legal and would mangle every URL).
+    Template,
 }
 
-/// A URL as an `href` value: bytes outside pulldown-cmark's URL-safe set percent-encoded, as
-/// its writer does, and `&` escaped.
-fn push_href(out: &mut String, url: &str) {
-    const SAFE: &[u8] = b"!#$%'()*+,-./:;=?@^_~";
+/// Writes `text` escaped for HTML as `escape` says, copying the runs between the characters it
+/// replaces: the one HTML escaper of card Markdown and of templates.
+///
+/// # Errors
+///
+/// What `out` returns when it cannot be written.
+pub fn write_escaped_html(
+    out: &mut impl std::fmt::Write,
+    text: &str,
+    escape: Escape,
+) -> std::fmt::Result {
+    let bytes = text.as_bytes();
+    // Most text has nothing to escape: a pass without early exit (vectorised) finds that out.
+    let plain = bytes.iter().fold(true, |plain, &b| {
+        plain & !matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | 0xA0)
+    });
+    if plain {
+        return out.write_str(text);
+    }
     let mut copied = 0;
-    for (at, &b) in url.as_bytes().iter().enumerate() {
-        if b.is_ascii_alphanumeric() || SAFE.contains(&b) {
-            continue;
-        }
-        // Only safe ASCII lies between escaped bytes, so these are character boundaries.
-        if copied < at {
-            out.push_str(&url[copied..at]);
-        }
-        if b == b'&' {
-            out.push_str("&amp;");
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
+    for (at, &byte) in bytes.iter().enumerate() {
+        let (from, escaped) = match (byte, escape) {
+            (b'&', _) => (at, "&amp;"),
+            (b'<', _) => (at, "&lt;"),
+            (b'>', _) => (at, "&gt;"),
+            (b'"', Escape::Attribute | Escape::Template) => (at, "&quot;"),
+            (b'\'', Escape::Template) => (at, "&#39;"),
+            // 0xA0 also ends other characters' UTF-8; after 0xC2 it is the no-break space.
+            (0xA0, Escape::Text | Escape::Attribute) if at > 0 && bytes[at - 1] == 0xC2 => {
+                (at - 1, "&nbsp;")
+            }
+            _ => continue,
+        };
+        // Only ASCII bytes and a whole two-byte character are replaced, so `from` and
+        // `at + 1` are character boundaries.
+        out.write_str(&text[copied..from])?;
+        out.write_str(escaped)?;
         copied = at + 1;
     }
-    out.push_str(&url[copied..]);
+    out.write_str(&text[copied..])
+}
+
+/// `text` escaped as [`write_escaped_html`] with [`Escape::Template`] escapes it: for element
+/// text and quoted attribute values alike.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    // Writing to a String cannot fail.
+    let _ = write_escaped_html(&mut out, text, Escape::Template);
+    out
+}
+
+/// Card Markdown's text as HTML text, or as an attribute value in double quotes.
+fn push_escaped(out: &mut String, text: &str, attribute: bool) {
+    let escape = if attribute {
+        Escape::Attribute
+    } else {
+        Escape::Text
+    };
+    // Writing to a String cannot fail.
+    let _ = write_escaped_html(out, text, escape);
+}
+
+/// The bytes pulldown-cmark's HTML writer percent-encodes in a link: all but ASCII letters,
+/// digits and `!#$%&'()*+,-./:;=?@^_~`.
+const HREF: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'%')
+    .remove(b'&')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')')
+    .remove(b'*')
+    .remove(b'+')
+    .remove(b',')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'/')
+    .remove(b':')
+    .remove(b';')
+    .remove(b'=')
+    .remove(b'?')
+    .remove(b'@')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'~');
+
+/// A URL as an `href` value: percent-encoded as pulldown-cmark's writer does, and `&`
+/// escaped.
+fn push_href(out: &mut String, url: &str) {
+    for piece in percent_encoding::utf8_percent_encode(url, HREF) {
+        let _ = write_escaped_html(out, piece, Escape::Text);
+    }
 }
 
 /// Renders one line of Markdown (a bullet) to sanitised HTML without the paragraph around it.

@@ -14,9 +14,9 @@ use lettre::{Address, Message};
 use crate::audience::list::Recipient;
 use crate::audience::secret::Key;
 use crate::content::config::Config;
+use crate::content::markdown::escape_html;
 use crate::mail::dkim::Signer;
 use crate::publish::render::email::{Letter, NAME_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER};
-use crate::publish::templates::escape_html;
 
 /// A [`Letter`] with its four bodies quoted-printable encoded once for every message.
 #[derive(Debug, Clone)]

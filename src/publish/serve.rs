@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
 
+use crate::content::markdown::escape_html;
 use crate::content::project::Paths;
 use crate::diagnostic::{self, Diagnostic, Style};
 use crate::error::{Error, Result};
 use crate::publish::render::Output;
-use crate::publish::templates::escape_html;
 
 /// The build version as plain text, for tools.
 pub const VERSION_PATH: &str = "/__briefing/version";

@@ -1,0 +1,219 @@
+//! The minijinja environment: built-in templates, the user's overrides, and our filters.
+//!
+//! Built-ins are the files of the repository's `templates/`, embedded at compile time. Every
+//! file in the newsletter's `templates/` replaces the built-in of the same name; each built-in
+//! also stays reachable as `builtin/<name>`, so an override can extend it and change one block.
+//! Overrides are loaded eagerly: a syntax error is reported, with file and line, before
+//! anything renders. Undefined variables are errors.
+//!
+//! Escaping follows the output format, chosen by the template's extension: `.html` and `.xml`
+//! escape HTML, `.md` escapes Markdown syntax, `.txt` and `.css` print text as it is. The
+//! `markdown` filters render card Markdown for the format of the template that calls them.
+
+//!
+//! Cut by concern: this file builds the environment from the built-ins and the overrides;
+//! [`filters`] holds the filters, `markdown_cache` the HTML of card Markdown they reuse,
+//! [`errors`] turns a minijinja error into ours, and `older` knows the built-ins of earlier
+//! versions.
+
+mod errors;
+mod filters;
+mod markdown_cache;
+mod older;
+#[cfg(test)]
+mod tests;
+
+use std::fs;
+use std::path::Path;
+
+use minijinja::{AutoEscape, Environment, Error as JinjaError, ErrorKind, UndefinedBehavior};
+
+use crate::content::load;
+use crate::content::markdown::{self, Escape, write_escaped_html};
+use crate::error::{Error, Result};
+
+pub use errors::template_error;
+pub use filters::wrap;
+pub use markdown_cache::{MARKDOWN_CACHE, MarkdownCache};
+pub use older::older_copies;
+
+macro_rules! builtins {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../../templates/", $name)))),*]
+    };
+}
+
+/// Every built-in template: name and source.
+pub const BUILTINS: &[(&str, &str)] = builtins![
+    "404.html",
+    "archive.html",
+    "base.html",
+    "confirm-email.html",
+    "confirm-email.txt",
+    "confirm.html",
+    "email.css",
+    "email.html",
+    "email.txt",
+    "favicon.svg",
+    "feed.xml",
+    "home.html",
+    "issue.html",
+    "issue.md",
+    "partials/follow-ups.html",
+    "partials/footer.html",
+    "partials/header.html",
+    "partials/issue-body.html",
+    "partials/pager.html",
+    "partials/signup.html",
+    "partials/story.html",
+    "partials/story.md",
+    "partials/story.txt",
+    "redirect.html",
+    "robots.txt",
+    "sitemap.xml",
+    "story.html",
+    "style.css",
+    "subscribe.html",
+    "tag.html",
+    "tags.html",
+    "unsubscribe.html",
+    "watch.html",
+];
+
+/// How many instructions one render may run. The largest page of a 10,000-card archive (the
+/// sitemap) needs a small fraction of this; two nested `range(10000)` loops need more.
+pub const FUEL: u64 = 50_000_000;
+
+/// The auto-escape name for Markdown output.
+pub(crate) const MARKDOWN_ESCAPE: &str = "markdown";
+
+/// Builds the environment from the built-ins and the files under `templates_dir`.
+///
+/// # Errors
+///
+/// [`Error::Template`] naming the first file that does not compile (minijinja's message shows
+/// its line), or [`Error::TemplateFile`] when an override cannot be read.
+pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'static>> {
+    let mut env = Environment::new();
+    // Bounds each render: a template with loops inside loops fails, naming its line, instead
+    // of running for hours.
+    env.set_fuel(Some(FUEL));
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_debug(true);
+    env.set_keep_trailing_newline(true);
+    env.set_auto_escape_callback(|name| match name.rsplit('.').next() {
+        Some("html" | "htm" | "xml") => AutoEscape::Html,
+        Some("md") => AutoEscape::Custom(MARKDOWN_ESCAPE),
+        _ => AutoEscape::None,
+    });
+    env.set_formatter(|out, state, value| {
+        let escape: fn(&str) -> String = match state.auto_escape() {
+            AutoEscape::Custom(MARKDOWN_ESCAPE) => markdown::escape,
+            // minijinja's own HTML escaper also encodes `/`, which is legal but turns every
+            // URL in a sitemap or feed into `https:&#x2f;&#x2f;…`; quoted attributes and
+            // text need only these five.
+            AutoEscape::Html => markdown::escape_html,
+            _ => return minijinja::escape_formatter(out, state, value),
+        };
+        if value.is_safe() {
+            return minijinja::escape_formatter(out, state, value);
+        }
+        if value.is_none() || value.is_undefined() {
+            return Ok(());
+        }
+        let written = match value.as_str() {
+            // Most values are strings: escape them straight into the output.
+            Some(text) if state.auto_escape() == AutoEscape::Html => {
+                write_escaped_html(out, text, Escape::Template)
+            }
+            Some(text) => out.write_str(&escape(text)),
+            None => out.write_str(&escape(&value.to_string())),
+        };
+        written.map_err(|_| JinjaError::new(ErrorKind::WriteFailure, "cannot write output"))
+    });
+    filters::register(&mut env, language);
+
+    for (name, source) in BUILTINS {
+        add(&mut env, name.to_string(), source.to_string())?;
+        add(&mut env, format!("builtin/{name}"), source.to_string())?;
+    }
+    for (name, source) in read_overrides(templates_dir)? {
+        add(&mut env, name, source)?;
+    }
+    Ok(env)
+}
+
+fn add(env: &mut Environment<'static>, name: String, source: String) -> Result<()> {
+    env.add_template_owned(name.clone(), source)
+        .map_err(|e| template_error(&name, &e))
+}
+
+/// The templates under `dir` that are byte for byte a built-in of the same name: copies that
+/// change nothing, and would keep a newer briefing's fixes of that template from this
+/// newsletter.
+///
+/// # Errors
+///
+/// As [`environment`] when a template file cannot be read.
+pub fn unchanged_copies(dir: &Path) -> Result<Vec<String>> {
+    Ok(read_overrides(dir)?
+        .into_iter()
+        .filter(|(name, text)| {
+            BUILTINS
+                .iter()
+                .any(|(b, source)| b == name && source == text)
+        })
+        .map(|(name, _)| name)
+        .collect())
+}
+
+/// Every file under `dir` as (name relative to `dir` with `/`, text), sorted.
+///
+/// Each is read as cards are ([`load::read_capped`]): a regular file inside the newsletter
+/// folder, at most 1 MiB. A template linked from outside the folder would be published into
+/// every page; a FIFO would block the build.
+pub(crate) fn read_overrides(dir: &Path) -> Result<Vec<(String, String)>> {
+    let real_root = load::real_root(dir.parent().unwrap_or(dir));
+    let mut found = Vec::new();
+    collect(dir, "", &real_root, &mut found)?;
+    found.sort();
+    Ok(found)
+}
+
+fn collect(
+    dir: &Path,
+    prefix: &str,
+    real_root: &Path,
+    out: &mut Vec<(String, String)>,
+) -> Result<()> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let name = file_name.to_string_lossy();
+        if name.starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
+        let rel = format!("{prefix}{name}");
+        // Folders are entered only when they are folders, not links to one.
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            if prefix.matches('/').count() < 8 {
+                collect(&path, &format!("{rel}/"), real_root, out)?;
+            }
+            continue;
+        }
+        match load::read_capped(real_root, &path) {
+            load::Content::Text(text) => out.push((rel, text)),
+            content => {
+                let (problem, help) = content.problem().unwrap_or_default();
+                return Err(Error::TemplateFile {
+                    path,
+                    problem: format!("{problem}; {help}"),
+                });
+            }
+        }
+    }
+    Ok(())
+}
