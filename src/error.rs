@@ -137,11 +137,6 @@ pub enum Error {
     NoUnsubscribeUrl,
     /// `unsubscribe_url` is not https.
     UnsubscribeUrlNotHttps,
-    /// The unsubscribe secret's variable is not set.
-    SecretMissing {
-        /// The variable's name.
-        variable: String,
-    },
     /// The unsubscribe secret is too short.
     SecretTooShort {
         /// The variable's name.
@@ -259,13 +254,6 @@ pub enum Error {
         /// Why.
         source: io::Error,
     },
-    /// A subscriber list's header row has no email column.
-    NoEmailColumn {
-        /// The list.
-        path: PathBuf,
-        /// The columns it has.
-        found: Vec<String>,
-    },
     /// A recipient's message cannot be built.
     BuildMessage {
         /// The recipient.
@@ -372,12 +360,6 @@ impl fmt::Display for Error {
                 f,
                 "`unsubscribe_url` must be an https URL: one-click unsubscribe (RFC 8058) requires it"
             ),
-            Error::SecretMissing { variable } => write!(
-                f,
-                "set the environment variable `{variable}` to the secret that signs unsubscribe \
-                 tokens (e.g. `export {variable}=$(openssl rand -hex 32)`); your unsubscribe \
-                 endpoint needs the same secret"
-            ),
             Error::SecretTooShort { variable } => write!(
                 f,
                 "the secret in `{variable}` is shorter than 16 characters; use a long random \
@@ -435,8 +417,9 @@ impl fmt::Display for Error {
                 detail,
             } => write!(
                 f,
-                "the DKIM key `{}` is not a valid {algorithm} key ({detail}); Ed25519 keys are \
-                 the base64 of the 32-byte seed",
+                "the DKIM key `{}` is not a valid {algorithm} key ({detail}); an RSA key is a PEM \
+                 file (PKCS#1 or PKCS#8), an Ed25519 key a PKCS#8 PEM file or the base64 of its \
+                 32-byte seed",
                 display_path(path)
             ),
             Error::SmtpHost { host, detail } => {
@@ -460,16 +443,6 @@ impl fmt::Display for Error {
                 display_path(journal)
             ),
             Error::ReadList { path, .. } => write!(f, "cannot read `{}`", display_path(path)),
-            Error::NoEmailColumn { path, found } => write!(
-                f,
-                "the header row of `{}` has no `email` column (found {})",
-                display_path(path),
-                found
-                    .iter()
-                    .map(|h| format!("`{h}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
             Error::BuildMessage { email, detail } => {
                 write!(f, "cannot build the message to `{email}`: {detail}")
             }
@@ -499,4 +472,389 @@ impl std::error::Error for Error {
 /// `"s"` unless `n` is 1.
 pub fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::diagnostic::{Pos, Severity};
+
+    fn io(what: &str) -> io::Error {
+        io::Error::other(what.to_owned())
+    }
+
+    /// Names the variant of `error`; a variant missing here stops the build, so a new error
+    /// cannot be added without its sentence being pinned below.
+    fn variant(error: &Error) -> &'static str {
+        match error {
+            Error::Invalid { .. } => "Invalid",
+            Error::MissingConfig { .. } => "MissingConfig",
+            Error::ReadFile { .. } => "ReadFile",
+            Error::WriteFile { .. } => "WriteFile",
+            Error::InitNotEmpty { .. } => "InitNotEmpty",
+            Error::CardExists { .. } => "CardExists",
+            Error::ForeignOutput { .. } => "ForeignOutput",
+            Error::BadWeek { .. } => "BadWeek",
+            Error::NoSuchIssue { .. } => "NoSuchIssue",
+            Error::NothingToPublish => "NothingToPublish",
+            Error::BadDate { .. } => "BadDate",
+            Error::BadRate { .. } => "BadRate",
+            Error::NotOneLine { .. } => "NotOneLine",
+            Error::BadSlug { .. } => "BadSlug",
+            Error::TitleWithoutSlug => "TitleWithoutSlug",
+            Error::WriteJson { .. } => "WriteJson",
+            Error::Listen { .. } => "Listen",
+            Error::WatchFiles { .. } => "WatchFiles",
+            Error::TemplateFile { .. } => "TemplateFile",
+            Error::UnknownTemplate { .. } => "UnknownTemplate",
+            Error::TemplateExists { .. } => "TemplateExists",
+            Error::InlineCss { .. } => "InlineCss",
+            Error::NoUnsubscribeUrl => "NoUnsubscribeUrl",
+            Error::UnsubscribeUrlNotHttps => "UnsubscribeUrlNotHttps",
+            Error::SecretTooShort { .. } => "SecretTooShort",
+            Error::SecretFile { .. } => "SecretFile",
+            Error::Store { .. } => "Store",
+            Error::StoreBusy { .. } => "StoreBusy",
+            Error::StoreFromNewer { .. } => "StoreFromNewer",
+            Error::Reactivate { .. } => "Reactivate",
+            Error::BadAddress { .. } => "BadAddress",
+            Error::NoAudience { .. } => "NoAudience",
+            Error::PasswordEnvUnnamed => "PasswordEnvUnnamed",
+            Error::PasswordMissing { .. } => "PasswordMissing",
+            Error::ReadDkimKey { .. } => "ReadDkimKey",
+            Error::BadDkimKey { .. } => "BadDkimKey",
+            Error::SmtpHost { .. } => "SmtpHost",
+            Error::SmtpUnreachable { .. } => "SmtpUnreachable",
+            Error::CreateOutbox { .. } => "CreateOutbox",
+            Error::Journal { .. } => "Journal",
+            Error::SendRunning { .. } => "SendRunning",
+            Error::ReadList { .. } => "ReadList",
+            Error::BuildMessage { .. } => "BuildMessage",
+            Error::Template { .. } => "Template",
+        }
+    }
+
+    /// Every sentence a user can be shown, each with the values that fill it (after just's
+    /// `tests/error_messages.rs`): a change of wording is a change of this test.
+    #[test]
+    fn every_error_says_exactly_this() {
+        let path = |p: &str| PathBuf::from(p);
+        let cases: Vec<(Error, &str)> = vec![
+            (
+                Error::Invalid {
+                    diagnostics: vec![Diagnostic {
+                        severity: Severity::Error,
+                        path: path("briefs/a.yaml"),
+                        pos: Pos::START,
+                        message: "bad".to_owned(),
+                        help: None,
+                        line_text: None,
+                    }],
+                },
+                "found 1 error",
+            ),
+            (
+                Error::MissingConfig { root: path("news") },
+                "no `config.yaml` in `news`; run `briefing init` to start a newsletter, or pass `-C DIR`",
+            ),
+            (
+                Error::ReadFile {
+                    path: path("a.txt"),
+                    source: io("gone"),
+                },
+                "cannot read `a.txt`",
+            ),
+            (
+                Error::WriteFile {
+                    path: path("public/x.html"),
+                    source: io("full"),
+                },
+                "cannot write `public/x.html`",
+            ),
+            (
+                Error::InitNotEmpty { dir: path("news") },
+                "`news` is not empty; pass `--force` to write the newsletter files into it anyway",
+            ),
+            (
+                Error::CardExists {
+                    path: path("briefs/2026-W25/x.yaml"),
+                },
+                "`briefs/2026-W25/x.yaml` already exists; pick another title or pass `--slug`",
+            ),
+            (
+                Error::ForeignOutput {
+                    path: path("public"),
+                },
+                "`public` holds files that briefing did not write, and a build replaces the whole folder; empty it, or choose another with `--out` or `output_dir`",
+            ),
+            (
+                Error::BadWeek {
+                    text: "2026-25".to_owned(),
+                },
+                "`--week 2026-25` is not an ISO week like 2026-W25",
+            ),
+            (
+                Error::NoSuchIssue {
+                    id: "2026-W26".to_owned(),
+                    known: vec!["2026-W24".to_owned(), "2026-W25".to_owned()],
+                },
+                "there is no issue for 2026-W26; issues exist for 2026-W24, 2026-W25",
+            ),
+            (
+                Error::NothingToPublish,
+                "there are no published cards to build; write one with `briefing new \"Title\"`",
+            ),
+            (
+                Error::BadDate {
+                    option: "--as-of",
+                    text: "June".to_owned(),
+                },
+                "`--as-of June` is not a date as YYYY-MM-DD, e.g. 2026-06-17",
+            ),
+            (
+                Error::BadRate { rate: -1.0 },
+                "`--rate -1` must be a number above 0",
+            ),
+            (
+                Error::NotOneLine { what: "the title" },
+                "the title must be one line of text",
+            ),
+            (
+                Error::BadSlug {
+                    slug: "A B".to_owned(),
+                },
+                "`--slug A B` may use only lowercase letters, digits and single dashes",
+            ),
+            (
+                Error::TitleWithoutSlug,
+                "cannot derive a file name from this title; pass `--slug some-words`",
+            ),
+            (
+                Error::WriteJson {
+                    source: serde_json::from_str::<u8>("x").unwrap_err(),
+                },
+                "cannot write JSON",
+            ),
+            (
+                Error::Listen {
+                    address: "127.0.0.1:8025".parse().unwrap(),
+                    source: io("in use"),
+                },
+                "cannot listen on 127.0.0.1:8025",
+            ),
+            (
+                Error::WatchFiles {
+                    path: None,
+                    source: notify::Error::generic("no watcher"),
+                },
+                "cannot watch files",
+            ),
+            (
+                Error::WatchFiles {
+                    path: Some(path("briefs")),
+                    source: notify::Error::generic("no watcher"),
+                },
+                "cannot watch `briefs`",
+            ),
+            (
+                Error::TemplateFile {
+                    path: path("templates/x.html"),
+                    problem: "it is a FIFO".to_owned(),
+                },
+                "template `templates/x.html`: it is a FIFO",
+            ),
+            (
+                Error::UnknownTemplate {
+                    name: "x.html".to_owned(),
+                    known: vec!["a.html".to_owned(), "b.html".to_owned()],
+                },
+                "there is no built-in template `x.html`; the built-ins are a.html, b.html",
+            ),
+            (
+                Error::TemplateExists {
+                    path: path("templates/issue.html"),
+                },
+                "`templates/issue.html` exists already; pass `--force` to replace it with the built-in",
+            ),
+            (
+                Error::InlineCss {
+                    detail: "bad selector".to_owned(),
+                },
+                "template `email.html`, cannot inline its CSS: bad selector",
+            ),
+            (
+                Error::NoUnsubscribeUrl,
+                "`unsubscribe_url` is not set in config.yaml; every message needs a one-click unsubscribe link, e.g. `https://example.org/unsubscribe?token={token}`",
+            ),
+            (
+                Error::UnsubscribeUrlNotHttps,
+                "`unsubscribe_url` must be an https URL: one-click unsubscribe (RFC 8058) requires it",
+            ),
+            (
+                Error::SecretTooShort {
+                    variable: "BRIEFING_UNSUBSCRIBE_SECRET".to_owned(),
+                },
+                "the secret in `BRIEFING_UNSUBSCRIBE_SECRET` is shorter than 16 characters; use a long random string, e.g. `openssl rand -hex 32`",
+            ),
+            (
+                Error::SecretFile {
+                    path: path(".briefing/secret"),
+                    source: io("others can read it"),
+                },
+                "cannot use the token secret `.briefing/secret`: others can read it",
+            ),
+            (
+                Error::Store {
+                    path: path("db.sqlite3"),
+                    detail: "the disk is full".to_owned(),
+                },
+                "subscriber database `db.sqlite3`: the disk is full",
+            ),
+            (
+                Error::StoreBusy {
+                    path: path("db.sqlite3"),
+                },
+                "subscriber database `db.sqlite3` is locked by another process; try again in a moment",
+            ),
+            (
+                Error::StoreFromNewer {
+                    path: path("db.sqlite3"),
+                    version: 9,
+                    known: 3,
+                },
+                "subscriber database `db.sqlite3` has schema version 9, from a newer briefing (this one knows up to 3); upgrade briefing, or restore a backup",
+            ),
+            (
+                Error::Reactivate {
+                    email: "a@example.org".to_owned(),
+                    status: "bounced",
+                },
+                "`a@example.org` is bounced; pass `--reactivate` only if they asked to be mailed again",
+            ),
+            (
+                Error::BadAddress {
+                    email: "nope".to_owned(),
+                    detail: "not an address".to_owned(),
+                },
+                "`nope`: not an address",
+            ),
+            (
+                Error::NoAudience {
+                    path: path(".briefing/audience.sqlite3"),
+                },
+                "no one to send to: pass `--list FILE.csv` or `--to ADDR`, or add subscribers to the store (`briefing subscribers import FILE.csv`; it would be `.briefing/audience.sqlite3`)",
+            ),
+            (
+                Error::PasswordEnvUnnamed,
+                "`smtp.username` is set but `smtp.password_env` is not; name the environment variable that holds the password",
+            ),
+            (
+                Error::PasswordMissing {
+                    variable: "SMTP_PASSWORD".to_owned(),
+                },
+                "the SMTP password is read from the environment variable `SMTP_PASSWORD`, which is not set",
+            ),
+            (
+                Error::ReadDkimKey {
+                    path: path("dkim.key"),
+                    source: io("gone"),
+                },
+                "cannot read the DKIM key `dkim.key`",
+            ),
+            (
+                Error::BadDkimKey {
+                    path: path("dkim.key"),
+                    algorithm: "RSA",
+                    detail: "no PEM".to_owned(),
+                },
+                "the DKIM key `dkim.key` is not a valid RSA key (no PEM); an RSA key is a PEM file (PKCS#1 or PKCS#8), an Ed25519 key a PKCS#8 PEM file or the base64 of its 32-byte seed",
+            ),
+            (
+                Error::SmtpHost {
+                    host: "smtp..x".to_owned(),
+                    detail: "bad name".to_owned(),
+                },
+                "cannot use SMTP host `smtp..x`: bad name",
+            ),
+            (
+                Error::SmtpUnreachable {
+                    detail: "it did not answer".to_owned(),
+                },
+                "cannot talk to the SMTP server: it did not answer",
+            ),
+            (
+                Error::CreateOutbox {
+                    path: path("outbox"),
+                    source: io("read-only"),
+                },
+                "cannot create the outbox `outbox`",
+            ),
+            (
+                Error::Journal {
+                    path: path(".briefing/sends/x.journal"),
+                    action: "write",
+                    source: io("full"),
+                },
+                "cannot write the journal `.briefing/sends/x.journal`",
+            ),
+            (
+                Error::SendRunning {
+                    journal: path("x.journal"),
+                    pid: Some(42),
+                },
+                "another `briefing send` of this issue to this list is running as process 42 (it holds `x.journal`); wait for it to end, or stop it, then run this again",
+            ),
+            (
+                Error::SendRunning {
+                    journal: path("x.journal"),
+                    pid: None,
+                },
+                "another `briefing send` of this issue to this list is running (it holds `x.journal`); wait for it to end, or stop it, then run this again",
+            ),
+            (
+                Error::ReadList {
+                    path: path("list.csv"),
+                    source: io("gone"),
+                },
+                "cannot read `list.csv`",
+            ),
+            (
+                Error::BuildMessage {
+                    email: "a@example.org".to_owned(),
+                    detail: "bad header".to_owned(),
+                },
+                "cannot build the message to `a@example.org`: bad header",
+            ),
+            (
+                Error::Template {
+                    name: "issue.html".to_owned(),
+                    detail: "line 3: undefined value".to_owned(),
+                },
+                "template `issue.html`, line 3: undefined value",
+            ),
+        ];
+        let mut seen = std::collections::BTreeSet::new();
+        for (error, sentence) in &cases {
+            assert_eq!(error.to_string(), *sentence, "{}", variant(error));
+            seen.insert(variant(error));
+        }
+        // Each variant has at least one sentence above.
+        assert_eq!(
+            seen.len(),
+            44,
+            "a variant's sentence is not pinned: {seen:?}"
+        );
+    }
+
+    #[test]
+    fn causes_are_kept_for_the_caused_by_lines() {
+        let error = Error::ReadFile {
+            path: PathBuf::from("a.txt"),
+            source: io("permission denied"),
+        };
+        let cause = std::error::Error::source(&error).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("permission denied"));
+    }
 }

@@ -113,6 +113,15 @@ fn a_card_linked_inside_the_folder_is_read() {
     );
     let (code, _, stderr) = run_within(&project, &["check"], Duration::from_secs(20));
     assert_eq!(code, 0, "{stderr}");
+    // Read, not skipped: every card counted, and the linked one published.
+    assert!(
+        stderr.starts_with("check ok: 11 cards (10 published in 5 issues, 1 draft)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run_within(&project, &["build"], Duration::from_secs(20));
+    assert_eq!(code, 0, "{stderr}");
+    let page = project.read("public/issues/2026-w25/index.html");
+    assert!(page.contains("new AI lab raises at a $2 billion valuation"));
 }
 
 #[test]

@@ -1,21 +1,10 @@
 //! `briefing serve`: a real server on a free loopback port, driven like a curator would.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::http::{get, get_as};
 use crate::project::Project;
-
-/// Kills the server even when an assertion fails.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use crate::support::http::{get, get_as};
+use crate::support::process::{Running, serve};
 
 /// Polls `path` until `done` holds, for at most 15 s.
 #[track_caller]
@@ -35,25 +24,9 @@ fn wait_for(addr: &str, path: &str, what: &str, done: impl Fn(u16, &str) -> bool
 }
 
 /// Starts `briefing serve` on a free port for `project`: the server, its address and its pid.
-fn start(project: &Project) -> (Server, String, u32) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_briefing"))
-        .arg("-C")
-        .arg(project.root())
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let pid = child.id();
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    let addr = line
-        .strip_prefix("serving http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
+fn start(project: &Project) -> (Running, String, u32) {
+    let (server, addr) = serve(project.root());
+    let pid = server.id();
     (server, addr, pid)
 }
 
@@ -225,10 +198,9 @@ fn the_live_reload_is_an_event_stream_announcing_each_build() {
     let first: u64 = first.parse().unwrap();
     // More streams than the server answers pages at once: pages still come.
     let others: Vec<_> = (0..12).map(|_| open_events(&addr)).collect();
-    let started = Instant::now();
+    // Answered at all (the client gives up after 10 s): open streams take no page's place.
     let (status, _) = get(&addr, "/archive/");
     assert_eq!(status, 200);
-    assert!(started.elapsed() < Duration::from_secs(5));
     // An edit is announced with a new version.
     let card = "briefs/2026-W25/lin-new-lab-funding.yaml";
     let text = project.read(card).replace("Tencent", "Tencent Holdings");

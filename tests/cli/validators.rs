@@ -7,31 +7,15 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::browser::browse;
 use crate::project::Project;
-
-fn vnu_jar() -> PathBuf {
-    let jar = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/support/node/node_modules/vnu-jar/build/dist/vnu.jar");
-    assert!(
-        jar.is_file(),
-        "this test needs the Nu Html Checker: run `npm ci` in tests/support/node (`.ci/run` does)"
-    );
-    assert!(
-        Command::new("java")
-            .arg("-version")
-            .output()
-            .is_ok_and(|o| o.status.success()),
-        "this test needs Java for the Nu Html Checker: install `default-jre-headless` (`.ci/run` does)"
-    );
-    jar
-}
+use crate::support::browser::browse;
+use crate::support::{free_port, tools};
 
 /// The checker's errors for every HTML file under `dir`, one line each.
 fn vnu_errors(dir: &Path) -> Vec<String> {
     let out = Command::new("java")
         .arg("-jar")
-        .arg(vnu_jar())
+        .arg(tools::vnu())
         .args(["--errors-only", "--skip-non-html"])
         .arg(dir)
         .output()
@@ -66,7 +50,7 @@ fn built_with_sign_up() -> Project {
 
 /// Saves the pages of `briefing listen` as files under `dir`.
 fn save_service_pages(project: &Project, dir: &Path) {
-    let port = crate::listen::free_port();
+    let port = free_port();
     let mut child = project
         .command(&["listen", "--bind", &format!("127.0.0.1:{port}")], &[])
         .stdout(Stdio::piped())
@@ -119,6 +103,7 @@ fn save_service_pages(project: &Project, dir: &Path) {
 }
 
 #[test]
+#[ignore = "needs java and curl: run scripts/test"]
 fn every_page_and_email_passes_the_nu_html_checker() {
     let project = built_with_sign_up();
     save_service_pages(&project, &project.path("public/service"));
@@ -144,6 +129,7 @@ fn every_page_and_email_passes_the_nu_html_checker() {
 }
 
 #[test]
+#[ignore = "needs chromium and node: run scripts/test"]
 fn the_email_and_pages_have_no_axe_violations() {
     let project = built_with_sign_up();
     for page in [
