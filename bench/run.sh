@@ -140,7 +140,7 @@ bench_send() {
   rm -rf "$WORK/one-message" "$dir/.briefing"
   "$BIN" -C "$dir" send --latest --to reader@example.com --outbox "$WORK/one-message" >/dev/null
   local size; size=$(find "$WORK/one-message" -name '*.eml' -exec wc -c {} + | awk '{print $1; exit}')
-  for c in 1 8; do
+  for c in 1 4 8; do
     hyperfine -N --runs 3 --prepare "rm -rf $dir/.briefing" --export-json "$RESULTS/send-c$c.json" \
       "$BIN -C $dir send --latest --list $WORK/subs-10000.csv --concurrency $c" >/dev/null
     hyperfine -N --runs 3 --export-json "$RESULTS/source-c$c.json" \

@@ -61,6 +61,7 @@ impl Diagnostic {
     }
 
     /// The first line of the printed form: `path:line:col: error: message`.
+    #[cfg(test)]
     pub fn headline(&self) -> String {
         let label = match self.severity {
             Severity::Error => "error",
@@ -307,7 +308,7 @@ mod tests {
         );
     }
 
-    // Issue 16, finding 7: diagnostics printed whole 1 MB source lines.
+    // Regression: diagnostics printed whole 1 MB source lines.
     #[test]
     fn a_long_line_is_cut_to_a_window_around_the_column() {
         let line = format!("{}X{}", "a".repeat(5000), "b".repeat(5000));

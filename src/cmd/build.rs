@@ -74,7 +74,5 @@ pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCod
         diagnostic::display_path(&out),
         started.elapsed().as_secs_f64()
     );
-    // The process ends here: freeing every story one by one would only delay the exit.
-    std::mem::forget(prepared);
     Ok(ExitCode::SUCCESS)
 }

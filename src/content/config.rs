@@ -369,15 +369,17 @@ pub struct Config {
 /// # Errors
 ///
 /// Every problem found, located in the file.
+#[cfg(test)]
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     parse_with_warnings(path, text).map(|(config, _)| config)
 }
 
-/// [`parse`], keeping the warnings of a config without errors (an RSA DKIM key, say).
+/// Parses and validates `config.yaml`'s text; `path` is used in diagnostics. The config and
+/// its warnings (an RSA DKIM key, say), or every problem found.
 ///
 /// # Errors
 ///
-/// As [`parse`].
+/// Every problem found, located in the file.
 pub fn parse_with_warnings(
     path: &Path,
     text: &str,

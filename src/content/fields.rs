@@ -220,6 +220,20 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         })
     }
 
+    /// Reads one line that may become an email's subject: [`Fields::line`], and nothing a
+    /// mail program would misread ([`subject_problem`]).
+    pub fn subject_line(&mut self, key: Key, required: bool) -> Option<Spanned<String>> {
+        let line = self.line(key, required)?;
+        if let Some((message, help)) = subject_problem(&line.value) {
+            let label = format!("{}`{}`", self.context, key.name);
+            self.diags
+                .error(line.pos, format!("{label} {message}"))
+                .help(help);
+            return None;
+        }
+        Some(line)
+    }
+
     /// Reads a `YYYY-MM-DD` date.
     pub fn date(&mut self, key: Key, required: bool) -> Option<Spanned<NaiveDate>> {
         let entry = self.present(key, required)?;
@@ -658,6 +672,31 @@ pub fn one_line(
         return None;
     }
     Some(text.to_owned())
+}
+
+/// What a mail program would misread in `subject` as an email's Subject, and what to do: an
+/// RFC 2047 encoded word's opening `=?` (the subject would be shown as something else), or
+/// an ASCII word longer than 76 characters (a header line folds only between words, and
+/// RFC 5322 caps a line at 998). Non-ASCII words are encoded, and encoded words fold.
+pub fn subject_problem(subject: &str) -> Option<(String, &'static str)> {
+    if subject.contains("=?") {
+        return Some((
+            "contains `=?`, which mail programs read as the start of an encoded word".to_owned(),
+            "write it another way (`= ?`, say): the subject would not read as written",
+        ));
+    }
+    subject
+        .split_whitespace()
+        .find(|word| word.len() > 76 && word.is_ascii())
+        .map(|word| {
+            (
+                format!(
+                    "has a word of {} characters, too long for a mail header to fold",
+                    word.len()
+                ),
+                "break it with a space or shorten it; a link belongs in `sources`",
+            )
+        })
 }
 
 /// Parses a strict `YYYY-MM-DD` date, telling a malformed date from an impossible one.

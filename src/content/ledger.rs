@@ -68,6 +68,7 @@ impl State {
     }
 
     /// Whether the item wants the reader's attention: overdue or stale.
+    #[cfg(test)]
     pub fn needs_attention(self) -> bool {
         matches!(self, State::Overdue | State::Stale)
     }

@@ -164,8 +164,6 @@ pub fn preheader_of_line(text: &str) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::content::story::{Watch, WatchItem};
-    use chrono::NaiveDate;
 
     pub(crate) fn story(
         title: &str,
@@ -174,36 +172,9 @@ pub(crate) mod tests {
         section: Option<&str>,
     ) -> Story {
         Story {
-            path: format!("briefs/{title}.yaml").into(),
-            slug: title.to_lowercase(),
-            slug_pos: crate::diagnostic::Pos::START,
-            old_slug: None,
-            title: title.to_owned(),
-            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap(),
-            date_pos: crate::diagnostic::Pos::START,
-            section: section.map(str::to_owned),
-            tags: vec![],
-            summary: format!("Summary of {title}."),
-            tldr: vec!["t".into()],
-            why_it_matters: "w".into(),
-            business_relevance: None,
-            implications: vec![],
-            what_to_watch: Watch {
-                prose: true,
-                items: vec![WatchItem {
-                    id: format!("{}-1", title.to_lowercase()),
-                    pos: crate::diagnostic::Pos::START,
-                    derived: true,
-                    text: "x".into(),
-                    due: None,
-                }],
-            },
-            follows_up: vec![],
-            sources: vec![],
-            confidence: None,
-            disclaimer: None,
             order,
-            draft: false,
+            section: section.map(str::to_owned),
+            ..Story::example(title, date)
         }
     }
 

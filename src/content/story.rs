@@ -59,6 +59,45 @@ pub struct Story {
 }
 
 impl Story {
+    /// A story for tests: every required field filled, every optional one left out, one
+    /// watch item; tests change the fields they are about. A new card field gets its default
+    /// here, not in every test.
+    #[cfg(test)]
+    pub fn example(title: &str, date: &str) -> Story {
+        Story {
+            path: format!("briefs/{title}.yaml").into(),
+            slug: title.to_lowercase(),
+            slug_pos: Pos::START,
+            old_slug: None,
+            title: title.to_owned(),
+            date: NaiveDate::parse_from_str(date, "%Y-%m-%d").expect("a YYYY-MM-DD date"),
+            date_pos: Pos::START,
+            section: None,
+            tags: vec![],
+            summary: format!("Summary of {title}."),
+            tldr: vec!["t".into()],
+            why_it_matters: "w".into(),
+            business_relevance: None,
+            implications: vec![],
+            what_to_watch: Watch {
+                prose: true,
+                items: vec![WatchItem {
+                    id: format!("{}-1", title.to_lowercase()),
+                    pos: Pos::START,
+                    derived: true,
+                    text: "x".into(),
+                    due: None,
+                }],
+            },
+            follows_up: vec![],
+            sources: vec![],
+            confidence: None,
+            disclaimer: None,
+            order: None,
+            draft: false,
+        }
+    }
+
     /// The weekly issue this story belongs to.
     pub fn issue_id(&self) -> IssueId {
         IssueId::of_date(self.date)

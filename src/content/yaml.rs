@@ -110,6 +110,7 @@ impl Node {
     }
 
     /// The value under `key`, when this is a mapping that has it.
+    #[cfg(test)]
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.as_map()?.iter().find(|e| e.key == key)
     }

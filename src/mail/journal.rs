@@ -104,11 +104,6 @@ impl Journal {
         ))
     }
 
-    /// The journal's path.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Records that a message to `email` is about to go out.
     ///
     /// # Errors

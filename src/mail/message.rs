@@ -388,6 +388,11 @@ fn addressed(
             recipient.email
         ));
     }
+    // Validation refuses such subjects; this keeps any other caller from sending one that
+    // would not read as written.
+    if let Some((problem, _)) = crate::content::fields::subject_problem(subject) {
+        return Err(format!("the subject {problem}"));
+    }
     let to = Mailbox::new(recipient.name.clone(), address);
     let mut builder = Message::builder()
         .from(envelope.from.clone())
@@ -589,10 +594,11 @@ mod tests {
         }
     }
 
-    // Issue 17, finding 4: a 5,000-character subject was one 5,009-byte header line, and a
-    // subject that looked like an encoded word was passed through unencoded.
+    // Regression: a 5,000-character subject was one 5,009-byte header line, and a
+    // subject that looked like an encoded word was passed through unencoded. Those are refused
+    // (at `check`, and here); every other subject is folded and reads back as written.
     #[test]
-    fn long_and_encoded_word_like_subjects_are_folded_and_read_back_as_written() {
+    fn long_subjects_are_folded_and_read_back_as_written() {
         let envelope = envelope();
         let recipient = Recipient {
             email: "ann@example.com".into(),
@@ -600,9 +606,20 @@ mod tests {
         };
         for subject in [
             "x".repeat(5000),
-            format!("{} and then some", "word ".repeat(400)),
             "=?utf-8?q?not_an_encoded_word?=".to_owned(),
+        ] {
+            let mut letter = letter();
+            letter.letter.subject = subject.clone();
+            let refused = build_message(&letter, &envelope, &recipient, "<x@example.org>");
+            assert!(
+                refused.unwrap_err().starts_with("the subject "),
+                "{subject:.40}"
+            );
+        }
+        for subject in [
+            format!("{} and then some", "word ".repeat(400)),
             "Ünïcödé ".repeat(200),
+            format!("{} end", "ü".repeat(300)),
         ] {
             let mut letter = letter();
             letter.letter.subject = subject.clone();

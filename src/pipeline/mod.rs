@@ -215,8 +215,6 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
             Ok(issues) => {
                 let count = issues.iter().map(|i| i.stories.len()).sum();
                 published = Some((count, drafts, issues.len()));
-                // The process ends soon: freeing every story one by one would only delay it.
-                std::mem::forget(issues);
             }
             Err(mut problems) => corpus.diagnostics.append(&mut problems),
         }
@@ -254,7 +252,6 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
         }
         diagnostic::sort(&mut corpus.diagnostics);
     }
-    std::mem::forget(corpus.stories);
     let diagnostics = corpus.diagnostics;
     let published = published.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
     Ok(CheckReport {
@@ -430,5 +427,93 @@ impl Prepared {
         let rendered = render(&publication);
         inliner.prune(CACHE_LIMIT_BYTES);
         rendered
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    use super::*;
+
+    /// The names in backticks (`` `story` ``, `` `{text, items}` ``) of `docs/templates.md`
+    /// under the heading that starts with `heading`.
+    fn documented(docs: &str, heading: &str) -> BTreeSet<String> {
+        let section = docs
+            .split("\n## ")
+            .find(|s| s.starts_with(heading))
+            .unwrap_or_else(|| panic!("docs/templates.md has no section `{heading}`"));
+        section
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .flat_map(|code| code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .filter(|name| !name.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The keys of `value`, a JSON object.
+    fn keys(value: &serde_json::Value) -> Vec<String> {
+        value
+            .as_object()
+            .unwrap_or_else(|| panic!("not an object: {value}"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    #[track_caller]
+    fn all_documented(what: &str, fields: Vec<String>, documented: &BTreeSet<String>) {
+        let missing: Vec<&String> = fields.iter().filter(|f| !documented.contains(*f)).collect();
+        assert!(
+            missing.is_empty(),
+            "fields of `{what}` that docs/templates.md does not list: {missing:?}"
+        );
+    }
+
+    // docs/templates.md is our users' API: every field a template can see is listed there.
+    // The views are taken from the repository's own sample newsletter, whose newest issue
+    // follows up and still watches earlier items, as templates see them (serialised).
+    #[test]
+    fn every_field_templates_see_is_documented() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let docs = std::fs::read_to_string(root.join("docs/templates.md")).unwrap();
+        let prepared = prepare(&Paths::new(root), false).unwrap();
+        let newest = prepared.issues.len() - 1;
+        prepared
+            .publish_with(CacheWrites::Forbidden, |publication| {
+                let site = serde_json::to_value(&publication.site).unwrap();
+                all_documented("site", keys(&site), &documented(&docs, "`site`"));
+                let viewed = publication.view(newest);
+                let issue = serde_json::to_value(&viewed.value).unwrap();
+                let page = serde_json::to_value(crate::publish::view::PageView::at(
+                    &publication.site,
+                    &viewed.path,
+                    String::new(),
+                    String::new(),
+                ))
+                .unwrap();
+                all_documented("page", keys(&page), &documented(&docs, "`page`"));
+                all_documented("issue", keys(&issue), &documented(&docs, "`issue`"));
+                let story = &issue["stories"][0];
+                let story_fields = documented(&docs, "`story`");
+                all_documented("story", keys(story), &story_fields);
+                all_documented("story.text", keys(&story["text"]), &story_fields);
+                all_documented(
+                    "story.what_to_watch",
+                    keys(&story["what_to_watch"]),
+                    &story_fields,
+                );
+                let watch = documented(&docs, "Watch items");
+                let follow_up = &issue["follow_ups"][0];
+                all_documented("a follow-up", keys(follow_up), &watch);
+                all_documented("a story reference", keys(&follow_up["origin"]), &watch);
+                let entry = &issue["still_watching"][0];
+                all_documented("a watch entry", keys(entry), &watch);
+                Ok(())
+            })
+            .unwrap();
     }
 }

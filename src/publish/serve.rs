@@ -532,7 +532,7 @@ fn open_browser(url: &str) {
 mod tests {
     use super::*;
 
-    // Issue 16, finding 7: `//issues/x` was redirected to `//issues/x/`, another host.
+    // Regression: `//issues/x` was redirected to `//issues/x/`, another host.
     #[test]
     fn redirects_stay_on_this_host() {
         let mut site = site();

@@ -5,6 +5,7 @@
 //! the card's Markdown as plain strings: templates render them with the `markdown` filter, and
 //! a template that forgets the filter prints escaped text, never raw HTML.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -154,26 +155,18 @@ pub struct StoryView {
     pub section: Option<String>,
     /// Tags with their URL names.
     pub tags: Vec<TagView>,
-    /// Markdown.
-    pub summary: String,
-    /// Markdown-inline bullets.
-    pub tldr: Vec<String>,
-    /// Markdown.
-    pub why_it_matters: String,
-    /// Markdown, or none.
-    pub business_relevance: Option<String>,
-    /// Markdown-inline bullets (may be empty).
-    pub implications: Vec<String>,
-    /// Prose or bullets.
-    pub what_to_watch: WatchView,
+    /// The card's Markdown fields by name: `summary`,
+    /// `why_it_matters` (Markdown), `tldr`, `implications` (Markdown-inline bullets),
+    /// `business_relevance`, `disclaimer` (Markdown, or none), `what_to_watch` (prose or
+    /// bullets).
+    #[serde(flatten)]
+    pub fields: BTreeMap<&'static str, FieldView>,
     /// The earlier watch items this story follows up.
     pub follows_up: Vec<FollowUpView>,
     /// The evidence.
     pub sources: Vec<SourceView>,
     /// `low`, `medium`, `high`, or none.
     pub confidence: Option<&'static str>,
-    /// Markdown, or none.
-    pub disclaimer: Option<String>,
     /// Site-relative path of the story page: `stories/<slug>/`.
     pub path: String,
     /// Absolute URL of the story page.
@@ -425,33 +418,65 @@ pub struct SourceView {
 /// that point into `references`.
 #[derive(Debug, Clone, Serialize)]
 pub struct TextStoryView {
-    /// Plain text.
-    pub summary: String,
+    /// The same fields as [`StoryView::fields`], as plain text with links numbered.
+    #[serde(flatten)]
+    pub fields: BTreeMap<&'static str, FieldView>,
     /// The summary as one line of plain text without reference numbers: the start of the
     /// story page's description. Not for templates.
     #[serde(skip)]
     pub summary_line: String,
-    /// Plain-text bullets.
-    pub tldr: Vec<String>,
-    /// Plain text.
-    pub why_it_matters: String,
-    /// Plain text, or none.
-    pub business_relevance: Option<String>,
-    /// Plain-text bullets.
-    pub implications: Vec<String>,
-    /// Prose or bullets, plain text.
-    pub what_to_watch: WatchView,
     /// Sources with their reference numbers.
     pub sources: Vec<TextSourceView>,
-    /// Plain text, or none.
-    pub disclaimer: Option<String>,
     /// Every numbered link, in order.
     pub references: Vec<ReferenceView>,
-    /// The sanitised HTML of the fields above that pages show as HTML, made from the same
-    /// parse as their text: (Markdown, inline, HTML). The renderer hands it to the Markdown
-    /// cache; templates do not see it.
+    /// The sanitised HTML of the text fields, made from the same parse as their text:
+    /// (Markdown, inline, HTML). The renderer hands it to the Markdown cache; templates do
+    /// not see it.
     #[serde(skip)]
     pub html: Vec<(String, bool, String)>,
+}
+
+/// One Markdown field of a story, as templates see it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum FieldView {
+    /// A paragraph or more, or none (an optional field left out).
+    Text(Option<String>),
+    /// Bullets, each one line.
+    Bullets(Vec<String>),
+    /// "What to watch".
+    Watch(WatchView),
+}
+
+/// A story's Markdown field as its card holds it.
+enum Field<'a> {
+    /// The summary: block Markdown, whose HTML every page that lists the story shows (it is
+    /// rendered once for all of them), and whose first line describes the story page.
+    Summary(&'a str),
+    /// Block Markdown, or none.
+    Text(Option<&'a str>),
+    /// Inline Markdown, one per bullet.
+    Bullets(&'a [String]),
+    /// The watch items.
+    Watch(&'a Watch),
+}
+
+/// The card's Markdown fields, in the order their links are numbered in plain text: the one
+/// list a new Markdown field of a card joins to reach templates, as Markdown
+/// (`story.<name>`) and as plain text (`story.text.<name>`).
+fn markdown_fields(story: &Story) -> [(&'static str, Field<'_>); 7] {
+    [
+        ("summary", Field::Summary(&story.summary)),
+        ("tldr", Field::Bullets(&story.tldr)),
+        ("why_it_matters", Field::Text(Some(&story.why_it_matters))),
+        (
+            "business_relevance",
+            Field::Text(story.business_relevance.as_deref()),
+        ),
+        ("implications", Field::Bullets(&story.implications)),
+        ("what_to_watch", Field::Watch(&story.what_to_watch)),
+        ("disclaimer", Field::Text(story.disclaimer.as_deref())),
+    ]
 }
 
 /// A source in plain text.
@@ -586,16 +611,23 @@ impl StoryView {
                     slug: slug::tag_slug(t),
                 })
                 .collect(),
-            summary: story.summary.clone(),
-            tldr: story.tldr.clone(),
-            why_it_matters: story.why_it_matters.clone(),
-            business_relevance: story.business_relevance.clone(),
-            implications: story.implications.clone(),
-            what_to_watch: watch_view(&story.what_to_watch, config, &mut |s: &str| s.to_owned()),
+            fields: markdown_fields(story)
+                .into_iter()
+                .map(|(name, field)| {
+                    let view = match field {
+                        Field::Summary(text) => FieldView::Text(Some(text.to_owned())),
+                        Field::Text(text) => FieldView::Text(text.map(str::to_owned)),
+                        Field::Bullets(items) => FieldView::Bullets(items.to_vec()),
+                        Field::Watch(watch) => {
+                            FieldView::Watch(watch_view(watch, config, &mut |s: &str| s.to_owned()))
+                        }
+                    };
+                    (name, view)
+                })
+                .collect(),
             follows_up: Vec::new(),
             sources: story.sources.iter().map(source_view).collect(),
             confidence: story.confidence.map(|c| c.as_str()),
-            disclaimer: story.disclaimer.clone(),
             url: format!("{}{path}", config.base_url),
             path,
             heading,
@@ -669,27 +701,34 @@ impl References {
 impl TextStoryView {
     fn new(story: &Story, config: &Config) -> TextStoryView {
         let mut references = References::default();
-        let (summary, summary_line) =
-            markdown::to_text_and_plain_line(&story.summary, &mut |url| references.mark(url));
-        // The pages show these fields as HTML too: make it from the same parse.
+        // The pages show the text fields as HTML too: make it from the same parse.
         let mut html = Vec::new();
-        let mut text_and_html = |markdown: &str, inline: bool| {
-            let (text, made) =
-                markdown::to_text_and_html(markdown, &mut |url| references.mark(url), inline);
-            html.push((markdown.to_owned(), inline, made));
-            text
-        };
-        let tldr = story.tldr.iter().map(|t| text_and_html(t, true)).collect();
-        let why_it_matters = text_and_html(&story.why_it_matters, false);
-        let business_relevance =
-            (story.business_relevance.as_deref()).map(|text| text_and_html(text, false));
-        let implications = (story.implications.iter())
-            .map(|t| text_and_html(t, true))
-            .collect();
-        let mut text =
-            |markdown: &str| markdown::to_text(markdown, &mut |url| references.mark(url));
-        let what_to_watch = watch_view(&story.what_to_watch, config, &mut text);
-        let disclaimer = story.disclaimer.as_deref().map(&mut text);
+        let mut fields = BTreeMap::new();
+        let mut summary_line = String::new();
+        for (name, field) in markdown_fields(story) {
+            let mut text_and_html = |markdown: &str, inline: bool| {
+                let (text, made) =
+                    markdown::to_text_and_html(markdown, &mut |url| references.mark(url), inline);
+                html.push((markdown.to_owned(), inline, made));
+                text
+            };
+            let view = match field {
+                Field::Summary(summary) => {
+                    let (text, line) =
+                        markdown::to_text_and_plain_line(summary, &mut |url| references.mark(url));
+                    summary_line = line;
+                    FieldView::Text(Some(text))
+                }
+                Field::Text(text) => FieldView::Text(text.map(|t| text_and_html(t, false))),
+                Field::Bullets(items) => {
+                    FieldView::Bullets(items.iter().map(|t| text_and_html(t, true)).collect())
+                }
+                Field::Watch(watch) => FieldView::Watch(watch_view(watch, config, &mut |t| {
+                    markdown::to_text(t, &mut |url| references.mark(url))
+                })),
+            };
+            fields.insert(name, view);
+        }
         let sources = story
             .sources
             .iter()
@@ -699,15 +738,9 @@ impl TextStoryView {
             })
             .collect();
         TextStoryView {
-            summary,
+            fields,
             summary_line,
-            tldr,
-            why_it_matters,
-            business_relevance,
-            implications,
-            what_to_watch,
             sources,
-            disclaimer,
             references: references.0,
             html,
         }
@@ -945,19 +978,24 @@ sources:
         assert_eq!(tags, [("AI Labs", "ai-labs"), ("c++", "c-plus-plus")]);
         let hosts: Vec<&str> = view.sources.iter().map(|s| s.host.as_str()).collect();
         assert_eq!(hosts, ["ti.example", "x.example"]);
-        assert_eq!(view.what_to_watch.text.as_deref(), Some("The first model"));
-        assert!(
-            view.what_to_watch.items.is_empty(),
+        // As templates see it.
+        let seen = serde_json::to_value(&view).unwrap();
+        assert_eq!(seen["what_to_watch"]["text"], "The first model");
+        assert_eq!(
+            seen["what_to_watch"]["items"],
+            serde_json::json!([]),
             "a paragraph, not a list"
         );
+        assert_eq!(seen["business_relevance"], serde_json::Value::Null);
     }
 
     #[test]
     fn plain_text_numbers_each_link_once_in_order_of_first_appearance() {
         let text = &StoryView::new(&story(CARD), &config(), 2).text;
-        assert_eq!(text.summary, "See the report [1] and again [1].");
-        assert_eq!(text.tldr, ["One x [2]"]);
-        assert_eq!(text.why_it_matters, "It matters [3].");
+        let seen = serde_json::to_value(text).unwrap();
+        assert_eq!(seen["summary"], "See the report [1] and again [1].");
+        assert_eq!(seen["tldr"], serde_json::json!(["One x [2]"]));
+        assert_eq!(seen["why_it_matters"], "It matters [3].");
         // Sources share the numbering: the report's URL differs by `www.`, x's is the same.
         let numbers: Vec<usize> = text.sources.iter().map(|s| s.number).collect();
         assert_eq!(numbers, [4, 2]);

@@ -465,6 +465,7 @@ pub fn recover(out: &Path) -> Result<()> {
 ///
 /// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
 /// [`Error::WriteFile`] when anything cannot be written; `out` is then untouched.
+#[cfg(test)]
 pub fn publish(outputs: &[Output], out: &Path) -> Result<()> {
     let staging = Staging::new(out)?;
     for output in outputs {
@@ -478,7 +479,8 @@ pub fn publish(outputs: &[Output], out: &Path) -> Result<()> {
 ///
 /// # Errors
 ///
-/// As [`publish`].
+/// [`Error::ForeignOutput`] when `out` holds files briefing did not write,
+/// [`Error::WriteFile`] when anything cannot be written.
 pub fn update(outputs: &[Output], out: &Path) -> Result<()> {
     recover(out)?;
     ensure_ours(out)?;
@@ -788,7 +790,7 @@ mod tests {
         (dir, out, before, staging)
     }
 
-    // Issue 16, finding 5: a build killed or failing while moving its files in left a mixed
+    // Regression: a build killed or failing while moving its files in left a mixed
     // site. Crashed after every number of steps, the next build's recovery gives back the
     // old site exactly; a finished commit is the new one exactly.
     #[test]

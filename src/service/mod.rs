@@ -40,7 +40,6 @@ use crate::publish::view::SiteView;
 
 use limiter::Limiter;
 use pages::Fill;
-pub use pages::PAGES;
 
 /// Request bodies larger than this are refused with 413: a sign-up form is a few hundred
 /// bytes.

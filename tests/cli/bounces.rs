@@ -29,16 +29,11 @@ fn fixture(name: &str) -> PathBuf {
 /// store.
 fn list_project(extra_audience: &str) -> Project {
     let project = Project::sample();
-    let config: String = project
-        .read("config.yaml")
-        .lines()
-        .filter(|l| !l.starts_with("audience:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    project.write(
-        "config.yaml",
-        format!(
-            "{config}audience:\n  description: For testers.\n  bounce_address: bounces@news.example.org\n{extra_audience}list_id: {LIST_ID}\n"
+    project.reconfigure(
+        &["audience"],
+        &format!(
+            "audience:\n  description: For testers.\n  bounce_address: bounces@news.example.org\n\
+             {extra_audience}list_id: {LIST_ID}\n"
         ),
     );
     let csv: String = std::iter::once("email,name\n".to_owned())

@@ -94,20 +94,11 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     let (listen_port, site_port) = (free_port(), free_port());
     // The site on `briefing serve`, the service on `briefing listen`, as a publisher would
     // run them behind one proxy.
-    let config: String = project
-        .read("config.yaml")
-        .lines()
-        .filter(|l| {
-            !["unsubscribe_url:", "audience:", "base_url:"]
-                .iter()
-                .any(|k| l.starts_with(k))
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    project.write(
-        "config.yaml",
-        format!(
-            "{config}base_url: http://127.0.0.1:{site_port}/\naudience:\n  description: For testers.\n  url: http://127.0.0.1:{listen_port}/\n"
+    project.reconfigure(
+        &["unsubscribe_url", "audience", "base_url"],
+        &format!(
+            "base_url: http://127.0.0.1:{site_port}/\naudience:\n  description: For testers.\n  \
+             url: http://127.0.0.1:{listen_port}/\n"
         ),
     );
     let (_site, _) = spawn_ready(

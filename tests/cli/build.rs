@@ -93,7 +93,7 @@ fn week_and_latest_build_one_issue_and_leave_the_rest() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(project.path("one/issues/2026-w10/email.html").is_file());
     assert!(!project.path("one/issues/2026-w25").exists());
-    // Issue 20, item 5: the preview opens styled, with what its page links.
+    // Regression: the preview opens styled, with what its page links.
     let page = project.read("one/issues/2026-w10/index.html");
     for asset in ["style.css", "favicon.svg"] {
         assert!(page.contains(&format!("../../{asset}")), "{asset}");
@@ -319,7 +319,7 @@ fn many_cards(project: &Project, n: usize, suffix: &str) {
     }
 }
 
-// Issue 16, finding 5: kill -9 during a large rebuild left a mixed site in 3 of 15 tries.
+// Regression: kill -9 during a large rebuild left a mixed site in 3 of 15 tries.
 // Killed at random moments, then followed by a build that stops at a broken card (so it
 // publishes nothing itself), the site is the old one or the new one, byte for byte.
 #[test]
@@ -399,7 +399,7 @@ fn a_build_killed_at_any_moment_leaves_the_old_site_or_the_new_one() {
     );
 }
 
-// Issue 20, item 9: without an issue.yaml, the issue's h1 repeated the lead story's headline
+// Regression: without an issue.yaml, the issue's h1 repeated the lead story's headline
 // right above the story's own.
 #[test]
 fn an_issue_without_issue_yaml_is_headed_by_the_newsletter_and_its_number() {

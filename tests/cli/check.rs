@@ -153,7 +153,7 @@ fn colour_only_when_asked() {
     assert!(coloured.stderr.contains("\x1b[1;31merror\x1b[0m"));
 }
 
-// Issue 16, finding 7: `check` passed where `build` failed.
+// Regression: `check` passed where `build` failed.
 #[test]
 fn check_finds_what_build_would_fail_on() {
     // Two issues that end up with one number.
@@ -207,7 +207,7 @@ fn slugs_too_long_for_a_file_name_and_dates_out_of_range_are_errors() {
     );
 }
 
-// Issue 20, items 1 and 2: YAML read ` #` as a comment and published half a sentence, and a
+// Regression: YAML read ` #` as a comment and published half a sentence, and a
 // bullet typed with the house style's arrow rendered `→ →`; `check` said nothing.
 #[test]
 fn comments_that_cut_a_value_and_typed_arrows_are_caught() {
@@ -240,7 +240,7 @@ fn comments_that_cut_a_value_and_typed_arrows_are_caught() {
     assert!(!text.contains("→ →"), "{text}");
 }
 
-// Issue 20, item 3: YAML syntax errors had no `help:`, and a tab's caret stood after it.
+// Regression: YAML syntax errors had no `help:`, and a tab's caret stood after it.
 #[test]
 fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
     let cases = [
@@ -293,7 +293,7 @@ fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
     }
 }
 
-// Issue 17, finding 5: the README said `check` warns about RSA DKIM keys, and it did not:
+// Regression: the README said `check` warns about RSA DKIM keys, and it did not:
 // warnings of a config without errors were dropped.
 #[test]
 fn check_warns_about_an_rsa_dkim_key_at_its_line() {

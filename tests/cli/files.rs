@@ -1,5 +1,5 @@
 //! The files a newsletter is made of, attacked: symlinks out of the folder, FIFOs, devices,
-//! and templates that never end (issue 16, finding 6). Each is a located error, promptly, and
+//! and templates that never end. Each is a located error, promptly, and
 //! nothing from outside the folder appears anywhere.
 
 use std::path::Path;

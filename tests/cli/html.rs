@@ -208,7 +208,7 @@ fn the_email_is_built_for_email_clients() {
             .iter()
             .all(|href| href.starts_with("https://briefing.example.org/stories/"))
     );
-    // Issue 17, finding 2: the published email carried `href="%%UNSUBSCRIBE_URL%%"`, a broken
+    // Regression: the published email carried `href="%%UNSUBSCRIBE_URL%%"`, a broken
     // link on the site; it has no unsubscribe link (each sent copy has the reader's own).
     let colophon_links: Vec<&str> = select(&doc, ".colophon a")
         .iter()
@@ -272,7 +272,7 @@ fn an_email_over_gmails_limit_is_built_with_a_warning() {
     );
 }
 
-// Issue 17, item 2: `email.merge_tag` writes a copy for pasting into another mail tool.
+// Regression: `email.merge_tag` writes a copy for pasting into another mail tool.
 #[test]
 fn a_merge_tag_writes_a_copy_for_another_mail_tool() {
     let project = crate::project::Project::sample();
@@ -299,7 +299,7 @@ fn a_merge_tag_writes_a_copy_for_another_mail_tool() {
     );
 }
 
-// Issue 17, item 3: Outlook on Windows and Yahoo strip HTML5's semantic tags (and the styles
+// Regression: Outlook on Windows and Yahoo strip HTML5's semantic tags (and the styles
 // on them); the email uses plain elements, while the pages keep their landmarks.
 #[test]
 fn the_email_uses_no_html5_semantic_tags_and_the_pages_keep_them() {

@@ -188,7 +188,7 @@ fn init_in_the_current_folder_does_not_say_cd() {
     );
 }
 
-// Issue 20, item 6: `init` copied all the built-in templates, and each copy kept a newer
+// Regression: `init` copied all the built-in templates, and each copy kept a newer
 // briefing's template fixes from the newsletter.
 #[test]
 fn init_writes_no_templates_unless_asked_and_eject_copies_them_later() {
@@ -287,7 +287,7 @@ fn shell_words(line: &str) -> Vec<String> {
     words
 }
 
-// Issue 20, item 5: the Quick start failed twice when followed exactly. Every command of its
+// Regression: the Quick start failed twice when followed exactly. Every command of its
 // shell block runs here as written, in a fresh folder (`serve` and `listen`, which never end,
 // have tests of their own; the preview folder is moved into the test's folder).
 #[test]

@@ -38,22 +38,16 @@ impl Service {
 /// outbox).
 fn project_on(port: u16, smtp: Option<&SmtpServer>) -> Project {
     let project = Project::sample();
-    let mut config = project
-        .read("config.yaml")
-        .lines()
-        .filter(|l| !l.starts_with("unsubscribe_url:") && !l.starts_with("audience:"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    config.push_str(&format!(
-        "\naudience:\n  description: For testers.\n  url: http://127.0.0.1:{port}/\nlist_id: {LIST_ID}\n"
-    ));
+    let mut extra = format!(
+        "audience:\n  description: For testers.\n  url: http://127.0.0.1:{port}/\nlist_id: {LIST_ID}\n"
+    );
     if let Some(server) = smtp {
-        config.push_str(&format!(
+        extra.push_str(&format!(
             "smtp:\n  host: 127.0.0.1\n  port: {}\n  security: none\n",
             server.port
         ));
     }
-    project.write("config.yaml", config);
+    project.reconfigure(&["unsubscribe_url", "audience"], &extra);
     project
 }
 

@@ -13,7 +13,6 @@ mod html;
 mod init;
 mod listen;
 mod project;
-mod props;
 mod send;
 mod serve;
 mod site;

@@ -62,6 +62,19 @@ impl Project {
         self
     }
 
+    /// Rewrites `config.yaml`: the settings named in `drop` (each a one-line value, as the
+    /// sample writes them) taken out, and `extra` appended.
+    #[track_caller]
+    pub fn reconfigure(&self, drop: &[&str], extra: &str) -> &Project {
+        let kept: String = self
+            .read("config.yaml")
+            .lines()
+            .filter(|l| !drop.iter().any(|key| l.starts_with(&format!("{key}:"))))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        self.write("config.yaml", format!("{kept}{extra}"))
+    }
+
     #[track_caller]
     pub fn read(&self, rel: &str) -> String {
         fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))

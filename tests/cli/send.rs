@@ -603,7 +603,7 @@ fn journal_text(project: &Project) -> String {
     std::fs::read_to_string(journal).unwrap()
 }
 
-// Issue 16, finding 1: two runs of one issue and list at once mailed people twice.
+// Regression: two runs of one issue and list at once mailed people twice.
 #[test]
 #[ignore = "needs python3 with aiosmtpd: run scripts/test"]
 fn a_second_send_of_the_same_issue_and_list_refuses_while_the_first_runs() {
@@ -640,7 +640,7 @@ fn a_second_send_of_the_same_issue_and_list_refuses_while_the_first_runs() {
     );
 }
 
-// Issue 16, finding 2: one bad byte made the whole journal be ignored, and everyone was
+// Regression: one bad byte made the whole journal be ignored, and everyone was
 // mailed again.
 #[test]
 #[ignore = "needs python3 with aiosmtpd: run scripts/test"]
@@ -679,7 +679,7 @@ fn a_damaged_journal_line_is_reported_and_skipped_not_the_whole_journal() {
     assert_eq!(server.messages().len(), 5, "nobody was mailed twice");
 }
 
-// Issue 16, finding 3: a single Ctrl-C hung `send` forever.
+// Regression: a single Ctrl-C hung `send` forever.
 #[test]
 #[ignore = "needs python3 with aiosmtpd: run scripts/test"]
 fn ctrl_c_during_a_paced_send_stops_it_within_seconds_with_the_journal_intact() {
@@ -723,7 +723,7 @@ fn ctrl_c_during_a_paced_send_stops_it_within_seconds_with_the_journal_intact() 
     assert_eq!(received, addresses, "the rest, each once");
 }
 
-// Issue 16, finding 4: killed after the server had a message but before its answer, the
+// Regression: killed after the server had a message but before its answer, the
 // resumed run sent it again under a new Message-ID.
 #[test]
 #[ignore = "needs python3 with aiosmtpd: run scripts/test"]
@@ -792,7 +792,7 @@ fn a_message_left_in_doubt_by_a_crash_is_resent_with_the_same_message_id() {
     }
 }
 
-// Issue 16, finding 7: the journal ignored `--outbox DIR`, so a preview into a second folder
+// Regression: the journal ignored `--outbox DIR`, so a preview into a second folder
 // had everyone "already delivered".
 #[test]
 fn each_outbox_has_a_journal_of_its_own() {
@@ -818,7 +818,7 @@ fn each_outbox_has_a_journal_of_its_own() {
     }
 }
 
-// Issue 16, finding 3: a journal write error (full disk) hung `send`, and each retry on a
+// Regression: a journal write error (full disk) hung `send`, and each retry on a
 // still-full disk mailed the same readers again.
 #[test]
 #[ignore = "needs root to mount a small disk: run scripts/test"]
@@ -874,7 +874,7 @@ fn a_full_disk_under_the_journal_stops_the_send_with_every_message_recorded() {
     drop(disk);
 }
 
-// Issue 17, finding 1: no signature verified, since the multipart Content-Type listed in h=
+// Regression: no signature verified, since the multipart Content-Type listed in h=
 // was left out of the hash. dkimpy now verifies every message, Ed25519 and RSA, with names
 // and subjects that need RFC 2047; one altered header makes it fail.
 #[test]

@@ -68,7 +68,7 @@ fn serve_rebuilds_on_change_shows_errors_and_recovers() {
         card,
         original.replace("date: 2026-06-17", "date: 2026-06-31"),
     );
-    // Issue 20, item 7: one half-written card no longer turns every page into a 500. The
+    // Regression: one half-written card no longer turns every page into a 500. The
     // other cards are served, and every page shows the card's located errors (its date and
     // its source's) in a banner.
     let (_, with_banner) = wait_for(&addr, page, "the banner", |s, b| {
@@ -127,7 +127,7 @@ fn threads(pid: u32) -> usize {
         .unwrap()
 }
 
-// Issue 16, finding 7: `serve` started one thread per connection (2,000 idle clients,
+// Regression: `serve` started one thread per connection (2,000 idle clients,
 // 2,005 threads).
 #[test]
 fn idle_connections_cost_no_thread_each_and_others_are_still_answered() {
@@ -188,7 +188,7 @@ fn next_event(stream: &mut std::net::TcpStream) -> String {
     }
 }
 
-// Issue 18: the live reload listens to server-sent events instead of polling, and open
+// Regression: the live reload listens to server-sent events instead of polling, and open
 // streams never hold up the pages.
 #[test]
 fn the_live_reload_is_an_event_stream_announcing_each_build() {

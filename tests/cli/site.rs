@@ -242,7 +242,7 @@ fn is_redirect(path: &std::path::Path) -> bool {
     std::fs::read_to_string(path).is_ok_and(|html| html.contains("http-equiv=\"refresh\""))
 }
 
-// Issue 20: slugs keep apostrophes inside words (`alibabas-qwen`, not `alibaba-s-qwen`); the
+// Regression: slugs keep apostrophes inside words (`alibabas-qwen`, not `alibaba-s-qwen`); the
 // addresses earlier versions published keep working.
 #[test]
 fn old_story_addresses_send_readers_to_the_new_ones() {

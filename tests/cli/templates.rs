@@ -11,15 +11,9 @@ const BROKEN: &str = "{{ no_such_variable_on_purpose }}";
 /// The sample newsletter with a sign-up service, so that every partial is used.
 fn sample_with_service() -> Project {
     let project = Project::sample();
-    let config: String = project
-        .read("config.yaml")
-        .lines()
-        .filter(|l| !l.starts_with("unsubscribe_url:") && !l.starts_with("audience:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    project.write(
-        "config.yaml",
-        format!("{config}audience:\n  description: For testers.\n  url: http://127.0.0.1:9/\n"),
+    project.reconfigure(
+        &["unsubscribe_url", "audience"],
+        "audience:\n  description: For testers.\n  url: http://127.0.0.1:9/\n",
     );
     project
 }

@@ -31,17 +31,10 @@ fn vnu_errors(dir: &Path) -> Vec<String> {
 /// The sample newsletter with a sign-up service, so the pages carry the form.
 fn built_with_sign_up() -> Project {
     let project = Project::sample();
-    let config: String = project
-        .read("config.yaml")
-        .lines()
-        .filter(|l| !l.starts_with("unsubscribe_url:") && !l.starts_with("audience:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    project.write(
-        "config.yaml",
-        format!(
-            "{config}audience:\n  description: For testers.\n  url: https://briefing.example.org/list/\nemail:\n  merge_tag: \"*|UNSUB|*\"\n"
-        ),
+    project.reconfigure(
+        &["unsubscribe_url", "audience"],
+        "audience:\n  description: For testers.\n  url: https://briefing.example.org/list/\n\
+         email:\n  merge_tag: \"*|UNSUB|*\"\n",
     );
     let run = project.run(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

@@ -637,7 +637,7 @@ fn briefing_watch_lists_valid_cards_while_another_is_half_written() {
     ));
 }
 
-// Issue 20, item 8: the public watch page showed machine ids and an editor's instruction.
+// Regression: the public watch page showed machine ids and an editor's instruction.
 // Readers see words: the ids stay in anchors (and in `briefing watch` and its JSON).
 #[test]
 fn the_public_watch_page_shows_readers_words_not_ids() {

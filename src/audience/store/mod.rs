@@ -1,7 +1,7 @@
 //! The subscriber store: SQLite through rusqlite, with the database compiled in.
 //!
 //! One row per address in `subscribers` (keyed by the address as mail systems compare it,
-//! [`comparable`]), and one row per change of status in `events`, which a trigger keeps
+//! [`comparable`](crate::audience::address::comparable)), and one row per change of status in `events`, which a trigger keeps
 //! append-only. Every change is one transaction: a crash (even `kill -9`) leaves either the
 //! change and its event or neither. The database runs in WAL mode, so readers (an export, a
 //! send) never wait for the service's writes, and writers wait up to [`BUSY_WAIT`] for each
@@ -31,9 +31,8 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub use reports::{BounceKind, Finding, Recorded, ReportOptions, SOFT_BOUNCE_WINDOW};
-pub use stats::Stats;
-pub use subscribers::{Confirmed, Event, ImportSummary, SignUp, Subscriber};
+pub use reports::{BounceKind, Finding, Recorded, ReportOptions};
+pub use subscribers::{Confirmed, Subscriber};
 
 /// How long a writer waits for another to finish before the operation fails as busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
@@ -144,11 +143,6 @@ impl Store {
             return Ok(None);
         }
         Store::open(path).map(Some)
-    }
-
-    /// Where the database is.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn configure(&mut self) -> Result<()> {

@@ -81,7 +81,7 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the database cannot be read.
+    /// [`Error::Store`](crate::error::Error::Store) when the database cannot be read.
     pub fn report_seen(&self, id: &str) -> Result<bool> {
         self.conn
             .query_row("SELECT 1 FROM reports WHERE id = ?1", [id], |_| Ok(()))
@@ -98,7 +98,7 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
+    /// [`Error::StoreBusy`](crate::error::Error::StoreBusy) or [`Error::Store`](crate::error::Error::Store); nothing is changed then.
     pub fn record_report(
         &mut self,
         id: &str,

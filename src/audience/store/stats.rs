@@ -24,7 +24,7 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the database cannot be read.
+    /// [`Error::Store`](crate::error::Error::Store) when the database cannot be read.
     pub fn counts(&self) -> Result<BTreeMap<Status, usize>> {
         let mut counts: BTreeMap<Status, usize> = Status::ALL.iter().map(|s| (*s, 0)).collect();
         let mut statement = self
@@ -45,7 +45,7 @@ impl Store {
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] when the database cannot be read.
+    /// [`Error::Store`](crate::error::Error::Store) when the database cannot be read.
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = Stats {
             by_status: self.counts()?,

@@ -376,6 +376,7 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::Store`] when the database cannot be read.
+    #[cfg(test)]
     pub fn is_forgotten(&self, email: &str) -> Result<bool> {
         self.conn
             .query_row(

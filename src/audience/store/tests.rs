@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::subscribers::{ImportSummary, SignUp};
 use super::*;
 use crate::audience::address::address_key;
 use crate::audience::{Source, Status};

@@ -163,7 +163,7 @@ pub fn card(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Story> {
     let entries = root.as_map().unwrap_or_default();
     let mut f = Fields::new(entries, root.pos, CARD_KEYS, CARD_ALIASES, "", diags);
 
-    let title = f.line(TITLE, true);
+    let title = f.subject_line(TITLE, true);
     let date = f.date(DATE, true);
     let explicit_slug = f.line(SLUG, false);
     let section = f.line(SECTION, false).map(|s| s.value);

@@ -39,7 +39,7 @@ pub(super) fn issue_file(
     let mut f = Fields::new(entries, root.pos, ISSUE_KEYS, ISSUE_ALIASES, "", diags);
     // A headline: curled as the body text is.
     let subject = f
-        .line(SUBJECT, false)
+        .subject_line(SUBJECT, false)
         .map(|s| crate::content::markdown::smart_quotes(&s.value));
     let intro = f.text(INTRO, false).map(|s| s.value);
     let preheader = f.line(PREHEADER, false).map(|s| s.value);

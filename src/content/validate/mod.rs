@@ -9,7 +9,7 @@ mod card;
 mod cross_file;
 mod issue_file;
 
-pub use card::{MAX_TLDR, REQUIRED_CARD_KEYS, SUMMARY_WORDS, TLDR_WORDS, card};
+pub use card::{REQUIRED_CARD_KEYS, card};
 use cross_file::{check_issue_files, check_slugs_unique, check_watch_items, check_week_folders};
 
 use std::collections::BTreeMap;
@@ -40,11 +40,6 @@ impl Corpus {
     /// How many diagnostics are errors.
     pub fn error_count(&self) -> usize {
         self.diagnostics.iter().filter(|d| d.is_error()).count()
-    }
-
-    /// How many diagnostics are warnings.
-    pub fn warning_count(&self) -> usize {
-        self.diagnostics.len() - self.error_count()
     }
 }
 
@@ -240,5 +235,7 @@ fn attach_snippets(diagnostics: &mut [Diagnostic], files: &[SourceFile], root: O
     }
 }
 
+#[cfg(test)]
+mod props;
 #[cfg(test)]
 mod tests;

@@ -276,6 +276,46 @@ fn control_characters_in_an_issue_subject_are_refused() {
 }
 
 #[test]
+fn subjects_a_mail_program_would_misread_are_refused() {
+    let long = "x".repeat(77);
+    assert_eq!(
+        card_headlines(&good_replacing("title", "title: Read =?utf-8?q?this?= now")),
+        [
+            "briefs/2026-W25/card.yaml:1:8: error: `title` contains `=?`, which mail programs read as the start of an encoded word"
+        ]
+    );
+    assert_eq!(
+        card_headlines(&good_replacing("title", &format!("title: See {long}"))),
+        [
+            "briefs/2026-W25/card.yaml:1:8: error: `title` has a word of 77 characters, too long for a mail header to fold"
+        ]
+    );
+    // 76 is fine, and so is a long word that is not ASCII: it is encoded, and encoded words
+    // fold.
+    assert!(
+        card_headlines(&good_replacing(
+            "title",
+            &format!("title: {}", "x".repeat(76))
+        ))
+        .is_empty()
+    );
+    assert!(
+        card_headlines(&good_replacing(
+            "title",
+            &format!("title: {}", "ü".repeat(80))
+        ))
+        .is_empty()
+    );
+    let issue = file("briefs/2026-W25/issue.yaml", "subject: \"=?x?\"\n");
+    assert_eq!(
+        headlines(&[file("briefs/2026-W25/card.yaml", GOOD), issue]),
+        [
+            "briefs/2026-W25/issue.yaml:1:10: error: `subject` contains `=?`, which mail programs read as the start of an encoded word"
+        ]
+    );
+}
+
+#[test]
 fn duplicate_slugs_name_both_files() {
     let a = file("briefs/2026-W25/a.yaml", GOOD);
     let b = file("briefs/2026-W25/b.yaml", GOOD);
@@ -429,7 +469,7 @@ fn a_card_in_the_wrong_week_folder_gets_a_warning() {
 #[test]
 fn every_problem_in_a_card_is_reported_at_once() {
     let text = "title: \"a\\nb\"\ndate: 2026-13-01\ntldr: []\nwhy_it_matters: x\nwhat_to_watch: y\nsummary: s\nconfidence: sure\n";
-    // Four errors, and the warning about sources with them (issue 20, item 4: a file's
+    // Four errors, and the warning about sources with them (a regression: a file's
     // warnings were hidden until its errors were fixed).
     let headlines = card_headlines(text);
     assert_eq!(headlines.len(), 5, "{headlines:?}");

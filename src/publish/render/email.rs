@@ -81,11 +81,13 @@ impl Inliner {
     }
 
     /// An inliner without a cache.
+    #[cfg(test)]
     pub fn uncached() -> Inliner {
         Inliner::default()
     }
 
     /// How many emails were inlined, and how many were taken from the cache, so far.
+    #[cfg(test)]
     pub fn counts(&self) -> (usize, usize) {
         (
             self.inlined.load(Ordering::Relaxed),

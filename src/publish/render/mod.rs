@@ -27,7 +27,7 @@ use crate::publish::view::{
     IssueLink, IssueView, SiteView, StoryRefs, ViewedIssue, WatchEntryView,
 };
 
-pub use email::{GMAIL_CLIP_BYTES, Inliner, UNSUBSCRIBE_PLACEHOLDER};
+pub use email::Inliner;
 pub use issue::render_issue;
 
 /// One file of the output, in memory.

@@ -33,7 +33,6 @@ use crate::content::markdown::{self, Escape, write_escaped_html};
 use crate::error::{Error, Result};
 
 pub use errors::template_error;
-pub use filters::wrap;
 pub use markdown_cache::{MARKDOWN_CACHE, MarkdownCache};
 pub use older::older_copies;
 

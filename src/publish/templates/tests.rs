@@ -5,7 +5,7 @@ use std::path::Path;
 
 use minijinja::Value;
 
-use super::filters::paragraphs;
+use super::filters::{paragraphs, wrap};
 use super::older::{older_builtins, older_copies_in};
 use super::*;
 use crate::content::markdown::escape_html;
