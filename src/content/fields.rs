@@ -4,6 +4,12 @@
 //! value at a time as the type the caller asks for; anything missing, empty, mistyped or unknown
 //! becomes a [`Diagnostic`](crate::diagnostic::Diagnostic) at the key or value, and reading goes
 //! on, so one run reports all of a file's problems.
+//!
+//! Longer than most files (about 800 lines) for a reason: each reader (a line, a date, a list,
+//! a mapping, a choice...) and the text checks it shares with the others (line breaks, control
+//! characters, text a `#` cut short, subjects a mail program would misread) are one vocabulary
+//! that cards, issue files and the config read in; split, every reader would import the
+//! others.
 
 use chrono::NaiveDate;
 

@@ -20,10 +20,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::audience::list::{Row, Skip, address_key};
 use crate::audience::secret::{self, Key};
-use crate::content::config::{Config, is_loopback};
+use crate::content::config::Config;
 use crate::content::issue::IssueId;
 use crate::content::project::Paths;
 use crate::content::url::host;
+use crate::content::url::is_loopback;
 use crate::error::{Error, Result};
 use crate::mail::dkim::Signer;
 use crate::mail::journal::Journal;
