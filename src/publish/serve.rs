@@ -3,8 +3,8 @@
 //! Builds the site into memory and answers requests from it: nothing is written to disk, and
 //! since a request can only name a key of that map, no path can reach a file outside the site
 //! (`..` segments are refused outright). `briefs/`, `templates/` and `config.yaml` are watched;
-//! each change rebuilds. Pages get a small script that polls the build version and reloads
-//! when it changes. When a rebuild fails, the last good site stays, and every page shows the
+//! each change rebuilds. Pages get a small script that listens to the build's event stream
+//! (`/__briefing/events`, server-sent events) and reloads when a new version is announced. When a rebuild fails, the last good site stays, and every page shows the
 //! located error until the input is fixed.
 //!
 //! The HTTP layer is axum on a two-thread tokio runtime: a connection is a task, not a
