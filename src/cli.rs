@@ -314,6 +314,11 @@ pub enum BouncesAction {
         /// Say what would change, change nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Count the reports as ingested at this time (2026-06-17T08:00:00Z, or a day,
+        /// 2026-06-17, for its midnight UTC) instead of now: to replay an old mailbox into the
+        /// 30 days of soft bounces.
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
     },
 }
 

@@ -286,6 +286,31 @@ pub fn did_you_mean<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
         .map(|(_, c)| c)
 }
 
+/// Whether `c` is a bidirectional formatting character: U+202A to U+202E, U+2066 to
+/// U+2069, the left-to-right and right-to-left marks and the Arabic letter mark. Each can
+/// turn text around where it is shown.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// `text` as a terminal may show it: control characters (C0, C1: escape sequences that move
+/// the cursor or retitle the window) and bidirectional controls written as `\u{…}`, as
+/// Postfix's `printable()` does. Report texts and names come from strangers.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                format!("\\u{{{:04x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
+use crate::audience::secret::Key;
 use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::Error;
@@ -123,6 +124,56 @@ pub struct ListStats {
     pub duplicates: usize,
 }
 
+/// The addresses never to mail: those the store has as unsubscribed, bounced or complained,
+/// a suppression file's, and those erased on request (kept only as keyed hashes, so testing an
+/// address takes the secret).
+#[derive(Debug, Clone, Default)]
+pub struct Suppression {
+    addresses: HashSet<u128>,
+    erased: HashSet<String>,
+    key: Option<Key>,
+}
+
+impl Suppression {
+    /// Never mail `email`.
+    pub fn add_address(&mut self, email: &str) {
+        self.addresses.insert(address_key(email));
+    }
+
+    /// Never mail the addresses of a suppression file ([`read_suppression`]).
+    pub fn add_keys(&mut self, keys: HashSet<u128>) {
+        self.addresses.extend(keys);
+    }
+
+    /// Never mail the erased addresses whose hashes, made with `key`, are `hashes`.
+    pub fn add_erased(&mut self, hashes: impl IntoIterator<Item = String>, key: Key) {
+        self.erased.extend(hashes);
+        self.key = Some(key);
+    }
+
+    /// Takes in everything `other` suppresses.
+    pub fn merge(&mut self, other: Suppression) {
+        self.addresses.extend(other.addresses);
+        self.erased.extend(other.erased);
+        self.key = self.key.take().or(other.key);
+    }
+
+    /// Whether `email` is never to be mailed.
+    pub fn contains(&self, email: &str) -> bool {
+        if self.addresses.contains(&address_key(email)) {
+            return true;
+        }
+        match &self.key {
+            Some(key) if !self.erased.is_empty() => {
+                crate::audience::token::erasure_hashes(key.as_bytes(), email)
+                    .iter()
+                    .any(|hash| self.erased.contains(hash))
+            }
+            _ => false,
+        }
+    }
+}
+
 /// Reads a suppression file: one address per line (or a CSV with an `email` column); blank
 /// lines and `#` comments are ignored.
 ///
@@ -170,7 +221,7 @@ pub fn read_suppression(path: &Path) -> Result<HashSet<u128>, Error> {
 pub fn validate(
     path: &Path,
     shown: &Path,
-    suppressed: &HashSet<u128>,
+    suppressed: &Suppression,
 ) -> Result<ListStats, Vec<Diagnostic>> {
     let fail = |pos: Pos, message: String, help: &str| Diagnostic {
         severity: Severity::Error,
@@ -278,7 +329,7 @@ fn at(line: u64) -> Pos {
 fn classify(
     record: &csv::StringRecord,
     columns: Columns,
-    suppressed: &HashSet<u128>,
+    suppressed: &Suppression,
     seen: &mut HashSet<u128>,
 ) -> Result<Row, (String, &'static str)> {
     let field = |column: Option<usize>| column.and_then(|i| record.get(i)).map(str::trim);
@@ -301,7 +352,7 @@ pub fn decide(
     email: &str,
     name: Option<&str>,
     status: &str,
-    suppressed: &HashSet<u128>,
+    suppressed: &Suppression,
     seen: &mut HashSet<u128>,
 ) -> Result<Row, (String, &'static str)> {
     if email.is_empty() {
@@ -360,7 +411,7 @@ pub fn decide(
             format!("unknown status `{}` for `{}`", shown(status), shown(email)),
             "use `subscribed`, `unsubscribed` or `bounced` (or leave it empty)",
         ));
-    } else if suppressed.contains(&key) {
+    } else if suppressed.contains(email) {
         Row::Skip(email.to_owned(), Skip::Suppressed)
     } else if !seen.insert(key) {
         Row::Skip(email.to_owned(), Skip::Duplicate)
@@ -400,7 +451,7 @@ pub fn records(path: &Path) -> Result<Vec<Record>, Error> {
     let columns = columns(&mut reader).map_err(|m| failed(std::io::Error::other(m)))?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    let none = HashSet::new();
+    let none = Suppression::default();
     for record in reader.records() {
         let record = record.map_err(|e| failed(std::io::Error::other(e)))?;
         let field = |column: Option<usize>| column.and_then(|i| record.get(i)).map(str::trim);
@@ -423,7 +474,7 @@ pub fn records(path: &Path) -> Result<Vec<Record>, Error> {
 pub struct Rows {
     reader: csv::Reader<BufReader<File>>,
     columns: Columns,
-    suppressed: HashSet<u128>,
+    suppressed: Suppression,
     seen: HashSet<u128>,
     record: csv::StringRecord,
 }
@@ -434,7 +485,7 @@ impl Rows {
     /// # Errors
     ///
     /// [`Error::ReadList`] when the file cannot be read.
-    pub fn open(path: &Path, suppressed: HashSet<u128>) -> Result<Rows, Error> {
+    pub fn open(path: &Path, suppressed: Suppression) -> Result<Rows, Error> {
         let failed = |source| Error::ReadList {
             path: path.to_path_buf(),
             source,
@@ -502,7 +553,7 @@ mod tests {
             headlines(validate(
                 &path,
                 Path::new("subscribers.csv"),
-                &HashSet::new()
+                &Suppression::default()
             )),
             [
                 "subscribers.csv:3:1: error: `bob@@example.com` is not an email address",
@@ -540,7 +591,7 @@ mod tests {
         let (_dir, path) = list(
             "email\nann@bücher.de\nann@xn--bcher-kva.de\n\u{212A}ate@example.com\nkate@example.com\n",
         );
-        let result = validate(&path, Path::new("l.csv"), &HashSet::new());
+        let result = validate(&path, Path::new("l.csv"), &Suppression::default());
         assert_eq!(
             headlines(result),
             [
@@ -548,7 +599,7 @@ mod tests {
             ]
         );
         let (_dir, path) = list("email\nann@bücher.de\nann@xn--bcher-kva.de\nkate@example.com\n");
-        let stats = validate(&path, Path::new("l.csv"), &HashSet::new()).unwrap();
+        let stats = validate(&path, Path::new("l.csv"), &Suppression::default()).unwrap();
         assert_eq!((stats.to_send, stats.duplicates), (2, 1));
     }
 
@@ -561,7 +612,7 @@ mod tests {
             text.push_str(&format!("bad{i}-{long}\n"));
         }
         let (_dir, path) = list(&text);
-        let lines = headlines(validate(&path, Path::new("l.csv"), &HashSet::new()));
+        let lines = headlines(validate(&path, Path::new("l.csv"), &Suppression::default()));
         assert_eq!(lines.len(), MAX_ERRORS + 1);
         assert_eq!(
             lines[0],
@@ -582,7 +633,8 @@ mod tests {
             "\u{feff}Email,Name,Status,Plan\nann@example.com,Ann,subscribed,pro\nANN@Example.com,Ann again,,\n\
              bob@example.com,,unsubscribed,\ncat@example.com,,bounced,\ndan@example.com,,,\neve@example.com,,,\n",
         );
-        let suppressed: HashSet<u128> = [address_key("Dan@example.com")].into();
+        let mut suppressed = Suppression::default();
+        suppressed.add_address("Dan@example.com");
         let stats = validate(&path, Path::new("l.csv"), &suppressed).unwrap();
         assert_eq!(
             stats,
@@ -608,7 +660,7 @@ mod tests {
     fn a_list_without_an_email_column_is_refused() {
         let (_dir, path) = list("address,name\nann@example.com,Ann\n");
         assert_eq!(
-            headlines(validate(&path, Path::new("l.csv"), &HashSet::new())),
+            headlines(validate(&path, Path::new("l.csv"), &Suppression::default())),
             ["l.csv:1:1: error: the header row has no `email` column (found `address`, `name`)"]
         );
     }

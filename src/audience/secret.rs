@@ -65,6 +65,36 @@ pub struct Secret {
     pub origin: Origin,
 }
 
+/// Options that create a file only its owner can read and write (0600): the database, the
+/// journals, rewritten lists. Opening an existing file keeps its mode.
+pub fn private_options() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    options
+}
+
+/// Creates `dir` (and its parents) when missing; a folder it creates is its owner's alone
+/// (0700), so what `briefing` keeps there (the secret, the database, the journals) is private
+/// even before each file's own mode applies.
+///
+/// # Errors
+///
+/// The I/O error.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
 /// `.briefing/secret` of the newsletter at `root`.
 pub fn file(root: &Path) -> PathBuf {
     root.join(".briefing").join("secret")
@@ -170,7 +200,7 @@ pub fn create(path: &Path) -> Result<()> {
         source,
     };
     if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(failed)?;
+        private_dir(parent).map_err(failed)?;
     }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| failed(std::io::Error::other(e.to_string())))?;

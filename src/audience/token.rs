@@ -61,7 +61,9 @@ pub fn unsubscribe_is_valid(secret: &[u8], email: &str, list_id: &str, token: &s
     })
 }
 
-/// The confirmation token of `email` on `list_id`, made at `issued` (Unix seconds).
+/// The confirmation token of `email` on `list_id`, made at `issued` (Unix seconds), as
+/// earlier versions put in their links (`confirm?email=…&issued=…&token=…`).
+#[cfg(test)]
 pub fn confirmation(secret: &[u8], email: &str, list_id: &str, issued: i64) -> String {
     hex(&mac(
         secret,
@@ -69,6 +71,31 @@ pub fn confirmation(secret: &[u8], email: &str, list_id: &str, issued: i64) -> S
     )
     .finalize()
     .into_bytes())
+}
+
+/// The check of the confirmation link of sign-up `id` (whose random nonce is `nonce`) on
+/// `list_id`: the link names the sign-up and carries this, so it confirms that sign-up and no
+/// other, once.
+pub fn sign_up_check(secret: &[u8], list_id: &str, id: i64, nonce: &str) -> String {
+    hex(&mac(secret, &["sign-up", list_id, &id.to_string(), nonce])
+        .finalize()
+        .into_bytes()[..16])
+}
+
+/// Whether `check` is [`sign_up_check`] of sign-up `id`, compared in constant time.
+pub fn sign_up_check_is_valid(
+    secret: &[u8],
+    list_id: &str,
+    id: i64,
+    nonce: &str,
+    check: &str,
+) -> bool {
+    unhex(check.trim()).is_some_and(|bytes| {
+        bytes.len() == 16
+            && mac(secret, &["sign-up", list_id, &id.to_string(), nonce])
+                .verify_truncated_left(&bytes)
+                .is_ok()
+    })
 }
 
 /// Why a confirmation link was refused.
@@ -150,6 +177,96 @@ pub fn check_verp(secret: &[u8], token: &str) -> Option<(String, String)> {
         .then(|| (week.to_owned(), tag.to_ascii_lowercase()))
 }
 
+/// The hashes an erased address is kept as: a keyed hash of the address as mail systems
+/// compare it, and (for records made before they were keyed) a keyed hash of the unkeyed
+/// 128-bit hash earlier versions kept, to which `Store::open` re-keys those records. Without
+/// the secret, nobody can test an address against them.
+pub fn erasure_hashes(secret: &[u8], email: &str) -> [String; 2] {
+    [
+        hex(&mac(secret, &["forgotten", &comparable(email)])
+            .finalize()
+            .into_bytes()),
+        legacy_erasure_hash(
+            secret,
+            &format!("{:032x}", crate::audience::address::address_key(email)),
+        ),
+    ]
+}
+
+/// An erasure record of an earlier version (`old`, an unkeyed hash), keyed.
+pub fn legacy_erasure_hash(secret: &[u8], old: &str) -> String {
+    hex(&mac(secret, &["forgotten-v1", old]).finalize().into_bytes())
+}
+
+/// The Message-ID of `email`'s copy of issue `week` (`2026-w25`) on `list_id`, at `domain`:
+/// `<2026-w25.<tag>.<check>@domain>`, where the tag is the address's VERP tag (a keyed hash,
+/// never the address) and the check signs week and tag in a context of its own. Only someone
+/// who received that message can quote it, and [`check_message_id`] tells whose it was. It
+/// shares nothing with the unsubscribe token, which stays out of headers that travel. A
+/// deliberate re-send (`round`) adds `.r<round>`, which the check ignores.
+pub fn message_id(
+    secret: &[u8],
+    (email, list_id): (&str, &str),
+    week: &str,
+    round: Option<u64>,
+    domain: &str,
+) -> String {
+    let week = week.to_ascii_lowercase();
+    let tag = verp_tag(secret, email, list_id);
+    let check = message_id_check(secret, list_id, &week, &tag);
+    let round = round.map(|r| format!(".r{r}")).unwrap_or_default();
+    format!("<{week}.{tag}.{check}{round}@{domain}>")
+}
+
+fn message_id_check(secret: &[u8], list_id: &str, week: &str, tag: &str) -> String {
+    hex(&mac(secret, &["message-id", list_id, week, tag])
+        .finalize()
+        .into_bytes()[..8])
+}
+
+/// The VERP tag of the reader a Message-ID of ours ([`message_id`]) was made for, when its
+/// check is right; `None` for any other Message-ID.
+pub fn check_message_id(secret: &[u8], list_id: &str, id: &str) -> Option<String> {
+    let local = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .split('@')
+        .next()?
+        .to_ascii_lowercase();
+    let mut parts = local.split('.');
+    let (week, tag, check) = (parts.next()?, parts.next()?, parts.next()?);
+    if !parts.all(|p| p.starts_with('r')) || tag.len() != 20 || check.len() != 16 {
+        return None;
+    }
+    let expected = message_id_check(secret, list_id, week, tag);
+    // Compared in constant time: the check is what makes the Message-ID proof.
+    let same = expected
+        .bytes()
+        .zip(check.bytes())
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    (same == 0).then(|| tag.to_owned())
+}
+
+/// The tag of a Message-ID that earlier versions made: the week, then the first 16 hex
+/// digits of the reader's unsubscribe token (`<2026-w25.3f2a9c…@domain>`). Reports that quote
+/// messages sent before keyed Message-IDs are still recognised by it.
+pub fn legacy_message_id_tag(id: &str) -> Option<String> {
+    let local = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .split('@')
+        .next()?
+        .to_ascii_lowercase();
+    let mut parts = local.split('.');
+    let (_week, tag) = (parts.next()?, parts.next()?);
+    (parts.all(|p| p.starts_with('r'))
+        && tag.len() == 16
+        && tag.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then(|| tag.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +333,60 @@ mod tests {
         assert_eq!(check_verp(SECRET, &forged), None);
         assert_eq!(check_verp(b"another secret!!", &token), None);
         assert_eq!(check_verp(SECRET, "2026w25.abc.def"), None);
+    }
+
+    #[test]
+    fn a_message_id_names_its_reader_and_shares_nothing_with_the_unsubscribe_token() {
+        let list = "l.example.org";
+        let id = message_id(
+            SECRET,
+            ("Ann@Example.org", list),
+            "2026-W25",
+            None,
+            "news.org",
+        );
+        assert!(
+            id.starts_with("<2026-w25.") && id.ends_with("@news.org>"),
+            "{id}"
+        );
+        assert_eq!(
+            check_message_id(SECRET, list, &id),
+            Some(verp_tag(SECRET, "ann@example.org", list))
+        );
+        let resent = message_id(
+            SECRET,
+            ("ann@example.org", list),
+            "2026-w25",
+            Some(7),
+            "news.org",
+        );
+        assert_ne!(resent, id);
+        assert_eq!(
+            check_message_id(SECRET, list, &resent),
+            check_message_id(SECRET, list, &id)
+        );
+        // Made up, or another newsletter's: no reader.
+        assert_eq!(check_message_id(b"another secret!!", list, &id), None);
+        assert_eq!(check_message_id(SECRET, "other.example.org", &id), None);
+        let forged = id.replace("2026-w25", "2026-w26");
+        assert_eq!(check_message_id(SECRET, list, &forged), None);
+        assert_eq!(check_message_id(SECRET, list, "<abc@example.org>"), None);
+        // No run of 8 characters of the unsubscribe token is in the Message-ID.
+        for email in ["ann@example.org", "bob@example.org", "zoë@bücher.de"] {
+            let id = message_id(SECRET, (email, list), "2026-w25", None, "news.org");
+            let token = unsubscribe(SECRET, email, list);
+            for start in 0..=token.len() - 8 {
+                assert!(
+                    !id.contains(&token[start..start + 8]),
+                    "{id} shares {token}"
+                );
+            }
+        }
+        assert_eq!(
+            legacy_message_id_tag("<2026-w25.3f2a9c0d1e2b4a5f@news.org>").as_deref(),
+            Some("3f2a9c0d1e2b4a5f")
+        );
+        assert_eq!(legacy_message_id_tag(&id), None);
     }
 
     #[test]

@@ -5,29 +5,35 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::audience::Status;
-use crate::audience::list as subscribers;
+use crate::audience::list::{self as subscribers, Suppression};
+use crate::audience::store::ImportRow;
 use crate::cli::{StatusChoice, SubscribersAction, SubscribersArgs};
 use crate::content::project::Paths;
+use crate::diagnostic::printable;
 use crate::error::{Error, Result, plural};
 use crate::pipeline;
 
 pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);
     let config = pipeline::config_only(&paths)?;
-    let mut store = pipeline::open_store(&paths, &config)?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let mut store = pipeline::open_store(&paths, &config, &env)?;
     let now = chrono::Utc::now();
     match &args.action {
         SubscribersAction::Import { file, reactivate } => {
             // Every row is checked before anything is written.
-            subscribers::validate(file, file, &HashSet::new())
+            subscribers::validate(file, file, &Suppression::default())
                 .map_err(|diagnostics| Error::Invalid { diagnostics })?;
-            let rows = subscribers::records(file)?;
-            let summary = store.import(
-                rows.iter()
-                    .map(|r| (r.email.as_str(), r.name.as_deref(), r.status.as_str())),
-                *reactivate,
-                now,
-            )?;
+            let rows: Vec<ImportRow> = subscribers::records(file)?
+                .into_iter()
+                .map(|r| ImportRow {
+                    status: Status::parse(&r.status).unwrap_or(Status::Active),
+                    email: r.email,
+                    name: r.name,
+                    consent: None,
+                })
+                .collect();
+            let summary = store.import(&rows, *reactivate, now)?;
             say!(
                 "imported {} row{}: {} added, {} updated, {} unchanged",
                 rows.len(),
@@ -77,10 +83,10 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
                 say!(
                     "{:<12}  {}{}",
                     s.status.as_str(),
-                    s.email,
+                    printable(&s.email),
                     s.name
                         .as_deref()
-                        .map(|n| format!("  ({n})"))
+                        .map(|n| format!("  ({})", printable(n)))
                         .unwrap_or_default()
                 );
             }
@@ -137,14 +143,17 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
                 say_err!("{email} is not on the list");
                 return Ok(ExitCode::from(1));
             };
-            say!("{} ({})", subscriber.email, subscriber.status);
+            say!("{} ({})", printable(&subscriber.email), subscriber.status);
             for event in store.history(email)? {
                 say!(
                     "  {}  {:<12}  {}{}",
                     event.at,
                     event.status.as_str(),
                     event.source,
-                    event.detail.map(|d| format!("  {d}")).unwrap_or_default()
+                    event
+                        .detail
+                        .map(|d| format!("  {}", printable(&d)))
+                        .unwrap_or_default()
                 );
             }
         }
@@ -155,12 +164,18 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
 /// `email` checked as a list row is: a valid, unambiguous address and a one-line name.
 fn checked(email: &str, name: Option<&str>) -> Result<String> {
     let email = email.trim();
-    subscribers::decide(email, name, "", &HashSet::new(), &mut HashSet::new())
-        .map(|_| email.to_owned())
-        .map_err(|(detail, help)| Error::BadAddress {
-            email: email.to_owned(),
-            detail: format!("{detail}; {help}"),
-        })
+    subscribers::decide(
+        email,
+        name,
+        "",
+        &Suppression::default(),
+        &mut HashSet::new(),
+    )
+    .map(|_| email.to_owned())
+    .map_err(|(detail, help)| Error::BadAddress {
+        email: email.to_owned(),
+        detail: format!("{detail}; {help}"),
+    })
 }
 
 fn to_status(choice: StatusChoice) -> Status {

@@ -1,41 +1,67 @@
-//! The send journal: what happened to each recipient of one issue on one list, through one
-//! destination.
+//! The send journal: what happened to each recipient of one issue through one destination,
+//! whatever list they came from.
 //!
 //! Append-only, one line per event, each written with a single `write` and flushed before the
 //! run goes on. An `attempt` line is written before a message's data goes out, and its
 //! outcome (`delivered` or `failed`) after, so a `kill -9` at any moment leaves either an
 //! outcome or an attempt without one: that recipient is *in doubt* (the server may or may not
-//! have the message), and a re-run sends it again with the same Message-ID, which lets
-//! mailbox providers that drop duplicates by Message-ID drop it. Data is `fsync`ed every
-//! [`SYNC_EVERY`] records and at the end, which also covers power loss.
+//! have the message), and a re-run sends it again with the Message-ID the attempt recorded,
+//! which lets mailbox providers that drop duplicates by Message-ID drop it. Data is `fsync`ed
+//! every [`SYNC_EVERY`] records and at the end, which also covers power loss.
 //!
-//! Read line by line: a damaged line (a full disk can cut one inside a multi-byte address)
-//! is reported with its number and skipped, never the whole file; a last line cut short by a
-//! crash is dropped. One run at a time holds a journal: an exclusive lock on a `.lock` file
-//! beside it, which the system releases when the process ends, however it ends.
+//! Recipients are recorded by a keyed hash of their address ([`recipient_key`]), never the
+//! address: a journal says nothing about who reads without the newsletter's secret, and an
+//! erased address leaves nothing in it. The server's words about a failure have the address
+//! taken out. Journals of earlier versions (one per list, with addresses written out) are read
+//! too, so their deliveries still count.
+//!
+//! Read line by line: a damaged line (a full disk can cut one inside a record) is reported
+//! with its number and skipped, never the whole file; a last line cut short by a crash is
+//! dropped. One run at a time holds a journal: an exclusive lock on a `.lock` file beside it,
+//! which the system releases when the process ends, however it ends.
 //!
 //! ```text
-//! attempt\tann@example.com\t<2026-w25.3f2a…@example.org>\t2026-06-17T08:00:01Z
-//! delivered\tann@example.com\t<2026-w25.3f2a…@example.org>\t2026-06-17T08:00:01Z
-//! failed\tbob@example.com\t550 5.1.1 mailbox unavailable\t2026-06-17T08:00:02Z
+//! attempt\t4f0c…(32 hex)\t<2026-w25.9b1e…@example.org>\t2026-06-17T08:00:01Z
+//! delivered\t4f0c…\t<2026-w25.9b1e…@example.org>\t2026-06-17T08:00:01Z
+//! failed\t77aa…\t550 5.1.1 <(the address)>: mailbox unavailable\t2026-06-17T08:00:02Z
 //! ```
 
-use std::collections::HashSet;
-use std::fs::{self, File, OpenOptions, TryLockError};
+use std::collections::{HashMap, HashSet};
+use std::fs::{self, File, TryLockError};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use crate::audience::list::address_key;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::audience::address::comparable;
+use crate::audience::secret::Key;
 use crate::error::{Error, Result};
 
 /// How many records may wait in the OS before the journal is synced to disk.
 pub const SYNC_EVERY: usize = 64;
+
+/// The journal's name for a recipient: 128 bits of an HMAC of the address as mail systems
+/// compare it, keyed with the newsletter's secret.
+pub fn recipient_key(secret: &Key, email: &str) -> u128 {
+    // HMAC takes keys of any length, so this cannot fail.
+    #[allow(clippy::expect_used)]
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(b"journal\n");
+    mac.update(comparable(email).as_bytes());
+    let bytes = mac.finalize().into_bytes();
+    let mut first = [0u8; 16];
+    first.copy_from_slice(&bytes[..16]);
+    u128::from_be_bytes(first)
+}
 
 /// An open journal, held by this run alone.
 pub struct Journal {
     path: PathBuf,
     file: File,
     unsynced: usize,
+    secret: Key,
     /// Holds the lock until the journal is dropped.
     _lock: File,
 }
@@ -43,11 +69,11 @@ pub struct Journal {
 /// What a journal already says.
 #[derive(Debug, Default)]
 pub struct History {
-    /// Hashes of the addresses already delivered to.
+    /// Recipients already delivered to, by [`recipient_key`].
     pub delivered: HashSet<u128>,
-    /// Hashes of the addresses whose last attempt has no outcome: the run that tried them
-    /// ended before the server's answer was recorded.
-    pub in_doubt: HashSet<u128>,
+    /// Recipients whose last attempt has no outcome, with the Message-ID it was sent with: the
+    /// run that tried them ended before the server's answer was recorded.
+    pub in_doubt: HashMap<u128, String>,
     /// How many lines record failures.
     pub failed: usize,
     /// The numbers of damaged lines, which were skipped.
@@ -55,13 +81,14 @@ pub struct History {
 }
 
 impl Journal {
-    /// Locks and opens (creating) the journal at `path`, and reads its history.
+    /// Locks and opens (creating) the journal at `path`, and reads its history and that of the
+    /// journals at `earlier` (written by earlier versions, one per list; read, never written).
     ///
     /// # Errors
     ///
     /// [`Error::SendRunning`] when another run holds the journal, [`Error::Journal`] when it
     /// cannot be created, read or repaired.
-    pub fn open(path: &Path) -> Result<(Journal, History)> {
+    pub fn open(path: &Path, earlier: &[PathBuf], secret: &Key) -> Result<(Journal, History)> {
         let failed = |action| {
             move |source| Error::Journal {
                 path: path.to_path_buf(),
@@ -70,10 +97,10 @@ impl Journal {
             }
         };
         if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(failed("create"))?;
+            crate::audience::secret::private_dir(parent).map_err(failed("create"))?;
         }
         let lock = lock(path)?;
-        let mut file = OpenOptions::new()
+        let mut file = crate::audience::secret::private_options()
             .create(true)
             .read(true)
             .append(true)
@@ -92,12 +119,21 @@ impl Journal {
             file.seek(std::io::SeekFrom::End(0))
                 .map_err(failed("repair"))?;
         }
-        let history = read_history(&bytes[..complete]);
+        let mut history = History::default();
+        for old in earlier {
+            if let Ok(bytes) = fs::read(old) {
+                read_history(&bytes, secret).merge_into(&mut history);
+            }
+        }
+        let mine = read_history(&bytes[..complete], secret);
+        history.damaged = mine.damaged.clone();
+        mine.merge_into(&mut history);
         Ok((
             Journal {
                 path: path.to_path_buf(),
                 file,
                 unsynced: 0,
+                secret: secret.clone(),
                 _lock: lock,
             },
             history,
@@ -110,7 +146,8 @@ impl Journal {
     ///
     /// The I/O error; the caller must not send the message, since the journal is the record.
     pub fn attempt(&mut self, email: &str, message_id: &str) -> Result<()> {
-        self.append(&format!("attempt\t{email}\t{message_id}\t{}\n", now()))
+        let who = recipient_key(&self.secret, email);
+        self.append(&format!("attempt\t{who:032x}\t{message_id}\t{}\n", now()))
     }
 
     /// Records a delivery.
@@ -119,17 +156,19 @@ impl Journal {
     ///
     /// The I/O error; the caller must stop sending, since the journal is the record.
     pub fn delivered(&mut self, email: &str, message_id: &str) -> Result<()> {
-        self.append(&format!("delivered\t{email}\t{message_id}\t{}\n", now()))
+        let who = recipient_key(&self.secret, email);
+        self.append(&format!("delivered\t{who:032x}\t{message_id}\t{}\n", now()))
     }
 
-    /// Records a permanent failure.
+    /// Records a permanent failure, the server's words without the address.
     ///
     /// # Errors
     ///
     /// As [`Journal::delivered`].
     pub fn failed(&mut self, email: &str, reason: &str) -> Result<()> {
-        let reason = reason.replace(['\t', '\n', '\r'], " ");
-        self.append(&format!("failed\t{email}\t{reason}\t{}\n", now()))
+        let who = recipient_key(&self.secret, email);
+        let reason = without_address(reason, email).replace(['\t', '\n', '\r'], " ");
+        self.append(&format!("failed\t{who:032x}\t{reason}\t{}\n", now()))
     }
 
     fn append(&mut self, line: &str) -> Result<()> {
@@ -165,6 +204,42 @@ impl Journal {
     }
 }
 
+impl History {
+    /// Adds what `self` says to `into`: a delivery anywhere counts; a recipient is in doubt
+    /// only where nothing delivered it.
+    fn merge_into(self, into: &mut History) {
+        into.delivered.extend(self.delivered);
+        into.failed += self.failed;
+        into.in_doubt.extend(self.in_doubt);
+        let delivered = &into.delivered;
+        into.in_doubt.retain(|key, _| !delivered.contains(key));
+    }
+}
+
+/// `text` with every case-insensitive occurrence of `email` replaced by `(the address)`.
+fn without_address(text: &str, email: &str) -> String {
+    if email.is_empty() {
+        return text.to_owned();
+    }
+    let lower = text.to_lowercase();
+    let needle = email.to_lowercase();
+    // Lower-casing may change lengths outside ASCII: then the whole text is searched anew.
+    if lower.len() != text.len() {
+        return text.replace(email, "(the address)");
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (at, _) in lower.match_indices(&needle) {
+        if at >= copied {
+            out.push_str(&text[copied..at]);
+            out.push_str("(the address)");
+            copied = at + needle.len();
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// Takes the lock of the journal at `path`, writing this process's id into the lock file so
 /// that a second run can say who holds it.
 fn lock(path: &Path) -> Result<File> {
@@ -176,7 +251,7 @@ fn lock(path: &Path) -> Result<File> {
         action: "lock",
         source,
     };
-    let mut file = OpenOptions::new()
+    let mut file = crate::audience::secret::private_options()
         .create(true)
         .truncate(false)
         .read(true)
@@ -202,12 +277,13 @@ fn lock(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-/// Reads complete journal lines; a line that is not UTF-8 or not a record is noted and
-/// skipped.
-fn read_history(bytes: &[u8]) -> History {
+/// Reads complete journal lines into `history`; a line that is not UTF-8 or not a record is
+/// noted and skipped. A recipient is a keyed hash, or (in journals of earlier versions) an
+/// address, hashed here.
+fn read_history(bytes: &[u8], secret: &Key) -> History {
     let mut history = History::default();
-    // Addresses whose last attempt has no outcome after it.
-    let mut open: HashSet<u128> = HashSet::new();
+    // Recipients whose last attempt has no outcome after it, with that attempt's Message-ID.
+    let mut open: HashMap<u128, String> = HashMap::new();
     for (index, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if line.is_empty() {
             continue;
@@ -217,20 +293,23 @@ fn read_history(bytes: &[u8]) -> History {
             continue;
         };
         let mut fields = line.split('\t');
-        let (kind, email, detail, time) =
+        let (kind, who, detail, time) =
             (fields.next(), fields.next(), fields.next(), fields.next());
-        let (Some(kind), Some(email), Some(_), Some(_)) = (kind, email, detail, time) else {
+        let (Some(kind), Some(who), Some(detail), Some(_)) = (kind, who, detail, time) else {
             history.damaged.push(index + 1);
             continue;
         };
-        if email.is_empty() || !email.contains('@') {
+        let key = if who.contains('@') {
+            recipient_key(secret, who)
+        } else if let (32, Ok(key)) = (who.len(), u128::from_str_radix(who, 16)) {
+            key
+        } else {
             history.damaged.push(index + 1);
             continue;
-        }
-        let key = address_key(email);
+        };
         match kind {
             "attempt" => {
-                open.insert(key);
+                open.insert(key, detail.to_owned());
             }
             "delivered" => {
                 open.remove(&key);
@@ -245,7 +324,7 @@ fn read_history(bytes: &[u8]) -> History {
     }
     history.in_doubt = open
         .into_iter()
-        .filter(|key| !history.delivered.contains(key))
+        .filter(|(key, _)| !history.delivered.contains(key))
         .collect();
     history
 }
@@ -258,24 +337,42 @@ fn now() -> String {
 mod tests {
     use super::*;
 
+    fn secret() -> Key {
+        Key::new(b"0123456789abcdef0123456789abcdef".to_vec())
+    }
+
     #[test]
-    fn remembers_deliveries_and_ignores_a_cut_last_line() {
+    fn remembers_deliveries_by_keyed_hash_and_ignores_a_cut_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sends/2026-w25.journal");
-        let (mut journal, history) = Journal::open(&path).unwrap();
+        let (mut journal, history) = Journal::open(&path, &[], &secret()).unwrap();
         assert!(history.delivered.is_empty());
         journal
             .delivered("ann@example.com", "<a@example.org>")
             .unwrap();
-        journal.failed("bob@example.com", "550 no\tsuch").unwrap();
+        journal
+            .failed("bob@example.com", "550 no\tsuch user <BOB@example.com>")
+            .unwrap();
         drop(journal);
         // A crash in the middle of a write.
         let mut text = fs::read_to_string(&path).unwrap();
-        text.push_str("delivered\tcat@exa");
+        assert!(
+            !text.contains("example.com>") && !text.contains("ann@"),
+            "{text}"
+        );
+        text.push_str("delivered\t0123");
         fs::write(&path, text).unwrap();
-        let (mut journal, history) = Journal::open(&path).unwrap();
-        assert!(history.delivered.contains(&address_key("ANN@example.com")));
-        assert!(!history.delivered.contains(&address_key("cat@example.com")));
+        let (mut journal, history) = Journal::open(&path, &[], &secret()).unwrap();
+        assert!(
+            history
+                .delivered
+                .contains(&recipient_key(&secret(), "ANN@example.com"))
+        );
+        assert!(
+            !history
+                .delivered
+                .contains(&recipient_key(&secret(), "cat@example.com"))
+        );
         assert_eq!(history.failed, 1);
         journal
             .delivered("cat@example.com", "<c@example.org>")
@@ -286,12 +383,20 @@ mod tests {
             .map(str::to_owned)
             .collect();
         assert_eq!(lines.len(), 3);
-        assert!(lines[1].starts_with("failed\tbob@example.com\t550 no such\t"));
-        assert!(lines[2].starts_with("delivered\tcat@example.com\t<c@example.org>\t"));
+        let bob = recipient_key(&secret(), "bob@example.com");
+        assert!(
+            lines[1].starts_with(&format!(
+                "failed\t{bob:032x}\t550 no such user <(the address)>\t"
+            )),
+            "{}",
+            lines[1]
+        );
+        let cat = recipient_key(&secret(), "cat@example.com");
+        assert!(lines[2].starts_with(&format!("delivered\t{cat:032x}\t<c@example.org>\t")));
     }
 
     #[test]
-    fn damaged_lines_are_skipped_and_attempts_without_outcome_are_in_doubt() {
+    fn damaged_lines_are_skipped_and_attempts_without_outcome_are_in_doubt_with_their_id() {
         let history = read_history(
             b"attempt\tann@example.com\t<a@x>\tT\n\
               delivered\tann@example.com\t<a@x>\tT\n\
@@ -302,25 +407,59 @@ mod tests {
               sent\tdan@example.com\t<d@x>\tT\n\
               delivered\tno-at-sign\t<e@x>\tT\n\
               attempt\tonly-two-fields\n",
+            &secret(),
         );
         assert_eq!(history.damaged, [3, 7, 8, 9]);
-        assert!(history.delivered.contains(&address_key("ann@example.com")));
+        assert!(
+            history
+                .delivered
+                .contains(&recipient_key(&secret(), "ann@example.com"))
+        );
         assert_eq!(history.failed, 1);
-        let in_doubt: HashSet<u128> = [address_key("BOB@example.com")].into();
+        let in_doubt: HashMap<u128, String> = [(
+            recipient_key(&secret(), "BOB@example.com"),
+            "<b@x>".to_owned(),
+        )]
+        .into();
         assert_eq!(history.in_doubt, in_doubt);
+    }
+
+    #[test]
+    fn an_earlier_list_journal_counts_its_deliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("2026-w25.outbox-1.list-2.journal");
+        fs::write(
+            &old,
+            "delivered\tann@example.com\t<a@x>\tT\nattempt\tbob@example.com\t<b@x>\tT\n",
+        )
+        .unwrap();
+        let path = dir.path().join("2026-w25.outbox-1.journal");
+        let (_, history) = Journal::open(&path, &[old], &secret()).unwrap();
+        assert!(
+            history
+                .delivered
+                .contains(&recipient_key(&secret(), "ann@example.com"))
+        );
+        assert_eq!(
+            history
+                .in_doubt
+                .get(&recipient_key(&secret(), "bob@example.com"))
+                .map(String::as_str),
+            Some("<b@x>")
+        );
     }
 
     #[test]
     fn a_second_open_of_a_held_journal_is_refused_until_the_first_is_dropped() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("2026-w25.journal");
-        let (first, _) = Journal::open(&path).unwrap();
-        match Journal::open(&path) {
+        let (first, _) = Journal::open(&path, &[], &secret()).unwrap();
+        match Journal::open(&path, &[], &secret()) {
             Err(Error::SendRunning { pid, .. }) => assert_eq!(pid, Some(std::process::id())),
             Err(other) => panic!("{other}"),
             Ok(_) => panic!("a second run got the journal"),
         }
         drop(first);
-        assert!(Journal::open(&path).is_ok());
+        assert!(Journal::open(&path, &[], &secret()).is_ok());
     }
 }

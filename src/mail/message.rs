@@ -244,12 +244,12 @@ impl Envelope {
     /// server had it) can be recognised as a duplicate. `round` tells apart the deliberate
     /// re-sends of `--resend`.
     pub fn message_id(&self, week: &str, email: &str, round: Option<u64>) -> String {
-        let tag = &token(self.secret.as_bytes(), email, &self.list_id)[..16];
-        let round = round.map(|r| format!(".r{r}")).unwrap_or_default();
-        format!(
-            "<{}.{tag}{round}@{}>",
-            week.to_lowercase(),
-            self.message_id_domain
+        crate::audience::token::message_id(
+            self.secret.as_bytes(),
+            (email, &self.list_id),
+            week,
+            round,
+            &self.message_id_domain,
         )
     }
 }

@@ -89,13 +89,20 @@ pub fn config_only(paths: &Paths) -> Result<Config> {
     load_config(paths)?.map_err(|diagnostics| Error::Invalid { diagnostics })
 }
 
-/// The subscriber store named in `config` (created on first use).
+/// The subscriber store named in `config` (created on first use), with the token secret its
+/// erasure records are keyed with (made when there is none).
 ///
 /// # Errors
 ///
-/// [`Error::Store`] and its kin when it cannot be opened.
-pub fn open_store(paths: &Paths, config: &Config) -> Result<crate::audience::store::Store> {
-    crate::audience::store::Store::open(&paths.root.join(&config.list.database))
+/// [`Error::Store`] and its kin when it cannot be opened, and the secret's errors.
+pub fn open_store(
+    paths: &Paths,
+    config: &Config,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<crate::audience::store::Store> {
+    let secret =
+        crate::audience::secret::find_or_create(&paths.root, &config.unsubscribe_secret_env, env)?;
+    crate::audience::store::Store::open(&paths.root.join(&config.list.database), secret.key)
 }
 
 /// Everything `briefing listen` works with, opened and checked: the config, the secret (made
@@ -113,7 +120,10 @@ pub fn service(
     let config = config_only(paths)?;
     let secret =
         crate::audience::secret::find_or_create(&paths.root, &config.unsubscribe_secret_env, env)?;
-    let store = open_store(paths, &config)?;
+    let store = open_store(paths, &config, env)?;
+    // The sign-up worker's own connection: its waits for a busy database never hold up a
+    // reader's request.
+    let worker_store = open_store(paths, &config, env)?;
     let pages = templates::environment(&paths.templates, &config.language)?;
     let transport = crate::mail::transport::choose(
         &config,
@@ -132,6 +142,7 @@ pub fn service(
         config,
         secret,
         store,
+        worker_store,
         pages,
         transport,
         dkim,

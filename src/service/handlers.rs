@@ -15,9 +15,10 @@ use chrono::Utc;
 use super::Service;
 use super::pages::{Fill, plain};
 use crate::audience::Source;
-use crate::audience::list;
-use crate::audience::store::Confirmed;
+use crate::audience::list::{self, Suppression};
+use crate::audience::store::{Confirmed, timestamp};
 use crate::audience::token::{self, Refused};
+use crate::diagnostic::is_bidi_control;
 use crate::mail::message::query_value;
 
 pub(super) async fn healthz(State(service): State<Arc<Service>>) -> Response {
@@ -80,7 +81,10 @@ pub(super) async fn subscribe(
             },
         );
     }
-    let name = (!name.is_empty()).then_some(name);
+    // Only control-free text is kept: a bidi override would turn the name around wherever it
+    // is shown, and it never reaches a message.
+    let name = clean_name(name);
+    let name = (!name.is_empty()).then_some(name.as_str());
     if let Err(error) = check_address(email, name) {
         return service.page(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -94,49 +98,19 @@ pub(super) async fn subscribe(
             },
         );
     }
+    // One insert into the queue, whatever the address's standing, then the answer: the
+    // sign-up worker decides the rest and mails the confirmation, so neither the answer nor
+    // its timing tells who reads.
     let (owned_email, owned_name) = (email.to_owned(), name.map(str::to_owned));
-    let signed_up = service
-        .with_store(move |store| store.sign_up(&owned_email, owned_name.as_deref(), Utc::now()))
+    let queued = service
+        .with_store(move |store| {
+            store.queue_sign_up(&owned_email, owned_name.as_deref(), Utc::now())
+        })
         .await;
-    let signed_up = match signed_up {
-        Ok(s) => s,
-        Err(e) => return service.unavailable("subscribe.html", &e),
-    };
-    if signed_up.send_confirmation {
-        let message = service.confirmation(email, name);
-        let sent = match message {
-            Ok(message) => {
-                let sender = Arc::clone(&service);
-                let file = format!(
-                    "confirm-{}-{}.eml",
-                    Utc::now().timestamp_millis(),
-                    &token::unsubscribe(service.envelope.secret.as_bytes(), email, "file")[..8]
-                );
-                tokio::task::spawn_blocking(move || sender.transport.deliver(&message, &file))
-                    .await
-                    .map_err(|e| e.to_string())
-                    .and_then(|r| r.map_err(|f| f.reason))
-            }
-            Err(e) => Err(e),
-        };
-        if let Err(reason) = sent {
-            say_err!("error: the confirmation message was not sent: {reason}");
-            let owned = email.to_owned();
-            let _ = service
-                .with_store(move |store| store.release_confirmation(&owned))
-                .await;
-            return service.page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "subscribe.html",
-                "unavailable",
-                Fill {
-                    action: &action,
-                    ..Fill::default()
-                },
-            );
-        }
+    if let Err(e) = queued {
+        return service.unavailable("subscribe.html", &e);
     }
-    // The same answer whatever the address's standing: the form tells nobody who reads.
+    service.sign_ups.wake();
     service.page(
         StatusCode::OK,
         "subscribe.html",
@@ -148,6 +122,18 @@ pub(super) async fn subscribe(
     )
 }
 
+/// `name` without control characters (C0, C1) and without the bidirectional controls that
+/// reorder text (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), at most 200
+/// characters, its white space single.
+pub(super) fn clean_name(name: &str) -> String {
+    let kept: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .take(200)
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// The form's address and name checked as a list's rows are.
 fn check_address(email: &str, name: Option<&str>) -> std::result::Result<(), String> {
     if email.is_empty() {
@@ -156,23 +142,29 @@ fn check_address(email: &str, name: Option<&str>) -> std::result::Result<(), Str
     if email.len() > 254 {
         return Err("That address is too long to be an email address.".to_owned());
     }
-    list::decide(email, name, "", &HashSet::new(), &mut HashSet::new())
-        .map(drop)
-        .map_err(|(message, _)| {
-            // The messages quote with backticks, for terminals; readers get curly quotes.
-            let mut open = true;
-            let message: String = message
-                .chars()
-                .map(|c| match c {
-                    '`' => {
-                        open = !open;
-                        if open { '\u{201d}' } else { '\u{201c}' }
-                    }
-                    c => c,
-                })
-                .collect();
-            format!("{}.", capitalised(&message))
-        })
+    list::decide(
+        email,
+        name,
+        "",
+        &Suppression::default(),
+        &mut HashSet::new(),
+    )
+    .map(drop)
+    .map_err(|(message, _)| {
+        // The messages quote with backticks, for terminals; readers get curly quotes.
+        let mut open = true;
+        let message: String = message
+            .chars()
+            .map(|c| match c {
+                '`' => {
+                    open = !open;
+                    if open { '\u{201d}' } else { '\u{201c}' }
+                }
+                c => c,
+            })
+            .collect();
+        format!("{}.", capitalised(&message))
+    })
 }
 
 fn capitalised(text: &str) -> String {
@@ -182,60 +174,173 @@ fn capitalised(text: &str) -> String {
     })
 }
 
+/// What a confirmation link names: a sign-up (`s` and its check `t`), or, in links of
+/// earlier versions, an address with the time it signed up and a token.
+enum Link {
+    SignUp {
+        id: i64,
+        check: String,
+    },
+    Legacy {
+        email: String,
+        issued: i64,
+        token: String,
+    },
+}
+
+fn confirmation_link(query: &HashMap<String, String>) -> Option<Link> {
+    let field = |name: &str| query.get(name).map(String::as_str);
+    if let (Some(id), Some(check)) = (field("s"), field("t")) {
+        return Some(Link::SignUp {
+            id: id.parse().ok()?,
+            check: check.to_owned(),
+        });
+    }
+    Some(Link::Legacy {
+        email: field("email")?.to_owned(),
+        issued: field("issued")?.parse().ok()?,
+        token: field("token")?.to_owned(),
+    })
+}
+
+/// A confirmation link opened (GET or HEAD, which link scanners of mail gateways send): a page
+/// with a button that confirms, and nothing changed.
+pub(super) async fn confirm_page(
+    State(service): State<Arc<Service>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let answer = |status, state| service.page(status, "confirm.html", state, Fill::default());
+    let Some(link) = confirmation_link(&query) else {
+        return answer(StatusCode::BAD_REQUEST, "invalid");
+    };
+    let (secret, list) = (
+        service.envelope.secret.clone(),
+        service.config.list_id.clone(),
+    );
+    match link {
+        Link::SignUp { id, check } => {
+            let request = service
+                .with_store(move |store| {
+                    store.sign_up(id, |pending| {
+                        token::sign_up_check_is_valid(
+                            secret.as_bytes(),
+                            &list,
+                            pending.id,
+                            &pending.nonce,
+                            &check,
+                        )
+                    })
+                })
+                .await;
+            match request {
+                Ok(None) => answer(StatusCode::BAD_REQUEST, "invalid"),
+                Ok(Some(request)) if request.used => answer(StatusCode::OK, "already"),
+                Ok(Some(request))
+                    if request.requested_at < timestamp(Utc::now() - token::CONFIRMATION_VALID) =>
+                {
+                    answer(StatusCode::BAD_REQUEST, "expired")
+                }
+                Ok(Some(request)) => service.confirm_button(&request.email, &query),
+                Err(e) => service.unavailable("confirm.html", &e),
+            }
+        }
+        Link::Legacy {
+            email,
+            issued,
+            token,
+        } => match token::check_confirmation(
+            secret.as_bytes(),
+            (&email, &list),
+            issued,
+            &token,
+            Utc::now(),
+        ) {
+            Err(Refused::Invalid) => answer(StatusCode::BAD_REQUEST, "invalid"),
+            Err(Refused::Expired) => answer(StatusCode::BAD_REQUEST, "expired"),
+            Ok(()) => service.confirm_button(&email, &query),
+        },
+    }
+}
+
+/// The confirmation page's button, pressed: the sign-up the link names becomes consent.
 pub(super) async fn confirm(
     State(service): State<Arc<Service>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let field = |name: &str| query.get(name).map_or("", String::as_str);
-    let email = field("email").to_owned();
-    let issued = field("issued").parse::<i64>().unwrap_or(i64::MIN);
-    let checked = token::check_confirmation(
-        service.envelope.secret.as_bytes(),
-        (&email, &service.config.list_id),
-        issued,
-        field("token"),
-        Utc::now(),
+    let answer = |status, state, email: &str| {
+        service.page(
+            status,
+            "confirm.html",
+            state,
+            Fill {
+                email,
+                ..Fill::default()
+            },
+        )
+    };
+    let Some(link) = confirmation_link(&query) else {
+        return answer(StatusCode::BAD_REQUEST, "invalid", "");
+    };
+    let (secret, list) = (
+        service.envelope.secret.clone(),
+        service.config.list_id.clone(),
     );
-    match checked {
-        Err(Refused::Invalid) => {
-            return service.page(
-                StatusCode::BAD_REQUEST,
-                "confirm.html",
-                "invalid",
-                Fill::default(),
-            );
+    let outcome = match link {
+        Link::SignUp { id, check } => {
+            service
+                .with_store(move |store| {
+                    let request = store.sign_up(id, |pending| {
+                        token::sign_up_check_is_valid(
+                            secret.as_bytes(),
+                            &list,
+                            pending.id,
+                            &pending.nonce,
+                            &check,
+                        )
+                    })?;
+                    match request {
+                        None => Ok((Confirmed::NotPending, String::new())),
+                        Some(request) => store
+                            .confirm_sign_up(id, token::CONFIRMATION_VALID, Utc::now())
+                            .map(|outcome| (outcome, request.email)),
+                    }
+                })
+                .await
         }
-        Err(Refused::Expired) => {
-            return service.page(
-                StatusCode::BAD_REQUEST,
-                "confirm.html",
-                "expired",
-                Fill::default(),
-            );
+        Link::Legacy {
+            email,
+            issued,
+            token,
+        } => {
+            match token::check_confirmation(
+                secret.as_bytes(),
+                (&email, &list),
+                issued,
+                &token,
+                Utc::now(),
+            ) {
+                Err(Refused::Invalid) => Ok((Confirmed::NotPending, String::new())),
+                Err(Refused::Expired) => Ok((Confirmed::Expired, String::new())),
+                Ok(()) => {
+                    service
+                        .with_store(move |store| {
+                            store
+                                .confirm(&email, Utc::now())
+                                .map(|outcome| (outcome, email))
+                        })
+                        .await
+                }
+            }
         }
-        Ok(()) => {}
-    }
-    let owned = email.clone();
-    match service
-        .with_store(move |store| store.confirm(&owned, Utc::now()))
-        .await
-    {
-        Ok(outcome) => {
-            let (status, state) = match outcome {
-                Confirmed::Now => (StatusCode::OK, "confirmed"),
-                Confirmed::Already => (StatusCode::OK, "already"),
-                Confirmed::NotPending => (StatusCode::BAD_REQUEST, "expired"),
-            };
-            service.page(
-                status,
-                "confirm.html",
-                state,
-                Fill {
-                    email: &email,
-                    ..Fill::default()
-                },
-            )
+    };
+    match outcome {
+        Ok((Confirmed::Now, email)) => answer(StatusCode::OK, "confirmed", &email),
+        Ok((Confirmed::Already, email)) => answer(StatusCode::OK, "already", &email),
+        Ok((Confirmed::Expired, _)) => answer(StatusCode::BAD_REQUEST, "expired", ""),
+        Ok((Confirmed::NotPending, email)) if email.is_empty() => {
+            answer(StatusCode::BAD_REQUEST, "invalid", "")
         }
+        Ok((Confirmed::NotPending, _)) => answer(StatusCode::BAD_REQUEST, "expired", ""),
         Err(e) => service.unavailable("confirm.html", &e),
     }
 }
@@ -312,12 +417,8 @@ pub(super) async fn unsubscribe(
     } else {
         Source::Link
     };
-    let owned = email.clone();
-    match service
-        .with_store(move |store| store.unsubscribe(&owned, source, Utc::now()))
-        .await
-    {
-        Ok(_) => service.page(
+    match service.unsubscribe(&email, source).await {
+        Ok(()) => service.page(
             StatusCode::OK,
             "unsubscribe.html",
             "done",

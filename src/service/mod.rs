@@ -14,6 +14,7 @@
 mod handlers;
 mod limiter;
 mod pages;
+mod sign_ups;
 #[cfg(test)]
 mod tests;
 
@@ -29,8 +30,9 @@ use axum::routing::get;
 use chrono::Utc;
 use minijinja::Environment;
 
+use crate::audience::Source;
 use crate::audience::secret::Secret;
-use crate::audience::store::{Store, timestamp};
+use crate::audience::store::{Store, queue_unsubscribe, timestamp};
 use crate::content::config::Config;
 use crate::error::{Error, Result};
 use crate::mail::dkim::Signer;
@@ -48,6 +50,15 @@ pub const MAX_BODY: usize = 16 * 1024;
 /// How long one request may take, reading its body included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request waits for a database another process is writing. An unsubscribe that
+/// cannot be written in this time is queued durably beside the database instead
+/// ([`crate::audience::store::queue_unsubscribe`]), and answered.
+const REQUEST_STORE_WAIT: Duration = Duration::from_secs(1);
+
+/// After a request found the store busy, requests in this window queue their unsubscribes
+/// without waiting: a queue of requests each waiting in turn would outlast their timeout.
+const BUSY_WINDOW: Duration = Duration::from_secs(2);
+
 /// Requests handled at once; more wait for a turn.
 const CONCURRENT: usize = 256;
 
@@ -58,8 +69,10 @@ pub struct Setup {
     pub config: Config,
     /// The key of every link, and where it came from (for the start-up line).
     pub secret: Secret,
-    /// The subscriber store.
+    /// The subscriber store, for the requests.
     pub store: Store,
+    /// A second connection to it, for the sign-up worker.
+    pub worker_store: Store,
     /// The template environment the pages and the confirmation message render with.
     pub pages: Environment<'static>,
     /// Where confirmation messages go.
@@ -85,30 +98,46 @@ struct Service {
     /// Sender settings and the key of every link.
     envelope: Envelope,
     store: Mutex<Store>,
+    /// The database's file, beside which unsubscribes wait when it is busy.
+    database: std::path::PathBuf,
+    /// Until when the store is taken to be busy: requests meanwhile queue their unsubscribes
+    /// at once rather than each waiting in turn.
+    busy_until: Mutex<Option<Instant>>,
     pages: Environment<'static>,
     site: SiteView,
     transport: Box<dyn Transport>,
     dkim: Option<Signer>,
     limiter: Limiter,
+    /// Wakes the worker that decides queued sign-ups.
+    sign_ups: sign_ups::SignUps,
 }
 
 impl Service {
-    /// The service of `setup`, answering at `base` (its public address, ending in `/`).
-    fn new(setup: Setup, base: String, behind_proxy: bool) -> Service {
+    /// The service of `setup`, answering at `base` (its public address, ending in `/`), and
+    /// the store connection of its sign-up worker.
+    fn new(mut setup: Setup, base: String, behind_proxy: bool) -> (Service, Store) {
         // The service's pages have forms of their own: no sign-up form in their footers.
         let mut site = SiteView::new(&setup.config);
         site.subscribe_url = None;
-        Service {
+        let service = Service {
             site,
             envelope: Envelope::new(&setup.config, setup.secret.key),
             config: setup.config,
             base,
-            store: Mutex::new(setup.store),
+            database: setup.store.path().to_path_buf(),
+            store: Mutex::new({
+                // Only SQLite can refuse this, and it does not for a positive wait.
+                let _ = setup.store.set_busy_wait(REQUEST_STORE_WAIT);
+                setup.store
+            }),
+            busy_until: Mutex::new(None),
             pages: setup.pages,
             transport: setup.transport,
             dkim: setup.dkim,
             limiter: Limiter::new(behind_proxy),
-        }
+            sign_ups: sign_ups::SignUps::default(),
+        };
+        (service, setup.worker_store)
     }
 
     /// Runs `work` on the store off the async threads.
@@ -128,6 +157,54 @@ impl Service {
                 detail: format!("the database task failed: {e}"),
             })
         })
+    }
+
+    /// Unsubscribes `email`: written to the store, or, when the store is busy (another
+    /// process holds it longer than a reader can wait), queued durably beside it, where every
+    /// send counts it at once and the worker writes it later. Either way it is on disk before
+    /// this returns, so the answer can say it is done: mail clients do not retry one-click
+    /// POSTs.
+    ///
+    /// # Errors
+    ///
+    /// Only when neither could be written (a full disk).
+    async fn unsubscribe(self: &Arc<Self>, email: &str, source: Source) -> Result<()> {
+        let now = Utc::now();
+        let busy = self
+            .busy_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|until| Instant::now() < until);
+        if !busy {
+            let owned = email.to_owned();
+            match self
+                .with_store(move |store| store.unsubscribe(&owned, source, now))
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(e) => {
+                    say_err!("warning: {e}; the unsubscribe is queued beside the database");
+                    if matches!(e, Error::StoreBusy { .. }) {
+                        *self
+                            .busy_until
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner) =
+                            Some(Instant::now() + BUSY_WINDOW);
+                    }
+                }
+            }
+        }
+        let (database, email) = (self.database.clone(), email.to_owned());
+        tokio::task::spawn_blocking(move || queue_unsubscribe(&database, &email, source, now))
+            .await
+            .unwrap_or_else(|e| {
+                Err(Error::Store {
+                    path: std::path::PathBuf::new(),
+                    detail: format!("the queueing task failed: {e}"),
+                })
+            })?;
+        self.sign_ups.wake();
+        Ok(())
     }
 
     fn unavailable(&self, template: &str, error: &Error) -> Response {
@@ -168,7 +245,8 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{bound}/"));
     let origin = setup.secret.origin.clone();
-    let service = Arc::new(Service::new(setup, base, options.behind_proxy));
+    let (service, worker_store) = Service::new(setup, base, options.behind_proxy);
+    let service = Arc::new(service);
     // A template that cannot render is found now, not by the first reader.
     service.check_pages()?;
 
@@ -187,7 +265,11 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
     }
     let _ = std::io::Write::flush(&mut std::io::stdout());
 
-    let app = router(service);
+    let worker = {
+        let service = Arc::clone(&service);
+        std::thread::spawn(move || sign_ups::work(&service, worker_store))
+    };
+    let app = router(Arc::clone(&service));
     let served = runtime.block_on(async {
         axum::serve(
             listener,
@@ -196,6 +278,9 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
         .with_graceful_shutdown(shutdown())
         .await
     });
+    // The sign-ups answered so far are in the queue; the worker finishes the one it is on.
+    service.sign_ups.stop();
+    let _ = worker.join();
     served.map_err(listen_error)
 }
 
@@ -227,7 +312,10 @@ fn router(service: Arc<Service>) -> axum::Router {
             "/subscribe",
             get(handlers::subscribe_form).post(handlers::subscribe),
         )
-        .route("/confirm", get(handlers::confirm))
+        .route(
+            "/confirm",
+            get(handlers::confirm_page).post(handlers::confirm),
+        )
         .route(
             "/unsubscribe",
             get(handlers::unsubscribe_page).post(handlers::unsubscribe),

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::Service;
 use crate::audience::list::Recipient;
+use crate::audience::store::PendingSignUp;
 use crate::audience::token;
 use crate::error::Result;
 use crate::mail::message::{Notice, Outgoing, build_notice, query_value};
@@ -106,7 +107,7 @@ impl Service {
                 .get_template(name)
                 .map_err(|e| template_error(name, &e))?;
             let result = if name.starts_with("confirm-email") {
-                template.render(self.email_context("reader@example.org", None, 0))
+                template.render(self.email_context("https://example.org/confirm?s=1&t=0"))
             } else {
                 template.render(PageContext {
                     site: &self.site,
@@ -124,34 +125,54 @@ impl Service {
         Ok(())
     }
 
-    fn email_context(&self, email: &str, name: Option<&str>, issued: i64) -> minijinja::Value {
-        let token = token::confirmation(
-            self.envelope.secret.as_bytes(),
-            email,
-            &self.config.list_id,
-            issued,
-        );
-        let confirm_url = format!(
-            "{}confirm?email={}&issued={issued}&token={token}",
-            self.base,
-            query_value(email)
-        );
+    /// The page a confirmation link opens: what the button would do, and the button, which
+    /// posts back to the same link.
+    pub(super) fn confirm_button(
+        &self,
+        email: &str,
+        query: &std::collections::HashMap<String, String>,
+    ) -> Response {
+        let query: String = query
+            .iter()
+            .map(|(k, v)| format!("{}={}", query_value(k), query_value(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let action = format!("{}confirm?{query}", self.base);
+        self.page(
+            StatusCode::OK,
+            "confirm.html",
+            "ask",
+            Fill {
+                email,
+                action: &action,
+                ..Fill::default()
+            },
+        )
+    }
+
+    fn email_context(&self, confirm_url: &str) -> minijinja::Value {
         minijinja::context! {
             site => &self.site,
             confirm_url => confirm_url,
-            name => name.unwrap_or(""),
-            email => email,
             valid_days => token::CONFIRMATION_VALID.num_days(),
         }
     }
 
-    /// The confirmation message for `email`, built and signed.
+    /// The confirmation message of the sign-up `pending` of `email`, built and signed. It
+    /// says nothing the stranger who may have typed the form chose (no name).
     pub(super) fn confirmation(
         &self,
         email: &str,
-        name: Option<&str>,
+        pending: &PendingSignUp,
     ) -> std::result::Result<Outgoing, String> {
-        let context = self.email_context(email, name, Utc::now().timestamp());
+        let check = token::sign_up_check(
+            self.envelope.secret.as_bytes(),
+            &self.config.list_id,
+            pending.id,
+            &pending.nonce,
+        );
+        let confirm_url = format!("{}confirm?s={}&t={check}", self.base, pending.id);
+        let context = self.email_context(&confirm_url);
         let render = |name: &str| {
             self.pages
                 .get_template(name)
@@ -163,15 +184,16 @@ impl Service {
             html: render("confirm-email.html")?,
             text: render("confirm-email.txt")?,
         };
+        // Nothing of the link's check: headers travel further than the message.
         let id = format!(
             "<confirm.{}.{}@{}>",
+            pending.id,
             Utc::now().timestamp_millis(),
-            &token::unsubscribe(self.envelope.secret.as_bytes(), email, &self.config.list_id)[..12],
             self.config.from.email.domain()
         );
         let recipient = Recipient {
             email: email.to_owned(),
-            name: name.map(str::to_owned),
+            name: None,
         };
         let message = build_notice(&self.envelope, &recipient, notice, &id)?;
         Outgoing::seal(&message, self.dkim.as_ref())

@@ -26,6 +26,12 @@ const BASE: &str = "https://news.example.org/list/";
 
 /// A service on a fresh store, its confirmations in `dir/outbox`.
 fn service(dir: &Path) -> Arc<Service> {
+    with_worker(dir).0
+}
+
+/// [`service`], and its sign-up worker's store connection (the worker is not started: a test
+/// runs its steps).
+fn with_worker(dir: &Path) -> (Arc<Service>, Store) {
     let text = "title: News\nbase_url: https://news.example.org/\n\
                 from: News <news@example.org>\nlist_id: news.example.org\n\
                 audience:\n  description: For testers.\n  url: https://news.example.org/list/\n";
@@ -37,13 +43,16 @@ fn service(dir: &Path) -> Arc<Service> {
             key: Key::new(SECRET.to_vec()),
             origin: Origin::Environment("TEST".to_owned()),
         },
-        store: Store::open(&dir.join("audience.sqlite3")).unwrap(),
+        store: Store::open(&dir.join("audience.sqlite3"), Key::new(SECRET.to_vec())).unwrap(),
+        worker_store: Store::open(&dir.join("audience.sqlite3"), Key::new(SECRET.to_vec()))
+            .unwrap(),
         pages: templates::environment(Path::new("/nonexistent"), "en").unwrap(),
         transport: Box::new(outbox),
         dkim: None,
         config,
     };
-    Arc::new(Service::new(setup, BASE.to_owned(), false))
+    let (service, worker) = Service::new(setup, BASE.to_owned(), false);
+    (Arc::new(service), worker)
 }
 
 /// What the router answered.
@@ -122,10 +131,17 @@ fn confirmation_path(dir: &Path) -> String {
     format!("/{}", url.strip_prefix(BASE).unwrap())
 }
 
+fn queued(service: &Service) -> usize {
+    let store = service.store.lock().unwrap();
+    store.queued_sign_ups().unwrap()
+}
+
+// The sign-up is answered after one queue insert, the same for every address: with the
+// worker not running, the answer is out and nothing else has happened yet.
 #[test]
-fn a_sign_up_is_pending_until_its_link_is_followed_then_active() {
+fn a_sign_up_is_answered_before_anything_else_happens() {
     let dir = tempfile::tempdir().unwrap();
-    let service = service(dir.path());
+    let (service, mut worker) = with_worker(dir.path());
     runtime().block_on(async {
         let answer = call(
             &service,
@@ -133,15 +149,60 @@ fn a_sign_up_is_pending_until_its_link_is_followed_then_active() {
         )
         .await;
         assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(queued(&service), 1);
+        assert_eq!(status_of(&service, "ann@example.org"), None);
+        assert!(outbox(dir.path()).is_empty());
+    });
+    assert_eq!(super::sign_ups::take_queue(&service, &mut worker), 1);
+    assert_eq!(queued(&service), 0);
+    assert_eq!(
+        status_of(&service, "ann@example.org"),
+        Some(Status::Pending)
+    );
+    assert_eq!(outbox(dir.path()).len(), 1);
+}
+
+// Mail gateways open every link of a message (GET and HEAD): opening the confirmation link
+// shows a button and changes nothing; only the button's POST is consent.
+#[test]
+fn a_confirmation_link_opened_changes_nothing_until_its_button_is_pressed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, mut worker) = with_worker(dir.path());
+    runtime().block_on(async {
+        call(
+            &service,
+            post("/subscribe", "email=ann%40example.org&name=Ann"),
+        )
+        .await;
+        super::sign_ups::take_queue(&service, &mut worker);
+        let link = confirmation_path(dir.path());
+        let message = outbox(dir.path()).pop().unwrap();
+        assert!(
+            !message.contains("Ann"),
+            "the name is never echoed: {message}"
+        );
+        let page = call(&service, get(&link)).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("<form method=\"post\""), "{}", page.body);
+        let head = Request::head(&link).body(Body::empty()).unwrap();
+        assert_eq!(call(&service, head).await.status, StatusCode::OK);
         assert_eq!(
             status_of(&service, "ann@example.org"),
             Some(Status::Pending)
         );
-        assert_eq!(outbox(dir.path()).len(), 1);
-        let answer = call(&service, get(&confirmation_path(dir.path()))).await;
-        assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-        assert!(answer.location.is_none());
+        let done = call(&service, post(&link, "")).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.location.is_none());
         assert_eq!(status_of(&service, "ann@example.org"), Some(Status::Active));
+        // Once.
+        let again = call(&service, post(&link, "")).await;
+        assert!(again.body.contains("confirmed already"), "{}", again.body);
+        // A check for another sign-up, or a made-up one, does nothing.
+        let forged = link.replace("&t=", "&t=0");
+        assert_eq!(
+            call(&service, post(&forged, "")).await.status,
+            StatusCode::BAD_REQUEST
+        );
     });
 }
 
@@ -169,6 +230,57 @@ fn one_click_unsubscribes_with_a_valid_token_only() {
         assert_eq!(call(&service, get(&page)).await.status, StatusCode::OK);
         assert_eq!(status_of(&service, other), None);
     });
+}
+
+// Mail clients do not retry a one-click POST: with the database held by another process
+// (a large import, a backup), the unsubscribe is queued on disk beside it and answered 200;
+// every send counts it at once, and the worker writes it once the database is free.
+#[test]
+fn a_one_click_on_a_busy_store_is_queued_on_disk_and_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, mut worker) = with_worker(dir.path());
+    worker
+        .add("bob@example.org", None, false, chrono::Utc::now())
+        .unwrap();
+    let email = "bob@example.org";
+    let token = token::unsubscribe(SECRET, email, "news.example.org");
+    let path = format!("/unsubscribe?email={}&token={token}", query_value(email));
+    let other = rusqlite::Connection::open(dir.path().join("audience.sqlite3")).unwrap();
+    other.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    runtime().block_on(async {
+        let done = call(&service, post(&path, "List-Unsubscribe=One-Click")).await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.body.contains("You are unsubscribed"), "{}", done.body);
+        // A second request in the busy window does not wait at all.
+        let again = call(&service, post(&path, "List-Unsubscribe=One-Click")).await;
+        assert_eq!(again.status, StatusCode::OK);
+    });
+    let queued: Vec<_> = std::fs::read_dir(dir.path().join("audience.sqlite3.unsubscribes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(queued.len(), 2, "{queued:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&queued[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // Suppressed at once, though the row still says active.
+    assert!(worker.suppressed().unwrap().contains(email));
+    other.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(status_of(&service, email), Some(Status::Active));
+    assert_eq!(worker.apply_queued_unsubscribes().unwrap(), 2);
+    assert_eq!(status_of(&service, email), Some(Status::Unsubscribed));
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("audience.sqlite3.unsubscribes"))
+            .unwrap()
+            .count(),
+        0
+    );
+    // Once: applied twice, the history has one unsubscribe.
+    let history = worker.history(email).unwrap();
+    assert_eq!(history.len(), 2, "{history:?}");
 }
 
 #[test]
@@ -220,7 +332,7 @@ fn the_sixth_sign_up_from_one_client_in_a_minute_is_limited() {
         }
         let sixth = call(&service, post("/subscribe", "email=reader5%40example.org")).await;
         assert_eq!(sixth.status, StatusCode::TOO_MANY_REQUESTS);
-        assert_eq!(status_of(&service, "reader5@example.org"), None);
+        assert_eq!(queued(&service), 5);
     });
 }
 

@@ -147,6 +147,38 @@ fn path_of(url: &str) -> String {
     format!("/{}", rest.split_once('/').unwrap().1)
 }
 
+/// Waits up to 10 s for `done`, then fails naming `what`.
+#[track_caller]
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still waiting for {what} after 10 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn count(project: &Project, sql: &str) -> usize {
+    database(project).query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+/// The confirmation messages the service's worker mailed into the outbox, once it has taken
+/// every queued sign-up and mailed each confirmation it made.
+#[track_caller]
+fn confirmations_sent(project: &Project) -> Vec<Vec<u8>> {
+    wait_for("the sign-up queue to empty", || {
+        count(project, "SELECT count(*) FROM signup_queue") == 0
+    });
+    let made = count(project, "SELECT count(*) FROM signups");
+    let dir = project.path("outbox/confirmations");
+    wait_for("the confirmations to be written", || {
+        outbox_messages(&dir).len() >= made
+    });
+    outbox_messages(&dir)
+}
+
 fn sign_up(service: &Service, email: &str) -> (u16, String) {
     curl(&[
         "--data-urlencode",
@@ -179,12 +211,13 @@ fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
     let (code, page) = sign_up(&service, "Ann@Example.org");
     assert_eq!(code, 200);
     assert!(page.contains("Check your inbox"), "{page}");
+    // The answer leaves first; the worker then decides the sign-up and mails the link.
+    wait_for("the confirmation message", || server.messages().len() == 1);
     assert_eq!(
         status(&project, "ann@example.org").as_deref(),
         Some("pending")
     );
     let messages = server.messages();
-    assert_eq!(messages.len(), 1, "one confirmation message");
     let parsed = MessageParser::default().parse(&messages[0]).unwrap();
     assert_eq!(
         parsed.subject(),
@@ -198,32 +231,46 @@ fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
     );
     let confirm = link_in(&messages[0], "/confirm?");
 
-    // A confirmation link for another address, or with a changed token, does nothing.
-    let forged = confirm.replace("Ann%40Example.org", "bob%40example.org");
-    assert_eq!(curl(&[&forged]).0, 400);
+    assert!(confirm.contains("/confirm?s=1&t="), "{confirm}");
+    assert!(
+        !confirm.to_lowercase().contains("ann"),
+        "no address in the link: {confirm}"
+    );
+
+    // The link of another sign-up, or with a changed check, does nothing, opened or posted.
+    let forged = confirm.replace("s=1&", "s=2&");
     let last = confirm.chars().last().unwrap();
     let damaged = format!(
         "{}{}",
         &confirm[..confirm.len() - 1],
         if last == '0' { '1' } else { '0' }
     );
-    let (code, page) = curl(&[&damaged]);
-    assert_eq!(code, 400);
-    assert!(page.contains("This link does not work"), "{page}");
+    for link in [&forged, &damaged] {
+        let (code, page) = curl(&[link]);
+        assert_eq!(code, 400, "{link}");
+        assert!(page.contains("This link does not work"), "{page}");
+        assert_eq!(curl(&["-X", "POST", link]).0, 400, "{link}");
+    }
+    // Opened (GET, and HEAD as mail gateways do), it shows a button and changes nothing.
+    let (code, page) = curl(&[&confirm]);
+    assert_eq!(code, 200);
+    assert!(page.contains("Yes, subscribe me"), "{page}");
+    assert_eq!(curl(&["-I", &confirm]).0, 200);
     assert_eq!(
         status(&project, "ann@example.org").as_deref(),
         Some("pending")
     );
 
-    let (code, page) = curl(&[&confirm]);
+    // The button's POST is the consent.
+    let (code, page) = curl(&["-X", "POST", &confirm]);
     assert_eq!(code, 200);
     assert!(page.contains("You are subscribed"), "{page}");
     assert_eq!(
         status(&project, "ann@example.org").as_deref(),
         Some("active")
     );
-    let (code, page) = curl(&[&confirm]);
-    assert_eq!(code, 200, "opening the link twice is fine");
+    let (code, page) = curl(&["-X", "POST", &confirm]);
+    assert_eq!(code, 200, "pressing it twice is fine");
     assert!(page.contains("confirmed already"), "{page}");
 
     // The issue goes to the store's active subscribers; its unsubscribe link is the service's.
@@ -380,19 +427,19 @@ fn the_sign_up_answer_never_tells_whether_an_address_is_on_the_list() {
         answers.push(page.replace(email, "ADDRESS"));
     }
     assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:#?}");
-    // Those who left must confirm again; the active one is left alone.
+    // New and re-joining addresses got one confirmation each; the repeat and the active
+    // reader none.
+    assert_eq!(confirmations_sent(&project).len(), 2);
+    // A sign-up is a request, not consent: the one who left stays unsubscribed (and unmailed)
+    // until the owner of the address confirms; the active one is left alone.
     assert_eq!(
         status(&project, "gone@example.org").as_deref(),
-        Some("pending")
+        Some("unsubscribed")
     );
     assert_eq!(
         status(&project, "active@example.org").as_deref(),
         Some("active")
     );
-    // New and re-joining addresses got one confirmation each; the repeat and the active
-    // reader none.
-    let outbox = outbox_messages(&project.path("outbox/confirmations"));
-    assert_eq!(outbox.len(), 2);
 }
 
 #[test]
@@ -445,6 +492,7 @@ fn bad_requests_get_clear_answers_and_change_nothing() {
         page.contains(&format!("href=\"{}\"", service.url("/subscribe"))),
         "{page}"
     );
+    confirmations_sent(&project);
     assert_eq!(
         status(&project, "late@example.org").as_deref(),
         Some("pending")
@@ -535,8 +583,8 @@ fn a_hundred_identical_sign_ups_at_once_make_one_row_and_one_message() {
     args.pop();
     let (_, codes) = curl(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let _ = codes;
+    let outbox = confirmations_sent(&project);
     assert_eq!(count_rows(&project), 1);
-    let outbox = outbox_messages(&project.path("outbox/confirmations"));
     assert_eq!(outbox.len(), 1, "one confirmation, not {}", outbox.len());
     assert_eq!(history(&project, "same@example.org").len(), 1);
     drop(service);
@@ -624,7 +672,7 @@ fn kill_9_under_load_loses_no_acknowledged_unsubscribe() {
 }
 
 #[test]
-fn a_locked_database_gets_503_and_nothing_half_written() {
+fn a_locked_database_queues_the_one_click_on_disk_answers_200_and_writes_it_later() {
     let port = free_port();
     let project = project_on(port, None);
     project.run_with(&["subscribers", "add", "ann@example.org"], &[SECRET]);
@@ -633,24 +681,45 @@ fn a_locked_database_gets_503_and_nothing_half_written() {
         "/unsubscribe?email=ann%40example.org&token={}",
         unsubscribe_token("ann@example.org")
     );
+    // Another process holds the database (a long import, a backup): mail clients do not
+    // retry a one-click POST, so it must not be refused.
     let db = database(&project);
     db.execute_batch("BEGIN EXCLUSIVE").unwrap();
     let (code, _, body) = one_click(port, &url);
-    assert_eq!(code, 503, "{body}");
-    assert!(body.contains("Please try again later"), "{body}");
-    db.execute_batch("ROLLBACK").unwrap();
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("You are unsubscribed"), "{body}");
+    // Nothing half-written: the row is as it was, and the request waits on disk, where the
+    // next send already counts it.
     assert_eq!(
         status(&project, "ann@example.org").as_deref(),
         Some("active")
     );
-    assert_eq!(history(&project, "ann@example.org").len(), 1);
+    let queued = project.path(".briefing/audience.sqlite3.unsubscribes");
+    assert_eq!(std::fs::read_dir(&queued).unwrap().count(), 1);
+    let sent = project.run_with(&["send", "--latest", "--dry-run"], &[SECRET]);
+    assert!(sent.stdout.contains("dry run: 0 messages"), "{sent:?}");
     assert!(
         service.log().contains("locked by another process"),
         "{}",
         service.log()
     );
-    // Once the lock is gone, the same request works.
+    // Once the lock is gone, the worker writes it: once, with its own time and source.
+    db.execute_batch("ROLLBACK").unwrap();
+    wait_for("the queued unsubscribe to be written", || {
+        status(&project, "ann@example.org").as_deref() == Some("unsubscribed")
+    });
+    assert_eq!(
+        history(&project, "ann@example.org"),
+        [
+            ("active".to_owned(), "command".to_owned()),
+            ("unsubscribed".to_owned(), "one-click".to_owned()),
+        ]
+    );
+    wait_for("the queue to empty", || {
+        std::fs::read_dir(&queued).unwrap().count() == 0
+    });
     assert_eq!(one_click(port, &url).0, 200);
+    assert_eq!(history(&project, "ann@example.org").len(), 2);
 }
 
 #[test]
@@ -1032,12 +1101,12 @@ fn the_confirmation_message_is_dkim_signed_and_verifies_with_dkimpy() {
         &service.url("/subscribe"),
     ]);
     assert_eq!(code, 200);
+    assert_eq!(confirmations_sent(&project).len(), 1);
     let dir = project.path("outbox/confirmations");
     let files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    assert_eq!(files.len(), 1);
     let (verified, said) = dkimpy(&files, &["--ed25519-seed", seed]);
     assert!(verified, "{said}");
     // The check can fail: one changed header and dkimpy refuses it.

@@ -3,19 +3,24 @@
 //! One row per address in `subscribers` (keyed by the address as mail systems compare it,
 //! [`comparable`](crate::audience::address::comparable)), and one row per change of status in `events`, which a trigger keeps
 //! append-only. Every change is one transaction: a crash (even `kill -9`) leaves either the
-//! change and its event or neither. The database runs in WAL mode, so readers (an export, a
-//! send) never wait for the service's writes, and writers wait up to [`BUSY_WAIT`] for each
-//! other before giving up with [`Error::StoreBusy`].
+//! change and its event or neither, and a commit is on disk before it returns
+//! (`synchronous = FULL`), so an unsubscribe answered 200 survives a power cut too. The
+//! database runs in WAL mode, so readers (an export, a send) never wait for the service's
+//! writes, and writers wait up to [`BUSY_WAIT`] for each other before giving up with
+//! [`Error::StoreBusy`]. It is its owner's alone (0600, in a 0700 folder), and deleted rows are
+//! overwritten (`secure_delete`), so an erased address leaves no bytes behind.
 //!
 //! The work is split by concern: [`subscribers`] (the lifecycle of an address: sign-up,
 //! confirmation, unsubscribes, imports, erasure), [`reports`] (bounces and complaints),
-//! [`stats`] (counts), and `rows` (the row-level helpers they share). This file opens the
-//! database and keeps its schema.
+//! [`stats`] (counts), [`queued`] (unsubscribes kept in files while the database is busy),
+//! and `rows` (the row-level helpers they share). This file opens the database and keeps its
+//! schema.
 //!
 //! The schema is versioned with SQLite's `user_version`: [`MIGRATIONS`] are applied in order,
 //! each in its own transaction, and a database from a newer `briefing` is refused rather than
 //! misread.
 
+mod queued;
 mod reports;
 mod rows;
 mod stats;
@@ -29,10 +34,12 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+use crate::audience::secret::{Key, private_dir, private_options};
 use crate::error::{Error, Result};
 
+pub use queued::push as queue_unsubscribe;
 pub use reports::{BounceKind, Finding, Recorded, ReportOptions};
-pub use subscribers::{Confirmed, Subscriber};
+pub use subscribers::{Confirmed, ImportRow, PendingSignUp, Subscriber};
 
 /// How long a writer waits for another to finish before the operation fails as busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
@@ -89,12 +96,42 @@ pub const MIGRATIONS: &[&str] = &[
         address_hash TEXT PRIMARY KEY,
         at TEXT NOT NULL
     );",
+    // 4: erasure records keyed with the newsletter's secret (the rows of step 3 are re-keyed
+    // by `Store::open`); sign-ups as requests only their owner's confirmation grants, taken
+    // in by one queue insert so that every sign-up costs the same before its answer; files
+    // of reports read to the end; a report's own date beside the time it was ingested.
+    "ALTER TABLE forgotten ADD COLUMN keyed INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE signups (
+        id INTEGER PRIMARY KEY,
+        address_key TEXT NOT NULL,
+        mailbox_key TEXT NOT NULL,
+        email TEXT NOT NULL,
+        name TEXT,
+        nonce TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX signups_mailbox ON signups (mailbox_key, requested_at);
+    CREATE TABLE signup_queue (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        name TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE TABLE ingested_files (
+        path TEXT PRIMARY KEY,
+        size INTEGER NOT NULL,
+        modified INTEGER NOT NULL
+    );
+    ALTER TABLE bounces ADD COLUMN reported_at TEXT;",
 ];
 
 /// An open subscriber database.
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The newsletter's secret: erasure records are keyed with it.
+    key: Key,
 }
 
 impl std::fmt::Debug for Store {
@@ -116,20 +153,42 @@ impl Store {
     ///
     /// [`Error::Store`] when it cannot be opened or is not a subscriber database,
     /// [`Error::StoreFromNewer`] when a newer `briefing` made it.
-    pub fn open(path: &Path) -> Result<Store> {
+    pub fn open(path: &Path, key: Key) -> Result<Store> {
+        let failed = |e: std::io::Error| Error::Store {
+            path: path.to_path_buf(),
+            detail: format!("cannot open or create it: {e}"),
+        };
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent).map_err(|e| Error::Store {
-                path: path.to_path_buf(),
-                detail: format!("cannot create its folder: {e}"),
-            })?;
+            private_dir(parent).map_err(failed)?;
+        }
+        if !path.exists() {
+            // Made here, owner-only, so that SQLite's WAL and index files (which take the
+            // database file's mode) are private too.
+            private_options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+                .map_err(failed)?;
         }
         let conn = Connection::open(path).map_err(|e| store_error(path, &e))?;
         let mut store = Store {
             conn,
             path: path.to_path_buf(),
+            key,
         };
         store.configure()?;
         store.migrate()?;
+        store.key_erasure_records()?;
+        // Unsubscribes queued while the store was busy: written now if it can be at once,
+        // else they wait (and count for suppression meanwhile); no command waits for them.
+        if !queued::waiting(path).is_empty() {
+            store.set_busy_wait(Duration::ZERO)?;
+            if let Err(e) = store.apply_queued_unsubscribes() {
+                say_err!("warning: unsubscribes queued while the database was busy wait: {e}");
+            }
+            store.set_busy_wait(BUSY_WAIT)?;
+        }
         Ok(store)
     }
 
@@ -138,20 +197,35 @@ impl Store {
     /// # Errors
     ///
     /// As [`Store::open`].
-    pub fn open_existing(path: &Path) -> Result<Option<Store>> {
+    pub fn open_existing(path: &Path, key: Key) -> Result<Option<Store>> {
         if !path.exists() {
             return Ok(None);
         }
-        Store::open(path).map(Some)
+        Store::open(path, key).map(Some)
+    }
+
+    /// The database's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// How long this connection waits for another writer before a change fails as busy
+    /// ([`BUSY_WAIT`] unless set).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when SQLite refuses it.
+    pub fn set_busy_wait(&mut self, wait: Duration) -> Result<()> {
+        self.conn.busy_timeout(wait).map_err(|e| self.error(&e))
     }
 
     fn configure(&mut self) -> Result<()> {
         self.conn
             .busy_timeout(BUSY_WAIT)
             .map_err(|e| self.error(&e))?;
-        // WAL: readers never block the writer. `synchronous = NORMAL` in WAL mode loses no
-        // committed transaction when the process is killed; only a power cut can take the
-        // last ones, and it never corrupts the file.
+        // WAL: readers never block the writer. `synchronous = FULL` syncs the WAL at every
+        // commit: NORMAL loses no commit to a killed process, but a power cut could take the
+        // last ones back after the reader (or the mailbox provider) was told they were done.
         let mode: String = self
             .conn
             .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
@@ -166,7 +240,9 @@ impl Store {
             });
         }
         self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+            .execute_batch(
+                "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;",
+            )
             .map_err(|e| self.error(&e))
     }
 
@@ -225,8 +301,43 @@ impl Store {
     fn error(&self, error: &rusqlite::Error) -> Error {
         store_error(&self.path, error)
     }
-}
 
+    /// Re-keys erasure records made before they were keyed (an unkeyed hash anyone with the
+    /// database could test addresses against): each old hash is replaced by a keyed hash of
+    /// it, which [`Store::is_forgotten`] also looks for.
+    fn key_erasure_records(&mut self) -> Result<()> {
+        // Read first: a store opened while another process writes need not wait for it.
+        let unkeyed: usize = self
+            .conn
+            .query_row(
+                "SELECT count(*) FROM forgotten WHERE keyed = 0",
+                [],
+                |row| row.get(0),
+            )
+            .map_err(|e| self.error(&e))?;
+        if unkeyed == 0 {
+            return Ok(());
+        }
+        let key = self.key.clone();
+        self.write(true, |tx| {
+            let old: Vec<String> = tx
+                .prepare("SELECT address_hash FROM forgotten WHERE keyed = 0")?
+                .query_map([], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for hash in old {
+                tx.execute(
+                    "UPDATE OR REPLACE forgotten SET address_hash = ?2, keyed = 1
+                     WHERE address_hash = ?1",
+                    rusqlite::params![
+                        hash,
+                        crate::audience::token::legacy_erasure_hash(key.as_bytes(), &hash)
+                    ],
+                )?;
+            }
+            Ok(())
+        })
+    }
+}
 /// A database error in words: busy and read-only databases get their own errors, since the
 /// service answers them with 503 and a retry.
 fn store_error(path: &Path, error: &rusqlite::Error) -> Error {

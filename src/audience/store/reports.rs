@@ -1,8 +1,10 @@
 //! Bounce and complaint reports: each recorded once, the failures they report kept, and the
 //! statuses they lead to.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::rows::{find, set_status};
 use super::{Store, timestamp};
@@ -39,8 +41,10 @@ pub struct Finding {
     pub email: String,
     /// What happened.
     pub kind: BounceKind,
-    /// When, by the report's date.
+    /// When it counts from: when the report was ingested.
     pub at: DateTime<Utc>,
+    /// The date the report gives (its sender's word, kept as a note).
+    pub reported_at: Option<DateTime<Utc>>,
     /// The status code (`5.1.1`), or the feedback type of a complaint.
     pub code: Option<String>,
     /// The server's words.
@@ -77,17 +81,38 @@ pub struct ReportOptions {
 pub const SOFT_BOUNCE_WINDOW: chrono::Duration = chrono::Duration::days(30);
 
 impl Store {
-    /// Whether the report `id` (its Message-ID, or a hash of it) was ingested before.
+    /// The files of reports read to the end: (key, size, modification time).
     ///
     /// # Errors
     ///
     /// [`Error::Store`](crate::error::Error::Store) when the database cannot be read.
-    pub fn report_seen(&self, id: &str) -> Result<bool> {
-        self.conn
-            .query_row("SELECT 1 FROM reports WHERE id = ?1", [id], |_| Ok(()))
-            .optional()
-            .map(|found| found.is_some())
+    pub fn files_read(&self) -> Result<HashSet<(String, u64, i64)>> {
+        let mut statement = self
+            .conn
+            .prepare("SELECT path, size, modified FROM ingested_files")
+            .map_err(|e| self.error(&e))?;
+        let rows = statement
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+            .map_err(|e| self.error(&e))?;
+        rows.collect::<rusqlite::Result<_>>()
             .map_err(|e| self.error(&e))
+    }
+
+    /// Records that the file `key` (of `size` bytes, changed at `modified`) was read to the
+    /// end: the next ingest skips it unread while it stays so.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`](crate::error::Error::StoreBusy) or
+    /// [`Error::Store`](crate::error::Error::Store).
+    pub fn mark_file_read(&mut self, key: &str, size: u64, modified: i64) -> Result<()> {
+        self.write(true, |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO ingested_files (path, size, modified) VALUES (?1, ?2, ?3)",
+                params![key, size, modified],
+            )
+            .map(drop)
+        })
     }
 
     /// Records the report `id` (with `outcome`, a word for the summary) and its findings, in
@@ -106,27 +131,32 @@ impl Store {
         findings: &[Finding],
         options: ReportOptions,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Recorded>> {
+    ) -> Result<Option<Vec<Recorded>>> {
         self.write(!options.dry_run, |tx| {
-            tx.execute(
+            // Seen and recorded in one transaction: two runs at once count a report once.
+            let inserted = tx.execute(
                 "INSERT OR IGNORE INTO reports (id, ingested_at, outcome) VALUES (?1, ?2, ?3)",
                 params![id, timestamp(now), outcome],
             )?;
+            if inserted == 0 {
+                return Ok(None);
+            }
             let mut recorded = Vec::new();
             for finding in findings {
                 let key = comparable(&finding.email);
                 let at = timestamp(finding.at);
                 tx.execute(
                     "INSERT INTO bounces
-                     (report_id, address_key, at, kind, status_code, diagnostic)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     (report_id, address_key, at, kind, status_code, diagnostic, reported_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                     params![
                         id,
                         key,
                         at,
                         finding.kind.as_str(),
                         finding.code,
-                        finding.diagnostic
+                        finding.diagnostic,
+                        finding.reported_at.map(timestamp)
                     ],
                 )?;
                 let soft_count: usize = tx.query_row(
@@ -178,7 +208,7 @@ impl Store {
                     soft_count,
                 });
             }
-            Ok(recorded)
+            Ok(Some(recorded))
         })
     }
 }

@@ -1,22 +1,77 @@
 //! The lifecycle of an address: sign-up and confirmation, unsubscribes, `subscribers add`,
 //! `remove` and `import`, and erasure on request.
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use super::rows::{add_event, find, insert, set_status, source_of, status_of, subscriber};
+use super::rows::{find, insert, set_status, source_of, status_of, subscriber};
 use super::{CONFIRMATION_INTERVAL, Store, timestamp};
-use crate::audience::address::{address_key, comparable};
+use crate::audience::address::comparable;
+use crate::audience::list::Suppression;
+use crate::audience::secret::Key;
+use crate::audience::token::erasure_hashes;
 use crate::audience::{Source, Status};
 use crate::error::{Error, Result};
 
-/// The form in which a forgotten address is kept: the 128-bit key sends already skip
-/// suppressed addresses by ([`address_key`]). It can tell whether a list holds the address,
-/// not which address it was.
-fn forgotten_hash(email: &str) -> String {
-    format!("{:032x}", address_key(email))
+/// Whether `email` has an erasure record ([`erasure_hashes`]).
+fn is_forgotten_in(
+    tx: &rusqlite::Transaction<'_>,
+    key: &Key,
+    email: &str,
+) -> rusqlite::Result<bool> {
+    let [now, before] = erasure_hashes(key.as_bytes(), email);
+    tx.query_row(
+        "SELECT 1 FROM forgotten WHERE address_hash IN (?1, ?2)",
+        params![now, before],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+}
+
+/// Deletes the erasure records of `email`: its owner consented anew.
+fn delete_erasure_records(
+    tx: &rusqlite::Transaction<'_>,
+    key: &Key,
+    email: &str,
+) -> rusqlite::Result<()> {
+    let [now, before] = erasure_hashes(key.as_bytes(), email);
+    tx.execute(
+        "DELETE FROM forgotten WHERE address_hash IN (?1, ?2)",
+        params![now, before],
+    )
+    .map(drop)
+}
+
+/// The mailbox an address delivers to, for the per-address limit of confirmations: the
+/// address as mail systems compare it, without a `+tag` and without dots in the local part,
+/// so `ann+1@`, `ann+2@` and `a.nn@` count as one.
+pub fn mailbox_key(email: &str) -> String {
+    let comparable = comparable(email);
+    match comparable.rsplit_once('@') {
+        Some((local, domain)) => {
+            let local = local.split('+').next().unwrap_or(local).replace('.', "");
+            format!("{local}@{domain}")
+        }
+        None => comparable,
+    }
+}
+
+/// 16 random bytes in hex.
+pub(super) fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    // Without the operating system's randomness nothing is safe; the nonce then falls back
+    // to the clock, and the link's HMAC still makes it unforgeable.
+    if getrandom::fill(&mut bytes).is_err() {
+        bytes = Utc::now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_le_bytes()
+            .repeat(2)
+            .try_into()
+            .unwrap_or([0; 16]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A subscriber as stored.
@@ -47,25 +102,66 @@ pub struct Event {
     pub detail: Option<String>,
 }
 
-/// What a sign-up on the form did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignUp {
-    /// The status before (`None` for a new address).
-    pub before: Option<Status>,
-    /// A confirmation message is due now; `false` when one went out in the last ten
-    /// minutes or the address is already active.
-    pub send_confirmation: bool,
+/// A queued sign-up, decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueuedSignUp {
+    /// The address given.
+    pub email: String,
+    /// The request a confirmation message is due for; `None` when none is (the address is
+    /// active already, or its mailbox had one in the last ten minutes).
+    pub pending: Option<PendingSignUp>,
 }
 
-/// What a confirmation link did.
+/// A sign-up waiting for its owner's confirmation: what its link is made from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignUp {
+    /// Its number.
+    pub id: i64,
+    /// A random value of its own, signed into its link with the id.
+    pub nonce: String,
+}
+
+/// A sign-up as stored, for the confirmation page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignUpRequest {
+    /// The address given.
+    pub email: String,
+    /// The name given, if any.
+    pub name: Option<String>,
+    /// When (RFC 3339, UTC).
+    pub requested_at: String,
+    /// Its link was followed already.
+    pub used: bool,
+}
+
+/// What a confirmation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Confirmed {
-    /// Pending, now active.
+    /// Active now.
     Now,
-    /// Active already (the link opened twice).
+    /// Active already (the link followed twice).
     Already,
-    /// Not pending: unknown, or unsubscribed since; the link does nothing.
+    /// Nothing to confirm: unknown, or (for links of earlier versions) no longer pending.
     NotPending,
+    /// The link is older than it may be.
+    Expired,
+}
+
+/// How many rows of an import share a transaction.
+pub const IMPORT_BATCH: usize = 1000;
+
+/// One row of an import: the address, the name, the status (mapped to ours), and what the
+/// other tool recorded of the reader's consent (kept in the history).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportRow {
+    /// The address.
+    pub email: String,
+    /// The name, if any.
+    pub name: Option<String>,
+    /// The status it gets.
+    pub status: Status,
+    /// `imported from Mailchimp; opted in 2024-01-01 10:00 UTC from 203.0.113.9`, say.
+    pub consent: Option<String>,
 }
 
 /// What an import did.
@@ -128,101 +224,244 @@ impl Store {
             .map_err(|e| self.error(&e))
     }
 
-    /// A sign-up from the form: a new address becomes `pending`; so does one that had
-    /// unsubscribed, bounced or complained (it must confirm again). An active address stays
-    /// as it is. Claims the confirmation message in the same transaction, so a hundred
-    /// submissions at once make one row and at most one message.
+    /// Takes a sign-up from the form: one insert into the sign-up queue, the same work
+    /// whatever the address's standing, so that neither the answer nor its timing tells who
+    /// reads. [`Store::next_sign_up`] does the rest later.
     ///
     /// # Errors
     ///
-    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
-    pub fn sign_up(
+    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is queued then.
+    pub fn queue_sign_up(
         &mut self,
         email: &str,
         name: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<SignUp> {
+    ) -> Result<()> {
         let at = timestamp(now);
-        let recent = timestamp(now - CONFIRMATION_INTERVAL);
         self.write(true, |tx| {
-        let found: Option<(i64, String, Option<String>)> = tx
-            .query_row(
-                "SELECT id, status, confirmation_sent_at FROM subscribers WHERE address_key = ?1",
-                [comparable(email)],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            tx.execute(
+                "INSERT INTO signup_queue (email, name, at) VALUES (?1, ?2, ?3)",
+                params![email, name, at],
             )
-            .optional()
-            ?;
-        let outcome = match found {
-            None => {
-                // Signing up anew is consent anew: the erased address may be kept again.
-                tx.execute(
-                    "DELETE FROM forgotten WHERE address_hash = ?1",
-                    [forgotten_hash(email)],
-                )?;
-                tx.execute(
-                    "INSERT INTO subscribers
-                     (email, address_key, name, status, created_at, updated_at, confirmation_sent_at)
-                     VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
-                    params![email, comparable(email), name, at],
-                )
-                ?;
-                let id = tx.last_insert_rowid();
-                add_event(tx, id, &at, Status::Pending, Source::Form, None)?;
-                SignUp {
-                    before: None,
-                    send_confirmation: true,
-                }
-            }
-            Some((id, status, sent_at)) => {
-                let before = Status::parse(&status).unwrap_or(Status::Pending);
-                if before == Status::Active {
-                    SignUp {
-                        before: Some(before),
-                        send_confirmation: false,
-                    }
-                } else {
-                    let due = sent_at.is_none_or(|sent| sent <= recent);
-                    if before != Status::Pending {
-                        add_event(tx, id, &at, Status::Pending, Source::Form, None)
-                            ?;
-                    }
-                    tx.execute(
-                        "UPDATE subscribers SET status = 'pending', updated_at = ?2,
-                         name = COALESCE(?3, name),
-                         confirmation_sent_at = CASE WHEN ?4 THEN ?2 ELSE confirmation_sent_at END
-                         WHERE id = ?1",
-                        params![id, at, name, due],
-                    )
-                    ?;
-                    SignUp {
-                        before: Some(before),
-                        send_confirmation: due,
-                    }
-                }
-            }
-        };
-        Ok(outcome)
+            .map(drop)
         })
     }
 
-    /// Gives back the confirmation claimed by [`Store::sign_up`] when the message could not
-    /// be sent, so the reader can try again at once.
+    /// How many sign-ups wait in the queue.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    #[cfg(test)]
+    pub fn queued_sign_ups(&self) -> Result<usize> {
+        self.conn
+            .query_row("SELECT count(*) FROM signup_queue", [], |row| row.get(0))
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Takes the oldest queued sign-up and decides it, in one transaction (so a crash leaves
+    /// it queued, or decided): `None` when the queue is empty.
+    ///
+    /// A sign-up is a request, not consent: it never changes an address that unsubscribed,
+    /// bounced, complained or was erased (they stay as they are, and unmailed, until the
+    /// owner follows the confirmation link), and it never renames anyone. A new address
+    /// gets a `pending` row. Unless the address is active already, or its mailbox (plus and
+    /// dot variants counted together) had a confirmation in the last ten minutes, a
+    /// [`PendingSignUp`] is made, whose confirmation link only grants consent.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`] or [`Error::Store`]; the sign-up stays queued then.
+    pub fn next_sign_up(&mut self, now: DateTime<Utc>) -> Result<Option<QueuedSignUp>> {
+        let at = timestamp(now);
+        let recent = timestamp(now - CONFIRMATION_INTERVAL);
+        let key = self.key.clone();
+        self.write(true, |tx| {
+            let queued: Option<(i64, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT id, email, name FROM signup_queue ORDER BY id LIMIT 1",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+                )
+                .optional()?;
+            let Some((queue_id, email, name)) = queued else {
+                return Ok(None);
+            };
+            tx.execute("DELETE FROM signup_queue WHERE id = ?1", [queue_id])?;
+            let before = find(tx, &email)?.map(|(_, status)| status);
+            if before == Some(Status::Active) {
+                return Ok(Some(QueuedSignUp {
+                    email,
+                    pending: None,
+                }));
+            }
+            let mailbox = mailbox_key(&email);
+            let claimed_lately = tx
+                .query_row(
+                    "SELECT 1 FROM signups WHERE mailbox_key = ?1 AND requested_at > ?2",
+                    params![mailbox, recent],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some();
+            if claimed_lately {
+                return Ok(Some(QueuedSignUp {
+                    email,
+                    pending: None,
+                }));
+            }
+            if before.is_none() && !is_forgotten_in(tx, &key, &email)? {
+                insert(tx, &email, None, Status::Pending, &at, Source::Form, None)?;
+            }
+            let nonce = random_hex();
+            tx.execute(
+                "INSERT INTO signups
+                 (address_key, mailbox_key, email, name, nonce, requested_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![comparable(&email), mailbox, email, name, nonce, at],
+            )?;
+            let pending = PendingSignUp {
+                id: tx.last_insert_rowid(),
+                nonce,
+            };
+            Ok(Some(QueuedSignUp {
+                email,
+                pending: Some(pending),
+            }))
+        })
+    }
+
+    /// Gives back the confirmation a sign-up claimed when its message could not be sent, so
+    /// the reader can try again at once.
     ///
     /// # Errors
     ///
     /// [`Error::StoreBusy`] or [`Error::Store`].
-    pub fn release_confirmation(&mut self, email: &str) -> Result<()> {
-        self.conn
-            .execute(
-                "UPDATE subscribers SET confirmation_sent_at = NULL WHERE address_key = ?1",
-                [comparable(email)],
+    pub fn release_sign_up(&mut self, sign_up: &PendingSignUp) -> Result<()> {
+        let id = sign_up.id;
+        self.write(true, |tx| {
+            tx.execute(
+                "DELETE FROM signups WHERE id = ?1 AND used_at IS NULL",
+                [id],
             )
             .map(drop)
-            .map_err(|e| self.error(&e))
+        })
     }
 
-    /// A confirmation link: a `pending` subscriber becomes `active`.
+    /// The sign-up `id` whose link carries `check` (made by `check_of` from the sign-up's
+    /// nonce): `None` when there is none or the check is wrong.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    pub fn sign_up(
+        &self,
+        id: i64,
+        check: impl Fn(&PendingSignUp) -> bool,
+    ) -> Result<Option<SignUpRequest>> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT email, name, nonce, requested_at, used_at FROM signups WHERE id = ?1",
+                [id],
+                |row| {
+                    let nonce: String = row.get(2)?;
+                    let used_at: Option<String> = row.get(4)?;
+                    Ok((
+                        nonce,
+                        SignUpRequest {
+                            email: row.get(0)?,
+                            name: row.get(1)?,
+                            requested_at: row.get(3)?,
+                            used: used_at.is_some(),
+                        },
+                    ))
+                },
+            )
+            .optional()
+            .map_err(|e| self.error(&e))?;
+        Ok(found
+            .filter(|(nonce, _)| {
+                check(&PendingSignUp {
+                    id,
+                    nonce: nonce.clone(),
+                })
+            })
+            .map(|(_, request)| request))
+    }
+
+    /// Confirms the sign-up `id` (its link checked by the caller): the one way a sign-up
+    /// becomes consent. The link works once and for `valid` after the sign-up; the address
+    /// becomes active whatever it was (its owner asked, from their own mailbox), takes the
+    /// name this sign-up gave, and an erasure record of it goes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
+    pub fn confirm_sign_up(
+        &mut self,
+        id: i64,
+        valid: chrono::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Confirmed> {
+        let at = timestamp(now);
+        let key = self.key.clone();
+        self.write(true, |tx| {
+            let found: Option<(String, Option<String>, String, Option<String>)> = tx
+                .query_row(
+                    "SELECT email, name, requested_at, used_at FROM signups WHERE id = ?1",
+                    [id],
+                    |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                )
+                .optional()?;
+            let Some((email, name, requested_at, used_at)) = found else {
+                return Ok(Confirmed::NotPending);
+            };
+            if used_at.is_some() {
+                return Ok(match find(tx, &email)? {
+                    Some((_, Status::Active)) => Confirmed::Already,
+                    _ => Confirmed::NotPending,
+                });
+            }
+            if requested_at < timestamp(now - valid) {
+                return Ok(Confirmed::Expired);
+            }
+            tx.execute(
+                "UPDATE signups SET used_at = ?2 WHERE id = ?1",
+                params![id, at],
+            )?;
+            let detail = format!("confirmed the sign-up of {requested_at}");
+            match find(tx, &email)? {
+                Some((row, status)) => {
+                    if name.is_some() {
+                        tx.execute(
+                            "UPDATE subscribers SET name = ?2 WHERE id = ?1",
+                            params![row, name],
+                        )?;
+                    }
+                    if status == Status::Active {
+                        return Ok(Confirmed::Already);
+                    }
+                    set_status(tx, row, &at, Status::Active, Source::Link, Some(&detail))?;
+                }
+                None => insert(
+                    tx,
+                    &email,
+                    name.as_deref(),
+                    Status::Active,
+                    &at,
+                    Source::Link,
+                    Some(&detail),
+                )?,
+            }
+            delete_erasure_records(tx, &key, &email)?;
+            Ok(Confirmed::Now)
+        })
+    }
+
+    /// A confirmation link of an earlier version (address, time and token in the link):
+    /// a subscriber still `pending` becomes `active`. Nothing else: a link from before an
+    /// unsubscribe never undoes it.
     ///
     /// # Errors
     ///
@@ -280,24 +519,23 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<Option<Status>> {
         let at = timestamp(now);
+        let key = self.key.clone();
+        let change = Change {
+            email,
+            name,
+            status: Status::Active,
+            reactivate,
+            source: Source::Command,
+            detail: None,
+        };
         // Nothing changes for an address kept inactive, so committing it is harmless.
-        let applied = self.write(true, |tx| {
-            apply(
-                tx,
-                email,
-                name,
-                Status::Active,
-                reactivate,
-                Source::Command,
-                &at,
-            )
-        })?;
+        let applied = self.write(true, |tx| apply(tx, &key, &change, &at))?;
         match applied {
             Applied::KeptInactive(status) => Err(Error::Reactivate {
                 email: email.to_owned(),
                 status: status.as_str(),
             }),
-            Applied::Changed(s) | Applied::Same(s) => Ok(Some(s)),
+            Applied::Changed { before, .. } | Applied::Same(before) => Ok(Some(before)),
             Applied::New => Ok(None),
         }
     }
@@ -315,34 +553,47 @@ impl Store {
         self.unsubscribe(email, Source::Command, now)
     }
 
-    /// Imports checked rows in one transaction: all or nothing. A row's status (active when
-    /// it has none) is applied; rows that would make an unsubscribed, bounced or complained
-    /// address active again are left alone unless `reactivate`. Importing the same file
-    /// twice changes nothing the second time.
+    /// Imports checked rows, [`IMPORT_BATCH`] to a transaction, so that the service's
+    /// unsubscribes never wait long for a big import (a crash leaves the batches before it
+    /// imported, and importing again finishes the rest). A row's status is applied, and what
+    /// the row says of the reader's consent goes into the event; rows that would make an
+    /// unsubscribed, bounced, complained or erased address active again are left alone
+    /// unless `reactivate`. Importing the same file twice changes nothing the second time.
     ///
     /// # Errors
     ///
-    /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is imported then.
-    pub fn import<'r>(
+    /// [`Error::StoreBusy`] or [`Error::Store`]; the batch under way is not imported then.
+    pub fn import(
         &mut self,
-        rows: impl IntoIterator<Item = (&'r str, Option<&'r str>, &'r str)>,
+        rows: &[ImportRow],
         reactivate: bool,
         now: DateTime<Utc>,
     ) -> Result<ImportSummary> {
         let at = timestamp(now);
-        self.write(true, |tx| {
-            let mut summary = ImportSummary::default();
-            for (email, name, status) in rows {
-                let status = Status::parse(status).unwrap_or(Status::Active);
-                match apply(tx, email, name, status, reactivate, Source::Import, &at)? {
-                    Applied::New => summary.added += 1,
-                    Applied::Changed(_) => summary.updated += 1,
-                    Applied::Same(_) => summary.unchanged += 1,
-                    Applied::KeptInactive(_) => summary.kept_inactive += 1,
+        let key = self.key.clone();
+        let mut summary = ImportSummary::default();
+        for batch in rows.chunks(IMPORT_BATCH) {
+            self.write(true, |tx| {
+                for row in batch {
+                    let change = Change {
+                        email: &row.email,
+                        name: row.name.as_deref(),
+                        status: row.status,
+                        reactivate,
+                        source: Source::Import,
+                        detail: row.consent.as_deref(),
+                    };
+                    match apply(tx, &key, &change, &at)? {
+                        Applied::New => summary.added += 1,
+                        Applied::Changed { .. } => summary.updated += 1,
+                        Applied::Same(_) => summary.unchanged += 1,
+                        Applied::KeptInactive(_) => summary.kept_inactive += 1,
+                    }
                 }
-            }
-            Ok(summary)
-        })
+                Ok(())
+            })?;
+        }
+        Ok(summary)
     }
 
     /// Erases `email` on its owner's request: the row, its history and its bounce records
@@ -354,6 +605,7 @@ impl Store {
     /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is erased then.
     pub fn forget(&mut self, email: &str, now: DateTime<Utc>) -> Result<bool> {
         let at = timestamp(now);
+        let erasure_key = self.key.clone();
         self.write(true, |tx| {
             let key = comparable(email);
             tx.execute("DELETE FROM bounces WHERE address_key = ?1", [&key])?;
@@ -363,12 +615,19 @@ impl Store {
                 [&key],
             )?;
             let held = tx.execute("DELETE FROM subscribers WHERE address_key = ?1", [&key])? > 0;
+            tx.execute("DELETE FROM signups WHERE address_key = ?1", [&key])?;
             tx.execute(
-                "INSERT OR IGNORE INTO forgotten (address_hash, at) VALUES (?1, ?2)",
-                params![forgotten_hash(email), at],
+                "DELETE FROM signup_queue WHERE lower(email) = lower(?1)",
+                [email],
+            )?;
+            let [hash, _] = erasure_hashes(erasure_key.as_bytes(), email);
+            tx.execute(
+                "INSERT OR IGNORE INTO forgotten (address_hash, at, keyed) VALUES (?1, ?2, 1)",
+                params![hash, at],
             )?;
             Ok(held)
         })
+        .inspect(|_| self.drop_queued_unsubscribes(email))
     }
 
     /// Whether `email` was erased with [`Store::forget`] (and has not signed up since).
@@ -378,10 +637,11 @@ impl Store {
     /// [`Error::Store`] when the database cannot be read.
     #[cfg(test)]
     pub fn is_forgotten(&self, email: &str) -> Result<bool> {
+        let [now, before] = erasure_hashes(self.key.as_bytes(), email);
         self.conn
             .query_row(
-                "SELECT 1 FROM forgotten WHERE address_hash = ?1",
-                [forgotten_hash(email)],
+                "SELECT 1 FROM forgotten WHERE address_hash IN (?1, ?2)",
+                params![now, before],
                 |_| Ok(()),
             )
             .optional()
@@ -410,12 +670,13 @@ impl Store {
     }
 
     /// The addresses never to mail from a CSV list either: unsubscribed, bounced,
-    /// complained, forgotten (as [`address_key`]s, the send's suppression keys).
+    /// complained, and erased (by their keyed hashes).
     ///
     /// # Errors
     ///
     /// [`Error::Store`] when the database cannot be read.
-    pub fn suppressed(&self) -> Result<HashSet<u128>> {
+    pub fn suppressed(&self) -> Result<Suppression> {
+        let mut suppression = Suppression::default();
         let mut statement = self
             .conn
             .prepare(
@@ -426,78 +687,86 @@ impl Store {
         let rows = statement
             .query_map([], |row| row.get::<_, String>(0))
             .map_err(|e| self.error(&e))?;
-        let mut keys = HashSet::new();
         for key in rows {
-            keys.insert(address_key(&key.map_err(|e| self.error(&e))?));
+            suppression.add_address(&key.map_err(|e| self.error(&e))?);
         }
         drop(statement);
         let mut statement = self
             .conn
             .prepare("SELECT address_hash FROM forgotten")
             .map_err(|e| self.error(&e))?;
-        let rows = statement
+        let hashes = statement
             .query_map([], |row| row.get::<_, String>(0))
+            .map_err(|e| self.error(&e))?
+            .collect::<rusqlite::Result<Vec<String>>>()
             .map_err(|e| self.error(&e))?;
-        for hash in rows {
-            if let Ok(key) = u128::from_str_radix(&hash.map_err(|e| self.error(&e))?, 16) {
-                keys.insert(key);
-            }
+        suppression.add_erased(hashes, self.key.clone());
+        // Unsubscribes still waiting to be written count at once.
+        for queued in super::queued::waiting(&self.path) {
+            suppression.add_address(&comparable(&queued.email));
         }
-        Ok(keys)
+        Ok(suppression)
     }
 }
 
 /// What [`apply`] did.
 enum Applied {
     New,
-    Changed(Status),
+    Changed { before: Status },
     Same(Status),
     KeptInactive(Status),
 }
 
-/// Sets `email` to `status` (adding it if new), recording an event when the status changes.
-fn apply(
-    tx: &rusqlite::Transaction<'_>,
-    email: &str,
-    name: Option<&str>,
+/// A change [`apply`] makes: `email` to `status`, from `source`.
+struct Change<'a> {
+    email: &'a str,
+    name: Option<&'a str>,
     status: Status,
+    /// Whether an address that unsubscribed, bounced, complained or was erased may be made
+    /// active again (its owner asked).
     reactivate: bool,
     source: Source,
+    /// What the event says besides (an import's record of consent).
+    detail: Option<&'a str>,
+}
+
+/// Sets `change.email` to `change.status` (adding it if new), recording an event when the
+/// status changes; a name given replaces the stored one.
+fn apply(
+    tx: &rusqlite::Transaction<'_>,
+    key: &Key,
+    change: &Change<'_>,
     at: &str,
 ) -> rusqlite::Result<Applied> {
-    let found: Option<(i64, String, Option<String>)> = tx
+    let Change {
+        email,
+        name,
+        status,
+        reactivate,
+        source,
+        detail,
+    } = *change;
+    let found: Option<(i64, Status, Option<String>)> = tx
         .query_row(
             "SELECT id, status, name FROM subscribers WHERE address_key = ?1",
             [comparable(email)],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            |row| Ok((row.get(0)?, status_of(row, 1)?, row.get(2)?)),
         )
         .optional()?;
     let Some((id, before, old_name)) = found else {
-        let forgotten = tx
-            .query_row(
-                "SELECT 1 FROM forgotten WHERE address_hash = ?1",
-                [forgotten_hash(email)],
-                |_| Ok(()),
-            )
-            .optional()?
-            .is_some();
-        if forgotten && matches!(status, Status::Active) && !reactivate {
+        let forgotten = is_forgotten_in(tx, key, email)?;
+        if forgotten && matches!(status, Status::Active | Status::Pending) && !reactivate {
             return Ok(Applied::KeptInactive(Status::Unsubscribed));
         }
-        tx.execute(
-            "DELETE FROM forgotten WHERE address_hash = ?1",
-            [forgotten_hash(email)],
-        )?;
-        insert(tx, email, name, status, at, source, None)?;
+        delete_erasure_records(tx, key, email)?;
+        insert(tx, email, name, status, at, source, detail)?;
         return Ok(Applied::New);
     };
-    let before = Status::parse(&before).unwrap_or(Status::Pending);
     let was_out = matches!(
         before,
         Status::Unsubscribed | Status::Bounced | Status::Complained
     );
-    let would_mail = matches!(status, Status::Active);
-    if was_out && would_mail && !reactivate {
+    if was_out && status == Status::Active && !reactivate {
         return Ok(Applied::KeptInactive(before));
     }
     let renamed = name.is_some() && name != old_name.as_deref();
@@ -509,11 +778,11 @@ fn apply(
     }
     if before == status {
         return Ok(if renamed {
-            Applied::Changed(before)
+            Applied::Changed { before }
         } else {
             Applied::Same(before)
         });
     }
-    set_status(tx, id, at, status, source, None)?;
-    Ok(Applied::Changed(before))
+    set_status(tx, id, at, status, source, detail)?;
+    Ok(Applied::Changed { before })
 }

@@ -2,14 +2,18 @@
 
 use chrono::{DateTime, Utc};
 
-use super::subscribers::{ImportSummary, SignUp};
+use super::subscribers::{ImportSummary, QueuedSignUp};
 use super::*;
-use crate::audience::address::address_key;
+use crate::audience::secret::Key;
 use crate::audience::{Source, Status};
+
+fn key() -> Key {
+    Key::new(b"0123456789abcdef0123456789abcdef".to_vec())
+}
 
 fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("db/audience.sqlite3")).unwrap();
+    let store = Store::open(&dir.path().join("db/audience.sqlite3"), key()).unwrap();
     (dir, store)
 }
 
@@ -20,33 +24,56 @@ fn at(minutes: i64) -> DateTime<Utc> {
         + chrono::Duration::minutes(minutes)
 }
 
-fn record<'a>(email: &'a str, status: &'a str) -> (&'a str, Option<&'a str>, &'a str) {
-    (email, None, status)
+fn record(email: &str, status: Status) -> ImportRow {
+    ImportRow {
+        email: email.to_owned(),
+        name: None,
+        status,
+        consent: None,
+    }
 }
 
+/// Queues a sign-up and lets the worker decide it: the request a confirmation is due for.
+fn sign_up(store: &mut Store, email: &str, name: Option<&str>, minutes: i64) -> QueuedSignUp {
+    store.queue_sign_up(email, name, at(minutes)).unwrap();
+    let decided = store.next_sign_up(at(minutes)).unwrap().unwrap();
+    assert!(
+        store.next_sign_up(at(minutes)).unwrap().is_none(),
+        "one queued, one taken"
+    );
+    decided
+}
+
+fn status(store: &Store, email: &str) -> Option<Status> {
+    store.get(email).unwrap().map(|s| s.status)
+}
+
+const WEEK: chrono::Duration = chrono::Duration::days(7);
+
 #[test]
-fn a_sign_up_is_pending_until_confirmed_and_keeps_its_history() {
+fn a_sign_up_is_pending_until_its_link_is_confirmed_and_keeps_its_history() {
     let (_dir, mut store) = store();
-    let first = store
-        .sign_up("Ann@Example.org", Some("Ann"), at(0))
-        .unwrap();
+    let first = sign_up(&mut store, "Ann@Example.org", Some("Ann"), 0);
+    let pending = first.pending.expect("a confirmation is due");
+    assert_eq!(status(&store, "ann@example.org"), Some(Status::Pending));
+    // The name comes with the confirmation, not the sign-up.
+    assert_eq!(store.get("ann@example.org").unwrap().unwrap().name, None);
     assert_eq!(
-        first,
-        SignUp {
-            before: None,
-            send_confirmation: true
-        }
-    );
-    assert_eq!(
-        store.get("ann@example.org").unwrap().unwrap().status,
-        Status::Pending
-    );
-    assert_eq!(
-        store.confirm("ann@EXAMPLE.org", at(1)).unwrap(),
+        store.confirm_sign_up(pending.id, WEEK, at(1)).unwrap(),
         Confirmed::Now
     );
     assert_eq!(
-        store.confirm("ann@example.org", at(2)).unwrap(),
+        store
+            .get("ann@example.org")
+            .unwrap()
+            .unwrap()
+            .name
+            .as_deref(),
+        Some("Ann")
+    );
+    // The link works once.
+    assert_eq!(
+        store.confirm_sign_up(pending.id, WEEK, at(2)).unwrap(),
         Confirmed::Already
     );
     assert!(
@@ -54,10 +81,10 @@ fn a_sign_up_is_pending_until_confirmed_and_keeps_its_history() {
             .unsubscribe("ann@example.org", Source::OneClick, at(3))
             .unwrap()
     );
-    assert!(
-        !store
-            .unsubscribe("ann@example.org", Source::OneClick, at(4))
-            .unwrap()
+    assert_eq!(
+        store.confirm_sign_up(pending.id, WEEK, at(4)).unwrap(),
+        Confirmed::NotPending,
+        "an old link never undoes an unsubscribe"
     );
     let history: Vec<(Status, Source)> = store
         .history("ann@example.org")
@@ -81,53 +108,114 @@ fn a_sign_up_is_pending_until_confirmed_and_keeps_its_history() {
 }
 
 #[test]
-fn one_confirmation_per_address_per_ten_minutes() {
+fn a_strangers_sign_up_leaves_those_who_left_as_they_are_until_they_confirm() {
+    let (_dir, mut store) = store();
+    store
+        .import(
+            &[
+                record("u@example.org", Status::Unsubscribed),
+                record("b@example.org", Status::Bounced),
+                record("c@example.org", Status::Complained),
+            ],
+            false,
+            at(0),
+        )
+        .unwrap();
+    store.add("f@example.org", None, false, at(0)).unwrap();
+    store.forget("f@example.org", at(0)).unwrap();
+    let before = store.suppressed().unwrap();
+    let mut links = Vec::new();
+    for (n, email) in ["u", "b", "c", "f"].iter().enumerate() {
+        let email = format!("{email}@example.org");
+        let decided = sign_up(&mut store, &email, Some("Stranger"), n as i64);
+        links.push((email, decided.pending.expect("its owner may confirm")));
+    }
+    for (email, _) in &links {
+        assert!(store.suppressed().unwrap().contains(email), "{email}");
+        assert!(before.contains(email));
+    }
+    assert_eq!(status(&store, "u@example.org"), Some(Status::Unsubscribed));
+    assert_eq!(status(&store, "b@example.org"), Some(Status::Bounced));
+    assert_eq!(status(&store, "c@example.org"), Some(Status::Complained));
+    assert_eq!(status(&store, "f@example.org"), None);
+    assert!(store.is_forgotten("f@example.org").unwrap());
+    // The owner's confirmation is consent again.
+    for (email, pending) in &links {
+        assert_eq!(
+            store.confirm_sign_up(pending.id, WEEK, at(10)).unwrap(),
+            Confirmed::Now
+        );
+        assert_eq!(status(&store, email), Some(Status::Active), "{email}");
+        assert!(!store.suppressed().unwrap().contains(email));
+    }
+    assert!(!store.is_forgotten("f@example.org").unwrap());
+}
+
+#[test]
+fn one_confirmation_per_mailbox_per_ten_minutes_plus_and_dot_variants_counted_together() {
     let (_dir, mut store) = store();
     assert!(
-        store
-            .sign_up("a@example.org", None, at(0))
-            .unwrap()
-            .send_confirmation
+        sign_up(&mut store, "ann@example.org", None, 0)
+            .pending
+            .is_some()
     );
-    assert!(
-        !store
-            .sign_up("a@example.org", None, at(5))
-            .unwrap()
-            .send_confirmation
-    );
-    assert!(
-        store
-            .sign_up("a@example.org", None, at(10))
-            .unwrap()
-            .send_confirmation
-    );
+    for (variant, minutes) in [
+        ("ann@example.org", 5),
+        ("ann+1@example.org", 6),
+        ("a.nn+x@example.org", 7),
+    ] {
+        assert!(
+            sign_up(&mut store, variant, None, minutes)
+                .pending
+                .is_none(),
+            "{variant}"
+        );
+    }
+    let later = sign_up(&mut store, "ann+2@example.org", None, 11);
+    let pending = later.pending.expect("ten minutes on");
     // A failed message gives the claim back.
-    store.release_confirmation("a@example.org").unwrap();
+    store.release_sign_up(&pending).unwrap();
     assert!(
-        store
-            .sign_up("a@example.org", None, at(11))
-            .unwrap()
-            .send_confirmation
+        sign_up(&mut store, "ann@example.org", None, 12)
+            .pending
+            .is_some()
     );
     // Active readers get no message at all.
-    store.confirm("a@example.org", at(12)).unwrap();
+    store.add("bob@example.org", None, false, at(0)).unwrap();
     assert!(
-        !store
-            .sign_up("a@example.org", None, at(30))
-            .unwrap()
-            .send_confirmation
+        sign_up(&mut store, "bob@example.org", None, 30)
+            .pending
+            .is_none()
     );
 }
 
 #[test]
-fn a_confirmation_link_does_nothing_after_an_unsubscribe() {
+fn a_confirmation_link_expires_and_a_legacy_link_confirms_only_what_is_pending() {
     let (_dir, mut store) = store();
-    store.sign_up("a@example.org", None, at(0)).unwrap();
-    store
-        .unsubscribe("a@example.org", Source::Link, at(1))
+    let pending = sign_up(&mut store, "a@example.org", None, 0)
+        .pending
         .unwrap();
     assert_eq!(
+        store
+            .confirm_sign_up(pending.id, WEEK, at(60 * 24 * 8))
+            .unwrap(),
+        Confirmed::Expired
+    );
+    assert_eq!(status(&store, "a@example.org"), Some(Status::Pending));
+    assert_eq!(
+        store.confirm_sign_up(9999, WEEK, at(1)).unwrap(),
+        Confirmed::NotPending
+    );
+    // Links of earlier versions: pending becomes active; nothing else moves.
+    assert_eq!(
         store.confirm("a@example.org", at(2)).unwrap(),
+        Confirmed::Now
+    );
+    store
+        .unsubscribe("a@example.org", Source::Link, at(3))
+        .unwrap();
+    assert_eq!(
+        store.confirm("a@example.org", at(4)).unwrap(),
         Confirmed::NotPending
     );
     assert_eq!(
@@ -135,6 +223,17 @@ fn a_confirmation_link_does_nothing_after_an_unsubscribe() {
         Confirmed::NotPending
     );
     assert!(store.get("nobody@example.org").unwrap().is_none());
+}
+
+#[test]
+fn a_queued_sign_up_survives_a_restart() {
+    let (dir, mut store) = store();
+    store.queue_sign_up("q@example.org", None, at(0)).unwrap();
+    drop(store);
+    let mut store = Store::open(&dir.path().join("db/audience.sqlite3"), key()).unwrap();
+    let decided = store.next_sign_up(at(1)).unwrap().unwrap();
+    assert_eq!(decided.email, "q@example.org");
+    assert!(decided.pending.is_some());
 }
 
 #[test]
@@ -150,7 +249,7 @@ fn unsubscribing_an_unknown_address_remembers_it_and_bounces_stay_bounces() {
         Status::Unsubscribed
     );
     store
-        .import([record("b@example.org", "bounced")], false, at(1))
+        .import(&[record("b@example.org", Status::Bounced)], false, at(1))
         .unwrap();
     assert!(
         !store
@@ -161,19 +260,21 @@ fn unsubscribing_an_unknown_address_remembers_it_and_bounces_stay_bounces() {
         store.get("b@example.org").unwrap().unwrap().status,
         Status::Bounced
     );
-    assert_eq!(store.suppressed().unwrap().len(), 2);
+    let suppressed = store.suppressed().unwrap();
+    assert!(suppressed.contains("csv@example.org") && suppressed.contains("B@example.org"));
+    assert!(!suppressed.contains("other@example.org"));
 }
 
 #[test]
 fn importing_twice_changes_nothing_and_never_reactivates_without_asking() {
     let (_dir, mut store) = store();
     let rows = [
-        record("a@example.org", ""),
-        record("b@example.org", "subscribed"),
+        record("a@example.org", Status::Active),
+        record("b@example.org", Status::Active),
     ];
-    let first = store.import(rows, false, at(0)).unwrap();
+    let first = store.import(&rows, false, at(0)).unwrap();
     assert_eq!(first.added, 2);
-    let again = store.import(rows, false, at(1)).unwrap();
+    let again = store.import(&rows, false, at(1)).unwrap();
     assert_eq!(
         again,
         ImportSummary {
@@ -184,13 +285,13 @@ fn importing_twice_changes_nothing_and_never_reactivates_without_asking() {
     store
         .unsubscribe("a@example.org", Source::OneClick, at(2))
         .unwrap();
-    let kept = store.import(rows, false, at(3)).unwrap();
+    let kept = store.import(&rows, false, at(3)).unwrap();
     assert_eq!(kept.kept_inactive, 1);
     assert_eq!(
         store.get("a@example.org").unwrap().unwrap().status,
         Status::Unsubscribed
     );
-    let forced = store.import(rows, true, at(4)).unwrap();
+    let forced = store.import(&rows, true, at(4)).unwrap();
     assert_eq!(forced.updated, 1);
     assert_eq!(
         store.get("a@example.org").unwrap().unwrap().status,
@@ -219,11 +320,12 @@ fn add_refuses_to_reactivate_without_the_flag() {
 }
 
 #[test]
-fn a_forgotten_address_leaves_only_a_hash_and_is_not_imported_again() {
-    let (_dir, mut store) = store();
+fn a_forgotten_address_leaves_only_a_keyed_hash_and_is_not_imported_again() {
+    let (dir, mut store) = store();
     store
         .add("Ann@Example.org", Some("Ann"), false, at(0))
         .unwrap();
+    store.queue_sign_up("ann@example.org", None, at(0)).unwrap();
     assert!(store.forget("ann@example.org", at(1)).unwrap());
     assert!(store.get("ann@example.org").unwrap().is_none());
     assert!(store.history("ann@example.org").unwrap().is_empty());
@@ -232,32 +334,70 @@ fn a_forgotten_address_leaves_only_a_hash_and_is_not_imported_again() {
         .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
         .unwrap();
     assert_eq!(events, 0);
-    // Nothing in the database names her.
-    let dump: String = store
-        .conn
-        .query_row(
-            "SELECT group_concat(address_hash) FROM forgotten",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert!(!dump.contains("ann"));
     assert!(store.is_forgotten("ANN@example.org").unwrap());
-    assert!(
-        store
-            .suppressed()
-            .unwrap()
-            .contains(&address_key("ann@example.org"))
-    );
+    assert!(store.suppressed().unwrap().contains("ann@example.org"));
+    // Another secret cannot test an address against the record.
+    let other = Store::open(
+        &dir.path().join("db/audience.sqlite3"),
+        Key::new(b"another secret, another newsletter".to_vec()),
+    )
+    .unwrap();
+    assert!(!other.is_forgotten("ann@example.org").unwrap());
+    drop(other);
     let kept = store
-        .import([record("ann@example.org", "")], false, at(2))
+        .import(&[record("ann@example.org", Status::Active)], false, at(2))
         .unwrap();
     assert_eq!(kept.kept_inactive, 1);
     assert!(store.get("ann@example.org").unwrap().is_none());
-    // Signing up anew is new consent.
-    store.sign_up("ann@example.org", None, at(3)).unwrap();
-    assert!(!store.is_forgotten("ann@example.org").unwrap());
     assert!(!store.forget("nobody@example.org", at(4)).unwrap());
+    drop(store);
+    // No byte of the database, its WAL or its index names her.
+    for entry in std::fs::read_dir(dir.path().join("db")).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        let text = String::from_utf8_lossy(&bytes).to_lowercase();
+        assert!(!text.contains("ann@example.org"));
+    }
+}
+
+#[test]
+fn erasure_records_of_earlier_versions_are_keyed_when_the_store_opens() {
+    let (dir, store) = store();
+    let old = format!(
+        "{:032x}",
+        crate::audience::address::address_key("eve@example.org")
+    );
+    store
+        .conn
+        .execute(
+            "INSERT INTO forgotten (address_hash, at, keyed) VALUES (?1, 'then', 0)",
+            [&old],
+        )
+        .unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("db/audience.sqlite3"), key()).unwrap();
+    let stored: String = store
+        .conn
+        .query_row("SELECT address_hash FROM forgotten", [], |r| r.get(0))
+        .unwrap();
+    assert_ne!(stored, old, "the unkeyed hash is gone");
+    assert!(store.is_forgotten("Eve@example.org").unwrap());
+    assert!(store.suppressed().unwrap().contains("eve@example.org"));
+}
+
+#[test]
+fn the_database_is_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (dir, mut store) = store();
+    store.add("a@example.org", None, false, at(0)).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir.path().join("db")), 0o700);
+    for name in [
+        "audience.sqlite3",
+        "audience.sqlite3-wal",
+        "audience.sqlite3-shm",
+    ] {
+        assert_eq!(mode(&dir.path().join("db").join(name)), 0o600, "{name}");
+    }
 }
 
 #[test]
@@ -280,7 +420,7 @@ fn stats_count_by_status_and_week() {
     let (_dir, mut store) = store();
     store.add("a@example.org", None, false, at(0)).unwrap();
     store.add("b@example.org", None, false, at(0)).unwrap();
-    store.sign_up("c@example.org", None, at(0)).unwrap();
+    sign_up(&mut store, "c@example.org", None, 0);
     store
         .unsubscribe("a@example.org", Source::Link, at(60 * 24 * 7))
         .unwrap();
@@ -297,7 +437,7 @@ fn a_database_from_a_newer_briefing_is_refused() {
     let (dir, store) = store();
     store.conn.pragma_update(None, "user_version", 99).unwrap();
     drop(store);
-    let err = Store::open(&dir.path().join("db/audience.sqlite3")).unwrap_err();
+    let err = Store::open(&dir.path().join("db/audience.sqlite3"), key()).unwrap_err();
     assert!(
         matches!(err, Error::StoreFromNewer { version: 99, .. }),
         "{err}"
@@ -309,6 +449,6 @@ fn a_file_that_is_not_a_database_is_named_as_such() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audience.sqlite3");
     std::fs::write(&path, "email,name\nann@example.org,Ann\n".repeat(100)).unwrap();
-    let err = Store::open(&path).unwrap_err().to_string();
+    let err = Store::open(&path, key()).unwrap_err().to_string();
     assert!(err.contains("not an SQLite database"), "{err}");
 }

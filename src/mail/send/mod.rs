@@ -12,8 +12,8 @@ mod progress;
 mod recipients;
 mod workers;
 
-use std::collections::HashSet;
-use std::path::PathBuf;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -137,7 +137,7 @@ pub fn send(
         .as_ref()
         .map(|dkim| Signer::load(dkim, &paths.root))
         .transpose()?;
-    let plan = recipients::plan(paths, config, &options.recipients)?;
+    let plan = recipients::plan(paths, config, &options.recipients, &envelope.secret)?;
     let mut summary = Summary {
         week: issue.to_string(),
         failed: plan.refused,
@@ -163,22 +163,19 @@ pub fn send(
     transport.check()?;
     let kind = transport.kind();
 
-    // One journal per issue, list and destination: a preview into another outbox, or a send
-    // through another server, is not "already delivered" by this one.
+    // One journal per issue and destination, whatever list a recipient comes from: a second
+    // list that overlaps the first (or the same list under another name) mails nobody twice,
+    // while a preview into another outbox, or a send through another server, is not "already
+    // delivered" by this one.
     let destination = format!("{kind}-{:08x}", address_key(&transport.identity()) as u32);
     let sends = paths.root.join(".briefing/sends");
-    let list_key = &plan.list_key;
-    let journal_path = sends.join(format!("{}.{destination}.{list_key}.journal", issue.slug()));
-    let legacy = sends.join(format!("{}.{kind}.{list_key}.journal", issue.slug()));
-    if !journal_path.exists() && legacy.is_file() {
-        // Journals named before the destination was part of the name: keep their record.
-        let _ = std::fs::rename(&legacy, &journal_path);
-    }
-    let (journal, history) = Journal::open(&journal_path)?;
+    let journal_path = sends.join(format!("{}.{destination}.journal", issue.slug()));
+    let earlier = earlier_journals(&sends, &issue.slug(), kind, &destination);
+    let (journal, history) = Journal::open(&journal_path, &earlier, &envelope.secret)?;
     summary.journal = Some(journal_path);
     summary.damaged_lines = history.damaged;
     let (delivered, in_doubt) = if options.resend {
-        (HashSet::new(), HashSet::new())
+        (HashSet::new(), HashMap::new())
     } else {
         (history.delivered, history.in_doubt)
     };
@@ -189,7 +186,19 @@ pub fn send(
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     });
+    // Who left during the send: the store read again before each batch.
+    let database = paths.root.join(&config.list.database);
+    let key = envelope.secret.clone();
+    let recheck = move || {
+        crate::audience::store::Store::open_existing(&database, key.clone())
+            .ok()
+            .flatten()
+            .and_then(|store| store.suppressed().ok())
+    };
+    let has_store = !matches!(options.recipients, Recipients::To(_))
+        && paths.root.join(&config.list.database).exists();
     let run = Run {
+        recheck: has_store.then_some(&recheck as &(dyn Fn() -> _ + Sync)),
         letter: &letter,
         envelope: &envelope,
         dkim: dkim.as_ref(),
@@ -219,6 +228,31 @@ pub fn send(
         .sync()?;
     summary.interrupted = stop.load(Ordering::SeqCst);
     Ok(summary)
+}
+
+/// The journals earlier versions kept for this issue and destination, one per list
+/// (`<issue>.<destination>.<list>.journal`, and before that `<issue>.<kind>.<list>.journal`):
+/// their deliveries still count.
+fn earlier_journals(sends: &Path, issue: &str, kind: &str, destination: &str) -> Vec<PathBuf> {
+    let mine = format!("{issue}.{destination}.journal");
+    let Ok(entries) = std::fs::read_dir(sends) else {
+        return Vec::new();
+    };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            name != mine
+                && name.ends_with(".journal")
+                && (name.starts_with(&format!("{issue}.{destination}."))
+                    || name.starts_with(&format!("{issue}.{kind}.")))
+        })
+        .collect();
+    found.sort();
+    found
 }
 
 /// The sender-side settings, with the token secret from the environment or the secret file.

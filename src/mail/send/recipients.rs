@@ -8,11 +8,11 @@ use std::path::Path;
 
 use super::Recipients;
 use crate::audience::Status;
-use crate::audience::list::{self, Row};
+use crate::audience::list::{self, Row, Suppression};
+use crate::audience::secret::Key;
 use crate::audience::store::Store;
 use crate::content::config::Config;
 use crate::content::project::Paths;
-use crate::content::slug::slugify;
 use crate::diagnostic::{Diagnostic, Pos, Severity};
 use crate::error::{Error, Result};
 
@@ -20,8 +20,6 @@ use crate::error::{Error, Result};
 pub(super) struct Plan {
     /// Every row, to mail or to skip, in order.
     pub rows: Box<dyn Iterator<Item = Row> + Send>,
-    /// Names the list in the journal's file name.
-    pub list_key: String,
     /// How many rows are to be mailed.
     pub total: usize,
     /// Store subscribers not mailed for their status: unsubscribed, bounced, complained.
@@ -36,17 +34,25 @@ pub(super) struct Plan {
 ///
 /// An invalid list (every bad row as a diagnostic), a bad `--to` address, no store to send to,
 /// or a store or list that cannot be read.
-pub(super) fn plan(paths: &Paths, config: &Config, recipients: &Recipients) -> Result<Plan> {
-    let mut suppressed = match &config.send.suppression_file {
-        Some(file) => list::read_suppression(&paths.root.join(file))?,
-        None => HashSet::new(),
-    };
+pub(super) fn plan(
+    paths: &Paths,
+    config: &Config,
+    recipients: &Recipients,
+    secret: &Key,
+) -> Result<Plan> {
+    let mut suppressed = Suppression::default();
+    if let Some(file) = &config.send.suppression_file {
+        suppressed.add_keys(list::read_suppression(&paths.root.join(file))?);
+    }
     let database = paths.root.join(&config.list.database);
-    let store = Store::open_existing(&database)?;
-    if let (Some(store), Recipients::List(_)) = (&store, recipients) {
-        // Whoever unsubscribed through `briefing listen`, bounced or complained is not
-        // mailed from a CSV list either.
-        suppressed.extend(store.suppressed()?);
+    let store = Store::open_existing(&database, secret.clone())?;
+    if let Some(store) = &store
+        && !matches!(recipients, Recipients::To(_))
+    {
+        // Whoever unsubscribed through `briefing listen` (an unsubscribe still queued beside a
+        // busy database included), bounced, complained or was erased is not mailed, from the
+        // store or from a CSV list.
+        suppressed.merge(store.suppressed()?);
     }
     match recipients {
         Recipients::List(path) => from_list(path, suppressed),
@@ -58,27 +64,18 @@ pub(super) fn plan(paths: &Paths, config: &Config, recipients: &Recipients) -> R
     }
 }
 
-fn from_list(path: &Path, suppressed: HashSet<u128>) -> Result<Plan> {
+fn from_list(path: &Path, suppressed: Suppression) -> Result<Plan> {
     let stats = list::validate(path, path, &suppressed)
         .map_err(|diagnostics| Error::Invalid { diagnostics })?;
-    let stem = path
-        .file_stem()
-        .map_or_else(|| "list".to_owned(), |s| slugify(&s.to_string_lossy()));
-    let canonical = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-    let list_key = format!(
-        "{stem}-{:08x}",
-        list::address_key(&canonical.to_string_lossy()) as u32
-    );
     Ok(Plan {
         rows: Box::new(list::Rows::open(path, suppressed)?),
-        list_key,
         total: stats.to_send,
         inactive: 0,
         refused: Vec::new(),
     })
 }
 
-fn from_store(store: &Store, suppressed: &HashSet<u128>) -> Result<Plan> {
+fn from_store(store: &Store, suppressed: &Suppression) -> Result<Plan> {
     let counts = store.counts()?;
     let inactive = [Status::Unsubscribed, Status::Bounced, Status::Complained]
         .iter()
@@ -104,13 +101,12 @@ fn from_store(store: &Store, suppressed: &HashSet<u128>) -> Result<Plan> {
     Ok(Plan {
         total: rows.iter().filter(|r| matches!(r, Row::Send(_))).count(),
         rows: Box::new(rows.into_iter()),
-        list_key: "store".to_owned(),
         inactive,
         refused,
     })
 }
 
-fn from_command_line(addresses: &[String], suppressed: &HashSet<u128>) -> Result<Plan> {
+fn from_command_line(addresses: &[String], suppressed: &Suppression) -> Result<Plan> {
     let mut seen = HashSet::new();
     let mut rows = Vec::with_capacity(addresses.len());
     let mut bad = Vec::new();
@@ -130,12 +126,9 @@ fn from_command_line(addresses: &[String], suppressed: &HashSet<u128>) -> Result
     if !bad.is_empty() {
         return Err(Error::Invalid { diagnostics: bad });
     }
-    let mut sorted: Vec<String> = addresses.iter().map(|a| a.to_lowercase()).collect();
-    sorted.sort();
     Ok(Plan {
         total: rows.iter().filter(|r| matches!(r, Row::Send(_))).count(),
         rows: Box::new(rows.into_iter()),
-        list_key: format!("to-{:08x}", list::address_key(&sorted.join(",")) as u32),
         inactive: 0,
         refused: Vec::new(),
     })

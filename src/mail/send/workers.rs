@@ -3,17 +3,18 @@
 //! keeps the summary and the progress. The journal gets an attempt before a message's data
 //! goes out and its outcome after.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::time::{Duration, Instant};
 
 use super::pacing::{RateLimiter, backoff, sleep_unless};
 use super::progress::Progress;
 use super::{InDoubt, Summary, count_skip};
-use crate::audience::list::{Recipient, Row, Skip, address_key};
+use crate::audience::list::{Recipient, Row, Skip, Suppression};
 use crate::error::Error;
 use crate::mail::dkim::Signer;
-use crate::mail::journal::Journal;
+use crate::mail::journal::{Journal, recipient_key};
 use crate::mail::message::{EncodedLetter, Envelope, Outgoing, build_message};
 use crate::mail::transport::{Failure, Transport};
 
@@ -42,8 +43,8 @@ pub(super) enum Outcome {
 pub(super) struct Earlier<'a> {
     /// Delivered already: skipped.
     pub delivered: &'a HashSet<u128>,
-    /// Handed over with no answer recorded.
-    pub in_doubt: &'a HashSet<u128>,
+    /// Handed over with no answer recorded, with the Message-ID they were sent with.
+    pub in_doubt: &'a HashMap<u128, String>,
     /// Send those again, or skip them.
     pub policy: InDoubt,
 }
@@ -63,7 +64,15 @@ pub(super) struct Run<'a> {
     pub journal: Mutex<Journal>,
     /// The first error that stopped the run (a journal that cannot be written).
     pub failure: Mutex<Option<Error>>,
+    /// Reads the store's suppression again (who unsubscribed, bounced or complained since
+    /// the send began): asked before each batch of a long send.
+    pub recheck: Option<&'a (dyn Fn() -> Option<Suppression> + Sync)>,
 }
+
+/// A long send reads the suppression again after this many messages, or this long, whichever
+/// comes first: a reader who unsubscribes during a send is not mailed by it.
+const RECHECK_EVERY: usize = 500;
+const RECHECK_AFTER: Duration = Duration::from_secs(1);
 
 impl Run<'_> {
     /// Sends to every row: a producer thread builds messages, `concurrency` workers deliver
@@ -85,18 +94,34 @@ impl Run<'_> {
         std::thread::scope(|scope| {
             let producer_out = out_tx.clone();
             scope.spawn(move || {
+                let mut since = (0, Instant::now());
+                let mut left = None;
                 for (seq, row) in rows.enumerate() {
                     if self.stop.load(Ordering::SeqCst) {
                         break;
                     }
+                    if let Some(recheck) = self.recheck
+                        && (seq - since.0 >= RECHECK_EVERY || since.1.elapsed() >= RECHECK_AFTER)
+                    {
+                        left = recheck().or(left);
+                        since = (seq, Instant::now());
+                    }
                     let outcome = match row {
                         Row::Skip(_, reason) => Outcome::Skipped(reason),
+                        // Unsubscribed (bounced, complained) since the send began.
+                        Row::Send(r)
+                            if left
+                                .as_ref()
+                                .is_some_and(|s: &Suppression| s.contains(&r.email)) =>
+                        {
+                            Outcome::Skipped(Skip::Inactive)
+                        }
                         Row::Send(r) => {
-                            let key = address_key(&r.email);
-                            let doubt = earlier.in_doubt.contains(&key);
+                            let key = recipient_key(&self.envelope.secret, &r.email);
+                            let doubt = earlier.in_doubt.get(&key);
                             if earlier.delivered.contains(&key) {
                                 Outcome::AlreadyDelivered
-                            } else if doubt && earlier.policy == InDoubt::Skip {
+                            } else if doubt.is_some() && earlier.policy == InDoubt::Skip {
                                 Outcome::InDoubtSkipped
                             } else {
                                 // Messages are built here, ahead of the sessions, so that
@@ -171,11 +196,15 @@ impl Run<'_> {
         &self,
         seq: usize,
         recipient: Recipient,
-        in_doubt: bool,
+        in_doubt: Option<&String>,
     ) -> std::result::Result<Ready, Outcome> {
-        let message_id =
+        // A message left in doubt goes again with the Message-ID it was first sent with (an
+        // earlier version's included), so a provider that has it drops the copy.
+        let message_id = in_doubt.cloned().unwrap_or_else(|| {
             self.envelope
-                .message_id(&self.letter.letter.week, &recipient.email, self.round);
+                .message_id(&self.letter.letter.week, &recipient.email, self.round)
+        });
+        let in_doubt = in_doubt.is_some();
         match self.message(&recipient, &message_id) {
             Ok(message) => Ok(Ready {
                 file_name: format!("{seq:07}-{}.eml", file_safe(&recipient.email)),

@@ -1,0 +1,109 @@
+//! The sign-up worker: takes each queued sign-up after its answer has left, decides it in the
+//! store, and mails the confirmation. The queue is in the database, so a sign-up answered 200
+//! is decided even if the service stops first: the next start takes it up. It also writes the
+//! unsubscribes that were queued beside the database while it was busy.
+//!
+//! It has its own connection to the store: its waits for a busy database never hold up a
+//! request.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::Service;
+use crate::audience::store::Store;
+
+/// How long the worker waits for a wake-up before it looks at the queue anyway (a sign-up
+/// queued by a service that stopped, a store that was busy).
+const IDLE: Duration = Duration::from_secs(1);
+
+/// Wakes the worker, and tells it to stop.
+#[derive(Default)]
+pub(super) struct SignUps {
+    waiting: Mutex<bool>,
+    wake_up: Condvar,
+    stop: AtomicBool,
+}
+
+impl SignUps {
+    /// Says a sign-up was queued.
+    pub(super) fn wake(&self) {
+        *self.waiting.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.wake_up.notify_one();
+    }
+
+    /// Tells the worker to stop after the sign-up it is on.
+    pub(super) fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    fn wait(&self) {
+        let waiting = self.waiting.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut waiting, _) = self
+            .wake_up
+            .wait_timeout_while(waiting, IDLE, |waiting| !*waiting)
+            .unwrap_or_else(PoisonError::into_inner);
+        *waiting = false;
+    }
+}
+
+/// Runs until told to stop: every queued sign-up decided and its confirmation mailed, every
+/// queued unsubscribe written.
+pub(super) fn work(service: &Arc<Service>, mut store: Store) {
+    while !service.sign_ups.stop.load(Ordering::SeqCst) {
+        if let Err(e) = store.apply_queued_unsubscribes() {
+            say_err!("warning: queued unsubscribes wait: {e}");
+        }
+        take_queue(service, &mut store);
+        service.sign_ups.wait();
+    }
+}
+
+/// Decides every queued sign-up in `store` and mails what is due; how many were taken. Stops
+/// early when the store cannot be used (it is tried again later).
+pub(super) fn take_queue(service: &Service, store: &mut Store) -> usize {
+    let mut taken = 0;
+    loop {
+        let next = store.next_sign_up(Utc::now());
+        let queued = match next {
+            Ok(Some(queued)) => queued,
+            Ok(None) => return taken,
+            Err(e) => {
+                say_err!("error: a sign-up waits in the queue: {e}");
+                return taken;
+            }
+        };
+        taken += 1;
+        let Some(pending) = queued.pending else {
+            continue;
+        };
+        let sent = service
+            .confirmation(&queued.email, &pending)
+            .and_then(|message| {
+                let file = format!(
+                    "confirm-{}-{}.eml",
+                    Utc::now().timestamp_millis(),
+                    pending.id
+                );
+                service
+                    .transport
+                    .deliver(&message, &file)
+                    .map_err(|failure| failure.reason)
+            });
+        if let Err(reason) = sent {
+            // The server's words may quote the address: it is not logged.
+            let reason = reason.replace(&queued.email, "(the address)");
+            say_err!(
+                "error: the confirmation message of sign-up {} was not sent: {reason}",
+                pending.id
+            );
+            let released = store.release_sign_up(&pending);
+            if let Err(e) = released {
+                say_err!("error: {e}");
+            }
+        }
+    }
+}
