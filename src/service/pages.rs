@@ -81,7 +81,7 @@ impl Service {
         let rendered = self
             .pages
             .get_template(template)
-            .and_then(|t| t.render(&context));
+            .and_then(|t| crate::publish::templates::render(&t, &context));
         match rendered {
             Ok(html) => (
                 status,
@@ -107,18 +107,24 @@ impl Service {
                 .get_template(name)
                 .map_err(|e| template_error(name, &e))?;
             let result = if name.starts_with("confirm-email") {
-                template.render(self.email_context("https://example.org/confirm?s=1&t=0"))
+                crate::publish::templates::render(
+                    &template,
+                    self.email_context("https://example.org/confirm?s=1&t=0"),
+                )
             } else {
-                template.render(PageContext {
-                    site: &self.site,
-                    page: PageView::at(&self.site, "", String::new(), String::new()),
-                    state: "form",
-                    email: "reader@example.org",
-                    name: "",
-                    error: "",
-                    action: "",
-                    subscribe_url: String::new(),
-                })
+                crate::publish::templates::render(
+                    &template,
+                    PageContext {
+                        site: &self.site,
+                        page: PageView::at(&self.site, "", String::new(), String::new()),
+                        state: "form",
+                        email: "reader@example.org",
+                        name: "",
+                        error: "",
+                        action: "",
+                        subscribe_url: String::new(),
+                    },
+                )
             };
             result.map_err(|e| template_error(name, &e))?;
         }
@@ -176,7 +182,7 @@ impl Service {
         let render = |name: &str| {
             self.pages
                 .get_template(name)
-                .and_then(|t| t.render(&context))
+                .and_then(|t| crate::publish::templates::render(&t, &context))
                 .map_err(|e| template_error(name, &e).to_string())
         };
         let notice = Notice {

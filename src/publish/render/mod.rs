@@ -341,6 +341,6 @@ pub fn render_template(
     context: &impl Serialize,
 ) -> Result<String> {
     env.get_template(name)
-        .and_then(|t| t.render(context))
+        .and_then(|t| crate::publish::templates::render(&t, context))
         .map_err(|e| template_error(name, &e))
 }

@@ -26,6 +26,11 @@ pub fn template_error(name: &str, error: &JinjaError) -> Error {
             "the template ran too long (over {FUEL} steps): look for a loop that never ends, \
              or loops inside loops over large ranges"
         ),
+        (ErrorKind::WriteFailure, _) => format!(
+            "{} (more than any page needs): look for a string that grows in a loop, such as \
+             `{{% set s = s ~ s %}}`",
+            super::OUTPUT_TOO_LARGE
+        ),
         (kind, Some(detail)) => format!("{kind}: {detail}"),
         (kind, None) => kind.to_string(),
     };

@@ -83,6 +83,58 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
 /// sitemap) needs a small fraction of this; two nested `range(10000)` loops need more.
 pub const FUEL: u64 = 50_000_000;
 
+/// The most one render may write: a page of a large archive is a few hundred kilobytes, and
+/// a template that doubles a string in a loop stops here, naming its line, instead of taking
+/// the machine's memory.
+pub const MAX_OUTPUT: usize = 16 * 1024 * 1024;
+
+/// Renders `template` with `context`, at most [`MAX_OUTPUT`] bytes of it.
+///
+/// # Errors
+///
+/// minijinja's error, with its line: a write past the cap is a `WriteFailure` that
+/// [`template_error`] words.
+pub fn render(
+    template: &minijinja::Template<'_, '_>,
+    context: impl serde::Serialize,
+) -> std::result::Result<String, JinjaError> {
+    let mut out = Capped(Vec::new());
+    template.render_captured_to(context, &mut out)?;
+    // Templates and values are strings, so the output is UTF-8; a lossy copy never panics.
+    Ok(String::from_utf8(out.0)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
+}
+
+/// A buffer that refuses to grow past twice [`MAX_OUTPUT`].
+struct Capped(Vec<u8>);
+
+impl std::io::Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        // Values are counted against the cap as they are formatted (with the line); this
+        // bounds the template's own text repeated by loops, at twice the cap.
+        if self.0.len() + bytes.len() > 2 * MAX_OUTPUT {
+            return Err(std::io::Error::other(OUTPUT_TOO_LARGE));
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The bytes of values one render has written so far.
+#[derive(Debug, Default)]
+struct OutputCounter(std::sync::atomic::AtomicUsize);
+
+impl minijinja::value::Object for OutputCounter {}
+
+const OUTPUT_COUNTER: &str = "briefing.output-bytes";
+
+/// The words of a write past [`MAX_OUTPUT`].
+pub(crate) const OUTPUT_TOO_LARGE: &str = "the output grew past 16 MB";
+
 /// The auto-escape name for Markdown output.
 pub(crate) const MARKDOWN_ESCAPE: &str = "markdown";
 
@@ -106,6 +158,17 @@ pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'
         _ => AutoEscape::None,
     });
     env.set_formatter(|out, state, value| {
+        // Counted here, where the error gets the template's line: a string that doubles in a
+        // loop stops at the cap. (The writer's own cap in `render` catches the rest.)
+        let written = state.get_or_set_temp_object(OUTPUT_COUNTER, OutputCounter::default);
+        let size = value.as_str().map_or(0, str::len);
+        let total = written
+            .0
+            .fetch_add(size, std::sync::atomic::Ordering::Relaxed)
+            + size;
+        if total > MAX_OUTPUT {
+            return Err(JinjaError::new(ErrorKind::WriteFailure, OUTPUT_TOO_LARGE));
+        }
         let escape: fn(&str) -> String = match state.auto_escape() {
             AutoEscape::Custom(MARKDOWN_ESCAPE) => markdown::escape,
             // minijinja's own HTML escaper also encodes `/`, which is legal but turns every

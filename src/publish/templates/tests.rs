@@ -319,3 +319,24 @@ fn every_builtin_compiles_and_is_reachable_under_its_builtin_name() {
         env.get_template(&format!("builtin/{name}")).unwrap();
     }
 }
+
+// A template that doubles a string in a loop stops at 16 MB of output, naming its line,
+// instead of taking the machine's memory.
+#[test]
+fn a_template_whose_output_doubles_stops_at_the_cap_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("robots.txt"),
+        "User-agent: *\n{% set ns = namespace(s=\"x\") %}{% for i in range(40) %}\
+         {% set ns.s = ns.s ~ ns.s %}{{ ns.s }}{% endfor %}\n",
+    )
+    .unwrap();
+    let env = environment(&templates, "en").unwrap();
+    let error = crate::publish::render::render_template(&env, "robots.txt", &()).unwrap_err();
+    let text = error.to_string();
+    assert!(text.contains("robots.txt"), "{text}");
+    assert!(text.contains("line 2"), "{text}");
+    assert!(text.contains("the output grew past 16 MB"), "{text}");
+}
