@@ -329,11 +329,22 @@ pub struct ListenArgs {
     /// reverse proxy in front.
     #[arg(long, default_value = "127.0.0.1:8025")]
     pub bind: std::net::SocketAddr,
-    /// Take the client's address from the proxy's `X-Forwarded-For` header (for the
-    /// per-client rate limit) on requests from other machines too; requests from this
-    /// machine's own proxy are always read so. Only behind a proxy that sets it.
-    #[arg(long)]
+    /// A reverse proxy (an address, or a network such as 10.0.0.0/24) whose
+    /// `X-Forwarded-For` header names the client, for the per-client sign-up limit; may be
+    /// given more than once. Without it, this machine's (127.0.0.1, ::1) are trusted; naming
+    /// any replaces them.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = parse_network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Gone: it trusted every machine's `X-Forwarded-For`. Use `--trusted-proxy`.
+    #[arg(long, hide = true)]
     pub behind_proxy: bool,
+}
+
+/// A network (`10.0.0.0/24`), or one address as a network of one.
+fn parse_network(text: &str) -> std::result::Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{text}` is not an address or a network such as 10.0.0.0/24"))
 }
 
 /// `briefing templates`.

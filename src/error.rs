@@ -102,6 +102,8 @@ pub enum Error {
         /// Why.
         source: io::Error,
     },
+    /// `listen --behind-proxy`, which trusted any machine's `X-Forwarded-For`.
+    BehindProxyRemoved,
     /// The preview server cannot watch the newsletter's files.
     WatchFiles {
         /// The file or folder, when one was being added.
@@ -331,6 +333,13 @@ impl fmt::Display for Error {
             ),
             Error::WriteJson { .. } => write!(f, "cannot write JSON"),
             Error::Listen { address, .. } => write!(f, "cannot listen on {address}"),
+            Error::BehindProxyRemoved => write!(
+                f,
+                "`--behind-proxy` is gone: it believed `X-Forwarded-For` from any machine, so \
+                 anyone could choose the address their sign-ups counted against; name your \
+                 proxies instead, e.g. `--trusted-proxy 10.0.0.5` (this machine's own are \
+                 trusted without it)"
+            ),
             Error::WatchFiles { path: None, .. } => write!(f, "cannot watch files"),
             Error::WatchFiles {
                 path: Some(path), ..
@@ -506,6 +515,7 @@ mod tests {
             Error::TitleWithoutSlug => "TitleWithoutSlug",
             Error::WriteJson { .. } => "WriteJson",
             Error::Listen { .. } => "Listen",
+            Error::BehindProxyRemoved => "BehindProxyRemoved",
             Error::WatchFiles { .. } => "WatchFiles",
             Error::TemplateFile { .. } => "TemplateFile",
             Error::UnknownTemplate { .. } => "UnknownTemplate",
@@ -605,6 +615,13 @@ mod tests {
             (
                 Error::NothingToPublish,
                 "there are no published cards to build; write one with `briefing new \"Title\"`",
+            ),
+            (
+                Error::BehindProxyRemoved,
+                "`--behind-proxy` is gone: it believed `X-Forwarded-For` from any machine, so \
+                 anyone could choose the address their sign-ups counted against; name your \
+                 proxies instead, e.g. `--trusted-proxy 10.0.0.5` (this machine's own are \
+                 trusted without it)",
             ),
             (
                 Error::BadDate {

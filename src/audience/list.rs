@@ -326,13 +326,41 @@ fn at(line: u64) -> Pos {
     }
 }
 
+/// The first characters a spreadsheet reads as the start of a formula (OWASP's list), and
+/// the quote that marks a cell escaped.
+const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// `text` as a cell a spreadsheet shows as text: one that would start a formula (`=`, `+`,
+/// `-`, `@`, a tab or a carriage return), or that starts with the quote itself, gets a `'`
+/// in front (OWASP's advice on CSV injection). [`from_cell`] undoes it exactly.
+pub fn to_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(FORMULA_STARTS) {
+        format!("'{text}").into()
+    } else {
+        text.into()
+    }
+}
+
+/// A cell read back: the quote [`to_cell`] put in front of a formula character (or of a
+/// quote) is taken off; any other cell is as written.
+pub fn from_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 fn classify(
     record: &csv::StringRecord,
     columns: Columns,
     suppressed: &Suppression,
     seen: &mut HashSet<u128>,
 ) -> Result<Row, (String, &'static str)> {
-    let field = |column: Option<usize>| column.and_then(|i| record.get(i)).map(str::trim);
+    let field = |column: Option<usize>| {
+        column
+            .and_then(|i| record.get(i))
+            .map(|cell| from_cell(cell.trim()))
+    };
     decide(
         field(Some(columns.email)).unwrap_or(""),
         field(columns.name).filter(|n| !n.is_empty()),
@@ -454,7 +482,11 @@ pub fn records(path: &Path) -> Result<Vec<Record>, Error> {
     let none = Suppression::default();
     for record in reader.records() {
         let record = record.map_err(|e| failed(std::io::Error::other(e)))?;
-        let field = |column: Option<usize>| column.and_then(|i| record.get(i)).map(str::trim);
+        let field = |column: Option<usize>| {
+            column
+                .and_then(|i| record.get(i))
+                .map(|cell| from_cell(cell.trim()))
+        };
         let status = field(columns.status).unwrap_or("").to_lowercase();
         match classify(&record, columns, &none, &mut seen) {
             Ok(Row::Skip(_, Skip::Duplicate)) | Err(_) => {}
@@ -654,6 +686,32 @@ mod tests {
             })
             .collect();
         assert_eq!(sent, ["ann@example.com", "eve@example.com"]);
+    }
+
+    #[test]
+    fn a_cell_that_would_start_a_formula_is_written_as_text_and_read_back_exactly() {
+        for text in [
+            "=HYPERLINK(\"http://evil.example/\",\"click\")",
+            "+1 555",
+            "-2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "'",
+            "''=x",
+            "'quoted",
+            "Ann",
+            "",
+        ] {
+            let cell = to_cell(text);
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{text:?} → {cell:?}"
+            );
+            assert_eq!(from_cell(&cell), text, "{cell:?}");
+        }
+        // A cell another tool wrote with a quote of its own is left as written.
+        assert_eq!(from_cell("'Ann"), "'Ann");
     }
 
     #[test]

@@ -58,9 +58,11 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
                 .write_record(["email", "name", "status", "created_at", "updated_at"])
                 .and_then(|()| {
                     rows.iter().try_for_each(|s| {
+                        // Written so a spreadsheet shows every cell as text: a name typed
+                        // into the sign-up form could be a formula.
                         out.write_record([
-                            s.email.as_str(),
-                            s.name.as_deref().unwrap_or(""),
+                            &*subscribers::to_cell(&s.email),
+                            &*subscribers::to_cell(s.name.as_deref().unwrap_or("")),
                             s.status.as_str(),
                             &s.created_at,
                             &s.updated_at,

@@ -2,15 +2,19 @@
 //! and unsubscribes, including RFC 8058 one-click POSTs from mail clients.
 //!
 //! Meant to run behind the publisher's reverse proxy (which holds TLS), bound to loopback by
-//! default. The HTTP stack is the preview server's: axum on a two-thread tokio runtime, with
-//! tower-http bounding bodies ([`MAX_BODY`]) and the time a request may take, and tower the
-//! requests handled at once. The subscriber store is SQLite; each change is one transaction
-//! that commits before the answer leaves, so every request answered 2xx survives a crash.
+//! default. The HTTP stack is the preview server's: axum's router on a two-thread tokio
+//! runtime, with tower-http bounding bodies ([`MAX_BODY`]) and the time a request may take,
+//! and tower the requests handled at once; its connections are served by hyper with a header
+//! timeout ([`connections`]). The subscriber store is SQLite; each change is one transaction
+//! that commits (synced) before the answer leaves, and an unsubscribe that cannot be written
+//! at once is queued durably beside the database, so every request answered 2xx survives a
+//! crash or a power cut.
 //!
 //! What the service never does: tell whether an address is subscribed (the sign-up answer is
 //! the same for every address), change anything on a GET (mail scanners open links), or log
 //! an address.
 
+mod connections;
 mod handlers;
 mod limiter;
 mod pages;
@@ -41,6 +45,7 @@ use crate::mail::transport::Transport;
 use crate::publish::view::SiteView;
 
 use limiter::Limiter;
+pub use limiter::loopback;
 use pages::Fill;
 
 /// Request bodies larger than this are refused with 413: a sign-up form is a few hundred
@@ -86,8 +91,8 @@ pub struct Setup {
 pub struct Options {
     /// Address and port.
     pub bind: SocketAddr,
-    /// Trust `X-Forwarded-For` for the client's address.
-    pub behind_proxy: bool,
+    /// The proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Everything the handlers share.
@@ -115,7 +120,7 @@ struct Service {
 impl Service {
     /// The service of `setup`, answering at `base` (its public address, ending in `/`), and
     /// the store connection of its sign-up worker.
-    fn new(mut setup: Setup, base: String, behind_proxy: bool) -> (Service, Store) {
+    fn new(mut setup: Setup, base: String, trusted_proxies: Vec<ipnet::IpNet>) -> (Service, Store) {
         // The service's pages have forms of their own: no sign-up form in their footers.
         let mut site = SiteView::new(&setup.config);
         site.subscribe_url = None;
@@ -134,7 +139,7 @@ impl Service {
             pages: setup.pages,
             transport: setup.transport,
             dkim: setup.dkim,
-            limiter: Limiter::new(behind_proxy),
+            limiter: Limiter::new(trusted_proxies),
             sign_ups: sign_ups::SignUps::default(),
         };
         (service, setup.worker_store)
@@ -245,7 +250,7 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{bound}/"));
     let origin = setup.secret.origin.clone();
-    let (service, worker_store) = Service::new(setup, base, options.behind_proxy);
+    let (service, worker_store) = Service::new(setup, base, options.trusted_proxies.clone());
     let service = Arc::new(service);
     // A template that cannot render is found now, not by the first reader.
     service.check_pages()?;
@@ -270,18 +275,11 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
         std::thread::spawn(move || sign_ups::work(&service, worker_store))
     };
     let app = router(Arc::clone(&service));
-    let served = runtime.block_on(async {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown())
-        .await
-    });
+    runtime.block_on(connections::serve(listener, app, shutdown()));
     // The sign-ups answered so far are in the queue; the worker finishes the one it is on.
     service.sign_ups.stop();
     let _ = worker.join();
-    served.map_err(listen_error)
+    Ok(())
 }
 
 async fn shutdown() {

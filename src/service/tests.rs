@@ -51,7 +51,7 @@ fn with_worker(dir: &Path) -> (Arc<Service>, Store) {
         dkim: None,
         config,
     };
-    let (service, worker) = Service::new(setup, BASE.to_owned(), false);
+    let (service, worker) = Service::new(setup, BASE.to_owned(), super::loopback());
     (Arc::new(service), worker)
 }
 

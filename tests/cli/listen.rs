@@ -402,7 +402,7 @@ fn confirmation_token(email: &str, issued: i64) -> String {
 fn the_sign_up_answer_never_tells_whether_an_address_is_on_the_list() {
     let port = free_port();
     let project = project_on(port, None);
-    let service = start(&project, port, &["--behind-proxy"]);
+    let service = start(&project, port, &[]);
     project.run_with(&["subscribers", "add", "active@example.org"], &[SECRET]);
     project.run_with(&["subscribers", "add", "gone@example.org"], &[SECRET]);
     project.run_with(&["subscribers", "remove", "gone@example.org"], &[SECRET]);
@@ -566,7 +566,7 @@ fn bad_requests_get_clear_answers_and_change_nothing() {
 fn a_hundred_identical_sign_ups_at_once_make_one_row_and_one_message() {
     let port = free_port();
     let project = project_on(port, None);
-    let service = start(&project, port, &["--behind-proxy"]);
+    let service = start(&project, port, &[]);
     let mut args: Vec<String> = vec!["--parallel".into(), "--parallel-max".into(), "100".into()];
     for i in 0..100 {
         args.extend([
@@ -753,6 +753,54 @@ fn slow_clients_do_not_hold_up_the_others() {
     let _ = slow.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
     drop(idle);
+}
+
+// Idle sockets cannot use up the service's file descriptors: a connection that sends no
+// whole header within 10 s (nothing at all, half a header, or a kept-alive connection left
+// idle) is closed by the service.
+#[test]
+fn a_client_that_sends_no_whole_header_is_disconnected() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let service = start(&project, port, &[]);
+    let started = Instant::now();
+    let mut stalled: Vec<TcpStream> = Vec::new();
+    for i in 0..40 {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        match i % 3 {
+            0 => {}
+            1 => stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow:")
+                .unwrap(),
+            _ => {
+                // A whole request on a kept-alive connection, then nothing.
+                stream
+                    .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+                    .unwrap();
+            }
+        }
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stalled.push(stream);
+    }
+    // Others are served meanwhile.
+    assert_eq!(curl(&[&service.url("/healthz")]).0, 200);
+    for (i, stream) in stalled.iter_mut().enumerate() {
+        let mut rest = Vec::new();
+        // Ends with the service closing the socket, not with our 30 s read timeout.
+        let read = stream.read_to_end(&mut rest);
+        assert!(read.is_ok(), "connection {i} was not closed: {read:?}");
+        if i % 3 == 2 {
+            assert!(
+                rest.starts_with(b"HTTP/1.1 200"),
+                "{}",
+                String::from_utf8_lossy(&rest)
+            );
+        }
+    }
+    assert!(started.elapsed() < Duration::from_secs(30));
+    drop(service);
 }
 
 #[test]
@@ -1149,5 +1197,99 @@ fn sigterm_finishes_the_requests_in_flight_and_exits_cleanly() {
         service
             .log()
             .contains("stopping: finishing the requests in flight")
+    );
+}
+
+// A name typed into the sign-up form can be a formula: the export shows it as text in a
+// spreadsheet, and importing the export gives back exactly what was stored.
+#[test]
+fn an_export_is_safe_to_open_in_a_spreadsheet_and_imports_back_exactly() {
+    let project = Project::sample();
+    let run = |args: &[&str]| project.run_with(args, &[SECRET]);
+    let people = [
+        (
+            "ann@example.org",
+            "=HYPERLINK(\"http://evil.example/\",\"click\")",
+        ),
+        ("bob@example.org", "+1 (555) 010"),
+        ("-dash@example.org", "@bob"),
+        ("cat@example.org", "'quoted'"),
+        ("dan@example.org", "Dan, Reader"),
+    ];
+    for (email, name) in people {
+        let added = run(&["subscribers", "add", "--name", name, "--", email]);
+        assert_eq!(added.code, 0, "{added:?}");
+    }
+    let export = run(&["subscribers", "export"]);
+    assert_eq!(export.code, 0, "{export:?}");
+    // Read with the csv crate, as a spreadsheet would split it: no cell starts a formula.
+    let mut reader = csv::Reader::from_reader(export.stdout.as_bytes());
+    let cells: Vec<String> = reader
+        .records()
+        .flat_map(|r| r.unwrap().iter().map(str::to_owned).collect::<Vec<_>>())
+        .collect();
+    assert!(
+        cells
+            .iter()
+            .all(|c| !c.starts_with(['=', '+', '-', '@', '\t', '\r'])),
+        "{cells:?}"
+    );
+    assert!(
+        cells.contains(&"'=HYPERLINK(\"http://evil.example/\",\"click\")".to_owned()),
+        "{cells:?}"
+    );
+
+    let other = Project::sample();
+    other.write("export.csv", &export.stdout);
+    let imported = other.run_with(
+        &[
+            "subscribers",
+            "import",
+            other.path("export.csv").to_str().unwrap(),
+        ],
+        &[SECRET],
+    );
+    assert_eq!(imported.code, 0, "{imported:?}");
+    let db = rusqlite::Connection::open(other.path(".briefing/audience.sqlite3")).unwrap();
+    for (email, name) in people {
+        let stored: (String, String) = db
+            .query_row(
+                "SELECT email, name FROM subscribers WHERE address_key = ?1",
+                [email],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(stored, (email.to_owned(), name.to_owned()));
+    }
+}
+
+#[test]
+fn behind_proxy_is_refused_with_what_to_use_instead() {
+    let project = project_on(free_port(), None);
+    let run = project.run_with(
+        &["listen", "--bind", "127.0.0.1:0", "--behind-proxy"],
+        &[SECRET],
+    );
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains("--trusted-proxy 10.0.0.5"),
+        "{}",
+        run.stderr
+    );
+    let bad = project.run_with(
+        &[
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+            "--trusted-proxy",
+            "10.0.0/8",
+        ],
+        &[SECRET],
+    );
+    assert_eq!(bad.code, 2, "{bad:?}");
+    assert!(
+        bad.stderr.contains("is not an address or a network"),
+        "{}",
+        bad.stderr
     );
 }
