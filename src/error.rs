@@ -860,7 +860,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            44,
+            45,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }
