@@ -117,6 +117,24 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
             }
         }
         SubscribersAction::Forget { email } => {
+            // Journals of earlier versions wrote addresses out: taken out first, so that an
+            // erasure reported done is done.
+            let secret = crate::audience::secret::find_or_create(
+                &paths.root,
+                &config.unsubscribe_secret_env,
+                &env,
+            )?;
+            let scrubbed = crate::mail::journal::scrub(
+                &paths.root.join(".briefing/sends"),
+                &secret.key,
+                email,
+            )?;
+            if scrubbed > 0 {
+                say!(
+                    "{email}: taken out of {scrubbed} send journal{}",
+                    plural(scrubbed)
+                );
+            }
             if store.forget(email, now)? {
                 say!(
                     "{email}: erased with its history; a hash of the address is kept so that \

@@ -216,6 +216,70 @@ impl History {
     }
 }
 
+/// Takes `email` out of every journal in `sends` (journals of earlier versions wrote
+/// addresses out): each of its lines keeps its record under the keyed name, so a later send
+/// still knows the reader had the issue, and the server's words lose the address. A journal
+/// is rewritten whole (a new file renamed over it) under its lock; how many were rewritten.
+///
+/// # Errors
+///
+/// [`Error::SendRunning`] when a send holds one of them (run it again afterwards), or
+/// [`Error::Journal`] when one cannot be read or written.
+pub fn scrub(sends: &Path, secret: &Key, email: &str) -> Result<usize> {
+    let Ok(entries) = fs::read_dir(sends) else {
+        return Ok(0);
+    };
+    let target = comparable(email);
+    let key = format!("{:032x}", recipient_key(secret, email));
+    let mut rewritten = 0;
+    let mut journals: Vec<PathBuf> = entries
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "journal"))
+        .collect();
+    journals.sort();
+    for path in journals {
+        let failed = |action| {
+            let path = path.clone();
+            move |source| Error::Journal {
+                path,
+                action,
+                source,
+            }
+        };
+        let text = fs::read(&path).map_err(failed("read"))?;
+        let text = String::from_utf8_lossy(&text);
+        if !text.to_lowercase().contains(&email.to_lowercase()) {
+            continue;
+        }
+        let _lock = lock(&path)?;
+        let mut out = String::with_capacity(text.len());
+        for line in text.split_inclusive('\n') {
+            let mut fields: Vec<&str> = line.split('\t').collect();
+            if fields.len() >= 2 && fields[1].contains('@') && comparable(fields[1]) == target {
+                fields[1] = &key;
+            }
+            out.push_str(&without_address(&fields.join("\t"), email));
+        }
+        let tmp = path.with_extension("journal.scrub");
+        let written = (|| {
+            let mut file = crate::audience::secret::private_options()
+                .create(true)
+                .truncate(true)
+                .write(true)
+                .open(&tmp)?;
+            file.write_all(out.as_bytes())?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)
+        })();
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(failed("write")(e));
+        }
+        rewritten += 1;
+    }
+    Ok(rewritten)
+}
+
 /// `text` with every case-insensitive occurrence of `email` replaced by `(the address)`.
 fn without_address(text: &str, email: &str) -> String {
     if email.is_empty() {
@@ -446,6 +510,31 @@ mod tests {
                 .get(&recipient_key(&secret(), "bob@example.com"))
                 .map(String::as_str),
             Some("<b@x>")
+        );
+    }
+
+    #[test]
+    fn scrubbing_takes_an_address_out_of_earlier_journals_and_keeps_its_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("2026-w25.outbox-1.list.journal");
+        std::fs::write(
+            &old,
+            "attempt\tAnn@Example.org\t<a@x>\t2026-06-17T08:00:01Z\n\
+             delivered\tAnn@Example.org\t<a@x>\t2026-06-17T08:00:01Z\n\
+             failed\tbob@example.org\t550 <bob@example.org> unknown\t2026-06-17T08:00:02Z\n",
+        )
+        .unwrap();
+        assert_eq!(scrub(dir.path(), &secret(), "ann@example.org").unwrap(), 1);
+        let text = std::fs::read_to_string(&old).unwrap();
+        assert!(!text.to_lowercase().contains("ann@"), "{text}");
+        assert!(text.contains("bob@example.org"), "others are kept: {text}");
+        let (_, history) =
+            Journal::open(&dir.path().join("new.journal"), &[old], &secret()).unwrap();
+        assert!(
+            history
+                .delivered
+                .contains(&recipient_key(&secret(), "ann@example.org")),
+            "the delivery still counts"
         );
     }
 

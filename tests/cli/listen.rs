@@ -1293,3 +1293,96 @@ fn behind_proxy_is_refused_with_what_to_use_instead() {
         bad.stderr
     );
 }
+
+// An erasure leaves no copy of the address in any file `briefing` keeps: not in the
+// database, its write-ahead log, the journals (an earlier version's included) or queued
+// unsubscribes, read as `strings` would.
+#[test]
+fn forget_leaves_no_trace_of_the_address_in_any_file() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let run = |args: &[&str]| project.run_with(args, &[SECRET]);
+    project.write(
+        "list.csv",
+        "email,name\nAnn.Reader@Example.org,Ann Zyxwv\nbob@example.org,Bob\n",
+    );
+    assert_eq!(
+        run(&[
+            "subscribers",
+            "import",
+            project.path("list.csv").to_str().unwrap()
+        ])
+        .code,
+        0
+    );
+    // History in many rows, a send journal, and an earlier version's journal that wrote
+    // addresses out.
+    for _ in 0..3 {
+        run(&["subscribers", "remove", "ann.reader@example.org"]);
+        run(&[
+            "subscribers",
+            "add",
+            "--reactivate",
+            "ann.reader@example.org",
+        ]);
+    }
+    let out = project.path("out");
+    let sent = run(&["send", "--latest", "--outbox", out.to_str().unwrap()]);
+    assert_eq!(sent.code, 0, "{sent:?}");
+    project.write(
+        ".briefing/sends/2026-w25.outbox-0badf00d.subscribers.journal",
+        "attempt\tAnn.Reader@Example.org\t<x@example.org>\t2026-06-17T08:00:01Z\n\
+         delivered\tAnn.Reader@Example.org\t<x@example.org>\t2026-06-17T08:00:01Z\n\
+         failed\tbob@example.org\t550 <bob@example.org> full\t2026-06-17T08:00:02Z\n",
+    );
+    // The service holds the database open meanwhile, so its write-ahead log stays.
+    let service = start(&project, port, &[]);
+    let forgot = run(&["subscribers", "forget", "ann.reader@example.org"]);
+    assert_eq!(forgot.code, 0, "{forgot:?}");
+    assert!(
+        forgot.stdout.contains("taken out of 1 send journal"),
+        "{}",
+        forgot.stdout
+    );
+    let mut files = Vec::new();
+    let mut folders = vec![project.path(".briefing")];
+    while let Some(dir) = folders.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.iter().any(|f| f.ends_with("audience.sqlite3")));
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap().to_ascii_lowercase();
+        for trace in ["ann.reader@example.org", "ann zyxwv"] {
+            assert!(
+                memchr_find(&bytes, trace.as_bytes()).is_none(),
+                "{} still holds {trace}",
+                file.display()
+            );
+        }
+    }
+    // Bob is untouched, and the erased address is still not mailed from a list.
+    let list = run(&["subscribers", "list"]);
+    assert!(list.stdout.contains("bob@example.org"), "{list:?}");
+    let again = run(&[
+        "send",
+        "--latest",
+        "--list",
+        project.path("list.csv").to_str().unwrap(),
+        "--outbox",
+        project.path("out2").to_str().unwrap(),
+        "--dry-run",
+    ]);
+    assert!(again.stdout.contains("dry run: 1 message"), "{again:?}");
+    drop(service);
+}
+
+fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

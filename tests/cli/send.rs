@@ -1037,3 +1037,57 @@ fn a_reader_who_unsubscribes_during_a_send_is_not_mailed_by_it() {
         "{stdout}"
     );
 }
+
+// Regression: the journal was named after the list as typed, so a link to the same list (or
+// a second list that overlaps the first) mailed the same readers again. One journal per
+// issue and destination keeps one record per reader, whatever list they came from.
+#[test]
+fn a_linked_list_and_an_overlapping_list_mail_nobody_twice() {
+    let project = Project::sample();
+    let outbox = project.path("out");
+    let write_list = |name: &str, range: std::ops::Range<usize>| {
+        let rows: String = range
+            .map(|i| format!("reader{i:04}@example.com,Reader {i},\n"))
+            .collect();
+        project.write(name, format!("email,name,status\n{rows}"));
+        project.path(name).display().to_string()
+    };
+    let send = |list: &str| {
+        let run = project.run_with(
+            &[
+                "send",
+                "--latest",
+                "--list",
+                list,
+                "--outbox",
+                outbox.to_str().unwrap(),
+                "--rate",
+                "100000",
+            ],
+            &[SECRET],
+        );
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout
+    };
+    let first = write_list("list200.csv", 0..200);
+    assert!(send(&first).contains("sent 200 messages"));
+    std::os::unix::fs::symlink(project.path("list200.csv"), project.path("listlink.csv")).unwrap();
+    let linked = send(&project.path("listlink.csv").display().to_string());
+    assert!(
+        linked.contains("sent 0 messages") && linked.contains("200 already delivered"),
+        "{linked}"
+    );
+    // Half of this list had the issue from the first.
+    let overlapping = write_list("more.csv", 100..300);
+    let more = send(&overlapping);
+    assert!(
+        more.contains("sent 100 messages") && more.contains("100 already delivered"),
+        "{more}"
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&outbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 300, "each reader once");
+}

@@ -219,6 +219,24 @@ impl Store {
         self.conn.busy_timeout(wait).map_err(|e| self.error(&e))
     }
 
+    /// Copies the write-ahead log into the database and empties it, so that pages an
+    /// erasure overwrote leave no older copy there. When a reader holds it (the service
+    /// mid-request), it is emptied at the next checkpoint instead; said on stderr.
+    pub(super) fn empty_wal(&self) {
+        let busy = self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| {
+                row.get::<_, i64>(0)
+            });
+        if !matches!(busy, Ok(0)) {
+            say_err!(
+                "warning: {} is in use: older copies of the erased rows stay in its \
+                 write-ahead log until its next checkpoint",
+                crate::diagnostic::display_path(&self.path)
+            );
+        }
+    }
+
     fn configure(&mut self) -> Result<()> {
         self.conn
             .busy_timeout(BUSY_WAIT)

@@ -596,9 +596,12 @@ impl Store {
         Ok(summary)
     }
 
-    /// Erases `email` on its owner's request: the row, its history and its bounce records
-    /// go; a hash of the address stays, so that an import or a CSV send does not mail it
-    /// again unless the owner signs up anew. Returns whether the store held it.
+    /// Erases `email` on its owner's request: the row, its history, its sign-ups, its bounce
+    /// records and the reports recorded under it go; a keyed hash of the address stays, so
+    /// that an import or a CSV send does not mail it again unless the owner signs up anew.
+    /// Deleted rows are overwritten (`secure_delete`) and the write-ahead log is emptied
+    /// after, so no copy of the address stays in the database's files. Returns whether the
+    /// store held it.
     ///
     /// # Errors
     ///
@@ -606,7 +609,7 @@ impl Store {
     pub fn forget(&mut self, email: &str, now: DateTime<Utc>) -> Result<bool> {
         let at = timestamp(now);
         let erasure_key = self.key.clone();
-        self.write(true, |tx| {
+        let held = self.write(true, |tx| {
             let key = comparable(email);
             tx.execute("DELETE FROM bounces WHERE address_key = ?1", [&key])?;
             tx.execute(
@@ -620,14 +623,21 @@ impl Store {
                 "DELETE FROM signup_queue WHERE lower(email) = lower(?1)",
                 [email],
             )?;
+            // Reports are recorded under `<address>:<digest>`.
+            tx.execute(
+                "DELETE FROM reports WHERE substr(id, 1, length(?1) + 1) = ?1 || ':'",
+                [&key],
+            )?;
             let [hash, _] = erasure_hashes(erasure_key.as_bytes(), email);
             tx.execute(
                 "INSERT OR IGNORE INTO forgotten (address_hash, at, keyed) VALUES (?1, ?2, 1)",
                 params![hash, at],
             )?;
             Ok(held)
-        })
-        .inspect(|_| self.drop_queued_unsubscribes(email))
+        })?;
+        self.drop_queued_unsubscribes(email);
+        self.empty_wal();
+        Ok(held)
     }
 
     /// Whether `email` was erased with [`Store::forget`] (and has not signed up since).
