@@ -1,22 +1,26 @@
 //! Puts rendered outputs on disk, all or nothing.
 //!
-//! A full build stages every new or changed file in a folder of its own (beside a new
-//! output, inside an existing one) and touches the output only once everything is rendered,
-//! so a failed build leaves the published site byte-for-byte as it was. Then the staged files
-//! are renamed in (each file replaced at once, never half-written), files of deleted cards
-//! are removed, and files whose bytes did not change are left as they were: they keep their
-//! modification time, so `rsync` and deploy tools upload only what changed, and the file
-//! system does not free and allocate an inode for every page of the archive on every build.
+//! A full build stages every new or changed file in a folder of its own and touches the
+//! output only once everything is rendered, so a failed build leaves the published site
+//! byte-for-byte as it was. Files whose bytes did not change are never rewritten: they keep
+//! their inode and modification time, so `rsync` and deploy tools upload only what changed.
 //! A folder is only ever written into if briefing made it (it holds [`MARKER`]) or it is
 //! empty: pointing `--out` at a folder of yours never deletes it.
 //!
-//! Moving the files in is all or nothing too. Before the first rename the commit's plan is
-//! written and synced to a log in the staging folder; each file it replaces or removes is
-//! first moved into the staging folder's `.old/`, and kept there until the last rename is
-//! done. A commit that fails is rolled back at once; one that a `kill -9` or a power cut
-//! interrupted is rolled back by the next build before anything else ([`recover`]), from the
-//! log. Each build holds a lock on its staging folder, so the next build can tell a killed
+//! How the new site replaces the old depends on where the output is:
+//! - **A new output**: the staging folder beside it is renamed into its place.
+//! - **An existing folder on Linux** (the usual case): [`swap`]. The new site is put together
+//!   beside the old one and exchanged with it in one step, so a reader sees the old site or
+//!   the new one at every instant, and a build killed at any moment leaves one of them whole.
+//! - **A mount point, a link to a folder elsewhere, or another system**: [`in_place`]. The
+//!   staged files are renamed in one by one under a synced log, so a failure is rolled back
+//!   at once and a crash by the next build; meanwhile readers may see a mixture.
+//!
+//! Each build holds a lock on its staging folder, so the next build can tell a killed
 //! build's folder (removed at once) from one that is still running (left alone).
+
+mod in_place;
+mod swap;
 
 use std::fs;
 use std::io::{self, Read};
@@ -31,65 +35,51 @@ use crate::publish::render::{Output, Sink};
 /// The file that marks a folder as briefing's output.
 pub const MARKER: &str = ".briefing-output";
 
-/// The start of the name of the folder inside an existing output that a build stages its
-/// changed files in.
+/// The start of the name of the folder inside an existing output that an in-place build
+/// stages its changed files in.
 const STAGING: &str = ".briefing-staging-";
 
-/// The commit log in a staging folder: present from before the first rename of a commit
-/// until after the last.
+/// The commit log in a staging folder: present from before the first rename of an in-place
+/// commit until after the last.
 const COMMIT_LOG: &str = ".commit";
 
-/// The lock file in a staging folder, held by the build that stages there.
+/// The lock file in a staging folder, held by the build that stages there (beside the
+/// folder, as `<folder>.lock`, for a swap: the folder becomes the site).
 const LOCK: &str = ".lock";
 
-/// Where a commit keeps the files it replaces or removes, inside the staging folder.
+/// Where an in-place commit keeps the files it replaces or removes, inside the staging
+/// folder.
 const OLD: &str = ".old";
 
 const MARKER_TEXT: &str = "This folder is written by `briefing build`: every build makes it \
                            match the cards and removes\nfiles it did not write.\n";
 
+/// How a build's staging folder becomes the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// There was no output: the staging folder beside it is renamed into its place.
+    Fresh,
+    /// The staging folder beside the output is completed and exchanged with it.
+    Swap,
+    /// The staging folder inside the output; files are renamed in one by one.
+    InPlace,
+}
+
 /// A folder that new and changed files are written into as they are rendered;
-/// [`Staging::commit`] moves them into the output. Dropped uncommitted, it is removed and the
+/// [`Staging::commit`] makes them the output. Dropped uncommitted, it is removed and the
 /// output is untouched.
 pub struct Staging {
     out: PathBuf,
     dir: PathBuf,
-    /// The output did not exist: the staging folder becomes it whole.
-    fresh: bool,
+    mode: Mode,
     committed: bool,
     /// Every file of this build, and whether it was staged (new or changed).
     files: Mutex<Vec<(String, bool)>>,
     /// Folders made (or being made): a file in a new folder then costs no failed open first.
     made: Mutex<FxHashSet<PathBuf>>,
-    /// Holds the staging folder's lock while this build lives.
+    /// Holds the staging folder's lock while this build lives, and where the lock file is.
     _lock: fs::File,
-}
-
-/// One step of a commit, by output-relative path.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Step {
-    /// A new or changed file renamed in; a file it replaces is moved to `.old/` first, an
-    /// empty folder in its place removed.
-    New(String),
-    /// A file no longer in the site: moved to `.old/`.
-    Remove(String),
-}
-
-impl Step {
-    fn line(&self) -> String {
-        match self {
-            Step::New(path) => format!("new\t{path}\n"),
-            Step::Remove(path) => format!("remove\t{path}\n"),
-        }
-    }
-
-    fn parse(line: &str) -> Option<Step> {
-        match line.split_once('\t')? {
-            ("new", path) => Some(Step::New(path.to_owned())),
-            ("remove", path) => Some(Step::Remove(path.to_owned())),
-            _ => None,
-        }
-    }
+    lock_path: PathBuf,
 }
 
 /// Where a commit stops, for the tests of recovery and rollback.
@@ -112,7 +102,17 @@ impl Staging {
     /// [`Error::WriteFile`] when the staging folder cannot be made.
     pub fn new(out: &Path) -> Result<Staging> {
         recover(out)?;
-        let fresh = ensure_ours(out)?;
+        let mode = if ensure_ours(out)? {
+            Mode::Fresh
+        } else if swap::supported(out) {
+            Mode::Swap
+        } else {
+            Mode::InPlace
+        };
+        Staging::with_mode(out, mode)
+    }
+
+    fn with_mode(out: &Path, mode: Mode) -> Result<Staging> {
         let name = out
             .file_name()
             .map_or_else(|| "site".into(), |n| n.to_string_lossy().into_owned());
@@ -121,12 +121,16 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         let pid = std::process::id();
-        // Inside an existing output, so that every rename stays on its file system even when
-        // the output is a mount (a container's volume).
-        let dir = if fresh {
-            parent.join(format!(".{name}.staging-{pid}"))
-        } else {
-            out.join(format!("{STAGING}{pid}"))
+        let dir = match mode {
+            Mode::Fresh => parent.join(format!(".{name}.staging-{pid}")),
+            Mode::Swap => parent.join(format!(".{name}.next-{pid}")),
+            // Inside the output, so that every rename stays on its file system when the
+            // output is a mount (a container's volume).
+            Mode::InPlace => out.join(format!("{STAGING}{pid}")),
+        };
+        let lock_path = match mode {
+            Mode::Swap => lock_beside(&dir),
+            Mode::Fresh | Mode::InPlace => dir.join(LOCK),
         };
         let failed = |source| Error::WriteFile {
             path: dir.clone(),
@@ -136,18 +140,19 @@ impl Staging {
             fs::remove_dir_all(&dir).map_err(failed)?;
         }
         fs::create_dir_all(&dir).map_err(failed)?;
-        let lock = fs::File::create(dir.join(LOCK)).map_err(failed)?;
+        let lock = fs::File::create(&lock_path).map_err(failed)?;
         lock.lock().map_err(failed)?;
         let staging = Staging {
             out: out.to_path_buf(),
             dir,
-            fresh,
+            mode,
             committed: false,
             files: Mutex::default(),
             made: Mutex::default(),
             _lock: lock,
+            lock_path,
         };
-        if fresh {
+        if mode == Mode::Fresh {
             write_file(&staging.dir.join(MARKER), MARKER_TEXT.as_bytes())?;
         }
         Ok(staging)
@@ -160,7 +165,7 @@ impl Staging {
 
     /// How many files of this build differ from the output's, when the output existed.
     pub fn changed(&self) -> Option<usize> {
-        (!self.fresh).then(|| {
+        (self.mode != Mode::Fresh).then(|| {
             lock(&self.files)
                 .iter()
                 .filter(|(_, staged)| *staged)
@@ -179,60 +184,34 @@ impl Staging {
 
     /// [`Staging::commit`], stopped where `stop` says; true when it ran to the end.
     fn commit_until(mut self, stop: Stop) -> Result<bool> {
-        if self.fresh {
-            // The staging folder becomes the output in one rename; its lock goes with it.
-            let _ = fs::remove_file(self.dir.join(LOCK));
-            fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
-                path: self.out.clone(),
-                source,
-            })?;
-            self.committed = true;
-            return Ok(true);
-        }
         let files = std::mem::take(&mut *lock(&self.files));
-        let kept: FxHashSet<PathBuf> = files
-            .iter()
-            .map(|(path, _)| PathBuf::from(path))
-            .chain([PathBuf::from(MARKER)])
-            .collect();
-        // Stale files go first, so that a file may take the place of an old folder.
-        let mut steps = Vec::new();
-        stale_files(&self.out, Path::new(""), &kept, &mut steps)?;
-        steps.extend(
-            (files.iter())
-                .filter(|(_, staged)| *staged)
-                .map(|(path, _)| Step::New(path.clone())),
-        );
-        write_log(&self.dir, &steps)?;
-        for (done, step) in steps.iter().enumerate() {
-            if stop == Stop::CrashAfter(done) {
-                // As if killed here: the next build recovers from the log.
-                self.committed = true;
-                return Ok(false);
+        let finished = match self.mode {
+            Mode::Fresh => {
+                // The staging folder becomes the output in one rename; its lock goes with it.
+                let _ = fs::remove_file(&self.lock_path);
+                fs::rename(&self.dir, &self.out).map_err(|source| Error::WriteFile {
+                    path: self.out.clone(),
+                    source,
+                })?;
+                true
             }
-            let applied = if stop == Stop::FailAt(done) {
-                Err(Error::WriteFile {
-                    path: self.out.join("injected"),
-                    source: io::Error::other("injected failure"),
-                })
-            } else {
-                apply(&self.out, &self.dir, step)
-            };
-            if let Err(error) = applied {
-                rollback(&self.out, &self.dir, &steps[..=done]);
-                remove_empty_folders(&self.out, Path::new(""));
-                return Err(error);
-            }
+            Mode::Swap => match swap::commit(&self.out, &self.dir, &files, stop)? {
+                swap::Swapped::Done => true,
+                swap::Swapped::Stopped => {
+                    // As if killed: the folder is left for the next build.
+                    self.committed = true;
+                    return Ok(false);
+                }
+                // The file system has no exchange: the files are renamed in instead.
+                swap::Swapped::Unsupported => in_place::commit(&self.out, &self.dir, &files, stop)?,
+            },
+            Mode::InPlace => in_place::commit(&self.out, &self.dir, &files, stop)?,
+        };
+        if self.mode == Mode::Swap {
+            let _ = fs::remove_file(&self.lock_path);
         }
-        // The commit point: from here on the new site stands.
-        let _ = fs::remove_file(self.dir.join(COMMIT_LOG));
-        remove_empty_folders(&self.out, Path::new(""));
-        if !self.out.join(MARKER).is_file() {
-            write_file(&self.out.join(MARKER), MARKER_TEXT.as_bytes())?;
-        }
-        let _ = fs::remove_dir_all(&self.dir);
         self.committed = true;
-        Ok(true)
+        Ok(finished)
     }
 
     fn stage(&self, path: &str, bytes: &[u8]) -> Result<()> {
@@ -254,7 +233,7 @@ impl Staging {
 impl Sink for Staging {
     fn put(&self, output: Output) -> Result<()> {
         let Output { path, bytes } = output;
-        let staged = self.fresh || !holds(&self.out.join(&path), &bytes);
+        let staged = self.mode == Mode::Fresh || !holds(&self.out.join(&path), &bytes);
         if staged {
             self.stage(&path, &bytes)?;
         }
@@ -267,8 +246,18 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.dir);
+            if self.mode == Mode::Swap {
+                let _ = fs::remove_file(&self.lock_path);
+            }
         }
     }
+}
+
+/// The lock file of a staging folder that sits beside the output.
+fn lock_beside(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -293,117 +282,6 @@ fn holds(path: &Path, bytes: &[u8]) -> bool {
         .is_ok_and(|_| buffer == bytes)
 }
 
-/// Adds a [`Step::Remove`] for every file under `out/relative` that is not in `kept`;
-/// staging folders are passed over.
-fn stale_files(
-    out: &Path,
-    relative: &Path,
-    kept: &FxHashSet<PathBuf>,
-    steps: &mut Vec<Step>,
-) -> Result<()> {
-    let folder = out.join(relative);
-    let failed = |source| Error::WriteFile {
-        path: folder.clone(),
-        source,
-    };
-    for entry in fs::read_dir(&folder).map_err(failed)? {
-        let entry = entry.map_err(failed)?;
-        let path = relative.join(entry.file_name());
-        if relative.as_os_str().is_empty()
-            && entry.file_name().to_string_lossy().starts_with(STAGING)
-        {
-            continue;
-        }
-        if entry.file_type().map_err(failed)?.is_dir() {
-            stale_files(out, &path, kept, steps)?;
-        } else if !kept.contains(&path) {
-            steps.push(Step::Remove(path.to_string_lossy().into_owned()));
-        }
-    }
-    Ok(())
-}
-
-/// Removes the folders under `out/relative` that a commit left empty (staging folders
-/// aside).
-fn remove_empty_folders(out: &Path, relative: &Path) {
-    let Ok(entries) = fs::read_dir(out.join(relative)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        if relative.as_os_str().is_empty() && name.to_string_lossy().starts_with(STAGING) {
-            continue;
-        }
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            let path = relative.join(&name);
-            remove_empty_folders(out, &path);
-            // Fails, as it should, while the folder still holds files.
-            let _ = fs::remove_dir(out.join(&path));
-        }
-    }
-}
-
-/// Writes the commit's plan into the staging folder `dir` and syncs it, before the first
-/// rename.
-fn write_log(dir: &Path, steps: &[Step]) -> Result<()> {
-    use std::io::Write as _;
-    let path = dir.join(COMMIT_LOG);
-    let text: String = steps.iter().map(Step::line).collect();
-    let written = fs::File::create(&path).and_then(|mut file| {
-        file.write_all(text.as_bytes())?;
-        file.sync_all()
-    });
-    written.map_err(|source| Error::WriteFile { path, source })
-}
-
-/// Moves `from` to `to`, making `to`'s folder first.
-fn move_file(from: &Path, to: &Path) -> io::Result<()> {
-    if let Some(parent) = to.parent() {
-        fs::create_dir_all(parent)?;
-    }
-    fs::rename(from, to)
-}
-
-/// Carries out one step of a commit.
-fn apply(out: &Path, dir: &Path, step: &Step) -> Result<()> {
-    let (Step::New(path) | Step::Remove(path)) = step;
-    let target = out.join(path);
-    let failed = |source| Error::WriteFile {
-        path: target.clone(),
-        source,
-    };
-    match (step, fs::symlink_metadata(&target)) {
-        // A folder whose files went in earlier steps, where a file now goes.
-        (Step::New(_), Ok(meta)) if meta.is_dir() => fs::remove_dir(&target).map_err(failed)?,
-        (_, Ok(_)) => move_file(&target, &dir.join(OLD).join(path)).map_err(failed)?,
-        (_, Err(_)) => {}
-    }
-    if let Step::New(_) = step {
-        move_file(&dir.join(path), &target).map_err(failed)?;
-    }
-    Ok(())
-}
-
-/// Undoes `steps`, last first, from whatever state a failure or a crash left them in: each
-/// new file that went in goes back to the staging folder, each file kept in `.old/` goes
-/// back where it was.
-fn rollback(out: &Path, dir: &Path, steps: &[Step]) {
-    for step in steps.iter().rev() {
-        let (Step::New(path) | Step::Remove(path)) = step;
-        let target = out.join(path);
-        if let Step::New(_) = step
-            && !dir.join(path).exists()
-            && fs::symlink_metadata(&target).is_ok_and(|meta| meta.is_file())
-        {
-            let _ = move_file(&target, &dir.join(path));
-        }
-        let old = dir.join(OLD).join(path);
-        if fs::symlink_metadata(&old).is_ok() {
-            let _ = move_file(&old, &target);
-        }
-    }
-}
-
 /// Rolls back the commits of builds that were killed while moving files into `out`, and
 /// removes their staging folders and those of builds killed before committing. A staging
 /// folder whose build still runs (it holds the lock) is left alone.
@@ -412,49 +290,66 @@ fn rollback(out: &Path, dir: &Path, steps: &[Step]) {
 ///
 /// [`Error::WriteFile`] when a staging folder cannot be read or removed.
 pub fn recover(out: &Path) -> Result<()> {
-    let mut abandoned = Vec::new();
+    // (folder, its lock file)
+    let mut abandoned: Vec<(PathBuf, PathBuf)> = Vec::new();
     if let Ok(entries) = fs::read_dir(out) {
         abandoned.extend(
             entries
                 .flatten()
                 .filter(|e| e.file_name().to_string_lossy().starts_with(STAGING))
-                .map(|e| e.path()),
+                .map(|e| (e.path(), e.path().join(LOCK))),
         );
     }
-    // A fresh output's staging folder sits beside it.
+    // A new output's staging folder, and a swap's, sit beside it.
     if let (Some(parent), Some(name)) = (out.parent(), out.file_name()) {
-        let prefix = format!(".{}.staging-", name.to_string_lossy());
+        let name = name.to_string_lossy();
+        let (fresh, swapped) = (format!(".{name}.staging-"), format!(".{name}.next-"));
         let parent = if parent.as_os_str().is_empty() {
             Path::new(".")
         } else {
             parent
         };
         if let Ok(entries) = fs::read_dir(parent) {
-            abandoned.extend(
-                entries
-                    .flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
-                    .map(|e| e.path()),
-            );
+            for entry in entries.flatten() {
+                let file_name = entry.file_name().to_string_lossy().into_owned();
+                let path = entry.path();
+                if file_name.starts_with(&fresh) {
+                    abandoned.push((path.clone(), path.join(LOCK)));
+                } else if file_name.starts_with(&swapped) && !file_name.ends_with(".lock") {
+                    abandoned.push((path.clone(), lock_beside(&path)));
+                } else if file_name.starts_with(&swapped) {
+                    // A lock file whose build was killed after removing its folder.
+                    let folder = path.with_file_name(file_name.trim_end_matches(".lock"));
+                    let free = fs::File::options()
+                        .write(true)
+                        .open(&path)
+                        .is_ok_and(|file| file.try_lock().is_ok());
+                    if free && !folder.exists() {
+                        let _ = fs::remove_file(&path);
+                    }
+                }
+            }
         }
     }
-    for dir in abandoned {
+    for (dir, lock_file) in abandoned {
         // A staging folder without a lock file is an old one's; with one, it is free only
         // when its build has ended.
-        let lock = fs::File::options().write(true).open(dir.join(LOCK));
+        let lock = fs::File::options().write(true).open(&lock_file);
         let held = lock.as_ref().is_ok_and(|file| file.try_lock().is_err());
         if held {
             continue;
         }
-        if let Ok(log) = fs::read_to_string(dir.join(COMMIT_LOG)) {
-            let steps: Vec<Step> = log.lines().filter_map(Step::parse).collect();
-            rollback(out, &dir, &steps);
-            remove_empty_folders(out, Path::new(""));
-        }
+        // An in-place commit that was cut short is rolled back from its log. A swap's folder
+        // holds either the new site that never went in, or the old one it replaced: either
+        // way, the output is whole and the folder only goes.
+        in_place::recover_from(out, &dir);
         fs::remove_dir_all(&dir).map_err(|source| Error::WriteFile {
             path: dir.clone(),
             source,
         })?;
+        if lock_file.parent() != Some(dir.as_path()) {
+            let _ = fs::remove_file(&lock_file);
+        }
     }
     Ok(())
 }
@@ -719,7 +614,61 @@ mod tests {
     }
 
     #[test]
-    fn changes_are_staged_inside_an_existing_output_and_a_killed_builds_are_cleared() {
+    fn an_existing_output_is_swapped_whole_and_nothing_is_staged_inside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("public");
+        publish(&[output("a.html", "1"), output("b/c.html", "same")], &out).unwrap();
+        let staging = Staging::new(&out).unwrap();
+        assert_eq!(staging.mode, Mode::Swap);
+        staging.put(output("a.html", "2")).unwrap();
+        staging.put(output("b/c.html", "same")).unwrap();
+        assert_eq!(
+            tree(&out).len(),
+            4,
+            "nothing is staged inside the published tree: {:?}",
+            tree(&out)
+        );
+        staging.commit().unwrap();
+        assert_eq!(
+            tree(&out),
+            vec![
+                (PathBuf::from(MARKER), Some(MARKER_TEXT.as_bytes().to_vec())),
+                (PathBuf::from("a.html"), Some(b"2".to_vec())),
+                (PathBuf::from("b"), None),
+                (PathBuf::from("b/c.html"), Some(b"same".to_vec())),
+            ]
+        );
+        let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "nothing is left beside the output");
+    }
+
+    // Regression: a build killed while moving its files in left a mixed site until the next
+    // build repaired it. Swapped whole, the output is the old site or the new one at every
+    // point a build can be killed, before anything runs again.
+    #[test]
+    fn a_swap_killed_before_or_after_the_exchange_leaves_one_site_whole() {
+        let (old, new) = old_and_new();
+        let expected_new = {
+            let dir = tempfile::tempdir().unwrap();
+            publish(&new, &dir.path().join("o")).unwrap();
+            tree(&dir.path().join("o"))
+        };
+        for (crash_after, expected) in [(0, None), (1, Some(&expected_new))] {
+            let (dir, out, before, staging) = staged(&old, &new, Mode::Swap);
+            assert!(!staging.commit_until(Stop::CrashAfter(crash_after)).unwrap());
+            let whole = expected.unwrap_or(&before);
+            assert_eq!(&tree(&out), whole, "killed after step {crash_after}");
+            // The next build clears what was left beside, and changes nothing else.
+            recover(&out).unwrap();
+            assert_eq!(&tree(&out), whole);
+            let leftovers: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+            assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+        }
+    }
+
+    #[test]
+    fn changes_are_staged_inside_an_output_that_cannot_be_swapped_and_a_killed_builds_are_cleared()
+    {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         publish(&[output("a.html", "1")], &out).unwrap();
@@ -731,7 +680,8 @@ mod tests {
         fs::create_dir_all(out.join(".briefing-staging-999999/b")).unwrap();
         fs::write(out.join(".briefing-staging-999999/b/c.html"), "killed").unwrap();
         fs::write(out.join(".briefing-staging-999999").join(LOCK), "").unwrap();
-        let staging = Staging::new(&out).unwrap();
+        recover(&out).unwrap();
+        let staging = Staging::with_mode(&out, Mode::InPlace).unwrap();
         assert!(
             !out.join(".briefing-staging-999999").exists(),
             "a killed build's folder goes at once"
@@ -778,12 +728,16 @@ mod tests {
 
     /// An output holding `old`, and a build of `new` into it staged and ready to commit:
     /// the folder (kept alive), the output, its files before, and the staging.
-    fn staged(old: &[Output], new: &[Output]) -> (tempfile::TempDir, PathBuf, Tree, Staging) {
+    fn staged(
+        old: &[Output],
+        new: &[Output],
+        mode: Mode,
+    ) -> (tempfile::TempDir, PathBuf, Tree, Staging) {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("public");
         publish(old, &out).unwrap();
         let before = tree(&out);
-        let staging = Staging::new(&out).unwrap();
+        let staging = Staging::with_mode(&out, mode).unwrap();
         for file in new {
             staging.put(file.clone()).unwrap();
         }
@@ -802,7 +756,7 @@ mod tests {
             tree(&dir.path().join("o"))
         };
         for crash_after in 0.. {
-            let (_dir, out, before, staging) = staged(&old, &new);
+            let (_dir, out, before, staging) = staged(&old, &new, Mode::InPlace);
             let lock_path = staging.dir.join(LOCK);
             if staging.commit_until(Stop::CrashAfter(crash_after)).unwrap() {
                 assert!(crash_after > 3, "every step was tried: {crash_after}");
@@ -823,7 +777,7 @@ mod tests {
     fn a_commit_that_fails_at_any_step_is_rolled_back_at_once() {
         let (old, new) = old_and_new();
         for fail_at in 0.. {
-            let (_dir, out, before, staging) = staged(&old, &new);
+            let (_dir, out, before, staging) = staged(&old, &new, Mode::InPlace);
             match staging.commit_until(Stop::FailAt(fail_at)) {
                 Ok(finished) => {
                     assert!(finished && fail_at > 3, "every step failed once: {fail_at}");
