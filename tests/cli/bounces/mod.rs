@@ -865,3 +865,106 @@ fn a_relay_bounces_after_data_and_the_next_send_skips_exactly_those() {
         again.stdout
     );
 }
+
+/// Runs `args` in `project` and returns the exit status and the highest resident memory
+/// (`VmHWM`, in MB) the process reached, read from `/proc` while it runs.
+fn peak_memory(project: &Project, args: &[&str]) -> (std::process::ExitStatus, u64) {
+    let mut child = project
+        .command(args, &[SECRET])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(&status_file)
+            && let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            peak_kb = peak_kb.max(kb);
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            return (status, peak_kb / 1024);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+// Regression: every Maildir message was read into memory on every run (80 messages of
+// 9.9 MB: 853 MB resident, when all had been ingested before), and an mbox message whole
+// before the 10 MB cap (300 MB: 589 MB). One message at a time, capped while reading, and
+// files read before skipped unread.
+#[test]
+fn large_mailboxes_are_read_in_bounded_memory() {
+    let project = list_project("");
+    let maildir = project.path("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(maildir.join(sub)).unwrap();
+    }
+    let mut big = at_verp("bob@example.org", &fixture_bytes("postfix-hard.eml"));
+    big.extend(std::iter::repeat_n(b'x', 9_900_000 - big.len()));
+    for i in 0..24 {
+        let mut message = big.clone();
+        message.extend(format!("\n{i}\n").as_bytes());
+        std::fs::write(
+            maildir.join(format!("new/17821196{i:02}.V{i}.host")),
+            message,
+        )
+        .unwrap();
+    }
+    let maildir_arg = path(&project, "Maildir");
+    let (first, first_peak) = peak_memory(&project, &["bounces", "ingest", &maildir_arg]);
+    assert!(first.success());
+    let (second, second_peak) = peak_memory(&project, &["bounces", "ingest", &maildir_arg]);
+    assert!(second.success());
+    assert!(first_peak < 100, "first run: {first_peak} MB");
+    assert!(
+        second_peak < 50,
+        "second run, everything read before: {second_peak} MB"
+    );
+
+    // One mbox message of 120 MB, between two small ones.
+    let mut mbox = Vec::new();
+    mbox.extend_from_slice(b"From MAILER-DAEMON Mon Jun 22 09:14:07 2026\n");
+    mbox.extend(at_verp(
+        "carol@example.org",
+        &fixture_bytes("exim-hard.eml"),
+    ));
+    mbox.extend_from_slice(b"\nFrom MAILER-DAEMON Mon Jun 22 09:15:07 2026\nSubject: huge\n\n");
+    let line = [b'y'; 999];
+    for _ in 0..120_000 {
+        mbox.extend_from_slice(&line);
+        mbox.push(b'\n');
+    }
+    mbox.extend_from_slice(b"\nFrom MAILER-DAEMON Mon Jun 22 09:16:07 2026\n");
+    mbox.extend(at_verp(
+        "dave@example.org",
+        &fixture_bytes("exchange-hard.eml"),
+    ));
+    project.write("huge.mbox", &mbox);
+    drop(mbox);
+    let (status, peak) = peak_memory(
+        &project,
+        &["bounces", "ingest", &path(&project, "huge.mbox")],
+    );
+    assert!(status.success());
+    assert!(peak < 100, "a 120 MB mbox message: {peak} MB");
+    println!(
+        "peak resident memory: {first_peak} MB (24 messages of 9.9 MB), {second_peak} MB (again), \
+         {peak} MB (a 120 MB mbox message)"
+    );
+    assert_eq!(
+        status_of_both(&project),
+        ("bounced".to_owned(), "bounced".to_owned())
+    );
+}
+
+fn status_of_both(project: &Project) -> (String, String) {
+    (
+        status(project, "carol@example.org"),
+        status(project, "dave@example.org"),
+    )
+}
