@@ -1386,3 +1386,71 @@ fn forget_leaves_no_trace_of_the_address_in_any_file() {
 fn memchr_find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
+
+// Regression: during a large import, one-click unsubscribes were answered 503 after the busy
+// wait, and mail clients do not retry them. Imports commit in batches, and an unsubscribe
+// that cannot be written at once is queued on disk: every one is answered 200 and kept.
+#[test]
+fn one_clicks_during_a_large_import_are_all_answered_and_kept() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let readers: Vec<String> = (0..40).map(|i| format!("reader{i}@example.org")).collect();
+    project.write("readers.csv", format!("email\n{}\n", readers.join("\n")));
+    let imported = project.run_with(
+        &[
+            "subscribers",
+            "import",
+            project.path("readers.csv").to_str().unwrap(),
+        ],
+        &[SECRET],
+    );
+    assert_eq!(imported.code, 0, "{imported:?}");
+    let big: String = std::iter::once("email,name\n".to_owned())
+        .chain((0..20_000).map(|i| format!("new{i}@example.org,New {i}\n")))
+        .collect();
+    project.write("big.csv", big);
+    let service = start(&project, port, &[]);
+    let mut import = project
+        .command(
+            &[
+                "subscribers",
+                "import",
+                project.path("big.csv").to_str().unwrap(),
+            ],
+            &[SECRET],
+        )
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the import is writing (its first batch is in), then unsubscribe everyone.
+    wait_for("the import's first batch", || {
+        rusqlite::Connection::open(project.path(".briefing/audience.sqlite3"))
+            .and_then(|db| {
+                db.query_row("SELECT count(*) FROM subscribers", [], |r| {
+                    r.get::<_, usize>(0)
+                })
+            })
+            .is_ok_and(|n| n > readers.len())
+    });
+    let mut codes = Vec::new();
+    for email in &readers {
+        let (code, _, _) = one_click(
+            port,
+            &format!(
+                "/unsubscribe?email={}&token={}",
+                email.replace('@', "%40"),
+                unsubscribe_token(email)
+            ),
+        );
+        codes.push(code);
+    }
+    assert!(codes.iter().all(|&c| c == 200), "{codes:?}");
+    assert!(import.wait().unwrap().success());
+    for email in &readers {
+        wait_for("every unsubscribe to be written", || {
+            status(&project, email).as_deref() == Some("unsubscribed")
+        });
+    }
+    drop(service);
+}
