@@ -14,6 +14,7 @@
 //! the same for every address), change anything on a GET (mail scanners open links), or log
 //! an address.
 
+mod committer;
 mod connections;
 mod handlers;
 mod limiter;
@@ -102,7 +103,9 @@ struct Service {
     base: String,
     /// Sender settings and the key of every link.
     envelope: Envelope,
-    store: Mutex<Store>,
+    store: Arc<Mutex<Store>>,
+    /// Commits unsubscribes in groups.
+    committer: committer::Committer,
     /// The database's file, beside which unsubscribes wait when it is busy.
     database: std::path::PathBuf,
     /// Until when the store is taken to be busy: requests meanwhile queue their unsubscribes
@@ -124,17 +127,18 @@ impl Service {
         // The service's pages have forms of their own: no sign-up form in their footers.
         let mut site = SiteView::new(&setup.config);
         site.subscribe_url = None;
+        let database = setup.store.path().to_path_buf();
+        // Only SQLite can refuse this, and it does not for a positive wait.
+        let _ = setup.store.set_busy_wait(REQUEST_STORE_WAIT);
+        let store = Arc::new(Mutex::new(setup.store));
         let service = Service {
             site,
             envelope: Envelope::new(&setup.config, setup.secret.key),
             config: setup.config,
             base,
-            database: setup.store.path().to_path_buf(),
-            store: Mutex::new({
-                // Only SQLite can refuse this, and it does not for a positive wait.
-                let _ = setup.store.set_busy_wait(REQUEST_STORE_WAIT);
-                setup.store
-            }),
+            database,
+            store: Arc::clone(&store),
+            committer: committer::Committer::start(store),
             busy_until: Mutex::new(None),
             pages: setup.pages,
             transport: setup.transport,
@@ -181,11 +185,7 @@ impl Service {
             .unwrap_or_else(PoisonError::into_inner)
             .is_some_and(|until| Instant::now() < until);
         if !busy {
-            let owned = email.to_owned();
-            match self
-                .with_store(move |store| store.unsubscribe(&owned, source, now))
-                .await
-            {
+            match self.committer.unsubscribe(email, source, now).await {
                 Ok(_) => return Ok(()),
                 Err(e) => {
                     say_err!("warning: {e}; the unsubscribe is queued beside the database");

@@ -504,6 +504,28 @@ impl Store {
         })
     }
 
+    /// Unsubscribes each of `changes` (address, source, when) in one transaction: one sync
+    /// for all of them (the service's group commit). As [`Store::unsubscribe`] for each.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StoreBusy`] or [`Error::Store`]; none of them is written then.
+    pub fn unsubscribe_all(&mut self, changes: &[(String, Source, DateTime<Utc>)]) -> Result<()> {
+        self.write(true, |tx| {
+            for (email, source, at) in changes {
+                let at = timestamp(*at);
+                match find(tx, email)? {
+                    Some((id, Status::Pending | Status::Active)) => {
+                        set_status(tx, id, &at, Status::Unsubscribed, *source, None)?;
+                    }
+                    Some(_) => {}
+                    None => insert(tx, email, None, Status::Unsubscribed, &at, *source, None)?,
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// `briefing subscribers add`: `email` becomes active. One that unsubscribed, bounced or
     /// complained stays so unless `reactivate`. Returns the status before (`None`: new).
     ///
