@@ -43,7 +43,12 @@ impl Committer {
     /// # Errors
     ///
     /// The store's error for the commit (busy, full disk): nothing of it was written.
-    pub(super) async fn unsubscribe(&self, email: &str, source: Source, at: DateTime<Utc>) -> Result<()> {
+    pub(super) async fn unsubscribe(
+        &self,
+        email: &str,
+        source: Source,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let (done, answer) = oneshot::channel();
         let request = Request {
             email: email.to_owned(),
