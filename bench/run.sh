@@ -142,7 +142,7 @@ bench_send() {
   local size; size=$(find "$WORK/one-message" -name '*.eml' -exec wc -c {} + | awk '{print $1; exit}')
   for c in 1 4 8; do
     hyperfine -N --runs 3 --prepare "rm -rf $dir/.briefing" --export-json "$RESULTS/send-c$c.json" \
-      "$BIN -C $dir send --latest --list $WORK/subs-10000.csv --concurrency $c" >/dev/null
+      "$BIN -C $dir send --yes --latest --list $WORK/subs-10000.csv --concurrency $c" >/dev/null
     hyperfine -N --runs 3 --export-json "$RESULTS/source-c$c.json" \
       "/usr/sbin/smtp-source -s $c -m $msgs -l $size -f bench@example.org -t reader@example.com 127.0.0.1:$port" >/dev/null
     local ours theirs sent
@@ -152,7 +152,7 @@ bench_send() {
   done
   for rows in 10000 100000; do
     rm -rf "$dir/.briefing"
-    echo "send peak memory, $rows rows: $(( $(peak_kb "$BIN" -C "$dir" send --latest --list "$WORK/subs-$rows.csv" --concurrency 8) / 1024 )) MB"
+    echo "send peak memory, $rows rows: $(( $(peak_kb "$BIN" -C "$dir" send --yes --latest --list "$WORK/subs-$rows.csv" --concurrency 8) / 1024 )) MB"
   done
   cat "$dir/config.yaml.orig" > "$dir/config.yaml"
 }

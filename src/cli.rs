@@ -141,6 +141,15 @@ pub struct SendArgs {
     /// Send to these addresses.
     #[arg(long, value_name = "ADDR", num_args = 1..)]
     pub to: Vec<String>,
+    /// A proof to the `--to` addresses: "[Proof]" in the subject, never journaled or
+    /// counted, as often as you like; a later real send still mails them.
+    #[arg(long, requires = "to", conflicts_with = "list")]
+    pub proof: bool,
+    /// Send to a list without asking first (for scripts and timers). Without it, a send to
+    /// the store or a CSV list shows what it is about to do and asks on a terminal, and
+    /// refuses without one.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
     /// Send to the subscribers in this CSV (columns `email`, optional `name`, `status`)
     /// instead of the subscriber store's active ones.
     #[arg(long, value_name = "CSV")]

@@ -104,6 +104,13 @@ pub enum Error {
     },
     /// `listen --behind-proxy`, which trusted any machine's `X-Forwarded-For`.
     BehindProxyRemoved,
+    /// A send to a list was not confirmed with yes.
+    SendNotConfirmed,
+    /// A send to a list without a terminal to ask on, and without `--yes`.
+    ConfirmationNeeded {
+        /// How many messages it would send.
+        recipients: usize,
+    },
     /// The preview server cannot watch the newsletter's files.
     WatchFiles {
         /// The file or folder, when one was being added.
@@ -333,6 +340,13 @@ impl fmt::Display for Error {
             ),
             Error::WriteJson { .. } => write!(f, "cannot write JSON"),
             Error::Listen { address, .. } => write!(f, "cannot listen on {address}"),
+            Error::SendNotConfirmed => write!(f, "nothing was sent: the answer was not yes"),
+            Error::ConfirmationNeeded { recipients } => write!(
+                f,
+                "this would send {recipients} message{}, and there is no terminal to ask on: \
+                 run it in one to be asked, or pass `--yes` (scripts and timers do)",
+                plural(*recipients)
+            ),
             Error::BehindProxyRemoved => write!(
                 f,
                 "`--behind-proxy` is gone: it believed `X-Forwarded-For` from any machine, so \
@@ -516,6 +530,8 @@ mod tests {
             Error::WriteJson { .. } => "WriteJson",
             Error::Listen { .. } => "Listen",
             Error::BehindProxyRemoved => "BehindProxyRemoved",
+            Error::SendNotConfirmed => "SendNotConfirmed",
+            Error::ConfirmationNeeded { .. } => "ConfirmationNeeded",
             Error::WatchFiles { .. } => "WatchFiles",
             Error::TemplateFile { .. } => "TemplateFile",
             Error::UnknownTemplate { .. } => "UnknownTemplate",
@@ -615,6 +631,15 @@ mod tests {
             (
                 Error::NothingToPublish,
                 "there are no published cards to build; write one with `briefing new \"Title\"`",
+            ),
+            (
+                Error::SendNotConfirmed,
+                "nothing was sent: the answer was not yes",
+            ),
+            (
+                Error::ConfirmationNeeded { recipients: 2914 },
+                "this would send 2914 messages, and there is no terminal to ask on: run it in \
+                 one to be asked, or pass `--yes` (scripts and timers do)",
             ),
             (
                 Error::BehindProxyRemoved,
@@ -860,7 +885,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            45,
+            47,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

@@ -9,9 +9,48 @@ use crate::cli::{InDoubtChoice, SendArgs};
 use crate::content::project::Paths;
 use crate::diagnostic;
 use crate::error::{Error, Result, plural};
-use crate::mail::send::{InDoubt, Options, Recipients};
+use crate::mail::send::{Controls, InDoubt, Options, Preview, Recipients};
 use crate::pipeline::{self, CacheWrites};
 use crate::publish::render;
+
+/// Shows what a send to a list is about to do and asks; `--yes` answers for the sender.
+/// Without a terminal to ask on, and without `--yes`, nothing is sent.
+fn confirm(preview: &Preview, yes: bool) -> Result<()> {
+    use std::io::{BufRead as _, IsTerminal as _, Write as _};
+    if yes {
+        return Ok(());
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Error::ConfirmationNeeded {
+            recipients: preview.recipients,
+        });
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "About to send {} “{}” to {} reader{} through {}.",
+        preview.week,
+        preview.subject,
+        preview.recipients,
+        plural(preview.recipients),
+        preview.destination
+    );
+    if preview.delivered_before > 0 {
+        let _ = writeln!(
+            err,
+            "An earlier run already delivered it to {}: they are skipped.",
+            preview.delivered_before
+        );
+    }
+    let _ = write!(err, "Send it now? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    match answer.trim().to_lowercase().as_str() {
+        "y" | "yes" => Ok(()),
+        _ => Err(Error::SendNotConfirmed),
+    }
+}
 
 pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     if let Some(rate) = args.rate
@@ -40,9 +79,12 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     } else {
         CacheWrites::Allowed
     };
-    let letter = prepared.publish_with(writes, |publication| {
+    let mut letter = prepared.publish_with(writes, |publication| {
         render::email::render_letter(publication, index)
     })?;
+    if args.proof {
+        letter.subject = format!("[Proof] {}", letter.subject);
+    }
     let options = Options {
         recipients: match (&args.list, args.to.is_empty()) {
             (_, false) => Recipients::To(args.to.clone()),
@@ -58,6 +100,7 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
             InDoubtChoice::Resend => InDoubt::Resend,
             InDoubtChoice::Skip => InDoubt::Skip,
         },
+        proof: args.proof,
     };
     let started = std::time::Instant::now();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -68,8 +111,11 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         issue,
         letter,
         &options,
-        &env,
-        &stop,
+        &Controls {
+            env: &env,
+            stop: &stop,
+            ask: &|preview| confirm(preview, args.yes),
+        },
     )?;
     let elapsed = started.elapsed().as_secs_f64();
     if args.dry_run {

@@ -157,7 +157,7 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
     assert_eq!(seen.h1.as_deref(), Some("You are subscribed"), "{seen:?}");
 
     // 3. The issue, sent to the store; the footer's link, then the button.
-    let sent = project.run(&["send", "--latest"]);
+    let sent = project.run(&["send", "--yes", "--latest"]);
     assert_eq!(sent.code, 0, "{sent:?}");
     let issue = outbox_messages(&project.path("outbox/2026-w25"));
     assert_eq!(issue.len(), 1);

@@ -274,7 +274,7 @@ fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
     assert!(page.contains("confirmed already"), "{page}");
 
     // The issue goes to the store's active subscribers; its unsubscribe link is the service's.
-    let sent = project.run_with(&["send", "--latest"], &[SECRET]);
+    let sent = project.run_with(&["send", "--yes", "--latest"], &[SECRET]);
     assert_eq!(sent.code, 0, "{sent:?}");
     let messages = server.messages();
     assert_eq!(messages.len(), 2);
@@ -334,7 +334,7 @@ fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
         ]
     );
     // The next send mails nobody.
-    let again = project.run_with(&["send", "--latest", "--resend"], &[SECRET]);
+    let again = project.run_with(&["send", "--yes", "--latest", "--resend"], &[SECRET]);
     assert!(again.stdout.contains("sent 0 messages"), "{again:?}");
     assert_eq!(server.messages().len(), 2);
 
@@ -696,7 +696,7 @@ fn a_locked_database_queues_the_one_click_on_disk_answers_200_and_writes_it_late
     );
     let queued = project.path(".briefing/audience.sqlite3.unsubscribes");
     assert_eq!(std::fs::read_dir(&queued).unwrap().count(), 1);
-    let sent = project.run_with(&["send", "--latest", "--dry-run"], &[SECRET]);
+    let sent = project.run_with(&["send", "--yes", "--latest", "--dry-run"], &[SECRET]);
     assert!(sent.stdout.contains("dry run: 0 messages"), "{sent:?}");
     assert!(
         service.log().contains("locked by another process"),
@@ -939,6 +939,7 @@ fn subscribers_commands_import_export_and_keep_consent() {
     assert_eq!(run(&["subscribers", "remove", "ann@example.org"]).code, 0);
     let sent = run(&[
         "send",
+        "--yes",
         "--latest",
         "--list",
         project.path("list.csv").to_str().unwrap(),
@@ -978,7 +979,7 @@ fn the_secret_is_made_once_private_and_shared_by_send_and_listen() {
     // works on the service.
     project.run_with(&["subscribers", "add", "ann@example.org"], &[]);
     let sent = project
-        .command(&["send", "--latest"], &[])
+        .command(&["send", "--yes", "--latest"], &[])
         .env_remove(SECRET.0)
         .output()
         .unwrap();
@@ -1327,7 +1328,13 @@ fn forget_leaves_no_trace_of_the_address_in_any_file() {
         ]);
     }
     let out = project.path("out");
-    let sent = run(&["send", "--latest", "--outbox", out.to_str().unwrap()]);
+    let sent = run(&[
+        "send",
+        "--yes",
+        "--latest",
+        "--outbox",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(sent.code, 0, "{sent:?}");
     project.write(
         ".briefing/sends/2026-w25.outbox-0badf00d.subscribers.journal",
@@ -1372,6 +1379,7 @@ fn forget_leaves_no_trace_of_the_address_in_any_file() {
     assert!(list.stdout.contains("bob@example.org"), "{list:?}");
     let again = run(&[
         "send",
+        "--yes",
         "--latest",
         "--list",
         project.path("list.csv").to_str().unwrap(),

@@ -13,6 +13,7 @@ mod html;
 mod init;
 mod listen;
 mod project;
+mod seatbelt;
 mod send;
 mod serve;
 mod site;

@@ -73,7 +73,10 @@ fn every_recipient_gets_one_standards_compliant_message() {
          gone@example.com,Gone,unsubscribed\nANN@example.com,Ann twice,\n",
     );
     let list = list(&project);
-    let run = project.run_with(&["send", "--week", "2026-W25", "--list", &list], &[SECRET]);
+    let run = project.run_with(
+        &["send", "--yes", "--week", "2026-W25", "--list", &list],
+        &[SECRET],
+    );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -203,7 +206,7 @@ fn a_rerun_skips_everyone_and_resend_is_explicit() {
     let project = project_for(&server, "", "");
     subscribers(&project, 5);
     let list = list(&project);
-    let args = ["send", "--week", "2026-W25", "--list", &list];
+    let args = ["send", "--yes", "--week", "2026-W25", "--list", &list];
     assert_eq!(project.run_with(&args, &[SECRET]).code, 0);
     let again = project.run_with(&args, &[SECRET]);
     assert_eq!(again.code, 0);
@@ -250,6 +253,7 @@ fn killed_mid_run_then_rerun_delivers_each_message_exactly_once() {
     let list = list(&project);
     let args = [
         "send",
+        "--yes",
         "--week",
         "2026-W25",
         "--list",
@@ -305,7 +309,7 @@ fn temporary_failures_are_retried_and_permanent_ones_recorded() {
         "email\nok@example.com\nslow@example.com\ngone@example.com\n",
     );
     let list = list(&project);
-    let args = ["send", "--week", "2026-W25", "--list", &list];
+    let args = ["send", "--yes", "--week", "2026-W25", "--list", &list];
     let run = project.run_with(&args, &[SECRET]);
     assert_eq!(run.code, 1, "a failure makes the exit status non-zero");
     assert!(run.stdout.contains("sent 2 messages"), "{}", run.stdout);
@@ -353,7 +357,7 @@ fn the_password_comes_from_the_environment_and_is_never_shown() {
     );
     subscribers(&project, 3);
     let list = list(&project);
-    let args = ["send", "--week", "2026-W25", "--list", &list];
+    let args = ["send", "--yes", "--week", "2026-W25", "--list", &list];
     let missing = project.run_with(&args, &[SECRET]);
     assert_eq!(missing.code, 1);
     assert!(
@@ -406,7 +410,10 @@ fn a_bad_list_is_reported_in_full_and_nothing_is_sent() {
         "email,name\nok@example.com,Ok\nnot-an-address,X\n\"eve@example.com\",\"Eve\r\nBcc: all@example.com\"\n",
     );
     let list = list(&project);
-    let run = project.run_with(&["send", "--week", "2026-W25", "--list", &list], &[SECRET]);
+    let run = project.run_with(
+        &["send", "--yes", "--week", "2026-W25", "--list", &list],
+        &[SECRET],
+    );
     assert_eq!(run.code, 1);
     assert_eq!(
         run.headlines(),
@@ -427,7 +434,15 @@ fn a_dry_run_sends_nothing_and_shows_a_message() {
     let project = project_for(&server, "", "");
     subscribers(&project, 4);
     let list = list(&project);
-    let run = project.run(&["send", "--week", "2026-W25", "--list", &list, "--dry-run"]);
+    let run = project.run(&[
+        "send",
+        "--yes",
+        "--week",
+        "2026-W25",
+        "--list",
+        &list,
+        "--dry-run",
+    ]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
@@ -449,7 +464,7 @@ fn without_smtp_messages_go_to_an_outbox() {
     let project = Project::sample();
     subscribers(&project, 3);
     let list = list(&project);
-    let run = project.run_with(&["send", "--latest", "--list", &list], &[SECRET]);
+    let run = project.run_with(&["send", "--yes", "--latest", "--list", &list], &[SECRET]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("to outbox "), "{}", run.stdout);
     let files: Vec<PathBuf> = std::fs::read_dir(project.path("outbox/2026-w25"))
@@ -466,6 +481,7 @@ fn without_smtp_messages_go_to_an_outbox() {
     let to = project.run_with(
         &[
             "send",
+            "--yes",
             "--week",
             "2026-W10",
             "--to",
@@ -486,7 +502,10 @@ fn without_smtp_messages_go_to_an_outbox() {
 fn send_refuses_a_newsletter_with_errors_and_bad_settings() {
     let project = Project::sample();
     project.write("briefs/2026-W25/broken.yaml", "title: [\n");
-    let run = project.run_with(&["send", "--latest", "--to", "me@example.org"], &[SECRET]);
+    let run = project.run_with(
+        &["send", "--yes", "--latest", "--to", "me@example.org"],
+        &[SECRET],
+    );
     assert_eq!(run.code, 1);
     assert!(
         run.stderr.contains("briefs/2026-W25/broken.yaml:"),
@@ -494,7 +513,10 @@ fn send_refuses_a_newsletter_with_errors_and_bad_settings() {
         run.stderr
     );
     std::fs::remove_file(project.path("briefs/2026-W25/broken.yaml")).unwrap();
-    let bad_to = project.run_with(&["send", "--latest", "--to", "not-an-address"], &[SECRET]);
+    let bad_to = project.run_with(
+        &["send", "--yes", "--latest", "--to", "not-an-address"],
+        &[SECRET],
+    );
     assert_eq!(bad_to.code, 1);
     assert!(
         bad_to
@@ -504,7 +526,7 @@ fn send_refuses_a_newsletter_with_errors_and_bad_settings() {
         bad_to.stderr
     );
     let short = project.run_with(
-        &["send", "--latest", "--to", "me@example.org"],
+        &["send", "--yes", "--latest", "--to", "me@example.org"],
         &[("BRIEFING_UNSUBSCRIBE_SECRET", "short")],
     );
     assert!(
@@ -513,7 +535,7 @@ fn send_refuses_a_newsletter_with_errors_and_bad_settings() {
         short.stderr
     );
     // Without --to or --list, the subscriber store is the audience; there is none yet.
-    let no_audience = project.run_with(&["send", "--latest"], &[SECRET]);
+    let no_audience = project.run_with(&["send", "--yes", "--latest"], &[SECRET]);
     assert_eq!(no_audience.code, 1);
     assert!(
         no_audience
@@ -534,7 +556,10 @@ fn dkim_signatures_cover_both_list_unsubscribe_headers() {
     let config = project.read("config.yaml")
         + "dkim:\n  selector: briefing\n  domain: example.org\n  key_file: dkim.key\n  algorithm: ed25519\n";
     project.write("config.yaml", config);
-    let run = project.run_with(&["send", "--latest", "--to", "ann@example.com"], &[SECRET]);
+    let run = project.run_with(
+        &["send", "--yes", "--latest", "--to", "ann@example.com"],
+        &[SECRET],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let raw = String::from_utf8(server.messages().remove(0)).unwrap();
     let signature: String = raw
@@ -623,7 +648,9 @@ fn a_second_send_of_the_same_issue_and_list_refuses_while_the_first_runs() {
     let project = project_for(&server, "", "");
     let addresses = subscribers(&project, 12);
     let list = list(&project);
-    let args = ["send", "--week", "2026-W25", "--list", &list, "--rate", "4"];
+    let args = [
+        "send", "--yes", "--week", "2026-W25", "--list", &list, "--rate", "4",
+    ];
     let mut first = spawn_quiet(&project, &args);
     wait_for(Duration::from_secs(30), "the first delivery", || {
         !server.messages().is_empty()
@@ -661,7 +688,7 @@ fn a_damaged_journal_line_is_reported_and_skipped_not_the_whole_journal() {
     let project = project_for(&server, "", "");
     subscribers(&project, 5);
     let list = list(&project);
-    let args = ["send", "--week", "2026-W25", "--list", &list];
+    let args = ["send", "--yes", "--week", "2026-W25", "--list", &list];
     assert_eq!(project.run_with(&args, &[SECRET]).code, 0);
     let journal = std::fs::read_dir(project.path(".briefing/sends"))
         .unwrap()
@@ -700,7 +727,9 @@ fn ctrl_c_during_a_paced_send_stops_it_within_seconds_with_the_journal_intact() 
     let addresses = subscribers(&project, 40);
     let list = list(&project);
     // Slow enough that the producer fills its queue and waits on it.
-    let args = ["send", "--week", "2026-W25", "--list", &list, "--rate", "2"];
+    let args = [
+        "send", "--yes", "--week", "2026-W25", "--list", &list, "--rate", "2",
+    ];
     let mut child = spawn_quiet(&project, &args);
     wait_for(Duration::from_secs(30), "two deliveries", || {
         server.messages().len() >= 2
@@ -746,6 +775,7 @@ fn a_message_left_in_doubt_by_a_crash_is_resent_with_the_same_message_id() {
     let list = list(&project);
     let args = [
         "send",
+        "--yes",
         "--week",
         "2026-W25",
         "--list",
@@ -823,6 +853,7 @@ fn each_outbox_has_a_journal_of_its_own() {
         let run = project.run_with(
             &[
                 "send",
+                "--yes",
                 "--latest",
                 "--list",
                 &list,
@@ -849,6 +880,7 @@ fn a_full_disk_under_the_journal_stops_the_send_with_every_message_recorded() {
     let outbox = project.path("outbox-full-disk");
     let args = [
         "send",
+        "--yes",
         "--latest",
         "--list",
         &list,
@@ -949,6 +981,7 @@ fn dkim_signatures_verify_with_dkimpy_for_both_algorithms() {
         let run = project.run_with(
             &[
                 "send",
+                "--yes",
                 "--latest",
                 "--list",
                 &list,
@@ -997,6 +1030,7 @@ fn a_reader_who_unsubscribes_during_a_send_is_not_mailed_by_it() {
         .command(
             &[
                 "send",
+                "--yes",
                 "--latest",
                 "--outbox",
                 outbox.to_str().unwrap(),
@@ -1056,6 +1090,7 @@ fn a_linked_list_and_an_overlapping_list_mail_nobody_twice() {
         let run = project.run_with(
             &[
                 "send",
+                "--yes",
                 "--latest",
                 "--list",
                 list,

@@ -63,6 +63,25 @@ pub struct Options {
     pub resend: bool,
     /// What to do with recipients a crashed run left in doubt.
     pub in_doubt: InDoubt,
+    /// A proof: never journaled, its Message-IDs its own.
+    pub proof: bool,
+}
+
+/// What a send to a list is about to do, shown before it starts so that the sender can say
+/// yes or no.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Preview {
+    /// The issue, e.g. `2026-W25`.
+    pub week: String,
+    /// The subject line.
+    pub subject: String,
+    /// How many readers the list holds to mail.
+    pub recipients: usize,
+    /// How many deliveries of this issue to this destination earlier runs recorded: those
+    /// readers are skipped.
+    pub delivered_before: usize,
+    /// Where they would go.
+    pub destination: String,
 }
 
 /// What a run does with a recipient whose last attempt has no recorded outcome: the run
@@ -112,10 +131,19 @@ pub struct Summary {
     pub sample: Option<String>,
 }
 
+/// What the caller gives a send besides the issue and the options: how to read the
+/// environment, how to stop, how to ask.
+pub struct Controls<'a> {
+    /// Looks up environment variables (the SMTP password, the token secret), so tests need
+    /// not touch the process environment.
+    pub env: &'a dyn Fn(&str) -> Option<String>,
+    /// Raised by Ctrl-C: the workers finish what is in flight and stop.
+    pub stop: &'a AtomicBool,
+    /// Shown what a send to a list is about to do: `Ok` to go on, an error to send nothing.
+    pub ask: &'a dyn Fn(&Preview) -> Result<()>,
+}
+
 /// Sends `letter`, the rendered email of issue `issue`.
-///
-/// `env` looks up environment variables (the SMTP password, the token secret) so tests need
-/// not touch the process environment. `stop` is raised by Ctrl-C.
 ///
 /// # Errors
 ///
@@ -127,10 +155,11 @@ pub fn send(
     issue: IssueId,
     letter: Letter,
     options: &Options,
-    env: &dyn Fn(&str) -> Option<String>,
-    stop: &AtomicBool,
+    controls: &Controls<'_>,
 ) -> Result<Summary> {
+    let Controls { env, stop, ask } = *controls;
     let envelope = envelope(config, paths, env, options.dry_run)?;
+    let subject = letter.subject.clone();
     let letter = EncodedLetter::new(letter);
     let dkim = config
         .dkim
@@ -170,21 +199,39 @@ pub fn send(
     let destination = format!("{kind}-{:08x}", address_key(&transport.identity()) as u32);
     let sends = paths.root.join(".briefing/sends");
     let journal_path = sends.join(format!("{}.{destination}.journal", issue.slug()));
-    let earlier = earlier_journals(&sends, &issue.slug(), kind, &destination);
-    let (journal, history) = Journal::open(&journal_path, &earlier, &envelope.secret)?;
-    summary.journal = Some(journal_path);
-    summary.damaged_lines = history.damaged;
-    let (delivered, in_doubt) = if options.resend {
-        (HashSet::new(), HashMap::new())
+    // A proof leaves no trace in the journal: the real send still mails its readers.
+    let (journal, delivered, in_doubt) = if options.proof {
+        (None, HashSet::new(), HashMap::new())
     } else {
-        (history.delivered, history.in_doubt)
+        let earlier = earlier_journals(&sends, &issue.slug(), kind, &destination);
+        let (journal, history) = Journal::open(&journal_path, &earlier, &envelope.secret)?;
+        summary.journal = Some(journal_path);
+        summary.damaged_lines = history.damaged;
+        if options.resend {
+            (Some(journal), HashSet::new(), HashMap::new())
+        } else {
+            (Some(journal), history.delivered, history.in_doubt)
+        }
     };
+    // A send to a list is shown and confirmed first; one to addresses given on the command
+    // line (a proof, a test) is not, nor one with nobody to mail.
+    if !matches!(options.recipients, Recipients::To(_)) && plan.total > 0 {
+        ask(&Preview {
+            week: issue.to_string(),
+            subject,
+            recipients: plan.total,
+            delivered_before: delivered.len(),
+            destination: summary.destination.clone(),
+        })?;
+    }
     let rate = options.rate.unwrap_or(config.send.rate_per_second);
-    // A deliberate re-send gets Message-IDs of its own; any other run, the same as before.
-    let round = options.resend.then(|| {
+    // A deliberate re-send, and a proof, get Message-IDs of their own (a provider that
+    // drops duplicates must not drop the real issue as a copy of the proof); any other run,
+    // the same as before. (Milliseconds: two proofs a second apart are two messages.)
+    let round = (options.resend || options.proof).then(|| {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs())
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
     });
     // Who left during the send: the store read again before each batch.
     let database = paths.root.join(&config.list.database);
@@ -207,7 +254,7 @@ pub fn send(
         limiter: RateLimiter::new(rate),
         stop,
         round,
-        journal: Mutex::new(journal),
+        journal: journal.map(Mutex::new),
         failure: Mutex::new(None),
     };
     let earlier = Earlier {
@@ -222,10 +269,12 @@ pub fn send(
     if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(error);
     }
-    journal
-        .into_inner()
-        .unwrap_or_else(PoisonError::into_inner)
-        .sync()?;
+    if let Some(journal) = journal {
+        journal
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sync()?;
+    }
     summary.interrupted = stop.load(Ordering::SeqCst);
     Ok(summary)
 }

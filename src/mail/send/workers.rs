@@ -61,7 +61,8 @@ pub(super) struct Run<'a> {
     /// Set by `--resend`: part of every Message-ID of this run.
     pub round: Option<u64>,
     /// Written by the workers: an attempt before each message's data, its outcome after.
-    pub journal: Mutex<Journal>,
+    /// (None for a proof, which leaves no record.)
+    pub journal: Option<Mutex<Journal>>,
     /// The first error that stopped the run (a journal that cannot be written).
     pub failure: Mutex<Option<Error>>,
     /// Reads the store's suppression again (who unsubscribed, bounced or complained since
@@ -187,8 +188,15 @@ impl Run<'_> {
             .get_or_insert(error);
     }
 
-    fn journal(&self) -> std::sync::MutexGuard<'_, Journal> {
-        self.journal.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Writes one record with `record`; a run without a journal (a proof) writes none.
+    fn record(
+        &self,
+        record: impl FnOnce(&mut Journal) -> crate::error::Result<()>,
+    ) -> crate::error::Result<()> {
+        match &self.journal {
+            Some(journal) => record(&mut journal.lock().unwrap_or_else(PoisonError::into_inner)),
+            None => Ok(()),
+        }
     }
 
     /// Builds `recipient`'s message, or the failure to report when it cannot be built.
@@ -207,7 +215,11 @@ impl Run<'_> {
         let in_doubt = in_doubt.is_some();
         match self.message(&recipient, &message_id) {
             Ok(message) => Ok(Ready {
-                file_name: format!("{seq:07}-{}.eml", file_safe(&recipient.email)),
+                // A proof or a re-send keeps the copies an earlier run left in the outbox.
+                file_name: match self.round {
+                    Some(round) => format!("{seq:07}-{round}-{}.eml", file_safe(&recipient.email)),
+                    None => format!("{seq:07}-{}.eml", file_safe(&recipient.email)),
+                },
                 recipient,
                 message_id,
                 message,
@@ -238,7 +250,7 @@ impl Run<'_> {
                 return None;
             }
             if attempt == 0
-                && let Err(e) = self.journal().attempt(&email, &message_id)
+                && let Err(e) = self.record(|j| j.attempt(&email, &message_id))
             {
                 // Without the record, a crash now would leave no trace of this message.
                 self.abort(e);
@@ -246,7 +258,7 @@ impl Run<'_> {
             }
             match self.transport.deliver(&message, &file_name) {
                 Ok(()) => {
-                    if let Err(e) = self.journal().delivered(&email, &message_id) {
+                    if let Err(e) = self.record(|j| j.delivered(&email, &message_id)) {
                         self.abort(e);
                     }
                     return Some(Outcome::Delivered {
@@ -269,7 +281,7 @@ impl Run<'_> {
                     } else {
                         reason
                     };
-                    if let Err(e) = self.journal().failed(&email, &reason) {
+                    if let Err(e) = self.record(|j| j.failed(&email, &reason)) {
                         self.abort(e);
                     }
                     return Some(Outcome::Failed { email, reason });

@@ -277,7 +277,13 @@ struct Sent {
 fn send_to_outbox(project: &Project) -> HashMap<String, Sent> {
     let sent = run(
         project,
-        &["send", "--latest", "--outbox", &path(project, "sent")],
+        &[
+            "send",
+            "--yes",
+            "--latest",
+            "--outbox",
+            &path(project, "sent"),
+        ],
     );
     assert_eq!(sent.code, 0, "{sent:?}");
     outbox_messages(&project.path("sent"))
@@ -427,7 +433,7 @@ fn the_whole_corpus_at_once_then_again_changes_nothing_the_second_time() {
     assert_eq!(count(&project, "SELECT count(*) FROM events"), events);
 
     // The next send skips the bounced and complained, and says so.
-    let sent = run(&project, &["send", "--latest", "--dry-run"]);
+    let sent = run(&project, &["send", "--yes", "--latest", "--dry-run"]);
     assert!(
         sent.stdout.contains("dry run: 2 messages"),
         "{}",
@@ -833,7 +839,7 @@ fn a_relay_bounces_after_data_and_the_next_send_skips_exactly_those() {
             server.port
         );
     project.write("config.yaml", config);
-    let sent = run(&project, &["send", "--latest"]);
+    let sent = run(&project, &["send", "--yes", "--latest"]);
     assert_eq!(sent.code, 0, "{sent:?}");
     assert_eq!(server.messages().len(), PEOPLE.len());
     // Each message left with its own VERP return path.
@@ -854,7 +860,7 @@ fn a_relay_bounces_after_data_and_the_next_send_skips_exactly_those() {
     assert_eq!(status(&project, "bob@example.org"), "bounced");
     assert_eq!(status(&project, "erin@example.org"), "bounced");
 
-    let again = run(&project, &["send", "--latest", "--resend"]);
+    let again = run(&project, &["send", "--yes", "--latest", "--resend"]);
     assert_eq!(again.code, 0, "{again:?}");
     assert_eq!(server.messages().len(), 2 * PEOPLE.len() - 2);
     assert!(
