@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::print_diagnostics;
 use crate::cli::CheckArgs;
 use crate::content::project::Paths;
-use crate::diagnostic::Style;
+use crate::diagnostic::{self, Style};
 use crate::error::{Result, plural};
 use crate::pipeline;
 
@@ -23,11 +23,14 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
     };
     let cards = format!("{} card{}", report.cards, plural(report.cards));
     // Which cards would be published is only known once every card is valid.
-    let breakdown = match report.published {
-        Some((published, drafts, issues)) => format!(
-            " ({published} published in {issues} issue{}, {drafts} draft{})",
-            plural(issues),
-            plural(drafts)
+    let breakdown = match &report.published {
+        Some(published) => format!(
+            " ({} published in {} issue{}, {} draft{})",
+            published.stories,
+            published.issues,
+            plural(published.issues),
+            published.drafts.len(),
+            plural(published.drafts.len())
         ),
         None => String::new(),
     };
@@ -36,6 +39,9 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         plural(errors),
         plural(warnings),
     );
+    if let Some(published) = &report.published {
+        print_drafts(published);
+    }
     if errors == 0 {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         match pipeline::token_secret(&paths, &env) {
@@ -50,4 +56,30 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         say_err!("--strict treats warnings as errors");
     }
     Ok(ExitCode::from(u8::from(verdict == "failed")))
+}
+
+/// The drafts a send would leave out: those of the newest issue's week (the issue
+/// `send --latest` mails) and of later weeks, so that a story still marked `draft` is not
+/// forgotten when the issue goes out.
+fn print_drafts(published: &pipeline::Published) {
+    const SHOWN: usize = 10;
+    let pending: Vec<_> = published
+        .drafts
+        .iter()
+        .filter(|(_, _, week)| published.newest.is_none_or(|newest| *week >= newest))
+        .collect();
+    for (path, title, week) in pending.iter().take(SHOWN) {
+        let note = if Some(*week) == published.newest {
+            format!("not in {week}, the newest issue")
+        } else {
+            format!("for {week}")
+        };
+        say_err!(
+            "draft: {} “{title}” ({note}; set `draft: false` to publish it)",
+            diagnostic::display_path(path)
+        );
+    }
+    if pending.len() > SHOWN {
+        say_err!("…and {} more drafts", pending.len() - SHOWN);
+    }
 }

@@ -24,7 +24,8 @@ pub(super) fn run(root: &Path, args: &NewArgs) -> Result<ExitCode> {
         args.slug.as_deref(),
     )?;
     say!(
-        "wrote {}\nfill in the empty fields, then run `briefing check`",
+        "wrote {}\nfill in the empty fields, then run `briefing check`; it is a draft \
+         (previewed with `serve --drafts`) until you set `draft: false`",
         diagnostic::display_path(&path)
     );
     Ok(ExitCode::SUCCESS)

@@ -8,7 +8,7 @@
 
 pub mod scaffold;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -198,8 +198,20 @@ pub struct CheckReport {
     pub diagnostics: Vec<Diagnostic>,
     /// How many card files were read.
     pub cards: usize,
-    /// Published cards, drafts, and issues; known only when nothing has an error.
-    pub published: Option<(usize, usize, usize)>,
+    /// What would be published; known only when nothing has an error.
+    pub published: Option<Published>,
+}
+
+/// What `build` would publish, and the drafts it would leave out.
+pub struct Published {
+    /// Published stories.
+    pub stories: usize,
+    /// Issues.
+    pub issues: usize,
+    /// The newest issue: the one `send --latest` sends.
+    pub newest: Option<IssueId>,
+    /// Every draft, in path order: its card, title and week.
+    pub drafts: Vec<(PathBuf, String, IssueId)>,
 }
 
 impl CheckReport {
@@ -221,11 +233,20 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
     let mut published = None;
     if let Some(config) = config.as_ref().filter(|_| corpus.error_count() == 0) {
         let stories = std::mem::take(&mut corpus.stories);
-        let drafts = stories.iter().filter(|s| s.draft).count();
+        let mut drafts: Vec<(PathBuf, String, IssueId)> = stories
+            .iter()
+            .filter(|s| s.draft)
+            .map(|s| (s.path.clone(), s.title.clone(), s.issue_id()))
+            .collect();
+        drafts.sort();
         match schedule::assemble(stories, &corpus.issue_meta, config, false) {
             Ok(issues) => {
-                let count = issues.iter().map(|i| i.stories.len()).sum();
-                published = Some((count, drafts, issues.len()));
+                published = Some(Published {
+                    stories: issues.iter().map(|i| i.stories.len()).sum(),
+                    issues: issues.len(),
+                    newest: issues.last().map(|i| i.id),
+                    drafts,
+                });
             }
             Err(mut problems) => corpus.diagnostics.append(&mut problems),
         }

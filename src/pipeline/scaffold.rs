@@ -263,7 +263,10 @@ sources:
 # disclaimer: \"Decision support, not investment advice.\"
 
 # order: 1                   # optional: position in its issue; lower comes first
-draft: false
+
+# A new card is a draft: checked, previewed with `--drafts`, never built or sent.
+# Set this to false when the story is ready to go out with its issue.
+draft: true
 ",
         title = quoted(title),
     )

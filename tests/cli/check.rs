@@ -50,8 +50,55 @@ fn the_sample_passes_even_under_strict() {
     assert_eq!(
         run.stderr,
         "check ok: 11 cards (10 published in 5 issues, 1 draft), 0 errors, 0 warnings\n\
+         draft: briefs/2026-W25/who-speaks-for-qwen.yaml “Three months on, Qwen still has no \
+         public voice” (not in 2026-W25, the newest issue; set `draft: false` to publish it)\n\
          token secret: `.briefing/secret`\n"
     );
+}
+
+#[test]
+fn a_new_card_is_a_draft_until_marked_ready_and_check_names_it() {
+    let project = Project::sample();
+    let made = project.run(&["new", "Next week story", "--date", "2026-06-24"]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    assert!(
+        made.stdout.contains("until you set `draft: false`"),
+        "{}",
+        made.stdout
+    );
+    let path = "briefs/2026-W26/next-week-story.yaml";
+    let card = project
+        .read(path)
+        .replacen("summary: \"\"", "summary: Done.", 1)
+        .replacen("  - \"\"", "  - One", 1)
+        .replacen("why_it_matters: \"\"", "why_it_matters: Because.", 1)
+        .replacen("what_to_watch: \"\"", "what_to_watch: Next.", 1)
+        .replacen("  # - title", "  - title", 1)
+        .replacen("  #   url", "    url", 1);
+    project.write(path, &card);
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stderr.contains(
+            "draft: briefs/2026-W26/next-week-story.yaml “Next week story” (for 2026-W26; \
+             set `draft: false` to publish it)"
+        ),
+        "{}",
+        check.stderr
+    );
+    // Not built, not sent: the newest issue is still 2026-W25.
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert!(!project.path("public/issues/2026-w26").exists());
+    let ready = card.replace("draft: true", "draft: false");
+    project.write(path, ready);
+    let check = project.run(&["check"]);
+    assert!(
+        !check.stderr.contains("next-week-story"),
+        "{}",
+        check.stderr
+    );
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert!(project.path("public/issues/2026-w26/index.html").exists());
 }
 
 #[test]

@@ -389,6 +389,24 @@ fn the_readme_quick_start_works_as_written() {
             }
             continue;
         }
+        if args[0] == "send" && stderr.contains("there is no terminal to ask on") {
+            // On a terminal it asks first (the seatbelt tests answer on a pseudo-terminal);
+            // here, with no terminal, it refused and sent nothing: say yes the script's way.
+            let yes = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+                .current_dir(&cwd)
+                .args(&args)
+                .arg("--yes")
+                .env_remove("BRIEFING_UNSUBSCRIBE_SECRET")
+                .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .output()
+                .unwrap();
+            assert!(
+                yes.status.success(),
+                "`{line} --yes` failed: {}",
+                String::from_utf8_lossy(&yes.stderr)
+            );
+            continue;
+        }
         assert!(
             output.status.success(),
             "`{line}` failed:\n{stdout}\n{stderr}"
