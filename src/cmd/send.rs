@@ -11,7 +11,7 @@ use crate::diagnostic;
 use crate::error::{Error, Result, plural};
 use crate::mail::send::{Controls, InDoubt, Options, Preview, Recipients};
 use crate::pipeline::{self, CacheWrites};
-use crate::publish::render;
+use crate::publish::{render, write};
 
 /// Shows what a send to a list is about to do and asks; `--yes` answers for the sender.
 /// Without a terminal to ask on, and without `--yes`, nothing is sent.
@@ -52,6 +52,32 @@ fn confirm(preview: &Preview, yes: bool) -> Result<()> {
     }
 }
 
+/// Says which of the issue's published files differ from what the email was made with, and
+/// how to fix it: a warning, not a refusal, since the site may be built and deployed
+/// elsewhere. A dry run also says when they all match.
+fn report_unpublished(site: &Path, unpublished: &[write::Published], dry_run: bool) {
+    let shown = diagnostic::display_path(site);
+    if unpublished.is_empty() {
+        if dry_run {
+            say_err!("checked: the issue's pages in {shown} are what `briefing build` writes now");
+        }
+        return;
+    }
+    for file in unpublished {
+        match file {
+            write::Published::Missing(path) => say_err!("warning: {shown}/{path} is not built"),
+            write::Published::Differs(path) => {
+                say_err!("warning: {shown}/{path} is older than the cards");
+            }
+        }
+    }
+    say_err!(
+        "  help: the email links to the issue's page, which readers would see as it was (or \
+         not at all): run `briefing build` (and deploy the site) before sending; this check \
+         reads {shown} only"
+    );
+}
+
 pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
@@ -79,9 +105,15 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     } else {
         CacheWrites::Allowed
     };
-    let mut letter = prepared.publish_with(writes, |publication| {
-        render::email::render_letter(publication, index)
+    // The email links to the issue's page: it should be the page the site shows.
+    let site = paths.root.join(&prepared.config.output_dir);
+    let (mut letter, unpublished) = prepared.publish_with(writes, |publication| {
+        let letter = render::email::render_letter(publication, index)?;
+        let view = publication.view(index);
+        let (files, _) = render::render_issue(publication, index, &view)?;
+        Ok((letter, write::compare(&files, &site)))
     })?;
+    report_unpublished(&site, &unpublished, args.dry_run);
     if args.proof {
         letter.subject = format!("[Proof] {}", letter.subject);
     }
@@ -127,7 +159,7 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         );
         if let Some(sample) = &summary.sample {
             say!(
-                "\nthe first message: its headers, then its text part (the HTML part is the built email.html):\n\n{sample}"
+                "\nthe first message: its headers, then its text part (the HTML part is the issue's email.html, as `briefing build` writes it now):\n\n{sample}"
             );
         }
     } else {

@@ -216,3 +216,57 @@ fn on_a_terminal_a_send_shows_what_it_will_do_and_only_yes_sends() {
     assert!(printed.contains("sent 1 message"), "{printed}");
     assert_eq!(outbox(&project.path("outbox/2026-w25")).len(), 4);
 }
+
+#[test]
+fn send_names_the_pages_a_build_would_change_before_it_asks() {
+    let (project, list) = with_list(1);
+    let send = ["send", "--latest", "--list", &list, "--dry-run"];
+    // Never built: each of the issue's files is named, with the way out.
+    let unbuilt = project.run_with(&send, &[SECRET]);
+    assert_eq!(unbuilt.code, 0, "{unbuilt:?}");
+    for file in ["digest.md", "index.html", "email.html", "email.txt"] {
+        assert!(
+            unbuilt
+                .stderr
+                .contains(&format!("/public/issues/2026-w25/{file} is not built\n")),
+            "{}",
+            unbuilt.stderr
+        );
+    }
+    assert!(
+        unbuilt.stderr.contains("run `briefing build`"),
+        "{}",
+        unbuilt.stderr
+    );
+
+    // Built: the dry run says what it checked, and nothing is named.
+    assert_eq!(project.run(&["build"]).code, 0);
+    let built = project.run_with(&send, &[SECRET]);
+    assert!(
+        built
+            .stderr
+            .contains("/public are what `briefing build` writes now"),
+        "{}",
+        built.stderr
+    );
+    assert!(!built.stderr.contains("warning:"), "{}", built.stderr);
+
+    // A card edited without a rebuild: its issue's pages are stale, named before the
+    // question (here, the refusal for want of a terminal), and nothing else is.
+    let path = "briefs/2026-W25/lin-new-lab-funding.yaml";
+    let card = project.read(path);
+    project.write(path, card.replace("title: Former", "title: Edited, former"));
+    let stale = project.run_with(&["send", "--latest", "--list", &list], &[SECRET]);
+    assert_eq!(stale.code, 1, "{stale:?}");
+    let warning = stale
+        .stderr
+        .find("/public/issues/2026-w25/index.html is older than the cards")
+        .unwrap_or_else(|| panic!("{}", stale.stderr));
+    let refusal = stale.stderr.find("no terminal to ask on").unwrap();
+    assert!(warning < refusal, "{}", stale.stderr);
+    let named = stale.stderr.matches("warning:").count();
+    assert_eq!(named, 4, "the issue's four files: {}", stale.stderr);
+    assert_eq!(project.run(&["build"]).code, 0);
+    let rebuilt = project.run_with(&send, &[SECRET]);
+    assert!(!rebuilt.stderr.contains("warning:"), "{}", rebuilt.stderr);
+}

@@ -825,3 +825,26 @@ mod tests {
         assert_eq!(fs::read_to_string(out.join("b.html")).unwrap(), "2");
     }
 }
+
+/// How a published file stands against what a build would write now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Published {
+    /// Not in the output folder.
+    Missing(String),
+    /// There, with other bytes.
+    Differs(String),
+}
+
+/// The files of `outputs` that `out` lacks or holds with other bytes, in order: what a
+/// reader would not see until the next build. Read only; a file that cannot be read counts
+/// as missing.
+pub fn compare(outputs: &[Output], out: &Path) -> Vec<Published> {
+    outputs
+        .iter()
+        .filter_map(|output| match fs::read(out.join(&output.path)) {
+            Ok(bytes) if bytes == output.bytes => None,
+            Ok(_) => Some(Published::Differs(output.path.clone())),
+            Err(_) => Some(Published::Missing(output.path.clone())),
+        })
+        .collect()
+}
