@@ -133,11 +133,19 @@ pub struct WatchArgs {
 #[command(group(clap::ArgGroup::new("audience").args(["to", "list"])))]
 pub struct SendArgs {
     /// The issue to send, by ISO week, e.g. 2026-W25.
-    #[arg(long, value_name = "YYYY-Www", required_unless_present = "latest")]
+    #[arg(long, value_name = "YYYY-Www", required_unless_present_any = ["latest", "due"])]
     pub week: Option<String>,
     /// Send the newest issue.
     #[arg(long, conflicts_with = "week")]
     pub latest: bool,
+    /// Send the newest issue whose `send_at` has come, unless it was sent: for a timer that
+    /// runs every few minutes (with `--yes`). Does nothing otherwise.
+    #[arg(long, conflicts_with_all = ["week", "latest", "to", "proof", "resend"])]
+    pub due: bool,
+    /// With `--due`: judge as of this time instead of now (`2026-12-07T07:00`, in the
+    /// config's `timezone`, or with an offset).
+    #[arg(long, value_name = "TIME", requires = "due")]
+    pub as_of: Option<String>,
     /// Send to these addresses.
     #[arg(long, value_name = "ADDR", num_args = 1..)]
     pub to: Vec<String>,

@@ -104,6 +104,20 @@ pub enum Error {
     },
     /// `listen --behind-proxy`, which trusted any machine's `X-Forwarded-For`.
     BehindProxyRemoved,
+    /// A time given on the command line that is not a date and time.
+    BadTime {
+        /// What was given.
+        text: String,
+    },
+    /// `send --due` found the newest due issue unsent, and its time long past.
+    DueLongAgo {
+        /// The issue.
+        week: String,
+        /// Its `send_at`, as the newsletter's clock shows it.
+        send_at: String,
+        /// `send.due_within_hours`.
+        hours: i64,
+    },
     /// A send to a list was not confirmed with yes.
     SendNotConfirmed,
     /// A send to a list without a terminal to ask on, and without `--yes`.
@@ -341,6 +355,22 @@ impl fmt::Display for Error {
             Error::WriteJson { .. } => write!(f, "cannot write JSON"),
             Error::Listen { address, .. } => write!(f, "cannot listen on {address}"),
             Error::SendNotConfirmed => write!(f, "nothing was sent: the answer was not yes"),
+            Error::BadTime { text } => write!(
+                f,
+                "`{text}` is not a date and time: write it like `2026-12-07T07:00` (in the \
+                 config's `timezone`) or `2026-12-07T07:00+01:00`"
+            ),
+            Error::DueLongAgo {
+                week,
+                send_at,
+                hours,
+            } => write!(
+                f,
+                "{week} was due at {send_at}, more than {hours} hours ago \
+                 (`send.due_within_hours`), and was not sent: `send --due` will not mail an old \
+                 issue on its own; send it with `briefing send --week {week}`, or give it a new \
+                 `send_at`"
+            ),
             Error::ConfirmationNeeded { recipients } => write!(
                 f,
                 "this would send {recipients} message{}, and there is no terminal to ask on: \
@@ -531,6 +561,8 @@ mod tests {
             Error::Listen { .. } => "Listen",
             Error::BehindProxyRemoved => "BehindProxyRemoved",
             Error::SendNotConfirmed => "SendNotConfirmed",
+            Error::BadTime { .. } => "BadTime",
+            Error::DueLongAgo { .. } => "DueLongAgo",
             Error::ConfirmationNeeded { .. } => "ConfirmationNeeded",
             Error::WatchFiles { .. } => "WatchFiles",
             Error::TemplateFile { .. } => "TemplateFile",
@@ -631,6 +663,24 @@ mod tests {
             (
                 Error::NothingToPublish,
                 "there are no published cards to build; write one with `briefing new \"Title\"`",
+            ),
+            (
+                Error::BadTime {
+                    text: "monday".into(),
+                },
+                "`monday` is not a date and time: write it like `2026-12-07T07:00` (in the \
+                 config's `timezone`) or `2026-12-07T07:00+01:00`",
+            ),
+            (
+                Error::DueLongAgo {
+                    week: "2026-W25".into(),
+                    send_at: "2026-06-15 07:00 CEST".into(),
+                    hours: 24,
+                },
+                "2026-W25 was due at 2026-06-15 07:00 CEST, more than 24 hours ago \
+                 (`send.due_within_hours`), and was not sent: `send --due` will not mail an old \
+                 issue on its own; send it with `briefing send --week 2026-W25`, or give it a new \
+                 `send_at`",
             ),
             (
                 Error::SendNotConfirmed,
@@ -885,7 +935,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            47,
+            49,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

@@ -41,6 +41,14 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
     );
     if let Some(published) = &report.published {
         print_drafts(published);
+        let now = chrono::Utc::now();
+        for (week, at) in published.scheduled.iter().filter(|(_, at)| *at > now) {
+            say_err!(
+                "scheduled: {week} goes at {} (`briefing send --due` sends it)",
+                at.with_timezone(&published.timezone)
+                    .format("%Y-%m-%d %H:%M %Z")
+            );
+        }
     }
     if errors == 0 {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cli::{InDoubtChoice, SendArgs};
+use crate::content::issue::SendAt;
 use crate::content::project::Paths;
-use crate::diagnostic;
+use crate::diagnostic::{self, Pos};
 use crate::error::{Error, Result, plural};
 use crate::mail::send::{Controls, InDoubt, Options, Preview, Recipients};
 use crate::pipeline::{self, CacheWrites};
@@ -78,6 +79,74 @@ fn report_unpublished(site: &Path, unpublished: &[write::Published], dry_run: bo
     );
 }
 
+/// `send --due`: the newest issue whose `send_at` has come, unless a run already sent it
+/// to the list here; `None` (after saying why) when there is nothing to send.
+fn due(
+    paths: &Paths,
+    prepared: &pipeline::Prepared,
+    args: &SendArgs,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<usize>> {
+    let zone = prepared.config.timezone;
+    let now = match &args.as_of {
+        None => chrono::Utc::now(),
+        Some(text) => SendAt::parse(text, Pos::START)
+            .and_then(|at| at.resolve(zone).ok())
+            .ok_or_else(|| Error::BadTime { text: text.clone() })?,
+    };
+    let shown = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M %Z")
+            .to_string()
+    };
+    let issues = &prepared.issues;
+    let Some(index) = issues
+        .iter()
+        .rposition(|issue| issue.send_at.is_some_and(|at| at <= now))
+    else {
+        match issues.iter().find(|issue| issue.send_at.is_some()) {
+            Some(next) => say!(
+                "nothing is due: {} goes at {}",
+                next.id,
+                shown(next.send_at.unwrap_or(now))
+            ),
+            None => say!("nothing is due: no issue has a `send_at` (set one in its issue.yaml)"),
+        }
+        return Ok(None);
+    };
+    let issue = &issues[index];
+    let send_at = issue.send_at.unwrap_or(now);
+    if crate::mail::send::already_sent(
+        paths,
+        &prepared.config,
+        issue.id,
+        args.outbox.as_deref(),
+        env,
+    )? {
+        let next = issues[index + 1..]
+            .iter()
+            .find_map(|later| Some((later.id, later.send_at?)));
+        match next {
+            Some((id, at)) => say!(
+                "nothing is due: {} was sent; {id} goes at {}",
+                issue.id,
+                shown(at)
+            ),
+            None => say!("nothing is due: {} was sent", issue.id),
+        }
+        return Ok(None);
+    }
+    let within = i64::from(prepared.config.send.due_within_hours);
+    if now - send_at > chrono::TimeDelta::hours(within) {
+        return Err(Error::DueLongAgo {
+            week: issue.id.to_string(),
+            send_at: shown(send_at),
+            hours: within,
+        });
+    }
+    Ok(Some(index))
+}
+
 pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     if let Some(rate) = args.rate
         && !(rate.is_finite() && rate > 0.0)
@@ -96,8 +165,13 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         say_err!("\nstopping after the messages in flight (Ctrl-C again to quit now)");
     });
     let prepared = pipeline::prepare(&paths, false)?;
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let index = match &args.week {
         Some(week) => prepared.issue(week)?,
+        None if args.due => match due(&paths, &prepared, args, &env)? {
+            Some(index) => index,
+            None => return Ok(ExitCode::SUCCESS),
+        },
         None => prepared.issues.len() - 1,
     };
     let writes = if args.dry_run {
@@ -133,11 +207,11 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
             InDoubtChoice::Skip => InDoubt::Skip,
         },
         proof: args.proof,
+        unless_sent: args.due,
     };
     let started = std::time::Instant::now();
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let issue = prepared.issues[index].id;
-    let summary = crate::mail::send::send(
+    let sent = crate::mail::send::send(
         &paths,
         &prepared.config,
         issue,
@@ -148,7 +222,23 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
             stop: &stop,
             ask: &|preview| confirm(preview, args.yes),
         },
-    )?;
+    );
+    let summary = match sent {
+        // Another timer's run is sending it: this one has nothing to do.
+        Err(Error::SendRunning { pid, .. }) if args.due => {
+            say!(
+                "{issue} is being sent by another run{}; nothing to do",
+                pid.map(|pid| format!(" (process {pid})"))
+                    .unwrap_or_default()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        other => other?,
+    };
+    if summary.already_sent {
+        say!("{issue} was sent already; nothing to do");
+        return Ok(ExitCode::SUCCESS);
+    }
     let elapsed = started.elapsed().as_secs_f64();
     if args.dry_run {
         say!(

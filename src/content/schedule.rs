@@ -34,6 +34,8 @@ pub struct Issue {
     pub intro: Option<String>,
     /// The stories, in reading order; the first is the lead.
     pub stories: Vec<Story>,
+    /// When `send --due` sends it (`issue.yaml`'s `send_at`, in config's time zone).
+    pub send_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Issue {
@@ -115,8 +117,27 @@ pub fn assemble(
         let heading = meta
             .and_then(|m| m.subject.clone())
             .unwrap_or_else(|| format!("{}, issue {number}", config.title));
+        let send_at = meta.and_then(|m| {
+            let at = m.send_at?;
+            at.resolve(config.timezone)
+                .map_err(|message| {
+                    problems.push(Diagnostic {
+                        severity: Severity::Error,
+                        path: m.path.clone(),
+                        pos: at.pos,
+                        message,
+                        help: Some(
+                            "pick a time the clocks show that day, or give an offset, e.g. `2026-03-29T03:30+02:00`"
+                                .to_owned(),
+                        ),
+                        line_text: None,
+                    });
+                })
+                .ok()
+        });
         issues.push(Issue {
             id,
+            send_at,
             number,
             subject,
             heading,

@@ -212,6 +212,10 @@ pub struct Published {
     pub newest: Option<IssueId>,
     /// Every draft, in path order: its card, title and week.
     pub drafts: Vec<(PathBuf, String, IssueId)>,
+    /// The issues with a `send_at`, and when.
+    pub scheduled: Vec<(IssueId, chrono::DateTime<chrono::Utc>)>,
+    /// The time zone `send_at` times are read in.
+    pub timezone: chrono_tz::Tz,
 }
 
 impl CheckReport {
@@ -246,6 +250,11 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
                     issues: issues.len(),
                     newest: issues.last().map(|i| i.id),
                     drafts,
+                    scheduled: issues
+                        .iter()
+                        .filter_map(|i| Some((i.id, i.send_at?)))
+                        .collect(),
+                    timezone: config.timezone,
                 });
             }
             Err(mut problems) => corpus.diagnostics.append(&mut problems),

@@ -270,3 +270,192 @@ fn send_names_the_pages_a_build_would_change_before_it_asks() {
     let rebuilt = project.run_with(&send, &[SECRET]);
     assert!(!rebuilt.stderr.contains("warning:"), "{}", rebuilt.stderr);
 }
+
+/// The sample with a store of `n` readers, and 2026-W25 scheduled for `send_at` in
+/// Europe/Berlin.
+fn scheduled(n: usize, send_at: &str) -> Project {
+    let (project, list) = with_list(n);
+    let import = project.run_with(&["subscribers", "import", &list], &[SECRET]);
+    assert_eq!(import.code, 0, "{import:?}");
+    project.reconfigure(&[], "timezone: Europe/Berlin\n");
+    project.write(
+        "briefs/2026-W25/issue.yaml",
+        format!("send_at: {send_at}\n"),
+    );
+    project
+}
+
+fn due(project: &Project, as_of: &str) -> crate::project::Run {
+    project.run_with(&["send", "--due", "--yes", "--as-of", as_of], &[SECRET])
+}
+
+#[test]
+fn send_due_sends_the_issue_once_when_its_time_comes_in_the_newsletters_zone() {
+    let project = scheduled(3, "2026-06-22T07:00");
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    let sent = || outbox(&project.path("outbox/2026-w25")).len();
+
+    // 06:59 in Berlin (04:59 UTC in summer): not yet, and it says when.
+    let early = due(&project, "2026-06-22T06:59");
+    assert_eq!(early.code, 0, "{early:?}");
+    assert_eq!(
+        early.stdout,
+        "nothing is due: 2026-W25 goes at 2026-06-22 07:00 CEST\n"
+    );
+    let early_utc = due(&project, "2026-06-22T04:59:59Z");
+    assert!(
+        early_utc.stdout.starts_with("nothing is due"),
+        "{early_utc:?}"
+    );
+    assert_eq!(sent(), 0);
+
+    // At the minute, given in UTC: sent to every active reader.
+    let at = due(&project, "2026-06-22T05:00:00Z");
+    assert_eq!(at.code, 0, "{at:?}");
+    assert!(
+        at.stdout.starts_with("sent 3 messages of 2026-W25"),
+        "{}",
+        at.stdout
+    );
+    assert_eq!(sent(), 3);
+
+    // Later runs, and a reader who joins after the send: nothing more goes out.
+    project.run_with(&["subscribers", "add", "late@example.com"], &[SECRET]);
+    for as_of in ["2026-06-22T07:00", "2026-06-22T07:01", "2026-06-22T18:00"] {
+        let again = due(&project, as_of);
+        assert_eq!(again.code, 0, "{again:?}");
+        assert_eq!(again.stdout, "nothing is due: 2026-W25 was sent\n");
+    }
+    assert_eq!(sent(), 3);
+}
+
+#[test]
+fn send_due_leaves_an_issue_whose_time_is_long_past_to_its_curator() {
+    let project = scheduled(2, "2026-06-22T07:00");
+    let late = due(&project, "2026-06-24T07:00");
+    assert_eq!(late.code, 1, "{late:?}");
+    assert!(
+        late.stderr.contains(
+            "2026-W25 was due at 2026-06-22 07:00 CEST, more than 24 hours ago \
+             (`send.due_within_hours`), and was not sent"
+        ),
+        "{}",
+        late.stderr
+    );
+    assert!(outbox(&project.path("outbox/2026-w25")).is_empty());
+    // A manual send of the issue counts as its send: the timer does not send it again.
+    assert_eq!(
+        project
+            .run_with(&["send", "--week", "2026-W25", "--yes"], &[SECRET])
+            .code,
+        0
+    );
+    let after = due(&project, "2026-06-24T07:00");
+    assert_eq!(
+        after.stdout, "nothing is due: 2026-W25 was sent\n",
+        "{after:?}"
+    );
+    assert_eq!(outbox(&project.path("outbox/2026-w25")).len(), 2);
+}
+
+#[test]
+fn two_timers_at_once_send_each_reader_one_message() {
+    // At the default 10 messages a second the first run takes 3 s: the others start meanwhile.
+    let project = scheduled(30, "2026-06-22T07:00");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            project
+                .command(
+                    &["send", "--due", "--yes", "--as-of", "2026-06-22T07:30"],
+                    &[SECRET],
+                )
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut said = Vec::new();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        said.push(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    said.sort();
+    // One sent; the others found it being sent (or, had they started late, sent).
+    assert!(
+        said[0].starts_with("2026-W25 is being sent by another run"),
+        "{said:?}"
+    );
+    assert_eq!(
+        said.iter()
+            .filter(|s| s.starts_with("sent 30 messages"))
+            .count(),
+        1,
+        "{said:?}"
+    );
+    let mut readers: Vec<String> = outbox(&project.path("outbox/2026-w25"))
+        .into_iter()
+        .map(|(to, _)| to)
+        .collect();
+    readers.sort();
+    let expected: Vec<String> = {
+        let mut all: Vec<String> = (0..30).map(|i| format!("reader{i}@example.com")).collect();
+        all.sort();
+        all
+    };
+    assert_eq!(readers, expected);
+}
+
+#[test]
+fn send_at_problems_are_located_in_issue_yaml() {
+    let project = Project::sample();
+    project.reconfigure(&[], "timezone: europe/berlin\n");
+    let zone = project.run(&["check"]);
+    assert_eq!(zone.code, 1);
+    assert!(
+        zone.stderr
+            .contains("error: `timezone` `europe/berlin` is not an IANA time zone"),
+        "{}",
+        zone.stderr
+    );
+    assert!(
+        zone.stderr.contains("did you mean `Europe/Berlin`?"),
+        "{}",
+        zone.stderr
+    );
+
+    project.reconfigure(&["timezone"], "timezone: Europe/Berlin\n");
+    let cases = [
+        (
+            "send_at: next monday\n",
+            "briefs/2026-W25/issue.yaml:1:10: error: `send_at` `next monday` is not a date and time",
+        ),
+        // The clocks skip 02:30 on 2026-03-29 in Berlin.
+        (
+            "send_at: 2026-03-29T02:30\n",
+            "briefs/2026-W25/issue.yaml:1:10: error: `send_at` 2026-03-29 02:30 does not exist in Europe/Berlin: the clocks skip it",
+        ),
+        (
+            "send_at: 2025-06-22T07:00\n",
+            "briefs/2026-W25/issue.yaml:1:10: warning: `send_at` 2025-06-22 is far from the issue's week, 2026-W25 (2026-06-15 to 2026-06-21)",
+        ),
+    ];
+    for (yaml, expected) in cases {
+        project.write("briefs/2026-W25/issue.yaml", yaml);
+        let run = project.run(&["check"]);
+        assert!(
+            run.headlines().contains(&expected),
+            "{yaml}: {}",
+            run.stderr
+        );
+    }
+    let bad = project.run_with(&["send", "--due", "--as-of", "soon", "--yes"], &[SECRET]);
+    assert_eq!(bad.code, 1);
+    assert!(
+        bad.stderr.contains("`soon` is not a date and time"),
+        "{}",
+        bad.stderr
+    );
+}

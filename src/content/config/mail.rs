@@ -43,7 +43,11 @@ const SUPPRESSION: Key = Key::new(
     "suppression_file",
     "a file of addresses never to mail, one per line, relative to the newsletter folder",
 );
-const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY, RETRIES, SUPPRESSION];
+const DUE_WITHIN: Key = Key::new(
+    "due_within_hours",
+    "how many hours after its `send_at` `send --due` still sends an issue, e.g. `24`",
+);
+const SEND_KEYS: &[Key] = &[RATE, CONCURRENCY, RETRIES, SUPPRESSION, DUE_WITHIN];
 
 const SELECTOR: Key = Key::new(
     "selector",
@@ -118,6 +122,9 @@ pub struct SendSettings {
     pub retries: u32,
     /// Addresses never to mail, relative to the newsletter folder unless absolute.
     pub suppression_file: Option<PathBuf>,
+    /// How many hours after its `send_at` an issue is still sent by `send --due`: a timer
+    /// that was down for days must not mail an old issue on its own.
+    pub due_within_hours: u32,
 }
 
 pub(super) fn smtp(f: &mut Fields<'_, '_, '_>) -> Option<Smtp> {
@@ -253,6 +260,7 @@ pub(super) fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
         concurrency: 4,
         retries: 4,
         suppression_file: None,
+        due_within_hours: 24,
     };
     let Some((entries, pos)) = f.mapping(SEND) else {
         return settings;
@@ -268,5 +276,8 @@ pub(super) fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {
         settings.retries = u32::try_from(retries.value).unwrap_or(0);
     }
     settings.suppression_file = s.line(SUPPRESSION, false).map(|p| PathBuf::from(p.value));
+    if let Some(hours) = s.integer_in(DUE_WITHIN, 1, 24 * 366) {
+        settings.due_within_hours = u32::try_from(hours.value).unwrap_or(24);
+    }
     settings
 }

@@ -93,6 +93,11 @@ const WATCH: Key = Key::new(
     "a mapping with `stale_after_weeks` and `still_watching_limit`",
 );
 
+const TIMEZONE: Key = Key::new(
+    "timezone",
+    "the IANA time zone `send_at` times are in, e.g. `Europe/Berlin` or `America/New_York` (default `UTC`)",
+);
+
 const EMAIL: Key = Key::new(
     "email",
     "a mapping with `merge_tag`: how another mail tool writes its unsubscribe link",
@@ -125,6 +130,7 @@ const CONFIG_KEYS: &[Key] = &[
     SEND,
     WATCH,
     EMAIL,
+    TIMEZONE,
 ];
 const CONFIG_ALIASES: &[(&str, &str)] = &[
     ("name", "title"),
@@ -211,6 +217,8 @@ pub struct Config {
     /// Another mail tool's unsubscribe merge tag: when set, `build` also writes each issue's
     /// `email-merge.html` and `email-merge.txt` with it where the unsubscribe link goes.
     pub merge_tag: Option<String>,
+    /// The time zone of `send_at` times without an offset.
+    pub timezone: chrono_tz::Tz,
 }
 
 /// Parses and validates `config.yaml`.
@@ -413,6 +421,33 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let smtp = smtp(&mut f);
     let send = send_settings(&mut f);
     let watch = watch_settings(&mut f);
+    let timezone = f.line(TIMEZONE, false).and_then(|zone| {
+        if let Ok(tz) = zone.value.parse::<chrono_tz::Tz>() {
+            return Some(tz);
+        }
+        // A zone spelled in another case, or the closest name, as the hint.
+        let near = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|tz| tz.name())
+            .find(|name| name.eq_ignore_ascii_case(&zone.value))
+            .or_else(|| {
+                chrono_tz::TZ_VARIANTS
+                    .iter()
+                    .map(|tz| (strsim::jaro_winkler(tz.name(), &zone.value), tz.name()))
+                    .filter(|(score, _)| *score > 0.85)
+                    .max_by(|a, b| a.0.total_cmp(&b.0))
+                    .map(|(_, name)| name)
+            });
+        let diag = f.diags.error(
+            zone.pos,
+            format!("`timezone` `{}` is not an IANA time zone", zone.value),
+        );
+        match near {
+            Some(name) => diag.help(format!("did you mean `{name}`?")),
+            None => diag.help(TIMEZONE.help),
+        };
+        None
+    });
     let merge_tag = f.mapping(EMAIL).and_then(|(entries, pos)| {
         let mut e = Fields::new(entries, pos, EMAIL_KEYS, &[], "email: ", f.diags);
         e.line(MERGE_TAG, false).map(|tag| tag.value)
@@ -443,6 +478,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         send,
         watch,
         merge_tag,
+        timezone: timezone.unwrap_or(chrono_tz::UTC),
         list,
     })
 }

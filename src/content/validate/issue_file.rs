@@ -1,7 +1,7 @@
 //! The rules of one `issue.yaml`: the week's subject, editor's note, preheader and number.
 
 use crate::content::fields::{Fields, Key};
-use crate::content::issue::{IssueId, IssueMeta};
+use crate::content::issue::{IssueId, IssueMeta, SendAt};
 use crate::diagnostic::FileDiagnostics;
 use crate::diagnostic::Pos;
 
@@ -17,7 +17,11 @@ const PREHEADER: Key = Key::new(
     "one line of about 85-100 characters that inboxes show after the subject",
 );
 const NUMBER: Key = Key::new("number", "the issue number to print, overriding the count");
-const ISSUE_KEYS: &[Key] = &[SUBJECT, INTRO, PREHEADER, NUMBER];
+const SEND_AT: Key = Key::new(
+    "send_at",
+    "when `briefing send --due` sends the issue, e.g. `2026-12-07T07:00` (in config's `timezone`) or `2026-12-07T07:00+01:00`",
+);
+const ISSUE_KEYS: &[Key] = &[SUBJECT, INTRO, PREHEADER, NUMBER, SEND_AT];
 const ISSUE_ALIASES: &[(&str, &str)] = &[("title", "subject"), ("note", "intro")];
 
 /// Validates one `issue.yaml`.
@@ -44,6 +48,38 @@ pub(super) fn issue_file(
     let intro = f.text(INTRO, false).map(|s| s.value);
     let preheader = f.line(PREHEADER, false).map(|s| s.value);
     let number = f.integer_in(NUMBER, 1, 1_000_000);
+    let send_at = f.line(SEND_AT, false).and_then(|at| {
+        let parsed = SendAt::parse(&at.value, at.pos);
+        match (parsed, week) {
+            (None, _) => {
+                f.diags
+                    .error(
+                        at.pos,
+                        format!("`send_at` `{}` is not a date and time", at.value),
+                    )
+                    .help(SEND_AT.help);
+            }
+            // A year or a month typed wrong would hold the issue back, or send it at once.
+            (Some(parsed), Some(week))
+                if parsed.local.date() < week.monday() - chrono::Days::new(7)
+                    || parsed.local.date() > week.sunday() + chrono::Days::new(28) =>
+            {
+                f.diags
+                    .warning(
+                        at.pos,
+                        format!(
+                            "`send_at` {} is far from the issue's week, {week} ({} to {})",
+                            parsed.local.date(),
+                            week.monday(),
+                            week.sunday()
+                        ),
+                    )
+                    .help("check the year and the month");
+            }
+            _ => {}
+        }
+        parsed
+    });
     Some(IssueMeta {
         path: f.diags.path().to_path_buf(),
         subject,
@@ -51,5 +87,6 @@ pub(super) fn issue_file(
         preheader,
         number: number.as_ref().and_then(|n| u32::try_from(n.value).ok()),
         number_pos: number.map_or(Pos::START, |n| n.pos),
+        send_at,
     })
 }

@@ -65,6 +65,10 @@ pub struct Options {
     pub in_doubt: InDoubt,
     /// A proof: never journaled, its Message-IDs its own.
     pub proof: bool,
+    /// Send only if no earlier run finished sending this issue to a list at this
+    /// destination (`send --due`): checked again once the journal is held, so two timers
+    /// cannot both send.
+    pub unless_sent: bool,
 }
 
 /// What a send to a list is about to do, shown before it starts so that the sender can say
@@ -129,6 +133,9 @@ pub struct Summary {
     pub interrupted: bool,
     /// In a dry run, the first message.
     pub sample: Option<String>,
+    /// With [`Options::unless_sent`]: an earlier run had sent the issue, so this one sent
+    /// nothing.
+    pub already_sent: bool,
 }
 
 /// What the caller gives a send besides the issue and the options: how to read the
@@ -205,7 +212,12 @@ pub fn send(
     } else {
         let earlier = earlier_journals(&sends, &issue.slug(), kind, &destination);
         let (journal, history) = Journal::open(&journal_path, &earlier, &envelope.secret)?;
-        summary.journal = Some(journal_path);
+        // Asked again now that this run holds the journal: another may have just finished.
+        if options.unless_sent && sent_marker(&journal_path).exists() {
+            summary.already_sent = true;
+            return Ok(summary);
+        }
+        summary.journal = Some(journal_path.clone());
         summary.damaged_lines = history.damaged;
         if options.resend {
             (Some(journal), HashSet::new(), HashMap::new())
@@ -269,14 +281,81 @@ pub fn send(
     if let Some(error) = failure.into_inner().unwrap_or_else(PoisonError::into_inner) {
         return Err(error);
     }
-    if let Some(journal) = journal {
-        journal
-            .into_inner()
-            .unwrap_or_else(PoisonError::into_inner)
-            .sync()?;
-    }
     summary.interrupted = stop.load(Ordering::SeqCst);
+    if let Some(journal) = journal {
+        let mut journal = journal.into_inner().unwrap_or_else(PoisonError::into_inner);
+        journal.sync()?;
+        // A send to a list that went through to the end: `send --due` will not send this
+        // issue here again (written while the journal is still held).
+        if !summary.interrupted && !matches!(options.recipients, Recipients::To(_)) {
+            mark_sent(&journal_path, summary.sent)?;
+        }
+    }
     Ok(summary)
+}
+
+/// The file that says a send of an issue to a list finished at a destination: beside its
+/// journal, `<issue>.<destination>.sent`.
+fn sent_marker(journal: &Path) -> PathBuf {
+    journal.with_extension("sent")
+}
+
+/// Whether a send of `issue` to a list went through to the end at the destination this
+/// configuration (and `outbox`) would send to: what `send --due` asks before it renders
+/// anything. Connects to nothing.
+///
+/// # Errors
+///
+/// A password that is needed but not set, or a host lettre cannot use.
+pub fn already_sent(
+    paths: &Paths,
+    config: &Config,
+    issue: IssueId,
+    outbox: Option<&Path>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<bool> {
+    let transport = transport::choose(
+        config,
+        outbox,
+        &paths.root.join("outbox").join(issue.slug()),
+        env,
+        1,
+    )?;
+    let destination = format!(
+        "{}-{:08x}",
+        transport.kind(),
+        address_key(&transport.identity()) as u32
+    );
+    let journal = paths
+        .root
+        .join(".briefing/sends")
+        .join(format!("{}.{destination}.journal", issue.slug()));
+    Ok(sent_marker(&journal).exists())
+}
+
+/// Writes the sent marker beside `journal`, synced: a crash after it returns does not lose it.
+fn mark_sent(journal: &Path, sent: usize) -> Result<()> {
+    use std::io::Write as _;
+    let path = sent_marker(journal);
+    let error = |source| Error::Journal {
+        path: path.clone(),
+        action: "write",
+        source,
+    };
+    let mut file = std::fs::File::create(&path).map_err(error)?;
+    writeln!(
+        file,
+        "sent to the list at {}; {sent} messages in the last run",
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+    .map_err(error)?;
+    file.sync_all().map_err(error)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(error)?;
+    }
+    Ok(())
 }
 
 /// The journals earlier versions kept for this issue and destination, one per list
