@@ -97,11 +97,42 @@ pub enum Command {
         after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --bind 127.0.0.1:9000\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Subscribers\")."
     )]
     Listen(ListenArgs),
+    /// DKIM keys for the sending domain: make them and print the DNS records to publish.
+    #[command(
+        after_help = "Example:\n  briefing dkim keygen --selector briefing   an RSA 2048 and an Ed25519 key, the TXT\n                                             records, and the `dkim:` setting"
+    )]
+    Dkim(DkimArgs),
     /// Copy built-in templates out to edit them.
     #[command(
         after_help = "Examples:\n  briefing templates eject partials/footer.html   one template, to change the footer\n  briefing templates eject                       every template"
     )]
     Templates(TemplatesArgs),
+}
+
+/// `briefing dkim`.
+#[derive(Debug, Args)]
+pub struct DkimArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: DkimCommand,
+}
+
+/// `briefing dkim` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DkimCommand {
+    /// Make an RSA 2048 and an Ed25519 key (selectors `<S>-rsa` and `<S>-ed25519`), and print
+    /// the DNS TXT records to publish and the `dkim:` setting that signs with both.
+    Keygen {
+        /// The selector's stem, e.g. `briefing` (a date works well for rotation: `2026-12`).
+        #[arg(long, value_name = "S")]
+        selector: String,
+        /// The signing domain (default: the domain of `from` in config.yaml).
+        #[arg(long, value_name = "DOMAIN")]
+        domain: Option<String>,
+        /// The folder the keys go in, inside the newsletter folder.
+        #[arg(long, value_name = "DIR", default_value = ".briefing/dkim")]
+        dir: PathBuf,
+    },
 }
 
 /// `briefing watch`.

@@ -104,6 +104,25 @@ pub enum Error {
     },
     /// `listen --behind-proxy`, which trusted any machine's `X-Forwarded-For`.
     BehindProxyRemoved,
+    /// A selector or domain that is not a DNS name.
+    BadDnsName {
+        /// The option it was given with (or would be).
+        option: &'static str,
+        /// What was given.
+        text: String,
+    },
+    /// `dkim keygen` would replace a key file.
+    DkimKeyExists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `dkim keygen` cannot write a key file.
+    WriteDkimKey {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: io::Error,
+    },
     /// A time given on the command line that is not a date and time.
     BadTime {
         /// What was given.
@@ -355,6 +374,21 @@ impl fmt::Display for Error {
             Error::WriteJson { .. } => write!(f, "cannot write JSON"),
             Error::Listen { address, .. } => write!(f, "cannot listen on {address}"),
             Error::SendNotConfirmed => write!(f, "nothing was sent: the answer was not yes"),
+            Error::BadDnsName { option, text } => write!(
+                f,
+                "`{text}` is not a DNS name for `{option}`: use letters, digits, hyphens and \
+                 dots, e.g. `--selector briefing` or `--domain example.org`"
+            ),
+            Error::DkimKeyExists { path } => write!(
+                f,
+                "`{}` exists: a key already published in DNS would stop verifying if it were \
+                 replaced; choose another `--selector` (rotate by publishing the new records \
+                 first), or move the old file away",
+                display_path(path)
+            ),
+            Error::WriteDkimKey { path, .. } => {
+                write!(f, "cannot write the DKIM key `{}`", display_path(path))
+            }
             Error::BadTime { text } => write!(
                 f,
                 "`{text}` is not a date and time: write it like `2026-12-07T07:00` (in the \
@@ -511,6 +545,7 @@ impl std::error::Error for Error {
             | Error::WriteFile { source, .. }
             | Error::Listen { source, .. }
             | Error::ReadDkimKey { source, .. }
+            | Error::WriteDkimKey { source, .. }
             | Error::CreateOutbox { source, .. }
             | Error::Journal { source, .. }
             | Error::SecretFile { source, .. }
@@ -562,6 +597,9 @@ mod tests {
             Error::BehindProxyRemoved => "BehindProxyRemoved",
             Error::SendNotConfirmed => "SendNotConfirmed",
             Error::BadTime { .. } => "BadTime",
+            Error::DkimKeyExists { .. } => "DkimKeyExists",
+            Error::BadDnsName { .. } => "BadDnsName",
+            Error::WriteDkimKey { .. } => "WriteDkimKey",
             Error::DueLongAgo { .. } => "DueLongAgo",
             Error::ConfirmationNeeded { .. } => "ConfirmationNeeded",
             Error::WatchFiles { .. } => "WatchFiles",
@@ -663,6 +701,29 @@ mod tests {
             (
                 Error::NothingToPublish,
                 "there are no published cards to build; write one with `briefing new \"Title\"`",
+            ),
+            (
+                Error::BadDnsName {
+                    option: "--selector",
+                    text: "a b".into(),
+                },
+                "`a b` is not a DNS name for `--selector`: use letters, digits, hyphens and \
+                 dots, e.g. `--selector briefing` or `--domain example.org`",
+            ),
+            (
+                Error::DkimKeyExists {
+                    path: "k/s-rsa.pem".into(),
+                },
+                "`k/s-rsa.pem` exists: a key already published in DNS would stop verifying if \
+                 it were replaced; choose another `--selector` (rotate by publishing the new \
+                 records first), or move the old file away",
+            ),
+            (
+                Error::WriteDkimKey {
+                    path: "k/s-rsa.pem".into(),
+                    source: io::Error::other("full"),
+                },
+                "cannot write the DKIM key `k/s-rsa.pem`",
             ),
             (
                 Error::BadTime {
@@ -935,7 +996,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            49,
+            52,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

@@ -8,6 +8,7 @@
 mod bounces;
 mod build;
 mod check;
+mod dkim;
 mod init;
 mod listen;
 mod new;
@@ -50,6 +51,7 @@ where
         Command::Send(args) => send::run(&cli.root, &args),
         Command::Watch(args) => watch::run(&cli.root, &args, style),
         Command::Templates(args) => templates::run(&cli.root, &args),
+        Command::Dkim(args) => dkim::run(&cli.root, &args),
         Command::Subscribers(args) => subscribers::run(&cli.root, &args),
         Command::Listen(args) => listen::run(&cli.root, &args),
         Command::Bounces(args) => bounces::run(&cli.root, &args),

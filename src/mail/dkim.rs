@@ -64,37 +64,22 @@ impl std::fmt::Debug for Signer {
 }
 
 impl Signer {
-    /// The signer of `dkim`, its key read from `root` (or from an absolute path).
+    /// The signer of every key in `keys`, each read from `root` (or from an absolute path);
+    /// `None` when there are none.
     ///
     /// # Errors
     ///
-    /// [`Error::ReadDkimKey`] when the key file cannot be read, [`Error::BadDkimKey`] when it
+    /// [`Error::ReadDkimKey`] when a key file cannot be read, [`Error::BadDkimKey`] when it
     /// holds no key of its algorithm.
-    pub fn load(dkim: &Dkim, root: &Path) -> Result<Signer> {
-        let path = root.join(&dkim.key_file);
-        let text = match load::read_key(&path) {
-            Content::Text(text) => text,
-            other => {
-                let reason = other
-                    .problem()
-                    .map_or_else(|| "it cannot be read".to_owned(), |(message, _)| message);
-                return Err(Error::ReadDkimKey {
-                    path,
-                    source: std::io::Error::other(reason),
-                });
-            }
-        };
-        let key = parse_key(dkim, &text).map_err(|detail| Error::BadDkimKey {
-            path: path.clone(),
-            algorithm: match dkim.algorithm {
-                DkimAlgorithm::Ed25519 => "Ed25519",
-                DkimAlgorithm::Rsa => "RSA",
-            },
-            detail,
-        })?;
-        Ok(Signer {
-            keys: vec![(dkim.selector.clone(), key)],
-        })
+    pub fn load(keys: &[Dkim], root: &Path) -> Result<Option<Signer>> {
+        if keys.is_empty() {
+            return Ok(None);
+        }
+        let keys = keys
+            .iter()
+            .map(|dkim| Ok((dkim.selector.clone(), load_key(dkim, root)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some(Signer { keys }))
     }
 
     /// `message` with a `DKIM-Signature` header per key in front of it.
@@ -121,6 +106,167 @@ impl Signer {
         signed.extend_from_slice(message);
         Ok(signed)
     }
+}
+
+/// The key `dkim` names, read from `root` as `send` and `listen` read it.
+///
+/// # Errors
+///
+/// [`Error::ReadDkimKey`] when the file cannot be read, [`Error::BadDkimKey`] when it holds
+/// no key of its algorithm.
+fn load_key(dkim: &Dkim, root: &Path) -> Result<Key> {
+    let path = root.join(&dkim.key_file);
+    let text = match load::read_key(&path) {
+        Content::Text(text) => text,
+        other => {
+            let reason = other
+                .problem()
+                .map_or_else(|| "it cannot be read".to_owned(), |(message, _)| message);
+            return Err(Error::ReadDkimKey {
+                path,
+                source: std::io::Error::other(reason),
+            });
+        }
+    };
+    parse_key(dkim, &text).map_err(|detail| Error::BadDkimKey {
+        path: path.clone(),
+        algorithm: match dkim.algorithm {
+            DkimAlgorithm::Ed25519 => "Ed25519",
+            DkimAlgorithm::Rsa => "RSA",
+        },
+        detail,
+    })
+}
+
+/// Checks that `dkim`'s key loads as `send` will load it: what `check` reports.
+///
+/// # Errors
+///
+/// As [`Signer::load`].
+pub fn check_key(dkim: &Dkim, root: &Path) -> Result<()> {
+    load_key(dkim, root).map(drop)
+}
+
+/// A key pair made by [`generate`]: the setting that signs with it, and the DNS record that
+/// publishes its public half.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    /// The `dkim` entry for `config.yaml`.
+    pub dkim: Dkim,
+    /// The record's name: `<selector>._domainkey.<domain>`.
+    pub record_name: String,
+    /// The TXT record's text: `v=DKIM1; k=rsa; p=...`.
+    pub record: String,
+}
+
+impl NewKey {
+    /// The record as a line of a zone file, its text cut into strings of at most 255
+    /// characters (the most one TXT string holds; an RSA 2048 key needs two).
+    pub fn zone_line(&self) -> String {
+        let strings: Vec<String> = self
+            .record
+            .as_bytes()
+            .chunks(255)
+            .map(|chunk| format!("\"{}\"", String::from_utf8_lossy(chunk)))
+            .collect();
+        format!("{}. IN TXT ( {} )", self.record_name, strings.join(" "))
+    }
+}
+
+/// Makes an RSA 2048 and an Ed25519 key for `domain`, with the selectors `<selector>-rsa` and
+/// `<selector>-ed25519`, written as PKCS#8 PEM files (mode 0600) into `dir` under `root`.
+/// Refuses to replace a key file: a key already published would stop verifying.
+///
+/// # Errors
+///
+/// [`Error::DkimKeyExists`] when a key file is there already; [`Error::WriteDkimKey`] when a
+/// file or the folder cannot be written.
+pub fn generate(selector: &str, domain: &str, root: &Path, dir: &Path) -> Result<Vec<NewKey>> {
+    use base64::Engine as _;
+    use ed25519_dalek::pkcs8::EncodePrivateKey as _;
+    use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
+
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let rsa_file = dir.join(format!("{selector}-rsa.pem"));
+    let ed_file = dir.join(format!("{selector}-ed25519.pem"));
+    for file in [&rsa_file, &ed_file] {
+        if root.join(file).exists() {
+            return Err(Error::DkimKeyExists {
+                path: root.join(file),
+            });
+        }
+    }
+    let failed = |path: &Path, detail: String| Error::WriteDkimKey {
+        path: root.join(path),
+        source: std::io::Error::other(detail),
+    };
+    let rsa_key = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 2048)
+        .map_err(|e| failed(&rsa_file, e.to_string()))?;
+    let rsa_pem = rsa_key
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| failed(&rsa_file, e.to_string()))?;
+    let rsa_public = rsa_key
+        .to_public_key()
+        .to_public_key_der()
+        .map_err(|e| failed(&rsa_file, e.to_string()))?;
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed).map_err(|e| failed(&ed_file, e.to_string()))?;
+    let ed_key = ed25519_dalek::SigningKey::from_bytes(&seed);
+    let ed_pem = ed_key
+        .to_pkcs8_pem(ed25519_dalek::pkcs8::spki::der::pem::LineEnding::LF)
+        .map_err(|e| failed(&ed_file, e.to_string()))?;
+
+    write_private(root, dir, &rsa_file, rsa_pem.as_bytes())?;
+    write_private(root, dir, &ed_file, ed_pem.as_bytes())?;
+    let made = |algorithm, file: &Path, suffix: &str, record: String| NewKey {
+        dkim: Dkim {
+            selector: format!("{selector}-{suffix}"),
+            domain: domain.to_owned(),
+            key_file: file.to_path_buf(),
+            key_file_pos: crate::diagnostic::Pos::START,
+            algorithm,
+        },
+        record_name: format!("{selector}-{suffix}._domainkey.{domain}"),
+        record,
+    };
+    Ok(vec![
+        made(
+            DkimAlgorithm::Rsa,
+            &rsa_file,
+            "rsa",
+            format!("v=DKIM1; k=rsa; p={}", b64.encode(rsa_public.as_bytes())),
+        ),
+        made(
+            DkimAlgorithm::Ed25519,
+            &ed_file,
+            "ed25519",
+            format!(
+                "v=DKIM1; k=ed25519; p={}",
+                b64.encode(ed_key.verifying_key().as_bytes())
+            ),
+        ),
+    ])
+}
+
+/// Writes a private key that only its owner may read, never over an existing file, synced.
+fn write_private(root: &Path, dir: &Path, file: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write as _;
+    let error = |source| Error::WriteDkimKey {
+        path: root.join(file),
+        source,
+    };
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder.create(root.join(dir)).map_err(error)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options.open(root.join(file)).map_err(error)?;
+    out.write_all(bytes).map_err(error)?;
+    out.sync_all().map_err(error)
 }
 
 /// The signing key in `text`, as `dkim` says it is made.

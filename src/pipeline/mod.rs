@@ -133,11 +133,7 @@ pub fn service(
         2,
     )?;
     transport.check()?;
-    let dkim = config
-        .dkim
-        .as_ref()
-        .map(|dkim| crate::mail::dkim::Signer::load(dkim, &paths.root))
-        .transpose()?;
+    let dkim = crate::mail::dkim::Signer::load(&config.dkim, &paths.root)?;
     Ok(crate::service::Setup {
         config,
         secret,
@@ -234,6 +230,25 @@ impl CheckReport {
 pub fn check(paths: &Paths) -> Result<CheckReport> {
     let (config, mut corpus) = load_project(paths)?;
     let cards = corpus.card_files;
+    // Each DKIM key is loaded as `send` and `listen` will load it.
+    for key in config.iter().flat_map(|config| &config.dkim) {
+        if let Err(error) = crate::mail::dkim::check_key(key, &paths.root) {
+            let detail = std::error::Error::source(&error)
+                .map(|source| format!(": {source}"))
+                .unwrap_or_default();
+            corpus.diagnostics.push(Diagnostic {
+                severity: diagnostic::Severity::Error,
+                path: "config.yaml".into(),
+                pos: key.key_file_pos,
+                message: format!("{error}{detail}"),
+                help: Some(
+                    "`briefing dkim keygen --selector NAME` makes keys that load, and prints their DNS records"
+                        .to_owned(),
+                ),
+                line_text: None,
+            });
+        }
+    }
     let mut published = None;
     if let Some(config) = config.as_ref().filter(|_| corpus.error_count() == 0) {
         let stories = std::mem::take(&mut corpus.stories);

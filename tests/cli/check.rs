@@ -340,22 +340,70 @@ fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
     }
 }
 
-// Regression: the README said `check` warns about RSA DKIM keys, and it did not:
-// warnings of a config without errors were dropped.
+// Warnings of a config without errors are shown (they were once dropped); a DKIM key is
+// loaded as `send` will load it, and a setting with Ed25519 alone is a warning, since several
+// large providers verify only RSA.
 #[test]
-fn check_warns_about_an_rsa_dkim_key_at_its_line() {
+fn check_loads_every_dkim_key_and_warns_about_ed25519_alone() {
     let project = Project::sample();
-    let config = project.read("config.yaml")
-        + "dkim:\n  selector: s\n  domain: example.org\n  key_file: k.pem\n  algorithm: rsa\n";
+    let base = project.read("config.yaml");
+    let config = format!(
+        "{base}dkim:\n  - selector: r\n    domain: example.org\n    key_file: missing.pem\n    algorithm: rsa\n  \
+         - selector: e\n    domain: example.org\n    key_file: e.key\n    algorithm: ed25519\n"
+    );
+    project.write("e.key", "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n");
     project.write("config.yaml", &config);
-    let line = config.lines().count();
+    let line = base.lines().count() + 4;
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let headlines = run.headlines();
+    assert_eq!(headlines.len(), 1, "{}", run.stderr);
+    assert!(
+        headlines[0].starts_with(&format!(
+            "config.yaml:{line}:15: error: cannot read the DKIM key `"
+        )),
+        "{}",
+        run.stderr
+    );
+    // Not a key at all: named as such.
+    project.write(
+        "missing.pem",
+        "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+    );
+    let run = project.run(&["check"]);
+    assert!(
+        run.stderr.contains("is not a valid RSA key"),
+        "{}",
+        run.stderr
+    );
+
+    // Ed25519 alone: a warning at `dkim`, and --strict fails.
+    let config = format!(
+        "{base}dkim:\n  selector: e\n  domain: example.org\n  key_file: e.key\n  algorithm: ed25519\n"
+    );
+    project.write("config.yaml", &config);
     let run = project.run(&["check"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(
         run.headlines(),
         [format!(
-            "config.yaml:{line}:14: warning: RSA DKIM signs with the `rsa` crate, which has an unfixed timing advisory (RUSTSEC-2023-0071)"
+            "config.yaml:{}:1: warning: only Ed25519 DKIM keys: several large mailbox providers (Microsoft's and Yahoo's among them) do not verify Ed25519 signatures (RFC 8463), so their readers get mail that counts as unsigned",
+            base.lines().count() + 1
         )]
     );
     assert_eq!(project.run(&["check", "--strict"]).code, 1);
+
+    // One selector twice is an error.
+    let config = format!(
+        "{base}dkim:\n  - {{selector: e, domain: example.org, key_file: e.key, algorithm: ed25519}}\n  \
+         - {{selector: e, domain: example.org, key_file: e.key, algorithm: rsa}}\n"
+    );
+    project.write("config.yaml", &config);
+    let run = project.run(&["check"]);
+    assert!(
+        run.stderr
+            .contains("error: two DKIM keys have the selector `e` of `example.org`"),
+        "{}",
+        run.stderr
+    );
 }

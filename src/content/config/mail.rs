@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use crate::content::fields::{Fields, Key};
 use crate::content::url::is_loopback;
+use crate::content::yaml::Value;
+use crate::diagnostic::Pos;
 
 use super::{DKIM, SEND, SMTP};
 
@@ -56,9 +58,9 @@ const SELECTOR: Key = Key::new(
 const DKIM_DOMAIN: Key = Key::new("domain", "the signing domain, e.g. `example.org`");
 const KEY_FILE: Key = Key::new(
     "key_file",
-    "the private key file, relative to the newsletter folder: base64 Ed25519 seed, or RSA PKCS#1 PEM",
+    "the private key file, relative to the newsletter folder: an Ed25519 key (PKCS#8 PEM or a base64 seed), or an RSA key (PEM, PKCS#1 or PKCS#8)",
 );
-const ALGORITHM: Key = Key::new("algorithm", "`ed25519` (preferred) or `rsa`");
+const ALGORITHM: Key = Key::new("algorithm", "`rsa` or `ed25519`");
 const DKIM_KEYS: &[Key] = &[SELECTOR, DKIM_DOMAIN, KEY_FILE, ALGORITHM];
 
 /// How DKIM signatures are made.
@@ -79,6 +81,8 @@ pub struct Dkim {
     pub domain: String,
     /// Private key file, relative to the newsletter folder unless absolute.
     pub key_file: PathBuf,
+    /// Where `key_file` is written in `config.yaml`, for a key `check` cannot load.
+    pub key_file_pos: Pos,
     /// Signature algorithm.
     pub algorithm: DkimAlgorithm,
 }
@@ -228,30 +232,85 @@ pub(super) fn env_name(
     None
 }
 
-pub(super) fn dkim(f: &mut Fields<'_, '_, '_>) -> Option<Dkim> {
-    let (entries, pos) = f.mapping(DKIM)?;
-    let mut d = Fields::new(entries, pos, DKIM_KEYS, &[], "dkim: ", f.diags);
-    let selector = d.line(SELECTOR, true);
-    let domain = d.line(DKIM_DOMAIN, true);
-    let key_file = d.line(KEY_FILE, true);
-    let algorithm = match d.choice(ALGORITHM, &["ed25519", "rsa"]) {
-        Some(choice) if choice.value == "rsa" => {
-            d.diags
-                .warning(
-                    choice.pos,
-                    "RSA DKIM signs with the `rsa` crate, which has an unfixed timing advisory (RUSTSEC-2023-0071)",
-                )
-                .help("prefer `ed25519` (RFC 8463)");
-            DkimAlgorithm::Rsa
-        }
-        _ => DkimAlgorithm::Ed25519,
+/// The `dkim` setting: one key (a mapping) or several (a list of mappings), each signing
+/// every message. Several selectors of one domain are how a sender signs with RSA, which every
+/// provider verifies, and Ed25519 together.
+pub(super) fn dkim(f: &mut Fields<'_, '_, '_>) -> Vec<Dkim> {
+    let Some(entry) = f.entry(DKIM.name) else {
+        return Vec::new();
     };
-    Some(Dkim {
-        selector: selector?.value,
-        domain: domain?.value,
-        key_file: PathBuf::from(key_file?.value),
-        algorithm,
-    })
+    let items: Vec<(&[crate::content::yaml::Entry], Pos, String)> = match &entry.value.value {
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| match item.as_map() {
+                Some(entries) => Some((entries, item.pos, format!("dkim item {}: ", i + 1))),
+                None => {
+                    f.diags
+                        .error(
+                            item.pos,
+                            format!(
+                                "`dkim` item {} must be a mapping, found {}",
+                                i + 1,
+                                item.kind()
+                            ),
+                        )
+                        .help(DKIM.help);
+                    None
+                }
+            })
+            .collect(),
+        Value::Null => return Vec::new(),
+        _ => match f.mapping(DKIM) {
+            Some((entries, pos)) => vec![(entries, pos, "dkim: ".to_owned())],
+            None => return Vec::new(),
+        },
+    };
+    let mut keys: Vec<Dkim> = Vec::new();
+    for (entries, pos, context) in items {
+        let mut d = Fields::new(entries, pos, DKIM_KEYS, &[], &context, f.diags);
+        let selector = d.line(SELECTOR, true);
+        let domain = d.line(DKIM_DOMAIN, true);
+        let key_file = d.line(KEY_FILE, true);
+        let algorithm = match d.choice(ALGORITHM, &["ed25519", "rsa"]) {
+            Some(choice) if choice.value == "rsa" => DkimAlgorithm::Rsa,
+            _ => DkimAlgorithm::Ed25519,
+        };
+        let (Some(selector), Some(domain), Some(key_file)) = (selector, domain, key_file) else {
+            continue;
+        };
+        if keys
+            .iter()
+            .any(|k| k.selector == selector.value && k.domain.eq_ignore_ascii_case(&domain.value))
+        {
+            d.diags
+                .error(
+                    selector.pos,
+                    format!(
+                        "two DKIM keys have the selector `{}` of `{}`",
+                        selector.value, domain.value
+                    ),
+                )
+                .help("DNS holds one key per selector: give each key a selector of its own");
+            continue;
+        }
+        keys.push(Dkim {
+            selector: selector.value,
+            domain: domain.value,
+            key_file: PathBuf::from(key_file.value),
+            key_file_pos: key_file.pos,
+            algorithm,
+        });
+    }
+    if !keys.is_empty() && keys.iter().all(|k| k.algorithm == DkimAlgorithm::Ed25519) {
+        f.diags
+            .warning(
+                entry.key_pos,
+                "only Ed25519 DKIM keys: several large mailbox providers (Microsoft's and Yahoo's among them) do not verify Ed25519 signatures (RFC 8463), so their readers get mail that counts as unsigned",
+            )
+            .help("sign with an RSA key too: `briefing dkim keygen --selector NAME` makes both and prints the DNS records");
+    }
+    keys
 }
 
 pub(super) fn send_settings(f: &mut Fields<'_, '_, '_>) -> SendSettings {

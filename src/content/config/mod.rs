@@ -77,7 +77,7 @@ const SECRET_ENV: Key = Key::new(
 );
 const DKIM: Key = Key::new(
     "dkim",
-    "a mapping with `selector`, `domain`, `key_file` and `algorithm`",
+    "a mapping with `selector`, `domain`, `key_file` and `algorithm`, or a list of them (RSA and Ed25519 together)",
 );
 const FEED_LIMIT: Key = Key::new(
     "feed_limit",
@@ -200,8 +200,8 @@ pub struct Config {
     pub unsubscribe_secret_env: String,
     /// The list's List-Id.
     pub list_id: String,
-    /// DKIM signing, if configured.
-    pub dkim: Option<Dkim>,
+    /// DKIM keys; each signs every message (none: unsigned).
+    pub dkim: Vec<Dkim>,
     /// How many of the newest issues the feed carries.
     pub feed_limit: usize,
     /// The footer's promise.
@@ -232,7 +232,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
 }
 
 /// Parses and validates `config.yaml`'s text; `path` is used in diagnostics. The config and
-/// its warnings (an RSA DKIM key, say), or every problem found.
+/// its warnings (only Ed25519 DKIM keys, say), or every problem found.
 ///
 /// # Errors
 ///

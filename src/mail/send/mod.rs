@@ -168,11 +168,7 @@ pub fn send(
     let envelope = envelope(config, paths, env, options.dry_run)?;
     let subject = letter.subject.clone();
     let letter = EncodedLetter::new(letter);
-    let dkim = config
-        .dkim
-        .as_ref()
-        .map(|dkim| Signer::load(dkim, &paths.root))
-        .transpose()?;
+    let dkim = Signer::load(&config.dkim, &paths.root)?;
     let plan = recipients::plan(paths, config, &options.recipients, &envelope.secret)?;
     let mut summary = Summary {
         week: issue.to_string(),
