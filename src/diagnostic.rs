@@ -254,7 +254,13 @@ const SNIPPET_CHARS: usize = 160;
 fn window(line: &str, index: usize) -> (String, usize) {
     let chars: Vec<char> = line
         .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        // A tab shows as `→`, one column wide like the character it stands for (a terminal
+        // would show spaces, the very thing it is mistaken for); other controls as a space.
+        .map(|c| match c {
+            '\t' => '→',
+            c if c.is_control() => ' ',
+            c => c,
+        })
         .collect();
     let index = index.min(chars.len());
     if chars.len() <= SNIPPET_CHARS {

@@ -162,7 +162,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             self.wrong_type(key, &entry.value, "text");
             return None;
         };
-        warn_cut_by_comment(
+        reject_cut_by_comment(
             self.diags,
             &entry.value,
             &format!("{}`{}`", self.context, key.name),
@@ -210,7 +210,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             return None;
         };
         let label = format!("{}`{}`", self.context, key.name);
-        warn_cut_by_comment(self.diags, &entry.value, &label);
+        reject_cut_by_comment(self.diags, &entry.value, &label);
         let value = one_line(raw, &label, entry.value.pos, self.diags)?;
         if value.is_empty() {
             if required {
@@ -446,7 +446,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
             }
             return None;
         };
-        warn_cut_by_comment(self.diags, item, &label());
+        reject_cut_by_comment(self.diags, item, &label());
         let raw = match strip_bullet_mark(raw) {
             Some((mark, rest)) => {
                 self.diags
@@ -523,7 +523,7 @@ fn strip_bullet_mark(raw: &str) -> Option<(&str, &str)> {
 /// Warns when the plain (unquoted) scalar `node` was cut short by YAML: ` #` starts a comment,
 /// so `Lin, Alibaba's #1 public voice` is read as `Lin, Alibaba's`. A comment written as one
 /// (`# a note`, with a space after `#`) is left alone.
-fn warn_cut_by_comment(diags: &mut FileDiagnostics<'_>, node: &Node, label: &str) {
+fn reject_cut_by_comment(diags: &mut FileDiagnostics<'_>, node: &Node, label: &str) {
     let Value::Scalar {
         text,
         quoted: false,
@@ -553,8 +553,10 @@ fn warn_cut_by_comment(diags: &mut FileDiagnostics<'_>, node: &Node, label: &str
     }
     let col = node.pos.col + u32::try_from(text.chars().count() + spaces).unwrap_or(0);
     let rest: String = comment.chars().take(40).collect();
+    // An error, not a warning: the cut sentence would be published in the page, the email
+    // and the feed, and a hurried curator lets warnings scroll by.
     diags
-        .warning(
+        .error(
             Pos {
                 line: node.pos.line,
                 col,

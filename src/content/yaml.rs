@@ -174,11 +174,32 @@ fn syntax_help(info: &str, text: &str, pos: Pos) -> (Pos, String) {
         .map_or(line.len(), |(i, _)| i);
     let before = &line[..at];
     if info.contains("tab") {
-        if let Some(tab) = line.find('\t') {
-            let col = u32::try_from(line[..tab].chars().count() + 1).unwrap_or(1);
+        // The parser may name the scalar it was reading (on the line above) when the tab
+        // that stopped it starts the next line: point at the tab itself.
+        let first = usize::try_from(pos.line).unwrap_or(1).max(1);
+        let found = text
+            .lines()
+            .enumerate()
+            .skip(first - 1)
+            .take(3)
+            .find_map(|(n, text_line)| {
+                let from = if n + 1 == first {
+                    at.min(text_line.len())
+                } else {
+                    0
+                };
+                let tab = text_line.get(from..)?.find('\t')? + from;
+                Some((n, text_line, tab))
+            })
+            .or_else(|| line.find('\t').map(|tab| (first - 1, line, tab)));
+        if let Some((n, text_line, tab)) = found {
+            let col = u32::try_from(text_line[..tab].chars().count() + 1).unwrap_or(1);
+            let line = u32::try_from(n + 1).unwrap_or(pos.line);
             return (
-                Pos { col, ..pos },
-                "indent with spaces, not tabs: YAML does not allow tabs for indentation".into(),
+                Pos { line, col },
+                "indent with spaces, not tabs: YAML does not allow tabs for indentation (the \
+                 tab shows as `→`)"
+                    .into(),
             );
         }
         return (pos, "indent with spaces, not tabs".into());

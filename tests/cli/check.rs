@@ -266,11 +266,11 @@ fn comments_that_cut_a_value_and_typed_arrows_are_caught() {
          why_it_matters: It matters.\nwhat_to_watch: More.\nsources: [https://example.org/]\n",
     );
     let run = project.run(&["check"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         run.headlines(),
         [
-            "briefs/2026-W25/traps.yaml:3:25: warning: `summary` ends before ` #1 public voice, spoke.`: YAML reads ` #` as the start of a comment",
+            "briefs/2026-W25/traps.yaml:3:25: error: `summary` ends before ` #1 public voice, spoke.`: YAML reads ` #` as the start of a comment",
             "briefs/2026-W25/traps.yaml:5:5: warning: `tldr` item 1 starts with `→`, which was left out",
         ]
     );
@@ -280,9 +280,25 @@ fn comments_that_cut_a_value_and_typed_arrows_are_caught() {
         "{}",
         run.stderr
     );
+    // The cut sentence is never published; quoted, the whole sentence is, and a comment
+    // after a value that is not text (a date) or one that starts with a space stays allowed.
+    assert_eq!(project.run(&["build", "--week", "2026-W25"]).code, 1);
+    let card = project.read("briefs/2026-W25/traps.yaml");
+    project.write(
+        "briefs/2026-W25/traps.yaml",
+        card.replace(
+            "summary: Lin, Alibaba's #1 public voice, spoke.",
+            "summary: \"Lin, Alibaba's #1 public voice, spoke.\"",
+        )
+        .replace(
+            "date: 2026-06-18",
+            "date: 2026-06-18  # the day of the post",
+        ),
+    );
     let build = project.run(&["build", "--week", "2026-W25"]);
     assert_eq!(build.code, 0, "{}", build.stderr);
     let text = project.read("public/issues/2026-w25/email.txt");
+    assert!(text.contains("Alibaba’s #1 public voice, spoke."), "{text}");
     assert!(text.contains("→ Lin announced a lab"), "{text}");
     assert!(!text.contains("→ →"), "{text}");
 }
@@ -302,6 +318,12 @@ fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
             "help: indent with spaces, not tabs",
         ),
         (
+            // The parser notices the tab while reading line 8's value: the tab is on line 9.
+            "title: T\ndate: 2026-06-17\nsummary: s\ntldr:\n  - x\nwhy_it_matters: w\nwhat_to_watch: w\nsources:\n  - https://e.org/\n\t- https://f.org/\n",
+            "a.yaml:10:1: error: invalid YAML: while scanning a plain scalar, found a tab",
+            "help: indent with spaces, not tabs",
+        ),
+        (
             "title: \"He said \"no\" to it\"\n",
             "a.yaml:1:18: error: invalid YAML: invalid trailing content after double-quoted scalar",
             "help: a quote inside a quoted value ends it early",
@@ -317,6 +339,15 @@ fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
             "help: a `: ` inside an unquoted bullet makes it a key and a value; put the bullet in double quotes",
         ),
     ];
+    // The snippet shows the tab, as `→`, under the caret.
+    let project = Project::sample();
+    project.write("briefs/2026-W25/a.yaml", cases[2].0);
+    let run = project.run(&["check"]);
+    assert!(
+        run.stderr.contains("10 | →- https://f.org/\n   | ^\n"),
+        "{}",
+        run.stderr
+    );
     for (card, headline, help) in cases {
         let project = Project::sample();
         project.write("briefs/2026-W25/a.yaml", card);
