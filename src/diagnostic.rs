@@ -354,8 +354,8 @@ mod tests {
         let (shown, at) = window(&line, 10_000);
         assert!(shown.starts_with('…') && !shown.ends_with('…'));
         assert_eq!(shown.chars().nth(at - 1), Some('b'));
-        // Short lines are whole; control characters print as spaces.
-        assert_eq!(window("a\tb\x1bc", 2), ("a b c".to_owned(), 2));
+        // Short lines are whole; a tab prints as `→`, other control characters as spaces.
+        assert_eq!(window("a\tb\x1bc", 2), ("a→b c".to_owned(), 2));
     }
 
     #[test]
