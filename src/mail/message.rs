@@ -16,7 +16,9 @@ use crate::audience::secret::Key;
 use crate::content::config::Config;
 use crate::content::markdown::escape_html;
 use crate::mail::dkim::Signer;
-use crate::publish::render::email::{Letter, NAME_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER};
+use crate::publish::render::email::{
+    FIRST_NAME_PLACEHOLDER, Letter, NAME_PLACEHOLDER, UNSUBSCRIBE_PLACEHOLDER, first_name,
+};
 
 /// A [`Letter`] with its four bodies quoted-printable encoded once for every message.
 #[derive(Debug, Clone)]
@@ -54,6 +56,7 @@ struct EncodedPart {
 enum Piece {
     Encoded(Vec<u8>),
     Name,
+    FirstName,
     Unsubscribe,
 }
 
@@ -64,6 +67,11 @@ impl EncodedPart {
         loop {
             let next = [
                 (rest.find(NAME_PLACEHOLDER), NAME_PLACEHOLDER, Piece::Name),
+                (
+                    rest.find(FIRST_NAME_PLACEHOLDER),
+                    FIRST_NAME_PLACEHOLDER,
+                    Piece::FirstName,
+                ),
                 (
                     rest.find(UNSUBSCRIBE_PLACEHOLDER),
                     UNSUBSCRIBE_PLACEHOLDER,
@@ -95,15 +103,20 @@ impl EncodedPart {
         EncodedPart { pieces, static_len }
     }
 
-    /// The encoded body with `name` and `unsubscribe` (already escaped for the part) in place.
-    fn fill(&self, name: &str, unsubscribe: &str) -> Vec<u8> {
+    /// The encoded body with `name`, `first` and `unsubscribe` (already escaped for the
+    /// part) in place.
+    fn fill(&self, name: &str, first: &str, unsubscribe: &str) -> Vec<u8> {
         let name = encode_piece(name);
+        let first = encode_piece(first);
         let unsubscribe = encode_piece(unsubscribe);
-        let mut out = Vec::with_capacity(self.static_len + 4 * (name.len() + unsubscribe.len()));
+        let mut out = Vec::with_capacity(
+            self.static_len + 4 * (name.len() + first.len() + unsubscribe.len()),
+        );
         for piece in &self.pieces {
             out.extend_from_slice(match piece {
                 Piece::Encoded(bytes) => bytes,
                 Piece::Name => &name,
+                Piece::FirstName => &first,
                 Piece::Unsubscribe => &unsubscribe,
             });
         }
@@ -254,6 +267,14 @@ impl Envelope {
     }
 }
 
+/// The name and first name of a reader who has both; a name with no first name in it (only
+/// a comma, say) is read as none.
+fn named(recipient: &Recipient) -> Option<(&str, &str)> {
+    let name = recipient.name.as_deref()?;
+    let first = first_name(name);
+    (!first.is_empty()).then_some((name, first))
+}
+
 /// The HTML and text of `recipient`'s copy: their name and unsubscribe URL in place,
 /// escaped for each part.
 pub fn personalise(
@@ -262,10 +283,18 @@ pub fn personalise(
     recipient: &Recipient,
 ) -> (String, String) {
     let unsubscribe = envelope.unsubscribe_url(&recipient.email);
-    let (html, text) = match &recipient.name {
-        Some(name) => (
-            letter.named.0.replace(NAME_PLACEHOLDER, &escape_html(name)),
-            letter.named.1.replace(NAME_PLACEHOLDER, name),
+    let (html, text) = match named(recipient) {
+        Some((name, first)) => (
+            letter
+                .named
+                .0
+                .replace(NAME_PLACEHOLDER, &escape_html(name))
+                .replace(FIRST_NAME_PLACEHOLDER, &escape_html(first)),
+            letter
+                .named
+                .1
+                .replace(NAME_PLACEHOLDER, name)
+                .replace(FIRST_NAME_PLACEHOLDER, first),
         ),
         None => letter.anonymous.clone(),
     };
@@ -289,16 +318,20 @@ pub fn build_message(
     let (builder, to) = addressed(envelope, recipient, &encoded.letter.subject, message_id)?;
     let unsubscribe = envelope.unsubscribe_url(&recipient.email);
     let [named_html, named_text, anonymous_html, anonymous_text] = &encoded.encoded;
-    let (html_part, text_part, name) = match &recipient.name {
-        Some(name) => (named_html, named_text, name.as_str()),
-        None => (anonymous_html, anonymous_text, ""),
+    let (html_part, text_part, (name, first)) = match named(recipient) {
+        Some(names) => (named_html, named_text, names),
+        None => (anonymous_html, anonymous_text, ("", "")),
     };
     let html = Body::dangerous_pre_encoded(
-        html_part.fill(&escape_html(name), &escape_html(&unsubscribe)),
+        html_part.fill(
+            &escape_html(name),
+            &escape_html(first),
+            &escape_html(&unsubscribe),
+        ),
         ContentTransferEncoding::QuotedPrintable,
     );
     let text = Body::dangerous_pre_encoded(
-        text_part.fill(name, &unsubscribe),
+        text_part.fill(name, first, &unsubscribe),
         ContentTransferEncoding::QuotedPrintable,
     );
     let mut list_unsubscribe = format!("<{unsubscribe}>");

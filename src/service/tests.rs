@@ -353,3 +353,27 @@ fn every_answer_keeps_tokens_out_of_other_sites_and_caches() {
         assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     });
 }
+
+// Regression: the shared partials took "`email` is defined" to mean "rendering an email", and
+// these pages define `email` as the reader's address: their header and footer lost their
+// landmarks whenever an address was filled in.
+#[test]
+fn pages_with_an_address_keep_their_header_and_footer_landmarks() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = service(dir.path());
+    runtime().block_on(async {
+        for (request, state) in [
+            (get("/subscribe"), "the form"),
+            (
+                post("/subscribe", "email=nope"),
+                "an error with the address",
+            ),
+            (post("/subscribe", "email=ann%40example.org"), "sent"),
+        ] {
+            let page = call(&service, request).await.body;
+            for landmark in ["<header", "<footer", "<main"] {
+                assert!(page.contains(landmark), "{state}: no {landmark}: {page}");
+            }
+        }
+    });
+}

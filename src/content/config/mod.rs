@@ -14,7 +14,7 @@ use lettre::message::Mailbox;
 
 use crate::content::fields::{Fields, Key};
 use crate::content::url;
-use crate::content::yaml;
+use crate::content::yaml::{self, Value};
 use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, FileDiagnostics};
 
@@ -100,13 +100,17 @@ const TIMEZONE: Key = Key::new(
 
 const EMAIL: Key = Key::new(
     "email",
-    "a mapping with `merge_tag`: how another mail tool writes its unsubscribe link",
+    "a mapping with `greeting` (the line that greets each reader) and `merge_tag` (how another mail tool writes its unsubscribe link)",
 );
 const MERGE_TAG: Key = Key::new(
     "merge_tag",
     "another mail tool's unsubscribe merge tag, e.g. `*|UNSUB|*` or `{{ unsubscribe_url }}`",
 );
-const EMAIL_KEYS: &[Key] = &[MERGE_TAG];
+const GREETING: Key = Key::new(
+    "greeting",
+    "the line that greets each reader, with `{first_name}` or `{name}`, e.g. `\"Hi {first_name},\"`; `false` for none",
+);
+const EMAIL_KEYS: &[Key] = &[MERGE_TAG, GREETING];
 
 const CONFIG_KEYS: &[Key] = &[
     TITLE,
@@ -217,8 +221,32 @@ pub struct Config {
     /// Another mail tool's unsubscribe merge tag: when set, `build` also writes each issue's
     /// `email-merge.html` and `email-merge.txt` with it where the unsubscribe link goes.
     pub merge_tag: Option<String>,
+    /// The line that greets each reader of an email, with `{first_name}` or `{name}`; none
+    /// greets nobody.
+    pub greeting: Option<String>,
     /// The time zone of `send_at` times without an offset.
     pub timezone: chrono_tz::Tz,
+}
+
+/// The greeting's text, when its only placeholders are `{first_name}` and `{name}`.
+fn greeting_text(
+    e: &mut Fields<'_, '_, '_>,
+    line: crate::content::fields::Spanned<String>,
+) -> Option<String> {
+    let rest = line.value.replace("{first_name}", "").replace("{name}", "");
+    if rest.contains(['{', '}']) {
+        e.diags
+            .error(
+                line.pos,
+                format!(
+                    "`email: greeting` `{}` has a placeholder other than `{{first_name}}` and `{{name}}`",
+                    line.value
+                ),
+            )
+            .help(GREETING.help);
+        return None;
+    }
+    Some(line.value)
 }
 
 /// Parses and validates `config.yaml`.
@@ -448,8 +476,23 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         };
         None
     });
+    let mut greeting = Some("Hi {first_name},".to_owned());
     let merge_tag = f.mapping(EMAIL).and_then(|(entries, pos)| {
         let mut e = Fields::new(entries, pos, EMAIL_KEYS, &[], "email: ", f.diags);
+        if let Some(entry) = e.entry(GREETING.name) {
+            let off = matches!(
+                &entry.value.value,
+                Value::Null | Value::Scalar { quoted: false, .. }
+            ) && matches!(
+                entry.value.as_text().unwrap_or(""),
+                "" | "false" | "off" | "no" | "none"
+            );
+            if off {
+                greeting = None;
+            } else if let Some(line) = e.line(GREETING, false) {
+                greeting = greeting_text(&mut e, line);
+            }
+        }
         e.line(MERGE_TAG, false).map(|tag| tag.value)
     });
 
@@ -478,6 +521,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         send,
         watch,
         merge_tag,
+        greeting,
         timezone: timezone.unwrap_or(chrono_tz::UTC),
         list,
     })

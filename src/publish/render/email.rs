@@ -27,6 +27,32 @@ pub const UNSUBSCRIBE_PLACEHOLDER: &str = "%%UNSUBSCRIBE_URL%%";
 /// Stands where a subscriber's name goes in a letter rendered for named subscribers.
 pub const NAME_PLACEHOLDER: &str = "%%SUBSCRIBER_NAME%%";
 
+/// Stands where a subscriber's first name goes (see [`first_name`]).
+pub const FIRST_NAME_PLACEHOLDER: &str = "%%SUBSCRIBER_FIRST_NAME%%";
+
+/// The first name in a name field as lists hold them: the part after the comma of
+/// "Builder, Bob", else the first word ("Bob" of "Bob Builder", "Zoë" of "Zoë 北京"); a name of
+/// one word is itself.
+pub fn first_name(name: &str) -> &str {
+    let name = name.trim();
+    let given = match name.split_once(',') {
+        Some((family, given)) if !family.trim().is_empty() && !given.trim().is_empty() => {
+            given.trim()
+        }
+        _ => name,
+    };
+    let first = given
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches(',');
+    if first.chars().any(char::is_alphanumeric) {
+        first
+    } else {
+        ""
+    }
+}
+
 /// Gmail clips messages whose HTML is larger than this.
 pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
 
@@ -241,10 +267,28 @@ pub fn render_email(
     unsubscribe_url: Option<&str>,
     name: Option<&str>,
 ) -> Result<(String, String)> {
+    // The greeting's text holds the placeholders the send fills in; one that names the
+    // reader is left out for readers without a name.
+    let first_name = name.map(|_| FIRST_NAME_PLACEHOLDER);
+    let greeting = publication.config.greeting.as_ref().and_then(|text| {
+        let names_reader = text.contains("{first_name}") || text.contains("{name}");
+        match name {
+            None if names_reader => None,
+            _ => Some(
+                text.replace("{first_name}", first_name.unwrap_or(""))
+                    .replace("{name}", name.unwrap_or("")),
+            ),
+        }
+    });
     let context = IssueContext {
         unsubscribe_url,
+        is_email: true,
         email: true,
-        subscriber: SubscriberView { name },
+        subscriber: SubscriberView {
+            name,
+            first_name,
+            greeting,
+        },
         ..IssueContext::web(
             &publication.site,
             &publication.links,
@@ -328,6 +372,19 @@ pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Lett
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_first_name_is_after_the_comma_or_the_first_word() {
+        assert_eq!(super::first_name("Bob Builder"), "Bob");
+        assert_eq!(super::first_name("Builder, Bob"), "Bob");
+        assert_eq!(super::first_name("  Zoë 北京 \"Z\" "), "Zoë");
+        assert_eq!(super::first_name("王小明"), "王小明");
+        assert_eq!(super::first_name("Madonna"), "Madonna");
+        assert_eq!(super::first_name(", "), "");
+        assert_eq!(super::first_name(""), "");
+        assert_eq!(super::first_name("Builder,"), "Builder");
+        assert_eq!(super::first_name("- Ann"), "");
+    }
+
     use super::*;
 
     const DOCUMENT: &str = "<html><head><style>p { color: red } @media (max-width: 600px) \

@@ -218,14 +218,22 @@ pub struct IssueContext<'a> {
     /// The reader, when a message is personalised.
     pub subscriber: SubscriberView<'a>,
     /// Whether this is the email, whose partials leave out HTML5's semantic tags.
+    pub is_email: bool,
+    /// The same, under the name templates of earlier versions test (`email is defined and
+    /// email`); `briefing listen`'s pages use `email` for the reader's address, so the
+    /// built-in partials test `is_email`.
     pub email: bool,
 }
 
 /// The reader of one message.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SubscriberView<'a> {
     /// Their name, or none.
     pub name: Option<&'a str>,
+    /// Their first name, when they have a name.
+    pub first_name: Option<&'a str>,
+    /// The line that greets them (`email.greeting`), or none.
+    pub greeting: Option<String>,
 }
 
 impl<'a> IssueContext<'a> {
@@ -253,6 +261,7 @@ impl<'a> IssueContext<'a> {
             next: links.get(index + 1),
             unsubscribe_url: None,
             subscriber: SubscriberView::default(),
+            is_email: false,
             email: false,
         }
     }
