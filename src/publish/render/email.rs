@@ -60,7 +60,8 @@ pub const GMAIL_CLIP_BYTES: usize = 102 * 1024;
 pub const CACHE_LIMIT_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Part of every cache key: a new css-inline, or new options, must not reuse old results.
-const CACHE_KEY_PREFIX: &[u8] = b"css-inline 0.23, keep_style_tags false, keep_at_rules true\n";
+const CACHE_KEY_PREFIX: &[u8] =
+    b"css-inline 0.23, keep_style_tags false, keep_at_rules true, charset first\n";
 
 /// The rendered email of one issue, before personalisation.
 #[derive(Debug, Clone)]
@@ -248,9 +249,39 @@ fn inline_css(html: &str) -> Result<String> {
         .load_remote_stylesheets(false)
         .build()
         .inline(html)
+        .map(|inlined| charset_first(&inlined))
         .map_err(|e| Error::InlineCss {
             detail: e.to_string(),
         })
+}
+
+/// `html` with its `<meta charset>` first in `<head>`. css-inline puts the kept `@media`
+/// rules at the start of `<head>`, which pushed the declaration past the first 1024 bytes
+/// (where HTML requires it) once a mail system made every line end CRLF.
+fn charset_first(html: &str) -> String {
+    let lower = html.to_ascii_lowercase();
+    let Some(head) = lower.find("<head").and_then(|at| Some(at + lower[at..].find('>')? + 1))
+    else {
+        return html.to_owned();
+    };
+    let Some(meta) = lower.find("<meta charset") else {
+        return html.to_owned();
+    };
+    let Some(end) = lower[meta..].find('>').map(|at| meta + at + 1) else {
+        return html.to_owned();
+    };
+    if meta <= head {
+        return html.to_owned();
+    }
+    // The line end after the tag goes with it.
+    let end = if html[end..].starts_with('\n') { end + 1 } else { end };
+    let mut moved = String::with_capacity(html.len() + 1);
+    moved.push_str(&html[..head]);
+    moved.push_str(html[meta..end].trim_end());
+    moved.push('\n');
+    moved.push_str(&html[head..meta]);
+    moved.push_str(&html[end..]);
+    moved
 }
 
 /// The email of issue `index`: HTML with its CSS inlined and the text part, with
@@ -372,6 +403,19 @@ pub fn render_letter(publication: &Publication<'_>, index: usize) -> Result<Lett
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_charset_declaration_moves_to_the_start_of_head() {
+        let html = "<!DOCTYPE html><html><head><style>@media x {}</style>\n<meta charset=\"utf-8\">\n<title>t</title></head></html>";
+        assert_eq!(
+            super::charset_first(html),
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\">\n<style>@media x {}</style>\n<title>t</title></head></html>"
+        );
+        // Already first, or absent: unchanged.
+        let first = "<html><head><meta charset=\"utf-8\"><style></style></head></html>";
+        assert_eq!(super::charset_first(first), first);
+        assert_eq!(super::charset_first("<p>no head</p>"), "<p>no head</p>");
+    }
+
     #[test]
     fn the_first_name_is_after_the_comma_or_the_first_word() {
         assert_eq!(super::first_name("Bob Builder"), "Bob");
