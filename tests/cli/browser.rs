@@ -49,6 +49,60 @@ fn pages_load_in_headless_chromium_with_no_errors_and_no_failed_requests() {
     }
 }
 
+// A bullet that wraps keeps its hanging indent in the email: every line of its text starts
+// right of the arrow, at the same place. (The email puts arrow and text in two table cells,
+// because Gmail drops the negative text-indent the web page uses.)
+#[test]
+#[ignore = "needs chromium and node: run scripts/test"]
+fn wrapped_email_bullets_hang_under_their_text() {
+    let project = Project::sample();
+    let (_server, addr) = serve(project.root());
+    let measure = r#"(() => {
+      const cells = [...document.querySelectorAll('td.bullet')];
+      let wrapped = 0, misaligned = [];
+      for (const cell of cells) {
+        // The boxes of the cell's text, gathered into lines: a box that overlaps the line
+        // above (a smaller font's box sits lower) belongs to it.
+        const boxes = [];
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const range = document.createRange();
+          range.selectNodeContents(node);
+          for (const r of range.getClientRects()) if (r.width >= 1) boxes.push(r);
+        }
+        boxes.sort((a, b) => a.top - b.top);
+        const lines = [];
+        for (const r of boxes) {
+          const last = lines[lines.length - 1];
+          if (last && r.top < last.bottom - 2) {
+            last.left = Math.min(last.left, r.left);
+            last.bottom = Math.max(last.bottom, r.bottom);
+          } else {
+            lines.push({ left: r.left, bottom: r.bottom });
+          }
+        }
+        if (lines.length < 2) continue;
+        wrapped += 1;
+        const starts = lines.map((l) => l.left);
+        const arrow = cell.previousElementSibling.getBoundingClientRect();
+        if (starts.some((left) => Math.abs(left - starts[0]) > 1 || left < arrow.right)) {
+          misaligned.push(cell.textContent.slice(0, 60));
+        }
+      }
+      return { cells: cells.length, wrapped, misaligned };
+    })()"#;
+    let seen = browse(&serde_json::json!({
+        "url": format!("http://{addr}/issues/2026-w25/email.html"),
+        "width": 360,
+        "steps": [{"eval": measure}, {"shot": shots().join("email-narrow.png")}],
+    }));
+    assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
+    let found = &seen.evals.as_ref().unwrap()[0];
+    assert!(found["cells"].as_u64().unwrap() >= 5, "{found}");
+    assert!(found["wrapped"].as_u64().unwrap() >= 3, "{found}");
+    assert_eq!(found["misaligned"], serde_json::json!([]), "{found}");
+}
+
 #[test]
 #[ignore = "needs chromium and node: run scripts/test"]
 fn an_open_page_reloads_by_itself_when_a_card_is_saved() {

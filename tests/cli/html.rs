@@ -153,12 +153,31 @@ fn the_email_is_built_for_email_clients() {
         html.contains("<!--[if mso]><table role=\"presentation\" align=\"center\" width=\"600\"")
     );
     assert!(select(&doc, "table[width], table[cellpadding], td[align]").is_empty());
-    // Text styles on every cell: Yahoo's apps and Outlook for Mac drop the body's.
-    for cell in select(&doc, "td") {
-        let style = cell.attr("style").unwrap_or("");
-        assert!(style.contains("font-family:"), "{style}");
-        assert!(style.contains("line-height:"), "{style}");
+    // Text styles on every cell: Yahoo's apps and Outlook for Mac drop the body's. A bullet's
+    // two cells (the arrow, the text) inherit them from the cell their table sits in, which
+    // has them; Outlook on Windows gets theirs from a conditional style.
+    let bullet_cells = select(&doc, "table.arrows td").len();
+    assert!(bullet_cells >= 10, "{bullet_cells} bullet cells");
+    for cell in doc.select(&Selector::parse("td").unwrap()) {
+        let styled = |cell: &scraper::node::Element| {
+            let style = cell.attr("style").unwrap_or("");
+            style.contains("font-family:") && style.contains("line-height:")
+        };
+        let in_bullets = cell
+            .ancestors()
+            .filter_map(ElementRef::wrap)
+            .any(|e| e.value().name() == "table" && e.value().classes().any(|c| c == "arrows"));
+        let holder = if in_bullets {
+            cell.ancestors()
+                .filter_map(ElementRef::wrap)
+                .find(|e| e.value().name() == "td")
+                .expect("a bullet table sits in a cell")
+        } else {
+            cell
+        };
+        assert!(styled(holder.value()), "{}", cell.html());
     }
+    assert!(html.contains("<!--[if mso]><style>td.bullet { font-family: Arial, sans-serif;"));
     // The preheader is the first thing in the body, hidden, about 85-100 characters.
     let body = select(&doc, "body")[0];
     let first = body.children().filter_map(ElementRef::wrap).next().unwrap();

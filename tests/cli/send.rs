@@ -604,23 +604,45 @@ fn the_sent_html_declares_its_charset_within_1024_bytes_with_crlf_line_ends() {
     let project = Project::sample();
     let out = project.path("out").display().to_string();
     let run = project.run_with(
-        &["send", "--latest", "--to", "a@example.org", "--outbox", &out],
+        &[
+            "send",
+            "--latest",
+            "--to",
+            "a@example.org",
+            "--outbox",
+            &out,
+        ],
         &[SECRET],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let file = std::fs::read_dir(project.path("out")).unwrap().next().unwrap().unwrap();
+    let file = std::fs::read_dir(project.path("out"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
     let raw = std::fs::read(file.path()).unwrap();
     let message = MessageParser::default().parse(&raw).unwrap();
-    let html = message.body_html(0).unwrap().replace("\r\n", "\n").replace('\n', "\r\n");
-    let declared = html.find("<meta charset=\"utf-8\">").unwrap() + "<meta charset=\"utf-8\">".len();
-    assert!(declared <= 1024, "the charset declaration ends at byte {declared}");
+    let html = message
+        .body_html(0)
+        .unwrap()
+        .replace("\r\n", "\n")
+        .replace('\n', "\r\n");
+    let declared =
+        html.find("<meta charset=\"utf-8\">").unwrap() + "<meta charset=\"utf-8\">".len();
+    assert!(
+        declared <= 1024,
+        "the charset declaration ends at byte {declared}"
+    );
     // The published copy too.
     assert_eq!(project.run(&["build"]).code, 0);
     let published = project
         .read("public/issues/2026-w25/email.html")
         .replace('\n', "\r\n");
     let declared = published.find("<meta charset=\"utf-8\">").unwrap();
-    assert!(declared < 1000, "the published declaration starts at byte {declared}");
+    assert!(
+        declared < 1000,
+        "the published declaration starts at byte {declared}"
+    );
 }
 
 #[test]

@@ -260,7 +260,9 @@ fn inline_css(html: &str) -> Result<String> {
 /// (where HTML requires it) once a mail system made every line end CRLF.
 fn charset_first(html: &str) -> String {
     let lower = html.to_ascii_lowercase();
-    let Some(head) = lower.find("<head").and_then(|at| Some(at + lower[at..].find('>')? + 1))
+    let Some(head) = lower
+        .find("<head")
+        .and_then(|at| Some(at + lower[at..].find('>')? + 1))
     else {
         return html.to_owned();
     };
@@ -274,7 +276,11 @@ fn charset_first(html: &str) -> String {
         return html.to_owned();
     }
     // The line end after the tag goes with it.
-    let end = if html[end..].starts_with('\n') { end + 1 } else { end };
+    let end = if html[end..].starts_with('\n') {
+        end + 1
+    } else {
+        end
+    };
     let mut moved = String::with_capacity(html.len() + 1);
     moved.push_str(&html[..head]);
     moved.push_str(html[meta..end].trim_end());

@@ -14,6 +14,7 @@ pub struct Seen {
     pub problems: Vec<String>,
     pub axe: Option<Vec<serde_json::Value>>,
     pub reloaded: Option<bool>,
+    pub evals: Option<Vec<serde_json::Value>>,
 }
 
 /// Runs the driver with `spec` (see `browse.mjs`).

@@ -3,12 +3,12 @@
 // Usage: node browse.mjs '<json>' where the JSON is
 //   { "url": "...", "width": 1100, "height": 1800,
 //     "steps": [ {"fill": "css", "value": "text"}, {"click": "css"},
-//                {"shot": "/path.png"}, {"axe": true},
+//                {"shot": "/path.png"}, {"axe": true}, {"eval": "js expression"},
 //                {"write": "/file", "content": "...", "timeout": 15000} ] }
 // (`write` changes a file, then waits for the page to reload by itself.)
 // Prints one JSON line: the last document's status, URL and first <h1>, every console
 // error, failed request and 4xx/5xx response seen on the way, and axe-core's violations
-// when asked.
+// when asked, and what each `eval` step's expression gave (`evals`, in order).
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -51,6 +51,10 @@ try {
       writeFileSync(step.write, step.content);
       await reloaded;
       result.reloaded = true;
+    }
+    if (step.eval) {
+      result.evals = result.evals || [];
+      result.evals.push(await page.evaluate(step.eval));
     }
     if (step.shot) await page.screenshot({ path: step.shot, fullPage: step.full !== false });
     if (step.axe) {
