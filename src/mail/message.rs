@@ -399,16 +399,27 @@ pub fn build_notice(
 
 /// The headers every message has (From, To, Subject, Date, Message-ID, Reply-To), and the
 /// recipient's mailbox.
+/// `email` as it goes on the wire: the domain in its IDNA (punycode) form, which every relay
+/// accepts, `jose@bücher.de` as `jose@xn--bcher-kva.de`. (A local part that is not ASCII
+/// stays as it is, and needs a relay that offers SMTPUTF8.)
+///
+/// # Errors
+///
+/// The sentence to report when `email` is not an address.
+pub fn wire_address(email: &str) -> Result<Address, String> {
+    let refused = || format!("`{email}` is not an email address");
+    let (local, domain) = email.rsplit_once('@').ok_or_else(refused)?;
+    let domain = idna::domain_to_ascii(domain).map_err(|_| refused())?;
+    format!("{local}@{domain}").parse().map_err(|_| refused())
+}
+
 fn addressed(
     envelope: &Envelope,
     recipient: &Recipient,
     subject: &str,
     message_id: &str,
 ) -> Result<(lettre::message::MessageBuilder, Mailbox), String> {
-    let address: Address = recipient
-        .email
-        .parse()
-        .map_err(|_| format!("`{}` is not an email address", recipient.email))?;
+    let address = wire_address(&recipient.email)?;
     // lettre panics formatting a display name with a line break; lists are checked for this
     // already, and this keeps any other caller from reaching it.
     if recipient

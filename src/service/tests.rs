@@ -377,3 +377,23 @@ fn pages_with_an_address_keep_their_header_and_footer_landmarks() {
         }
     });
 }
+
+// A reader whose address has an internationalised domain gets the confirmation with the
+// domain in its IDNA form, which every relay takes.
+#[test]
+fn a_confirmation_to_an_idn_address_goes_to_its_punycode_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let (service, mut worker) = with_worker(dir.path());
+    runtime().block_on(async {
+        let answer = call(&service, post("/subscribe", "email=jose%40b%C3%BCcher.de")).await;
+        assert_eq!(answer.status, StatusCode::OK);
+    });
+    assert_eq!(super::sign_ups::take_queue(&service, &mut worker), 1);
+    let messages = outbox(dir.path());
+    assert_eq!(messages.len(), 1);
+    let message = mail_parser::MessageParser::default()
+        .parse(messages[0].as_bytes())
+        .unwrap();
+    let to = message.to().unwrap().first().unwrap().address().unwrap();
+    assert_eq!(to, "jose@xn--bcher-kva.de");
+}

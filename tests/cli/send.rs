@@ -199,6 +199,44 @@ fn every_recipient_gets_one_standards_compliant_message() {
     }
 }
 
+// A relay without SMTPUTF8 (RFC 6531) takes an internationalised domain in its IDNA form,
+// and cannot take a local part that is not ASCII: that one fails at once, not after retries.
+#[test]
+#[ignore = "needs python3 with aiosmtpd: run scripts/test"]
+fn idn_domains_go_on_the_wire_in_punycode_to_a_relay_without_smtputf8() {
+    let server = smtp_server(&["--no-smtputf8"]);
+    let project = project_for(&server, "", "");
+    project.write(
+        "subscribers.csv",
+        "email,name\njosé@example.com,José\njose@bücher.de,Jose\nann@example.com,Ann\n",
+    );
+    let list = list(&project);
+    let started = Instant::now();
+    let run = project.run_with(&["send", "--yes", "--latest", "--list", &list], &[SECRET]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(20), "no retries");
+    let said = format!("{}{}", run.stdout, run.stderr);
+    assert!(
+        said.contains("josé@example.com") && said.contains("does not offer SMTPUTF8"),
+        "{said}"
+    );
+    let mut recipients = server.recipients();
+    recipients.sort();
+    assert_eq!(recipients, ["ann@example.com", "jose@xn--bcher-kva.de"]);
+    let envelopes = std::fs::read_to_string(server.maildir_path().join("mailfrom.log")).unwrap();
+    assert!(
+        envelopes.contains(" jose@xn--bcher-kva.de\n"),
+        "{envelopes}"
+    );
+    assert!(envelopes.is_ascii(), "{envelopes}");
+    // The failed reader is journaled as failed, with the reason.
+    assert!(
+        journal_text(&project).contains("failed\t"),
+        "{}",
+        journal_text(&project)
+    );
+}
+
 #[test]
 #[ignore = "needs python3 with aiosmtpd: run scripts/test"]
 fn a_rerun_skips_everyone_and_resend_is_explicit() {

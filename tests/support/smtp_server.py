@@ -130,6 +130,8 @@ def main():
                    help="accept mail for this recipient, then bounce it with a DSN")
     p.add_argument("--bounce-maildir", default=None, help="where the DSNs go (a Maildir)")
     p.add_argument("--login", default=None, help="user:password required for AUTH")
+    p.add_argument("--no-smtputf8", action="store_true",
+                   help="do not offer SMTPUTF8 (RFC 6531), as many relays do not")
     args = p.parse_args()
     os.makedirs(args.maildir, exist_ok=True)
 
@@ -144,6 +146,8 @@ def main():
 
         kwargs = dict(authenticator=authenticator, auth_require_tls=False, auth_required=True)
 
+    if args.no_smtputf8:
+        kwargs["enable_SMTPUTF8"] = False
     port = free_port()
     controller = Controller(Handler(args), hostname="127.0.0.1", port=port, **kwargs)
     controller.start()

@@ -96,10 +96,21 @@ struct Problem {
 
 impl From<lettre::transport::smtp::Error> for Problem {
     fn from(e: lettre::transport::smtp::Error) -> Problem {
-        // A 5xx reply is final; a 4xx, a timeout or a broken connection may pass later.
+        // A 5xx reply is final; a 4xx, a timeout or a broken connection may pass later. So is
+        // an address whose local part is not ASCII at a relay without SMTPUTF8 (lettre
+        // refuses it before sending): no retry changes the relay.
+        let reason = e.to_string();
+        if reason.contains("does not support SMTPUTF8") {
+            return Problem {
+                temporary: false,
+                reason: "the address's local part is not ASCII and the relay does not offer \
+                         SMTPUTF8 (RFC 6531), so it cannot carry it"
+                    .to_owned(),
+            };
+        }
         Problem {
             temporary: !e.is_permanent(),
-            reason: e.to_string(),
+            reason,
         }
     }
 }
