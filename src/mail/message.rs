@@ -231,6 +231,14 @@ impl Envelope {
             .as_deref()
             .unwrap_or_default()
             .replace(
+                "{ref}",
+                &crate::audience::token::unsubscribe_ref(
+                    self.secret.as_bytes(),
+                    email,
+                    &self.list_id,
+                ),
+            )
+            .replace(
                 "{token}",
                 &token(self.secret.as_bytes(), email, &self.list_id),
             )

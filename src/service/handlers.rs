@@ -345,12 +345,28 @@ pub(super) async fn confirm(
     }
 }
 
-/// The address of an unsubscribe link when its token is that address's; otherwise the
-/// "this link does not work" page.
+/// The address of an unsubscribe link: the one its reference (`u`) was sealed for, or, in
+/// links of earlier versions, the `email` its `token` signs; otherwise the "this link does
+/// not work" page.
 fn unsubscribe_address(
     service: &Service,
     query: &HashMap<String, String>,
 ) -> std::result::Result<String, Box<Response>> {
+    if let Some(reference) = query.get("u") {
+        return token::open_unsubscribe_ref(
+            service.envelope.secret.as_bytes(),
+            &service.config.list_id,
+            reference,
+        )
+        .ok_or_else(|| {
+            Box::new(service.page(
+                StatusCode::BAD_REQUEST,
+                "unsubscribe.html",
+                "invalid",
+                Fill::default(),
+            ))
+        });
+    }
     let valid = |email: &String| {
         query.get("token").is_some_and(|token| {
             token::unsubscribe_is_valid(
@@ -380,13 +396,16 @@ pub(super) async fn unsubscribe_page(
         Ok(email) => email,
         Err(invalid) => return *invalid,
     };
-    // The button posts back to this very address, token and all.
-    let action = format!(
-        "{}unsubscribe?email={}&token={}",
-        service.base,
-        query_value(&email),
-        query.get("token").map_or("", String::as_str)
-    );
+    // The button posts back to this very address, reference or token and all.
+    let action = match query.get("u") {
+        Some(reference) => format!("{}unsubscribe?u={}", service.base, query_value(reference)),
+        None => format!(
+            "{}unsubscribe?email={}&token={}",
+            service.base,
+            query_value(&email),
+            query.get("token").map_or("", String::as_str)
+        ),
+    };
     service.page(
         StatusCode::OK,
         "unsubscribe.html",

@@ -232,6 +232,53 @@ fn one_click_unsubscribes_with_a_valid_token_only() {
     });
 }
 
+// A link's opaque reference unsubscribes the address it was sealed for, whether or not the
+// store has it (a CSV send's reader), and a forged or altered one nobody; the links of
+// earlier versions (address and token) keep working (above).
+#[test]
+fn one_click_unsubscribes_the_address_sealed_in_the_reference_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = service(dir.path());
+    let email = "Dan@Example.org";
+    let reference = token::unsubscribe_ref(SECRET, email, "news.example.org");
+    let mut forged = reference.clone().into_bytes();
+    forged[20] = if forged[20] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let other_list = token::unsubscribe_ref(SECRET, email, "other.example.org");
+    runtime().block_on(async {
+        for bad in [&forged, &other_list, &"x".repeat(60)] {
+            let refused = call(
+                &service,
+                post(
+                    &format!("/unsubscribe?u={bad}"),
+                    "List-Unsubscribe=One-Click",
+                ),
+            )
+            .await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+        assert_eq!(status_of(&service, email), None);
+        let page = call(&service, get(&format!("/unsubscribe?u={reference}"))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("dan@example.org"), "{}", page.body);
+        assert!(
+            page.body.contains(&format!("unsubscribe?u={reference}")),
+            "the button posts back"
+        );
+        assert_eq!(status_of(&service, email), None, "opening changes nothing");
+        let done = call(
+            &service,
+            post(
+                &format!("/unsubscribe?u={reference}"),
+                "List-Unsubscribe=One-Click",
+            ),
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::OK);
+        assert_eq!(status_of(&service, email), Some(Status::Unsubscribed));
+    });
+}
+
 // Mail clients do not retry a one-click POST: with the database held by another process
 // (a large import, a backup), the unsubscribe is queued on disk beside it and answered 200;
 // every send counts it at once, and the worker writes it once the database is free.

@@ -64,7 +64,7 @@ pub struct Report {
     /// Message-IDs of the original message it quotes (headers or text).
     pub message_ids: Vec<String>,
     /// Unsubscribe tokens of the original message it quotes (64 hex digits, wherever the
-    /// link template put them).
+    /// link template put them), and opaque unsubscribe references (`unsubscribe?u=...`).
     pub unsubscribe: Vec<String>,
     /// The report's own `Date:`, when it has one (it is the sender's word, kept as a note).
     pub date: Option<DateTime<Utc>>,
@@ -571,6 +571,23 @@ fn unsubscribe_tokens_in(text: &str) -> Vec<String> {
             found.push(text[start..at].to_ascii_lowercase());
         }
     }
+    found.extend(unsubscribe_refs_in(text));
+    found
+}
+
+/// Every opaque unsubscribe reference (`unsubscribe?u=<base64url>`, as links made with
+/// `audience.url` carry) in `text`; kept as written, since only opening one proves anything.
+fn unsubscribe_refs_in(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("unsubscribe?u=") {
+        let start = at + "unsubscribe?u=".len();
+        let end = text[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .map_or(text.len(), |n| start + n);
+        if end - start >= 40 {
+            found.push(text[start..end].to_owned());
+        }
+    }
     found
 }
 
@@ -769,6 +786,37 @@ mod tests {
 
     fn words(raw: &str) -> Named {
         read_words(&MessageParser::default().parse(raw.as_bytes()).unwrap())
+    }
+
+    // A bounce that pastes the original below its text carries the original's unsubscribe
+    // link, whose opaque reference opens to that reader: proof of whose bounce it is.
+    #[test]
+    fn a_pasted_unsubscribe_reference_proves_its_reader_and_nobody_else() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let list = "news.example.org";
+        let reference = crate::audience::token::unsubscribe_ref(secret, "ann@example.org", list);
+        let raw = format!(
+            "From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@example.org\r\n\
+             Subject: failure notice\r\n\r\nSorry, I couldn't deliver it. 550 5.1.1 no such user\r\n\
+             --- Below this line is a copy of the message.\r\n\r\nUnsubscribe: \
+             https://news.example.org/list/unsubscribe?u={reference}\r\n"
+        );
+        let Ok(Classified::Report(report)) = classify(raw.as_bytes(), Some("bounces")) else {
+            panic!("not read as a report");
+        };
+        assert!(
+            report.unsubscribe.contains(&reference),
+            "{:?}",
+            report.unsubscribe
+        );
+        let known = ["bob@example.org".to_owned(), "Ann@Example.org".to_owned()];
+        let verifier = super::super::proof::Verifier::new(secret, list, &known);
+        let (email, _) = verifier.prove(&report).unwrap();
+        assert_eq!(email, "Ann@Example.org");
+        // Not on this list: it proves nothing.
+        let others = ["bob@example.org".to_owned()];
+        let verifier = super::super::proof::Verifier::new(secret, list, &others);
+        assert!(verifier.prove(&report).is_err());
     }
 
     #[test]

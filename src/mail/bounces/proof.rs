@@ -120,6 +120,14 @@ impl<'a> Verifier<'a> {
             if let Some(email) = report.unsubscribe.iter().find_map(|t| by_token.get(t)) {
                 return Ok((email.clone(), Evidence::UnsubscribeLink));
             }
+            // A link's opaque reference opens to its reader's address.
+            let opened = report.unsubscribe.iter().find_map(|reference| {
+                let email = token::open_unsubscribe_ref(self.secret, self.list_id, reference)?;
+                self.on_list(&email).map(str::to_owned)
+            });
+            if let Some(email) = opened {
+                return Ok((email, Evidence::UnsubscribeLink));
+            }
         }
         Err(match (forged, stranger) {
             (Some(token), _) => format!(
