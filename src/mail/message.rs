@@ -399,14 +399,19 @@ pub fn build_notice(
     notice: Notice,
     message_id: &str,
 ) -> Result<Message, String> {
-    let (builder, _) = addressed(envelope, recipient, &notice.subject, message_id)?;
+    let (mut builder, to) = addressed(envelope, recipient, &notice.subject, message_id)?;
+    // From the reader's VERP address too, like an issue: a confirmation that bounces names
+    // its reader with proof (`confirm` where an issue has its week).
+    if let Some(sender) = envelope.return_path("confirm", &recipient.email) {
+        let smtp_envelope = lettre::address::Envelope::new(Some(sender), vec![to.email.clone()])
+            .map_err(|e| e.to_string())?;
+        builder = builder.envelope(smtp_envelope);
+    }
     builder
         .multipart(MultiPart::alternative_plain_html(notice.text, notice.html))
         .map_err(|e| e.to_string())
 }
 
-/// The headers every message has (From, To, Subject, Date, Message-ID, Reply-To), and the
-/// recipient's mailbox.
 /// `email` as it goes on the wire: the domain in its IDNA (punycode) form, which every relay
 /// accepts, `jose@bücher.de` as `jose@xn--bcher-kva.de`. (A local part that is not ASCII
 /// stays as it is, and needs a relay that offers SMTPUTF8.)
@@ -421,6 +426,8 @@ pub fn wire_address(email: &str) -> Result<Address, String> {
     format!("{local}@{domain}").parse().map_err(|_| refused())
 }
 
+/// The headers every message has (From, To, Subject, Date, Message-ID, Reply-To), and the
+/// recipient's mailbox.
 fn addressed(
     envelope: &Envelope,
     recipient: &Recipient,

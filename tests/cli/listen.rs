@@ -189,6 +189,50 @@ fn sign_up(service: &Service, email: &str) -> (u16, String) {
     ])
 }
 
+// A confirmation goes from the reader's VERP address, like an issue: when it bounces, the
+// report names its reader with proof, and `bounces ingest` marks exactly that address.
+#[test]
+#[ignore = "needs curl and python3 with aiosmtpd: run scripts/test"]
+fn a_confirmation_that_bounces_names_its_reader_through_its_verp_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let maildir = dir.path().join("bounces");
+    let server = smtp_server(&[
+        "--bounce-after-data",
+        "zed@example.org",
+        "--bounce-maildir",
+        maildir.to_str().unwrap(),
+    ]);
+    let port = free_port();
+    let project = project_on(port, Some(&server));
+    let config = project.read("config.yaml").replace(
+        "  description: For testers.\n",
+        "  description: For testers.\n  bounce_address: bounces@example.org\n",
+    );
+    project.write("config.yaml", config);
+    let service = start(&project, port, &[]);
+    assert_eq!(sign_up(&service, "ann@example.org").0, 200);
+    assert_eq!(sign_up(&service, "zed@example.org").0, 200);
+    wait_for("both confirmations", || server.messages().len() == 2);
+    wait_for("the relay's report", || {
+        std::fs::read_dir(maildir.join("new")).is_ok_and(|d| d.count() == 1)
+    });
+    drop(service);
+    let senders = std::fs::read_to_string(server.maildir_path().join("mailfrom.log")).unwrap();
+    for line in senders.lines() {
+        assert!(line.starts_with("bounces+confirm."), "{senders}");
+    }
+    let ingest = project.run_with(&["bounces", "ingest", maildir.to_str().unwrap()], &[SECRET]);
+    assert_eq!(ingest.code, 0, "{ingest:?}");
+    assert_eq!(
+        status(&project, "zed@example.org").as_deref(),
+        Some("bounced")
+    );
+    assert_eq!(
+        status(&project, "ann@example.org").as_deref(),
+        Some("pending")
+    );
+}
+
 #[test]
 #[ignore = "needs curl and python3 with aiosmtpd: run scripts/test"]
 fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
