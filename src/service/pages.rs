@@ -157,8 +157,13 @@ impl Service {
     }
 
     fn email_context(&self, confirm_url: &str) -> minijinja::Value {
+        // Links from a mailbox are absolute; the shared partials draw an email's markup.
+        let mut page = PageView::at(&self.site, "", String::new(), String::new());
+        page.root.clone_from(&self.site.base_url);
         minijinja::context! {
             site => &self.site,
+            page => page,
+            is_email => true,
             confirm_url => confirm_url,
             valid_days => token::CONFIRMATION_VALID.num_days(),
         }
@@ -185,9 +190,13 @@ impl Service {
                 .and_then(|t| crate::publish::templates::render(&t, &context))
                 .map_err(|e| template_error(name, &e).to_string())
         };
+        // The newsletter's email styles, inlined as an issue's are.
+        let html = crate::publish::render::Inliner::uncached()
+            .inline(&render("confirm-email.html")?)
+            .map_err(|e| e.to_string())?;
         let notice = Notice {
             subject: format!("Confirm your subscription to {}", self.config.title),
-            html: render("confirm-email.html")?,
+            html,
             text: render("confirm-email.txt")?,
         };
         // Nothing of the link's check: headers travel further than the message.

@@ -267,12 +267,18 @@ fn sign_up_confirm_and_unsubscribe_with_a_real_smtp_server() {
         parsed.subject(),
         Some("Confirm your subscription to vff Briefing")
     );
+    // In the newsletter's email style: masthead, heading, main landmark, inlined styles and
+    // the dark-mode block; what the form's typist chose (the name) is not in it.
+    let html = parsed.body_html(0).unwrap();
+    assert!(html.contains("Confirm my subscription"));
+    assert!(html.contains("<h1 style="), "{html}");
+    assert!(html.contains("role=\"main\""), "{html}");
     assert!(
-        parsed
-            .body_html(0)
-            .unwrap()
-            .contains("Confirm my subscription")
+        html.contains("@media (prefers-color-scheme: dark)"),
+        "{html}"
     );
+    assert!(html.contains(">vff Briefing</a>"), "{html}");
+    assert!(!html.contains("Ann Reader"), "{html}");
     let confirm = link_in(&messages[0], "/confirm?");
 
     assert!(confirm.contains("/confirm?s=1&t="), "{confirm}");

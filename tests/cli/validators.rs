@@ -75,17 +75,27 @@ fn save_service_pages(project: &Project, dir: &Path) {
             .args(&args)
             .output()
             .expect("curl runs (install curl)");
-        std::fs::write(dir.join(format!("{name}.html")), out.stdout).unwrap();
+        // Saved inside the built site: the site's stylesheet styles it there, as on the web.
+        let page = String::from_utf8(out.stdout)
+            .unwrap()
+            .replace("https://briefing.example.org/", "../");
+        std::fs::write(dir.join(format!("{name}.html")), page).unwrap();
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    // The confirmation message's HTML, from the outbox.
-    let eml = std::fs::read_dir(project.path("outbox/confirmations"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+    // The confirmation message's HTML, from the outbox, once the worker has written it; and
+    // the page its link opens (the button that confirms).
+    let outbox = project.path("outbox/confirmations");
+    let started = std::time::Instant::now();
+    let eml = loop {
+        let found = std::fs::read_dir(&outbox)
+            .ok()
+            .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path())))
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"));
+        if let Some(eml) = found {
+            break eml;
+        }
+        assert!(started.elapsed().as_secs() < 10, "no confirmation message");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
     let raw = std::fs::read(eml).unwrap();
     let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
     std::fs::write(
@@ -93,6 +103,23 @@ fn save_service_pages(project: &Project, dir: &Path) {
         message.body_html(0).unwrap().as_bytes(),
     )
     .unwrap();
+    let text = message.body_text(0).unwrap();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/confirm?s="))
+        .expect("a confirmation link");
+    let path = &link[link.find("/confirm?").unwrap()..];
+    let out = Command::new("curl")
+        .arg("-s")
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .unwrap();
+    let page = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace("https://briefing.example.org/", "../");
+    std::fs::write(dir.join("confirm-ask.html"), page).unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 #[test]
@@ -125,18 +152,37 @@ fn every_page_and_email_passes_the_nu_html_checker() {
 #[ignore = "needs chromium and node: run scripts/test"]
 fn the_email_and_pages_have_no_axe_violations() {
     let project = built_with_sign_up();
+    // `briefing listen`'s pages and its confirmation message too.
+    save_service_pages(&project, &project.path("public/service"));
+    let service: Vec<String> = html_files(&project.path("public/service"))
+        .iter()
+        .map(|p| {
+            p.strip_prefix(project.root())
+                .unwrap()
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(service.len(), 7, "{service:?}");
     for page in [
         "public/issues/2026-w25/email.html",
         "public/issues/2026-w10/email.html",
         "public/issues/2026-w25/index.html",
         "public/index.html",
-    ] {
-        let seen = browse(&serde_json::json!({
-            "url": format!("file://{}", project.path(page).display()),
-            "steps": [{"axe": true}],
-        }));
-        let violations = seen.axe.unwrap_or_default();
-        assert!(violations.is_empty(), "{page}: {violations:#?}");
+    ]
+    .into_iter()
+    .chain(service.iter().map(String::as_str))
+    {
+        // In both colour schemes: contrast is checked against the colours each one shows.
+        for scheme in ["light", "dark"] {
+            let seen = browse(&serde_json::json!({
+                "url": format!("file://{}", project.path(page).display()),
+                "color_scheme": scheme,
+                "steps": [{"axe": true}],
+            }));
+            let violations = seen.axe.unwrap_or_default();
+            assert!(violations.is_empty(), "{page} ({scheme}): {violations:#?}");
+        }
     }
     // axe finds what it should: an image without alt text in an email.
     let bad = project.path("public/bad.html");

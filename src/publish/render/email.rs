@@ -107,8 +107,7 @@ impl Inliner {
         }
     }
 
-    /// An inliner without a cache.
-    #[cfg(test)]
+    /// An inliner without a cache (`listen`'s confirmations: one at a time, each its own).
     pub fn uncached() -> Inliner {
         Inliner::default()
     }

@@ -1,7 +1,7 @@
 // Drives headless Chromium (Debian's, through playwright-core) for the tests.
 //
 // Usage: node browse.mjs '<json>' where the JSON is
-//   { "url": "...", "width": 1100, "height": 1800,
+//   { "url": "...", "width": 1100, "height": 1800, "color_scheme": "light" | "dark",
 //     "steps": [ {"fill": "css", "value": "text"}, {"click": "css"},
 //                {"shot": "/path.png"}, {"axe": true}, {"eval": "js expression"},
 //                {"write": "/file", "content": "...", "timeout": 15000} ] }
@@ -24,6 +24,7 @@ const result = { problems: [] };
 try {
   const page = await browser.newPage({
     viewport: { width: spec.width || 1100, height: spec.height || 1800 },
+    colorScheme: spec.color_scheme || 'light',
   });
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') result.problems.push(`console ${m.type()}: ${m.text()}`);
