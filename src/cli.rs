@@ -458,4 +458,12 @@ pub struct CheckArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub strict: bool,
+    /// Also look up the sending domain's DNS records (SPF, each DKIM selector, DMARC, the
+    /// bounce domain's MX) and print the record to publish for each one missing or wrong.
+    #[arg(long)]
+    pub dns: bool,
+    /// With `--dns`: ask this DNS server (`IP:PORT`, e.g. your domain's authoritative server
+    /// before the change has spread) instead of the system's resolver.
+    #[arg(long, value_name = "IP:PORT", requires = "dns")]
+    pub dns_server: Option<std::net::SocketAddr>,
 }

@@ -104,6 +104,11 @@ pub enum Error {
     },
     /// `listen --behind-proxy`, which trusted any machine's `X-Forwarded-For`.
     BehindProxyRemoved,
+    /// No DNS resolver could be set up for `check --dns`.
+    Dns {
+        /// Why.
+        detail: String,
+    },
     /// A selector or domain that is not a DNS name.
     BadDnsName {
         /// The option it was given with (or would be).
@@ -374,6 +379,11 @@ impl fmt::Display for Error {
             Error::WriteJson { .. } => write!(f, "cannot write JSON"),
             Error::Listen { address, .. } => write!(f, "cannot listen on {address}"),
             Error::SendNotConfirmed => write!(f, "nothing was sent: the answer was not yes"),
+            Error::Dns { detail } => write!(
+                f,
+                "cannot look up DNS records ({detail}); check the machine's resolver, or give one \
+                 with `--dns-server IP:PORT`"
+            ),
             Error::BadDnsName { option, text } => write!(
                 f,
                 "`{text}` is not a DNS name for `{option}`: use letters, digits, hyphens and \
@@ -599,6 +609,7 @@ mod tests {
             Error::BadTime { .. } => "BadTime",
             Error::DkimKeyExists { .. } => "DkimKeyExists",
             Error::BadDnsName { .. } => "BadDnsName",
+            Error::Dns { .. } => "Dns",
             Error::WriteDkimKey { .. } => "WriteDkimKey",
             Error::DueLongAgo { .. } => "DueLongAgo",
             Error::ConfirmationNeeded { .. } => "ConfirmationNeeded",
@@ -701,6 +712,13 @@ mod tests {
             (
                 Error::NothingToPublish,
                 "there are no published cards to build; write one with `briefing new \"Title\"`",
+            ),
+            (
+                Error::Dns {
+                    detail: "no nameservers".into(),
+                },
+                "cannot look up DNS records (no nameservers); check the machine's resolver, or \
+                 give one with `--dns-server IP:PORT`",
             ),
             (
                 Error::BadDnsName {
@@ -996,7 +1014,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            52,
+            53,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

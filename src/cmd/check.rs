@@ -8,6 +8,7 @@ use crate::cli::CheckArgs;
 use crate::content::project::Paths;
 use crate::diagnostic::{self, Style};
 use crate::error::{Result, plural};
+use crate::mail::dns::Standing;
 use crate::pipeline;
 
 pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
@@ -63,7 +64,48 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
     if args.strict && warnings > 0 && errors == 0 {
         say_err!("--strict treats warnings as errors");
     }
-    Ok(ExitCode::from(u8::from(verdict == "failed")))
+    let mut failed = verdict == "failed";
+    if args.dns {
+        failed |= check_dns(&paths, args)?;
+    }
+    Ok(ExitCode::from(u8::from(failed)))
+}
+
+/// Looks up the sending domain's records and prints each finding; true when one is missing
+/// or wrong.
+fn check_dns(paths: &Paths, args: &CheckArgs) -> Result<bool> {
+    let config = match pipeline::load_config(paths)? {
+        Ok(config) => config,
+        // The config's own errors are printed above already.
+        Err(_) => return Ok(true),
+    };
+    let findings = crate::mail::dns::check(&config, &paths.root, args.dns_server)?;
+    let mut failed = false;
+    for finding in &findings {
+        let label = match finding.standing {
+            Standing::Ok => "ok",
+            Standing::Note => "note",
+            Standing::Error => {
+                failed = true;
+                "error"
+            }
+        };
+        say_err!("dns: {label}: {}", finding.message);
+        if let Some(record) = &finding.publish {
+            say_err!("  publish: {record}");
+        }
+    }
+    let errors = findings
+        .iter()
+        .filter(|f| f.standing == Standing::Error)
+        .count();
+    say_err!(
+        "dns {}: {} record{} looked up, {errors} missing or wrong",
+        if failed { "failed" } else { "ok" },
+        findings.len(),
+        plural(findings.len())
+    );
+    Ok(failed)
 }
 
 /// The drafts a send would leave out: those of the newest issue's week (the issue

@@ -147,6 +147,82 @@ pub fn check_key(dkim: &Dkim, root: &Path) -> Result<()> {
     load_key(dkim, root).map(drop)
 }
 
+/// The public half of `dkim`'s key: the DNS record that publishes it
+/// (`v=DKIM1; k=rsa; p=...`, with the SubjectPublicKeyInfo for RSA, the raw key for Ed25519),
+/// and every encoding of the key a published `p=` may rightly hold (RSA also as a bare
+/// PKCS#1 RSAPublicKey, which RFC 6376 names and some tools publish).
+///
+/// # Errors
+///
+/// As [`Signer::load`].
+pub fn public_key(dkim: &Dkim, root: &Path) -> Result<(String, Vec<Vec<u8>>)> {
+    use base64::Engine as _;
+    use rsa::pkcs1::EncodeRsaPublicKey as _;
+    use rsa::pkcs8::EncodePublicKey as _;
+    // Loaded as a signer first: the same checks, the same errors.
+    load_key(dkim, root)?;
+    let path = root.join(&dkim.key_file);
+    let text = match load::read_key(&path) {
+        Content::Text(text) => text,
+        _ => String::new(),
+    };
+    let text = text.trim();
+    let bad = |detail: String| Error::BadDkimKey {
+        path: path.clone(),
+        algorithm: match dkim.algorithm {
+            DkimAlgorithm::Ed25519 => "Ed25519",
+            DkimAlgorithm::Rsa => "RSA",
+        },
+        detail,
+    };
+    let b64 = base64::engine::general_purpose::STANDARD;
+    match dkim.algorithm {
+        DkimAlgorithm::Rsa => {
+            use rsa::pkcs1::DecodeRsaPrivateKey as _;
+            use rsa::pkcs8::DecodePrivateKey as _;
+            let key = rsa::RsaPrivateKey::from_pkcs8_pem(text)
+                .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(text))
+                .map_err(|e| bad(e.to_string()))?;
+            let public = key.to_public_key();
+            let spki = public
+                .to_public_key_der()
+                .map_err(|e| bad(e.to_string()))?
+                .as_bytes()
+                .to_vec();
+            let pkcs1 = public
+                .to_pkcs1_der()
+                .map_err(|e| bad(e.to_string()))?
+                .as_bytes()
+                .to_vec();
+            Ok((
+                format!("v=DKIM1; k=rsa; p={}", b64.encode(&spki)),
+                vec![spki, pkcs1],
+            ))
+        }
+        DkimAlgorithm::Ed25519 => {
+            let seed: [u8; 32] = if text.starts_with("-----BEGIN") {
+                use ed25519_dalek::pkcs8::DecodePrivateKey as _;
+                ed25519_dalek::SigningKey::from_pkcs8_pem(text)
+                    .map_err(|e| bad(e.to_string()))?
+                    .to_bytes()
+            } else {
+                b64.decode(text)
+                    .ok()
+                    .and_then(|bytes| bytes.try_into().ok())
+                    .ok_or_else(|| bad("not a 32-byte base64 seed".to_owned()))?
+            };
+            let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+                .verifying_key()
+                .to_bytes()
+                .to_vec();
+            Ok((
+                format!("v=DKIM1; k=ed25519; p={}", b64.encode(&public)),
+                vec![public],
+            ))
+        }
+    }
+}
+
 /// A key pair made by [`generate`]: the setting that signs with it, and the DNS record that
 /// publishes its public half.
 #[derive(Debug, Clone)]
@@ -163,14 +239,19 @@ impl NewKey {
     /// The record as a line of a zone file, its text cut into strings of at most 255
     /// characters (the most one TXT string holds; an RSA 2048 key needs two).
     pub fn zone_line(&self) -> String {
-        let strings: Vec<String> = self
-            .record
-            .as_bytes()
-            .chunks(255)
-            .map(|chunk| format!("\"{}\"", String::from_utf8_lossy(chunk)))
-            .collect();
-        format!("{}. IN TXT ( {} )", self.record_name, strings.join(" "))
+        zone_line(&self.record_name, &self.record)
     }
+}
+
+/// A TXT record as a line of a zone file, its text cut into strings of at most 255
+/// characters (the most one TXT string holds).
+pub fn zone_line(name: &str, text: &str) -> String {
+    let strings: Vec<String> = text
+        .as_bytes()
+        .chunks(255)
+        .map(|chunk| format!("\"{}\"", String::from_utf8_lossy(chunk)))
+        .collect();
+    format!("{name}. IN TXT ( {} )", strings.join(" "))
 }
 
 /// Makes an RSA 2048 and an Ed25519 key for `domain`, with the selectors `<selector>-rsa` and
