@@ -39,9 +39,13 @@ pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCod
         // New and changed files go straight to a staging folder, moved in once all are rendered.
         let staging = write::Staging::new(&out)?;
         let warnings = prepared.publish(|publication| render::render_all(publication, &staging))?;
-        let files = match staging.changed() {
-            Some(changed) => format!("{} files, {changed} changed", staging.files()),
-            None => format!("{} files", staging.files()),
+        let files = match (staging.changed(), staging.removed()) {
+            (Some(changed), Some(removed)) if removed > 0 => format!(
+                "{} files, {changed} changed, {removed} removed",
+                staging.files()
+            ),
+            (Some(changed), _) => format!("{} files, {changed} changed", staging.files()),
+            _ => format!("{} files", staging.files()),
         };
         staging.commit()?;
         (files, warnings)

@@ -100,10 +100,22 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
             reactivate,
         } => {
             let email = checked(email, name.as_deref())?;
+            let name_before = store.get(&email)?.and_then(|s| s.name);
+            // Said whenever the name changes, so an "already" never hides a change.
+            let renamed = match (name.as_deref(), name_before.as_deref()) {
+                (Some(new), Some(old)) if new != old => {
+                    format!("; name “{}” → “{}”", printable(old), printable(new))
+                }
+                (Some(new), None) => format!("; name set to “{}”", printable(new)),
+                _ => String::new(),
+            };
             match store.add(&email, name.as_deref(), *reactivate, now)? {
                 None => say!("added {email}: active"),
-                Some(Status::Active) => say!("{email} is active already"),
-                Some(before) => say!("{email}: {before} → active"),
+                Some(Status::Active) if renamed.is_empty() => {
+                    say!("{email} is active already; nothing changed");
+                }
+                Some(Status::Active) => say!("{email} is active already{renamed}"),
+                Some(before) => say!("{email}: {before} → active{renamed}"),
             }
         }
         SubscribersAction::Remove { email } => {

@@ -43,6 +43,7 @@ fn the_same_input_builds_byte_identical_output() {
 fn a_rebuild_after_edits_equals_a_fresh_build_and_leaves_no_stale_pages() {
     let project = Project::sample();
     assert_eq!(project.run(&["build"]).code, 0);
+    let before = tree(&project.path("public"));
     let card = "briefs/2026-W11/qwen-team-restructured.yaml";
     let text = project.read(card);
     let title = text.lines().find(|l| l.starts_with("title:")).unwrap();
@@ -60,6 +61,20 @@ fn a_rebuild_after_edits_equals_a_fresh_build_and_leaves_no_stale_pages() {
         .map(|(n, _)| n.parse().unwrap())
         .unwrap_or_else(|| panic!("{}", run.stdout));
     assert!((1..50).contains(&changed), "{}", run.stdout);
+    // The files the deleted card and renamed story had, and no others, are counted removed.
+    let after = tree(&project.path("public"));
+    let gone: Vec<&String> = before.keys().filter(|k| !after.contains_key(*k)).collect();
+    assert!(
+        gone.iter()
+            .any(|p| p.starts_with("stories/t-head-unveils-the-zhenwu-810e")),
+        "{gone:?}"
+    );
+    assert!(
+        run.stdout
+            .contains(&format!(" changed, {} removed) into ", gone.len())),
+        "{} for {gone:?}",
+        run.stdout
+    );
     let fresh_out = project.path("fresh");
     let fresh = project.run(&["build", "--out", fresh_out.to_str().unwrap()]);
     assert_eq!(fresh.code, 0, "{}", fresh.stderr);

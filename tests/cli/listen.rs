@@ -1518,3 +1518,36 @@ fn one_clicks_during_a_large_import_are_all_answered_and_kept() {
     }
     drop(service);
 }
+
+// `subscribers add` on an address already active says what it changed: the name, or nothing.
+#[test]
+fn adding_an_active_address_says_whether_its_name_changed() {
+    let project = Project::sample();
+    let add = |args: &[&str]| {
+        let run = project.run_with(&[&["subscribers", "add"], args].concat(), &[SECRET]);
+        assert_eq!(run.code, 0, "{run:?}");
+        run.stdout
+    };
+    assert_eq!(
+        add(&["bob@example.org", "--name", "Bob"]),
+        "added bob@example.org: active\n"
+    );
+    assert_eq!(
+        add(&["bob@example.org", "--name", "Bob Builder"]),
+        "bob@example.org is active already; name “Bob” → “Bob Builder”\n"
+    );
+    assert_eq!(
+        add(&["bob@example.org", "--name", "Bob Builder"]),
+        "bob@example.org is active already; nothing changed\n"
+    );
+    assert_eq!(
+        add(&["bob@example.org"]),
+        "bob@example.org is active already; nothing changed\n"
+    );
+    let list = project.run_with(&["subscribers", "list"], &[SECRET]);
+    assert!(
+        list.stdout.contains("bob@example.org  (Bob Builder)"),
+        "{}",
+        list.stdout
+    );
+}

@@ -173,6 +173,39 @@ impl Staging {
         })
     }
 
+    /// How many files of the output this build will remove (it did not make them again),
+    /// when the output existed: the pages of a deleted card, tag or issue.
+    pub fn removed(&self) -> Option<usize> {
+        if self.mode == Mode::Fresh {
+            return None;
+        }
+        let made: FxHashSet<String> = lock(&self.files)
+            .iter()
+            .map(|(path, _)| path.clone())
+            .collect();
+        let mut removed = 0;
+        let mut folders = vec![(self.out.clone(), String::new())];
+        while let Some((folder, prefix)) = folders.pop() {
+            let Ok(entries) = fs::read_dir(&folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                // briefing's own: the marker, staging folders, commit logs.
+                if name.starts_with(".briefing") {
+                    continue;
+                }
+                let path = format!("{prefix}{name}");
+                match entry.file_type() {
+                    Ok(kind) if kind.is_dir() => folders.push((entry.path(), format!("{path}/"))),
+                    Ok(_) if !made.contains(&path) => removed += 1,
+                    _ => {}
+                }
+            }
+        }
+        Some(removed)
+    }
+
     /// Moves the staged files into the output and removes the files this build did not make.
     ///
     /// # Errors
