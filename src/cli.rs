@@ -84,7 +84,7 @@ pub enum Command {
     Watch(WatchArgs),
     /// Keep the subscriber list: import, export, add, remove, forget, list, stats, history.
     #[command(
-        after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > backup.csv\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given\n  briefing subscribers forget ann@example.org    erase them (right to erasure)"
+        after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > list.csv\n  briefing subscribers backup /var/backups/news.sqlite3   safe while `listen` runs\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given\n  briefing subscribers forget ann@example.org    erase them (right to erasure)"
     )]
     Subscribers(SubscribersArgs),
     /// Read bounces and spam complaints from a mailbox and mark those subscribers.
@@ -328,6 +328,12 @@ pub enum SubscribersAction {
     Forget {
         /// The address.
         email: String,
+    },
+    /// Copy the subscriber database to FILE, safely while `listen` runs (SQLite's online
+    /// backup; unsubscribes still queued included; checked before it replaces FILE).
+    Backup {
+        /// Where the copy goes (an older copy there is replaced once the new one is whole).
+        file: PathBuf,
     },
     /// Counts by status, and sign-ups and unsubscribes per week.
     Stats,

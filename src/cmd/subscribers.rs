@@ -118,6 +118,20 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
                 Some(before) => say!("{email}: {before} → active{renamed}"),
             }
         }
+        SubscribersAction::Backup { file } => {
+            let copied = store.backup(file)?;
+            say!(
+                "backed up {} subscriber{} to {} ({} KB{})",
+                copied.subscribers,
+                plural(copied.subscribers),
+                crate::diagnostic::display_path(file),
+                copied.bytes.div_ceil(1024),
+                match copied.queued {
+                    0 => String::new(),
+                    n => format!(", with {n} queued unsubscribe{}", plural(n)),
+                }
+            );
+        }
         SubscribersAction::Remove { email } => {
             if store.remove(email, now)? {
                 say!("{email}: unsubscribed (their history is kept)");

@@ -1551,3 +1551,118 @@ fn adding_an_active_address_says_whether_its_name_changed() {
         list.stdout
     );
 }
+
+// A backup made while `listen` serves and another process holds the database's write lock:
+// it has every subscriber as the database has them, plus the one-click unsubscribe that
+// had to be queued on disk meanwhile; and it is one file, readable by SQLite alone.
+#[test]
+fn a_backup_while_listen_serves_holds_everyone_and_the_queued_unsubscribes() {
+    let port = free_port();
+    let project = project_on(port, None);
+    let readers: Vec<String> = (0..300).map(|i| format!("reader{i}@example.org")).collect();
+    project.write("readers.csv", format!("email\n{}\n", readers.join("\n")));
+    let imported = project.run_with(
+        &[
+            "subscribers",
+            "import",
+            project.path("readers.csv").to_str().unwrap(),
+        ],
+        &[SECRET],
+    );
+    assert_eq!(imported.code, 0, "{imported:?}");
+    // reader7's unsubscribe link, from a copy sent to an outbox.
+    let out = project.path("out").display().to_string();
+    let sent = project.run_with(
+        &[
+            "send",
+            "--latest",
+            "--to",
+            "reader7@example.org",
+            "--outbox",
+            &out,
+        ],
+        &[SECRET],
+    );
+    assert_eq!(sent.code, 0, "{sent:?}");
+    let raw = std::fs::read(
+        std::fs::read_dir(project.path("out"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    let message = MessageParser::default().parse(&raw).unwrap();
+    let header = message
+        .header_raw("List-Unsubscribe")
+        .unwrap()
+        .trim()
+        .to_owned();
+    let link = header
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let service = start(&project, port, &[]);
+    // Another process holds the write lock: the one-click is queued on disk and answered.
+    let holder = database(&project);
+    holder.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let (code, head, _) = one_click(port, &path_of(&link));
+    assert_eq!(code, 200, "{head}");
+    let backup = project.path("backups/news.sqlite3");
+    std::fs::create_dir_all(project.path("backups")).unwrap();
+    let run = project.run_with(
+        &["subscribers", "backup", backup.to_str().unwrap()],
+        &[SECRET],
+    );
+    assert_eq!(run.code, 0, "{run:?}");
+    assert!(
+        run.stdout.starts_with("backed up 300 subscribers to ")
+            && run.stdout.contains(", with 1 queued unsubscribe)"),
+        "{}",
+        run.stdout
+    );
+    holder.execute_batch("ROLLBACK").unwrap();
+    drop(holder);
+
+    // Item by item: every address and status of the database, as the backup has them.
+    let rows = |path: &std::path::Path| -> Vec<(String, String)> {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        let mut statement = conn
+            .prepare("SELECT email, status FROM subscribers ORDER BY address_key")
+            .unwrap();
+        statement
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    wait_for("the service to write the queued unsubscribe", || {
+        status(&project, "reader7@example.org").as_deref() == Some("unsubscribed")
+    });
+    drop(service);
+    let live = rows(&project.path(".briefing/audience.sqlite3"));
+    let copy = rows(&backup);
+    assert_eq!(copy.len(), 300);
+    assert_eq!(copy, live);
+    assert!(copy.contains(&("reader7@example.org".to_owned(), "unsubscribed".to_owned())));
+    // One file, owner-only, nothing beside it.
+    let journal: String = rusqlite::Connection::open(&backup)
+        .unwrap()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(journal, "delete");
+    let names: Vec<String> = std::fs::read_dir(project.path("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["news.sqlite3"]);
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+}

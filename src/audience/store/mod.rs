@@ -20,6 +20,7 @@
 //! each in its own transaction, and a database from a newer `briefing` is refused rather than
 //! misread.
 
+mod backup;
 mod queued;
 mod reports;
 mod rows;
