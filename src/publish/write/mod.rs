@@ -248,6 +248,13 @@ impl Staging {
     }
 
     fn stage(&self, path: &str, bytes: &[u8]) -> Result<()> {
+        self.make_parent(path)?;
+        write_file(&self.dir.join(path), bytes)
+    }
+
+    /// Makes the folder `path` goes in, in the staging folder, the first time a file needs
+    /// it: one `mkdir` per folder, none failed first.
+    fn make_parent(&self, path: &str) -> Result<()> {
         let path = self.dir.join(path);
         if let Some(parent) = path.parent().filter(|parent| *parent != self.dir) {
             let new = lock(&self.made).insert(parent.to_path_buf());
@@ -259,7 +266,7 @@ impl Staging {
                 })?;
             }
         }
-        write_file(&path, bytes)
+        Ok(())
     }
 }
 
@@ -269,6 +276,11 @@ impl Sink for Staging {
         let staged = self.mode == Mode::Fresh || !holds(&self.out.join(&path), &bytes);
         if staged {
             self.stage(&path, &bytes)?;
+        } else if self.mode == Mode::Swap {
+            // The new site is put together as it is rendered, on the render threads: an
+            // unchanged file is linked into it now, not in one long pass at the commit.
+            self.make_parent(&path)?;
+            swap::link_or_copy(&self.out.join(&path), &self.dir.join(&path))?;
         }
         lock(&self.files).push((path, staged));
         Ok(())

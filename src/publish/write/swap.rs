@@ -1,16 +1,18 @@
 //! The commit that replaces the whole output in one step: the new site is put together
 //! beside the old one (changed files written, unchanged ones hard-linked, so they keep their
 //! inode and modification time) and exchanged with the output by one
-//! `renameat2(RENAME_EXCHANGE)`, the parent folder synced after. A reader of the output sees the old site or the new one at
+//! `renameat2(RENAME_EXCHANGE)`. A reader of the output sees the old site or the new one at
 //! every instant; a build killed at any moment leaves one of them whole, with nothing to
 //! repair (the next build only removes the folder left beside it). The published tree never
 //! holds a staging folder.
 //!
-//! The new files are not synced one by one before the exchange (a rebuild after a template
-//! change rewrites every page, and syncing the whole file system waits for everything else
-//! on it too): a power cut right after a build can leave the new site with files the file
-//! system had not written yet, as after any program that writes files. A deploy that must
-//! survive that runs `sync` after `build`, as the README says.
+//! Nothing is synced, neither the new files one by one (a rebuild after a template change
+//! rewrites every page, and syncing the whole file system waits for everything else on it
+//! too) nor the folder after the exchange (on a slow disk that waited for the journal to
+//! take every link and folder of the new tree): a power cut right after a build can leave
+//! the old site, or the new one with files the file system had not written yet, as after
+//! any program that writes files. A deploy that must survive that runs `sync` after
+//! `build`, as the README says.
 
 use std::fs;
 use std::io;
@@ -60,11 +62,8 @@ pub(super) fn commit(
     files: &[(String, bool)],
     stop: Stop,
 ) -> Result<Swapped> {
-    for (path, staged) in files {
-        if !staged {
-            link_or_copy(&out.join(path), &dir.join(path))?;
-        }
-    }
+    // Unchanged files were linked in as they were rendered ([`super::Staging`]'s `put`).
+    let _ = files;
     // The new root takes the old one's permissions (a web server's group may need them).
     if let Ok(meta) = fs::metadata(out) {
         let _ = fs::set_permissions(dir, meta.permissions());
@@ -79,9 +78,6 @@ pub(super) fn commit(
     if exchange(dir, out).is_err() {
         return Ok(Swapped::Unsupported);
     }
-    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-        let _ = fs::File::open(parent).and_then(|f| f.sync_all());
-    }
     if stop == Stop::CrashAfter(1) {
         return Ok(Swapped::Stopped);
     }
@@ -91,7 +87,7 @@ pub(super) fn commit(
 }
 
 /// Makes `to` the file `from` is: a hard link, or a copy where the file system has none.
-fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
+pub(super) fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
     let failed = |source| Error::WriteFile {
         path: to.to_path_buf(),
         source,
