@@ -94,7 +94,7 @@ pub enum Command {
     Bounces(BouncesArgs),
     /// Run the sign-up service: subscribe form, double opt-in, one-click unsubscribe.
     #[command(
-        after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --bind 127.0.0.1:9000\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Subscribers\")."
+        after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --bind 127.0.0.1:9000\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Running it on a server\")."
     )]
     Listen(ListenArgs),
     /// DKIM keys for the sending domain: make them and print the DNS records to publish.
