@@ -18,6 +18,7 @@ mod seatbelt;
 mod send;
 mod serve;
 mod site;
+mod spam;
 mod support;
 mod templates;
 mod validators;
