@@ -180,7 +180,7 @@ pub struct SendArgs {
     /// Send to these addresses.
     #[arg(long, value_name = "ADDR", num_args = 1..)]
     pub to: Vec<String>,
-    /// A proof to the `--to` addresses: "[Proof]" in the subject, never journaled or
+    /// A proof to the `--to` addresses: `[Proof]` in the subject, never journaled or
     /// counted, as often as you like; a later real send still mails them.
     #[arg(long, requires = "to", conflicts_with = "list")]
     pub proof: bool,

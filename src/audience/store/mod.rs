@@ -323,7 +323,7 @@ impl Store {
 
     /// Re-keys erasure records made before they were keyed (an unkeyed hash anyone with the
     /// database could test addresses against): each old hash is replaced by a keyed hash of
-    /// it, which [`Store::is_forgotten`] also looks for.
+    /// it, which `Store::is_forgotten` also looks for.
     fn key_erasure_records(&mut self) -> Result<()> {
         // Read first: a store opened while another process writes need not wait for it.
         let unkeyed: usize = self
