@@ -281,24 +281,83 @@ pub enum StatusChoice {
     Complained,
 }
 
+/// The tool an export comes from, as `--from` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ToolChoice {
+    /// Mailchimp's audience export (subscribed, unsubscribed or cleaned file).
+    Mailchimp,
+    /// Buttondown's subscribers or unsubscribers export.
+    Buttondown,
+    /// Substack's subscriber export.
+    Substack,
+    /// Ghost's members export.
+    Ghost,
+    /// listmonk's subscribers export.
+    Listmonk,
+    /// Kit (ConvertKit).
+    #[value(alias = "convertkit")]
+    Kit,
+    /// beehiiv's subscribers export.
+    Beehiiv,
+    /// MailerLite's subscribers export.
+    Mailerlite,
+    /// A list of your own, or `briefing subscribers export`.
+    Briefing,
+}
+
+/// `briefing subscribers import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The CSV file.
+    pub file: PathBuf,
+    /// Print what the import would do (counts by status, changes to existing subscribers,
+    /// every row that cannot be mapped) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The tool that wrote the file, when its header row does not say.
+    #[arg(long, value_enum, value_name = "TOOL")]
+    pub from: Option<ToolChoice>,
+    /// The column that holds the address.
+    #[arg(long, value_name = "NAME")]
+    pub email_column: Option<String>,
+    /// The column that holds the reader's name.
+    #[arg(long, value_name = "NAME")]
+    pub name_column: Option<String>,
+    /// The column that holds the reader's status (say what its values mean with
+    /// --status-map).
+    #[arg(long, value_name = "NAME")]
+    pub status_column: Option<String>,
+    /// What the status column's values mean: `enabled=active,blocklisted=unsubscribed`
+    /// (ours are pending, active, unsubscribed, bounced, complained).
+    #[arg(long, value_name = "MAP")]
+    pub status_map: Option<String>,
+    /// The status of every row, for a file with no status column (an export of one
+    /// status, such as a tool's "unsubscribed" tab).
+    #[arg(long, value_enum)]
+    pub status: Option<StatusChoice>,
+    /// Make addresses that unsubscribed, bounced or complained active again when the file
+    /// says so (only when they asked).
+    #[arg(long)]
+    pub reactivate: bool,
+}
+
 /// The `briefing subscribers` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SubscribersAction {
-    /// Add or update everyone in a CSV (columns `email`, optional `name`, `status`); nothing
-    /// is imported until every row is valid.
-    Import {
-        /// The CSV file.
-        file: PathBuf,
-        /// Make addresses that unsubscribed, bounced or complained active again when the file
-        /// says so (only when they asked).
-        #[arg(long)]
-        reactivate: bool,
-    },
+    /// Add or update everyone in a CSV: a list of your own (`email`, optional `name`,
+    /// `status`) or an export from Mailchimp, Buttondown, Substack, Ghost, listmonk, Kit,
+    /// beehiiv or MailerLite, recognised by its header row. Nobody who left there becomes
+    /// active here, and nothing is imported until every row is valid.
+    Import(ImportArgs),
     /// Write every subscriber as CSV (`email,name,status,created_at,updated_at`).
     Export {
         /// Only subscribers with this status.
         #[arg(long, value_enum)]
         status: Option<StatusChoice>,
+        /// Write the consent record instead: every event of every subscriber
+        /// (`email,at,status,source,detail`), oldest first.
+        #[arg(long)]
+        history: bool,
     },
     /// Print subscribers, one per line.
     List {

@@ -78,6 +78,13 @@ pub enum Error {
         /// What was given.
         rate: f64,
     },
+    /// An option of `subscribers` that cannot be used as given.
+    BadOption {
+        /// The option.
+        option: &'static str,
+        /// What is wrong and what to do.
+        detail: String,
+    },
     /// `new` was given a title or section that is not one line of text.
     NotOneLine {
         /// `the title` or `--section`.
@@ -367,6 +374,7 @@ impl fmt::Display for Error {
                 "`{option} {text}` is not a date as YYYY-MM-DD, e.g. 2026-06-17"
             ),
             Error::BadRate { rate } => write!(f, "`--rate {rate}` must be a number above 0"),
+            Error::BadOption { option, detail } => write!(f, "`{option}`: {detail}"),
             Error::NotOneLine { what } => write!(f, "{what} must be one line of text"),
             Error::BadSlug { slug } => write!(
                 f,
@@ -599,6 +607,7 @@ mod tests {
             Error::NothingToPublish => "NothingToPublish",
             Error::BadDate { .. } => "BadDate",
             Error::BadRate { .. } => "BadRate",
+            Error::BadOption { .. } => "BadOption",
             Error::NotOneLine { .. } => "NotOneLine",
             Error::BadSlug { .. } => "BadSlug",
             Error::TitleWithoutSlug => "TitleWithoutSlug",
@@ -787,6 +796,14 @@ mod tests {
             (
                 Error::BadRate { rate: -1.0 },
                 "`--rate -1` must be a number above 0",
+            ),
+            (
+                Error::BadOption {
+                    option: "--status-map",
+                    detail: "`enabled` has no `=`: write each pair as `their-value=our-status`"
+                        .to_owned(),
+                },
+                "`--status-map`: `enabled` has no `=`: write each pair as `their-value=our-status`",
             ),
             (
                 Error::NotOneLine { what: "the title" },
@@ -1014,7 +1031,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            53,
+            54,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

@@ -67,9 +67,11 @@ struct Columns {
     status: Option<usize>,
 }
 
-fn reader(path: &Path) -> std::io::Result<csv::Reader<BufReader<File>>> {
+/// A CSV reader for the list at `path`: a byte-order mark skipped, the separator (`,`, `;`
+/// as spreadsheets in many European locales write it, or a tab) taken from the header row.
+pub(crate) fn reader(path: &Path) -> std::io::Result<csv::Reader<BufReader<File>>> {
     let file = File::open(path)?;
-    let mut buffered = BufReader::new(file);
+    let mut buffered = BufReader::with_capacity(64 * 1024, file);
     // A byte-order mark would become part of the first column's name.
     if buffered
         .fill_buf()
@@ -77,10 +79,37 @@ fn reader(path: &Path) -> std::io::Result<csv::Reader<BufReader<File>>> {
     {
         buffered.consume(3);
     }
+    let delimiter = separator(buffered.fill_buf()?);
     Ok(csv::ReaderBuilder::new()
         .flexible(true)
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
         .from_reader(buffered))
+}
+
+/// The separator the header row at the start of `text` uses most, outside quotes: `,`
+/// unless `;` or a tab is more frequent.
+fn separator(text: &[u8]) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &byte in text {
+        match byte {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let [comma, semicolon, tab] = counts;
+    if semicolon > comma && semicolon >= tab {
+        b';'
+    } else if tab > comma && tab > semicolon {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 fn columns(reader: &mut csv::Reader<BufReader<File>>) -> Result<Columns, String> {
@@ -252,47 +281,46 @@ pub fn validate(
     // Past the first hundred errors, rows are only counted: a list of a million bad rows
     // must not become a million messages.
     let mut more = 0usize;
-    let mut report = |problems: &mut Vec<Diagnostic>, problem: Diagnostic| {
+    // Where each reported row starts, in bytes: lines are worked out from these at the end.
+    let mut offsets = Vec::new();
+    let mut report = |problems: &mut Vec<Diagnostic>, offset: u64, problem: Diagnostic| {
         if problems.len() < MAX_ERRORS {
             problems.push(problem);
+            offsets.push(offset);
         } else {
             more += 1;
         }
     };
-    let mut last_line = 1;
+    let mut last = (1, 0);
     loop {
-        let line = reader.position().line();
+        let before = reader.position().clone();
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map_or(line, csv::Position::line);
-                last_line = line;
-                report(
-                    &mut problems,
-                    fail(
-                        at(line),
-                        format!("cannot read this row: {e}"),
-                        "fix the quoting",
-                    ),
-                );
+                let at_row = e.position().unwrap_or(&before);
+                last = (at_row.line(), at_row.byte());
+                let (message, help) = row_error(&e);
+                report(&mut problems, last.1, fail(at(last.0), message, help));
                 continue;
             }
         }
-        let line = record.position().map_or(line, csv::Position::line);
-        last_line = line;
+        let at_row = record.position().unwrap_or(&before);
+        last = (at_row.line(), at_row.byte());
         stats.rows += 1;
         match classify(&record, columns, suppressed, &mut seen) {
             Ok(Row::Send(_)) => stats.to_send += 1,
             Ok(Row::Skip(_, Skip::Inactive)) => stats.inactive += 1,
             Ok(Row::Skip(_, Skip::Suppressed)) => stats.suppressed += 1,
             Ok(Row::Skip(_, Skip::Duplicate)) => stats.duplicates += 1,
-            Err((message, help)) => report(&mut problems, fail(at(line), message, help)),
+            Err((message, help)) => {
+                report(&mut problems, last.1, fail(at(last.0), message, help));
+            }
         }
     }
     if more > 0 {
         problems.push(fail(
-            at(last_line),
+            at(last.0),
             format!(
                 "{more} more row{} {} errors; only the first {MAX_ERRORS} are listed",
                 if more == 1 { "" } else { "s" },
@@ -300,11 +328,70 @@ pub fn validate(
             ),
             "fix the rows above and run again to see the rest",
         ));
+        offsets.push(last.1);
     }
+    place(path, &mut problems, &offsets);
     if problems.is_empty() {
         Ok(stats)
     } else {
         Err(problems)
+    }
+}
+
+/// Puts each of `problems` at the line its row starts on, from the byte offsets (ascending)
+/// the CSV reader gave: the reader's own line count is off after a CRLF line end or a blank
+/// line (BurntSushi/rust-csv#395 and #208), and Windows spreadsheets write CRLF. One pass
+/// over the file; if it cannot be read again, the reader's lines stay.
+pub(crate) fn place(path: &Path, problems: &mut [Diagnostic], offsets: &[u64]) {
+    let Ok(file) = File::open(path) else { return };
+    let mut bytes = BufReader::new(file).bytes().peekable();
+    // Offsets count from after the byte-order mark the reader skipped.
+    let bom: u64 = if bytes
+        .peek()
+        .is_some_and(|b| b.as_ref().is_ok_and(|b| *b == 0xef))
+    {
+        3
+    } else {
+        0
+    };
+    let mut line = 1u64;
+    let mut next = 0;
+    for (position, byte) in (0u64..).zip(bytes) {
+        let Ok(byte) = byte else { return };
+        // A row starts at the first byte at or past its offset that is not a line end.
+        while next < offsets.len()
+            && position >= offsets[next] + bom
+            && byte != b'\r'
+            && byte != b'\n'
+        {
+            problems[next].pos = at(line);
+            next += 1;
+        }
+        if next == offsets.len() {
+            return;
+        }
+        if byte == b'\n' {
+            line += 1;
+        }
+    }
+    for problem in &mut problems[next..] {
+        problem.pos = at(line);
+    }
+}
+
+/// What is wrong with a row the CSV reader refused, and what to do about it.
+pub(crate) fn row_error(error: &csv::Error) -> (String, &'static str) {
+    match error.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => (
+            format!(
+                "this row is not UTF-8 text (field {} at byte {})",
+                err.field() + 1,
+                err.valid_up_to() + 1
+            ),
+            "save the file as UTF-8 (a spreadsheet's \"CSV UTF-8\"), or convert it: \
+             `iconv -f WINDOWS-1252 -t UTF-8 old.csv > new.csv`",
+        ),
+        _ => (format!("cannot read this row: {error}"), "fix the quoting"),
     }
 }
 
@@ -319,7 +406,7 @@ fn shown(text: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-fn at(line: u64) -> Pos {
+pub(crate) fn at(line: u64) -> Pos {
     Pos {
         line: u32::try_from(line).unwrap_or(u32::MAX),
         col: 1,
@@ -450,56 +537,6 @@ pub fn decide(
         })
     };
     Ok(row)
-}
-
-/// One row of a validated list as written: address, name and status (lower-case, empty
-/// when the list has no status column).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// The address.
-    pub email: String,
-    /// The name, when the row has one.
-    pub name: Option<String>,
-    /// The status cell, lower-cased.
-    pub status: String,
-}
-
-/// Every row of the list at `path` that [`validate`] accepted, in order, repeats of an
-/// address left out (the first row of an address wins, as in a send).
-///
-/// # Errors
-///
-/// [`Error::ReadList`] when the file cannot be read.
-pub fn records(path: &Path) -> Result<Vec<Record>, Error> {
-    let failed = |source| Error::ReadList {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut reader = reader(path).map_err(failed)?;
-    let columns = columns(&mut reader).map_err(|m| failed(std::io::Error::other(m)))?;
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    let none = Suppression::default();
-    for record in reader.records() {
-        let record = record.map_err(|e| failed(std::io::Error::other(e)))?;
-        let field = |column: Option<usize>| {
-            column
-                .and_then(|i| record.get(i))
-                .map(|cell| from_cell(cell.trim()))
-        };
-        let status = field(columns.status).unwrap_or("").to_lowercase();
-        match classify(&record, columns, &none, &mut seen) {
-            Ok(Row::Skip(_, Skip::Duplicate)) | Err(_) => {}
-            Ok(_) => out.push(Record {
-                email: field(Some(columns.email)).unwrap_or("").to_owned(),
-                name: field(columns.name)
-                    .filter(|n| !n.is_empty())
-                    .map(str::to_owned),
-                status,
-            }),
-        }
-    }
-    Ok(out)
 }
 
 /// The rows of a validated list, streamed.

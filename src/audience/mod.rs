@@ -9,6 +9,7 @@
 //!   random secret `briefing` writes to `.briefing/secret` once.
 
 pub mod address;
+pub mod import;
 pub mod list;
 pub mod secret;
 pub mod store;

@@ -5,9 +5,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::audience::Status;
+use crate::audience::import;
 use crate::audience::list::{self as subscribers, Suppression};
-use crate::audience::store::ImportRow;
-use crate::cli::{StatusChoice, SubscribersAction, SubscribersArgs};
+use crate::audience::store::ImportSummary;
+use crate::cli::{ImportArgs, StatusChoice, SubscribersAction, SubscribersArgs, ToolChoice};
 use crate::content::project::Paths;
 use crate::diagnostic::printable;
 use crate::error::{Error, Result, plural};
@@ -17,41 +18,42 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
     let paths = Paths::new(root);
     let config = pipeline::config_only(&paths)?;
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let mut store = pipeline::open_store(&paths, &config, &env)?;
     let now = chrono::Utc::now();
+    if let SubscribersAction::Import(import_args) = &args.action {
+        return import(&paths, &config, import_args, now);
+    }
+    let mut store = pipeline::open_store(&paths, &config, &env)?;
     match &args.action {
-        SubscribersAction::Import { file, reactivate } => {
-            // Every row is checked before anything is written.
-            subscribers::validate(file, file, &Suppression::default())
-                .map_err(|diagnostics| Error::Invalid { diagnostics })?;
-            let rows: Vec<ImportRow> = subscribers::records(file)?
-                .into_iter()
-                .map(|r| ImportRow {
-                    status: Status::parse(&r.status).unwrap_or(Status::Active),
-                    email: r.email,
-                    name: r.name,
-                    consent: None,
-                })
-                .collect();
-            let summary = store.import(&rows, *reactivate, now)?;
-            say!(
-                "imported {} row{}: {} added, {} updated, {} unchanged",
-                rows.len(),
-                plural(rows.len()),
-                summary.added,
-                summary.updated,
-                summary.unchanged
-            );
-            if summary.kept_inactive > 0 {
-                say!(
-                    "{} address{} that unsubscribed, bounced or complained stayed so; pass \
-                     --reactivate only if they asked to be mailed again",
-                    summary.kept_inactive,
-                    if summary.kept_inactive == 1 { "" } else { "es" }
-                );
+        SubscribersAction::Import(_) => unreachable!("handled above"),
+        SubscribersAction::Export {
+            status,
+            history: true,
+        } => {
+            if status.is_some() {
+                return Err(Error::BadOption {
+                    option: "--history",
+                    detail: "it writes every subscriber's record; leave out --status".into(),
+                });
             }
+            let mut out = csv::Writer::from_writer(std::io::stdout().lock());
+            let events = store.all_history()?;
+            let written = out
+                .write_record(["email", "at", "status", "source", "detail"])
+                .and_then(|()| {
+                    events.iter().try_for_each(|(email, event)| {
+                        out.write_record([
+                            &*subscribers::to_cell(email),
+                            &event.at,
+                            event.status.as_str(),
+                            event.source.as_str(),
+                            &*subscribers::to_cell(event.detail.as_deref().unwrap_or("")),
+                        ])
+                    })
+                })
+                .and_then(|()| out.flush().map_err(csv::Error::from));
+            finish_csv(written)?;
         }
-        SubscribersAction::Export { status } => {
+        SubscribersAction::Export { status, .. } => {
             let mut out = csv::Writer::from_writer(std::io::stdout().lock());
             let rows = store.list(status.map(to_status))?;
             let written = out
@@ -70,14 +72,7 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
                     })
                 })
                 .and_then(|()| out.flush().map_err(csv::Error::from));
-            if let Err(e) = written
-                && !matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
-            {
-                return Err(Error::WriteFile {
-                    path: "standard output".into(),
-                    source: std::io::Error::other(e.to_string()),
-                });
-            }
+            finish_csv(written)?;
         }
         SubscribersAction::List { status } => {
             let rows = store.list(status.map(to_status))?;
@@ -205,6 +200,138 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A CSV written to standard output: done, or failed for a reason other than a reader that
+/// stopped reading (`| head`).
+fn finish_csv(written: std::result::Result<(), csv::Error>) -> Result<()> {
+    match written {
+        Err(e) if !matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe) => {
+            Err(Error::WriteFile {
+                path: "standard output".into(),
+                source: std::io::Error::other(e.to_string()),
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `briefing subscribers import`: the file read and mapped (every row, before anything is
+/// written), then imported, or with `--dry-run` only counted.
+fn import(
+    paths: &Paths,
+    config: &crate::content::config::Config,
+    args: &ImportArgs,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ExitCode> {
+    let options = import::Options {
+        from: args.from.map(to_tool),
+        email_column: args.email_column.clone(),
+        name_column: args.name_column.clone(),
+        status_column: args.status_column.clone(),
+        status_map: match &args.status_map {
+            Some(text) => import::parse_status_map(text).map_err(|detail| Error::BadOption {
+                option: "--status-map",
+                detail,
+            })?,
+            None => Vec::new(),
+        },
+        status: args.status.map(to_status),
+    };
+    let read = import::read(&args.file, &args.file, &options)
+        .map_err(|diagnostics| Error::Invalid { diagnostics })?;
+    say!(
+        "read {} as {}: {} address{}{}",
+        crate::diagnostic::display_path(&args.file),
+        read.described,
+        read.rows.len(),
+        if read.rows.len() == 1 { "" } else { "es" },
+        match read.repeats {
+            0 => String::new(),
+            n => format!(
+                " ({n} repeated row{}: the one that mails least counts)",
+                plural(n)
+            ),
+        }
+    );
+    if read.tool == import::Tool::Listmonk {
+        say!(
+            "note: listmonk's export has each reader's account status, not their status on a \
+             list: someone who unsubscribed from a list stays `enabled`. Export each list's \
+             unsubscribed readers too (filter by subscription status) and import that file \
+             with --status-map enabled=unsubscribed"
+        );
+    }
+    let database = paths.root.join(&config.list.database);
+    let summary = if args.dry_run && !database.exists() {
+        // No store yet: everything would be new, and a dry run creates nothing.
+        let mut summary = ImportSummary {
+            added: read.rows.len(),
+            ..ImportSummary::default()
+        };
+        for row in &read.rows {
+            *summary.by_status.entry(row.status).or_default() += 1;
+        }
+        summary
+    } else {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let mut store = pipeline::open_store(paths, config, &env)?;
+        store.import(&read.rows, args.reactivate, !args.dry_run, now)?
+    };
+    let rows = read.rows.len();
+    say!(
+        "{} {rows} address{}: {} added, {} updated, {} unchanged",
+        if args.dry_run {
+            "would import"
+        } else {
+            "imported"
+        },
+        if rows == 1 { "" } else { "es" },
+        summary.added,
+        summary.updated,
+        summary.unchanged
+    );
+    if summary.kept_inactive > 0 {
+        say!(
+            "{} address{} that unsubscribed, bounced or complained {} so; pass \
+             --reactivate only if they asked to be mailed again",
+            summary.kept_inactive,
+            if summary.kept_inactive == 1 { "" } else { "es" },
+            if args.dry_run { "would stay" } else { "stayed" }
+        );
+    }
+    say!(
+        "{}: {}",
+        if args.dry_run {
+            "these addresses would then be"
+        } else {
+            "these addresses are now"
+        },
+        summary
+            .by_status
+            .iter()
+            .map(|(status, n)| format!("{n} {status}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    if args.dry_run {
+        say!("nothing was written (dry run)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_tool(choice: ToolChoice) -> import::Tool {
+    match choice {
+        ToolChoice::Mailchimp => import::Tool::Mailchimp,
+        ToolChoice::Buttondown => import::Tool::Buttondown,
+        ToolChoice::Substack => import::Tool::Substack,
+        ToolChoice::Ghost => import::Tool::Ghost,
+        ToolChoice::Listmonk => import::Tool::Listmonk,
+        ToolChoice::Kit => import::Tool::Kit,
+        ToolChoice::Beehiiv => import::Tool::Beehiiv,
+        ToolChoice::Mailerlite => import::Tool::MailerLite,
+        ToolChoice::Briefing => import::Tool::Briefing,
+    }
 }
 
 /// `email` checked as a list row is: a valid, unambiguous address and a one-line name.

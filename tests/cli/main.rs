@@ -11,6 +11,7 @@ mod dns;
 mod files;
 mod hostile;
 mod html;
+mod import;
 mod init;
 mod listen;
 mod project;

@@ -40,7 +40,7 @@ use crate::error::{Error, Result};
 
 pub use queued::push as queue_unsubscribe;
 pub use reports::{BounceKind, Finding, Recorded, ReportOptions};
-pub use subscribers::{Confirmed, ImportRow, PendingSignUp, Subscriber};
+pub use subscribers::{Confirmed, ImportRow, ImportSummary, PendingSignUp, Subscriber};
 
 /// How long a writer waits for another to finish before the operation fails as busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);

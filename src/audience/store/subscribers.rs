@@ -176,6 +176,8 @@ pub struct ImportSummary {
     /// Rows that would re-activate an address that unsubscribed, bounced or complained,
     /// left as they were (without `--reactivate`).
     pub kept_inactive: usize,
+    /// How many of the file's addresses have each status after the import.
+    pub by_status: std::collections::BTreeMap<Status, usize>,
 }
 
 impl Store {
@@ -218,6 +220,38 @@ impl Store {
                     source: source_of(row, 2)?,
                     detail: row.get(3)?,
                 })
+            })
+            .map_err(|e| self.error(&e))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(|e| self.error(&e))
+    }
+
+    /// Every subscriber's history (their address with each event), subscribers oldest
+    /// first and each one's events in order: the consent record `subscribers export
+    /// --history` writes.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    pub fn all_history(&self) -> Result<Vec<(String, Event)>> {
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT s.email, e.at, e.status, e.source, e.detail FROM events e
+                 JOIN subscribers s ON s.id = e.subscriber_id ORDER BY s.id, e.id",
+            )
+            .map_err(|e| self.error(&e))?;
+        let rows = statement
+            .query_map([], |row| {
+                Ok((
+                    row.get(0)?,
+                    Event {
+                        at: row.get(1)?,
+                        status: status_of(row, 2)?,
+                        source: source_of(row, 3)?,
+                        detail: row.get(4)?,
+                    },
+                ))
             })
             .map_err(|e| self.error(&e))?;
         rows.collect::<rusqlite::Result<Vec<_>>>()
@@ -585,17 +619,22 @@ impl Store {
     /// # Errors
     ///
     /// [`Error::StoreBusy`] or [`Error::Store`]; the batch under way is not imported then.
+    ///
+    /// With `commit` false nothing is written: each batch is rolled back, and the summary
+    /// says what the import would do (the rows are distinct addresses, so no batch depends
+    /// on another).
     pub fn import(
         &mut self,
         rows: &[ImportRow],
         reactivate: bool,
+        commit: bool,
         now: DateTime<Utc>,
     ) -> Result<ImportSummary> {
         let at = timestamp(now);
         let key = self.key.clone();
         let mut summary = ImportSummary::default();
         for batch in rows.chunks(IMPORT_BATCH) {
-            self.write(true, |tx| {
+            self.write(commit, |tx| {
                 for row in batch {
                     let change = Change {
                         email: &row.email,
@@ -605,12 +644,25 @@ impl Store {
                         source: Source::Import,
                         detail: row.consent.as_deref(),
                     };
-                    match apply(tx, &key, &change, &at)? {
-                        Applied::New => summary.added += 1,
-                        Applied::Changed { .. } => summary.updated += 1,
-                        Applied::Same(_) => summary.unchanged += 1,
-                        Applied::KeptInactive(_) => summary.kept_inactive += 1,
-                    }
+                    let after = match apply(tx, &key, &change, &at)? {
+                        Applied::New => {
+                            summary.added += 1;
+                            row.status
+                        }
+                        Applied::Changed { .. } => {
+                            summary.updated += 1;
+                            row.status
+                        }
+                        Applied::Same(status) => {
+                            summary.unchanged += 1;
+                            status
+                        }
+                        Applied::KeptInactive(status) => {
+                            summary.kept_inactive += 1;
+                            status
+                        }
+                    };
+                    *summary.by_status.entry(after).or_default() += 1;
                 }
                 Ok(())
             })?;
@@ -798,7 +850,8 @@ fn apply(
         before,
         Status::Unsubscribed | Status::Bounced | Status::Complained
     );
-    if was_out && status == Status::Active && !reactivate {
+    // Pending is no way back in either: it would let a confirmation mail them.
+    if was_out && matches!(status, Status::Active | Status::Pending) && !reactivate {
         return Ok(Applied::KeptInactive(before));
     }
     let renamed = name.is_some() && name != old_name.as_deref();

@@ -118,6 +118,7 @@ fn a_strangers_sign_up_leaves_those_who_left_as_they_are_until_they_confirm() {
                 record("c@example.org", Status::Complained),
             ],
             false,
+            true,
             at(0),
         )
         .unwrap();
@@ -249,7 +250,12 @@ fn unsubscribing_an_unknown_address_remembers_it_and_bounces_stay_bounces() {
         Status::Unsubscribed
     );
     store
-        .import(&[record("b@example.org", Status::Bounced)], false, at(1))
+        .import(
+            &[record("b@example.org", Status::Bounced)],
+            false,
+            true,
+            at(1),
+        )
         .unwrap();
     assert!(
         !store
@@ -272,26 +278,27 @@ fn importing_twice_changes_nothing_and_never_reactivates_without_asking() {
         record("a@example.org", Status::Active),
         record("b@example.org", Status::Active),
     ];
-    let first = store.import(&rows, false, at(0)).unwrap();
+    let first = store.import(&rows, false, true, at(0)).unwrap();
     assert_eq!(first.added, 2);
-    let again = store.import(&rows, false, at(1)).unwrap();
+    let again = store.import(&rows, false, true, at(1)).unwrap();
     assert_eq!(
         again,
         ImportSummary {
             unchanged: 2,
+            by_status: [(Status::Active, 2)].into(),
             ..ImportSummary::default()
         }
     );
     store
         .unsubscribe("a@example.org", Source::OneClick, at(2))
         .unwrap();
-    let kept = store.import(&rows, false, at(3)).unwrap();
+    let kept = store.import(&rows, false, true, at(3)).unwrap();
     assert_eq!(kept.kept_inactive, 1);
     assert_eq!(
         store.get("a@example.org").unwrap().unwrap().status,
         Status::Unsubscribed
     );
-    let forced = store.import(&rows, true, at(4)).unwrap();
+    let forced = store.import(&rows, true, true, at(4)).unwrap();
     assert_eq!(forced.updated, 1);
     assert_eq!(
         store.get("a@example.org").unwrap().unwrap().status,
@@ -345,7 +352,12 @@ fn a_forgotten_address_leaves_only_a_keyed_hash_and_is_not_imported_again() {
     assert!(!other.is_forgotten("ann@example.org").unwrap());
     drop(other);
     let kept = store
-        .import(&[record("ann@example.org", Status::Active)], false, at(2))
+        .import(
+            &[record("ann@example.org", Status::Active)],
+            false,
+            true,
+            at(2),
+        )
         .unwrap();
     assert_eq!(kept.kept_inactive, 1);
     assert!(store.get("ann@example.org").unwrap().is_none());
