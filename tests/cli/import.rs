@@ -269,17 +269,7 @@ fn every_tools_export_keeps_who_left_out_and_records_consent() {
         assert_eq!(sent.code, 0, "{file}: {sent:?}");
         let mut mailed: Vec<String> = crate::support::mail::outbox_messages(&outbox)
             .iter()
-            .map(|raw| {
-                let message = mail_parser::MessageParser::default().parse(raw).unwrap();
-                message
-                    .to()
-                    .unwrap()
-                    .first()
-                    .unwrap()
-                    .address()
-                    .unwrap()
-                    .to_owned()
-            })
+            .map(|raw| crate::support::mail::to_address(raw))
             .collect();
         mailed.sort();
         let mut active: Vec<String> = rows

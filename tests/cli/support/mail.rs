@@ -20,6 +20,19 @@ pub fn outbox_messages(dir: &Path) -> Vec<Vec<u8>> {
     files.iter().map(|p| std::fs::read(p).unwrap()).collect()
 }
 
+/// The first `To` address of the message `raw`, as a MIME parser reads it.
+pub fn to_address(raw: &[u8]) -> String {
+    let message = MessageParser::default().parse(raw).unwrap();
+    message
+        .to()
+        .unwrap()
+        .first()
+        .unwrap()
+        .address()
+        .unwrap()
+        .to_owned()
+}
+
 /// The first URL in the text part of `raw` that contains `what`.
 #[track_caller]
 pub fn link_in(raw: &[u8], what: &str) -> String {
@@ -88,17 +101,7 @@ impl SmtpServer {
     pub fn recipients(&self) -> Vec<String> {
         self.messages()
             .iter()
-            .map(|raw| {
-                let message = MessageParser::default().parse(raw).unwrap();
-                message
-                    .to()
-                    .unwrap()
-                    .first()
-                    .unwrap()
-                    .address()
-                    .unwrap()
-                    .to_lowercase()
-            })
+            .map(|raw| to_address(raw).to_lowercase())
             .collect()
     }
 
