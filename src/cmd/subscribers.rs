@@ -172,6 +172,15 @@ pub(super) fn run(root: &Path, args: &SubscribersArgs) -> Result<ExitCode> {
             for (status, count) in &stats.by_status {
                 say!("  {:<12} {count}", status.as_str());
             }
+            if stats.failed_welcomes > 0 {
+                say!(
+                    "\n{} welcome message{} could not be sent (the reasons are in `listen`'s \
+                     log); each is tried again when `listen` next starts, or when its reader \
+                     opens their confirmation link again",
+                    stats.failed_welcomes,
+                    plural(stats.failed_welcomes)
+                );
+            }
             if !stats.weeks.is_empty() {
                 say!("\nweek       sign-ups  unsubscribes");
                 for (week, (joined, left)) in &stats.weeks {

@@ -342,18 +342,7 @@ pub fn build_message(
         text_part.fill(name, first, &unsubscribe),
         ContentTransferEncoding::QuotedPrintable,
     );
-    let mut list_unsubscribe = format!("<{unsubscribe}>");
-    if let Some(mailto) = &envelope.unsubscribe_mailto {
-        list_unsubscribe.push_str(&format!(", <mailto:{mailto}?subject=unsubscribe>"));
-    }
-    let mut builder = builder
-        .header(ListId(format!(
-            "\"{}\" <{}>",
-            envelope.list_name.replace(['"', '\\'], ""),
-            envelope.list_id
-        )))
-        .header(ListUnsubscribe(list_unsubscribe))
-        .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()));
+    let mut builder = list_headers(builder, envelope, &unsubscribe);
     if let Some(sender) = envelope.return_path(&encoded.letter.week, &recipient.email) {
         let smtp_envelope = lettre::address::Envelope::new(Some(sender), vec![to.email.clone()])
             .map_err(|e| e.to_string())?;
@@ -376,10 +365,36 @@ pub fn build_message(
         .map_err(|e| e.to_string())
 }
 
-/// A message to one reader that is not an issue (the confirmation request): its subject and
-/// its two parts, rendered for that reader.
+/// The headers of a message to a subscriber: List-Id, and List-Unsubscribe with RFC 8058's
+/// one-click POST to `unsubscribe` (and the mailto address, if there is one).
+fn list_headers(
+    builder: lettre::message::MessageBuilder,
+    envelope: &Envelope,
+    unsubscribe: &str,
+) -> lettre::message::MessageBuilder {
+    let mut list_unsubscribe = format!("<{unsubscribe}>");
+    if let Some(mailto) = &envelope.unsubscribe_mailto {
+        list_unsubscribe.push_str(&format!(", <mailto:{mailto}?subject=unsubscribe>"));
+    }
+    builder
+        .header(ListId(format!(
+            "\"{}\" <{}>",
+            envelope.list_name.replace(['"', '\\'], ""),
+            envelope.list_id
+        )))
+        .header(ListUnsubscribe(list_unsubscribe))
+        .header(ListUnsubscribePost("List-Unsubscribe=One-Click".to_owned()))
+}
+
+/// A message to one reader that is not an issue (the confirmation request, the welcome): its
+/// subject and its two parts, rendered for that reader.
 #[derive(Debug, Clone)]
 pub struct Notice {
+    /// What it is, in the VERP token where an issue has its week: `confirm`, `welcome`.
+    pub kind: &'static str,
+    /// Whether it goes to a subscriber, with the list's headers (List-Id, one-click
+    /// List-Unsubscribe); a confirmation request goes to someone who is not one yet.
+    pub to_subscriber: bool,
     /// The subject.
     pub subject: String,
     /// The plain-text part.
@@ -400,9 +415,16 @@ pub fn build_notice(
     message_id: &str,
 ) -> Result<Message, String> {
     let (mut builder, to) = addressed(envelope, recipient, &notice.subject, message_id)?;
-    // From the reader's VERP address too, like an issue: a confirmation that bounces names
-    // its reader with proof (`confirm` where an issue has its week).
-    if let Some(sender) = envelope.return_path("confirm", &recipient.email) {
+    if notice.to_subscriber {
+        builder = list_headers(
+            builder,
+            envelope,
+            &envelope.unsubscribe_url(&recipient.email),
+        );
+    }
+    // From the reader's VERP address too, like an issue: a notice that bounces names its
+    // reader with proof (its kind where an issue has its week).
+    if let Some(sender) = envelope.return_path(notice.kind, &recipient.email) {
         let smtp_envelope = lettre::address::Envelope::new(Some(sender), vec![to.email.clone()])
             .map_err(|e| e.to_string())?;
         builder = builder.envelope(smtp_envelope);

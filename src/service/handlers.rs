@@ -285,6 +285,7 @@ pub(super) async fn confirm(
         service.envelope.secret.clone(),
         service.config.list_id.clone(),
     );
+    let welcome = service.config.list.welcome;
     let outcome = match link {
         Link::SignUp { id, check } => {
             service
@@ -301,7 +302,7 @@ pub(super) async fn confirm(
                     match request {
                         None => Ok((Confirmed::NotPending, String::new())),
                         Some(request) => store
-                            .confirm_sign_up(id, token::CONFIRMATION_VALID, Utc::now())
+                            .confirm_sign_up(id, token::CONFIRMATION_VALID, Utc::now(), welcome)
                             .map(|outcome| (outcome, request.email)),
                     }
                 })
@@ -325,7 +326,7 @@ pub(super) async fn confirm(
                     service
                         .with_store(move |store| {
                             store
-                                .confirm(&email, Utc::now())
+                                .confirm(&email, Utc::now(), welcome)
                                 .map(|outcome| (outcome, email))
                         })
                         .await
@@ -333,6 +334,10 @@ pub(super) async fn confirm(
             }
         }
     };
+    if matches!(outcome, Ok((Confirmed::Now | Confirmed::Already, _))) {
+        // A welcome may be due (or due again after a failure): the worker sends it.
+        service.sign_ups.wake();
+    }
     match outcome {
         Ok((Confirmed::Now, email)) => answer(StatusCode::OK, "confirmed", &email),
         Ok((Confirmed::Already, email)) => answer(StatusCode::OK, "already", &email),

@@ -250,15 +250,29 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
         .clone()
         .unwrap_or_else(|| format!("http://{bound}/"));
     let origin = setup.secret.origin.clone();
-    let (service, worker_store) = Service::new(setup, base, options.trusted_proxies.clone());
+    let (service, mut worker_store) = Service::new(setup, base, options.trusted_proxies.clone());
     let service = Arc::new(service);
     // A template that cannot render is found now, not by the first reader.
     service.check_pages()?;
+    // Welcomes that failed before are tried again: the mail settings may have been mended.
+    match worker_store.retry_failed_welcomes() {
+        Ok(0) => {}
+        Ok(n) => say!(
+            "{n} welcome message{} that could not be sent are tried again",
+            crate::error::plural(n)
+        ),
+        Err(e) => say_err!("warning: welcome messages that failed wait: {e}"),
+    }
 
     say!(
         "listening on http://{bound}/ (public address {}); token secret from {origin}; \
-         confirmations go to {} (Ctrl-C to stop)",
+         confirmations{} go to {} (Ctrl-C to stop)",
         service.base,
+        if service.config.list.welcome {
+            " and welcomes"
+        } else {
+            ""
+        },
         service.transport.describe()
     );
     if !bound.ip().is_loopback() {

@@ -8,20 +8,23 @@ use serde::Serialize;
 
 use super::Service;
 use crate::audience::list::Recipient;
-use crate::audience::store::PendingSignUp;
+use crate::audience::store::{PendingSignUp, Welcome};
 use crate::audience::token;
 use crate::error::Result;
 use crate::mail::message::{Notice, Outgoing, build_notice, query_value};
 use crate::publish::templates::template_error;
 use crate::publish::view::{PageView, SiteView};
 
-/// The confirmation email's templates, and the service's pages.
-pub const PAGES: [&str; 5] = [
+/// The service's pages, and the templates of its two messages (the confirmation request and
+/// the welcome).
+pub const PAGES: [&str; 7] = [
     "subscribe.html",
     "confirm.html",
     "unsubscribe.html",
     "confirm-email.html",
     "confirm-email.txt",
+    "welcome-email.html",
+    "welcome-email.txt",
 ];
 
 /// The values a page shows besides the site's.
@@ -99,7 +102,7 @@ impl Service {
         }
     }
 
-    /// Renders every page and the confirmation email once with sample values.
+    /// Renders every page and both messages once with sample values.
     pub(super) fn check_pages(&self) -> Result<()> {
         for name in PAGES {
             let template = self
@@ -110,6 +113,11 @@ impl Service {
                 crate::publish::templates::render(
                     &template,
                     self.email_context("https://example.org/confirm?s=1&t=0"),
+                )
+            } else if name.starts_with("welcome-email") {
+                crate::publish::templates::render(
+                    &template,
+                    self.welcome_context("https://example.org/unsubscribe?u=0", Some("Ann")),
                 )
             } else {
                 crate::publish::templates::render(
@@ -157,16 +165,63 @@ impl Service {
     }
 
     fn email_context(&self, confirm_url: &str) -> minijinja::Value {
-        // Links from a mailbox are absolute; the shared partials draw an email's markup.
+        minijinja::context! {
+            confirm_url => confirm_url,
+            valid_days => token::CONFIRMATION_VALID.num_days(),
+            ..self.message_context()
+        }
+    }
+
+    fn welcome_context(&self, unsubscribe_url: &str, name: Option<&str>) -> minijinja::Value {
+        minijinja::context! {
+            unsubscribe_url => unsubscribe_url,
+            // The home page is always the latest issue.
+            latest_issue_url => &self.site.base_url,
+            subscriber => minijinja::context! {
+                name => name,
+                first_name => name.map(crate::publish::render::email::first_name),
+            },
+            ..self.message_context()
+        }
+    }
+
+    /// What both messages see: the site, a page whose links are absolute (from a mailbox),
+    /// and `is_email`, so the shared partials draw an email's markup.
+    fn message_context(&self) -> minijinja::Value {
         let mut page = PageView::at(&self.site, "", String::new(), String::new());
         page.root.clone_from(&self.site.base_url);
         minijinja::context! {
             site => &self.site,
             page => page,
             is_email => true,
-            confirm_url => confirm_url,
-            valid_days => token::CONFIRMATION_VALID.num_days(),
         }
+    }
+
+    /// The subject and parts of a message rendered from `template` (`.html` and `.txt`)
+    /// with `context`, the HTML with the newsletter's email styles inlined as an issue's are.
+    fn notice(
+        &self,
+        template: &str,
+        context: &minijinja::Value,
+        kind: &'static str,
+        subject: String,
+    ) -> std::result::Result<Notice, String> {
+        let render = |name: String| {
+            self.pages
+                .get_template(&name)
+                .and_then(|t| crate::publish::templates::render(&t, context))
+                .map_err(|e| template_error(&name, &e).to_string())
+        };
+        let html = crate::publish::render::Inliner::uncached()
+            .inline(&render(format!("{template}.html"))?)
+            .map_err(|e| e.to_string())?;
+        Ok(Notice {
+            kind,
+            to_subscriber: kind != "confirm",
+            subject,
+            html,
+            text: render(format!("{template}.txt"))?,
+        })
     }
 
     /// The confirmation message of the sign-up `pending` of `email`, built and signed. It
@@ -183,22 +238,12 @@ impl Service {
             &pending.nonce,
         );
         let confirm_url = format!("{}confirm?s={}&t={check}", self.base, pending.id);
-        let context = self.email_context(&confirm_url);
-        let render = |name: &str| {
-            self.pages
-                .get_template(name)
-                .and_then(|t| crate::publish::templates::render(&t, &context))
-                .map_err(|e| template_error(name, &e).to_string())
-        };
-        // The newsletter's email styles, inlined as an issue's are.
-        let html = crate::publish::render::Inliner::uncached()
-            .inline(&render("confirm-email.html")?)
-            .map_err(|e| e.to_string())?;
-        let notice = Notice {
-            subject: format!("Confirm your subscription to {}", self.config.title),
-            html,
-            text: render("confirm-email.txt")?,
-        };
+        let notice = self.notice(
+            "confirm-email",
+            &self.email_context(&confirm_url),
+            "confirm",
+            format!("Confirm your subscription to {}", self.config.title),
+        )?;
         // Nothing of the link's check: headers travel further than the message.
         let id = format!(
             "<confirm.{}.{}@{}>",
@@ -209,6 +254,31 @@ impl Service {
         let recipient = Recipient {
             email: email.to_owned(),
             name: None,
+        };
+        let message = build_notice(&self.envelope, &recipient, notice, &id)?;
+        Outgoing::seal(&message, self.dkim.as_ref())
+    }
+
+    /// The welcome of a reader who confirmed, built and signed: a message to a subscriber,
+    /// with their unsubscribe link and the list's headers. Its Message-ID is keyed like an
+    /// issue's and the same each time this welcome is tried, so a copy sent twice (a crash
+    /// after it left) is recognisable as one.
+    pub(super) fn welcome(&self, welcome: &Welcome) -> std::result::Result<Outgoing, String> {
+        let unsubscribe = self.envelope.unsubscribe_url(&welcome.email);
+        let notice = self.notice(
+            "welcome-email",
+            &self.welcome_context(&unsubscribe, welcome.name.as_deref()),
+            "welcome",
+            format!("Welcome to {}", self.config.title),
+        )?;
+        let id = self.envelope.message_id(
+            "welcome",
+            &welcome.email,
+            u64::try_from(welcome.queued).ok(),
+        );
+        let recipient = Recipient {
+            email: welcome.email.clone(),
+            name: welcome.name.clone(),
         };
         let message = build_notice(&self.envelope, &recipient, notice, &id)?;
         Outgoing::seal(&message, self.dkim.as_ref())

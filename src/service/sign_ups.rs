@@ -1,5 +1,5 @@
 //! The sign-up worker: takes each queued sign-up after its answer has left, decides it in the
-//! store, and mails the confirmation. The queue is in the database, so a sign-up answered 200
+//! store, and mails the confirmation; and mails the welcome of each reader who confirmed. The queue is in the database, so a sign-up answered 200
 //! is decided even if the service stops first: the next start takes it up. It also writes the
 //! unsubscribes that were queued beside the database while it was busy.
 //!
@@ -51,13 +51,14 @@ impl SignUps {
 }
 
 /// Runs until told to stop: every queued sign-up decided and its confirmation mailed, every
-/// queued unsubscribe written.
+/// welcome due mailed, every queued unsubscribe written.
 pub(super) fn work(service: &Arc<Service>, mut store: Store) {
     while !service.sign_ups.stop.load(Ordering::SeqCst) {
         if let Err(e) = store.apply_queued_unsubscribes() {
             say_err!("warning: queued unsubscribes wait: {e}");
         }
         take_queue(service, &mut store);
+        send_welcomes(service, &mut store);
         service.sign_ups.wait();
     }
 }
@@ -104,6 +105,55 @@ pub(super) fn take_queue(service: &Service, store: &mut Store) -> usize {
             if let Err(e) = released {
                 say_err!("error: {e}");
             }
+        }
+    }
+}
+
+/// Mails every welcome due; how many were sent. One that cannot be sent is logged and kept,
+/// marked failed, for the reader's next confirmation attempt (`subscribers stats` counts
+/// them): the confirmation itself stands.
+pub(super) fn send_welcomes(service: &Service, store: &mut Store) -> usize {
+    let mut sent = 0;
+    loop {
+        let welcome = match store.next_welcome() {
+            Ok(Some(welcome)) => welcome,
+            Ok(None) => return sent,
+            Err(e) => {
+                say_err!("error: welcome messages wait: {e}");
+                return sent;
+            }
+        };
+        let delivered = service.welcome(&welcome).and_then(|message| {
+            let file = format!(
+                "welcome-{}-{}.eml",
+                Utc::now().timestamp_millis(),
+                welcome.subscriber
+            );
+            service
+                .transport
+                .deliver(&message, &file)
+                .map_err(|failure| failure.reason)
+        });
+        let recorded = match delivered {
+            Ok(()) => {
+                sent += 1;
+                store.welcomed(welcome.subscriber)
+            }
+            Err(reason) => {
+                // The server's words may quote the address: it is not logged.
+                let reason = reason.replace(&welcome.email, "(the address)");
+                say_err!(
+                    "error: the welcome message of subscriber {} was not sent: {reason} \
+                     (it is tried again when they open their confirmation link again)",
+                    welcome.subscriber
+                );
+                store.welcome_failed(welcome.subscriber, &reason, Utc::now())
+            }
+        };
+        if let Err(e) = recorded {
+            // Not marked: it would be taken again at once, so wait for the next round.
+            say_err!("error: {e}");
+            return sent;
         }
     }
 }

@@ -32,12 +32,25 @@ fn service(dir: &Path) -> Arc<Service> {
 /// [`service`], and its sign-up worker's store connection (the worker is not started: a test
 /// runs its steps).
 fn with_worker(dir: &Path) -> (Arc<Service>, Store) {
-    let text = "title: News\nbase_url: https://news.example.org/\n\
-                from: News <news@example.org>\nlist_id: news.example.org\n\
-                audience:\n  description: For testers.\n  url: https://news.example.org/list/\n";
-    let config = config::parse(Path::new("config.yaml"), text).unwrap();
     let outbox = Outbox(dir.join("outbox"));
     outbox.check().unwrap();
+    with_settings(dir, "", Box::new(outbox))
+}
+
+/// A service with `audience_extra` added to its `audience:` settings, mailing through
+/// `transport`, and its worker's store connection.
+fn with_settings(
+    dir: &Path,
+    audience_extra: &str,
+    transport: Box<dyn crate::mail::transport::Transport>,
+) -> (Arc<Service>, Store) {
+    let text = format!(
+        "title: News\nbase_url: https://news.example.org/\n\
+         from: News <news@example.org>\nlist_id: news.example.org\n\
+         audience:\n  description: For testers.\n  url: https://news.example.org/list/\n\
+         {audience_extra}"
+    );
+    let config = config::parse(Path::new("config.yaml"), &text).unwrap();
     let setup = Setup {
         secret: Secret {
             key: Key::new(SECRET.to_vec()),
@@ -47,7 +60,7 @@ fn with_worker(dir: &Path) -> (Arc<Service>, Store) {
         worker_store: Store::open(&dir.join("audience.sqlite3"), Key::new(SECRET.to_vec()))
             .unwrap(),
         pages: templates::environment(Path::new("/nonexistent"), "en").unwrap(),
-        transport: Box::new(outbox),
+        transport,
         dkim: None,
         config,
     };
@@ -117,9 +130,10 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// The confirmation link of the newest message in the outbox, as a path on the service.
+/// The confirmation link of the newest confirmation request in the outbox, as a path on the
+/// service.
 fn confirmation_path(dir: &Path) -> String {
-    let messages = outbox(dir);
+    let messages = with_subject(dir, "Confirm your subscription");
     let message = mail_parser::MessageParser::default()
         .parse(messages.last().unwrap().as_bytes())
         .unwrap();
@@ -443,4 +457,179 @@ fn a_confirmation_to_an_idn_address_goes_to_its_punycode_form() {
         .unwrap();
     let to = message.to().unwrap().first().unwrap().address().unwrap();
     assert_eq!(to, "jose@xn--bcher-kva.de");
+}
+
+/// An outbox that refuses every message while `down` is set, as a mail server that is away.
+struct Flaky {
+    outbox: Outbox,
+    down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl crate::mail::transport::Transport for Flaky {
+    fn check(&self) -> crate::error::Result<()> {
+        self.outbox.check()
+    }
+    fn deliver(
+        &self,
+        message: &crate::mail::message::Outgoing,
+        file_name: &str,
+    ) -> Result<(), crate::mail::transport::Failure> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(crate::mail::transport::Failure {
+                temporary: true,
+                reason: "421 smtp.example.org is away".to_owned(),
+            });
+        }
+        self.outbox.deliver(message, file_name)
+    }
+    fn describe(&self) -> String {
+        self.outbox.describe()
+    }
+    fn kind(&self) -> &'static str {
+        "flaky"
+    }
+    fn identity(&self) -> String {
+        self.outbox.identity()
+    }
+}
+
+/// The messages in the outbox whose subject starts with `subject`.
+fn with_subject(dir: &Path, subject: &str) -> Vec<String> {
+    outbox(dir)
+        .into_iter()
+        .filter(|raw| {
+            mail_parser::MessageParser::default()
+                .parse(raw.as_bytes())
+                .and_then(|m| m.subject().map(|s| s.starts_with(subject)))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+// A reader who confirms is welcomed once: with their unsubscribe link in the text and in
+// one-click List-Unsubscribe headers, a link to the latest issue, and nothing for a second
+// press of the button. A welcome that cannot be sent leaves the confirmation standing, is
+// counted by the stats, and goes when the reader opens their link again.
+#[test]
+fn a_confirmed_reader_is_welcomed_once_and_a_failed_welcome_waits_for_the_next_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let outbox = Outbox(dir.path().join("outbox"));
+    outbox.check().unwrap();
+    let transport = Flaky {
+        outbox,
+        down: Arc::clone(&down),
+    };
+    let (service, mut worker) = with_settings(dir.path(), "", Box::new(transport));
+    runtime().block_on(async {
+        call(
+            &service,
+            post("/subscribe", "email=ann%40example.org&name=Ann+Lee"),
+        )
+        .await;
+        super::sign_ups::take_queue(&service, &mut worker);
+        let link = confirmation_path(dir.path());
+        assert_eq!(
+            super::sign_ups::send_welcomes(&service, &mut worker),
+            0,
+            "not before consent"
+        );
+        call(&service, post(&link, "")).await;
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 1);
+        let welcomes = with_subject(dir.path(), "Welcome to News");
+        assert_eq!(welcomes.len(), 1);
+        let message = mail_parser::MessageParser::default()
+            .parse(welcomes[0].as_bytes())
+            .unwrap();
+        let text = message.body_text(0).unwrap();
+        assert!(text.starts_with("Hi Ann,"), "{text}");
+        // Lines as a client splits them (the wire has CRLF).
+        assert!(
+            text.lines().any(|line| line == "https://news.example.org/"),
+            "the latest issue: {text}"
+        );
+        let unsubscribe = format!(
+            "{BASE}unsubscribe?u={}",
+            token::unsubscribe_ref(SECRET, "ann@example.org", "news.example.org")
+        );
+        assert!(
+            text.lines()
+                .any(|line| line == format!("Unsubscribe: {unsubscribe}")),
+            "{text}"
+        );
+        assert!(message.body_html(0).unwrap().contains(&unsubscribe));
+        let header = |name: &str| {
+            message
+                .header_raw(name)
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|| panic!("no {name} header"))
+        };
+        assert_eq!(header("List-Unsubscribe"), format!("<{unsubscribe}>"));
+        assert_eq!(
+            header("List-Unsubscribe-Post"),
+            "List-Unsubscribe=One-Click"
+        );
+        assert!(header("List-Id").contains("<news.example.org>"));
+        assert!(header("To").contains("Ann Lee"), "{}", header("To"));
+
+        // The button pressed again: no second welcome.
+        call(&service, post(&link, "")).await;
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 0);
+
+        // Bob confirms while the mail server is away.
+        call(&service, post("/subscribe", "email=bob%40example.org")).await;
+        super::sign_ups::take_queue(&service, &mut worker);
+        let link = confirmation_path(dir.path());
+        down.store(true, std::sync::atomic::Ordering::SeqCst);
+        call(&service, post(&link, "")).await;
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 0);
+        assert_eq!(status_of(&service, "bob@example.org"), Some(Status::Active));
+        assert_eq!(
+            service
+                .store
+                .lock()
+                .unwrap()
+                .stats()
+                .unwrap()
+                .failed_welcomes,
+            1
+        );
+        // Not taken again in a loop while the server is away.
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 0);
+        down.store(false, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 0);
+        // Bob opens his link again (he did not get the welcome he expected).
+        let again = call(&service, post(&link, "")).await;
+        assert!(again.body.contains("confirmed already"), "{}", again.body);
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 1);
+        assert_eq!(
+            service
+                .store
+                .lock()
+                .unwrap()
+                .stats()
+                .unwrap()
+                .failed_welcomes,
+            0
+        );
+        assert_eq!(with_subject(dir.path(), "Welcome to News").len(), 2);
+    });
+}
+
+// `audience.welcome: false`: a confirmation and nothing more.
+#[test]
+fn no_welcome_is_sent_when_it_is_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = Outbox(dir.path().join("outbox"));
+    folder.check().unwrap();
+    let (service, mut worker) = with_settings(dir.path(), "  welcome: false\n", Box::new(folder));
+    runtime().block_on(async {
+        call(&service, post("/subscribe", "email=ann%40example.org")).await;
+        super::sign_ups::take_queue(&service, &mut worker);
+        let link = confirmation_path(dir.path());
+        call(&service, post(&link, "")).await;
+        assert_eq!(status_of(&service, "ann@example.org"), Some(Status::Active));
+        assert_eq!(super::sign_ups::send_welcomes(&service, &mut worker), 0);
+        assert_eq!(outbox(dir.path()).len(), 1, "the confirmation request only");
+    });
 }

@@ -118,6 +118,36 @@ fn save_service_pages(project: &Project, dir: &Path) {
         .unwrap()
         .replace("https://briefing.example.org/", "../");
     std::fs::write(dir.join("confirm-ask.html"), page).unwrap();
+    // The button pressed: the page that says so, and the welcome the worker then mails.
+    let out = Command::new("curl")
+        .args(["-s", "-X", "POST"])
+        .arg(format!("http://127.0.0.1:{port}{path}"))
+        .output()
+        .unwrap();
+    let page = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace("https://briefing.example.org/", "../");
+    std::fs::write(dir.join("confirm-done.html"), page).unwrap();
+    let welcome = loop {
+        let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
+            d.flatten().map(|e| e.path()).find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("welcome-"))
+            })
+        });
+        if let Some(found) = found {
+            break found;
+        }
+        assert!(started.elapsed().as_secs() < 20, "no welcome message");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let raw = std::fs::read(welcome).unwrap();
+    let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    std::fs::write(
+        dir.join("welcome-email.html"),
+        message.body_html(0).unwrap().as_bytes(),
+    )
+    .unwrap();
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -152,7 +182,7 @@ fn every_page_and_email_passes_the_nu_html_checker() {
 #[ignore = "needs chromium and node: run scripts/test"]
 fn the_email_and_pages_have_no_axe_violations() {
     let project = built_with_sign_up();
-    // `briefing listen`'s pages and its confirmation message too.
+    // `briefing listen`'s pages and its two messages too.
     save_service_pages(&project, &project.path("public/service"));
     let service: Vec<String> = html_files(&project.path("public/service"))
         .iter()
@@ -163,7 +193,7 @@ fn the_email_and_pages_have_no_axe_violations() {
                 .to_string()
         })
         .collect();
-    assert_eq!(service.len(), 7, "{service:?}");
+    assert_eq!(service.len(), 9, "{service:?}");
     for page in [
         "public/issues/2026-w25/email.html",
         "public/issues/2026-w10/email.html",

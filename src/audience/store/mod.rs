@@ -13,7 +13,7 @@
 //! The work is split by concern: [`subscribers`] (the lifecycle of an address: sign-up,
 //! confirmation, unsubscribes, imports, erasure), [`reports`] (bounces and complaints),
 //! [`stats`] (counts), [`queued`] (unsubscribes kept in files while the database is busy),
-//! and `rows` (the row-level helpers they share). This file opens the database and keeps its
+//! [`welcomes`] (welcome messages owed to readers who confirmed), and `rows` (the row-level helpers they share). This file opens the database and keeps its
 //! schema.
 //!
 //! The schema is versioned with SQLite's `user_version`: [`MIGRATIONS`] are applied in order,
@@ -28,6 +28,7 @@ mod stats;
 mod subscribers;
 #[cfg(test)]
 mod tests;
+mod welcomes;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -41,6 +42,7 @@ use crate::error::{Error, Result};
 pub use queued::push as queue_unsubscribe;
 pub use reports::{BounceKind, Finding, Recorded, ReportOptions};
 pub use subscribers::{Confirmed, ImportRow, ImportSummary, PendingSignUp, Subscriber};
+pub use welcomes::Welcome;
 
 /// How long a writer waits for another to finish before the operation fails as busy.
 pub const BUSY_WAIT: Duration = Duration::from_secs(5);
@@ -125,6 +127,13 @@ pub const MIGRATIONS: &[&str] = &[
         modified INTEGER NOT NULL
     );
     ALTER TABLE bounces ADD COLUMN reported_at TEXT;",
+    // 5: welcome messages owed to readers who confirmed.
+    "CREATE TABLE welcomes (
+        subscriber_id INTEGER PRIMARY KEY REFERENCES subscribers (id) ON DELETE CASCADE,
+        queued_at TEXT NOT NULL,
+        failed_at TEXT,
+        failure TEXT
+    );",
 ];
 
 /// An open subscriber database.

@@ -16,6 +16,8 @@ pub struct Stats {
     pub by_status: BTreeMap<Status, usize>,
     /// Per ISO week (`2026-W48`): how many became active and how many unsubscribed.
     pub weeks: BTreeMap<String, (usize, usize)>,
+    /// Welcome messages that could not be sent and wait to be tried again.
+    pub failed_welcomes: usize,
 }
 
 impl Store {
@@ -49,6 +51,7 @@ impl Store {
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = Stats {
             by_status: self.counts()?,
+            failed_welcomes: self.failed_welcomes()?,
             ..Stats::default()
         };
         let mut statement = self

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::rows::{find, insert, set_status, source_of, status_of, subscriber};
-use super::{CONFIRMATION_INTERVAL, Store, timestamp};
+use super::{CONFIRMATION_INTERVAL, Store, timestamp, welcomes};
 use crate::audience::address::comparable;
 use crate::audience::list::Suppression;
 use crate::audience::secret::Key;
@@ -427,7 +427,9 @@ impl Store {
     /// Confirms the sign-up `id` (its link checked by the caller): the one way a sign-up
     /// becomes consent. The link works once and for `valid` after the sign-up; the address
     /// becomes active whatever it was (its owner asked, from their own mailbox), takes the
-    /// name this sign-up gave, and an erasure record of it goes.
+    /// name this sign-up gave, and an erasure record of it goes. With `welcome`, a welcome
+    /// message is queued in the same transaction; a link opened again re-arms one that
+    /// failed.
     ///
     /// # Errors
     ///
@@ -437,6 +439,7 @@ impl Store {
         id: i64,
         valid: chrono::Duration,
         now: DateTime<Utc>,
+        welcome: bool,
     ) -> Result<Confirmed> {
         let at = timestamp(now);
         let key = self.key.clone();
@@ -453,7 +456,10 @@ impl Store {
             };
             if used_at.is_some() {
                 return Ok(match find(tx, &email)? {
-                    Some((_, Status::Active)) => Confirmed::Already,
+                    Some((row, Status::Active)) => {
+                        welcomes::retry(tx, row)?;
+                        Confirmed::Already
+                    }
                     _ => Confirmed::NotPending,
                 });
             }
@@ -474,6 +480,7 @@ impl Store {
                         )?;
                     }
                     if status == Status::Active {
+                        welcomes::retry(tx, row)?;
                         return Ok(Confirmed::Already);
                     }
                     set_status(tx, row, &at, Status::Active, Source::Link, Some(&detail))?;
@@ -489,26 +496,36 @@ impl Store {
                 )?,
             }
             delete_erasure_records(tx, &key, &email)?;
+            if welcome {
+                let (row, _) = find(tx, &email)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+                welcomes::queue(tx, row, &at)?;
+            }
             Ok(Confirmed::Now)
         })
     }
 
     /// A confirmation link of an earlier version (address, time and token in the link):
     /// a subscriber still `pending` becomes `active`. Nothing else: a link from before an
-    /// unsubscribe never undoes it.
+    /// unsubscribe never undoes it. `welcome` as for [`Store::confirm_sign_up`].
     ///
     /// # Errors
     ///
     /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
-    pub fn confirm(&mut self, email: &str, now: DateTime<Utc>) -> Result<Confirmed> {
+    pub fn confirm(&mut self, email: &str, now: DateTime<Utc>, welcome: bool) -> Result<Confirmed> {
         let at = timestamp(now);
         self.write(true, |tx| {
             Ok(match find(tx, email)? {
                 Some((id, Status::Pending)) => {
                     set_status(tx, id, &at, Status::Active, Source::Link, None)?;
+                    if welcome {
+                        welcomes::queue(tx, id, &at)?;
+                    }
                     Confirmed::Now
                 }
-                Some((_, Status::Active)) => Confirmed::Already,
+                Some((id, Status::Active)) => {
+                    welcomes::retry(tx, id)?;
+                    Confirmed::Already
+                }
                 _ => Confirmed::NotPending,
             })
         })

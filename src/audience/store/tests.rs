@@ -59,7 +59,9 @@ fn a_sign_up_is_pending_until_its_link_is_confirmed_and_keeps_its_history() {
     // The name comes with the confirmation, not the sign-up.
     assert_eq!(store.get("ann@example.org").unwrap().unwrap().name, None);
     assert_eq!(
-        store.confirm_sign_up(pending.id, WEEK, at(1)).unwrap(),
+        store
+            .confirm_sign_up(pending.id, WEEK, at(1), false)
+            .unwrap(),
         Confirmed::Now
     );
     assert_eq!(
@@ -73,7 +75,9 @@ fn a_sign_up_is_pending_until_its_link_is_confirmed_and_keeps_its_history() {
     );
     // The link works once.
     assert_eq!(
-        store.confirm_sign_up(pending.id, WEEK, at(2)).unwrap(),
+        store
+            .confirm_sign_up(pending.id, WEEK, at(2), false)
+            .unwrap(),
         Confirmed::Already
     );
     assert!(
@@ -82,7 +86,9 @@ fn a_sign_up_is_pending_until_its_link_is_confirmed_and_keeps_its_history() {
             .unwrap()
     );
     assert_eq!(
-        store.confirm_sign_up(pending.id, WEEK, at(4)).unwrap(),
+        store
+            .confirm_sign_up(pending.id, WEEK, at(4), false)
+            .unwrap(),
         Confirmed::NotPending,
         "an old link never undoes an unsubscribe"
     );
@@ -143,7 +149,9 @@ fn a_strangers_sign_up_leaves_those_who_left_as_they_are_until_they_confirm() {
     // The owner's confirmation is consent again.
     for (email, pending) in &links {
         assert_eq!(
-            store.confirm_sign_up(pending.id, WEEK, at(10)).unwrap(),
+            store
+                .confirm_sign_up(pending.id, WEEK, at(10), false)
+                .unwrap(),
             Confirmed::Now
         );
         assert_eq!(status(&store, email), Some(Status::Active), "{email}");
@@ -198,29 +206,29 @@ fn a_confirmation_link_expires_and_a_legacy_link_confirms_only_what_is_pending()
         .unwrap();
     assert_eq!(
         store
-            .confirm_sign_up(pending.id, WEEK, at(60 * 24 * 8))
+            .confirm_sign_up(pending.id, WEEK, at(60 * 24 * 8), false)
             .unwrap(),
         Confirmed::Expired
     );
     assert_eq!(status(&store, "a@example.org"), Some(Status::Pending));
     assert_eq!(
-        store.confirm_sign_up(9999, WEEK, at(1)).unwrap(),
+        store.confirm_sign_up(9999, WEEK, at(1), false).unwrap(),
         Confirmed::NotPending
     );
     // Links of earlier versions: pending becomes active; nothing else moves.
     assert_eq!(
-        store.confirm("a@example.org", at(2)).unwrap(),
+        store.confirm("a@example.org", at(2), false).unwrap(),
         Confirmed::Now
     );
     store
         .unsubscribe("a@example.org", Source::Link, at(3))
         .unwrap();
     assert_eq!(
-        store.confirm("a@example.org", at(4)).unwrap(),
+        store.confirm("a@example.org", at(4), false).unwrap(),
         Confirmed::NotPending
     );
     assert_eq!(
-        store.confirm("nobody@example.org", at(2)).unwrap(),
+        store.confirm("nobody@example.org", at(2), false).unwrap(),
         Confirmed::NotPending
     );
     assert!(store.get("nobody@example.org").unwrap().is_none());
@@ -463,4 +471,72 @@ fn a_file_that_is_not_a_database_is_named_as_such() {
     std::fs::write(&path, "email,name\nann@example.org,Ann\n".repeat(100)).unwrap();
     let err = Store::open(&path, key()).unwrap_err().to_string();
     assert!(err.contains("not an SQLite database"), "{err}");
+}
+
+// A welcome is owed once per confirmation: queued with it, taken once, kept after a failure
+// until the reader opens their link again, dropped when they leave first, never when off.
+#[test]
+fn a_confirmation_owes_one_welcome_which_a_failure_keeps_until_the_link_is_opened_again() {
+    let (_dir, mut store) = store();
+    let pending = sign_up(&mut store, "ann@example.org", Some("Ann"), 0)
+        .pending
+        .unwrap();
+    assert_eq!(
+        store.next_welcome().unwrap(),
+        None,
+        "nothing before consent"
+    );
+    store
+        .confirm_sign_up(pending.id, WEEK, at(1), true)
+        .unwrap();
+    let welcome = store.next_welcome().unwrap().expect("a welcome is due");
+    assert_eq!(
+        (welcome.email.as_str(), welcome.name.as_deref()),
+        ("ann@example.org", Some("Ann"))
+    );
+    store
+        .welcome_failed(welcome.subscriber, "421 try later", at(2))
+        .unwrap();
+    assert_eq!(store.next_welcome().unwrap(), None, "a failed one waits");
+    assert_eq!(store.failed_welcomes().unwrap(), 1);
+    // The reader opens the link again: the welcome is tried again, and only once.
+    assert_eq!(
+        store
+            .confirm_sign_up(pending.id, WEEK, at(3), true)
+            .unwrap(),
+        Confirmed::Already
+    );
+    assert_eq!(store.failed_welcomes().unwrap(), 0);
+    assert_eq!(store.next_welcome().unwrap(), Some(welcome.clone()));
+    store.welcomed(welcome.subscriber).unwrap();
+    assert_eq!(store.next_welcome().unwrap(), None);
+    store
+        .confirm_sign_up(pending.id, WEEK, at(4), true)
+        .unwrap();
+    assert_eq!(
+        store.next_welcome().unwrap(),
+        None,
+        "sent once per confirmation"
+    );
+
+    // A reader who leaves before their welcome is sent is not welcomed.
+    let pending = sign_up(&mut store, "bob@example.org", None, 10)
+        .pending
+        .unwrap();
+    store
+        .confirm_sign_up(pending.id, WEEK, at(11), true)
+        .unwrap();
+    store
+        .unsubscribe("bob@example.org", Source::OneClick, at(12))
+        .unwrap();
+    assert_eq!(store.next_welcome().unwrap(), None);
+
+    // Turned off: nothing is owed.
+    let pending = sign_up(&mut store, "cy@example.org", None, 20)
+        .pending
+        .unwrap();
+    store
+        .confirm_sign_up(pending.id, WEEK, at(21), false)
+        .unwrap();
+    assert_eq!(store.next_welcome().unwrap(), None);
 }

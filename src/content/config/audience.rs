@@ -29,12 +29,17 @@ const SOFT_BOUNCE_LIMIT: Key = Key::new(
     "soft_bounce_limit",
     "temporary failures within 30 days before an address counts as bounced, e.g. `3`",
 );
+const WELCOME: Key = Key::new(
+    "welcome",
+    "`true` (the default) mails each reader a welcome when they confirm; `false` does not",
+);
 const AUDIENCE_KEYS: &[Key] = &[
     DESCRIPTION,
     LIST_URL,
     DATABASE,
     BOUNCE_ADDRESS,
     SOFT_BOUNCE_LIMIT,
+    WELCOME,
 ];
 /// Where subscribers sign up and are kept (`audience.url`, `audience.database`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +53,8 @@ pub struct ListSettings {
     pub bounce_address: Option<lettre::Address>,
     /// Temporary failures within 30 days that make an address bounced.
     pub soft_bounce_limit: u32,
+    /// Whether a reader who confirms is mailed a welcome (`welcome-email.html` and `.txt`).
+    pub welcome: bool,
 }
 
 impl Default for ListSettings {
@@ -57,6 +64,7 @@ impl Default for ListSettings {
             database: PathBuf::from(".briefing/audience.sqlite3"),
             bounce_address: None,
             soft_bounce_limit: 3,
+            welcome: true,
         }
     }
 }
@@ -136,6 +144,9 @@ pub(super) fn audience(f: &mut Fields<'_, '_, '_>) -> (String, ListSettings) {
     }
     if let Some(limit) = a.integer_in(SOFT_BOUNCE_LIMIT, 1, 100) {
         list.soft_bounce_limit = u32::try_from(limit.value).unwrap_or(3);
+    }
+    if let Some(welcome) = a.boolean(WELCOME) {
+        list.welcome = welcome;
     }
     (description, list)
 }

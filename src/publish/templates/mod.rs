@@ -77,6 +77,8 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "tags.html",
     "unsubscribe.html",
     "watch.html",
+    "welcome-email.html",
+    "welcome-email.txt",
 ];
 
 /// How many instructions one render may run. The largest page of a 10,000-card archive (the

@@ -164,3 +164,20 @@ pub fn dkimpy(messages: &[PathBuf], key: &[&str]) -> (bool, String) {
             + &String::from_utf8_lossy(&output.stderr),
     )
 }
+
+/// Parses `messages` with Python's standard `email` package (`tests/support/mime_check.py`):
+/// whether each has no defect, decodes, and has a text and an HTML part; and its output.
+pub fn python_email(messages: &[PathBuf]) -> (bool, String) {
+    tools::python(&["email"]);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .args(messages)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned()
+            + &String::from_utf8_lossy(&output.stderr),
+    )
+}
