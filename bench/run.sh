@@ -2,7 +2,7 @@
 # briefing benchmarks: whole processes, medians of several runs, peak memory.
 #
 #   bench/run.sh            everything (about 10 minutes on 2 cores)
-#   bench/run.sh check      one part: check | build | send
+#   bench/run.sh check      one part: check | build | send | listen | import
 #
 # Installs what it needs (hyperfine, hugo, postfix's smtp-sink/smtp-source, PyYAML); the
 # Postfix mail system itself is never started. Results go to bench/results/ and the summary
@@ -234,11 +234,62 @@ PY
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r); briefing $(git rev-parse --short HEAD)"
+bench_import() {
+  command -v sqlite3 >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq sqlite3 >/dev/null; }
+  local rows=${IMPORT_ROWS:-100000} dir=$WORK/import export=$WORK/export-${IMPORT_ROWS:-100000}
+  [ -f "$export/subscribed.csv" ] || python3 bench/gen_export.py --rows "$rows" --out "$export"
+  rm -rf "$dir"
+  "$BIN" init "$dir" >/dev/null
+  export BRIEFING_UNSUBSCRIBE_SECRET=bench-secret-bench-secret
+  local db=$dir/.briefing/audience.sqlite3 import="$BIN -C $dir subscribers import"
+  # The reference: sqlite3's own CSV import of the same file into a fresh database, the floor
+  # of reading the rows and writing them, with no mapping, validation or history.
+  hyperfine -N --runs "$RUNS" --prepare "rm -f $WORK/reference.sqlite3" --export-json "$RESULTS/import-sqlite3.json" \
+    "sqlite3 $WORK/reference.sqlite3 -cmd '.import --csv $export/subscribed.csv readers'" >/dev/null
+  hyperfine -N --runs "$RUNS" --export-json "$RESULTS/import-dry.json" "$import --dry-run $export/subscribed.csv" >/dev/null
+  hyperfine -N --runs "$RUNS" --prepare "rm -rf $dir/.briefing" --export-json "$RESULTS/import-fresh.json" \
+    "$import $export/subscribed.csv" >/dev/null
+  # The same file again, into the full database: every row unchanged.
+  hyperfine -N --runs "$RUNS" --export-json "$RESULTS/import-again.json" "$import $export/subscribed.csv" >/dev/null
+  echo "import $rows Mailchimp rows: dry run $(median "$RESULTS/import-dry.json") s, fresh $(median "$RESULTS/import-fresh.json") s, again $(median "$RESULTS/import-again.json") s | sqlite3 .import: $(median "$RESULTS/import-sqlite3.json") s"
+  rm -rf "$dir/.briefing"
+  echo "import peak memory: dry run $(( $(peak_kb $import --dry-run "$export/subscribed.csv") / 1024 )) MB, fresh $(( $(peak_kb $import "$export/subscribed.csv") / 1024 )) MB, again $(( $(peak_kb $import "$export/subscribed.csv") / 1024 )) MB, unsubscribed file $(( $(peak_kb $import "$export/unsubscribed.csv") / 1024 )) MB | sqlite3: $(( $(peak_kb sqlite3 "$WORK/reference2.sqlite3" -cmd ".import --csv $export/subscribed.csv readers") / 1024 )) MB"
+  rm -f "$WORK/reference.sqlite3" "$WORK/reference2.sqlite3"
+  # Every address checked: the status it must have after both files, its name, and its
+  # consent record (the opt-in time and IP of its row).
+  "$BIN" -C "$dir" subscribers export --history > "$WORK/import-history.csv"
+  python3 - "$export" "$WORK/import-history.csv" "$db" <<'PY'
+import csv, sqlite3, sys
+export, history, db = sys.argv[1:]
+expected = dict(line.rstrip("\n").split("\t") for line in open(f"{export}/expected.tsv"))
+rows = {r["Email Address"]: r for r in csv.DictReader(open(f"{export}/subscribed.csv", newline=""))}
+conn = sqlite3.connect(db)
+have = dict(conn.execute("select email, status from subscribers"))
+names = dict(conn.execute("select email, name from subscribers"))
+wrong = [a for a, s in expected.items() if have.get(a) != s]
+wrong += [a for a in have if a not in expected]
+misnamed = [a for a, r in rows.items() if names.get(a) != f"{r['First Name']} {r['Last Name']}"]
+opted = {}
+for r in csv.DictReader(open(history, newline="")):
+    if r.get("source") == "import" and "opted in" in (r.get("detail") or ""):
+        opted[r["email"]] = r["detail"]
+unrecorded = [a for a, r in rows.items()
+              if f"opted in {r['OPTIN_TIME'][:16]} UTC from {r['OPTIN_IP']}" not in opted.get(a, "")]
+print(f"checked {len(expected)} addresses one by one: {len(wrong)} with a wrong status, "
+      f"{len(misnamed)} with a wrong name, {len(unrecorded)} without their opt-in record")
+for what, items in (("status", wrong), ("name", misnamed), ("opt-in", unrecorded)):
+    if items:
+        print(f"  wrong {what}: {items[:5]}")
+sys.exit(1 if wrong or misnamed or unrecorded else 0)
+PY
+}
+
 case "${1:-all}" in
   check) bench_check ;;
   build) bench_build ;;
   send) bench_send ;;
   listen) bench_listen ;;
-  all) bench_check; bench_build; bench_send; bench_listen ;;
+  import) bench_import ;;
+  all) bench_check; bench_build; bench_send; bench_listen; bench_import ;;
   *) echo "usage: bench/run.sh [check|build|send|listen|all]" >&2; exit 2 ;;
 esac

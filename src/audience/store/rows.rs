@@ -12,12 +12,11 @@ pub(super) fn find(
     tx: &rusqlite::Transaction<'_>,
     email: &str,
 ) -> rusqlite::Result<Option<(i64, Status)>> {
-    tx.query_row(
-        "SELECT id, status FROM subscribers WHERE address_key = ?1",
-        [comparable(email)],
-        |row| Ok((row.get(0)?, status_of(row, 1)?)),
-    )
-    .optional()
+    tx.prepare_cached("SELECT id, status FROM subscribers WHERE address_key = ?1")?
+        .query_row([comparable(email)], |row| {
+            Ok((row.get(0)?, status_of(row, 1)?))
+        })
+        .optional()
 }
 
 pub(super) fn insert(
@@ -29,11 +28,11 @@ pub(super) fn insert(
     source: Source,
     detail: Option<&str>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO subscribers (email, address_key, name, status, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        params![email, comparable(email), name, status.as_str(), at],
-    )?;
+    )?
+    .execute(params![email, comparable(email), name, status.as_str(), at])?;
     let id = tx.last_insert_rowid();
     add_event(tx, id, at, status, source, detail)
 }
@@ -46,10 +45,8 @@ pub(super) fn set_status(
     source: Source,
     detail: Option<&str>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
-        "UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, status.as_str(), at],
-    )?;
+    tx.prepare_cached("UPDATE subscribers SET status = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, status.as_str(), at])?;
     add_event(tx, id, at, status, source, detail)
 }
 
@@ -61,11 +58,11 @@ pub(super) fn add_event(
     source: Source,
     detail: Option<&str>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO events (subscriber_id, at, status, source, detail)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![id, at, status.as_str(), source.as_str(), detail],
-    )
+    )?
+    .execute(params![id, at, status.as_str(), source.as_str(), detail])
     .map(drop)
 }
 

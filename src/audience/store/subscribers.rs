@@ -20,13 +20,10 @@ fn is_forgotten_in(
     email: &str,
 ) -> rusqlite::Result<bool> {
     let [now, before] = erasure_hashes(key.as_bytes(), email);
-    tx.query_row(
-        "SELECT 1 FROM forgotten WHERE address_hash IN (?1, ?2)",
-        params![now, before],
-        |_| Ok(()),
-    )
-    .optional()
-    .map(|found| found.is_some())
+    tx.prepare_cached("SELECT 1 FROM forgotten WHERE address_hash IN (?1, ?2)")?
+        .query_row(params![now, before], |_| Ok(()))
+        .optional()
+        .map(|found| found.is_some())
 }
 
 /// Deletes the erasure records of `email`: its owner consented anew.
@@ -847,19 +844,21 @@ fn apply(
         source,
         detail,
     } = *change;
+    // Cached statements: an import runs these once per row.
     let found: Option<(i64, Status, Option<String>)> = tx
-        .query_row(
-            "SELECT id, status, name FROM subscribers WHERE address_key = ?1",
-            [comparable(email)],
-            |row| Ok((row.get(0)?, status_of(row, 1)?, row.get(2)?)),
-        )
+        .prepare_cached("SELECT id, status, name FROM subscribers WHERE address_key = ?1")?
+        .query_row([comparable(email)], |row| {
+            Ok((row.get(0)?, status_of(row, 1)?, row.get(2)?))
+        })
         .optional()?;
     let Some((id, before, old_name)) = found else {
         let forgotten = is_forgotten_in(tx, key, email)?;
         if forgotten && matches!(status, Status::Active | Status::Pending) && !reactivate {
             return Ok(Applied::KeptInactive(Status::Unsubscribed));
         }
-        delete_erasure_records(tx, key, email)?;
+        if forgotten {
+            delete_erasure_records(tx, key, email)?;
+        }
         insert(tx, email, name, status, at, source, detail)?;
         return Ok(Applied::New);
     };
