@@ -833,62 +833,21 @@ pub fn read(path: &Path, shown: &Path, options: &Options) -> Result<Import, Vec<
     })?;
     let mut rows: Vec<ImportRow> = Vec::new();
     let mut index: HashMap<u128, usize> = HashMap::new();
-    let mut problems = Vec::new();
-    // Where each reported row starts, in bytes: `list::place` works out their lines.
-    let mut offsets = Vec::new();
-    let mut more = 0usize;
     let mut repeats = 0usize;
-    let mut record = csv::StringRecord::new();
-    let mut last = (1, 0);
-    loop {
-        let before = reader.position().clone();
-        let outcome = match reader.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {
-                let at_row = record.position().unwrap_or(&before);
-                last = (at_row.line(), at_row.byte());
-                row(&layout, &record)
+    let problems = list::each_row(&mut reader, path, shown, |record| {
+        let row = row(&layout, record)?;
+        let key = address_key(&row.email);
+        if let Some(&earlier) = index.get(&key) {
+            repeats += 1;
+            if restraint(row.status) > restraint(rows[earlier].status) {
+                rows[earlier] = row;
             }
-            Err(e) => {
-                let at_row = e.position().unwrap_or(&before);
-                last = (at_row.line(), at_row.byte());
-                let (message, help) = list::row_error(&e);
-                Err((message, help.to_owned()))
-            }
-        };
-        match outcome {
-            Ok(row) => {
-                let key = address_key(&row.email);
-                if let Some(&earlier) = index.get(&key) {
-                    repeats += 1;
-                    if restraint(row.status) > restraint(rows[earlier].status) {
-                        rows[earlier] = row;
-                    }
-                } else {
-                    index.insert(key, rows.len());
-                    rows.push(row);
-                }
-            }
-            Err((message, help)) if problems.len() < list::MAX_ERRORS => {
-                problems.push(fail(last.0, message, &help));
-                offsets.push(last.1);
-            }
-            Err(_) => more += 1,
+        } else {
+            index.insert(key, rows.len());
+            rows.push(row);
         }
-    }
-    if more > 0 {
-        problems.push(fail(
-            last.0,
-            format!(
-                "{more} more row{} cannot be imported; only the first {} are listed",
-                if more == 1 { "" } else { "s" },
-                list::MAX_ERRORS
-            ),
-            "fix the rows above and run again to see the rest",
-        ));
-        offsets.push(last.1);
-    }
-    list::place(path, &mut problems, &offsets);
+        Ok(())
+    });
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -900,17 +859,23 @@ pub fn read(path: &Path, shown: &Path, options: &Options) -> Result<Import, Vec<
     })
 }
 
-fn row(layout: &Layout, record: &csv::StringRecord) -> Result<ImportRow, (String, String)> {
+fn row(layout: &Layout, record: &csv::StringRecord) -> Result<ImportRow, (String, &'static str)> {
     let cell = |column: Option<usize>| {
         column
             .and_then(|i| record.get(i))
             .map_or("", |c| from_cell(c.trim()))
     };
     let email = cell(Some(layout.email));
-    let name = match (cell(layout.name), cell(layout.last_name)) {
-        ("", "") => None,
-        (first, "") => Some(first.to_owned()),
-        ("", last) => Some(last.to_owned()),
+    // Another tool's sign-up form may have let a line break or tab into a name: it is joined
+    // into one line (a name goes into the To header). Other control characters are refused.
+    let one_line = |name: &str| name.split_whitespace().collect::<Vec<_>>().join(" ");
+    let name = match (
+        one_line(cell(layout.name)),
+        one_line(cell(layout.last_name)),
+    ) {
+        (first, last) if first.is_empty() && last.is_empty() => None,
+        (first, last) if last.is_empty() => Some(first),
+        (first, last) if first.is_empty() => Some(last),
         (first, last) => Some(format!("{first} {last}")),
     };
     // The address and name go through the checks a list row does.
@@ -922,14 +887,13 @@ fn row(layout: &Layout, record: &csv::StringRecord) -> Result<ImportRow, (String
         &mut std::collections::HashSet::new(),
     ) {
         Ok(Row::Send(_) | Row::Skip(..)) => {}
-        Err((message, help)) => return Err((message, help.to_owned())),
+        Err(problem) => return Err(problem),
     }
     let status = layout.status(&cell).map_err(|message| {
         (
             message,
             "map it with --status-map 'value=our-status' (pending, active, unsubscribed, \
-             bounced or complained)"
-                .to_owned(),
+             bounced or complained)",
         )
     })?;
     Ok(ImportRow {
@@ -959,6 +923,38 @@ mod tests {
         ] {
             assert_eq!(shown_time(cell), shown, "{cell:?}");
         }
+    }
+
+    // A name with a line break (a quoted cell, CRLF or not) or a tab is joined into one
+    // line; any other control character is still refused at its line.
+    #[test]
+    fn a_name_with_a_line_break_is_joined_and_other_control_characters_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("names.csv");
+        std::fs::write(
+            &path,
+            "email,name\r\na@example.org,\"Ann\r\n  Lee\"\r\nb@example.org,\"Bob\tB\"\r\n\
+             c@example.org,\"Cy\u{7}\"\r\n",
+        )
+        .unwrap();
+        let Err(problems) = read(&path, &path, &Options::default()) else {
+            panic!("the bell character is refused");
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        // Line 5 of the file: the quoted name above spans two lines.
+        assert_eq!(problems[0].pos.line, 5, "{problems:?}");
+        assert!(
+            problems[0].message.contains("c@example.org"),
+            "{problems:?}"
+        );
+        std::fs::write(
+            &path,
+            "email,name\r\na@example.org,\"Ann\r\n  Lee\"\r\nb@example.org,\"Bob\tB\"\r\n",
+        )
+        .unwrap();
+        let import = read(&path, &path, &Options::default()).unwrap();
+        let names: Vec<Option<&str>> = import.rows.iter().map(|r| r.name.as_deref()).collect();
+        assert_eq!(names, [Some("Ann Lee"), Some("Bob B")]);
     }
 
     #[test]

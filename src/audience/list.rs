@@ -275,52 +275,75 @@ pub fn validate(
         )]
     })?;
     let mut stats = ListStats::default();
-    let mut problems = Vec::new();
     let mut seen = HashSet::new();
-    let mut record = csv::StringRecord::new();
-    // Past the first hundred errors, rows are only counted: a list of a million bad rows
-    // must not become a million messages.
-    let mut more = 0usize;
+    let problems = each_row(&mut reader, path, shown, |record| {
+        stats.rows += 1;
+        match classify(record, columns, suppressed, &mut seen)? {
+            Row::Send(_) => stats.to_send += 1,
+            Row::Skip(_, Skip::Inactive) => stats.inactive += 1,
+            Row::Skip(_, Skip::Suppressed) => stats.suppressed += 1,
+            Row::Skip(_, Skip::Duplicate) => stats.duplicates += 1,
+        }
+        Ok(())
+    });
+    if problems.is_empty() {
+        Ok(stats)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Reads every row of `reader` (the CSV at `path`, shown as `shown`) and gives each to
+/// `take`; the rows it refuses and those the reader cannot read become errors at the line
+/// each row starts on. Past the first [`MAX_ERRORS`], rows are only counted (a list of a
+/// million bad rows must not become a million messages), and one last error says how many.
+pub(crate) fn each_row(
+    reader: &mut csv::Reader<BufReader<File>>,
+    path: &Path,
+    shown: &Path,
+    mut take: impl FnMut(&csv::StringRecord) -> Result<(), (String, &'static str)>,
+) -> Vec<Diagnostic> {
+    let fail = |line: u64, message: String, help: &str| Diagnostic {
+        severity: Severity::Error,
+        path: shown.to_path_buf(),
+        pos: at(line),
+        message,
+        help: Some(help.to_owned()),
+        line_text: None,
+    };
+    let mut problems = Vec::new();
     // Where each reported row starts, in bytes: lines are worked out from these at the end.
     let mut offsets = Vec::new();
-    let mut report = |problems: &mut Vec<Diagnostic>, offset: u64, problem: Diagnostic| {
-        if problems.len() < MAX_ERRORS {
-            problems.push(problem);
-            offsets.push(offset);
-        } else {
-            more += 1;
-        }
-    };
+    let mut more = 0usize;
+    let mut record = csv::StringRecord::new();
     let mut last = (1, 0);
     loop {
         let before = reader.position().clone();
-        match reader.read_record(&mut record) {
+        let outcome = match reader.read_record(&mut record) {
             Ok(false) => break,
-            Ok(true) => {}
+            Ok(true) => {
+                let at_row = record.position().unwrap_or(&before);
+                last = (at_row.line(), at_row.byte());
+                take(&record)
+            }
             Err(e) => {
                 let at_row = e.position().unwrap_or(&before);
                 last = (at_row.line(), at_row.byte());
-                let (message, help) = row_error(&e);
-                report(&mut problems, last.1, fail(at(last.0), message, help));
-                continue;
+                Err(row_error(&e))
             }
-        }
-        let at_row = record.position().unwrap_or(&before);
-        last = (at_row.line(), at_row.byte());
-        stats.rows += 1;
-        match classify(&record, columns, suppressed, &mut seen) {
-            Ok(Row::Send(_)) => stats.to_send += 1,
-            Ok(Row::Skip(_, Skip::Inactive)) => stats.inactive += 1,
-            Ok(Row::Skip(_, Skip::Suppressed)) => stats.suppressed += 1,
-            Ok(Row::Skip(_, Skip::Duplicate)) => stats.duplicates += 1,
-            Err((message, help)) => {
-                report(&mut problems, last.1, fail(at(last.0), message, help));
+        };
+        match outcome {
+            Ok(()) => {}
+            Err((message, help)) if problems.len() < MAX_ERRORS => {
+                problems.push(fail(last.0, message, help));
+                offsets.push(last.1);
             }
+            Err(_) => more += 1,
         }
     }
     if more > 0 {
         problems.push(fail(
-            at(last.0),
+            last.0,
             format!(
                 "{more} more row{} {} errors; only the first {MAX_ERRORS} are listed",
                 if more == 1 { "" } else { "s" },
@@ -331,11 +354,7 @@ pub fn validate(
         offsets.push(last.1);
     }
     place(path, &mut problems, &offsets);
-    if problems.is_empty() {
-        Ok(stats)
-    } else {
-        Err(problems)
-    }
+    problems
 }
 
 /// Puts each of `problems` at the line its row starts on, from the byte offsets (ascending)

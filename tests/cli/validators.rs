@@ -41,6 +41,28 @@ fn built_with_sign_up() -> Project {
     project
 }
 
+/// The first file in `dir` whose name starts with `prefix`, once the service has written it.
+fn first_file(dir: &Path, prefix: &str) -> PathBuf {
+    let started = std::time::Instant::now();
+    loop {
+        let found = std::fs::read_dir(dir).ok().and_then(|d| {
+            d.flatten().map(|e| e.path()).find(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+            })
+        });
+        if let Some(found) = found {
+            return found;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "no {prefix}… file in {}",
+            dir.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
 /// Saves the pages of `briefing listen` as files under `dir`.
 fn save_service_pages(project: &Project, dir: &Path) {
     let port = free_port();
@@ -84,18 +106,7 @@ fn save_service_pages(project: &Project, dir: &Path) {
     // The confirmation message's HTML, from the outbox, once the worker has written it; and
     // the page its link opens (the button that confirms).
     let outbox = project.path("outbox/confirmations");
-    let started = std::time::Instant::now();
-    let eml = loop {
-        let found = std::fs::read_dir(&outbox)
-            .ok()
-            .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path())))
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"));
-        if let Some(eml) = found {
-            break eml;
-        }
-        assert!(started.elapsed().as_secs() < 10, "no confirmation message");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let eml = first_file(&outbox, "confirm-");
     let raw = std::fs::read(eml).unwrap();
     let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
     std::fs::write(
@@ -128,19 +139,7 @@ fn save_service_pages(project: &Project, dir: &Path) {
         .unwrap()
         .replace("https://briefing.example.org/", "../");
     std::fs::write(dir.join("confirm-done.html"), page).unwrap();
-    let welcome = loop {
-        let found = std::fs::read_dir(&outbox).ok().and_then(|d| {
-            d.flatten().map(|e| e.path()).find(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("welcome-"))
-            })
-        });
-        if let Some(found) = found {
-            break found;
-        }
-        assert!(started.elapsed().as_secs() < 20, "no welcome message");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    };
+    let welcome = first_file(&outbox, "welcome-");
     let raw = std::fs::read(welcome).unwrap();
     let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
     std::fs::write(

@@ -151,27 +151,25 @@ impl Drop for SmallDisk {
 /// not write, given `key` arguments: whether every signature verified, and its output.
 pub fn dkimpy(messages: &[PathBuf], key: &[&str]) -> (bool, String) {
     tools::python(&["dkim", "nacl"]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/dkim_verify.py");
-    let output = Command::new("python3")
-        .arg(script)
-        .args(key)
-        .args(messages)
-        .output()
-        .unwrap();
-    (
-        output.status.success(),
-        String::from_utf8_lossy(&output.stdout).into_owned()
-            + &String::from_utf8_lossy(&output.stderr),
-    )
+    run_python("dkim_verify.py", key, messages)
 }
 
 /// Parses `messages` with Python's standard `email` package (`tests/support/mime_check.py`):
 /// whether each has no defect, decodes, and has a text and an HTML part; and its output.
 pub fn python_email(messages: &[PathBuf]) -> (bool, String) {
     tools::python(&["email"]);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/mime_check.py");
+    run_python("mime_check.py", &[], messages)
+}
+
+/// Runs `tests/support/<script>` with `args` then `messages`: whether it succeeded, and
+/// everything it printed.
+fn run_python(script: &str, args: &[&str], messages: &[PathBuf]) -> (bool, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(script);
     let output = Command::new("python3")
         .arg(script)
+        .args(args)
         .args(messages)
         .output()
         .unwrap();
