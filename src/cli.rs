@@ -471,6 +471,8 @@ pub struct TemplatesArgs {
 /// The `briefing templates` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum TemplatesAction {
+    /// List every built-in template, what it makes, and whether this newsletter overrides it.
+    List,
     /// Copy built-in templates into templates/ to edit them; a copy overrides its built-in.
     Eject {
         /// Templates to copy, e.g. `issue.html partials/footer.html` (default: all).

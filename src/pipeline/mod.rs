@@ -291,19 +291,6 @@ pub fn check(paths: &Paths) -> Result<CheckReport> {
                         line_text: None,
                     });
                 }
-                for name in templates::unchanged_copies(&paths.templates)? {
-                    corpus.diagnostics.push(Diagnostic {
-                        severity: diagnostic::Severity::Warning,
-                        path: Path::new("templates").join(&name),
-                        pos: crate::diagnostic::Pos::START,
-                        message: format!("`templates/{name}` is the same as the built-in template"),
-                        help: Some(
-                            "delete it: a copy overrides the built-in, so fixes in newer versions of briefing would not reach this newsletter"
-                                .to_owned(),
-                        ),
-                        line_text: None,
-                    });
-                }
             }
         }
         diagnostic::sort(&mut corpus.diagnostics);

@@ -84,6 +84,18 @@ pub fn init(dir: &Path, force: bool, templates: bool) -> Result<usize> {
     Ok(written)
 }
 
+/// Every built-in template, what it makes and this newsletter's copy of it, then the
+/// newsletter's own templates.
+///
+/// # Errors
+///
+/// A template file that cannot be read.
+pub fn list_templates(
+    paths: &Paths,
+) -> Result<Vec<(String, &'static str, crate::publish::templates::Copy)>> {
+    crate::publish::templates::list(&paths.templates)
+}
+
 /// Copies the built-in templates named in `names` (all of them when empty) into the
 /// newsletter's `templates/`, where they override the built-ins. Returns the files written.
 ///

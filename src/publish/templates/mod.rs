@@ -81,6 +81,147 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "welcome-email.txt",
 ];
 
+/// What each built-in template makes, in one line (`briefing templates list`).
+pub const PURPOSES: &[(&str, &str)] = &[
+    ("404.html", "the page for an address the site does not have"),
+    (
+        "archive.html",
+        "the archive: every issue, newest first, with its stories",
+    ),
+    (
+        "base.html",
+        "the frame of every web page: head, header, footer",
+    ),
+    (
+        "confirm-email.html",
+        "the confirmation request `listen` mails (HTML part)",
+    ),
+    (
+        "confirm-email.txt",
+        "the confirmation request `listen` mails (text part)",
+    ),
+    (
+        "confirm.html",
+        "`listen`'s page behind a confirmation link, and its answers",
+    ),
+    (
+        "email.css",
+        "the email's styles, inlined into every message",
+    ),
+    ("email.html", "an issue as email (HTML part)"),
+    ("email.txt", "an issue as email (text part)"),
+    ("favicon.svg", "the site's icon"),
+    ("feed.xml", "the Atom feed of the newest issues"),
+    (
+        "home.html",
+        "the home page: the latest issue and the recent ones",
+    ),
+    ("issue.html", "an issue's web page"),
+    ("issue.md", "an issue's Markdown digest (digest.md)"),
+    (
+        "partials/follow-ups.html",
+        "\"Last time we said to watch…\", in pages, email and feed",
+    ),
+    (
+        "partials/footer.html",
+        "the footer of pages and email: promise, unsubscribe, address",
+    ),
+    ("partials/header.html", "the masthead of pages and email"),
+    (
+        "partials/issue-body.html",
+        "an issue's stories, shared by its page and the home page",
+    ),
+    (
+        "partials/pager.html",
+        "the links to the previous and next issue",
+    ),
+    (
+        "partials/signup.html",
+        "the sign-up form (footer and home page)",
+    ),
+    (
+        "partials/story.html",
+        "one story in pages and the HTML email",
+    ),
+    ("partials/story.md", "one story in the Markdown digest"),
+    ("partials/story.txt", "one story in the text email"),
+    (
+        "redirect.html",
+        "the page at an old address that sends readers on",
+    ),
+    ("robots.txt", "robots.txt, naming the sitemap"),
+    ("sitemap.xml", "the sitemap of every page"),
+    ("story.html", "a story's own page (its permalink)"),
+    ("style.css", "the site's styles"),
+    ("subscribe.html", "`listen`'s sign-up page, and its answers"),
+    ("tag.html", "the page of one tag's stories"),
+    ("tags.html", "the page listing every tag"),
+    (
+        "unsubscribe.html",
+        "`listen`'s unsubscribe page, and its answers",
+    ),
+    (
+        "watch.html",
+        "the \"what to watch\" page: open and resolved items",
+    ),
+    (
+        "welcome-email.html",
+        "the welcome `listen` mails a reader who confirmed (HTML part)",
+    ),
+    (
+        "welcome-email.txt",
+        "the welcome `listen` mails a reader who confirmed (text part)",
+    ),
+];
+
+/// A newsletter's own copy of a template, and how it stands to the built-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copy {
+    /// No copy: the built-in is used.
+    None,
+    /// A copy with edits of its own.
+    Edited,
+    /// A copy byte for byte the built-in (ejected and not edited yet).
+    Unchanged,
+    /// A copy of the built-in of an earlier version: it hides the current one's fixes.
+    Older,
+    /// A template of the newsletter's own, with no built-in of its name.
+    Own,
+}
+
+/// Every built-in template with its purpose and the newsletter's copy under `dir`, then
+/// the newsletter's own templates, by name.
+///
+/// # Errors
+///
+/// As [`environment`] when a template file cannot be read.
+pub fn list(dir: &Path) -> Result<Vec<(String, &'static str, Copy)>> {
+    let overrides = read_overrides(dir)?;
+    let older = older_copies(dir)?;
+    let mut listed: Vec<(String, &'static str, Copy)> = BUILTINS
+        .iter()
+        .map(|(name, source)| {
+            let purpose = PURPOSES
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or("", |(_, p)| *p);
+            let copy = match overrides.iter().find(|(n, _)| n == name) {
+                None => Copy::None,
+                Some(_) if older.iter().any(|n| n == name) => Copy::Older,
+                Some((_, text)) if text == source => Copy::Unchanged,
+                Some(_) => Copy::Edited,
+            };
+            ((*name).to_owned(), purpose, copy)
+        })
+        .collect();
+    for (name, _) in overrides {
+        if !BUILTINS.iter().any(|(b, _)| *b == name) {
+            listed.push((name, "", Copy::Own));
+        }
+    }
+    Ok(listed)
+}
+
 /// How many instructions one render may run. The largest page of a 10,000-card archive (the
 /// sitemap) needs a small fraction of this; two nested `range(10000)` loops need more.
 pub const FUEL: u64 = 50_000_000;
@@ -210,25 +351,6 @@ pub fn environment(templates_dir: &Path, language: &str) -> Result<Environment<'
 fn add(env: &mut Environment<'static>, name: String, source: String) -> Result<()> {
     env.add_template_owned(name.clone(), source)
         .map_err(|e| template_error(&name, &e))
-}
-
-/// The templates under `dir` that are byte for byte a built-in of the same name: copies that
-/// change nothing, and would keep a newer briefing's fixes of that template from this
-/// newsletter.
-///
-/// # Errors
-///
-/// As [`environment`] when a template file cannot be read.
-pub fn unchanged_copies(dir: &Path) -> Result<Vec<String>> {
-    Ok(read_overrides(dir)?
-        .into_iter()
-        .filter(|(name, text)| {
-            BUILTINS
-                .iter()
-                .any(|(b, source)| b == name && source == text)
-        })
-        .map(|(name, _)| name)
-        .collect())
 }
 
 /// Every file under `dir` as (name relative to `dir` with `/`, text), sorted.

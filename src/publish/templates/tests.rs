@@ -340,3 +340,14 @@ fn a_template_whose_output_doubles_stops_at_the_cap_naming_its_line() {
     assert!(text.contains("line 2"), "{text}");
     assert!(text.contains("the output grew past 16 MB"), "{text}");
 }
+
+// `templates list` has a purpose for every built-in, and none for a template that is gone.
+#[test]
+fn every_builtin_has_a_one_line_purpose() {
+    let builtins: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
+    let described: Vec<&str> = PURPOSES.iter().map(|(n, _)| *n).collect();
+    assert_eq!(builtins, described);
+    for (name, purpose) in PURPOSES {
+        assert!(!purpose.is_empty() && !purpose.contains('\n'), "{name}");
+    }
+}
