@@ -522,9 +522,13 @@ pub struct BuildArgs {
 /// `briefing check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// Treat warnings as errors.
+    /// Treat warnings as errors, and warn about what a newsletter about to mail readers
+    /// should have (a postal address).
     #[arg(long)]
     pub strict: bool,
+    /// Also say where the token secret comes from (said anyway when it is missing or weak).
+    #[arg(long, short)]
+    pub verbose: bool,
     /// Also look up the sending domain's DNS records (SPF, each DKIM selector, DMARC, the
     /// bounce domain's MX) and print the record to publish for each one missing or wrong.
     #[arg(long)]

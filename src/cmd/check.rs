@@ -13,7 +13,7 @@ use crate::pipeline;
 
 pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
-    let report = pipeline::check(&paths)?;
+    let report = pipeline::check(&paths, args.strict)?;
     print_diagnostics(&report.diagnostics, style);
     let errors = report.error_count();
     let warnings = report.diagnostics.len() - errors;
@@ -54,7 +54,8 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
     if errors == 0 {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         match pipeline::token_secret(&paths, &env) {
-            Ok(Some(origin)) => say_err!("token secret: {origin}"),
+            Ok(Some(origin)) if args.verbose => say_err!("token secret: {origin}"),
+            Ok(Some(_)) => {}
             Ok(None) => say_err!(
                 "token secret: none yet; the first `send` or `listen` writes `.briefing/secret`"
             ),

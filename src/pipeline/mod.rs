@@ -227,9 +227,23 @@ impl CheckReport {
 /// # Errors
 ///
 /// As [`load_project`].
-pub fn check(paths: &Paths) -> Result<CheckReport> {
+pub fn check(paths: &Paths, strict: bool) -> Result<CheckReport> {
     let (config, mut corpus) = load_project(paths)?;
     let cards = corpus.card_files;
+    // Advice for a newsletter about to mail readers, which `--strict` asks for.
+    if strict && config.as_ref().is_some_and(|c| c.postal_address.is_none()) {
+        corpus.diagnostics.push(Diagnostic {
+            severity: diagnostic::Severity::Warning,
+            path: "config.yaml".into(),
+            pos: crate::diagnostic::Pos::START,
+            message: "no `postal_address`: many senders must show one in every email (CAN-SPAM for commercial mail)".to_owned(),
+            help: Some(
+                "add `postal_address: vff Media, 1 Main St, Springfield, IL 62701, USA` to config.yaml; it is shown in every email's footer"
+                    .to_owned(),
+            ),
+            line_text: None,
+        });
+    }
     // Each DKIM key is loaded as `send` and `listen` will load it.
     for key in config.iter().flat_map(|config| &config.dkim) {
         if let Err(error) = crate::mail::dkim::check_key(key, &paths.root) {

@@ -51,9 +51,56 @@ fn the_sample_passes_even_under_strict() {
         run.stderr,
         "check ok: 11 cards (10 published in 5 issues, 1 draft), 0 errors, 0 warnings\n\
          draft: briefs/2026-W25/who-speaks-for-qwen.yaml “Three months on, Qwen still has no \
-         public voice” (not in 2026-W25, the newest issue; set `draft: false` to publish it)\n\
-         token secret: `.briefing/secret`\n"
+         public voice” (not in 2026-W25, the newest issue; set `draft: false` to publish it)\n"
     );
+    // Where the token secret comes from, when asked.
+    let verbose = Project::sample().run(&["check", "--verbose"]);
+    assert!(
+        verbose
+            .stderr
+            .ends_with("token secret: `.briefing/secret`\n"),
+        "{}",
+        verbose.stderr
+    );
+}
+
+// A newsletter about to mail readers should show a postal address: `--strict` says so at
+// config.yaml, plain `check` does not nag; once set, it is in both parts of every email.
+#[test]
+fn strict_asks_for_a_postal_address_which_every_email_then_shows() {
+    let project = Project::sample();
+    project.reconfigure(&["postal_address"], "");
+    let plain = project.run(&["check"]);
+    assert_eq!(plain.code, 0, "{}", plain.stderr);
+    assert!(plain.headlines().is_empty(), "{:?}", plain.headlines());
+    let strict = project.run(&["check", "--strict"]);
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert_eq!(
+        strict.headlines(),
+        [
+            "config.yaml:1:1: warning: no `postal_address`: many senders must show one in every \
+          email (CAN-SPAM for commercial mail)"
+        ]
+    );
+    project.reconfigure(
+        &[],
+        "postal_address: Ann's Press, 9 Quay Rd, Cork T12 X1Y2, Ireland\n",
+    );
+    assert_eq!(project.run(&["check", "--strict"]).code, 0);
+    assert_eq!(project.run(&["build"]).code, 0);
+    let html = project.read("public/issues/2026-w25/email.html");
+    assert!(
+        html.contains(">Ann's Press, 9 Quay Rd, Cork T12 X1Y2, Ireland</p>"),
+        "{html}"
+    );
+    let text = project.read("public/issues/2026-w25/email.txt");
+    assert!(
+        text.lines()
+            .any(|l| l == "Ann's Press, 9 Quay Rd, Cork T12 X1Y2, Ireland"),
+        "{text}"
+    );
+    // Not on the web pages: it belongs to the mail.
+    assert!(!project.read("public/index.html").contains("9 Quay Rd"));
 }
 
 #[test]

@@ -1033,7 +1033,7 @@ fn the_secret_is_made_once_private_and_shared_by_send_and_listen() {
     }
     let key = std::fs::read_to_string(&secret).unwrap();
     let check = project
-        .command(&["check"], &[])
+        .command(&["check", "--verbose"], &[])
         .env_remove(SECRET.0)
         .output()
         .unwrap();

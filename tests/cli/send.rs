@@ -1424,3 +1424,71 @@ fn a_linked_list_and_an_overlapping_list_mail_nobody_twice() {
     names.sort();
     assert_eq!(names.len(), 300, "each reader once");
 }
+
+// The footer a reader sees, in both parts of a sent message: the promise, why they get it,
+// the unsubscribe link and the postal address, each once and reading as sentences (it once
+// read "No spam. Unsubscribe any time. Unsubscribe").
+#[test]
+fn the_footer_of_a_sent_message_reads_naturally_in_both_parts() {
+    let project = Project::sample();
+    let outbox = project.path("footer").display().to_string();
+    let run = project.run_with(
+        &[
+            "send",
+            "--yes",
+            "--latest",
+            "--to",
+            "ann@example.org",
+            "--outbox",
+            &outbox,
+        ],
+        &[SECRET],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = std::fs::read_dir(project.path("footer"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let raw = std::fs::read(file).unwrap();
+    let message = MessageParser::default().parse(&raw).unwrap();
+    let text = message.body_text(0).unwrap().replace("\r\n", "\n");
+    let footer = &text[text.rfind("\n-----").expect("the footer's rule")..];
+    let unsubscribe = footer
+        .lines()
+        .find_map(|l| l.strip_prefix("Unsubscribe: "))
+        .expect("an unsubscribe line")
+        .to_owned();
+    let footer = footer.replace(&unsubscribe, "<unsubscribe link>");
+    // The HTML footer as a reader sees it: its text, paragraph by paragraph.
+    let html = message.body_html(0).unwrap();
+    let colophon = &html[html.find("class=\"colophon\"").expect("a colophon")..];
+    let colophon = &colophon[..colophon.find("</div>").unwrap()];
+    let paragraphs: Vec<String> = colophon
+        .split("<p")
+        .skip(1)
+        .map(|p| {
+            let inner = &p[p.find('>').unwrap() + 1..p.find("</p>").unwrap()];
+            let mut shown = String::new();
+            let mut in_tag = false;
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    c if !in_tag => shown.push(c),
+                    _ => {}
+                }
+            }
+            shown
+        })
+        .collect();
+    assert!(colophon.contains(&format!("href=\"{}\"", unsubscribe.replace('&', "&amp;"))));
+    insta::assert_snapshot!(
+        "sent-footer",
+        format!(
+            "text part:{footer}\nHTML part:\n{}\n",
+            paragraphs.join("\n")
+        )
+    );
+}

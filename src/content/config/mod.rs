@@ -63,6 +63,10 @@ const PROMISE: Key = Key::new(
     "promise",
     "the footer's promise, e.g. `No spam. Unsubscribe any time.`",
 );
+const POSTAL_ADDRESS: Key = Key::new(
+    "postal_address",
+    "the sender's postal address, shown in every email's footer, e.g. `vff Media, 1 Main St, Springfield, IL 62701, USA`",
+);
 const LIST_ID: Key = Key::new(
     "list_id",
     "the List-Id of the mailing list, dot-separated like `briefing.example.org`",
@@ -128,6 +132,7 @@ const CONFIG_KEYS: &[Key] = &[
     SECRET_ENV,
     LIST_ID,
     PROMISE,
+    POSTAL_ADDRESS,
     FEED_LIMIT,
     DKIM,
     SMTP,
@@ -210,6 +215,9 @@ pub struct Config {
     pub feed_limit: usize,
     /// The footer's promise.
     pub promise: String,
+    /// The sender's postal address, shown in every email's footer (CAN-SPAM asks for one in
+    /// commercial mail).
+    pub postal_address: Option<String>,
     /// SMTP server; without one, `send` writes to an outbox.
     pub smtp: Option<Smtp>,
     /// Sending pace.
@@ -448,6 +456,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let promise = f
         .line(PROMISE, false)
         .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
+    let postal_address = f.line(POSTAL_ADDRESS, false).map(|s| s.value);
     let smtp = smtp(&mut f);
     let send = send_settings(&mut f);
     let watch = watch_settings(&mut f);
@@ -519,6 +528,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         dkim,
         feed_limit,
         promise,
+        postal_address,
         smtp,
         send,
         watch,

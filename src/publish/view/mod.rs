@@ -34,6 +34,8 @@ pub struct SiteView {
     pub audience: String,
     /// The footer's promise.
     pub promise: String,
+    /// The sender's postal address, in the email's footer.
+    pub postal_address: Option<String>,
     /// Absolute URL of the site, ending in `/`.
     pub base_url: String,
     /// Language tag.
@@ -53,6 +55,7 @@ impl SiteView {
             tagline: config.tagline.clone(),
             audience: config.audience.clone(),
             promise: config.promise.clone(),
+            postal_address: config.postal_address.clone(),
             base_url: config.base_url.clone(),
             language: config.language.clone(),
             author: config.author.clone(),
