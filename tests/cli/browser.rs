@@ -239,3 +239,76 @@ fn a_reader_signs_up_on_the_site_confirms_and_unsubscribes_in_chromium() {
         "{list:?}"
     );
 }
+
+// With a sign-up service, the home page asks readers to subscribe above the latest issue,
+// where they decide, in the first screen of a phone and of a laptop; `home_signup: false`
+// leaves only the footer's form, and without `audience.url` there is no form at all.
+#[test]
+#[ignore = "needs chromium and node: run scripts/test"]
+fn the_home_page_calls_readers_to_subscribe_above_the_latest_issue() {
+    let project = Project::sample();
+    project.reconfigure(
+        &["unsubscribe_url", "audience"],
+        "audience:\n  description: For testers.\n  url: https://briefing.example.org/list/\n",
+    );
+    assert_eq!(project.run(&["build"]).code, 0);
+    let (_server, addr) = serve(project.root());
+    let measure = r#"(() => {
+      const field = document.querySelector('.signup-cta input[type=email]');
+      const heading = document.querySelector('article.issue h1');
+      if (!field) return { forms: document.querySelectorAll('form.signup').length };
+      const box = field.getBoundingClientRect();
+      return {
+        forms: document.querySelectorAll('form.signup').length,
+        field_bottom: box.bottom,
+        heading_top: heading.getBoundingClientRect().top,
+        viewport: window.innerHeight,
+        label: field.labels[0].textContent,
+        action: field.form.action,
+      };
+    })()"#;
+    for (name, width) in [("home-cta", 1100), ("home-cta-narrow", 320)] {
+        let seen = browse(&serde_json::json!({
+            "url": format!("http://{addr}/"),
+            "width": width,
+            "steps": [{"eval": measure}, {"shot": shots().join(format!("{name}.png")), "full": false}],
+        }));
+        assert!(seen.problems.is_empty(), "{name}: {:#?}", seen.problems);
+        let found = &seen.evals.as_ref().unwrap()[0];
+        assert_eq!(
+            found["forms"], 2,
+            "the call to action and the footer's form: {found}"
+        );
+        let bottom = found["field_bottom"].as_f64().unwrap();
+        assert!(
+            bottom < found["heading_top"].as_f64().unwrap(),
+            "{name}: {found}"
+        );
+        assert!(
+            bottom < found["viewport"].as_f64().unwrap(),
+            "{name}: first screen: {found}"
+        );
+        assert_eq!(
+            found["action"],
+            "https://briefing.example.org/list/subscribe"
+        );
+        assert_eq!(found["label"], "Get vff Briefing by email");
+    }
+    // Turned off: the footer's form only. Without a service: no form anywhere.
+    project.reconfigure(&[], "");
+    let config = project.read("config.yaml").replace(
+        "  url: https://briefing.example.org/list/\n",
+        "  url: https://briefing.example.org/list/\n  home_signup: false\n",
+    );
+    project.write("config.yaml", config);
+    assert_eq!(project.run(&["build"]).code, 0);
+    let home = project.read("public/index.html");
+    assert!(!home.contains("signup-cta") && home.matches("<form class=\"signup\"").count() == 1);
+    let config = project.read("config.yaml");
+    let config = config[..config.find("audience:").unwrap()].to_owned()
+        + &config[config.find("home_signup: false\n").unwrap() + 19..];
+    project.write("config.yaml", config + "audience: For testers.\n");
+    let build = project.run(&["build"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(!project.read("public/index.html").contains("<form"));
+}

@@ -33,6 +33,10 @@ const WELCOME: Key = Key::new(
     "welcome",
     "`true` (the default) mails each reader a welcome when they confirm; `false` does not",
 );
+const HOME_SIGNUP: Key = Key::new(
+    "home_signup",
+    "`true` (the default) puts a call to subscribe above the latest issue on the home page; `false` leaves only the footer's form",
+);
 const AUDIENCE_KEYS: &[Key] = &[
     DESCRIPTION,
     LIST_URL,
@@ -40,6 +44,7 @@ const AUDIENCE_KEYS: &[Key] = &[
     BOUNCE_ADDRESS,
     SOFT_BOUNCE_LIMIT,
     WELCOME,
+    HOME_SIGNUP,
 ];
 /// Where subscribers sign up and are kept (`audience.url`, `audience.database`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +60,8 @@ pub struct ListSettings {
     pub soft_bounce_limit: u32,
     /// Whether a reader who confirms is mailed a welcome (`welcome-email.html` and `.txt`).
     pub welcome: bool,
+    /// Whether the home page calls readers to subscribe above the latest issue.
+    pub home_signup: bool,
 }
 
 impl Default for ListSettings {
@@ -65,6 +72,7 @@ impl Default for ListSettings {
             bounce_address: None,
             soft_bounce_limit: 3,
             welcome: true,
+            home_signup: true,
         }
     }
 }
@@ -147,6 +155,9 @@ pub(super) fn audience(f: &mut Fields<'_, '_, '_>) -> (String, ListSettings) {
     }
     if let Some(welcome) = a.boolean(WELCOME) {
         list.welcome = welcome;
+    }
+    if let Some(home_signup) = a.boolean(HOME_SIGNUP) {
+        list.home_signup = home_signup;
     }
     (description, list)
 }

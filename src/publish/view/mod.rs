@@ -45,6 +45,9 @@ pub struct SiteView {
     /// Where the sign-up form posts (`audience.url` + `subscribe`), when there is a
     /// sign-up service.
     pub subscribe_url: Option<String>,
+    /// Whether the home page shows a call to subscribe above the latest issue
+    /// (`audience.home_signup`, with `subscribe_url`).
+    pub home_signup: bool,
 }
 
 impl SiteView {
@@ -64,6 +67,7 @@ impl SiteView {
                 .url
                 .as_ref()
                 .map(|url| format!("{url}subscribe")),
+            home_signup: config.list.home_signup,
         }
     }
 }
