@@ -40,6 +40,19 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         plural(errors),
         plural(warnings),
     );
+    if report.unparsed > 0 {
+        say_err!(
+            "{} file{} a YAML syntax error, which stops the rest of {} checks: fix it and run \
+             `check` again to see them",
+            report.unparsed,
+            if report.unparsed == 1 {
+                " has"
+            } else {
+                "s have"
+            },
+            if report.unparsed == 1 { "its" } else { "their" }
+        );
+    }
     if let Some(published) = &report.published {
         print_drafts(published);
         let now = chrono::Utc::now();

@@ -32,6 +32,15 @@ fn pos_of(span: &Span) -> Pos {
 }
 
 /// A YAML node with the position where it starts.
+
+/// How a syntax error's message starts: such a file's other checks wait until it parses.
+pub const SYNTAX_ERROR: &str = "invalid YAML";
+
+/// Whether `diagnostic` is a YAML syntax error, which stops the rest of its file's checks.
+pub fn is_syntax_error(diagnostic: &crate::diagnostic::Diagnostic) -> bool {
+    diagnostic.message.starts_with(SYNTAX_ERROR)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// What the node holds.
@@ -274,7 +283,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             let (pos, help) = syntax_help(e.info(), text, pos);
             YamlError {
                 pos,
-                message: format!("invalid YAML: {}", e.info()),
+                message: format!("{SYNTAX_ERROR}: {}", e.info()),
                 help: Some(help),
             }
         })?;

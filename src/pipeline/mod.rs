@@ -194,6 +194,8 @@ pub struct CheckReport {
     pub diagnostics: Vec<Diagnostic>,
     /// How many card files were read.
     pub cards: usize,
+    /// How many files have a YAML syntax error: their other checks wait until they parse.
+    pub unparsed: usize,
     /// What would be published; known only when nothing has an error.
     pub published: Option<Published>,
 }
@@ -311,9 +313,16 @@ pub fn check(paths: &Paths, strict: bool) -> Result<CheckReport> {
     }
     let diagnostics = corpus.diagnostics;
     let published = published.filter(|_| !diagnostics.iter().any(Diagnostic::is_error));
+    let unparsed = diagnostics
+        .iter()
+        .filter(|d| crate::content::yaml::is_syntax_error(d))
+        .map(|d| &d.path)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
     Ok(CheckReport {
         diagnostics,
         cards,
+        unparsed,
         published,
     })
 }

@@ -29,8 +29,11 @@ fn reports_every_problem_in_the_fixture_with_file_line_and_column() {
         ]
     );
     assert!(
-        run.stderr
-            .ends_with("check failed: 8 cards, 13 errors, 3 warnings\n"),
+        run.stderr.ends_with(
+            "check failed: 8 cards, 13 errors, 3 warnings\n1 file has a YAML syntax \
+                        error, which stops the rest of its checks: fix it and run `check` again \
+                        to see them\n"
+        ),
         "{}",
         run.stderr
     );
@@ -484,4 +487,56 @@ fn check_loads_every_dkim_key_and_warns_about_ed25519_alone() {
         "{}",
         run.stderr
     );
+}
+
+// A syntax error stops the rest of its file's checks (a card that does not parse has no
+// fields to check); the summary says so, so a second problem of that card that appears after
+// the fix is no surprise. Other files are checked as always.
+#[test]
+fn a_syntax_error_says_the_rest_of_its_file_is_checked_once_it_parses() {
+    let project = Project::sample();
+    // An unclosed quote, and a date that is no date: only the first can be seen.
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        "title: \"A broken card\ndate: 2026-02-30\n",
+    );
+    project.write("briefs/2026-W25/b.yaml", "title: Other\ndate: 2026-06-17\n");
+    let run = project.run(&["check"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.headlines()
+            .iter()
+            .any(|h| h.starts_with("briefs/2026-W25/a.yaml:1:8: error: invalid YAML")),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.headlines()
+            .iter()
+            .any(|h| h.starts_with("briefs/2026-W25/b.yaml:")),
+        "the other card is checked: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains(
+            "\n1 file has a YAML syntax error, which stops the rest of its checks: fix it and \
+             run `check` again to see them\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Fixed: the date's problem shows, and the note is gone.
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        "title: \"A broken card\"\ndate: 2026-02-30\n",
+    );
+    let run = project.run(&["check"]);
+    assert!(
+        run.headlines()
+            .iter()
+            .any(|h| h.starts_with("briefs/2026-W25/a.yaml:2:7: error:")),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("syntax error"), "{}", run.stderr);
 }
