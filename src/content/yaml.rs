@@ -31,8 +31,6 @@ fn pos_of(span: &Span) -> Pos {
     }
 }
 
-/// A YAML node with the position where it starts.
-
 /// How a syntax error's message starts: such a file's other checks wait until it parses.
 pub const SYNTAX_ERROR: &str = "invalid YAML";
 
@@ -41,6 +39,7 @@ pub fn is_syntax_error(diagnostic: &crate::diagnostic::Diagnostic) -> bool {
     diagnostic.message.starts_with(SYNTAX_ERROR)
 }
 
+/// A YAML node with the position where it starts.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     /// What the node holds.
