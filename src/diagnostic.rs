@@ -118,6 +118,30 @@ impl<'a> FileDiagnostics<'a> {
         self.push(Severity::Warning, pos, message.into())
     }
 
+    /// Where `needle` first occurs in the file's text at or after the start of `from`'s line;
+    /// `from` itself when it does not (a value folded across lines, say).
+    pub fn find_from(&self, from: Pos, needle: &str) -> Pos {
+        let start: usize = self
+            .text
+            .split_inclusive('\n')
+            .take(from.line.saturating_sub(1) as usize)
+            .map(str::len)
+            .sum();
+        let Some(at) = self.text.get(start..).and_then(|rest| rest.find(needle)) else {
+            return from;
+        };
+        let before = &self.text[..start + at];
+        let line = before.matches('\n').count() + 1;
+        let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
+        Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
+
     /// Line `line` (1-based) of the file's text, when it has one with text.
     pub fn source_line(&self, line: u32) -> Option<&'a str> {
         line_of(self.text, line)

@@ -195,6 +195,7 @@ impl<'n, 'd, 'a> Fields<'n, 'd, 'a> {
         if !links_are_safe(text, &label, entry.value.pos, self.diags) {
             return None;
         }
+        warn_of_images(text, &label, entry.value.pos, self.diags);
         Some(Spanned {
             value: text.to_owned(),
             pos: entry.value.pos,
@@ -505,6 +506,7 @@ fn inline_text(
     if !links_are_safe(&folded, label, pos, diags) {
         return None;
     }
+    warn_of_images(&folded, label, pos, diags);
     Some(Spanned { value: folded, pos })
 }
 
@@ -606,6 +608,40 @@ fn fold_whitespace(text: &str) -> String {
         trimmed.split_whitespace().collect::<Vec<_>>().join(" ")
     } else {
         trimmed.to_owned()
+    }
+}
+
+/// Warns of each Markdown image in `text` (a value starting at `pos`), at its own line: cards
+/// do not show images yet, and the reader would get a link in its place.
+fn warn_of_images(
+    text: &str,
+    label: &dyn Fn() -> String,
+    pos: Pos,
+    diags: &mut FileDiagnostics<'_>,
+) {
+    for image in crate::content::markdown::images(text) {
+        let first_line = image.lines().next().unwrap_or(image);
+        let at = diags.find_from(pos, first_line);
+        diags
+            .warning(
+                at,
+                format!(
+                    "{} has an image, `{}`: cards do not show images yet, so readers get a link to it",
+                    label(),
+                    shorten(first_line, 60)
+                ),
+            )
+            .help(
+                "make it a link (`[chart](https://…)`) to say so, or describe what it shows in words",
+            );
+    }
+}
+
+/// `text` cut to `most` characters, with `…` where it was cut.
+fn shorten(text: &str, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
     }
 }
 

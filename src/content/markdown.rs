@@ -529,6 +529,21 @@ pub fn is_safe_link(url: &str) -> bool {
     })
 }
 
+/// The images in a Markdown text, each as its source (`![alt](url)`), in order: cards do not
+/// show images yet (each becomes a link to it), which `check` warns about.
+pub fn images(markdown: &str) -> Vec<&str> {
+    if !markdown.contains("![") {
+        return Vec::new();
+    }
+    Parser::new_ext(markdown, options())
+        .into_offset_iter()
+        .filter_map(|(event, range)| match event {
+            Event::Start(Tag::Image { .. }) => markdown.get(range),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The links in a Markdown text whose targets the sanitiser would drop, in order.
 pub fn unsafe_links(markdown: &str) -> Vec<String> {
     Parser::new_ext(markdown, options())

@@ -952,3 +952,28 @@ fn released_texts_are_read_again_for_messages_that_span_files() {
     );
     assert_eq!(released.diagnostics, kept.diagnostics);
 }
+
+// An image in a card's Markdown becomes a link (cards do not show images yet): a warning at
+// the image's own line, in a block scalar, a plain value and a bullet; none for a link.
+#[test]
+fn a_markdown_image_is_a_warning_at_its_line() {
+    let text = good_replacing(
+        "why_it_matters",
+        "why_it_matters: |\n  It matters.\n\n  ![Revenue by quarter](https://example.org/chart.png)",
+    );
+    let text = text.replace(
+        "  - He posted on X",
+        "  - He posted ![a photo](https://example.org/p.jpg) on X",
+    );
+    let text = text.replace(
+        "summary: Junyang Lin left.",
+        "summary: Junyang Lin left, [see the chart](https://example.org/chart.png).",
+    );
+    assert_eq!(
+        card_headlines(&text),
+        [
+            "briefs/2026-W25/card.yaml:5:15: warning: `tldr` item 1 has an image, `![a photo](https://example.org/p.jpg)`: cards do not show images yet, so readers get a link to it",
+            "briefs/2026-W25/card.yaml:9:3: warning: `why_it_matters` has an image, `![Revenue by quarter](https://example.org/chart.png)`: cards do not show images yet, so readers get a link to it",
+        ]
+    );
+}
