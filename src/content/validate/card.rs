@@ -674,7 +674,8 @@ fn sources(f: &mut Fields<'_, '_, '_>) -> Vec<SourceLink> {
                 });
                 if let (Some(title), Some(url)) = (title, url) {
                     out.push(SourceLink {
-                        title: title.value,
+                        // Curled like the card's headline and text around it.
+                        title: crate::content::markdown::smart_quotes(&title.value),
                         url,
                         date: date.map(|d| d.value),
                     });

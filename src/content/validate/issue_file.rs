@@ -46,7 +46,10 @@ pub(super) fn issue_file(
         .subject_line(SUBJECT, false)
         .map(|s| crate::content::markdown::smart_quotes(&s.value));
     let intro = f.text(INTRO, false).map(|s| s.value);
-    let preheader = f.line(PREHEADER, false).map(|s| s.value);
+    // Curled like the headlines and body text it previews.
+    let preheader = f
+        .line(PREHEADER, false)
+        .map(|s| crate::content::markdown::smart_quotes(&s.value));
     let number = f.integer_in(NUMBER, 1, 1_000_000);
     let send_at = f.line(SEND_AT, false).and_then(|at| {
         let parsed = SendAt::parse(&at.value, at.pos);

@@ -977,3 +977,26 @@ fn a_markdown_image_is_a_warning_at_its_line() {
         ]
     );
 }
+
+// Straight quotes are curled in source titles and an issue's preheader as in the headline
+// and the text around them.
+#[test]
+fn source_titles_and_the_preheader_get_curly_quotes_like_the_headline() {
+    let card = GOOD.replace("  - title: X", "  - title: 'Lin: \"I''m leaving\"'");
+    let issue = "subject: \"Lin's lab\"\npreheader: 'He said \"soon\" and it''s here'\n";
+    let corpus = validate(
+        vec![
+            file("briefs/2026-W25/card.yaml", &card),
+            file("briefs/2026-W25/issue.yaml", issue),
+        ],
+        None,
+    );
+    assert!(corpus.diagnostics.is_empty(), "{:?}", corpus.diagnostics);
+    assert_eq!(corpus.stories[0].sources[0].title, "Lin: “I’m leaving”");
+    let meta = corpus.issue_meta.values().next().unwrap();
+    assert_eq!(
+        meta.preheader.as_deref(),
+        Some("He said “soon” and it’s here")
+    );
+    assert_eq!(meta.subject.as_deref(), Some("Lin’s lab"));
+}
