@@ -442,3 +442,30 @@ fn the_feed_carries_the_newest_issues_up_to_feed_limit() {
         ]
     );
 }
+
+// The archive links each issue and each of its lead stories to their pages, with the
+// headline as the link's text (the headlines were once plain text).
+#[test]
+fn the_archive_links_every_lead_story_to_its_page() {
+    let project = built();
+    let archive = project.read("public/archive/index.html");
+    let links: Vec<(String, String)> = archive
+        .split("<li><span class=\"arrow\" aria-hidden=\"true\">→</span> <a href=\"")
+        .skip(1)
+        .map(|rest| {
+            let (href, rest) = rest.split_once("\">").unwrap();
+            let (text, _) = rest.split_once("</a>").unwrap();
+            (href.to_owned(), text.to_owned())
+        })
+        .collect();
+    assert!(links.len() >= 8, "{links:?}");
+    for (href, text) in &links {
+        let page = project.path("public/archive").join(href).join("index.html");
+        let page =
+            std::fs::read_to_string(&page).unwrap_or_else(|e| panic!("{href} ({text}): {e}"));
+        assert!(
+            page.contains(&format!(">{text}</")),
+            "{href} is not the page of {text}"
+        );
+    }
+}

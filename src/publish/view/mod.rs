@@ -116,6 +116,8 @@ pub struct IssueLink {
     pub subject: String,
     /// Headlines of the first three stories.
     pub lead_titles: Vec<String>,
+    /// The first three stories as links: headline and site-relative permalink.
+    pub leads: Vec<LeadLink>,
     /// How many stories the issue has.
     pub story_count: usize,
 }
@@ -137,9 +139,26 @@ impl IssueLink {
                 .take(3)
                 .map(|s| s.title.clone())
                 .collect(),
+            leads: issue
+                .in_reading_order()
+                .take(3)
+                .map(|s| LeadLink {
+                    title: s.title.clone(),
+                    path: s.page_path(),
+                })
+                .collect(),
             story_count: issue.stories.len(),
         }
     }
+}
+
+/// One of an issue's first stories, as the archive links it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeadLink {
+    /// Headline.
+    pub title: String,
+    /// `stories/<slug>/`.
+    pub path: String,
 }
 
 /// A story as a link, on tag pages. It borrows from the story and its issue's link: an
