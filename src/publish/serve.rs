@@ -523,8 +523,26 @@ fn open_browser(url: &str) {
     } else {
         "xdg-open"
     };
-    if std::process::Command::new(opener).arg(url).spawn().is_err() {
-        say_err!("could not start a browser; open {url} yourself");
+    // The opener's own complaints (xdg-open tries half a dozen programs on a machine without
+    // a browser, each with its error) are not the reader's business: one line says it all.
+    let started = std::process::Command::new(opener)
+        .arg(&url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    let url = url.to_owned();
+    let failed = move || say_err!("could not open a browser; open {url} yourself");
+    match started {
+        Err(_) => failed(),
+        // It may wait for the browser it started: its verdict is awaited aside.
+        Ok(mut child) => {
+            std::thread::spawn(move || {
+                if !child.wait().is_ok_and(|status| status.success()) {
+                    failed();
+                }
+            });
+        }
     }
 }
 

@@ -212,3 +212,57 @@ fn the_live_reload_is_an_event_stream_announcing_each_build() {
     assert_eq!(status, 421);
     drop(others);
 }
+
+// `serve --open` on a machine without a browser: the opener's own errors (xdg-open tries
+// several programs, each with its complaint) stay out of the terminal, and one line says
+// what to do. An opener that works says nothing.
+#[test]
+#[cfg(unix)]
+fn serve_open_without_a_browser_says_one_line() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let project = Project::sample();
+    let bin = project.path("fake-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let opener = bin.join(if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    });
+    for (script, says) in [
+        (
+            "#!/bin/sh\necho 'xdg-open: no method available for opening' >&2\necho '/usr/bin/www-browser: not found' >&2\nexit 3\n",
+            true,
+        ),
+        ("#!/bin/sh\nexit 0\n", false),
+    ] {
+        std::fs::write(&opener, script).unwrap();
+        std::fs::set_permissions(&opener, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let log = project.path("serve.log");
+        let (running, line) = crate::support::process::spawn_ready(
+            {
+                let mut command = project.command(&["serve", "--port", "0", "--open"], &[]);
+                command.env("PATH", &path);
+                command
+            },
+            Some(log.clone()),
+        );
+        assert!(line.starts_with("serving http://"), "{line}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let said = running.log();
+        drop(running);
+        let about_browser: Vec<&str> = said
+            .lines()
+            .filter(|l| l.contains("browser") || l.contains("xdg-open"))
+            .collect();
+        if says {
+            assert_eq!(about_browser.len(), 1, "{said}");
+            assert!(
+                about_browser[0].starts_with("could not open a browser; open http://"),
+                "{said}"
+            );
+        } else {
+            assert!(about_browser.is_empty(), "{said}");
+        }
+    }
+}
