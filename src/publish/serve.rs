@@ -526,7 +526,7 @@ fn open_browser(url: &str) {
     // The opener's own complaints (xdg-open tries half a dozen programs on a machine without
     // a browser, each with its error) are not the reader's business: one line says it all.
     let started = std::process::Command::new(opener)
-        .arg(&url)
+        .arg(url)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
