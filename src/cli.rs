@@ -256,6 +256,28 @@ pub struct InitArgs {
     /// overrides its built-in; `briefing templates eject NAME` copies one later).
     #[arg(long)]
     pub templates: bool,
+    /// Your own newsletter: a config from the options below (asked for on a terminal when
+    /// missing), an empty briefs/, no sample cards or list.
+    #[arg(long)]
+    pub bare: bool,
+    /// With --bare: the newsletter's name, e.g. "My Weekly".
+    #[arg(long, requires = "bare")]
+    pub title: Option<String>,
+    /// With --bare: where the site is published, e.g. https://news.example.org/.
+    #[arg(long, requires = "bare", value_name = "URL")]
+    pub base_url: Option<String>,
+    /// With --bare: the sender, e.g. "My Weekly <news@example.org>".
+    #[arg(long, requires = "bare", value_name = "MAILBOX")]
+    pub from: Option<String>,
+    /// With --bare: one line under the title.
+    #[arg(long, requires = "bare")]
+    pub tagline: Option<String>,
+    /// With --bare: who the newsletter is for, one line.
+    #[arg(long, requires = "bare")]
+    pub description: Option<String>,
+    /// With --bare: your postal address, shown in every email's footer.
+    #[arg(long, requires = "bare", value_name = "ADDRESS")]
+    pub postal_address: Option<String>,
 }
 
 /// `briefing subscribers`.

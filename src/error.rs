@@ -367,7 +367,7 @@ impl fmt::Display for Error {
             ),
             Error::NothingToPublish => write!(
                 f,
-                "there are no published cards to build; write one with `briefing new \"Title\"`"
+                "there are no published cards yet; write one with `briefing new \"Title\"` and set `draft: false`"
             ),
             Error::BadDate { option, text } => write!(
                 f,
@@ -720,7 +720,7 @@ mod tests {
             ),
             (
                 Error::NothingToPublish,
-                "there are no published cards to build; write one with `briefing new \"Title\"`",
+                "there are no published cards yet; write one with `briefing new \"Title\"` and set `draft: false`",
             ),
             (
                 Error::Dns {

@@ -53,6 +53,9 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
             if report.unparsed == 1 { "its" } else { "their" }
         );
     }
+    if report.cards == 0 && errors == 0 {
+        say_err!("no cards yet: `briefing new \"Your first headline\"` writes the first");
+    }
     if let Some(published) = &report.published {
         print_drafts(published);
         let now = chrono::Utc::now();

@@ -1,19 +1,24 @@
-//! `briefing init`: a new newsletter folder.
+//! `briefing init`: a new newsletter folder, the sample one or (`--bare`) the publisher's own.
 
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::InitArgs;
 use crate::diagnostic;
-use crate::error::Result;
-use crate::pipeline::scaffold;
+use crate::error::{Error, Result};
+use crate::pipeline::scaffold::{self, Starter};
 
 pub(super) fn run(root: &Path, args: &InitArgs) -> Result<ExitCode> {
     let dir = args
         .dir
         .as_ref()
         .map_or_else(|| root.to_path_buf(), |d| root.join(d));
-    let written = scaffold::init(&dir, args.force, args.templates)?;
+    let written = if args.bare {
+        scaffold::init_bare(&dir, args.force, args.templates, &starter(args)?)?
+    } else {
+        scaffold::init(&dir, args.force, args.templates)?
+    };
     let shown = diagnostic::display_path(&dir);
     // Already there: telling the user to `cd .` reads as a mistake.
     let cd = if shown == "." {
@@ -25,4 +30,76 @@ pub(super) fn run(root: &Path, args: &InitArgs) -> Result<ExitCode> {
         "created a newsletter in {shown} ({written} files)\n\nnext:\n{cd}  briefing check\n  briefing new \"Your first headline\""
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings of `init --bare`: the options given, and on a terminal an answer for each
+/// required one missing (the optional ones may be left empty).
+fn starter(args: &InitArgs) -> Result<Starter> {
+    let interactive = std::io::stdin().is_terminal();
+    let ask = |option: &'static str, question: &str, given: &Option<String>, required: bool| {
+        if let Some(value) = given.as_ref().filter(|v| !v.trim().is_empty()) {
+            return Ok(Some(value.trim().to_owned()));
+        }
+        if !interactive {
+            return if required {
+                Err(Error::BadOption {
+                    option,
+                    detail: format!(
+                        "missing; with no terminal to ask on, `init --bare` takes it as an \
+                         option: {question}"
+                    ),
+                })
+            } else {
+                Ok(None)
+            };
+        }
+        loop {
+            eprint!(
+                "{question}{} ",
+                if required { "" } else { " (Enter to skip)" }
+            );
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            if std::io::stdin().lock().read_line(&mut answer).unwrap_or(0) == 0 {
+                return Err(Error::BadOption {
+                    option,
+                    detail: "no answer (input ended)".to_owned(),
+                });
+            }
+            let answer = answer.trim();
+            if !answer.is_empty() || !required {
+                return Ok((!answer.is_empty()).then(|| answer.to_owned()));
+            }
+        }
+    };
+    Ok(Starter {
+        title: ask("--title", "The newsletter's name?", &args.title, true)?.unwrap_or_default(),
+        base_url: ask(
+            "--base-url",
+            "Where will the site be published (e.g. https://news.example.org/)?",
+            &args.base_url,
+            true,
+        )?
+        .unwrap_or_default(),
+        from: ask(
+            "--from",
+            "Who sends it (e.g. My Weekly <news@example.org>)?",
+            &args.from,
+            true,
+        )?
+        .unwrap_or_default(),
+        tagline: ask("--tagline", "A line under the title?", &args.tagline, false)?,
+        description: ask(
+            "--description",
+            "Who is it for, in one line?",
+            &args.description,
+            false,
+        )?,
+        postal_address: ask(
+            "--postal-address",
+            "Your postal address, for the emails' footer?",
+            &args.postal_address,
+            false,
+        )?,
+    })
 }

@@ -165,6 +165,9 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         say_err!("\nstopping after the messages in flight (Ctrl-C again to quit now)");
     });
     let prepared = pipeline::prepare(&paths, false)?;
+    if prepared.issues.is_empty() {
+        return Err(crate::error::Error::NothingToPublish);
+    }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let index = match &args.week {
         Some(week) => prepared.issue(week)?,

@@ -33,13 +33,9 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     let build = move || -> Result<(Vec<Output>, Vec<Diagnostic>)> {
         let outputs = Mutex::new(Vec::new());
         let prepared = pipeline::prepare_valid_cards(&build_paths, drafts)?;
-        if prepared.issues.is_empty() {
-            return Err(if prepared.error_count() > 0 {
-                crate::error::Error::Invalid {
-                    diagnostics: prepared.diagnostics,
-                }
-            } else {
-                crate::error::Error::NothingToPublish
+        if prepared.issues.is_empty() && prepared.error_count() > 0 {
+            return Err(crate::error::Error::Invalid {
+                diagnostics: prepared.diagnostics,
             });
         }
         prepared.publish(|publication| render::render_all(publication, &outputs))?;

@@ -232,6 +232,21 @@ impl CheckReport {
 pub fn check(paths: &Paths, strict: bool) -> Result<CheckReport> {
     let (config, mut corpus) = load_project(paths)?;
     let cards = corpus.card_files;
+    // No cards in an empty `briefs/` is a newsletter just started; no `briefs/` at all is
+    // most likely the wrong folder.
+    if !paths.root.join("briefs").is_dir() {
+        corpus.diagnostics.push(Diagnostic {
+            severity: diagnostic::Severity::Warning,
+            path: "briefs".into(),
+            pos: crate::diagnostic::Pos::START,
+            message: "there is no `briefs/` folder, so no cards".to_owned(),
+            help: Some(
+                "cards live in `briefs/<YYYY>-W<ww>/`; `briefing new \"Title\"` writes the first"
+                    .to_owned(),
+            ),
+            line_text: None,
+        });
+    }
     // Advice for a newsletter about to mail readers, which `--strict` asks for.
     if strict && config.as_ref().is_some_and(|c| c.postal_address.is_none()) {
         corpus.diagnostics.push(Diagnostic {
@@ -363,15 +378,12 @@ fn template_diagnostic(paths: &Paths, error: &Error) -> Diagnostic {
 ///
 /// # Errors
 ///
-/// [`Error::Invalid`] with every diagnostic when anything has an error,
-/// [`Error::NothingToPublish`] when no card is published, and the errors of [`load_project`].
+/// [`Error::Invalid`] with every diagnostic when anything has an error, and the errors of
+/// [`load_project`]. A newsletter with no published card yet has no issues: its site is the
+/// home page that says the first issue is coming, with the sign-up form.
 pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
     let (config, corpus) = load_project(paths)?;
-    let prepared = assemble(paths, config, corpus, drafts, true)?;
-    if prepared.issues.is_empty() {
-        return Err(Error::NothingToPublish);
-    }
-    Ok(prepared)
+    assemble(paths, config, corpus, drafts, true)
 }
 
 /// Like [`prepare`], but a card with errors is left out instead of stopping everything, and

@@ -84,6 +84,148 @@ pub fn init(dir: &Path, force: bool, templates: bool) -> Result<usize> {
     Ok(written)
 }
 
+/// What a publisher starting their own newsletter says about it (`init --bare`).
+#[derive(Debug, Clone, Default)]
+pub struct Starter {
+    /// The newsletter's name.
+    pub title: String,
+    /// Where the site is published.
+    pub base_url: String,
+    /// The sender, `Name <address>`.
+    pub from: String,
+    /// One line under the title.
+    pub tagline: Option<String>,
+    /// Who it is for.
+    pub description: Option<String>,
+    /// The sender's postal address.
+    pub postal_address: Option<String>,
+}
+
+/// The option each of [`Starter`]'s settings comes from, by its key in `config.yaml`.
+const STARTER_OPTIONS: &[(&str, &str)] = &[
+    ("title", "--title"),
+    ("base_url", "--base-url"),
+    ("from", "--from"),
+    ("tagline", "--tagline"),
+    ("audience", "--description"),
+    ("postal_address", "--postal-address"),
+];
+
+/// The `config.yaml` of `starter`, with the optional settings a newsletter grows into left
+/// as comments.
+fn starter_config(starter: &Starter) -> String {
+    let line = |key: &str, value: Option<&String>, example: &str| match value {
+        Some(value) => format!("{key}: {}\n", quoted(value.trim())),
+        None => format!("# {key}: {example}\n"),
+    };
+    let mut text = String::from(
+        "# Written by `briefing init --bare`. Every setting is in the README (\"config.yaml\").\n",
+    );
+    text.push_str(&line("title", Some(&starter.title), ""));
+    text.push_str(&line(
+        "tagline",
+        starter.tagline.as_ref(),
+        "Weekly signal. No noise.",
+    ));
+    text.push_str(&line(
+        "audience",
+        starter.description.as_ref(),
+        "Built for founders, operators, and AI-curious professionals.",
+    ));
+    let mut base_url = starter.base_url.trim().to_owned();
+    if !base_url.ends_with('/') {
+        base_url.push('/');
+    }
+    text.push_str(&line("base_url", Some(&base_url), ""));
+    text.push_str(&line("from", Some(&starter.from), ""));
+    text.push_str(&line(
+        "postal_address",
+        starter.postal_address.as_ref(),
+        "Your Name, 1 Main St, Springfield, IL 62701, USA   # shown in every email",
+    ));
+    text.push_str("promise: No spam. Unsubscribe any time.\nlanguage: en\noutput_dir: public\n");
+    text.push_str(
+        "\n# Sign-ups, confirmations and one-click unsubscribes with `briefing listen` (README:\n\
+         # \"Subscribers\"): the service's public address, where your proxy forwards to it.\n\
+         # audience:\n\
+         #   description: Who it is for.\n\
+         #   url: https://news.example.org/list/\n\
+         \n# Without `smtp`, `briefing send` writes one .eml file per reader into outbox/.\n\
+         # smtp:\n\
+         #   host: smtp.example.org\n\
+         #   port: 587\n\
+         #   security: starttls\n\
+         #   username: news@example.org\n\
+         #   password_env: BRIEFING_SMTP_PASSWORD   # the *name* of the variable\n",
+    );
+    text
+}
+
+/// Creates a newsletter of the publisher's own in `dir`: `config.yaml` from `starter`, an
+/// empty `briefs/`, a `.gitignore` and the secret; no sample cards or list. Returns the files
+/// written.
+///
+/// # Errors
+///
+/// [`Error::BadOption`] naming the option whose value the config refuses (nothing is written
+/// then), [`Error::InitNotEmpty`] and [`Error::WriteFile`] as [`init`].
+pub fn init_bare(dir: &Path, force: bool, templates: bool, starter: &Starter) -> Result<usize> {
+    let text = starter_config(starter);
+    if let Err(problems) =
+        crate::content::config::parse_with_warnings(Path::new("config.yaml"), &text)
+    {
+        let problem = problems
+            .iter()
+            .find(|d| d.is_error())
+            .or(problems.first())
+            .ok_or_else(|| Error::BadOption {
+                option: "--bare",
+                detail: "the settings make no config".to_owned(),
+            })?;
+        let key = text
+            .lines()
+            .nth(problem.pos.line.saturating_sub(1) as usize)
+            .and_then(|l| l.split(':').next())
+            .unwrap_or_default();
+        let option = STARTER_OPTIONS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map_or("--bare", |(_, option)| option);
+        return Err(Error::BadOption {
+            option,
+            detail: problem.help.as_ref().map_or_else(
+                || problem.message.clone(),
+                |help| format!("{} ({help})", problem.message),
+            ),
+        });
+    }
+    let occupied = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
+    if occupied && !force {
+        return Err(Error::InitNotEmpty {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let templates = crate::publish::templates::BUILTINS
+        .iter()
+        .filter(|_| templates)
+        .map(|(name, source)| (format!("templates/{name}"), (*source).to_owned()));
+    let files = [
+        ("config.yaml".to_owned(), text),
+        // Git keeps no empty folder; `check` reads only `.yaml` files.
+        ("briefs/.gitkeep".to_owned(), String::new()),
+        (".gitignore".to_owned(), GITIGNORE.to_owned()),
+    ]
+    .into_iter()
+    .chain(templates);
+    let mut written = 0;
+    for (rel, content) in files {
+        write_new(&dir.join(rel), &content)?;
+        written += 1;
+    }
+    crate::audience::secret::create(&crate::audience::secret::file(dir))?;
+    Ok(written)
+}
+
 /// Every built-in template, what it makes and this newsletter's copy of it, then the
 /// newsletter's own templates.
 ///

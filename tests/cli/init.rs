@@ -441,3 +441,134 @@ fn the_readme_quick_start_works_as_written() {
     assert!(ran >= 9, "ran {ran} commands of the Quick start");
     assert!(cwd.join("outbox").is_dir(), "the send wrote its messages");
 }
+
+// A publisher starting their own: `init --bare` writes their config (any text survives:
+// quotes, a colon), an empty briefs/, no sample; `check` and `build` are clean, and the site
+// says the first issue is coming; the first card makes the first issue.
+#[test]
+fn init_bare_makes_the_publishers_own_newsletter_that_checks_and_builds_clean() {
+    let project = Project::empty();
+    let run = project.run(&[
+        "init",
+        "--bare",
+        "--title",
+        "Ann's \"Weekly\": notes",
+        "--base-url",
+        "https://news.example.org",
+        "--from",
+        "Ann <ann@example.org>",
+        "--description",
+        "For people who build # things",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    let files: Vec<String> = crate::project::tree(project.root())
+        .into_keys()
+        .filter(|f| !f.starts_with(".briefing/"))
+        .collect();
+    assert_eq!(files, [".gitignore", "briefs/.gitkeep", "config.yaml"]);
+    assert!(project.path(".briefing/secret").is_file());
+
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.headlines().is_empty(), "{}", check.stderr);
+    assert!(
+        check.stderr.contains("0 errors, 0 warnings"),
+        "{}",
+        check.stderr
+    );
+    let build = project.run(&["build"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(build.headlines().is_empty(), "{}", build.stderr);
+    let home = project.read("public/index.html");
+    assert!(
+        home.contains("The first issue of Ann&#39;s &quot;Weekly&quot;: notes is on its way"),
+        "{home}"
+    );
+    assert!(home.contains("For people who build # things"), "{home}");
+    assert!(
+        home.contains("<meta name=\"description\" content=\"For people who build # things\">"),
+        "{home}"
+    );
+    let feed = project.read("public/feed.xml");
+    let feed = feed_rs::parser::parse(feed.as_bytes()).expect("a feed parser accepts it");
+    assert!(feed.entries.is_empty());
+    // Nothing to send yet, said plainly.
+    let send = project.run(&["send", "--latest", "--dry-run"]);
+    assert_eq!(send.code, 1);
+    assert!(
+        send.stderr.contains("no published cards yet"),
+        "{}",
+        send.stderr
+    );
+
+    // The first card, filled in and published, is issue 1.
+    let new = project.run(&["new", "First story", "--date", "2026-06-17"]);
+    assert_eq!(new.code, 0, "{}", new.stderr);
+    let card = "briefs/2026-W25/first-story.yaml";
+    project.write(
+        card,
+        "title: First story\ndate: 2026-06-17\ndraft: false\nsummary: S.\ntldr:\n  - T\n\
+         why_it_matters: W.\nwhat_to_watch: N.\nsources:\n  - https://example.org/a\n",
+    );
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(
+        check.stderr.contains("1 card (1 published in 1 issue"),
+        "{}",
+        check.stderr
+    );
+    assert_eq!(project.run(&["build"]).code, 0);
+    assert!(project.read("public/index.html").contains("First story"));
+}
+
+// A value the config refuses names its option and writes nothing; a required one missing,
+// with no terminal to ask on, is named too.
+#[test]
+fn init_bare_refuses_bad_or_missing_settings_by_option_and_writes_nothing() {
+    for (args, option) in [
+        (
+            vec![
+                "--title",
+                "X",
+                "--base-url",
+                "ftp://x.org/",
+                "--from",
+                "a@b.org",
+            ],
+            "`--base-url`",
+        ),
+        (
+            vec![
+                "--title",
+                "X",
+                "--base-url",
+                "https://x.org/",
+                "--from",
+                "nope",
+            ],
+            "`--from`",
+        ),
+        (vec!["--title", "X", "--from", "a@b.org"], "`--base-url`"),
+        (
+            vec![
+                "--title",
+                "Line\nbreak",
+                "--base-url",
+                "https://x.org/",
+                "--from",
+                "a@b.org",
+            ],
+            "`--title`",
+        ),
+    ] {
+        let project = Project::empty();
+        let run = project.run(&[&["init", "new", "--bare"], &args[..]].concat());
+        assert_eq!(run.code, 1, "{args:?}: {run:?}");
+        assert!(
+            run.stderr.starts_with(&format!("error: {option}: ")),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(!project.path("new").exists(), "{args:?}: nothing written");
+    }
+}

@@ -313,3 +313,30 @@ fn every_internal_link_of_the_site_and_its_emails_resolves() {
     let dead = dead_links(&project.path("public"), "https://briefing.example.org/");
     assert!(dead.iter().any(|d| d.ends_with("nowhere/")), "{dead:#?}");
 }
+
+// A newsletter with no issue yet (`init --bare`, then `build`) publishes a valid site: its
+// home page, archive, tags and watch pages pass the Nu Html Checker, with the sign-up form.
+#[test]
+#[ignore = "needs java: run scripts/test"]
+fn a_site_with_no_issue_yet_passes_the_nu_html_checker() {
+    let project = Project::empty();
+    let init = project.run(&[
+        "init",
+        "--bare",
+        "--title",
+        "My Weekly",
+        "--base-url",
+        "https://news.example.org/",
+        "--from",
+        "news@example.org",
+    ]);
+    assert_eq!(init.code, 0, "{init:?}");
+    project.reconfigure(&[], "audience:\n  url: https://news.example.org/list/\n");
+    let build = project.run(&["build"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(project.read("public/index.html").contains("signup-cta"));
+    let pages = html_files(&project.path("public"));
+    assert!(pages.len() >= 5, "{pages:?}");
+    let errors = vnu_errors(&project.path("public"));
+    assert!(errors.is_empty(), "{errors:#?}");
+}

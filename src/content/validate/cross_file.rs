@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use crate::content::issue::IssueMeta;
-use crate::content::load::SourceFile;
 use crate::content::story::{Story, WatchItem};
 use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, Severity, display_path};
@@ -275,7 +274,7 @@ pub(super) fn check_watch_items(
     }
 }
 
-pub(super) fn check_issue_files(corpus: &Corpus, files: &[SourceFile]) -> Vec<Diagnostic> {
+pub(super) fn check_issue_files(corpus: &Corpus) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for (week, meta) in &corpus.issue_meta {
         let published = corpus
@@ -309,16 +308,6 @@ pub(super) fn check_issue_files(corpus: &Corpus, files: &[SourceFile]) -> Vec<Di
                 line_text: None,
             });
         }
-    }
-    if files.is_empty() {
-        out.push(Diagnostic {
-            severity: Severity::Warning,
-            path: "briefs".into(),
-            pos: Pos::START,
-            message: "no cards found".to_owned(),
-            help: Some("write one with `briefing new \"Title\"`".to_owned()),
-            line_text: None,
-        });
     }
     out
 }

@@ -93,7 +93,7 @@ pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
             corpus.issue_meta.insert(week, meta);
         }
     }
-    let mut issue_problems = check_issue_files(&corpus, &files);
+    let mut issue_problems = check_issue_files(&corpus);
     corpus.diagnostics.append(&mut issue_problems);
     attach_snippets(&mut corpus.diagnostics, &files, root);
     crate::diagnostic::sort(&mut corpus.diagnostics);

@@ -46,6 +46,14 @@ struct HomeContext<'a> {
     recent: Vec<&'a IssueLink>,
 }
 
+/// The home page of a newsletter with no issue yet.
+#[derive(Serialize)]
+struct FirstIssueComing<'a> {
+    site: &'a SiteView,
+    page: PageView,
+    recent: Vec<&'a IssueLink>,
+}
+
 #[derive(Serialize)]
 struct ArchiveContext<'a> {
     site: &'a SiteView,
@@ -184,26 +192,42 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     let mut outputs = Vec::new();
     let newest_first: Vec<&IssueLink> = publication.links.iter().rev().collect();
 
-    let latest = publication.issues.len().saturating_sub(1);
-    let latest_view = publication.view(latest);
-    let mut home = IssueContext::web(
-        &publication.site,
-        &publication.links,
-        latest,
-        &latest_view,
-        "",
-    );
-    home.page.title = format!("{} · {}", site.title, site.tagline);
-    home.page.title = home.page.title.trim_end_matches(" · ").to_owned();
-    home.page.og_type = "website";
-    let home = HomeContext {
-        latest: home,
-        recent: newest_first.iter().skip(1).take(RECENT).copied().collect(),
+    let home = if publication.issues.is_empty() {
+        let description = [&site.tagline, &site.audience]
+            .into_iter()
+            .find(|line| !line.is_empty())
+            .cloned()
+            .unwrap_or_else(|| format!("The first issue of {} is on its way.", site.title));
+        let mut page = PageView::at(site, "", site.title.clone(), description);
+        page.og_type = "website";
+        publication.render(
+            "home.html",
+            &FirstIssueComing {
+                site,
+                page,
+                recent: Vec::new(),
+            },
+        )?
+    } else {
+        let latest = publication.issues.len() - 1;
+        let latest_view = publication.view(latest);
+        let mut home = IssueContext::web(
+            &publication.site,
+            &publication.links,
+            latest,
+            &latest_view,
+            "",
+        );
+        home.page.title = format!("{} · {}", site.title, site.tagline);
+        home.page.title = home.page.title.trim_end_matches(" · ").to_owned();
+        home.page.og_type = "website";
+        let home = HomeContext {
+            latest: home,
+            recent: newest_first.iter().skip(1).take(RECENT).copied().collect(),
+        };
+        publication.render("home.html", &home)?
     };
-    outputs.push(Output::text(
-        "index.html",
-        publication.render("home.html", &home)?,
-    ));
+    outputs.push(Output::text("index.html", home));
 
     let archive = ArchiveContext {
         site,
