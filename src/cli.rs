@@ -263,7 +263,7 @@ pub struct InitArgs {
     /// With --bare: the newsletter's name, e.g. "My Weekly".
     #[arg(long, requires = "bare")]
     pub title: Option<String>,
-    /// With --bare: where the site is published, e.g. https://news.example.org/.
+    /// With --bare: where the site is published, e.g. `https://news.example.org/`.
     #[arg(long, requires = "bare", value_name = "URL")]
     pub base_url: Option<String>,
     /// With --bare: the sender, e.g. "My Weekly <news@example.org>".
