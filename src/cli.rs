@@ -196,6 +196,10 @@ pub struct SendArgs {
     /// Render and check every message, print one, send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Refuse to send an issue that has sources the last `check --links` found dead (without
+    /// it, `send` warns).
+    #[arg(long)]
+    pub strict_links: bool,
     /// Write one .eml file per recipient into DIR instead of using SMTP.
     #[arg(long, value_name = "DIR")]
     pub outbox: Option<PathBuf>,
@@ -551,6 +555,26 @@ pub struct CheckArgs {
     /// Also say where the token secret comes from (said anyway when it is missing or weak).
     #[arg(long, short)]
     pub verbose: bool,
+    /// Also fetch every source the cards cite (and the links in their text) and report the
+    /// dead, the moved and those that could not be verified, at each card's line. The only
+    /// command that touches the network; answers are kept in .briefing/cache/links.
+    #[arg(long)]
+    pub links: bool,
+    /// With --links: only the cards of this week's issue, e.g. 2026-W25.
+    #[arg(long, requires = "links", value_name = "WEEK")]
+    pub week: Option<String>,
+    /// With --links: only the cards of the newest issue (the one `send --latest` sends).
+    #[arg(long, requires = "links", conflicts_with = "week")]
+    pub latest: bool,
+    /// With --links: answers younger than this are taken from the cache, e.g. 12h, 1d, 7d.
+    #[arg(long, requires = "links", value_name = "AGE", default_value = "1d", value_parser = parse_age)]
+    pub max_age: chrono::Duration,
+    /// With --links: ask every server again, whatever the cache holds.
+    #[arg(long, requires = "links")]
+    pub refresh: bool,
+    /// With --links: seconds one request may take before it is tried again.
+    #[arg(long, requires = "links", value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
+    pub timeout: u64,
     /// Also look up the sending domain's DNS records (SPF, each DKIM selector, DMARC, the
     /// bounce domain's MX) and print the record to publish for each one missing or wrong.
     #[arg(long)]
@@ -559,4 +583,38 @@ pub struct CheckArgs {
     /// before the change has spread) instead of the system's resolver.
     #[arg(long, value_name = "IP:PORT", requires = "dns")]
     pub dns_server: Option<std::net::SocketAddr>,
+}
+
+impl CheckArgs {
+    /// `--max-age` as the cache's age in words: `day`, `12 hours`.
+    pub fn max_age_shown(&self) -> String {
+        let minutes = self.max_age.num_minutes();
+        if minutes == 0 {
+            return "0 minutes".to_owned();
+        }
+        match (minutes % (24 * 60), minutes % 60) {
+            (0, _) if minutes == 24 * 60 => "day".to_owned(),
+            (0, _) => format!("{} days", minutes / (24 * 60)),
+            (_, 0) => format!("{} hours", minutes / 60),
+            _ => format!("{minutes} minutes"),
+        }
+    }
+}
+
+/// An age as `30m`, `12h`, `1d` or `7d`.
+fn parse_age(text: &str) -> Result<chrono::Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let number: i64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not an age like 30m, 12h or 7d"))?;
+    match unit {
+        "m" => Ok(chrono::Duration::minutes(number)),
+        "h" => Ok(chrono::Duration::hours(number)),
+        "d" | "" => Ok(chrono::Duration::days(number)),
+        _ => Err(format!("`{text}` is not an age like 30m, 12h or 7d")),
+    }
 }

@@ -35,6 +35,9 @@ pub enum Severity {
     Error,
     /// Reported; fails `check` only with `--strict`.
     Warning,
+    /// For information: what could not be verified (a source that refuses robots). Never
+    /// fails anything.
+    Note,
 }
 
 /// One problem at one place in one file.
@@ -66,6 +69,7 @@ impl Diagnostic {
         let label = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         format!(
             "{}:{}:{}: {label}: {}",
@@ -206,6 +210,7 @@ impl Style {
         match severity {
             Severity::Error => self.paint("1;31", "error"),
             Severity::Warning => self.paint("1;33", "warning"),
+            Severity::Note => self.paint("1;36", "note"),
         }
     }
 
@@ -238,6 +243,7 @@ pub fn render(diagnostic: &Diagnostic, style: Style) -> String {
     let (label, code) = match diagnostic.severity {
         Severity::Error => ("error", "1;31"),
         Severity::Warning => ("warning", "1;33"),
+        Severity::Note => ("note", "1;36"),
     };
     let location = format!(
         "{}:{}:{}:",

@@ -78,6 +78,16 @@ pub enum Error {
         /// What was given.
         rate: f64,
     },
+    /// `send --strict-links` refuses an issue with sources known dead.
+    DeadSources {
+        /// How many, and the command that lists them.
+        detail: String,
+    },
+    /// `check --links` cannot ask the network (the HTTP client cannot be made).
+    Links {
+        /// What went wrong.
+        detail: String,
+    },
     /// An option of `subscribers` that cannot be used as given.
     BadOption {
         /// The option.
@@ -375,6 +385,10 @@ impl fmt::Display for Error {
             ),
             Error::BadRate { rate } => write!(f, "`--rate {rate}` must be a number above 0"),
             Error::BadOption { option, detail } => write!(f, "`{option}`: {detail}"),
+            Error::Links { detail } => write!(f, "cannot check links: {detail}"),
+            Error::DeadSources { detail } => {
+                write!(f, "{detail}; nothing was sent (--strict-links)")
+            }
             Error::NotOneLine { what } => write!(f, "{what} must be one line of text"),
             Error::BadSlug { slug } => write!(
                 f,
@@ -608,6 +622,8 @@ mod tests {
             Error::BadDate { .. } => "BadDate",
             Error::BadRate { .. } => "BadRate",
             Error::BadOption { .. } => "BadOption",
+            Error::Links { .. } => "Links",
+            Error::DeadSources { .. } => "DeadSources",
             Error::NotOneLine { .. } => "NotOneLine",
             Error::BadSlug { .. } => "BadSlug",
             Error::TitleWithoutSlug => "TitleWithoutSlug",

@@ -12,7 +12,9 @@
 //! - [`audience`] knows the readers: the subscriber store, CSV lists, signed links, the secret;
 //! - [`mail`] builds one message per reader, sends an issue and reads the reports that come
 //!   back;
-//! - [`service`] is the HTTP service readers talk to (`briefing listen`).
+//! - [`service`] is the HTTP service readers talk to (`briefing listen`);
+//! - [`sources`] checks the pages cards cite over the network (`check --links`, the only
+//!   command that fetches anything) and remembers what it found.
 //!
 //! [`error`] and [`diagnostic`] are what every layer reports with. [`run`] is the command
 //! line's entry point. `docs/architecture.md` says where to add a card field, an output format
@@ -51,6 +53,7 @@ pub(crate) mod mail;
 pub(crate) mod pipeline;
 pub(crate) mod publish;
 pub(crate) mod service;
+pub(crate) mod sources;
 
 pub use cmd::run;
 

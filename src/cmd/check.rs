@@ -6,17 +6,31 @@ use std::process::ExitCode;
 use super::print_diagnostics;
 use crate::cli::CheckArgs;
 use crate::content::project::Paths;
-use crate::diagnostic::{self, Style};
+use crate::diagnostic::{self, Severity, Style};
 use crate::error::{Result, plural};
 use crate::mail::dns::Standing;
 use crate::pipeline;
 
 pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
-    let report = pipeline::check(&paths, args.strict)?;
+    let mut report = pipeline::check(&paths, args.strict)?;
+    // A link check that cannot run (no network) is said after the files' own report.
+    let (links, links_failed) = match args.links.then(|| links(&paths, args)) {
+        Some(Ok(links)) => (links, None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    if let Some(links) = &links {
+        report.diagnostics.extend(links.diagnostics.iter().cloned());
+        diagnostic::sort(&mut report.diagnostics);
+    }
     print_diagnostics(&report.diagnostics, style);
     let errors = report.error_count();
-    let warnings = report.diagnostics.len() - errors;
+    let warnings = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     let verdict = if errors > 0 || (args.strict && warnings > 0) {
         "failed"
     } else {
@@ -40,6 +54,27 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         plural(errors),
         plural(warnings),
     );
+    if let Some(links) = &links {
+        let count = |severity| {
+            links
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity == severity)
+                .count()
+        };
+        say_err!(
+            "links: {} address{} checked ({} asked now, {} from the last {}): {} dead, {} moved, \
+             {} could not be verified",
+            links.urls,
+            if links.urls == 1 { "" } else { "es" },
+            links.fetched,
+            links.urls - links.fetched,
+            args.max_age_shown(),
+            count(Severity::Error),
+            count(Severity::Warning),
+            count(Severity::Note)
+        );
+    }
     if report.unparsed > 0 {
         say_err!(
             "{} file{} a YAML syntax error, which stops the rest of {} checks: fix it and run \
@@ -80,6 +115,9 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
     }
     if args.strict && warnings > 0 && errors == 0 {
         say_err!("--strict treats warnings as errors");
+    }
+    if let Some(e) = links_failed {
+        return Err(e);
     }
     let mut failed = verdict == "failed";
     if args.dns {
@@ -148,5 +186,29 @@ fn print_drafts(published: &pipeline::Published) {
     }
     if pending.len() > SHOWN {
         say_err!("…and {} more drafts", pending.len() - SHOWN);
+    }
+}
+
+/// `check --links`: the sources of the cards in scope, asked or remembered. `None` when the
+/// config has errors (the check above shows them).
+fn links(paths: &Paths, args: &CheckArgs) -> Result<Option<pipeline::LinkReport>> {
+    let scope = match (&args.week, args.latest) {
+        (Some(week), _) => pipeline::LinkScope::Week(
+            crate::content::issue::IssueId::parse(week)
+                .ok_or_else(|| crate::error::Error::BadWeek { text: week.clone() })?,
+        ),
+        (None, true) => pipeline::LinkScope::Latest,
+        (None, false) => pipeline::LinkScope::All,
+    };
+    let options = pipeline::LinkOptions {
+        scope,
+        max_age: args.max_age,
+        refresh: args.refresh,
+        timeout: std::time::Duration::from_secs(args.timeout),
+    };
+    match pipeline::check_links(paths, &options) {
+        Ok(report) => Ok(Some(report)),
+        Err(crate::error::Error::Invalid { .. }) => Ok(None),
+        Err(e) => Err(e),
     }
 }

@@ -177,6 +177,22 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
         },
         None => prepared.issues.len() - 1,
     };
+    // What the last `check --links` found; `send` itself never touches the network for it.
+    let dead = pipeline::known_dead_sources(&prepared, index);
+    if !dead.is_empty() {
+        let week = prepared.issues[index].id;
+        let line = format!(
+            "{} source{} of {week} {} dead when last checked; `briefing check --links --week {week}` lists {}",
+            dead.len(),
+            plural(dead.len()),
+            if dead.len() == 1 { "was" } else { "were" },
+            if dead.len() == 1 { "it" } else { "them" }
+        );
+        if args.strict_links {
+            return Err(crate::error::Error::DeadSources { detail: line });
+        }
+        say_err!("warning: {line}");
+    }
     let writes = if args.dry_run {
         CacheWrites::Forbidden
     } else {

@@ -544,6 +544,21 @@ pub fn images(markdown: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Every link target in a Markdown text (links and images), in order.
+pub fn links(markdown: &str) -> Vec<String> {
+    if !markdown.contains("](") && !markdown.contains('<') && !markdown.contains("]:") {
+        return Vec::new();
+    }
+    Parser::new_ext(markdown, options())
+        .filter_map(|event| match event {
+            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
+                Some(dest_url.into_string())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// The links in a Markdown text whose targets the sanitiser would drop, in order.
 pub fn unsafe_links(markdown: &str) -> Vec<String> {
     Parser::new_ext(markdown, options())

@@ -374,6 +374,198 @@ fn template_diagnostic(paths: &Paths, error: &Error) -> Diagnostic {
     }
 }
 
+/// Which cards' sources `check --links` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkScope {
+    /// Every card, drafts included.
+    All,
+    /// The cards of one week's issue.
+    Week(IssueId),
+    /// The cards of the newest issue (the one `send --latest` sends).
+    Latest,
+}
+
+/// How `check --links` asks and remembers.
+#[derive(Debug, Clone)]
+pub struct LinkOptions {
+    /// Which cards.
+    pub scope: LinkScope,
+    /// A verdict younger than this is taken from the cache.
+    pub max_age: chrono::Duration,
+    /// Ask again whatever the cache says.
+    pub refresh: bool,
+    /// How long one request may take.
+    pub timeout: std::time::Duration,
+}
+
+/// What `check --links` found.
+#[derive(Debug)]
+pub struct LinkReport {
+    /// One per citation that is not plainly live, at its card's line.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Distinct URLs in scope.
+    pub urls: usize,
+    /// Of those, how many were asked over the network (the rest came from the cache).
+    pub fetched: usize,
+}
+
+/// Checks the sources of the cards in `options.scope` over the network, each distinct URL
+/// once, taking fresh verdicts from `.briefing/cache/links` and writing the new ones there.
+///
+/// # Errors
+///
+/// [`Error::Invalid`] when the config has errors; [`Error::NoSuchIssue`] for a week with no
+/// cards; [`Error::Links`] when the HTTP client cannot be made.
+pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
+    let (config, corpus) = load_project(paths)?;
+    let Some(config) = config else {
+        return Err(Error::Invalid {
+            diagnostics: corpus.diagnostics,
+        });
+    };
+    let week = match options.scope {
+        LinkScope::All => None,
+        LinkScope::Week(week) => Some(week),
+        LinkScope::Latest => Some(
+            corpus
+                .stories
+                .iter()
+                .filter(|s| !s.draft)
+                .map(crate::content::story::Story::issue_id)
+                .max()
+                .ok_or(Error::NothingToPublish)?,
+        ),
+    };
+    let stories: Vec<&crate::content::story::Story> = corpus
+        .stories
+        .iter()
+        .filter(|s| week.is_none_or(|w| s.issue_id() == w))
+        .collect();
+    if let (Some(week), true) = (week, stories.is_empty()) {
+        let mut known: Vec<String> = corpus
+            .stories
+            .iter()
+            .map(|s| s.issue_id().to_string())
+            .collect();
+        known.sort();
+        known.dedup();
+        return Err(Error::NoSuchIssue {
+            id: week.to_string(),
+            known,
+        });
+    }
+    let real_root = load::real_root(&paths.root);
+    let text_of = |card: &Path| match load::read_capped(&real_root, &paths.root.join(card)) {
+        load::Content::Text(text) => Some(text),
+        _ => None,
+    };
+    let citations = crate::sources::cited(&stories, &text_of);
+    let mut urls: Vec<String> = citations.iter().map(|c| c.url.clone()).collect();
+    urls.sort();
+    urls.dedup();
+
+    let cache_file = crate::sources::cache::file(&paths.root);
+    let mut cache = crate::sources::cache::read(&cache_file);
+    let now = chrono::Utc::now().timestamp();
+    let fresh = |url: &String| {
+        !options.refresh
+            && cache
+                .get(url)
+                .is_some_and(|c| now - c.at < options.max_age.num_seconds())
+    };
+    let due: Vec<String> = urls.iter().filter(|u| !fresh(u)).cloned().collect();
+    let fetch_options = crate::sources::fetch::Options {
+        timeout: options.timeout,
+        retries: 2,
+        per_host: 2,
+        concurrency: 16,
+        user_agent: format!(
+            "briefing/{} (+{}; checking the sources this newsletter cites)",
+            env!("CARGO_PKG_VERSION"),
+            config.base_url
+        ),
+    };
+    let fetched = if due.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        crate::sources::fetch::check_all(&due, &fetch_options)
+            .map_err(|detail| Error::Links { detail })?
+    };
+    // Every server unreachable, from several hosts: this machine is offline, not the web.
+    let hosts = due
+        .iter()
+        .filter_map(|u| u.split('/').nth(2))
+        .collect::<std::collections::HashSet<_>>()
+        .len();
+    if hosts >= 2
+        && fetched
+            .values()
+            .all(|v| matches!(v, crate::sources::Verdict::Unreachable { .. }))
+    {
+        return Err(Error::Links {
+            detail: format!(
+                "none of the {} servers could be reached (the first: {}); is this machine \
+                 offline? Nothing was recorded",
+                hosts,
+                fetched
+                    .values()
+                    .next()
+                    .map(crate::sources::Verdict::reason)
+                    .unwrap_or_default()
+            ),
+        });
+    }
+    for (url, verdict) in &fetched {
+        cache.insert(
+            url.clone(),
+            crate::sources::cache::Checked {
+                at: now,
+                verdict: verdict.clone(),
+            },
+        );
+    }
+    if !fetched.is_empty()
+        && let Err(e) = crate::sources::cache::write(&cache_file, &cache)
+    {
+        say_err!(
+            "warning: the results cannot be kept in {} ({e}); the next run asks again",
+            diagnostic::display_path(&cache_file)
+        );
+    }
+    let verdicts = urls
+        .iter()
+        .filter_map(|u| Some((u.clone(), cache.get(u)?.verdict.clone())))
+        .collect();
+    let mut diagnostics = crate::sources::diagnostics(&citations, &verdicts);
+    for d in &mut diagnostics {
+        d.line_text = text_of(&d.path).and_then(|text| {
+            text.lines()
+                .nth(d.pos.line.saturating_sub(1) as usize)
+                .map(str::to_owned)
+        });
+    }
+    diagnostic::sort(&mut diagnostics);
+    Ok(LinkReport {
+        diagnostics,
+        urls: urls.len(),
+        fetched: fetched.len(),
+    })
+}
+
+/// The sources of issue `index` that the last `check --links` found dead (no network).
+pub fn known_dead_sources(prepared: &Prepared, index: usize) -> Vec<String> {
+    let cache = crate::sources::cache::read(&crate::sources::cache::file(&prepared.paths.root));
+    let mut dead: Vec<String> = prepared.issues[index]
+        .stories
+        .iter()
+        .flat_map(|s| s.sources.iter().map(|source| source.url.clone()))
+        .filter(|url| cache.get(url).is_some_and(|c| c.verdict.is_dead()))
+        .collect();
+    dead.sort();
+    dead.dedup();
+    dead
+}
+
 /// Loads, validates and assembles the newsletter at `paths`; any error stops it.
 ///
 /// # Errors

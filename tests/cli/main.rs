@@ -13,6 +13,7 @@ mod hostile;
 mod html;
 mod import;
 mod init;
+mod links;
 mod listen;
 mod project;
 mod seatbelt;

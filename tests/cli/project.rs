@@ -119,7 +119,9 @@ impl Run {
     pub fn headlines(&self) -> Vec<&str> {
         self.stderr
             .lines()
-            .filter(|l| l.contains(": error: ") || l.contains(": warning: "))
+            .filter(|l| {
+                l.contains(": error: ") || l.contains(": warning: ") || l.contains(": note: ")
+            })
             .collect()
     }
 }

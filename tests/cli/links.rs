@@ -1,0 +1,402 @@
+//! `check --links` against web servers on loopback started here: nothing leaves the machine.
+//! Each kind of answer a source's server can give becomes its diagnostic at the card's line;
+//! a URL shared by cards is asked once, the cache spares the network, no host gets more than
+//! two requests at a time; and `build`, `send` never fetch anything.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::project::Project;
+
+/// A small web server on loopback: each path answers as its name says, and every request is
+/// counted (method and path), with the most ever in flight at once.
+struct Web {
+    port: u16,
+    seen: Arc<Mutex<Vec<(String, String)>>>,
+    in_flight: Arc<AtomicUsize>,
+    most_in_flight: Arc<AtomicUsize>,
+}
+
+impl Web {
+    fn start() -> Web {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let web = Web {
+            port,
+            seen: Arc::default(),
+            in_flight: Arc::default(),
+            most_in_flight: Arc::default(),
+        };
+        let (seen, in_flight, most) = (
+            Arc::clone(&web.seen),
+            Arc::clone(&web.in_flight),
+            Arc::clone(&web.most_in_flight),
+        );
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (seen, in_flight, most) =
+                    (Arc::clone(&seen), Arc::clone(&in_flight), Arc::clone(&most));
+                std::thread::spawn(move || {
+                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(now, Ordering::SeqCst);
+                    answer(stream, port, &seen);
+                    in_flight.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        web
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many requests each path got.
+    fn counts(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for (_, path) in self.seen.lock().unwrap().iter() {
+            *counts.entry(path.clone()).or_default() += 1;
+        }
+        counts
+    }
+}
+
+fn answer(mut stream: TcpStream, port: u16, seen: &Mutex<Vec<(String, String)>>) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut first = String::new();
+    if reader.read_line(&mut first).is_err() {
+        return;
+    }
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+            break;
+        }
+    }
+    let mut parts = first.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("").to_owned(),
+    );
+    seen.lock().unwrap().push((method.clone(), path.clone()));
+    let base = format!("http://127.0.0.1:{port}");
+    let route = path.split('?').next().unwrap_or("");
+    let (status, headers): (&str, String) = match route {
+        "/ok" | "/shared" | "/final" => ("200 OK", String::new()),
+        "/slow-ok" => {
+            std::thread::sleep(Duration::from_millis(300));
+            ("200 OK", String::new())
+        }
+        "/gone-404" => ("404 Not Found", String::new()),
+        "/gone-410" => ("410 Gone", String::new()),
+        "/moved" => (
+            "301 Moved Permanently",
+            format!("Location: {base}/final\r\n"),
+        ),
+        "/moved-308" => ("308 Permanent Redirect", "Location: /final\r\n".to_owned()),
+        "/temporary" => ("302 Found", format!("Location: {base}/final\r\n")),
+        "/loop-a" => ("301 Moved Permanently", "Location: /loop-b\r\n".to_owned()),
+        "/loop-b" => ("301 Moved Permanently", "Location: /loop-a\r\n".to_owned()),
+        "/forbidden" => ("403 Forbidden", String::new()),
+        "/busy" => ("429 Too Many Requests", "Retry-After: 1\r\n".to_owned()),
+        "/no-head" if method == "HEAD" => ("405 Method Not Allowed", String::new()),
+        "/no-head" => ("200 OK", String::new()),
+        "/stall" => {
+            std::thread::sleep(Duration::from_secs(30));
+            ("200 OK", String::new())
+        }
+        _ => ("404 Not Found", String::new()),
+    };
+    let body = if method == "HEAD" { "" } else { "<p>page</p>" };
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\n{headers}Content-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// A published card in week 2026-W25 citing `urls` as sources, one a line.
+fn card(title: &str, urls: &[String]) -> String {
+    let sources: String = urls.iter().map(|u| format!("  - {u}\n")).collect();
+    format!(
+        "title: {title}\ndate: 2026-06-17\ndraft: false\nsummary: S.\ntldr:\n  - T\n\
+         why_it_matters: W.\nwhat_to_watch: N.\nsources:\n{sources}"
+    )
+}
+
+fn bare() -> Project {
+    let project = Project::empty();
+    let run = project.run(&[
+        "init",
+        "--bare",
+        "--title",
+        "Links",
+        "--base-url",
+        "https://news.example.org/",
+        "--from",
+        "news@example.org",
+    ]);
+    assert_eq!(run.code, 0, "{run:?}");
+    project
+}
+
+// Every kind of answer becomes its diagnostic, at the line of the card the URL is on: dead
+// (404, 410, a loop, a name that does not resolve, a refused connection) as errors; a
+// permanent move as a warning naming the new address; a robot wall, a 429 that stays and a
+// server that stalls as notes. Temporary redirects and HEAD refused are fine.
+#[test]
+fn each_answer_is_reported_at_the_cards_line() {
+    let web = Web::start();
+    let project = bare();
+    let refused = {
+        // A port that was just free: nothing listens there.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}/x")
+    };
+    let urls = [
+        web.url("/ok"),
+        web.url("/gone-404"),
+        web.url("/gone-410"),
+        web.url("/moved"),
+        web.url("/moved-308"),
+        web.url("/temporary"),
+        web.url("/loop-a"),
+        web.url("/forbidden"),
+        web.url("/busy"),
+        web.url("/no-head"),
+        web.url("/stall"),
+        "http://nowhere.invalid/page".to_owned(),
+        refused.clone(),
+    ];
+    project.write("briefs/2026-W25/all.yaml", card("All", &urls));
+    let run = project.run(&["check", "--links", "--timeout", "2"]);
+    assert_eq!(run.code, 1, "dead sources fail the check: {}", run.stderr);
+    let at = |url: &str| {
+        let line = 9 + urls.iter().position(|u| u == url).unwrap() + 1;
+        format!("briefs/2026-W25/all.yaml:{line}:5: ")
+    };
+    let expected = [
+        format!(
+            "{}error: source `{}` is dead: 404 Not Found",
+            at(&web.url("/gone-404")),
+            web.url("/gone-404")
+        ),
+        format!(
+            "{}error: source `{}` is dead: 410 Gone",
+            at(&web.url("/gone-410")),
+            web.url("/gone-410")
+        ),
+        format!(
+            "{}warning: source `{}` has moved for good (301 Moved Permanently)",
+            at(&web.url("/moved")),
+            web.url("/moved")
+        ),
+        format!(
+            "{}warning: source `{}` has moved for good (308 Permanent Redirect)",
+            at(&web.url("/moved-308")),
+            web.url("/moved-308")
+        ),
+        format!(
+            "{}error: source `{}` is dead: its redirects go round in a loop",
+            at(&web.url("/loop-a")),
+            web.url("/loop-a")
+        ),
+        format!(
+            "{}note: could not verify source `{}`: 403 Forbidden (the site refuses robots, or asks them to wait)",
+            at(&web.url("/forbidden")),
+            web.url("/forbidden")
+        ),
+        format!(
+            "{}note: could not verify source `{}`: 429 Too Many Requests (the site refuses robots, or asks them to wait)",
+            at(&web.url("/busy")),
+            web.url("/busy")
+        ),
+        format!(
+            "{}note: could not verify source `{}`: no answer within 2 s, 3 tries",
+            at(&web.url("/stall")),
+            web.url("/stall")
+        ),
+        format!(
+            "{}error: source `http://nowhere.invalid/page` is dead: the host name does not resolve",
+            at("http://nowhere.invalid/page")
+        ),
+        format!(
+            "{}error: source `{refused}` is dead: the server refuses connections",
+            at(&refused)
+        ),
+    ];
+    let mut headlines: Vec<String> = run.headlines().iter().map(|h| (*h).to_owned()).collect();
+    headlines.sort();
+    let mut expected = expected.to_vec();
+    expected.sort();
+    assert_eq!(headlines, expected, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "help: update the card to the new address: {}",
+            web.url("/final")
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("links: 13 addresses checked (13 asked now, 0 from the last day): 5 dead, 2 moved, 3 could not be verified"),
+        "{}",
+        run.stderr
+    );
+    // HEAD refused: asked again with GET, which answered.
+    let seen = web.seen.lock().unwrap().clone();
+    assert!(
+        seen.contains(&("GET".to_owned(), "/no-head".to_owned())),
+        "{seen:?}"
+    );
+    // A 429 with Retry-After is asked again, up to the retries.
+    assert_eq!(
+        web.counts()["/busy"],
+        6,
+        "HEAD and GET, three tries each: {seen:?}"
+    );
+}
+
+// Ten cards citing one URL cause one request; a second run within --max-age none; --refresh
+// asks again. No host gets more than two requests at a time.
+#[test]
+fn a_shared_url_is_asked_once_the_cache_spares_the_network_and_hosts_get_two_at_a_time() {
+    let web = Web::start();
+    let project = bare();
+    for i in 0..10 {
+        let mut urls = vec![web.url("/shared")];
+        urls.push(web.url(&format!("/slow-ok?{i}")));
+        project.write(
+            &format!("briefs/2026-W25/card-{i}.yaml"),
+            card(&format!("Card {i}"), &urls),
+        );
+    }
+    let run = project.run(&["check", "--links"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("links: 11 addresses checked (11 asked now, 0 from the last day): 0 dead"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(web.counts()["/shared"], 1);
+    assert!(
+        web.most_in_flight.load(Ordering::SeqCst) <= 2,
+        "at most two at a time"
+    );
+    assert_eq!(
+        web.most_in_flight.load(Ordering::SeqCst),
+        2,
+        "and two, not one: it is fast"
+    );
+    let before = web.seen.lock().unwrap().len();
+    let again = project.run(&["check", "--links"]);
+    assert!(
+        again.stderr.contains("(0 asked now, 11 from the last day)"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(web.seen.lock().unwrap().len(), before, "the cache answered");
+    let old = project.run(&["check", "--links", "--max-age", "0m"]);
+    assert!(
+        old.stderr
+            .contains("(11 asked now, 0 from the last 0 minutes)"),
+        "{}",
+        old.stderr
+    );
+    let refreshed = project.run(&["check", "--links", "--refresh"]);
+    assert!(
+        refreshed.stderr.contains("(11 asked now"),
+        "{}",
+        refreshed.stderr
+    );
+    assert_eq!(web.counts()["/shared"], 3);
+    // The cache is the project's own, and not a file a damaged copy breaks.
+    project.write(".briefing/cache/links", "{ not json");
+    let damaged = project.run(&["check", "--links"]);
+    assert_eq!(damaged.code, 0, "{}", damaged.stderr);
+    assert!(damaged.stderr.contains("is damaged"), "{}", damaged.stderr);
+}
+
+// The week's cards only, and `send` warns about sources known dead (from the cache: it never
+// fetches) or, with --strict-links, refuses; `build` and `send` make no request at all.
+#[test]
+fn send_warns_of_dead_sources_without_fetching_and_strict_links_refuses() {
+    let web = Web::start();
+    let project = bare();
+    project.reconfigure(
+        &[],
+        "unsubscribe_url: https://news.example.org/unsubscribe?token={token}\n",
+    );
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        card("A", &[web.url("/gone-404"), web.url("/ok")]),
+    );
+    project.write(
+        "briefs/2026-W24/b.yaml",
+        card("B", &[web.url("/gone-410")]).replace("2026-06-17", "2026-06-10"),
+    );
+    let run = project.run(&["check", "--links", "--week", "2026-W25"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("links: 2 addresses checked"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !web.counts().contains_key("/gone-410"),
+        "another week's card is not asked"
+    );
+    let before = web.seen.lock().unwrap().len();
+    assert_eq!(project.run(&["build"]).code, 0);
+    let outbox = project.path("out").display().to_string();
+    let send = project.run(&[
+        "send",
+        "--latest",
+        "--to",
+        "me@example.org",
+        "--outbox",
+        &outbox,
+        "--yes",
+    ]);
+    assert_eq!(send.code, 0, "{}", send.stderr);
+    assert!(
+        send.stderr.contains("warning: 1 source of 2026-W25 was dead when last checked; `briefing check --links --week 2026-W25` lists it"),
+        "{}",
+        send.stderr
+    );
+    let strict = project.run(&[
+        "send",
+        "--latest",
+        "--to",
+        "me@example.org",
+        "--outbox",
+        &outbox,
+        "--yes",
+        "--strict-links",
+    ]);
+    assert_eq!(strict.code, 1);
+    assert!(
+        strict.stderr.contains("nothing was sent (--strict-links)"),
+        "{}",
+        strict.stderr
+    );
+    assert_eq!(
+        web.seen.lock().unwrap().len(),
+        before,
+        "build and send fetched nothing"
+    );
+    // Latest: the newest issue's cards.
+    let latest = project.run(&["check", "--links", "--latest", "--refresh"]);
+    assert!(
+        latest.stderr.contains("links: 2 addresses checked"),
+        "{}",
+        latest.stderr
+    );
+}
