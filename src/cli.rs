@@ -572,6 +572,10 @@ pub struct CheckArgs {
     /// With --links: ask every server again, whatever the cache holds.
     #[arg(long, requires = "links")]
     pub refresh: bool,
+    /// With --links: ask the archive (`links.archive_endpoint`, by default the Internet
+    /// Archive) to keep a copy of each live source that has none, recorded in archive.yaml.
+    #[arg(long, requires = "links")]
+    pub archive: bool,
     /// With --links: seconds one request may take before it is tried again.
     #[arg(long, requires = "links", value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=120))]
     pub timeout: u64,

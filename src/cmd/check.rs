@@ -55,11 +55,12 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         plural(warnings),
     );
     if let Some(links) = &links {
+        // The archive's notes are not about the sources themselves.
         let count = |severity| {
             links
                 .diagnostics
                 .iter()
-                .filter(|d| d.severity == severity)
+                .filter(|d| d.severity == severity && !d.message.starts_with("no archived copy"))
                 .count()
         };
         say_err!(
@@ -74,6 +75,13 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
             count(Severity::Warning),
             count(Severity::Note)
         );
+        if args.archive {
+            say_err!(
+                "archive: {} new cop{} recorded in archive.yaml (commit it)",
+                links.archived,
+                if links.archived == 1 { "y" } else { "ies" }
+            );
+        }
     }
     if report.unparsed > 0 {
         say_err!(
@@ -205,6 +213,7 @@ fn links(paths: &Paths, args: &CheckArgs) -> Result<Option<pipeline::LinkReport>
         max_age: args.max_age,
         refresh: args.refresh,
         timeout: std::time::Duration::from_secs(args.timeout),
+        archive: args.archive,
     };
     match pipeline::check_links(paths, &options) {
         Ok(report) => Ok(Some(report)),

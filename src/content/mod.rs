@@ -4,6 +4,7 @@
 //! The lowest layer: it imports only [`crate::error`] and [`crate::diagnostic`], never
 //! `publish`, `audience`, `mail` or `service`.
 
+pub mod archive;
 pub mod config;
 pub mod dates;
 pub mod fields;

@@ -200,6 +200,8 @@ pub struct SourceLink {
     pub url: String,
     /// When the source was published.
     pub date: Option<NaiveDate>,
+    /// Its archived copy, from `archive.yaml`, if it has one.
+    pub archived: Option<String>,
 }
 
 /// The curator's confidence in a story.

@@ -171,6 +171,11 @@ pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
     let config = read_config(paths)?;
     let files = load::load_briefs(&paths.root);
     let mut corpus = validate::validate(files, Some(&paths.root));
+    // Each source's archived copy, if `check --links --archive` made one.
+    let archive = read_archive(paths, &mut corpus.diagnostics);
+    for source in corpus.stories.iter_mut().flat_map(|s| s.sources.iter_mut()) {
+        source.archived = archive.get(&source.url).map(|copy| copy.copy.clone());
+    }
     let config = match config {
         Ok((config, mut warnings)) => {
             if !warnings.is_empty() {
@@ -186,6 +191,29 @@ pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
         }
     };
     Ok((config, corpus))
+}
+
+/// The copies in `archive.yaml` (none when there is no such file); its problems go into
+/// `diagnostics`.
+fn read_archive(
+    paths: &Paths,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> std::collections::BTreeMap<String, crate::content::archive::Copy> {
+    let path = paths.root.join(crate::content::archive::FILE);
+    if !path.exists() {
+        return std::collections::BTreeMap::new();
+    }
+    let shown = Path::new(crate::content::archive::FILE);
+    let problems = match load::read_capped(&load::real_root(&paths.root), &path) {
+        load::Content::Text(text) => match crate::content::archive::parse(shown, &text) {
+            Ok(copies) => return copies,
+            Err(problems) => problems,
+        },
+        other => vec![validate::unreadable(shown, &other)],
+    };
+    diagnostics.extend(problems);
+    diagnostic::sort(diagnostics);
+    std::collections::BTreeMap::new()
 }
 
 /// What `check` found: every diagnostic, and what would be published.
@@ -396,6 +424,9 @@ pub struct LinkOptions {
     pub refresh: bool,
     /// How long one request may take.
     pub timeout: std::time::Duration,
+    /// Also ask the archive for a copy of each live source that has none, and record it in
+    /// `archive.yaml`.
+    pub archive: bool,
 }
 
 /// What `check --links` found.
@@ -407,6 +438,8 @@ pub struct LinkReport {
     pub urls: usize,
     /// Of those, how many were asked over the network (the rest came from the cache).
     pub fetched: usize,
+    /// With `archive`: how many copies were made and recorded now.
+    pub archived: usize,
 }
 
 /// Checks the sources of the cards in `options.scope` over the network, each distinct URL
@@ -537,6 +570,18 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
         .filter_map(|u| Some((u.clone(), cache.get(u)?.verdict.clone())))
         .collect();
     let mut diagnostics = crate::sources::diagnostics(&citations, &verdicts);
+    let archived = if options.archive {
+        archive_sources(
+            paths,
+            &config,
+            &citations,
+            &verdicts,
+            &fetch_options,
+            &mut diagnostics,
+        )?
+    } else {
+        0
+    };
     for d in &mut diagnostics {
         d.line_text = text_of(&d.path).and_then(|text| {
             text.lines()
@@ -549,7 +594,84 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
         diagnostics,
         urls: urls.len(),
         fetched: fetched.len(),
+        archived,
     })
+}
+
+/// Asks the archive for a copy of each live source in `citations` that has none yet, and
+/// records the copies in `archive.yaml`; a source the archive could not copy gets a note at
+/// its line. How many copies were made.
+fn archive_sources(
+    paths: &Paths,
+    config: &Config,
+    citations: &[crate::sources::Citation],
+    verdicts: &std::collections::BTreeMap<String, crate::sources::Verdict>,
+    options: &crate::sources::fetch::Options,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Result<usize> {
+    let mut ignored = Vec::new();
+    let mut copies = read_archive(paths, &mut ignored);
+    if !ignored.is_empty() {
+        // A damaged archive file is not overwritten: `check` shows its problems.
+        diagnostics.append(&mut ignored);
+        return Ok(0);
+    }
+    let mut wanted: Vec<String> = citations
+        .iter()
+        .map(|c| c.url.clone())
+        .filter(|url| {
+            !copies.contains_key(url)
+                && verdicts.get(url).is_some_and(|v| {
+                    matches!(
+                        v,
+                        crate::sources::Verdict::Live | crate::sources::Verdict::Moved { .. }
+                    )
+                })
+        })
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let made = crate::sources::fetch::archive_all(&wanted, &config.archive_endpoint, options)
+        .map_err(|detail| Error::Links { detail })?;
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut count = 0;
+    for (url, copy) in &made {
+        match copy {
+            Ok(copy) => {
+                copies.insert(
+                    url.clone(),
+                    crate::content::archive::Copy {
+                        copy: copy.clone(),
+                        at: today.clone(),
+                    },
+                );
+                count += 1;
+            }
+            Err(why) => {
+                for citation in citations.iter().filter(|c| &c.url == url) {
+                    diagnostics.push(Diagnostic {
+                        severity: diagnostic::Severity::Note,
+                        path: citation.card.clone(),
+                        pos: citation.pos,
+                        message: format!("no archived copy of `{url}`: {why}"),
+                        help: Some("`check --links --archive` asks again next time".to_owned()),
+                        line_text: None,
+                    });
+                }
+            }
+        }
+    }
+    if count > 0 {
+        let path = paths.root.join(crate::content::archive::FILE);
+        let tmp = path.with_extension("yaml.tmp");
+        std::fs::write(&tmp, crate::content::archive::render(&copies))
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|source| Error::WriteFile { path, source })?;
+    }
+    Ok(count)
 }
 
 /// The sources of issue `index` that the last `check --links` found dead (no network).

@@ -320,3 +320,77 @@ fn failure(error: &reqwest::Error) -> String {
         )
     }
 }
+
+/// Asks the archive at `endpoint` to keep a copy of each of `urls` (`{endpoint}{url}`, as the
+/// Internet Archive's Save Page Now and look-alikes take it): the copy's address for each, from
+/// the answer's `Location` (a redirect to the copy) or `Content-Location`, or why there is none.
+///
+/// # Errors
+///
+/// As [`check_all`].
+pub fn archive_all(
+    urls: &[String],
+    endpoint: &str,
+    options: &Options,
+) -> Result<BTreeMap<String, Result<String, String>>, String> {
+    let client = reqwest::Client::builder()
+        .user_agent(&options.user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        // Saving a page takes an archive a while.
+        .timeout(options.timeout.max(Duration::from_secs(60)))
+        .connect_timeout(options.timeout)
+        .build()
+        .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the HTTP client's runtime: {e}"))?;
+    // One archive, one host: the per-host limit is the whole limit.
+    let turns = Arc::new(Semaphore::new(options.per_host.max(1)));
+    runtime.block_on(async {
+        let mut tasks = tokio::task::JoinSet::new();
+        for url in urls {
+            let (client, turns) = (client.clone(), Arc::clone(&turns));
+            let (url, ask) = (url.clone(), format!("{endpoint}{url}"));
+            tasks.spawn(async move {
+                let _turn = turns.acquire().await;
+                let copy = match client.get(&ask).send().await {
+                    Err(e) if e.is_timeout() => {
+                        Err("the archive did not answer in time".to_owned())
+                    }
+                    Err(e) => Err(format!("the archive cannot be reached: {}", failure(&e))),
+                    Ok(response) => {
+                        let status = response.status();
+                        let header = |name| {
+                            response
+                                .headers()
+                                .get(name)
+                                .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+                                .map(str::to_owned)
+                        };
+                        let place = if status.is_redirection() {
+                            header(reqwest::header::LOCATION)
+                        } else if status.is_success() {
+                            header(reqwest::header::CONTENT_LOCATION)
+                        } else {
+                            None
+                        };
+                        match place.and_then(|p| reqwest::Url::parse(&ask).ok()?.join(&p).ok()) {
+                            Some(copy) => Ok(copy.to_string()),
+                            None => Err(format!("the archive kept no copy ({})", said(status))),
+                        }
+                    }
+                };
+                (url, copy)
+            });
+        }
+        let mut copies = BTreeMap::new();
+        while let Some(done) = tasks.join_next().await {
+            if let Ok((url, copy)) = done {
+                copies.insert(url, copy);
+            }
+        }
+        Ok(copies)
+    })
+}

@@ -105,6 +105,14 @@ fn answer(mut stream: TcpStream, port: u16, seen: &Mutex<Vec<(String, String)>>)
         "/busy" => ("429 Too Many Requests", "Retry-After: 1\r\n".to_owned()),
         "/no-head" if method == "HEAD" => ("405 Method Not Allowed", String::new()),
         "/no-head" => ("200 OK", String::new()),
+        r if r.starts_with("/save/") => (
+            "302 Found",
+            format!(
+                "Location: /web/20261204093000/{}\r\n",
+                &path["/save/".len()..]
+            ),
+        ),
+        r if r.starts_with("/web/") => ("200 OK", String::new()),
         "/stall" => {
             std::thread::sleep(Duration::from_secs(30));
             ("200 OK", String::new())
@@ -399,4 +407,122 @@ fn send_warns_of_dead_sources_without_fetching_and_strict_links_refuses() {
         "{}",
         latest.stderr
     );
+}
+
+// `--archive`: the archive (a stand-in on loopback) is asked for a copy of each live source
+// that has none, the copies go into archive.yaml, and the pages, the email and the digest
+// link each source's copy; a dead source gets none, and a copy is asked for once.
+#[test]
+fn archive_keeps_a_copy_of_each_live_source_and_pages_link_it() {
+    let web = Web::start();
+    let project = bare();
+    project.reconfigure(
+        &[],
+        &format!(
+            "unsubscribe_url: https://news.example.org/unsubscribe?token={{token}}\n\
+             links:\n  archive_endpoint: {}\n",
+            web.url("/save/")
+        ),
+    );
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        card(
+            "A",
+            &[web.url("/ok"), web.url("/gone-404"), web.url("/moved")],
+        ),
+    );
+    let run = project.run(&["check", "--links", "--archive"]);
+    assert!(
+        run.stderr
+            .contains("archive: 2 new copies recorded in archive.yaml"),
+        "{}",
+        run.stderr
+    );
+    let archive = project.read("archive.yaml");
+    let copy_of = |path: &str| web.url(&format!("/web/20261204093000/{}", web.url(path)));
+    for path in ["/ok", "/moved"] {
+        assert!(
+            archive.contains(&format!(
+                "\"{}\":\n  copy: \"{}\"",
+                web.url(path),
+                copy_of(path)
+            )),
+            "{archive}"
+        );
+    }
+    assert!(
+        !archive.contains("gone-404"),
+        "a dead page has no copy: {archive}"
+    );
+    // Requests to the archive, all paths together.
+    let saves = || {
+        web.counts()
+            .iter()
+            .filter(|(p, _)| p.starts_with("/save/"))
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
+    assert_eq!(saves(), 2);
+    // Asked once: the next run finds the copies recorded.
+    let again = project.run(&["check", "--links", "--archive", "--refresh"]);
+    assert!(
+        again.stderr.contains("archive: 0 new copies"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(saves(), 2, "no second request for a recorded copy");
+    // The published pages, the email and the digest link each copy.
+    assert_eq!(project.run(&["build"]).code, 0);
+    let page = project.read("public/issues/2026-w25/index.html");
+    let email = project.read("public/issues/2026-w25/email.html");
+    for html in [&page, &email] {
+        assert!(
+            html.contains(&format!("<a href=\"{}\"", copy_of("/ok")))
+                && html.contains(">archived copy</a>"),
+            "{html}"
+        );
+    }
+    let text = project.read("public/issues/2026-w25/email.txt");
+    assert!(text.contains("(archived copy ["), "{text}");
+    assert!(text.contains(&copy_of("/moved")), "{text}");
+    let digest = project.read("public/issues/2026-w25/digest.md");
+    assert!(
+        digest.contains(&format!("[archived copy]({})", copy_of("/ok"))),
+        "{digest}"
+    );
+    // A damaged archive file is an error at its line, and is not overwritten.
+    project.write("archive.yaml", "\"https://example.org/\": nope\n");
+    let check = project.run(&["check"]);
+    assert_eq!(check.code, 1);
+    assert!(
+        check.headlines().contains(
+            &"archive.yaml:1:1: error: `https://example.org/` is not a source with an archived copy"
+        ),
+        "{}",
+        check.stderr
+    );
+}
+
+// The "archived copy" links keep the pages and the email valid HTML.
+#[test]
+#[ignore = "needs java: run scripts/test"]
+fn pages_with_archived_copies_pass_the_nu_html_checker() {
+    let project = bare();
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        card("A", &["https://example.org/a?x=1&y=2".to_owned()]),
+    );
+    project.write(
+        "archive.yaml",
+        "\"https://example.org/a?x=1&y=2\":\n  copy: \"https://web.archive.org/web/2026/https://example.org/a?x=1&y=2\"\n  at: 2026-12-04\n",
+    );
+    let build = project.run(&["build"]);
+    assert_eq!(build.code, 0, "{}", build.stderr);
+    assert!(
+        project
+            .read("public/issues/2026-w25/index.html")
+            .contains(">archived copy</a>")
+    );
+    let errors = crate::validators::vnu_errors(&project.path("public"));
+    assert!(errors.is_empty(), "{errors:#?}");
 }

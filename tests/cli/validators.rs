@@ -12,7 +12,7 @@ use crate::support::browser::browse;
 use crate::support::{free_port, tools};
 
 /// The checker's errors for every HTML file under `dir`, one line each.
-fn vnu_errors(dir: &Path) -> Vec<String> {
+pub(crate) fn vnu_errors(dir: &Path) -> Vec<String> {
     let out = Command::new("java")
         .arg("-jar")
         .arg(tools::vnu())

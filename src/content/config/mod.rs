@@ -97,6 +97,16 @@ const WATCH: Key = Key::new(
     "a mapping with `stale_after_weeks` and `still_watching_limit`",
 );
 
+const LINKS: Key = Key::new(
+    "links",
+    "a mapping with `archive_endpoint`, where `check --links --archive` asks for copies",
+);
+const ARCHIVE_ENDPOINT: Key = Key::new(
+    "archive_endpoint",
+    "the archive's save address, the source's URL appended, e.g. `https://web.archive.org/save/` (the default)",
+);
+const LINKS_KEYS: &[Key] = &[ARCHIVE_ENDPOINT];
+
 const TIMEZONE: Key = Key::new(
     "timezone",
     "the IANA time zone `send_at` times are in, e.g. `Europe/Berlin` or `America/New_York` (default `UTC`)",
@@ -138,6 +148,7 @@ const CONFIG_KEYS: &[Key] = &[
     SMTP,
     SEND,
     WATCH,
+    LINKS,
     EMAIL,
     TIMEZONE,
 ];
@@ -215,6 +226,8 @@ pub struct Config {
     pub feed_limit: usize,
     /// The footer's promise.
     pub promise: String,
+    /// Where `check --links --archive` asks for a copy of a source: this, then the URL.
+    pub archive_endpoint: String,
     /// The sender's postal address, shown in every email's footer (CAN-SPAM asks for one in
     /// commercial mail).
     pub postal_address: Option<String>,
@@ -457,6 +470,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         .line(PROMISE, false)
         .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
     let postal_address = f.line(POSTAL_ADDRESS, false).map(|s| s.value);
+    let archive_endpoint = archive_endpoint(&mut f);
     let smtp = smtp(&mut f);
     let send = send_settings(&mut f);
     let watch = watch_settings(&mut f);
@@ -528,6 +542,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         dkim,
         feed_limit,
         promise,
+        archive_endpoint,
         postal_address,
         smtp,
         send,
@@ -570,6 +585,25 @@ fn default_list_id(title: &str, base_url: &str) -> String {
         name
     };
     format!("{name}.{host}")
+}
+
+/// `links.archive_endpoint`, or the Internet Archive's Save Page Now.
+fn archive_endpoint(f: &mut Fields<'_, '_, '_>) -> String {
+    const DEFAULT: &str = "https://web.archive.org/save/";
+    let Some((entries, pos)) = f.mapping(LINKS) else {
+        return DEFAULT.to_owned();
+    };
+    let mut l = Fields::new(entries, pos, LINKS_KEYS, &[], "links: ", f.diags);
+    let Some(endpoint) = l.line(ARCHIVE_ENDPOINT, false) else {
+        return DEFAULT.to_owned();
+    };
+    if let Err(message) = url::check(&endpoint.value) {
+        l.diags
+            .error(endpoint.pos, format!("`links.archive_endpoint`: {message}"))
+            .help(ARCHIVE_ENDPOINT.help);
+        return DEFAULT.to_owned();
+    }
+    endpoint.value
 }
 
 fn watch_settings(f: &mut Fields<'_, '_, '_>) -> WatchSettings {

@@ -643,6 +643,7 @@ fn sources(f: &mut Fields<'_, '_, '_>) -> Vec<SourceLink> {
                         title: url::host(url).to_owned(),
                         url: url.to_owned(),
                         date: None,
+                        archived: None,
                     }),
                     Err(message) => {
                         f.diags
@@ -678,6 +679,7 @@ fn sources(f: &mut Fields<'_, '_, '_>) -> Vec<SourceLink> {
                         title: crate::content::markdown::smart_quotes(&title.value),
                         url,
                         date: date.map(|d| d.value),
+                        archived: None,
                     });
                 }
             }

@@ -71,6 +71,8 @@ pub struct SourceView {
     pub host: String,
     /// `YYYY-MM-DD`, or none.
     pub date: Option<String>,
+    /// Its archived copy (`archive.yaml`), or none.
+    pub archived: Option<String>,
 }
 
 /// A story as plain text, for `email.txt`: Markdown flattened, links replaced by `[n]` markers
@@ -145,6 +147,8 @@ pub struct TextSourceView {
     pub title: String,
     /// Its number in `references`.
     pub number: usize,
+    /// Its archived copy's number in `references`, if it has one.
+    pub archived_number: Option<usize>,
 }
 
 /// A numbered link.
@@ -205,6 +209,7 @@ fn source_view(source: &SourceLink) -> SourceView {
         url: source.url.clone(),
         host: url::host(&source.url).to_owned(),
         date: source.date.map(|d| d.to_string()),
+        archived: source.archived.clone(),
     }
 }
 
@@ -268,6 +273,7 @@ impl TextStoryView {
             .map(|source| TextSourceView {
                 title: source.title.clone(),
                 number: references.number(&source.url),
+                archived_number: source.archived.as_ref().map(|copy| references.number(copy)),
             })
             .collect();
         TextStoryView {
