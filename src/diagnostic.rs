@@ -17,6 +17,22 @@ pub struct Pos {
     pub col: u32,
 }
 
+impl Pos {
+    /// The line and column of byte `at` of `text` (a char boundary).
+    pub fn at_byte(text: &str, at: usize) -> Pos {
+        let before = &text[..at];
+        let line = before.matches('\n').count() + 1;
+        let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+            .chars()
+            .count()
+            + 1;
+        Pos {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            col: u32::try_from(col).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 impl Default for Pos {
     fn default() -> Pos {
         Pos::START
@@ -134,16 +150,7 @@ impl<'a> FileDiagnostics<'a> {
         let Some(at) = self.text.get(start..).and_then(|rest| rest.find(needle)) else {
             return from;
         };
-        let before = &self.text[..start + at];
-        let line = before.matches('\n').count() + 1;
-        let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-            .chars()
-            .count()
-            + 1;
-        Pos {
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            col: u32::try_from(col).unwrap_or(u32::MAX),
-        }
+        Pos::at_byte(self.text, start + at)
     }
 
     /// Line `line` (1-based) of the file's text, when it has one with text.

@@ -69,6 +69,7 @@ mod tests {
         ("content", &["diagnostic", "error"]),
         ("publish", &["diagnostic", "error", "content"]),
         ("audience", &["diagnostic", "error", "content"]),
+        ("sources", &["diagnostic", "error", "content"]),
         (
             "mail",
             &["diagnostic", "error", "content", "publish", "audience"],
@@ -94,6 +95,7 @@ mod tests {
                 "audience",
                 "mail",
                 "service",
+                "sources",
             ],
         ),
     ];

@@ -90,18 +90,7 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 ///
 /// The HTTP client or the runtime could not be made (no TLS roots, no threads).
 pub fn check_all(urls: &[String], options: &Options) -> Result<BTreeMap<String, Verdict>, String> {
-    let client = reqwest::Client::builder()
-        .user_agent(&options.user_agent)
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(options.timeout)
-        .connect_timeout(options.timeout)
-        .build()
-        .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the HTTP client's runtime: {e}"))?;
+    let (client, runtime) = client(options, options.timeout)?;
     let unique: Vec<&String> = urls.iter().collect::<HashSet<_>>().into_iter().collect();
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     for url in &unique {
@@ -129,6 +118,27 @@ pub fn check_all(urls: &[String], options: &Options) -> Result<BTreeMap<String, 
         }
         Ok(verdicts)
     })
+}
+
+/// The HTTP client (redirects left to the caller, no cookies: reqwest keeps none unless
+/// asked) with requests of at most `timeout`, and the runtime it runs on.
+fn client(
+    options: &Options,
+    timeout: Duration,
+) -> Result<(reqwest::Client, tokio::runtime::Runtime), String> {
+    let client = reqwest::Client::builder()
+        .user_agent(&options.user_agent)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(options.timeout)
+        .build()
+        .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the HTTP client's runtime: {e}"))?;
+    Ok((client, runtime))
 }
 
 /// `url`'s host and port, the unit the per-host limit counts by.
@@ -333,19 +343,8 @@ pub fn archive_all(
     endpoint: &str,
     options: &Options,
 ) -> Result<BTreeMap<String, Result<String, String>>, String> {
-    let client = reqwest::Client::builder()
-        .user_agent(&options.user_agent)
-        .redirect(reqwest::redirect::Policy::none())
-        // Saving a page takes an archive a while.
-        .timeout(options.timeout.max(Duration::from_secs(60)))
-        .connect_timeout(options.timeout)
-        .build()
-        .map_err(|e| format!("cannot make the HTTP client: {e}"))?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the HTTP client's runtime: {e}"))?;
+    // Saving a page takes an archive a while.
+    let (client, runtime) = client(options, options.timeout.max(Duration::from_secs(60)))?;
     // One archive, one host: the per-host limit is the whole limit.
     let turns = Arc::new(Semaphore::new(options.per_host.max(1)));
     runtime.block_on(async {

@@ -68,19 +68,8 @@ fn markdown_of(story: &Story) -> Vec<&str> {
 
 /// Where `url` is first written in `text`.
 fn place(text: &str, url: &str) -> Pos {
-    let Some(at) = text.find(url) else {
-        return Pos::START;
-    };
-    let before = &text[..at];
-    let line = before.matches('\n').count() + 1;
-    let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .chars()
-        .count()
-        + 1;
-    Pos {
-        line: u32::try_from(line).unwrap_or(u32::MAX),
-        col: u32::try_from(col).unwrap_or(u32::MAX),
-    }
+    text.find(url)
+        .map_or(Pos::START, |at| Pos::at_byte(text, at))
 }
 
 /// The diagnostic of each citation whose URL is not plainly live, by `verdicts`.
