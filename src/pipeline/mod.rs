@@ -616,9 +616,13 @@ fn archive_sources(
         diagnostics.append(&mut ignored);
         return Ok(0);
     }
+    // A public archive is never handed an address of this machine or its network.
+    let endpoint_is_private =
+        crate::sources::fetch::is_private_host(host_of(&config.archive_endpoint));
     let mut wanted: Vec<String> = citations
         .iter()
         .map(|c| c.url.clone())
+        .filter(|url| endpoint_is_private || !crate::sources::fetch::is_private_host(host_of(url)))
         .filter(|url| {
             !copies.contains_key(url)
                 && verdicts.get(url).is_some_and(|v| {
@@ -672,6 +676,21 @@ fn archive_sources(
             .map_err(|source| Error::WriteFile { path, source })?;
     }
     Ok(count)
+}
+
+/// The host of an http(s) `url` as written, without port or brackets' contents changed.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    if host.starts_with('[') {
+        host.split_once(']')
+            .map_or(host, |(ip, _)| ip.trim_start_matches('['))
+    } else {
+        host.split(':').next().unwrap_or_default()
+    }
 }
 
 /// The sources of issue `index` that the last `check --links` found dead (no network).

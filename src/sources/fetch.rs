@@ -141,6 +141,33 @@ fn client(
     Ok((client, runtime))
 }
 
+/// Whether `host` is an address of this machine or a private network: loopback, private
+/// (10/8, 172.16/12, 192.168/16, fc00::/7), link-local (169.254/16, fe80::/10, where cloud
+/// metadata services answer), unspecified, or `localhost`. Names are taken as written (a
+/// public name that resolves to a private address is not caught).
+pub fn is_private_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            let first = ip.segments()[0];
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_private_host(&v4.to_string()))
+        }
+        Err(_) => false,
+    }
+}
+
 /// `url`'s host and port, the unit the per-host limit counts by.
 fn host_of(url: &str) -> String {
     reqwest::Url::parse(url).map_or_else(
@@ -197,6 +224,18 @@ async fn check_one(
             };
             if permanent.is_none() && matches!(status.as_u16(), 301 | 308) {
                 permanent = Some(said(status));
+            }
+            // A page out there must not make the checker knock on this machine's or its
+            // network's doors (a cloud's metadata service, a router): a redirect to another
+            // host that is a private address is not followed.
+            let host = next.host_str().unwrap_or_default();
+            let from = reqwest::Url::parse(&current).ok();
+            if from.as_ref().and_then(|u| u.host_str()) != Some(host) && is_private_host(host) {
+                return Verdict::Unverified {
+                    why: format!(
+                        "it redirects to a private address ({host}), which is not followed"
+                    ),
+                };
             }
             current = next.to_string();
             continue;
@@ -392,4 +431,38 @@ pub fn archive_all(
         }
         Ok(copies)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_hosts_are_told_from_public_ones() {
+        for host in [
+            "localhost",
+            "a.localhost",
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "[::1]",
+            "[fd00::1]",
+            "[fe80::1]",
+            "[::ffff:10.0.0.1]",
+        ] {
+            assert!(is_private_host(host), "{host}");
+        }
+        for host in [
+            "example.org",
+            "8.8.8.8",
+            "172.32.0.1",
+            "[2001:db8::1]",
+            "[::ffff:8.8.8.8]",
+        ] {
+            assert!(!is_private_host(host), "{host}");
+        }
+    }
 }

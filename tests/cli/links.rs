@@ -113,6 +113,10 @@ fn answer(mut stream: TcpStream, port: u16, seen: &Mutex<Vec<(String, String)>>)
             ),
         ),
         r if r.starts_with("/web/") => ("200 OK", String::new()),
+        "/to-metadata" => (
+            "302 Found",
+            "Location: http://169.254.169.254/latest/meta-data/\r\n".to_owned(),
+        ),
         "/stall" => {
             std::thread::sleep(Duration::from_secs(30));
             ("200 OK", String::new())
@@ -525,4 +529,27 @@ fn pages_with_archived_copies_pass_the_nu_html_checker() {
     );
     let errors = crate::validators::vnu_errors(&project.path("public"));
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+// A URL in a card is not trusted to steer the checker: a page that redirects to a private
+// address (a cloud's metadata service) is not followed there, and says so.
+#[test]
+fn a_redirect_into_a_private_network_is_not_followed() {
+    let web = Web::start();
+    let project = bare();
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        card("A", &[web.url("/to-metadata")]),
+    );
+    let run = project.run(&["check", "--links", "--timeout", "2"]);
+    assert_eq!(run.code, 0, "a note fails nothing: {}", run.stderr);
+    assert_eq!(
+        run.headlines(),
+        [format!(
+            "briefs/2026-W25/a.yaml:10:5: note: could not verify source `{}`: it redirects to a \
+             private address (169.254.169.254), which is not followed",
+            web.url("/to-metadata")
+        )
+        .as_str()]
+    );
 }
