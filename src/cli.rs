@@ -249,7 +249,7 @@ pub struct ServeArgs {
 }
 
 /// `briefing init`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct InitArgs {
     /// Folder to create (default: the `-C` folder).
     pub dir: Option<PathBuf>,

@@ -15,7 +15,19 @@ pub(super) fn run(root: &Path, args: &InitArgs) -> Result<ExitCode> {
         .as_ref()
         .map_or_else(|| root.to_path_buf(), |d| root.join(d));
     let written = if args.bare {
-        scaffold::init_bare(&dir, args.force, args.templates, &starter(args)?)?
+        let mut args = args.clone();
+        loop {
+            match scaffold::init_bare(&dir, args.force, args.templates, &starter(&mut args)?) {
+                // On a terminal, a value the config refuses is asked for again.
+                Err(Error::BadOption { option, detail }) if std::io::stdin().is_terminal() => {
+                    if !forget(&mut args, option) {
+                        return Err(Error::BadOption { option, detail });
+                    }
+                    say_err!("{detail}");
+                }
+                other => break other?,
+            }
+        }
     } else {
         scaffold::init(&dir, args.force, args.templates)?
     };
@@ -32,13 +44,37 @@ pub(super) fn run(root: &Path, args: &InitArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Drops the answer to `option` so that it is asked again; false for an option it does not
+/// know.
+fn forget(args: &mut InitArgs, option: &str) -> bool {
+    let field = match option {
+        "--title" => &mut args.title,
+        "--base-url" => &mut args.base_url,
+        "--from" => &mut args.from,
+        "--tagline" => &mut args.tagline,
+        "--description" => &mut args.description,
+        "--postal-address" => &mut args.postal_address,
+        _ => return false,
+    };
+    *field = None;
+    true
+}
+
 /// The settings of `init --bare`: the options given, and on a terminal an answer for each
-/// required one missing (the optional ones may be left empty).
-fn starter(args: &InitArgs) -> Result<Starter> {
+/// missing (the optional ones may be left empty). Answers are kept in `args`, so that only a
+/// refused one is asked again.
+fn starter(args: &mut InitArgs) -> Result<Starter> {
     let interactive = std::io::stdin().is_terminal();
-    let ask = |option: &'static str, question: &str, given: &Option<String>, required: bool| {
-        if let Some(value) = given.as_ref().filter(|v| !v.trim().is_empty()) {
-            return Ok(Some(value.trim().to_owned()));
+    let ask = |option: &'static str,
+               question: &str,
+               given: &mut Option<String>,
+               required: bool|
+     -> Result<Option<String>> {
+        // Given (an empty optional one means "none").
+        if let Some(value) = given.as_ref().map(|v| v.trim().to_owned())
+            && (!value.is_empty() || !required)
+        {
+            return Ok((!value.is_empty()).then_some(value));
         }
         if !interactive {
             return if required {
@@ -66,39 +102,45 @@ fn starter(args: &InitArgs) -> Result<Starter> {
                     detail: "no answer (input ended)".to_owned(),
                 });
             }
-            let answer = answer.trim();
+            let answer = answer.trim().to_owned();
             if !answer.is_empty() || !required {
-                return Ok((!answer.is_empty()).then(|| answer.to_owned()));
+                *given = Some(answer.clone());
+                return Ok((!answer.is_empty()).then_some(answer));
             }
         }
     };
     Ok(Starter {
-        title: ask("--title", "The newsletter's name?", &args.title, true)?.unwrap_or_default(),
+        title: ask("--title", "The newsletter's name?", &mut args.title, true)?.unwrap_or_default(),
         base_url: ask(
             "--base-url",
             "Where will the site be published (e.g. https://news.example.org/)?",
-            &args.base_url,
+            &mut args.base_url,
             true,
         )?
         .unwrap_or_default(),
         from: ask(
             "--from",
             "Who sends it (e.g. My Weekly <news@example.org>)?",
-            &args.from,
+            &mut args.from,
             true,
         )?
         .unwrap_or_default(),
-        tagline: ask("--tagline", "A line under the title?", &args.tagline, false)?,
+        tagline: ask(
+            "--tagline",
+            "A line under the title?",
+            &mut args.tagline,
+            false,
+        )?,
         description: ask(
             "--description",
             "Who is it for, in one line?",
-            &args.description,
+            &mut args.description,
             false,
         )?,
         postal_address: ask(
             "--postal-address",
             "Your postal address, for the emails' footer?",
-            &args.postal_address,
+            &mut args.postal_address,
             false,
         )?,
     })

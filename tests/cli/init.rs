@@ -572,3 +572,65 @@ fn init_bare_refuses_bad_or_missing_settings_by_option_and_writes_nothing() {
         assert!(!project.path("new").exists(), "{args:?}: nothing written");
     }
 }
+
+// On a terminal, `init --bare` asks for what the options did not give, and asks again for an
+// answer the config refuses, keeping the others. The terminal is util-linux's `script`.
+#[test]
+#[cfg(target_os = "linux")]
+fn init_bare_asks_on_a_terminal_and_asks_again_for_a_refused_answer() {
+    use std::io::Write as _;
+    let project = Project::empty();
+    let command = format!(
+        "{} -C {} init mine --bare",
+        env!("CARGO_BIN_EXE_briefing"),
+        project.root().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux's `script` runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"My \"Weekly\"\nftp://nope\nMe <me@example.org>\nA tagline\n\n\nhttps://news.example.org\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("only http and https links are allowed"),
+        "{said}"
+    );
+    // Asked twice for the address, once for everything else.
+    assert_eq!(
+        said.matches("Where will the site be published").count(),
+        2,
+        "{said}"
+    );
+    assert_eq!(said.matches("The newsletter's name?").count(), 1, "{said}");
+    let config = project.read("mine/config.yaml");
+    for line in [
+        "title: \"My \\\"Weekly\\\"\"",
+        "base_url: \"https://news.example.org/\"",
+        "from: \"Me <me@example.org>\"",
+        "tagline: \"A tagline\"",
+        "# postal_address: ",
+    ] {
+        assert!(config.contains(line), "{line}:\n{config}");
+    }
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"))
+        .arg("-C")
+        .arg(project.path("mine"))
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
