@@ -577,6 +577,7 @@ fn init_bare_refuses_bad_or_missing_settings_by_option_and_writes_nothing() {
 // answer the config refuses, keeping the others. The terminal is util-linux's `script`.
 #[test]
 #[cfg(target_os = "linux")]
+#[ignore = "needs util-linux's `script` for a terminal: run scripts/test"]
 fn init_bare_asks_on_a_terminal_and_asks_again_for_a_refused_answer() {
     use std::io::Write as _;
     let project = Project::empty();
