@@ -2,7 +2,7 @@
 # briefing benchmarks: whole processes, medians of several runs, peak memory.
 #
 #   bench/run.sh            everything (about 10 minutes on 2 cores)
-#   bench/run.sh check      one part: check | build | send | listen | import
+#   bench/run.sh check      one part: check | build | send | listen | import | serve
 #
 # Installs what it needs (hyperfine, hugo, postfix's smtp-sink/smtp-source, PyYAML); the
 # Postfix mail system itself is never started. Results go to bench/results/ and the summary
@@ -284,12 +284,22 @@ sys.exit(1 if wrong or misnamed or unrecorded else 0)
 PY
 }
 
+bench_serve() {
+  # From a card's save to the preview's reload event, the page checked after each edit.
+  for n in ${SIZES:-1000 10000}; do
+    local dir; dir=$(corpus "$n")
+    rm -rf "$dir/public"
+    echo "serve, $n cards: $(python3 bench/serve_latency.py "$BIN" "$dir" "${EDITS:-9}")"
+  done
+}
+
 case "${1:-all}" in
   check) bench_check ;;
   build) bench_build ;;
   send) bench_send ;;
   listen) bench_listen ;;
   import) bench_import ;;
-  all) bench_check; bench_build; bench_send; bench_listen; bench_import ;;
+  serve) bench_serve ;;
+  all) bench_check; bench_build; bench_send; bench_listen; bench_import; bench_serve ;;
   *) echo "usage: bench/run.sh [check|build|send|listen|all]" >&2; exit 2 ;;
 esac

@@ -34,9 +34,10 @@ pub const VERSION_PATH: &str = "/__briefing/version";
 /// listen to it; no page polls.
 pub const EVENTS_PATH: &str = "/__briefing/events";
 
-/// How long to wait for more file events before rebuilding: an editor's save is often
-/// several events.
-const DEBOUNCE: Duration = Duration::from_millis(150);
+/// How long a change seen mid-write (data written, the file not yet closed) may wait for the
+/// event that says the file is whole (closed after writing, renamed into place) before the
+/// rebuild starts anyway: systems that report no such event (macOS) pay this, Linux does not.
+const SETTLE: Duration = Duration::from_millis(50);
 
 const RELOAD_SCRIPT: &str = "<script>(function(){var seen=null;\
 var events=new EventSource('/__briefing/events');\
@@ -357,11 +358,23 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         );
     }
 
-    let (events, changes) = mpsc::channel();
+    // Each change says whether the file it touched is whole: a save is several events (the
+    // data, then the close or the rename), and a rebuild between them would read half a card.
+    let (events, changes) = mpsc::channel::<bool>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        if event.is_ok_and(|e| !e.kind.is_access()) {
-            let _ = events.send(());
-        }
+        use notify::EventKind::{Access, Create, Modify, Remove};
+        use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
+        let Ok(event) = event else { return };
+        // A new file is not whole until it is closed: its data comes after the create.
+        let whole = match event.kind {
+            Access(AccessKind::Close(AccessMode::Write))
+            | Create(CreateKind::Folder)
+            | Remove(_)
+            | Modify(ModifyKind::Name(_)) => true,
+            Access(_) => return,
+            _ => false,
+        };
+        let _ = events.send(whole);
     })
     .map_err(|source| Error::WatchFiles { path: None, source })?;
     for (path, mode) in [
@@ -383,9 +396,19 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     let (announce, versions) = tokio::sync::watch::channel(first);
 
     std::thread::spawn(move || {
-        while changes.recv().is_ok() {
-            // Let a burst of events settle into one rebuild.
-            while changes.recv_timeout(DEBOUNCE).is_ok() {}
+        // The rebuild starts as soon as the change is whole, with no fixed wait; what arrives
+        // while it runs is taken by the next one, so a burst costs at most one more.
+        while let Ok(mut whole) = changes.recv() {
+            let deadline = std::time::Instant::now() + SETTLE;
+            while !whole {
+                match changes
+                    .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+                {
+                    Ok(settled) => whole = settled,
+                    Err(_) => break,
+                }
+            }
+            while changes.try_recv().is_ok() {}
             say_err!("{}", rebuild(&*build, &rebuild_site, style));
             let version = rebuild_site
                 .lock()
