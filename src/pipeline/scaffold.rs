@@ -58,6 +58,21 @@ const GITIGNORE: &str = "/public/\n/outbox/\n/.briefing/\n";
 /// [`Error::InitNotEmpty`] when `dir` holds anything and `force` is false;
 /// [`Error::WriteFile`] when a file cannot be written.
 pub fn init(dir: &Path, force: bool, templates: bool) -> Result<usize> {
+    let files = SAMPLE
+        .iter()
+        .map(|(rel, content)| ((*rel).to_owned(), *content))
+        .chain([(".gitignore".to_owned(), GITIGNORE)]);
+    write_newsletter(dir, force, templates, files)
+}
+
+/// Writes a new newsletter's `files` (and with `templates` the built-ins) into `dir`, which
+/// must be empty unless `force`, and makes its secret. Returns how many files were written.
+fn write_newsletter<'a>(
+    dir: &Path,
+    force: bool,
+    templates: bool,
+    files: impl Iterator<Item = (String, &'a str)>,
+) -> Result<usize> {
     let occupied = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
     if occupied && !force {
         return Err(Error::InitNotEmpty {
@@ -68,13 +83,8 @@ pub fn init(dir: &Path, force: bool, templates: bool) -> Result<usize> {
         .iter()
         .filter(|_| templates)
         .map(|(name, source)| (format!("templates/{name}"), *source));
-    let files = SAMPLE
-        .iter()
-        .map(|(rel, content)| ((*rel).to_owned(), *content))
-        .chain(templates)
-        .chain([(".gitignore".to_owned(), GITIGNORE)]);
     let mut written = 0;
-    for (rel, content) in files {
+    for (rel, content) in files.chain(templates) {
         write_new(&dir.join(rel), content)?;
         written += 1;
     }
@@ -199,31 +209,13 @@ pub fn init_bare(dir: &Path, force: bool, templates: bool, starter: &Starter) ->
             ),
         });
     }
-    let occupied = fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some());
-    if occupied && !force {
-        return Err(Error::InitNotEmpty {
-            dir: dir.to_path_buf(),
-        });
-    }
-    let templates = crate::publish::templates::BUILTINS
-        .iter()
-        .filter(|_| templates)
-        .map(|(name, source)| (format!("templates/{name}"), (*source).to_owned()));
     let files = [
-        ("config.yaml".to_owned(), text),
+        ("config.yaml".to_owned(), text.as_str()),
         // Git keeps no empty folder; `check` reads only `.yaml` files.
-        ("briefs/.gitkeep".to_owned(), String::new()),
-        (".gitignore".to_owned(), GITIGNORE.to_owned()),
-    ]
-    .into_iter()
-    .chain(templates);
-    let mut written = 0;
-    for (rel, content) in files {
-        write_new(&dir.join(rel), &content)?;
-        written += 1;
-    }
-    crate::audience::secret::create(&crate::audience::secret::file(dir))?;
-    Ok(written)
+        ("briefs/.gitkeep".to_owned(), ""),
+        (".gitignore".to_owned(), GITIGNORE),
+    ];
+    write_newsletter(dir, force, templates, files.into_iter())
 }
 
 /// Every built-in template, what it makes and this newsletter's copy of it, then the

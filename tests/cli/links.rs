@@ -193,55 +193,51 @@ fn each_answer_is_reported_at_the_cards_line() {
         let line = 9 + urls.iter().position(|u| u == url).unwrap() + 1;
         format!("briefs/2026-W25/all.yaml:{line}:5: ")
     };
+    // What each URL gets: its severity and what is said after the URL.
+    let said = |url: &str, severity: &str, after: &str| {
+        let message = if severity == "note" {
+            format!("could not verify source `{url}`: {after}")
+        } else {
+            format!("source `{url}` {after}")
+        };
+        format!("{}{severity}: {message}", at(url))
+    };
+    let robots = "(the site refuses robots, or asks them to wait)";
     let expected = [
-        format!(
-            "{}error: source `{}` is dead: 404 Not Found",
-            at(&web.url("/gone-404")),
-            web.url("/gone-404")
+        said(&web.url("/gone-404"), "error", "is dead: 404 Not Found"),
+        said(&web.url("/gone-410"), "error", "is dead: 410 Gone"),
+        said(
+            &web.url("/moved"),
+            "warning",
+            "has moved for good (301 Moved Permanently)",
         ),
-        format!(
-            "{}error: source `{}` is dead: 410 Gone",
-            at(&web.url("/gone-410")),
-            web.url("/gone-410")
+        said(
+            &web.url("/moved-308"),
+            "warning",
+            "has moved for good (308 Permanent Redirect)",
         ),
-        format!(
-            "{}warning: source `{}` has moved for good (301 Moved Permanently)",
-            at(&web.url("/moved")),
-            web.url("/moved")
+        said(
+            &web.url("/loop-a"),
+            "error",
+            "is dead: its redirects go round in a loop",
         ),
-        format!(
-            "{}warning: source `{}` has moved for good (308 Permanent Redirect)",
-            at(&web.url("/moved-308")),
-            web.url("/moved-308")
+        said(
+            &web.url("/forbidden"),
+            "note",
+            &format!("403 Forbidden {robots}"),
         ),
-        format!(
-            "{}error: source `{}` is dead: its redirects go round in a loop",
-            at(&web.url("/loop-a")),
-            web.url("/loop-a")
+        said(
+            &web.url("/busy"),
+            "note",
+            &format!("429 Too Many Requests {robots}"),
         ),
-        format!(
-            "{}note: could not verify source `{}`: 403 Forbidden (the site refuses robots, or asks them to wait)",
-            at(&web.url("/forbidden")),
-            web.url("/forbidden")
+        said(&web.url("/stall"), "note", "no answer within 2 s, 3 tries"),
+        said(
+            "http://nowhere.invalid/page",
+            "error",
+            "is dead: the host name does not resolve",
         ),
-        format!(
-            "{}note: could not verify source `{}`: 429 Too Many Requests (the site refuses robots, or asks them to wait)",
-            at(&web.url("/busy")),
-            web.url("/busy")
-        ),
-        format!(
-            "{}note: could not verify source `{}`: no answer within 2 s, 3 tries",
-            at(&web.url("/stall")),
-            web.url("/stall")
-        ),
-        format!(
-            "{}error: source `http://nowhere.invalid/page` is dead: the host name does not resolve",
-            at("http://nowhere.invalid/page")
-        ),
-        format!(
-            "{}error: source `{refused}` is dead: the server refuses connections",
-            at(&refused)
-        ),
+        said(&refused, "error", "is dead: the server refuses connections"),
     ];
     let mut headlines: Vec<String> = run.headlines().iter().map(|h| (*h).to_owned()).collect();
     headlines.sort();
