@@ -40,12 +40,7 @@ impl Web {
             for stream in listener.incoming().flatten() {
                 let (seen, in_flight, most) =
                     (Arc::clone(&seen), Arc::clone(&in_flight), Arc::clone(&most));
-                std::thread::spawn(move || {
-                    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-                    most.fetch_max(now, Ordering::SeqCst);
-                    answer(stream, port, &seen);
-                    in_flight.fetch_sub(1, Ordering::SeqCst);
-                });
+                std::thread::spawn(move || answer(stream, port, &seen, &in_flight, &most));
             }
         });
         web
@@ -65,7 +60,16 @@ impl Web {
     }
 }
 
-fn answer(mut stream: TcpStream, port: u16, seen: &Mutex<Vec<(String, String)>>) {
+/// Answers one request. It counts as in flight from its request line until just before its
+/// answer is written: the client cannot start another before that answer arrives, so a
+/// count never takes a finished request for a running one.
+fn answer(
+    mut stream: TcpStream,
+    port: u16,
+    seen: &Mutex<Vec<(String, String)>>,
+    in_flight: &AtomicUsize,
+    most: &AtomicUsize,
+) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut first = String::new();
     if reader.read_line(&mut first).is_err() {
@@ -83,6 +87,8 @@ fn answer(mut stream: TcpStream, port: u16, seen: &Mutex<Vec<(String, String)>>)
         parts.next().unwrap_or("").to_owned(),
     );
     seen.lock().unwrap().push((method.clone(), path.clone()));
+    let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+    most.fetch_max(now, Ordering::SeqCst);
     let base = format!("http://127.0.0.1:{port}");
     let route = path.split('?').next().unwrap_or("");
     let (status, headers): (&str, String) = match route {
@@ -124,6 +130,7 @@ fn answer(mut stream: TcpStream, port: u16, seen: &Mutex<Vec<(String, String)>>)
         _ => ("404 Not Found", String::new()),
     };
     let body = if method == "HEAD" { "" } else { "<p>page</p>" };
+    in_flight.fetch_sub(1, Ordering::SeqCst);
     let _ = write!(
         stream,
         "HTTP/1.1 {status}\r\n{headers}Content-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
