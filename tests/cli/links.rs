@@ -1,7 +1,7 @@
 //! `check --links` against web servers on loopback started here: nothing leaves the machine.
 //! Each kind of answer a source's server can give becomes its diagnostic at the card's line;
 //! a URL shared by cards is asked once, the cache spares the network, no host gets more than
-//! two requests at a time; and `build`, `send` never fetch anything.
+//! two requests at a time; and `build`, `serve` and `send` never fetch anything.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -554,5 +554,47 @@ fn a_redirect_into_a_private_network_is_not_followed() {
             web.url("/to-metadata")
         )
         .as_str()]
+    );
+}
+
+// The preview renders, serves every page and rebuilds on a save without asking any source's
+// server anything.
+#[test]
+fn serve_fetches_nothing_while_it_renders_serves_and_rebuilds() {
+    let web = Web::start();
+    let project = bare();
+    let urls = [web.url("/ok"), web.url("/gone-404")];
+    project.write("briefs/2026-W25/a.yaml", card("A", &urls));
+    project.write(
+        "archive.yaml",
+        format!(
+            "\"{}\":\n  copy: \"{}\"\n  at: 2026-12-04\n",
+            web.url("/ok"),
+            web.url("/web/1/ok")
+        ),
+    );
+    let (_server, addr) = crate::support::process::serve(project.root());
+    for path in [
+        "/",
+        "/issues/2026-w25/",
+        "/issues/2026-w25/email.html",
+        "/archive/",
+    ] {
+        let (status, _) = crate::support::http::get(&addr, path);
+        assert_eq!(status, 200, "{path}");
+    }
+    project.write("briefs/2026-W25/a.yaml", card("A again", &urls));
+    let started = std::time::Instant::now();
+    while !crate::support::http::get(&addr, "/issues/2026-w25/")
+        .1
+        .contains("A again")
+    {
+        assert!(started.elapsed() < Duration::from_secs(10), "not rebuilt");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        web.seen.lock().unwrap().is_empty(),
+        "{:?}",
+        web.seen.lock().unwrap()
     );
 }
