@@ -59,7 +59,9 @@ pub enum Command {
     )]
     New(NewArgs),
     /// Validate config.yaml and every card; print every problem with its file and line.
-    #[command(after_help = "Example:\n  briefing check --strict")]
+    #[command(
+        after_help = "Examples:\n  briefing check --strict\n  briefing check --links --latest    is every source of the newest issue still there?"
+    )]
     Check(CheckArgs),
     /// Render issues (digest.md, index.html, email.html, email.txt) into the output folder.
     #[command(
