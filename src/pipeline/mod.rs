@@ -582,13 +582,6 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
     } else {
         0
     };
-    for d in &mut diagnostics {
-        d.line_text = text_of(&d.path).and_then(|text| {
-            text.lines()
-                .nth(d.pos.line.saturating_sub(1) as usize)
-                .map(str::to_owned)
-        });
-    }
     diagnostic::sort(&mut diagnostics);
     Ok(LinkReport {
         diagnostics,
@@ -662,7 +655,7 @@ fn archive_sources(
                         pos: citation.pos,
                         message: format!("no archived copy of `{url}`: {why}"),
                         help: Some("`check --links --archive` asks again next time".to_owned()),
-                        line_text: None,
+                        line_text: citation.line_text.clone(),
                     });
                 }
             }

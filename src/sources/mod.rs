@@ -25,6 +25,8 @@ pub struct Citation {
     pub pos: Pos,
     /// The URL.
     pub url: String,
+    /// The line it is written on, for the diagnostic's snippet.
+    pub line_text: Option<String>,
 }
 
 /// Every http(s) URL `stories` cite, each card's once, in card order: its sources, then the
@@ -44,10 +46,16 @@ pub fn cited(stories: &[&Story], text_of: &dyn Fn(&Path) -> Option<String>) -> V
         let mut seen = std::collections::HashSet::new();
         for url in urls {
             if seen.insert(url.clone()) {
+                let pos = place(&text, &url);
+                let line_text = text
+                    .lines()
+                    .nth(pos.line.saturating_sub(1) as usize)
+                    .map(str::to_owned);
                 out.push(Citation {
                     card: story.path.clone(),
-                    pos: place(&text, &url),
+                    pos,
                     url,
+                    line_text,
                 });
             }
         }
@@ -106,7 +114,7 @@ pub fn diagnostics(
             pos: citation.pos,
             message,
             help: Some(help),
-            line_text: None,
+            line_text: citation.line_text.clone(),
         });
     }
     out
