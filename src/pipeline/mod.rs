@@ -524,27 +524,12 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
         crate::sources::fetch::check_all(&due, &fetch_options)
             .map_err(|detail| Error::Links { detail })?
     };
-    // Every server unreachable, from several hosts: this machine is offline, not the web.
-    let hosts = due
-        .iter()
-        .filter_map(|u| u.split('/').nth(2))
-        .collect::<std::collections::HashSet<_>>()
-        .len();
-    if hosts >= 2
-        && fetched
-            .values()
-            .all(|v| matches!(v, crate::sources::Verdict::Unreachable { .. }))
-    {
+    if let Some(first) = crate::sources::fetch::offline(&fetched) {
         return Err(Error::Links {
             detail: format!(
-                "none of the {} servers could be reached (the first: {}); is this machine \
+                "none of the {} servers could be reached (the first: {first}); is this machine \
                  offline? Nothing was recorded",
-                hosts,
-                fetched
-                    .values()
-                    .next()
-                    .map(crate::sources::Verdict::reason)
-                    .unwrap_or_default()
+                crate::sources::fetch::hosts(fetched.keys())
             ),
         });
     }
@@ -610,12 +595,11 @@ fn archive_sources(
         return Ok(0);
     }
     // A public archive is never handed an address of this machine or its network.
-    let endpoint_is_private =
-        crate::sources::fetch::is_private_host(host_of(&config.archive_endpoint));
+    let endpoint_is_private = crate::sources::fetch::is_private_url(&config.archive_endpoint);
     let mut wanted: Vec<String> = citations
         .iter()
         .map(|c| c.url.clone())
-        .filter(|url| endpoint_is_private || !crate::sources::fetch::is_private_host(host_of(url)))
+        .filter(|url| endpoint_is_private || !crate::sources::fetch::is_private_url(url))
         .filter(|url| {
             !copies.contains_key(url)
                 && verdicts.get(url).is_some_and(|v| {
@@ -669,21 +653,6 @@ fn archive_sources(
             .map_err(|source| Error::WriteFile { path, source })?;
     }
     Ok(count)
-}
-
-/// The host of an http(s) `url` as written, without port or brackets' contents changed.
-fn host_of(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    if host.starts_with('[') {
-        host.split_once(']')
-            .map_or(host, |(ip, _)| ip.trim_start_matches('['))
-    } else {
-        host.split(':').next().unwrap_or_default()
-    }
 }
 
 /// The sources of issue `index` that the last `check --links` found dead (no network).

@@ -168,6 +168,30 @@ pub fn is_private_host(host: &str) -> bool {
     }
 }
 
+/// Whether `url`'s host is private ([`is_private_host`]); an unparsable URL is not.
+pub fn is_private_url(url: &str) -> bool {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(is_private_host))
+        .unwrap_or(false)
+}
+
+/// How many hosts `urls` name (by host and port).
+pub fn hosts<'a>(urls: impl Iterator<Item = &'a String>) -> usize {
+    urls.map(|u| host_of(u)).collect::<HashSet<_>>().len()
+}
+
+/// When every one of `verdicts` is unreachable and they span several hosts, why the first
+/// could not be reached: the machine is offline, not the web dead.
+pub fn offline(verdicts: &BTreeMap<String, Verdict>) -> Option<String> {
+    let all_unreachable = verdicts
+        .values()
+        .all(|v| matches!(v, Verdict::Unreachable { .. }));
+    (all_unreachable && hosts(verdicts.keys()) >= 2)
+        .then(|| verdicts.values().next().map(Verdict::reason))
+        .flatten()
+}
+
 /// `url`'s host and port, the unit the per-host limit counts by.
 fn host_of(url: &str) -> String {
     reqwest::Url::parse(url).map_or_else(
@@ -214,10 +238,8 @@ async fn check_one(
         };
         let status = response.status;
         if status.is_redirection() {
-            let Some(next) = response
-                .location
-                .and_then(|l| reqwest::Url::parse(&current).ok()?.join(&l).ok())
-            else {
+            let from = reqwest::Url::parse(&current).ok();
+            let Some(next) = response.location.and_then(|l| from.as_ref()?.join(&l).ok()) else {
                 return Verdict::Dead {
                     why: format!("{} with no usable Location", said(status)),
                 };
@@ -229,7 +251,6 @@ async fn check_one(
             // network's doors (a cloud's metadata service, a router): a redirect to another
             // host that is a private address is not followed.
             let host = next.host_str().unwrap_or_default();
-            let from = reqwest::Url::parse(&current).ok();
             if from.as_ref().and_then(|u| u.host_str()) != Some(host) && is_private_host(host) {
                 return Verdict::Unverified {
                     why: format!(
