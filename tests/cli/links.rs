@@ -598,3 +598,39 @@ fn serve_fetches_nothing_while_it_renders_serves_and_rebuilds() {
         web.seen.lock().unwrap()
     );
 }
+
+// When no server at all can be reached (names that do not resolve, on two hosts), the
+// machine is taken to be offline: an error says so, and nothing is recorded as dead.
+#[test]
+fn a_machine_with_no_network_is_not_taken_for_a_web_of_dead_pages() {
+    let project = bare();
+    project.write(
+        "briefs/2026-W25/a.yaml",
+        card(
+            "A",
+            &[
+                "http://one.invalid/a".to_owned(),
+                "http://two.invalid/b".to_owned(),
+            ],
+        ),
+    );
+    let run = project.run(&["check", "--links"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains(
+            "error: cannot check links: none of the 2 servers could be reached (the first: the \
+             host name does not resolve); is this machine offline? Nothing was recorded"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.headlines().is_empty(),
+        "no source called dead: {}",
+        run.stderr
+    );
+    assert!(
+        !project.path(".briefing/cache/links").exists(),
+        "nothing recorded"
+    );
+}
