@@ -55,14 +55,6 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
         plural(warnings),
     );
     if let Some(links) = &links {
-        // The archive's notes are not about the sources themselves.
-        let count = |severity| {
-            links
-                .diagnostics
-                .iter()
-                .filter(|d| d.severity == severity && !d.message.starts_with("no archived copy"))
-                .count()
-        };
         say_err!(
             "links: {} address{} checked ({} asked now, {} from the last {}): {} dead, {} moved, \
              {} could not be verified",
@@ -71,9 +63,9 @@ pub(super) fn run(root: &Path, args: &CheckArgs, style: Style) -> Result<ExitCod
             links.fetched,
             links.urls - links.fetched,
             args.max_age_shown(),
-            count(Severity::Error),
-            count(Severity::Warning),
-            count(Severity::Note)
+            links.dead,
+            links.moved,
+            links.unverified
         );
         if args.archive {
             say_err!(

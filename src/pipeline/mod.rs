@@ -432,8 +432,15 @@ pub struct LinkOptions {
 /// What `check --links` found.
 #[derive(Debug)]
 pub struct LinkReport {
-    /// One per citation that is not plainly live, at its card's line.
+    /// One per citation that is not plainly live, at its card's line, and the archive's
+    /// notes.
     pub diagnostics: Vec<Diagnostic>,
+    /// Citations of a dead source, of a moved one, and of one that could not be verified.
+    pub dead: usize,
+    /// See `dead`.
+    pub moved: usize,
+    /// See `dead`.
+    pub unverified: usize,
     /// Distinct URLs in scope.
     pub urls: usize,
     /// Of those, how many were asked over the network (the rest came from the cache).
@@ -555,6 +562,17 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
         .filter_map(|u| Some((u.clone(), cache.get(u)?.verdict.clone())))
         .collect();
     let mut diagnostics = crate::sources::diagnostics(&citations, &verdicts);
+    let count = |severity| {
+        diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    };
+    let (dead, moved, unverified) = (
+        count(diagnostic::Severity::Error),
+        count(diagnostic::Severity::Warning),
+        count(diagnostic::Severity::Note),
+    );
     let archived = if options.archive {
         archive_sources(
             paths,
@@ -570,6 +588,9 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
     diagnostic::sort(&mut diagnostics);
     Ok(LinkReport {
         diagnostics,
+        dead,
+        moved,
+        unverified,
         urls: urls.len(),
         fetched: fetched.len(),
         archived,
