@@ -88,19 +88,6 @@ struct Evidence {
     ip: &'static [&'static str],
 }
 
-const OUR_VOCABULARY: &[(&str, Status)] = &[
-    ("", Status::Active),
-    ("active", Status::Active),
-    ("subscribed", Status::Active),
-    ("confirmed", Status::Active),
-    ("pending", Status::Pending),
-    ("unconfirmed", Status::Pending),
-    ("unsubscribed", Status::Unsubscribed),
-    ("bounced", Status::Bounced),
-    ("cleaned", Status::Bounced),
-    ("complained", Status::Complained),
-];
-
 /// The exports recognised, most specific first (the last takes any file with an `email`
 /// column). Sources for each line: `docs/import.md`.
 const SPECS: &[Spec] = &[
@@ -381,7 +368,7 @@ const SPECS: &[Spec] = &[
         name: &["name"],
         last_name: &[],
         status: &["status"],
-        vocabulary: OUR_VOCABULARY,
+        vocabulary: Status::WORDS,
         kinds: &[],
         whole_file: Some((Status::Active, "list")),
         out_when_set: &[],

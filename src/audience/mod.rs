@@ -53,17 +53,28 @@ impl Status {
         }
     }
 
-    /// Reads a status as stored, or as lists from other tools write it (`subscribed`,
-    /// `confirmed` and an empty cell mean active; `cleaned` means bounced).
+    /// The words a status is written in, as stored or as lists from other tools write it
+    /// (`subscribed`, `confirmed` and an empty cell mean active; `cleaned` means bounced).
+    pub const WORDS: &[(&str, Status)] = &[
+        ("", Status::Active),
+        ("active", Status::Active),
+        ("subscribed", Status::Active),
+        ("confirmed", Status::Active),
+        ("pending", Status::Pending),
+        ("unconfirmed", Status::Pending),
+        ("unsubscribed", Status::Unsubscribed),
+        ("bounced", Status::Bounced),
+        ("cleaned", Status::Bounced),
+        ("complained", Status::Complained),
+    ];
+
+    /// Reads a status in one of [`Status::WORDS`], whatever its case.
     pub fn parse(text: &str) -> Option<Status> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "pending" | "unconfirmed" => Some(Status::Pending),
-            "" | "active" | "subscribed" | "confirmed" => Some(Status::Active),
-            "unsubscribed" => Some(Status::Unsubscribed),
-            "bounced" | "cleaned" => Some(Status::Bounced),
-            "complained" => Some(Status::Complained),
-            _ => None,
-        }
+        let text = text.trim().to_ascii_lowercase();
+        Status::WORDS
+            .iter()
+            .find(|(word, _)| *word == text)
+            .map(|(_, status)| *status)
     }
 }
 
