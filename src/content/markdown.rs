@@ -561,15 +561,9 @@ pub fn links(markdown: &str) -> Vec<String> {
 
 /// The links in a Markdown text whose targets the sanitiser would drop, in order.
 pub fn unsafe_links(markdown: &str) -> Vec<String> {
-    Parser::new_ext(markdown, options())
-        .filter_map(|event| match event {
-            Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. })
-                if !is_safe_link(&dest_url) =>
-            {
-                Some(dest_url.into_string())
-            }
-            _ => None,
-        })
+    links(markdown)
+        .into_iter()
+        .filter(|url| !is_safe_link(url))
         .collect()
 }
 
