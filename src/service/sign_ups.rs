@@ -81,22 +81,13 @@ pub(super) fn take_queue(service: &Service, store: &mut Store) -> usize {
         let Some(pending) = queued.pending else {
             continue;
         };
-        let sent = service
-            .confirmation(&queued.email, &pending)
-            .and_then(|message| {
-                let file = format!(
-                    "confirm-{}-{}.eml",
-                    Utc::now().timestamp_millis(),
-                    pending.id
-                );
-                service
-                    .transport
-                    .deliver(&message, &file)
-                    .map_err(|failure| failure.reason)
-            });
+        let sent = deliver(
+            service,
+            service.confirmation(&queued.email, &pending),
+            ("confirm", pending.id),
+            &queued.email,
+        );
         if let Err(reason) = sent {
-            // The server's words may quote the address: it is not logged.
-            let reason = reason.replace(&queued.email, "(the address)");
             say_err!(
                 "error: the confirmation message of sign-up {} was not sent: {reason}",
                 pending.id
@@ -123,25 +114,18 @@ pub(super) fn send_welcomes(service: &Service, store: &mut Store) -> usize {
                 return sent;
             }
         };
-        let delivered = service.welcome(&welcome).and_then(|message| {
-            let file = format!(
-                "welcome-{}-{}.eml",
-                Utc::now().timestamp_millis(),
-                welcome.subscriber
-            );
-            service
-                .transport
-                .deliver(&message, &file)
-                .map_err(|failure| failure.reason)
-        });
+        let delivered = deliver(
+            service,
+            service.welcome(&welcome),
+            ("welcome", welcome.subscriber),
+            &welcome.email,
+        );
         let recorded = match delivered {
             Ok(()) => {
                 sent += 1;
                 store.welcomed(welcome.subscriber)
             }
             Err(reason) => {
-                // The server's words may quote the address: it is not logged.
-                let reason = reason.replace(&welcome.email, "(the address)");
                 say_err!(
                     "error: the welcome message of subscriber {} was not sent: {reason} \
                      (it is tried again when they open their confirmation link again)",
@@ -156,4 +140,24 @@ pub(super) fn send_welcomes(service: &Service, store: &mut Store) -> usize {
             return sent;
         }
     }
+}
+
+/// Delivers `built`, the `kind` message of sign-up or subscriber `id` (the outbox file is
+/// named after both), to `email`. Why it was not delivered, in words that may be logged: the
+/// server's words may quote the address, which is taken out.
+fn deliver(
+    service: &Service,
+    built: Result<crate::mail::message::Outgoing, String>,
+    (kind, id): (&str, i64),
+    email: &str,
+) -> Result<(), String> {
+    built
+        .and_then(|message| {
+            let file = format!("{kind}-{}-{id}.eml", Utc::now().timestamp_millis());
+            service
+                .transport
+                .deliver(&message, &file)
+                .map_err(|failure| failure.reason)
+        })
+        .map_err(|reason| reason.replace(email, "(the address)"))
 }
