@@ -128,7 +128,8 @@ pub(super) fn send_welcomes(service: &Service, store: &mut Store) -> usize {
             Err(reason) => {
                 say_err!(
                     "error: the welcome message of subscriber {} was not sent: {reason} \
-                     (it is tried again when they open their confirmation link again, or when listen restarts)",
+                     (it is tried again when they open their confirmation link again, or when \
+                     listen restarts)",
                     welcome.subscriber
                 );
                 store.welcome_failed(welcome.subscriber, &reason, Utc::now())
