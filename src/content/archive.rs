@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::content::yaml;
+use crate::content::yaml::{self, quoted};
 use crate::diagnostic::{Diagnostic, Pos, Severity};
 
 /// The file's name, in the newsletter's folder.
@@ -90,7 +90,6 @@ pub fn parse(path: &Path, text: &str) -> Result<BTreeMap<String, Copy>, Vec<Diag
 
 /// The file's text for `copies`.
 pub fn render(copies: &BTreeMap<String, Copy>) -> String {
-    let quoted = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
     let mut text = String::from(
         "# The archived copy of each source, written by `briefing check --links --archive`.\n\
          # Commit it: pages and emails link each copy, which outlives the source.\n",

@@ -31,6 +31,12 @@ fn pos_of(span: &Span) -> Pos {
     }
 }
 
+/// `text` as a YAML double-quoted scalar, for files briefing writes: any text stays text
+/// (`#`, `: `, quotes, backslashes).
+pub fn quoted(text: &str) -> String {
+    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
 /// How a syntax error's message starts: such a file's other checks wait until it parses.
 pub const SYNTAX_ERROR: &str = "invalid YAML";
 

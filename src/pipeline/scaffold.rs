@@ -19,6 +19,7 @@ use crate::content::load;
 use crate::content::project::Paths;
 use crate::content::slug;
 use crate::content::validate;
+use crate::content::yaml::quoted;
 use crate::error::{Error, Result};
 
 macro_rules! embed {
@@ -343,11 +344,6 @@ pub fn new_card(
     let explicit_slug = (slug != derived).then_some(slug.as_str());
     write_new(&path, &skeleton(title, date, section, explicit_slug))?;
     Ok(rel)
-}
-
-/// A double-quoted YAML scalar holding `text`.
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// The card skeleton: every field present, required ones empty so `check` points at them.
