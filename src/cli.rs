@@ -84,6 +84,12 @@ pub enum Command {
         after_help = "Examples:\n  briefing watch                    every item, open ones first\n  briefing watch --overdue          open items past their due date, or older than\n                                    `watch.stale_after_weeks` without one\n  briefing watch --open --json      for other tools\n  briefing watch --as-of 2026-07-01 as things stood that day"
     )]
     Watch(WatchArgs),
+    /// What became of a sent issue: deliveries, bounces, who left, and clicks per story
+    /// (counts only: nobody can tell who clicked).
+    #[command(
+        after_help = "Examples:\n  briefing report --latest                  the newest issue, and the ones before it\n  briefing report --week 2026-W25 --json    for other tools\n  briefing report --latest --html report.html   with a bar chart per story\n\nClicks are counted only with `audience.clicks: true` (README: \"Counting clicks\")."
+    )]
+    Report(ReportArgs),
     /// Keep the subscriber list: import, export, add, remove, forget, list, stats, history.
     #[command(
         after_help = "Examples:\n  briefing subscribers import subscribers.csv   add or update everyone in a CSV\n  briefing subscribers add ann@example.org --name Ann\n  briefing subscribers list --status active\n  briefing subscribers export > list.csv\n  briefing subscribers backup /var/backups/news.sqlite3   safe while `listen` runs\n  briefing subscribers stats\n  briefing subscribers history ann@example.org   when and how consent was given\n  briefing subscribers forget ann@example.org    erase them (right to erasure)"
@@ -135,6 +141,23 @@ pub enum DkimCommand {
         #[arg(long, value_name = "DIR", default_value = ".briefing/dkim")]
         dir: PathBuf,
     },
+}
+
+/// `briefing report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The issue, by ISO week, e.g. 2026-W25.
+    #[arg(long, value_name = "YYYY-Www", required_unless_present = "latest")]
+    pub week: Option<String>,
+    /// The newest issue.
+    #[arg(long, conflicts_with = "week")]
+    pub latest: bool,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the report as an HTML page, with a bar chart per story.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// `briefing watch`.

@@ -197,6 +197,11 @@ pub enum Error {
         /// css-inline's message.
         detail: String,
     },
+    /// The links of an email could not be made counted (`audience.clicks`).
+    CountLinks {
+        /// lol_html's message.
+        detail: String,
+    },
     /// `send` needs `unsubscribe_url` in config.yaml.
     NoUnsubscribeUrl,
     /// `unsubscribe_url` is not https.
@@ -470,6 +475,11 @@ impl fmt::Display for Error {
             Error::InlineCss { detail } => {
                 write!(f, "template `email.html`, cannot inline its CSS: {detail}")
             }
+            Error::CountLinks { detail } => write!(
+                f,
+                "template `email.html`, cannot count its links: {detail}; \
+                 `audience.clicks: false` sends them as they are"
+            ),
             Error::NoUnsubscribeUrl => write!(
                 f,
                 "`unsubscribe_url` is not set in config.yaml; every message needs a one-click \
@@ -643,6 +653,7 @@ mod tests {
             Error::UnknownTemplate { .. } => "UnknownTemplate",
             Error::TemplateExists { .. } => "TemplateExists",
             Error::InlineCss { .. } => "InlineCss",
+            Error::CountLinks { .. } => "CountLinks",
             Error::NoUnsubscribeUrl => "NoUnsubscribeUrl",
             Error::UnsubscribeUrlNotHttps => "UnsubscribeUrlNotHttps",
             Error::SecretTooShort { .. } => "SecretTooShort",
@@ -887,6 +898,13 @@ mod tests {
                     detail: "bad selector".to_owned(),
                 },
                 "template `email.html`, cannot inline its CSS: bad selector",
+            ),
+            (
+                Error::CountLinks {
+                    detail: "memory limit".to_owned(),
+                },
+                "template `email.html`, cannot count its links: memory limit; \
+                 `audience.clicks: false` sends them as they are",
             ),
             (
                 Error::NoUnsubscribeUrl,

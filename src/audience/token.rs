@@ -237,6 +237,68 @@ pub fn check_verp(secret: &[u8], token: &str) -> Option<(String, String)> {
         .then(|| (week.to_owned(), tag.to_ascii_lowercase()))
 }
 
+/// The signature of a counted link ([`crate::mail::clicks`]): 128 bits of HMAC-SHA256 over
+/// the list, the issue, the story and the target URL, unpadded base64url (22 characters). The
+/// link is the same for every reader, so it names nobody; the signature makes `listen`
+/// redirect only to a URL the newsletter itself sent.
+pub fn click(secret: &[u8], list_id: &str, week: &str, story: &str, target: &str) -> String {
+    use base64::Engine as _;
+    let bytes = mac(secret, &["click", list_id, week, story, target])
+        .finalize()
+        .into_bytes();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes[..16])
+}
+
+/// Whether `signature` is [`click`]'s for these values, compared in constant time; a
+/// truncated or padded signature is refused.
+pub fn click_is_valid(
+    secret: &[u8],
+    list_id: &str,
+    (week, story, target): (&str, &str, &str),
+    signature: &str,
+) -> bool {
+    use base64::Engine as _;
+    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+        return false;
+    };
+    bytes.len() == 16
+        && mac(secret, &["click", list_id, week, story, target])
+            .verify_truncated_left(&bytes)
+            .is_ok()
+}
+
+/// The check of the issue an unsubscribe link came from (`i=<week>.<check>`): 64 bits of
+/// HMAC over the list, the reader's address and the issue, so the count of "left after issue
+/// 12" cannot be moved by editing the link. A link without it still unsubscribes.
+pub fn unsubscribe_issue(secret: &[u8], email: &str, list_id: &str, week: &str) -> String {
+    hex(&mac(
+        secret,
+        &["unsubscribe-issue", list_id, &comparable(email), week],
+    )
+    .finalize()
+    .into_bytes()[..8])
+}
+
+/// The issue of an unsubscribe link's `i` value when its check is right for `email`.
+pub fn check_unsubscribe_issue(
+    secret: &[u8],
+    email: &str,
+    list_id: &str,
+    value: &str,
+) -> Option<String> {
+    let (week, check) = value.rsplit_once('.')?;
+    let bytes = unhex(check)?;
+    let valid = bytes.len() == 8
+        && week.len() <= 16
+        && mac(
+            secret,
+            &["unsubscribe-issue", list_id, &comparable(email), week],
+        )
+        .verify_truncated_left(&bytes)
+        .is_ok();
+    valid.then(|| week.to_owned())
+}
+
 /// The hashes an erased address is kept as: a keyed hash of the address as mail systems
 /// compare it, and (for records made before they were keyed) a keyed hash of the unkeyed
 /// 128-bit hash earlier versions kept, to which `Store::open` re-keys those records. Without
@@ -524,6 +586,70 @@ mod tests {
         assert_eq!(
             check("ann@example.org", issued, &unsub, now),
             Err(Refused::Invalid)
+        );
+    }
+
+    #[test]
+    fn a_click_signature_holds_for_its_own_link_only() {
+        let link = ("2026-W25", "qwen", "https://example.org/a?b=1");
+        let sig = click(SECRET, "list.example.org", link.0, link.1, link.2);
+        assert_eq!(sig.len(), 22);
+        assert!(click_is_valid(SECRET, "list.example.org", link, &sig));
+        // Another target, story, issue, list or secret; cut short; padded.
+        for (secret, list, other) in [
+            (
+                SECRET,
+                "list.example.org",
+                ("2026-W25", "qwen", "https://evil.example/"),
+            ),
+            (SECRET, "list.example.org", ("2026-W25", "other", link.2)),
+            (SECRET, "list.example.org", ("2026-W26", "qwen", link.2)),
+            (SECRET, "other.example.org", link),
+            (
+                &b"another newsletter's secret, 32b"[..],
+                "list.example.org",
+                link,
+            ),
+        ] {
+            assert!(!click_is_valid(secret, list, other, &sig), "{other:?}");
+        }
+        assert!(!click_is_valid(
+            SECRET,
+            "list.example.org",
+            link,
+            &sig[..21]
+        ));
+        assert!(!click_is_valid(
+            SECRET,
+            "list.example.org",
+            link,
+            &format!("{sig}A")
+        ));
+        assert!(!click_is_valid(SECRET, "list.example.org", link, ""));
+    }
+
+    #[test]
+    fn an_unsubscribe_issue_check_names_its_issue_for_its_reader_only() {
+        let value = format!(
+            "2026-W25.{}",
+            unsubscribe_issue(SECRET, "Ann@Example.org", "l", "2026-W25")
+        );
+        assert_eq!(
+            check_unsubscribe_issue(SECRET, "ann@example.org", "l", &value).as_deref(),
+            Some("2026-W25")
+        );
+        assert_eq!(
+            check_unsubscribe_issue(SECRET, "bob@example.org", "l", &value),
+            None
+        );
+        let moved = value.replace("W25", "W26");
+        assert_eq!(
+            check_unsubscribe_issue(SECRET, "ann@example.org", "l", &moved),
+            None
+        );
+        assert_eq!(
+            check_unsubscribe_issue(SECRET, "ann@example.org", "l", "2026-W25"),
+            None
         );
     }
 }

@@ -12,6 +12,7 @@ mod dkim;
 mod init;
 mod listen;
 mod new;
+mod report;
 mod send;
 mod serve;
 mod subscribers;
@@ -50,6 +51,7 @@ where
         Command::Serve(args) => serve::run(&cli.root, &args, style),
         Command::Send(args) => send::run(&cli.root, &args),
         Command::Watch(args) => watch::run(&cli.root, &args, style),
+        Command::Report(args) => report::run(&cli.root, &args),
         Command::Templates(args) => templates::run(&cli.root, &args),
         Command::Dkim(args) => dkim::run(&cli.root, &args),
         Command::Subscribers(args) => subscribers::run(&cli.root, &args),

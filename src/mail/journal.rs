@@ -216,6 +216,102 @@ impl History {
     }
 }
 
+/// What the journals of one issue say happened, each recipient counted once by their last
+/// outcome in any journal: a delivery anywhere wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Outcomes {
+    /// Recipients a message was attempted to.
+    pub sent: usize,
+    /// Delivered: the server took the message.
+    pub delivered: usize,
+    /// Refused for a while (`4xx` until the run gave up): a later run tries them again.
+    pub deferred: usize,
+    /// Refused for good (`5xx`).
+    pub failed: usize,
+    /// Attempted with no outcome recorded (the run was killed mid-message).
+    pub in_doubt: usize,
+    /// When the first message of the issue went out (RFC 3339), if any did.
+    pub first_at: Option<String>,
+    /// When the last record was written.
+    pub last_at: Option<String>,
+}
+
+/// The outcomes of issue `slug` (`2026-w25`) in the journals of `sends`: every destination's
+/// and every earlier version's. Damaged lines are skipped, as a send skips them.
+pub fn outcomes(sends: &Path, slug: &str, secret: &Key) -> Outcomes {
+    #[derive(PartialEq)]
+    enum Last {
+        Attempted,
+        Delivered,
+        Deferred,
+        Failed,
+    }
+    let mut last: HashMap<u128, Last> = HashMap::new();
+    let mut out = Outcomes::default();
+    let prefix = format!("{slug}.");
+    let Ok(entries) = fs::read_dir(sends) else {
+        return out;
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| Some(e.ok()?.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".journal"))
+        })
+        .collect();
+    files.sort();
+    for file in files {
+        let Ok(bytes) = fs::read(&file) else {
+            continue;
+        };
+        for line in bytes.split(|&b| b == b'\n') {
+            let Ok(line) = std::str::from_utf8(line) else {
+                continue;
+            };
+            let fields: Vec<&str> = line.split('\t').collect();
+            let [kind, who, detail, time] = fields[..] else {
+                continue;
+            };
+            let now = match kind {
+                "attempt" => Last::Attempted,
+                "delivered" => Last::Delivered,
+                "failed" if detail.contains("(gave up after") => Last::Deferred,
+                "failed" => Last::Failed,
+                _ => continue,
+            };
+            if out.first_at.as_deref().is_none_or(|first| time < first) {
+                out.first_at = Some(time.to_owned());
+            }
+            if out.last_at.as_deref().is_none_or(|at| time > at) {
+                out.last_at = Some(time.to_owned());
+            }
+            // Journals of earlier versions name the address; later ones its keyed hash.
+            let key = if who.contains('@') {
+                recipient_key(secret, who)
+            } else if let (32, Ok(key)) = (who.len(), u128::from_str_radix(who, 16)) {
+                key
+            } else {
+                continue;
+            };
+            let entry = last.entry(key).or_insert(Last::Attempted);
+            if *entry != Last::Delivered {
+                *entry = now;
+            }
+        }
+    }
+    out.sent = last.len();
+    for outcome in last.values() {
+        match outcome {
+            Last::Attempted => out.in_doubt += 1,
+            Last::Delivered => out.delivered += 1,
+            Last::Deferred => out.deferred += 1,
+            Last::Failed => out.failed += 1,
+        }
+    }
+    out
+}
+
 /// Takes `email` out of every journal in `sends` (journals of earlier versions wrote
 /// addresses out): each of its lines keeps its record under the keyed name, so a later send
 /// still knows the reader had the issue, and the server's words lose the address. A journal

@@ -166,6 +166,9 @@ pub struct Envelope {
     pub message_id_domain: String,
     /// `audience.bounce_address`: each message's envelope sender is a VERP address on it.
     pub bounce_address: Option<Address>,
+    /// Whether the unsubscribe URL is `listen`'s own, which also counts the issue a reader
+    /// left from (another tool's link is left as configured).
+    pub own_unsubscribe: bool,
 }
 
 macro_rules! raw_header {
@@ -222,11 +225,28 @@ impl Envelope {
             unsubscribe_mailto: config.unsubscribe_mailto.clone(),
             secret,
             bounce_address: config.list.bounce_address.clone(),
+            own_unsubscribe: config.list.url.is_some(),
         }
     }
 
-    /// The unsubscribe URL of `email` (empty without an unsubscribe URL).
-    pub fn unsubscribe_url(&self, email: &str) -> String {
+    /// The unsubscribe URL of `email` (empty without an unsubscribe URL), in a message of
+    /// issue `week` (none in a confirmation or a welcome): `listen`'s link then carries the
+    /// issue, signed, so the report can say how many left after it.
+    pub fn unsubscribe_url(&self, email: &str, week: Option<&str>) -> String {
+        let mut url = self.unsubscribe_url_of(email);
+        if let (true, Some(week), false) = (self.own_unsubscribe, week, url.is_empty()) {
+            let check = crate::audience::token::unsubscribe_issue(
+                self.secret.as_bytes(),
+                email,
+                &self.list_id,
+                week,
+            );
+            url.push_str(&format!("&i={}.{check}", query_value(week)));
+        }
+        url
+    }
+
+    fn unsubscribe_url_of(&self, email: &str) -> String {
         self.unsubscribe_url
             .as_deref()
             .unwrap_or_default()
@@ -290,7 +310,7 @@ pub fn personalise(
     envelope: &Envelope,
     recipient: &Recipient,
 ) -> (String, String) {
-    let unsubscribe = envelope.unsubscribe_url(&recipient.email);
+    let unsubscribe = envelope.unsubscribe_url(&recipient.email, Some(&letter.week));
     let (html, text) = match named(recipient) {
         Some((name, first)) => (
             letter
@@ -324,7 +344,7 @@ pub fn build_message(
     message_id: &str,
 ) -> Result<Message, String> {
     let (builder, to) = addressed(envelope, recipient, &encoded.letter.subject, message_id)?;
-    let unsubscribe = envelope.unsubscribe_url(&recipient.email);
+    let unsubscribe = envelope.unsubscribe_url(&recipient.email, Some(&encoded.letter.week));
     let [named_html, named_text, anonymous_html, anonymous_text] = &encoded.encoded;
     let (html_part, text_part, (name, first)) = match named(recipient) {
         Some(names) => (named_html, named_text, names),
@@ -419,7 +439,7 @@ pub fn build_notice(
         builder = list_headers(
             builder,
             envelope,
-            &envelope.unsubscribe_url(&recipient.email),
+            &envelope.unsubscribe_url(&recipient.email, None),
         );
     }
     // From the reader's VERP address too, like an issue: a notice that bounces names its
@@ -542,6 +562,7 @@ mod tests {
             secret: Key::new(b"secret".to_vec()),
             message_id_domain: "example.org".into(),
             bounce_address: None,
+            own_unsubscribe: false,
         }
     }
 
@@ -626,7 +647,7 @@ mod tests {
         assert!(headers.is_ascii(), "every header is ASCII on the wire");
         // Long headers are folded (RFC 5322); compare unfolded.
         let unfolded = headers.replace("\r\n ", " ");
-        let url = envelope.unsubscribe_url("ann@example.com");
+        let url = envelope.unsubscribe_url("ann@example.com", Some("2026-W25"));
         assert!(
             unfolded.contains(&format!(
                 "List-Unsubscribe: <{url}>, <mailto:unsubscribe@example.org?subject=unsubscribe>"

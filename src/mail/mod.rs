@@ -5,6 +5,7 @@
 //! Imports `content`, `publish` (the rendered letter) and `audience`; never `service`.
 
 pub mod bounces;
+pub mod clicks;
 pub mod dkim;
 pub mod dns;
 pub mod journal;

@@ -6,6 +6,7 @@
 //! stages it calls (`load`, `validate`, `schedule`, `ledger`, `view`, `render`) never call
 //! back up. Nothing here prints or writes the output.
 
+pub mod report;
 pub mod scaffold;
 
 use std::path::{Path, PathBuf};

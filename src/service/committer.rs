@@ -6,11 +6,9 @@
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 
-use crate::audience::Source;
-use crate::audience::store::Store;
+use crate::audience::store::{Leaving, Store};
 use crate::error::{Error, Result};
 
 /// The most unsubscribes written in one commit.
@@ -18,9 +16,7 @@ const MOST: usize = 512;
 
 /// One unsubscribe waiting for its commit, and where to say how it went.
 struct Request {
-    email: String,
-    source: Source,
-    at: DateTime<Utc>,
+    leaving: Leaving,
     done: oneshot::Sender<Result<()>>,
 }
 
@@ -38,24 +34,14 @@ impl Committer {
         Committer { requests }
     }
 
-    /// Unsubscribes `email`; returns once the commit that holds it is on disk.
+    /// Writes `leaving`; returns once the commit that holds it is on disk.
     ///
     /// # Errors
     ///
     /// The store's error for the commit (busy, full disk): nothing of it was written.
-    pub(super) async fn unsubscribe(
-        &self,
-        email: &str,
-        source: Source,
-        at: DateTime<Utc>,
-    ) -> Result<()> {
+    pub(super) async fn unsubscribe(&self, leaving: Leaving) -> Result<()> {
         let (done, answer) = oneshot::channel();
-        let request = Request {
-            email: email.to_owned(),
-            source,
-            at,
-            done,
-        };
+        let request = Request { leaving, done };
         if self.requests.send(request).is_err() {
             return Err(stopped());
         }
@@ -93,10 +79,7 @@ fn commit_all(store: &Mutex<Store>, incoming: &Receiver<Request>) {
                 Err(_) => break,
             }
         }
-        let changes: Vec<(String, Source, DateTime<Utc>)> = batch
-            .iter()
-            .map(|r| (r.email.clone(), r.source, r.at))
-            .collect();
+        let changes: Vec<Leaving> = batch.iter().map(|r| r.leaving.clone()).collect();
         let written = store
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

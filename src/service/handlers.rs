@@ -401,8 +401,9 @@ pub(super) async fn unsubscribe_page(
         Ok(email) => email,
         Err(invalid) => return *invalid,
     };
-    // The button posts back to this very address, reference or token and all.
-    let action = match query.get("u") {
+    // The button posts back to this very address, reference or token and all, and the
+    // issue the link came from.
+    let mut action = match query.get("u") {
         Some(reference) => format!("{}unsubscribe?u={}", service.base, query_value(reference)),
         None => format!(
             "{}unsubscribe?email={}&token={}",
@@ -411,6 +412,9 @@ pub(super) async fn unsubscribe_page(
             query.get("token").map_or("", String::as_str)
         ),
     };
+    if let Some(issue) = query.get("i") {
+        action.push_str(&format!("&i={}", query_value(issue)));
+    }
     service.page(
         StatusCode::OK,
         "unsubscribe.html",
@@ -441,7 +445,17 @@ pub(super) async fn unsubscribe(
     } else {
         Source::Link
     };
-    match service.unsubscribe(&email, source).await {
+    // Which issue's link it was, when its check holds; a link without one (or from before
+    // links carried it) unsubscribes all the same.
+    let issue = query.get("i").and_then(|value| {
+        token::check_unsubscribe_issue(
+            service.envelope.secret.as_bytes(),
+            &email,
+            &service.config.list_id,
+            value,
+        )
+    });
+    match service.unsubscribe(&email, source, issue).await {
         Ok(()) => service.page(
             StatusCode::OK,
             "unsubscribe.html",

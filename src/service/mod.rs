@@ -14,6 +14,7 @@
 //! the same for every address), change anything on a GET (mail scanners open links), or log
 //! an address.
 
+mod clicks;
 mod committer;
 mod connections;
 mod handlers;
@@ -37,7 +38,7 @@ use minijinja::Environment;
 
 use crate::audience::Source;
 use crate::audience::secret::Secret;
-use crate::audience::store::{Store, queue_unsubscribe, timestamp};
+use crate::audience::store::{Leaving, Store, queue_unsubscribe, timestamp};
 use crate::content::config::Config;
 use crate::error::{Error, Result};
 use crate::mail::dkim::Signer;
@@ -118,6 +119,8 @@ struct Service {
     limiter: Limiter,
     /// Wakes the worker that decides queued sign-ups.
     sign_ups: sign_ups::SignUps,
+    /// Click counts not written yet.
+    tally: Arc<clicks::Tally>,
 }
 
 impl Service {
@@ -145,6 +148,7 @@ impl Service {
             dkim: setup.dkim,
             limiter: Limiter::new(trusted_proxies),
             sign_ups: sign_ups::SignUps::default(),
+            tally: Arc::default(),
         };
         (service, setup.worker_store)
     }
@@ -177,15 +181,25 @@ impl Service {
     /// # Errors
     ///
     /// Only when neither could be written (a full disk).
-    async fn unsubscribe(self: &Arc<Self>, email: &str, source: Source) -> Result<()> {
-        let now = Utc::now();
+    async fn unsubscribe(
+        self: &Arc<Self>,
+        email: &str,
+        source: Source,
+        issue: Option<String>,
+    ) -> Result<()> {
+        let leaving = Leaving {
+            email: email.to_owned(),
+            source,
+            at: Utc::now(),
+            issue,
+        };
         let busy = self
             .busy_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .is_some_and(|until| Instant::now() < until);
         if !busy {
-            match self.committer.unsubscribe(email, source, now).await {
+            match self.committer.unsubscribe(leaving.clone()).await {
                 Ok(_) => return Ok(()),
                 Err(e) => {
                     say_err!("warning: {e}; the unsubscribe is queued beside the database");
@@ -199,8 +213,8 @@ impl Service {
                 }
             }
         }
-        let (database, email) = (self.database.clone(), email.to_owned());
-        tokio::task::spawn_blocking(move || queue_unsubscribe(&database, &email, source, now))
+        let database = self.database.clone();
+        tokio::task::spawn_blocking(move || queue_unsubscribe(&database, &leaving))
             .await
             .unwrap_or_else(|e| {
                 Err(Error::Store {
@@ -288,8 +302,11 @@ pub fn run(setup: Setup, options: &Options) -> Result<()> {
         let service = Arc::clone(&service);
         std::thread::spawn(move || sign_ups::work(&service, worker_store))
     };
+    let flusher = clicks::Flusher::start(Arc::clone(&service.tally), Arc::clone(&service.store));
     let app = router(Arc::clone(&service));
     runtime.block_on(connections::serve(listener, app, shutdown()));
+    // The counts of the last second are written before the process ends.
+    flusher.stop();
     // The sign-ups answered so far are in the queue; the worker finishes the one it is on.
     service.sign_ups.stop();
     let _ = worker.join();
@@ -333,6 +350,7 @@ fn router(service: Arc<Service>) -> axum::Router {
             get(handlers::unsubscribe_page).post(handlers::unsubscribe),
         )
         .route("/healthz", get(handlers::healthz))
+        .route("/c/{week}/{story}/{signature}", get(clicks::click))
         .fallback(pages::not_found)
         .with_state(service)
         .layer(axum::middleware::from_fn(log_and_harden))

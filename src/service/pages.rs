@@ -264,7 +264,7 @@ impl Service {
     /// issue's and the same each time this welcome is tried, so a copy sent twice (a crash
     /// after it left) is recognisable as one.
     pub(super) fn welcome(&self, welcome: &Welcome) -> std::result::Result<Outgoing, String> {
-        let unsubscribe = self.envelope.unsubscribe_url(&welcome.email);
+        let unsubscribe = self.envelope.unsubscribe_url(&welcome.email, None);
         let notice = self.notice(
             "welcome-email",
             &self.welcome_context(&unsubscribe, welcome.name.as_deref()),

@@ -72,7 +72,7 @@ impl Store {
         {
             let mut copy = Store::open(tmp, self.key.clone())?;
             for unsubscribe in &waiting {
-                copy.unsubscribe(&unsubscribe.email, unsubscribe.source, unsubscribe.at)?;
+                copy.unsubscribe_all(std::slice::from_ref(&unsubscribe.leaving))?;
             }
         }
         let copy = Connection::open(tmp).map_err(|e| store_error(dest, &e))?;

@@ -21,6 +21,7 @@
 //! misread.
 
 mod backup;
+mod clicks;
 mod queued;
 mod reports;
 mod rows;
@@ -39,9 +40,10 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 use crate::audience::secret::{Key, private_dir, private_options};
 use crate::error::{Error, Result};
 
+pub use clicks::{ClickCount, ClickKey};
 pub use queued::push as queue_unsubscribe;
-pub use reports::{BounceKind, Finding, Recorded, ReportOptions};
-pub use subscribers::{Confirmed, ImportRow, ImportSummary, PendingSignUp, Subscriber};
+pub use reports::{BounceKind, Finding, Recorded, ReportCounts, ReportOptions};
+pub use subscribers::{Confirmed, ImportRow, ImportSummary, Leaving, PendingSignUp, Subscriber};
 pub use welcomes::Welcome;
 
 /// How long a writer waits for another to finish before the operation fails as busy.
@@ -134,6 +136,20 @@ pub const MIGRATIONS: &[&str] = &[
         failed_at TEXT,
         failure TEXT
     );",
+    // 6: counts with no reader in them: readers who left from each issue's link, and clicks
+    // per issue, story and link (`audience.clicks`).
+    "CREATE TABLE issue_unsubscribes (
+        issue TEXT PRIMARY KEY,
+        readers INTEGER NOT NULL
+    );
+    CREATE TABLE clicks (
+        issue TEXT NOT NULL,
+        story TEXT NOT NULL,
+        url TEXT NOT NULL,
+        readers INTEGER NOT NULL,
+        automated INTEGER NOT NULL,
+        PRIMARY KEY (issue, story, url)
+    );",
 ];
 
 /// An open subscriber database.
@@ -217,6 +233,11 @@ impl Store {
     /// The database's file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The newsletter's secret the store was opened with.
+    pub fn key(&self) -> &Key {
+        &self.key
     }
 
     /// How long this connection waits for another writer before a change fails as busy

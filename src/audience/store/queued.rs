@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::Store;
+use super::{Leaving, Store};
 use crate::audience::Source;
 use crate::audience::address::comparable;
 use crate::audience::secret::{private_dir, private_options};
@@ -27,12 +27,8 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Queued {
     file: PathBuf,
-    /// The address.
-    pub email: String,
-    /// Where it came from.
-    pub source: Source,
-    /// When the reader asked.
-    pub at: DateTime<Utc>,
+    /// Who left, how, when, from which issue.
+    pub leaving: Leaving,
 }
 
 /// The folder beside the database at `database`.
@@ -42,14 +38,20 @@ pub fn folder(database: &Path) -> PathBuf {
     database.with_file_name(name)
 }
 
-/// Keeps `email`'s unsubscribe durably in the folder of `database`: on disk, synced, before
-/// this returns.
+/// Keeps `leaving` durably in the folder of `database`: on disk, synced, before this
+/// returns. One line: time, source, address, and the issue when there is one.
 ///
 /// # Errors
 ///
 /// [`Error::WriteFile`] when it cannot be written (a full disk): only then may the request be
 /// refused.
-pub fn push(database: &Path, email: &str, source: Source, at: DateTime<Utc>) -> Result<()> {
+pub fn push(database: &Path, leaving: &Leaving) -> Result<()> {
+    let Leaving {
+        email,
+        source,
+        at,
+        issue,
+    } = leaving;
     let dir = folder(database);
     let failed = |path: &Path| {
         let path = path.to_path_buf();
@@ -65,7 +67,13 @@ pub fn push(database: &Path, email: &str, source: Source, at: DateTime<Utc>) -> 
     let path = dir.join(format!("{name}.unsubscribe"));
     let written = (|| {
         let mut file = private_options().create_new(true).write(true).open(&tmp)?;
-        writeln!(file, "{}\t{}\t{email}", at.to_rfc3339(), source.as_str())?;
+        let issue = issue.as_ref().map(|i| format!("\t{i}")).unwrap_or_default();
+        writeln!(
+            file,
+            "{}\t{}\t{email}{issue}",
+            at.to_rfc3339(),
+            source.as_str()
+        )?;
         file.sync_all()?;
         fs::rename(&tmp, &path)?;
         fs::File::open(&dir)?.sync_all()
@@ -93,19 +101,21 @@ pub fn waiting(database: &Path) -> Vec<Queued> {
         .filter_map(|file| {
             let text = fs::read_to_string(&file).ok();
             let parsed = text.as_deref().and_then(|text| {
-                let mut fields = text.trim_end_matches('\n').splitn(3, '\t');
+                // Files of earlier versions have no issue.
+                let mut fields = text.trim_end_matches('\n').splitn(4, '\t');
                 let at = DateTime::parse_from_rfc3339(fields.next()?).ok()?;
                 let source = Source::parse(fields.next()?)?;
                 let email = fields.next()?.to_owned();
-                Some((at.with_timezone(&Utc), source, email))
-            });
-            match parsed {
-                Some((at, source, email)) => Some(Queued {
-                    file,
+                let issue = fields.next().map(str::to_owned);
+                Some(Leaving {
                     email,
                     source,
-                    at,
-                }),
+                    at: at.with_timezone(&Utc),
+                    issue,
+                })
+            });
+            match parsed {
+                Some(leaving) => Some(Queued { file, leaving }),
                 None => {
                     say_err!(
                         "warning: {} is not a queued unsubscribe; left alone",
@@ -129,7 +139,7 @@ impl Store {
     pub fn apply_queued_unsubscribes(&mut self) -> Result<usize> {
         let mut applied = 0;
         for queued in waiting(&self.path) {
-            self.unsubscribe(&queued.email, queued.source, queued.at)?;
+            self.unsubscribe_all(std::slice::from_ref(&queued.leaving))?;
             let _ = fs::remove_file(&queued.file);
             applied += 1;
         }
@@ -141,7 +151,7 @@ impl Store {
     pub(super) fn drop_queued_unsubscribes(&self, email: &str) {
         let key = comparable(email);
         for queued in waiting(&self.path) {
-            if comparable(&queued.email) == key {
+            if comparable(&queued.leaving.email) == key {
                 let _ = fs::remove_file(&queued.file);
             }
         }

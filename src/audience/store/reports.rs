@@ -212,3 +212,50 @@ impl Store {
         })
     }
 }
+
+/// Bounces and complaints recorded in a span of time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReportCounts {
+    /// Permanent failures.
+    pub hard: u64,
+    /// Temporary ones.
+    pub soft: u64,
+    /// Spam complaints.
+    pub complaints: u64,
+}
+
+impl Store {
+    /// The bounces and complaints ingested from `from` until `until` (or now).
+    ///
+    /// # Errors
+    ///
+    /// [`crate::error::Error::Store`] when the database cannot be read.
+    pub fn reports_between(
+        &self,
+        from: DateTime<Utc>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<ReportCounts> {
+        let read = || -> rusqlite::Result<ReportCounts> {
+            let mut statement = self.conn.prepare(
+                "SELECT kind, count(*) FROM bounces WHERE at >= ?1 AND (?2 IS NULL OR at < ?2)
+                 GROUP BY kind",
+            )?;
+            let mut counts = ReportCounts::default();
+            let rows = statement
+                .query_map(params![timestamp(from), until.map(timestamp)], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+                })?;
+            for row in rows {
+                let (kind, n) = row?;
+                let n = u64::try_from(n).unwrap_or(0);
+                match kind.as_str() {
+                    "hard" => counts.hard += n,
+                    "soft" => counts.soft += n,
+                    _ => counts.complaints += n,
+                }
+            }
+            Ok(counts)
+        };
+        read().map_err(|e| self.error(&e))
+    }
+}

@@ -1,6 +1,8 @@
 //! The lifecycle of an address: sign-up and confirmation, unsubscribes, `subscribers add`,
 //! `remove` and `import`, and erasure on request.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
@@ -69,6 +71,53 @@ pub(super) fn random_hex() -> String {
             .unwrap_or([0; 16]);
     }
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A reader leaving: who, how, when, and the issue whose link they used (`2026-W25`), if
+/// it said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaving {
+    /// The address.
+    pub email: String,
+    /// Where the request came from.
+    pub source: Source,
+    /// When the reader asked.
+    pub at: DateTime<Utc>,
+    /// The issue of the link, checked by its signature.
+    pub issue: Option<String>,
+}
+
+/// Writes `leaving` (see [`Store::unsubscribe`]); whether anything changed. A reader who
+/// left from an issue's link adds one to that issue's count, once.
+fn leave(tx: &rusqlite::Transaction<'_>, leaving: &Leaving) -> rusqlite::Result<bool> {
+    let at = timestamp(leaving.at);
+    let changed = match find(tx, &leaving.email)? {
+        Some((id, Status::Pending | Status::Active)) => {
+            set_status(tx, id, &at, Status::Unsubscribed, leaving.source, None)?;
+            true
+        }
+        Some(_) => false,
+        None => {
+            insert(
+                tx,
+                &leaving.email,
+                None,
+                Status::Unsubscribed,
+                &at,
+                leaving.source,
+                None,
+            )?;
+            true
+        }
+    };
+    if let (true, Some(issue)) = (changed, &leaving.issue) {
+        tx.execute(
+            "INSERT INTO issue_unsubscribes (issue, readers) VALUES (?1, 1)
+             ON CONFLICT (issue) DO UPDATE SET readers = readers + 1",
+            params![issue],
+        )?;
+    }
+    Ok(changed)
 }
 
 /// A subscriber as stored.
@@ -536,42 +585,48 @@ impl Store {
     ///
     /// [`Error::StoreBusy`] or [`Error::Store`]; nothing is changed then.
     pub fn unsubscribe(&mut self, email: &str, source: Source, now: DateTime<Utc>) -> Result<bool> {
-        let at = timestamp(now);
-        self.write(true, |tx| {
-            Ok(match find(tx, email)? {
-                Some((id, Status::Pending | Status::Active)) => {
-                    set_status(tx, id, &at, Status::Unsubscribed, source, None)?;
-                    true
-                }
-                Some(_) => false,
-                None => {
-                    insert(tx, email, None, Status::Unsubscribed, &at, source, None)?;
-                    true
-                }
-            })
-        })
+        let leaving = Leaving {
+            email: email.to_owned(),
+            source,
+            at: now,
+            issue: None,
+        };
+        self.write(true, |tx| leave(tx, &leaving))
     }
 
-    /// Unsubscribes each of `changes` (address, source, when) in one transaction: one sync
-    /// for all of them (the service's group commit). As [`Store::unsubscribe`] for each.
+    /// Unsubscribes each of `changes` in one transaction: one sync for all of them (the
+    /// service's group commit). As [`Store::unsubscribe`] for each; a reader who left from an
+    /// issue's link is counted for that issue.
     ///
     /// # Errors
     ///
     /// [`Error::StoreBusy`] or [`Error::Store`]; none of them is written then.
-    pub fn unsubscribe_all(&mut self, changes: &[(String, Source, DateTime<Utc>)]) -> Result<()> {
+    pub fn unsubscribe_all(&mut self, changes: &[Leaving]) -> Result<()> {
         self.write(true, |tx| {
-            for (email, source, at) in changes {
-                let at = timestamp(*at);
-                match find(tx, email)? {
-                    Some((id, Status::Pending | Status::Active)) => {
-                        set_status(tx, id, &at, Status::Unsubscribed, *source, None)?;
-                    }
-                    Some(_) => {}
-                    None => insert(tx, email, None, Status::Unsubscribed, &at, *source, None)?,
-                }
+            for leaving in changes {
+                leave(tx, leaving)?;
             }
             Ok(())
         })
+    }
+
+    /// How many readers left from each issue's unsubscribe link, by issue (`2026-W25`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`] when the database cannot be read.
+    pub fn unsubscribes_by_issue(&self) -> Result<HashMap<String, u64>> {
+        let read = || -> rusqlite::Result<HashMap<String, u64>> {
+            let mut statement = self
+                .conn
+                .prepare("SELECT issue, readers FROM issue_unsubscribes")?;
+            let rows = statement.query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+            })?;
+            rows.map(|row| row.map(|(issue, n)| (issue, u64::try_from(n).unwrap_or(0))))
+                .collect()
+        };
+        read().map_err(|e| self.error(&e))
     }
 
     /// `briefing subscribers add`: `email` becomes active. One that unsubscribed, bounced or
@@ -801,7 +856,7 @@ impl Store {
         suppression.add_erased(hashes, self.key.clone());
         // Unsubscribes still waiting to be written count at once.
         for queued in super::queued::waiting(&self.path) {
-            suppression.add_address(&comparable(&queued.email));
+            suppression.add_address(&comparable(&queued.leaving.email));
         }
         Ok(suppression)
     }

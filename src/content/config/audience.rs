@@ -37,6 +37,10 @@ const HOME_SIGNUP: Key = Key::new(
     "home_signup",
     "`true` (the default) puts a call to subscribe above the latest issue on the home page; `false` leaves only the footer's form",
 );
+const CLICKS: Key = Key::new(
+    "clicks",
+    "`true` counts clicks on the links of sent emails (per link, story and issue; never who clicked); `false` (the default) sends the links as they are",
+);
 const AUDIENCE_KEYS: &[Key] = &[
     DESCRIPTION,
     LIST_URL,
@@ -45,6 +49,7 @@ const AUDIENCE_KEYS: &[Key] = &[
     SOFT_BOUNCE_LIMIT,
     WELCOME,
     HOME_SIGNUP,
+    CLICKS,
 ];
 /// Where subscribers sign up and are kept (`audience.url`, `audience.database`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +67,8 @@ pub struct ListSettings {
     pub welcome: bool,
     /// Whether the home page calls readers to subscribe above the latest issue.
     pub home_signup: bool,
+    /// Whether the links of sent emails go through `listen`'s counter (`{url}c/…`).
+    pub clicks: bool,
 }
 
 impl Default for ListSettings {
@@ -73,6 +80,7 @@ impl Default for ListSettings {
             soft_bounce_limit: 3,
             welcome: true,
             home_signup: true,
+            clicks: false,
         }
     }
 }
@@ -158,6 +166,20 @@ pub(super) fn audience(f: &mut Fields<'_, '_, '_>) -> (String, ListSettings) {
     }
     if let Some(home_signup) = a.boolean(HOME_SIGNUP) {
         list.home_signup = home_signup;
+    }
+    if let Some(clicks) = a.boolean(CLICKS) {
+        let pos = a.entry(CLICKS.name).map(|e| e.key_pos);
+        match pos {
+            Some(pos) if clicks && list.url.is_none() => {
+                a.diags
+                    .error(
+                        pos,
+                        "`audience.clicks` needs `audience.url`: clicks are counted by `briefing listen`",
+                    )
+                    .help(LIST_URL.help);
+            }
+            _ => list.clicks = clicks,
+        }
     }
     (description, list)
 }

@@ -167,6 +167,11 @@ pub fn send(
     let Controls { env, stop, ask } = *controls;
     let envelope = envelope(config, paths, env, options.dry_run)?;
     let subject = letter.subject.clone();
+    // Counted links are made once for the issue, the same in every reader's copy.
+    let letter = match (&config.list.url, config.list.clicks) {
+        (Some(base), true) => crate::mail::clicks::Counter::new(base, &envelope).count(letter)?,
+        _ => letter,
+    };
     let letter = EncodedLetter::new(letter);
     let dkim = Signer::load(&config.dkim, &paths.root)?;
     let plan = recipients::plan(paths, config, &options.recipients, &envelope.secret)?;
