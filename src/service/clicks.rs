@@ -355,6 +355,8 @@ mod tests {
             "{counts:?}"
         );
         // Networks out of the window are forgotten.
+        assert!(!tally.state.lock().unwrap().recent.is_empty());
+        assert!(tally.take(start + Duration::from_secs(12)).is_empty());
         assert!(tally.state.lock().unwrap().recent.is_empty());
     }
 

@@ -7,6 +7,7 @@ mod bounces;
 mod browser;
 mod build;
 mod check;
+mod clicks;
 mod dns;
 mod files;
 mod hostile;

@@ -540,3 +540,100 @@ fn a_confirmation_owes_one_welcome_which_a_failure_keeps_until_the_link_is_opene
         .unwrap();
     assert_eq!(store.next_welcome().unwrap(), None);
 }
+
+fn leaving(email: &str, issue: Option<&str>, minutes: i64) -> Leaving {
+    Leaving {
+        email: email.to_owned(),
+        source: Source::OneClick,
+        at: at(minutes),
+        issue: issue.map(str::to_owned),
+    }
+}
+
+#[test]
+fn a_reader_leaving_from_an_issues_link_counts_for_it_once() {
+    let (_dir, mut store) = store();
+    store.add("a@example.org", None, false, at(0)).unwrap();
+    store.add("b@example.org", None, false, at(0)).unwrap();
+    store
+        .unsubscribe_all(&[
+            leaving("a@example.org", Some("2026-W25"), 1),
+            // The same click twice (a mail client's retry), then from another issue: the
+            // reader left once, from the first.
+            leaving("a@example.org", Some("2026-W25"), 1),
+            leaving("a@example.org", Some("2026-W26"), 2),
+            // A link without an issue (an older message) unsubscribes and counts nowhere.
+            leaving("b@example.org", None, 2),
+        ])
+        .unwrap();
+    let counts = store.unsubscribes_by_issue().unwrap();
+    assert_eq!(counts.get("2026-W25"), Some(&1));
+    assert_eq!(counts.get("2026-W26"), None);
+    assert_eq!(status(&store, "b@example.org"), Some(Status::Unsubscribed));
+}
+
+#[test]
+fn a_queued_unsubscribe_keeps_its_issue_and_files_of_earlier_versions_still_apply() {
+    let (dir, mut store) = store();
+    store.add("a@example.org", None, false, at(0)).unwrap();
+    store.add("b@example.org", None, false, at(0)).unwrap();
+    let database = store.path().to_path_buf();
+    queue_unsubscribe(&database, &leaving("a@example.org", Some("2026-W25"), 1)).unwrap();
+    // An earlier version's file: three fields, no issue.
+    let folder = dir.path().join("db/audience.sqlite3.unsubscribes");
+    std::fs::write(
+        folder.join("00000000000000000001-old.unsubscribe"),
+        "2026-11-30T12:01:00+00:00\tone-click\tb@example.org\n",
+    )
+    .unwrap();
+    assert_eq!(store.apply_queued_unsubscribes().unwrap(), 2);
+    assert_eq!(status(&store, "a@example.org"), Some(Status::Unsubscribed));
+    assert_eq!(status(&store, "b@example.org"), Some(Status::Unsubscribed));
+    assert_eq!(
+        store.unsubscribes_by_issue().unwrap().get("2026-W25"),
+        Some(&1)
+    );
+}
+
+#[test]
+fn click_counts_add_up_and_a_burst_found_late_moves_clicks_without_going_below_zero() {
+    let (_dir, mut store) = store();
+    let link = |story: &str| ClickKey {
+        issue: "2026-W25".into(),
+        story: story.into(),
+        url: "https://example.org/a".into(),
+    };
+    let batch = |entries: &[(&str, i64, i64)]| {
+        entries
+            .iter()
+            .map(|&(story, readers, automated)| (link(story), ClickCount { readers, automated }))
+            .collect::<std::collections::HashMap<_, _>>()
+    };
+    store
+        .add_clicks(&batch(&[("a", 3, 0), ("b", 1, 0)]))
+        .unwrap();
+    store
+        .add_clicks(&batch(&[("a", -1, 1), ("b", -2, 2)]))
+        .unwrap();
+    let counts = store.clicks("2026-W25").unwrap();
+    assert_eq!(
+        counts,
+        vec![
+            (
+                link("a"),
+                ClickCount {
+                    readers: 2,
+                    automated: 1
+                }
+            ),
+            (
+                link("b"),
+                ClickCount {
+                    readers: 0,
+                    automated: 2
+                }
+            ),
+        ]
+    );
+    assert!(store.clicks("2026-W26").unwrap().is_empty());
+}
