@@ -2,7 +2,7 @@
 # briefing benchmarks: whole processes, medians of several runs, peak memory.
 #
 #   bench/run.sh            everything (about 10 minutes on 2 cores)
-#   bench/run.sh check      one part: check | build | send | listen | import | serve
+#   bench/run.sh check      one part: check | build | send | listen | clicks | import | serve
 #
 # Installs what it needs (hyperfine, hugo, postfix's smtp-sink/smtp-source, PyYAML); the
 # Postfix mail system itself is never started. Results go to bench/results/ and the summary
@@ -157,6 +157,46 @@ bench_send() {
   cat "$dir/config.yaml.orig" > "$dir/config.yaml"
 }
 
+bench_clicks() {
+  command -v wrk >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+  local dir=$WORK/clicks port=28026 pid
+  rm -rf "$dir"
+  "$BIN" init "$dir" >/dev/null
+  export BRIEFING_UNSUBSCRIBE_SECRET=bench-secret-bench-secret
+  python3 - "$dir" "$port" <<'PY'
+import sys
+d, port = sys.argv[1], sys.argv[2]
+cfg = [l for l in open(f"{d}/config.yaml").read().splitlines()
+       if not l.startswith(("unsubscribe_url:", "audience:"))]
+cfg += ["audience:", f"  url: http://127.0.0.1:{port}/", "  clicks: true", "list_id: bench.example.org"]
+open(f"{d}/config.yaml", "w").write("\n".join(cfg) + "\n")
+PY
+  # The issue sent to one reader; its counted links taken from the .eml; 15 s of clicks under
+  # wrk; then clicks of known number on each link and a check, link by link.
+  "$BIN" -C "$dir" send --latest --to reader-clicks@example.org --outbox "$dir/clicks-outbox" >/dev/null 2>&1
+  python3 - "$dir" <<'PY'
+import email, glob, re, sys
+from email import policy
+d = sys.argv[1]
+raw = open(glob.glob(f"{d}/clicks-outbox/*.eml")[0], "rb")
+html = email.message_from_binary_file(raw, policy=policy.default).get_body(("html",)).get_content()
+links = sorted({re.sub(r"^https?://[^/]+", "", h) for h in re.findall(r'href="([^"]+/c/[^"]+)"', html)})
+open(f"{d}/click-paths.txt", "w").write("\n".join(links) + "\n")
+print(f"{len(links)} counted links in the message")
+PY
+  "$BIN" -C "$dir" listen --bind 127.0.0.1:$port >/dev/null 2>"$dir/listen.log" & pid=$!
+  sleep 1
+  PATHS=$dir/click-paths.txt wrk -t2 -c32 -d15s --latency -s bench/clicks.lua \
+    "http://127.0.0.1:$port" | tee "$RESULTS/listen-clicks-wrk.txt"
+  kill $pid; wait $pid 2>/dev/null || true
+  "$BIN" -C "$dir" listen --bind 127.0.0.1:$port >/dev/null 2>"$dir/listen.log" & pid=$!
+  sleep 1
+  python3 bench/click_check.py $port "$dir/click-paths.txt" "$dir/.briefing/audience.sqlite3" "$dir/clicks-before.json"
+  kill $pid; wait $pid 2>/dev/null || true
+  python3 bench/click_check.py --verify "$dir/click-paths.txt" "$dir/.briefing/audience.sqlite3" "$dir/clicks-before.json" \
+    | tee "$RESULTS/listen-clicks-check.txt"
+}
+
 bench_listen() {
   command -v wrk >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
   local dir=$WORK/listen port=28025 rows=${LISTEN_ROWS:-400000}
@@ -231,6 +271,7 @@ PY
   sleep 2
   python3 bench/sign_up_timing.py $port "$n" | tee "$RESULTS/listen-signup.txt"
   kill $pid; wait $pid 2>/dev/null || true
+  bench_clicks
 }
 
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GB, $(uname -r); briefing $(git rev-parse --short HEAD)"
@@ -298,6 +339,7 @@ case "${1:-all}" in
   build) bench_build ;;
   send) bench_send ;;
   listen) bench_listen ;;
+  clicks) bench_clicks ;;
   import) bench_import ;;
   serve) bench_serve ;;
   all) bench_check; bench_build; bench_send; bench_listen; bench_import; bench_serve ;;

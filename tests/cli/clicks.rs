@@ -319,6 +319,13 @@ fn counted_links_redirect_to_what_was_sent_and_the_report_counts_them_and_nobody
         )
         .status
     };
+    // The page a reader opens first posts back with the issue in its action.
+    let page = http::get(
+        &format!("127.0.0.1:{port}"),
+        &path_of(&unsubscribe_of(&counted_mail[0])),
+    );
+    assert_eq!(page.0, 200);
+    assert!(page.1.contains("&amp;i=2026-W25."), "{}", page.1);
     assert_eq!(one_click(&unsubscribe_of(&counted_mail[0])), 200);
     assert_eq!(
         one_click(&unsubscribe_of(&counted_mail[1]).replace("i=2026-W25", "i=2026-W24")),

@@ -340,3 +340,90 @@ fn a_site_with_no_issue_yet_passes_the_nu_html_checker() {
     let errors = vnu_errors(&project.path("public"));
     assert!(errors.is_empty(), "{errors:#?}");
 }
+
+/// `report --html` of an issue sent to three readers, with clicks counted on its stories.
+fn report_page() -> (Project, PathBuf) {
+    let project = Project::sample();
+    project.reconfigure(
+        &["unsubscribe_url", "audience"],
+        "audience:\n  description: For testers.\n  url: https://briefing.example.org/list/\n  clicks: true\n",
+    );
+    for reader in ["ann@example.org", "bob@example.org", "cat@example.org"] {
+        let run = project.run_with(&["subscribers", "add", reader], &[crate::support::SECRET]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let outbox = project.path("outbox");
+    let run = project.run_with(
+        &[
+            "send",
+            "--latest",
+            "--yes",
+            "--outbox",
+            outbox.to_str().unwrap(),
+        ],
+        &[crate::support::SECRET],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Counts as `listen` writes them (its own tests follow real clicks).
+    let db = rusqlite::Connection::open(project.path(".briefing/audience.sqlite3")).unwrap();
+    for (story, url, readers, automated) in [
+        (
+            "former-qwen-lead-junyang-lins-new-ai-lab-raises-at-a-2-billion-valuation",
+            "https://www.theinformation.com/",
+            41,
+            6,
+        ),
+        (
+            "former-qwen-lead-junyang-lins-new-ai-lab-raises-at-a-2-billion-valuation",
+            "https://www1.hkexnews.hk/search/titlesearch.xhtml?stock_id=09988",
+            12,
+            6,
+        ),
+        (
+            "alibaba-takes-qwen-into-robotics-with-an-embodied-intelligence-suite",
+            "https://www.digitimes.com/news/a20260617VL204/alibaba-qwen-robot-robotics-software.html",
+            23,
+            5,
+        ),
+        ("-", "https://briefing.example.org/issues/2026-w25/", 7, 6),
+    ] {
+        db.execute(
+            "INSERT INTO clicks VALUES ('2026-W25', ?1, ?2, ?3, ?4)",
+            rusqlite::params![story, url, readers, automated],
+        )
+        .unwrap();
+    }
+    let page = project.path("report/report.html");
+    std::fs::create_dir_all(page.parent().unwrap()).unwrap();
+    let run = project.run_with(
+        &["report", "--latest", "--html", page.to_str().unwrap()],
+        &[crate::support::SECRET],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    (project, page)
+}
+
+#[test]
+#[ignore = "needs java, chromium and node: run scripts/test"]
+fn the_html_report_passes_the_nu_checker_and_axe() {
+    let (_project, page) = report_page();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<svg"), "a chart");
+    assert!(
+        html.contains(">41</td>"),
+        "the figures in a table too: {html}"
+    );
+    assert!(!html.contains("<script"), "no script");
+    let errors = vnu_errors(page.parent().unwrap());
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    for scheme in ["light", "dark"] {
+        let shot = crate::support::browser::shots().join(format!("report-{scheme}.png"));
+        let seen = browse(&serde_json::json!({
+            "url": format!("file://{}", page.display()),
+            "color_scheme": scheme,
+            "steps": [{"axe": true}, {"shot": shot}],
+        }));
+        let violations = seen.axe.unwrap_or_default();
+        assert!(violations.is_empty(), "{scheme}: {violations:#?}");
+    }
+}

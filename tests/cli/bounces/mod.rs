@@ -974,3 +974,55 @@ fn status_of_both(project: &Project) -> (String, String) {
         status(project, "dave@example.org"),
     )
 }
+
+#[test]
+fn the_report_counts_the_bounces_and_complaints_since_each_issue_went_out() {
+    let project = list_project("");
+    let earlier = run(
+        &project,
+        &[
+            "send",
+            "--yes",
+            "--week",
+            "2026-W10",
+            "--outbox",
+            &path(&project, "w10"),
+        ],
+    );
+    assert_eq!(earlier.code, 0, "{earlier:?}");
+    send_to_outbox(&project);
+    for (file, email) in [
+        ("rfc3464-hard.eml", "ann@example.org"),
+        ("postfix-delayed.eml", "frank@example.org"),
+        ("arf-message.eml", "grace@example.org"),
+    ] {
+        project.write("report.eml", at_verp(email, &fixture_bytes(file)));
+        ingest(&project, &[&path(&project, "report.eml")]);
+    }
+    let report = run(&project, &["report", "--latest", "--json"]);
+    assert_eq!(report.code, 0, "{report:?}");
+    let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
+    let issue = &report["issue"];
+    assert_eq!(issue["issue"], "2026-W25");
+    assert_eq!(
+        issue["reports"],
+        serde_json::json!({"hard": 1, "soft": 1, "complaints": 1})
+    );
+    assert_eq!(issue["delivery"]["delivered"], PEOPLE.len());
+    // The issue before it, side by side: sent to everyone, nothing reported since its send
+    // (the reports came after the next issue's).
+    let trend = report["trend"].as_array().unwrap();
+    let weeks: Vec<&str> = trend.iter().map(|t| t["issue"].as_str().unwrap()).collect();
+    assert_eq!(weeks, ["2026-W10", "2026-W25"]);
+    assert_eq!(trend[0]["delivery"]["delivered"], PEOPLE.len());
+    assert_eq!(
+        trend[0]["reports"],
+        serde_json::json!({"hard": 0, "soft": 0, "complaints": 0})
+    );
+    let text = run(&project, &["report", "--week", "2026-W25"]).stdout;
+    assert!(
+        text.contains("since: 1 hard bounce, 1 soft, 1 complaint;"),
+        "{text}"
+    );
+    assert!(text.contains("Side by side:"), "{text}");
+}
