@@ -14,7 +14,7 @@ use crate::error::Result;
 pub struct ClickKey {
     /// The issue (`2026-W25`).
     pub issue: String,
-    /// The story's slug, or empty for a link outside the stories (the header, the footer).
+    /// The story's slug, or `-` for a link outside the stories (the header, the footer).
     pub story: String,
     /// The link's target.
     pub url: String,
