@@ -197,6 +197,11 @@ pub enum Error {
         /// css-inline's message.
         detail: String,
     },
+    /// The search index could not be built.
+    Search {
+        /// Pagefind's message.
+        detail: String,
+    },
     /// The links of an email could not be made counted (`audience.clicks`).
     CountLinks {
         /// lol_html's message.
@@ -475,6 +480,11 @@ impl fmt::Display for Error {
             Error::InlineCss { detail } => {
                 write!(f, "template `email.html`, cannot inline its CSS: {detail}")
             }
+            Error::Search { detail } => write!(
+                f,
+                "cannot build the search index: {detail}; `search: false` in config.yaml \
+                 builds the site without search"
+            ),
             Error::CountLinks { detail } => write!(
                 f,
                 "template `email.html`, cannot count its links: {detail}; \
@@ -653,6 +663,7 @@ mod tests {
             Error::UnknownTemplate { .. } => "UnknownTemplate",
             Error::TemplateExists { .. } => "TemplateExists",
             Error::InlineCss { .. } => "InlineCss",
+            Error::Search { .. } => "Search",
             Error::CountLinks { .. } => "CountLinks",
             Error::NoUnsubscribeUrl => "NoUnsubscribeUrl",
             Error::UnsubscribeUrlNotHttps => "UnsubscribeUrlNotHttps",
@@ -900,6 +911,13 @@ mod tests {
                 "template `email.html`, cannot inline its CSS: bad selector",
             ),
             (
+                Error::Search {
+                    detail: "out of memory".to_owned(),
+                },
+                "cannot build the search index: out of memory; `search: false` in config.yaml \
+                 builds the site without search",
+            ),
+            (
                 Error::CountLinks {
                     detail: "memory limit".to_owned(),
                 },
@@ -1065,7 +1083,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            55,
+            56,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

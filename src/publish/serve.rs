@@ -253,6 +253,9 @@ fn content_type(path: &str) -> &'static str {
     match path.rsplit('.').next() {
         Some("html") => "text/html; charset=utf-8",
         Some("css") => "text/css; charset=utf-8",
+        // Module scripts (the search box's, Pagefind's) load only as JavaScript.
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("json") => "application/json",
         Some("xml") if path.ends_with("feed.xml") => "application/atom+xml; charset=utf-8",
         Some("xml") => "application/xml; charset=utf-8",
         Some("md") => "text/markdown; charset=utf-8",

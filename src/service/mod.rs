@@ -130,6 +130,8 @@ impl Service {
         // The service's pages have forms of their own: no sign-up form in their footers.
         let mut site = SiteView::new(&setup.config);
         site.subscribe_url = None;
+        // Nor a search box: its script lives on the site, another origin.
+        site.search = false;
         let database = setup.store.path().to_path_buf();
         // Only SQLite can refuse this, and it does not for a positive wait.
         let _ = setup.store.set_busy_wait(REQUEST_STORE_WAIT);

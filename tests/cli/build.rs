@@ -11,7 +11,7 @@ fn builds_every_issue_of_the_sample_in_every_format() {
     let run = project.run(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.starts_with("built 5 issues (60 files) into "),
+        run.stdout.starts_with("built 5 issues (79 files) into "),
         "{}",
         run.stdout
     );
@@ -32,7 +32,7 @@ fn the_same_input_builds_byte_identical_output() {
     let run = project.run(&["build"]);
     assert!(
         run.stdout
-            .starts_with("built 5 issues (60 files, 0 changed) into "),
+            .starts_with("built 5 issues (79 files, 0 changed) into "),
         "{}",
         run.stdout
     );

@@ -250,7 +250,7 @@ fn init_writes_no_templates_unless_asked_and_eject_copies_them_later() {
     );
     assert!(
         list.stdout
-            .contains("35 built-in templates; this newsletter has 3 of its own"),
+            .contains("37 built-in templates; this newsletter has 3 of its own"),
         "{}",
         list.stdout
     );

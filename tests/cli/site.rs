@@ -318,6 +318,8 @@ fn the_sitemap_lists_every_page() {
     let pages: BTreeSet<String> = files(&project.path("public"))
         .into_iter()
         .filter(|f| !is_redirect(&project.path("public").join(f)))
+        // The search page is for readers, not for search engines (it says `noindex`).
+        .filter(|f| f != "search/index.html")
         .filter(|f| {
             f.ends_with("index.html") && !f.starts_with("issues/")
                 || f.starts_with("issues/") && f.ends_with("/index.html")

@@ -87,6 +87,10 @@ const FEED_LIMIT: Key = Key::new(
     "feed_limit",
     "how many of the newest issues `feed.xml` carries, with their full text, e.g. `20`",
 );
+const SEARCH: Key = Key::new(
+    "search",
+    "`true` (the default) puts a search box on every page, searching the whole archive with no server; `false` leaves the site without JavaScript",
+);
 const SMTP: Key = Key::new(
     "smtp",
     "a mapping with `host`, `port`, `security`, `username`, `password_env`",
@@ -144,6 +148,7 @@ const CONFIG_KEYS: &[Key] = &[
     PROMISE,
     POSTAL_ADDRESS,
     FEED_LIMIT,
+    SEARCH,
     DKIM,
     SMTP,
     SEND,
@@ -224,6 +229,8 @@ pub struct Config {
     pub dkim: Vec<Dkim>,
     /// How many of the newest issues the feed carries.
     pub feed_limit: usize,
+    /// Whether the site has archive search (`search`, default on).
+    pub search: bool,
     /// The footer's promise.
     pub promise: String,
     /// Where `check --links --archive` asks for a copy of a source: this, then the URL.
@@ -466,6 +473,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let feed_limit = f
         .integer_in(FEED_LIMIT, 1, 100_000)
         .map_or(20, |n| usize::try_from(n.value).unwrap_or(20));
+    let search = f.boolean(SEARCH).unwrap_or(true);
     let promise = f
         .line(PROMISE, false)
         .map_or_else(|| "No spam. Unsubscribe any time.".to_owned(), |s| s.value);
@@ -541,6 +549,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         list_id,
         dkim,
         feed_limit,
+        search,
         promise,
         archive_endpoint,
         postal_address,

@@ -12,6 +12,7 @@
 pub mod email;
 pub mod feed;
 pub mod issue;
+pub mod search;
 pub mod site;
 pub mod watch;
 
@@ -311,8 +312,15 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
         let (pages, rest) = rayon::join(
             || site::render_pages(publication, sink),
             || -> Result<()> {
-                watch::render_watch(publication, sink)?;
-                feed::render_sitemap(publication, sink)
+                // The search index is one thread's work: it runs beside the pages.
+                let (search, rest) = rayon::join(
+                    || search::render_search(publication, sink),
+                    || -> Result<()> {
+                        watch::render_watch(publication, sink)?;
+                        feed::render_sitemap(publication, sink)
+                    },
+                );
+                search.and(rest)
             },
         );
         pages.and(rest)

@@ -378,7 +378,7 @@ fn redirects(
         .collect()
 }
 
-/// The files every page links: `style.css` and `favicon.svg`.
+/// The files every page links: `style.css`, `favicon.svg` and, with search, `search.js`.
 ///
 /// # Errors
 ///
@@ -389,8 +389,10 @@ pub fn render_assets(publication: &Publication<'_>) -> Result<Vec<Output>> {
         site,
         page: PageView::at(site, "", site.title.clone(), String::new()),
     };
+    let search = publication.config.search.then_some("search.js");
     ["style.css", "favicon.svg"]
         .into_iter()
+        .chain(search)
         .map(|name| Ok(Output::text(name, publication.render(name, &plain)?)))
         .collect()
 }

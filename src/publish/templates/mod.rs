@@ -69,6 +69,8 @@ pub const BUILTINS: &[(&str, &str)] = builtins![
     "partials/story.txt",
     "redirect.html",
     "robots.txt",
+    "search.html",
+    "search.js",
     "sitemap.xml",
     "story.html",
     "style.css",
@@ -150,6 +152,14 @@ pub const PURPOSES: &[(&str, &str)] = &[
         "the page at an old address that sends readers on",
     ),
     ("robots.txt", "robots.txt, naming the sitemap"),
+    (
+        "search.html",
+        "the search page: every result of a query, and the way without JavaScript",
+    ),
+    (
+        "search.js",
+        "the script of the search box and the search page (on Pagefind's index)",
+    ),
     ("sitemap.xml", "the sitemap of every page"),
     ("story.html", "a story's own page (its permalink)"),
     ("style.css", "the site's styles"),

@@ -48,6 +48,8 @@ pub struct SiteView {
     /// Whether the home page shows a call to subscribe above the latest issue
     /// (`audience.home_signup`, with `subscribe_url`).
     pub home_signup: bool,
+    /// Whether pages have the archive's search box (`search` in config.yaml).
+    pub search: bool,
 }
 
 impl SiteView {
@@ -68,6 +70,7 @@ impl SiteView {
                 .as_ref()
                 .map(|url| format!("{url}subscribe")),
             home_signup: config.list.home_signup,
+            search: config.search,
         }
     }
 }

@@ -4,11 +4,14 @@
 //   { "url": "...", "width": 1100, "height": 1800, "color_scheme": "light" | "dark",
 //     "steps": [ {"fill": "css", "value": "text"}, {"click": "css"},
 //                {"shot": "/path.png"}, {"axe": true}, {"eval": "js expression"},
-//                {"write": "/file", "content": "...", "timeout": 15000} ] }
+//                {"write": "/file", "content": "...", "timeout": 15000},
+//                {"type": "text"} (keys typed into the focused element), {"press": "Key",
+//                "navigates": true}, {"wait": "css"} (until it is visible) ] }
 // (`write` changes a file, then waits for the page to reload by itself.)
 // Prints one JSON line: the last document's status, URL and first <h1>, every console
 // error, failed request and 4xx/5xx response seen on the way, and axe-core's violations
-// when asked, and what each `eval` step's expression gave (`evals`, in order).
+// when asked, and what each `eval` step's expression gave (`evals`, in order), and every
+// request the page made with the bytes it took (`requests`: url, bytes on the wire).
 import { createRequire } from 'node:module';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
@@ -20,7 +23,7 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const result = { problems: [] };
+const result = { problems: [], requests: [] };
 try {
   const page = await browser.newPage({
     viewport: { width: spec.width || 1100, height: spec.height || 1800 },
@@ -40,9 +43,22 @@ try {
       result.problems.push(`${r.status()}: ${r.url()}`);
     }
   });
+  page.on('requestfinished', async (r) => {
+    const sizes = await r.sizes().catch(() => null);
+    result.requests.push({ url: r.url(), bytes: sizes ? sizes.responseBodySize + sizes.responseHeadersSize : 0 });
+  });
   let response = await page.goto(spec.url);
   for (const step of spec.steps || []) {
     if (step.fill) await page.fill(step.fill, step.value);
+    if (step.type) await page.keyboard.type(step.type, { delay: 20 });
+    if (step.wait) await page.waitForSelector(step.wait, { state: 'visible', timeout: step.timeout || 15000 });
+    if (step.press) {
+      if (step.navigates) {
+        [response] = await Promise.all([page.waitForNavigation(), page.keyboard.press(step.press)]);
+      } else {
+        await page.keyboard.press(step.press);
+      }
+    }
     if (step.click) {
       [response] = await Promise.all([page.waitForNavigation(), page.click(step.click)]);
     }

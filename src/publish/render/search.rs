@@ -1,0 +1,170 @@
+//! Archive search (`search`, on by default): every story indexed by Pagefind's Rust API into
+//! its chunked index under `pagefind/`, the search page, and the script every page's search
+//! box runs (`search.js`).
+//!
+//! Stories are given to Pagefind as records, not as built pages: what is searched is the
+//! card's own words (title, summary, TL;DR, why it matters, business relevance, implications,
+//! what to watch, tags, and the sources' titles and publishers), and the page's header,
+//! footer and navigation never match. The browser downloads Pagefind's `pagefind.js`, its
+//! WebAssembly and only the index chunks and result fragments a query needs; Pagefind's own
+//! UI bundles are left out: `search.js` draws the results in the house style.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Output, Publication, Sink};
+use crate::content::markdown::{to_plain_line, to_text};
+use crate::content::schedule::Issue;
+use crate::content::story::Story;
+use crate::error::{Error, Result};
+use crate::publish::view::{IssueLink, PageView, SiteView};
+
+/// Where Pagefind's files go, under the site.
+pub const BUNDLE: &str = "pagefind/";
+
+/// The files of Pagefind's bundle the site uses: its search API, the WebAssembly it loads,
+/// the index's entry, metadata, chunks and fragments. Its UI bundles are left out.
+fn wanted(name: &str) -> bool {
+    let ui = name.starts_with("pagefind-ui")
+        || name.starts_with("pagefind-modular-ui")
+        || name.starts_with("pagefind-component-ui")
+        || name.starts_with("pagefind-highlight");
+    !ui && !name.starts_with("playground")
+}
+
+/// What a story is found by: every field a reader reads, as plain text.
+fn searchable(story: &Story) -> String {
+    let mut text = vec![story.title.clone(), to_plain_line(&story.summary)];
+    text.extend(story.tldr.iter().map(|t| to_plain_line(t)));
+    text.push(to_text(&story.why_it_matters, &mut |_| String::new()));
+    if let Some(business) = &story.business_relevance {
+        text.push(to_text(business, &mut |_| String::new()));
+    }
+    text.extend(story.implications.iter().map(|t| to_plain_line(t)));
+    text.extend(
+        story
+            .what_to_watch
+            .items
+            .iter()
+            .map(|item| to_text(&item.text, &mut |_| String::new())),
+    );
+    text.extend(story.tags.iter().cloned());
+    for source in &story.sources {
+        text.push(source.title.clone());
+        text.push(
+            crate::content::url::host(&source.url)
+                .trim_start_matches("www.")
+                .to_owned(),
+        );
+    }
+    text.join("\n")
+}
+
+/// The result's metadata: what `search.js` shows under the title.
+fn meta(story: &Story, link: &IssueLink, language: &str) -> BTreeMap<String, String> {
+    let mut meta = BTreeMap::from([
+        ("title".to_owned(), story.title.clone()),
+        ("issue".to_owned(), link.number.to_string()),
+        ("week".to_owned(), link.week.clone()),
+        ("date".to_owned(), story.date.to_string()),
+        (
+            "date_display".to_owned(),
+            crate::content::dates::long(story.date, language),
+        ),
+    ]);
+    if let Some(section) = &story.section {
+        meta.insert("section".to_owned(), section.clone());
+    }
+    if story.draft {
+        meta.insert("draft".to_owned(), "true".to_owned());
+    }
+    meta
+}
+
+/// Pagefind's index of the stories of `issues`, as the files of its bundle.
+fn index(issues: &[Issue], links: &[IssueLink], language: &str) -> Result<Vec<Output>> {
+    fn failed(e: impl std::fmt::Display) -> Error {
+        Error::Search {
+            detail: format!("{e:#}"),
+        }
+    }
+    // Pagefind's API is async; its work is CPU-bound, so a runtime on this thread is enough.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(failed)?;
+    let code = language.split(['-', '_']).next().unwrap_or("en").to_owned();
+    runtime.block_on(async {
+        let options = pagefind::options::PagefindServiceConfig::builder()
+            .force_language(code.clone())
+            .build();
+        let mut index = pagefind::api::PagefindIndex::new(Some(options)).map_err(failed)?;
+        for (issue, link) in issues.iter().zip(links) {
+            for story in &issue.stories {
+                index
+                    .add_custom_record(
+                        story.page_path(),
+                        searchable(story),
+                        code.clone(),
+                        Some(meta(story, link, language)),
+                        None,
+                        Some(BTreeMap::from([(
+                            "date".to_owned(),
+                            story.date.to_string(),
+                        )])),
+                    )
+                    .await
+                    .map_err(failed)?;
+            }
+        }
+        let files = index.get_files().await.map_err(failed)?;
+        Ok(files
+            .into_iter()
+            .filter_map(|file| {
+                let name = file.filename.to_string_lossy().replace('\\', "/");
+                wanted(&name).then(|| Output {
+                    path: format!("{BUNDLE}{name}"),
+                    bytes: file.contents,
+                })
+            })
+            .collect())
+    })
+}
+
+#[derive(Serialize)]
+struct SearchContext<'a> {
+    site: &'a SiteView,
+    page: PageView,
+}
+
+/// The search page and Pagefind's index of every story (the search box's script is one of
+/// the site's assets); nothing when `search` is off.
+///
+/// # Errors
+///
+/// A template error, [`Error::Search`] when Pagefind fails, or the sink's error.
+pub fn render_search(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+    if !publication.config.search {
+        return Ok(());
+    }
+    let site = &publication.site;
+    let page = PageView::at(
+        site,
+        "search/",
+        format!("Search · {}", site.title),
+        format!("Search every story of {}.", site.title),
+    );
+    let context = SearchContext { site, page };
+    sink.put(Output::text(
+        "search/index.html",
+        publication.render("search.html", &context)?,
+    ))?;
+    for output in index(
+        publication.issues,
+        &publication.links,
+        &publication.config.language,
+    )? {
+        sink.put(output)?;
+    }
+    Ok(())
+}
