@@ -44,7 +44,8 @@ function excerpt(html) {
 function result(data) {
   const item = document.createElement("li");
   const link = document.createElement("a");
-  link.href = new URL(data.url.replace(/^\//, ""), root).href;
+  // Pagefind gives the page's path from the host's root, the site's folder included.
+  link.href = new URL(data.url, location.href).href;
   const title = document.createElement("span");
   title.className = "result-title";
   title.textContent = data.meta.title;
@@ -90,11 +91,32 @@ async function search(term, list, status, first) {
   }
   const found = await pf.search(term);
   if (call !== latest || !found) return null;
-  const shown = await Promise.all(found.results.slice(0, first).map((r) => r.data()));
+  let shown = await Promise.all(found.results.slice(0, first).map((r) => r.data()));
   if (call !== latest) return null;
+  // A word the index lacks is searched by Pagefind as its longest prefix the index has
+  // ("xylophone" as "x"): then the best result marks no word like any the reader typed, and
+  // the honest answer is none.
+  let results = found.results;
+  if (shown.length > 0 && !marksTyped(shown[0].excerpt, term)) {
+    shown = [];
+    results = [];
+  }
   list.replaceChildren(...shown.map(result));
-  say(status, found.results.length, term);
-  return found.results;
+  say(status, results.length, term);
+  return results;
+}
+
+// Whether a word marked in `excerpt` begins like a word of `term`: the same first three
+// letters (all of a shorter word), so stems ("robots" for "robotics") count.
+function marksTyped(excerpt, term) {
+  const marked = [...excerpt.matchAll(/<mark>(.*?)<\/mark>/g)].map((m) => m[1].toLowerCase());
+  if (marked.length === 0) return true;
+  const typed = term.toLowerCase().split(/\s+/).filter(Boolean);
+  return typed.some((word) => marked.some((mark) => {
+    let same = 0;
+    while (same < word.length && same < mark.length && word[same] === mark[same]) same++;
+    return same >= Math.min(3, word.length);
+  }));
 }
 
 // Arrow keys move between the input and the result links; Escape goes back to the input.

@@ -17,6 +17,7 @@ mod init;
 mod links;
 mod listen;
 mod project;
+mod search;
 mod seatbelt;
 mod send;
 mod serve;

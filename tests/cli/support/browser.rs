@@ -15,6 +15,9 @@ pub struct Seen {
     pub axe: Option<Vec<serde_json::Value>>,
     pub reloaded: Option<bool>,
     pub evals: Option<Vec<serde_json::Value>>,
+    /// Every request the page made: `url` and `bytes` on the wire.
+    #[serde(default)]
+    pub requests: Vec<serde_json::Value>,
 }
 
 /// Runs the driver with `spec` (see `browse.mjs`).
