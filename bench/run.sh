@@ -2,7 +2,7 @@
 # briefing benchmarks: whole processes, medians of several runs, peak memory.
 #
 #   bench/run.sh            everything (about 10 minutes on 2 cores)
-#   bench/run.sh check      one part: check | build | send | listen | clicks | import | serve
+#   bench/run.sh check      one part: check | build | send | listen | clicks | search | import | serve
 #
 # Installs what it needs (hyperfine, hugo, postfix's smtp-sink/smtp-source, PyYAML); the
 # Postfix mail system itself is never started. Results go to bench/results/ and the summary
@@ -197,6 +197,46 @@ PY
     | tee "$RESULTS/listen-clicks-check.txt"
 }
 
+# Archive search on the 10,000-card corpus: what the index adds to a clean build (tmpfs, the
+# same corpus with `search: false` beside it), and a reader's first query in headless
+# Chromium on a static host (Python's http.server): time to first results and bytes.
+bench_search() {
+  local dir; dir=$(corpus 10000)
+  local off=$WORK/cards-10000-nosearch base=/dev/shm/briefing-bench
+  [ -d "$off" ] || { cp -r "$dir" "$off"; printf 'search: false\n' >> "$off/config.yaml"; }
+  mkdir -p "$base"
+  for variant in on off; do
+    local src=$dir; [ $variant = off ] && src=$off
+    hyperfine --warmup 1 --runs "$RUNS" --prepare "rm -rf $base/search-$variant $src/.briefing/cache" \
+      --export-json "$RESULTS/search-build-$variant.json" "$BIN -C $src build --out $base/search-$variant" >/dev/null
+  done
+  local on_s off_s; on_s=$(median "$RESULTS/search-build-on.json"); off_s=$(median "$RESULTS/search-build-off.json")
+  echo "clean build 10000 cards (tmpfs): search on $on_s s, off $off_s s: +$(python3 -c "print('%.0f' % (($on_s/$off_s - 1) * 100))") %"
+  rm -rf "$base/search-on" "$dir/.briefing/cache"
+  echo "peak memory, clean build with search: $(( $(peak_kb "$BIN" -C "$dir" build --out "$base/search-on") / 1024 )) MB"
+  rm -rf "$base/search-off" "$off/.briefing/cache"
+  echo "peak memory, clean build without: $(( $(peak_kb "$BIN" -C "$off" build --out "$base/search-off") / 1024 )) MB"
+  echo "index: $(du -sh "$base/search-on/pagefind" | cut -f1) in $(find "$base/search-on/pagefind" -type f | wc -l) files"
+  python3 -m http.server 28090 --bind 127.0.0.1 --directory "$base/search-on" >/dev/null 2>&1 & local host=$!
+  sleep 1
+  # Cold: the box focused and the word typed at once. Focused: the reader clicked the box
+  # half a second before typing (its focus starts loading Pagefind), as readers do.
+  for word in Korea robotics; do
+    for pause in 0 500; do
+    PAUSE=$pause node bench/search_first_query.mjs "http://127.0.0.1:28090/archive/" "$word" "$RUNS" > "$RESULTS/search-$word-$pause.jsonl"
+    python3 - "$RESULTS/search-$word-$pause.jsonl" "$word" "$pause" <<'PY'
+import json, statistics, sys
+runs = [json.loads(l) for l in open(sys.argv[1])]
+print(f"first query \"{sys.argv[2]}\" (focused {sys.argv[3]} ms before typing): median {statistics.median(r['ms'] for r in runs):.0f} ms, "
+      f"max {max(r['ms'] for r in runs):.0f} ms; {statistics.median(r['bytes'] for r in runs)/1024:.0f} KB "
+      f"in {runs[0]['files']} files; {runs[0]['status']}")
+PY
+    done
+  done
+  kill $host
+  rm -rf "$base/search-on" "$base/search-off"
+}
+
 bench_listen() {
   command -v wrk >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
   local dir=$WORK/listen port=28025 rows=${LISTEN_ROWS:-400000}
@@ -340,6 +380,7 @@ case "${1:-all}" in
   send) bench_send ;;
   listen) bench_listen ;;
   clicks) bench_clicks ;;
+  search) bench_search ;;
   import) bench_import ;;
   serve) bench_serve ;;
   all) bench_check; bench_build; bench_send; bench_listen; bench_import; bench_serve ;;

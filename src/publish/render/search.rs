@@ -108,10 +108,9 @@ fn index(issues: &[Issue], links: &[IssueLink], language: &str) -> Result<Vec<Ou
                         code.clone(),
                         Some(meta(story, link, language)),
                         None,
-                        Some(BTreeMap::from([(
-                            "date".to_owned(),
-                            story.date.to_string(),
-                        )])),
+                        // No sort keys: results are ranked by relevance, and each key is a
+                        // value per story in the metadata every first query downloads.
+                        None,
                     )
                     .await
                     .map_err(failed)?;
