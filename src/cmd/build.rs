@@ -38,7 +38,9 @@ pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCod
     let (files, warnings) = if whole_site {
         // New and changed files go straight to a staging folder, moved in once all are rendered.
         let staging = write::Staging::new(&out)?;
-        let warnings = prepared.publish(|publication| render::render_all(publication, &staging))?;
+        let warnings = prepared.publish(|publication| {
+            render::render_all(publication, &staging, render::SearchIndex::Now)
+        })?;
         let files = match (staging.changed(), staging.removed()) {
             (Some(changed), Some(removed)) if removed > 0 => format!(
                 "{} files, {changed} changed, {removed} removed",

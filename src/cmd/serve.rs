@@ -9,7 +9,8 @@ use crate::content::project::Paths;
 use crate::diagnostic::{Diagnostic, Style};
 use crate::error::Result;
 use crate::pipeline;
-use crate::publish::render::{self, Output};
+use crate::publish::render;
+use crate::publish::serve::{Built, IndexJob};
 
 pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
@@ -30,7 +31,9 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     let (build_paths, drafts) = (paths.clone(), args.drafts);
     // A half-written card must not take the whole preview down: the cards that pass are
     // served, and the others' errors are shown on every page. `build` and `send` stay strict.
-    let build = move || -> Result<(Vec<Output>, Vec<Diagnostic>)> {
+    // The search index is made after the pages, off the reload's path: a save shows at once,
+    // and the new index replaces the old when it is ready.
+    let build = move || -> Result<Built> {
         let outputs = Mutex::new(Vec::new());
         let prepared = pipeline::prepare_valid_cards(&build_paths, drafts)?;
         if prepared.issues.is_empty() && prepared.error_count() > 0 {
@@ -38,16 +41,27 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
                 diagnostics: prepared.diagnostics,
             });
         }
-        prepared.publish(|publication| render::render_all(publication, &outputs))?;
-        let errors = prepared
-            .diagnostics
+        prepared.publish(|publication| {
+            render::render_all(publication, &outputs, render::SearchIndex::Later)
+        })?;
+        let pipeline::Prepared {
+            issues,
+            config,
+            diagnostics,
+            ..
+        } = prepared;
+        let errors = diagnostics
             .into_iter()
             .filter(Diagnostic::is_error)
             .collect();
-        Ok((
-            outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
+        let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
+            Box::new(move || render::search::index_files(&issues, &config))
+        });
+        Ok(Built {
+            outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
             errors,
-        ))
+            index,
+        })
     };
     crate::publish::serve::serve(&paths, &options, Arc::new(build), style)?;
     Ok(ExitCode::SUCCESS)

@@ -127,19 +127,52 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
 /// Builds the whole site into memory from the cards that pass `check`, returning its files and
 /// the errors of the cards left out. The command line hands the pipeline in, so this module
 /// depends on no stage before `render`.
-pub type Build = dyn Fn() -> Result<(Vec<Output>, Vec<Diagnostic>)> + Send + Sync;
+pub type Build = dyn Fn() -> Result<Built> + Send + Sync;
+
+/// Makes the search index of a build, after its pages are served.
+pub type IndexJob = Box<dyn FnOnce() -> Result<Vec<Output>> + Send>;
+
+/// What one build made.
+pub struct Built {
+    /// Every file but the search index.
+    pub outputs: Vec<Output>,
+    /// The errors of the cards left out.
+    pub errors: Vec<Diagnostic>,
+    /// The search index, still to make (none with `search: false`).
+    pub index: Option<IndexJob>,
+}
+
+/// Where the search index lives in the site ([`crate::publish::render::search::BUNDLE`]).
+const INDEX: &str = crate::publish::render::search::BUNDLE;
 
 /// Builds the site into `site`, or records why it could not be built. Returns a line for the
 /// terminal.
-fn rebuild(build: &Build, site: &Mutex<Site>, style: Style) -> String {
+fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
     let started = Instant::now();
     let result = build();
-    let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
-    site.version += 1;
+    let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
+    guard.version += 1;
     match result {
-        Ok((outputs, errors)) => {
-            site.files = outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
-            site.error = None;
+        Ok(Built {
+            outputs,
+            errors,
+            index,
+        }) => {
+            let mut files: HashMap<String, Vec<u8>> =
+                outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
+            // The last index serves until this build's is ready: a search meanwhile finds
+            // what was there a moment ago, never nothing.
+            for (path, bytes) in guard.files.drain() {
+                if path.starts_with(INDEX) && index.is_some() {
+                    files.insert(path, bytes);
+                }
+            }
+            guard.files = files;
+            guard.error = None;
+            if let Some(job) = index {
+                index_later(job, Arc::clone(site), guard.version);
+            }
+            let site = &mut *guard;
             let built = format!(
                 "built {} files in {} ms",
                 site.files.len(),
@@ -161,10 +194,36 @@ fn rebuild(build: &Build, site: &Mutex<Site>, style: Style) -> String {
             )
         }
         Err(error) => {
-            site.error = Some(describe(&error, Style::new(false)));
+            guard.error = Some(describe(&error, Style::new(false)));
             describe(&error, style)
         }
     }
+}
+
+/// Makes the search index of build `version` on a thread of its own and swaps it in whole,
+/// unless a later build came meanwhile (its own index will).
+fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, version: u64) {
+    std::thread::spawn(move || {
+        let started = Instant::now();
+        let made = job();
+        let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
+        if site.version != version {
+            return;
+        }
+        match made {
+            Ok(outputs) => {
+                site.files.retain(|path, _| !path.starts_with(INDEX));
+                let count = outputs.len();
+                site.files
+                    .extend(outputs.into_iter().map(|o| (o.path, o.bytes)));
+                say_err!(
+                    "search index: {count} files in {} ms",
+                    started.elapsed().as_millis()
+                );
+            }
+            Err(e) => say_err!("warning: {e}; search shows the last index"),
+        }
+    });
 }
 
 /// The error as the terminal and the error page show it: diagnostics with their snippets.

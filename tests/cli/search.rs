@@ -187,7 +187,17 @@ fn serve_finds_a_story_by_its_new_words_after_a_save_and_no_longer_by_its_old_on
         "steps": [{"write": project.path(card), "content": edited}],
     }));
     assert_eq!(seen.reloaded, Some(true), "{:?}", seen.problems);
-    let found = search_from(&format!("http://{addr}/archive/"), "Quokkachip", false);
+    // The pages show the save at once; the index follows when it is made (within seconds),
+    // the last one serving meanwhile.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let found = loop {
+        let found = search_from(&format!("http://{addr}/archive/"), "Quokkachip", false);
+        if found["found"]["status"] == "1 result for “Quokkachip”." || Instant::now() > deadline
+        {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
     assert_eq!(
         found["found"]["status"], "1 result for “Quokkachip”.",
         "{found:#}"

@@ -275,6 +275,16 @@ impl Sink for std::sync::Mutex<Vec<Output>> {
     }
 }
 
+/// When the search index is made: with the pages (`build`), or after them, off the reload's
+/// path (`serve`, which shows a save at once and swaps the new index in when it is ready).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchIndex {
+    /// With the pages.
+    Now,
+    /// Not here: the caller makes it ([`search::index_files`]).
+    Later,
+}
+
 /// Renders every file of the site into `sink`: all issues in all formats and the pages
 /// around them. Issues render in parallel; files go to the sink as soon as they exist, so
 /// memory does not grow with the archive. Returns warnings.
@@ -282,7 +292,11 @@ impl Sink for std::sync::Mutex<Vec<Output>> {
 /// # Errors
 ///
 /// A template error, a failure to inline the email's CSS, or the sink's error.
-pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<String>> {
+pub fn render_all(
+    publication: &Publication<'_>,
+    sink: &dyn Sink,
+    index: SearchIndex,
+) -> Result<Vec<String>> {
     use rayon::prelude::*;
     let in_feed = publication
         .issues
@@ -314,7 +328,7 @@ pub fn render_all(publication: &Publication<'_>, sink: &dyn Sink) -> Result<Vec<
             || -> Result<()> {
                 // The search index is one thread's work: it runs beside the pages.
                 let (search, rest) = rayon::join(
-                    || search::render_search(publication, sink),
+                    || search::render_search(publication, sink, index),
                     || -> Result<()> {
                         watch::render_watch(publication, sink)?;
                         feed::render_sitemap(publication, sink)

@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Output, Publication, Sink};
+use super::{Output, Publication, SearchIndex, Sink};
+use crate::content::config::Config;
 use crate::content::markdown::{to_plain_line, to_text};
 use crate::content::schedule::Issue;
 use crate::content::story::Story;
@@ -136,13 +137,17 @@ struct SearchContext<'a> {
     page: PageView,
 }
 
-/// The search page and Pagefind's index of every story (the search box's script is one of
-/// the site's assets); nothing when `search` is off.
+/// The search page and, with [`SearchIndex::Now`], Pagefind's index of every story (the
+/// search box's script is one of the site's assets); nothing when `search` is off.
 ///
 /// # Errors
 ///
 /// A template error, [`Error::Search`] when Pagefind fails, or the sink's error.
-pub fn render_search(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+pub fn render_search(
+    publication: &Publication<'_>,
+    sink: &dyn Sink,
+    index_now: SearchIndex,
+) -> Result<()> {
     if !publication.config.search {
         return Ok(());
     }
@@ -158,12 +163,28 @@ pub fn render_search(publication: &Publication<'_>, sink: &dyn Sink) -> Result<(
         "search/index.html",
         publication.render("search.html", &context)?,
     ))?;
-    for output in index(
-        publication.issues,
-        &publication.links,
-        &publication.config.language,
-    )? {
-        sink.put(output)?;
+    if index_now == SearchIndex::Now {
+        for output in index(
+            publication.issues,
+            &publication.links,
+            &publication.config.language,
+        )? {
+            sink.put(output)?;
+        }
     }
     Ok(())
+}
+
+/// Pagefind's index of `issues` on its own (for [`SearchIndex::Later`]); nothing when
+/// `search` is off.
+///
+/// # Errors
+///
+/// [`Error::Search`] when Pagefind fails.
+pub fn index_files(issues: &[Issue], config: &Config) -> Result<Vec<Output>> {
+    if !config.search {
+        return Ok(Vec::new());
+    }
+    let links: Vec<IssueLink> = issues.iter().map(|i| IssueLink::new(i, config)).collect();
+    index(issues, &links, &config.language)
 }
