@@ -383,6 +383,6 @@ case "${1:-all}" in
   search) bench_search ;;
   import) bench_import ;;
   serve) bench_serve ;;
-  all) bench_check; bench_build; bench_send; bench_listen; bench_import; bench_serve ;;
-  *) echo "usage: bench/run.sh [check|build|send|listen|all]" >&2; exit 2 ;;
+  all) bench_check; bench_build; bench_send; bench_listen; bench_search; bench_import; bench_serve ;;
+  *) echo "usage: bench/run.sh [check|build|send|listen|clicks|search|import|serve|all]" >&2; exit 2 ;;
 esac

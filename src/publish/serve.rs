@@ -56,6 +56,9 @@ pub struct Site {
     pub card_errors: Option<(usize, String)>,
     /// Counts builds, good or not; pages reload when it changes.
     pub version: u64,
+    /// A build is under way: the search index of the last one waits, rather than take the
+    /// cores from it.
+    pub building: bool,
 }
 
 /// An HTTP answer.
@@ -149,9 +152,11 @@ const INDEX: &str = crate::publish::render::search::BUNDLE;
 /// terminal.
 fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
     let started = Instant::now();
+    site.lock().unwrap_or_else(PoisonError::into_inner).building = true;
     let result = build();
     let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
     guard.version += 1;
+    guard.building = false;
     match result {
         Ok(Built {
             outputs,
@@ -200,10 +205,26 @@ fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
     }
 }
 
-/// Makes the search index of build `version` on a thread of its own and swaps it in whole,
-/// unless a later build came meanwhile (its own index will).
+/// How long the preview is quiet (no build under way) before it makes the search index: a
+/// curator saving again and again gets the pages of each save at once, and the index of the
+/// last one.
+const QUIET: Duration = Duration::from_millis(500);
+
+/// Makes the search index of build `version` on a thread of its own, once no build has run
+/// for [`QUIET`], and swaps it in whole; nothing if a later build came first (its own index
+/// will).
 fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, version: u64) {
     std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(QUIET);
+            let site = site.lock().unwrap_or_else(PoisonError::into_inner);
+            if site.version != version {
+                return;
+            }
+            if !site.building {
+                break;
+            }
+        }
         let started = Instant::now();
         let made = job();
         let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
