@@ -34,30 +34,44 @@ fn wanted(name: &str) -> bool {
     !ui && !name.starts_with("playground")
 }
 
+/// `text` ending as a sentence does, so an excerpt that runs across two fields reads as two
+/// sentences ("… on Blackwell demand. Nvidia reported …"), not one.
+fn sentence(text: &str) -> String {
+    let text = text.trim();
+    match text.chars().last() {
+        Some(c) if c.is_alphanumeric() || c == ')' || c == '"' || c == '”' => format!("{text}."),
+        _ => text.to_owned(),
+    }
+}
+
 /// What a story is found by: every field a reader reads, as plain text.
 fn searchable(story: &Story) -> String {
-    let mut text = vec![story.title.clone(), to_plain_line(&story.summary)];
-    text.extend(story.tldr.iter().map(|t| to_plain_line(t)));
-    text.push(to_text(&story.why_it_matters, &mut |_| String::new()));
+    let plain = |markdown: &str| to_text(markdown, &mut |_| String::new());
+    let mut text = vec![sentence(&story.title), plain(&story.summary)];
+    text.extend(story.tldr.iter().map(|t| sentence(&to_plain_line(t))));
+    text.push(plain(&story.why_it_matters));
     if let Some(business) = &story.business_relevance {
-        text.push(to_text(business, &mut |_| String::new()));
+        text.push(plain(business));
     }
-    text.extend(story.implications.iter().map(|t| to_plain_line(t)));
+    text.extend(
+        story
+            .implications
+            .iter()
+            .map(|t| sentence(&to_plain_line(t))),
+    );
     text.extend(
         story
             .what_to_watch
             .items
             .iter()
-            .map(|item| to_text(&item.text, &mut |_| String::new())),
+            .map(|item| sentence(&plain(&item.text))),
     );
-    text.extend(story.tags.iter().cloned());
+    if !story.tags.is_empty() {
+        text.push(sentence(&story.tags.join(", ")));
+    }
     for source in &story.sources {
-        text.push(source.title.clone());
-        text.push(
-            crate::content::url::host(&source.url)
-                .trim_start_matches("www.")
-                .to_owned(),
-        );
+        let site = crate::content::url::host(&source.url).trim_start_matches("www.");
+        text.push(sentence(&format!("{} ({site})", source.title)));
     }
     text.join("\n")
 }
@@ -187,4 +201,79 @@ pub fn index_files(issues: &[Issue], config: &Config) -> Result<Vec<Output>> {
     }
     let links: Vec<IssueLink> = issues.iter().map(|i| IssueLink::new(i, config)).collect();
     index(issues, &links, &config.language)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn story(yaml: &str) -> Story {
+        let path = std::path::Path::new("briefs/2026-W25/a.yaml");
+        let mut diags = crate::diagnostic::FileDiagnostics::new(path, yaml);
+        let story = crate::content::validate::card(yaml, &mut diags).unwrap();
+        assert!(!diags.has_errors(), "{:?}", diags.list);
+        story
+    }
+
+    #[test]
+    fn a_story_is_found_by_every_field_a_reader_reads_and_not_by_link_targets() {
+        let text = searchable(&story(
+            "title: Nvidia books a record quarter
+date: 2026-06-17
+tags: [Chips, Compute]
+summary: Record **data-centre** revenue, says [the filing](https://secret-target.example/a).
+tldr:
+  - Tldrword shipped
+why_it_matters: Whyword matters.
+business_relevance: Businessword.
+implications:
+  - Implicationword
+what_to_watch:
+  - Watchword holds
+sources:
+  - title: Quarterly results
+    url: https://www.nvidianews.example/q
+",
+        ));
+        for word in [
+            "Nvidia books a record quarter.",
+            "Record data-centre revenue, says the filing.",
+            "Tldrword shipped.",
+            "Whyword",
+            "Businessword",
+            "Implicationword.",
+            "Watchword holds.",
+            "Chips, Compute.",
+            "Quarterly results (nvidianews.example).",
+        ] {
+            assert!(text.contains(word), "{word} in {text}");
+        }
+        assert!(!text.contains("secret-target"), "{text}");
+        assert!(!text.contains("**"), "{text}");
+    }
+
+    #[test]
+    fn only_the_files_the_site_uses_are_published() {
+        for kept in [
+            "pagefind.js",
+            "wasm.en.pagefind",
+            "pagefind-entry.json",
+            "index/en_1.pf_index",
+            "fragment/en_2.pf_fragment",
+        ] {
+            assert!(wanted(kept), "{kept}");
+        }
+        for left in [
+            "pagefind-ui.js",
+            "pagefind-ui.css",
+            "pagefind-modular-ui.js",
+            "pagefind-component-ui.css",
+            "pagefind-highlight.js",
+            "playground/index.html",
+        ] {
+            assert!(!wanted(left), "{left}");
+        }
+        assert_eq!(sentence("Ends here"), "Ends here.");
+        assert_eq!(sentence("Asks?"), "Asks?");
+    }
 }
