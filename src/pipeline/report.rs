@@ -54,7 +54,8 @@ pub struct IssueReport {
     pub subject: String,
     /// From the send journals.
     pub delivery: Outcomes,
-    /// Bounces and complaints ingested from this issue's send until the next issue's.
+    /// Bounces and complaints whose proof names this issue, and those that name none
+    /// ingested from this issue's send until the next issue's.
     pub reports: ReportCounts,
     /// Readers who left from this issue's unsubscribe link.
     pub unsubscribes: u64,
@@ -102,11 +103,8 @@ pub fn report(prepared: &Prepared, index: usize, store: &Store) -> Result<Report
     let one = |i: usize| -> Result<IssueReport> {
         let issue = &prepared.issues[i];
         let until = starts[i + 1..].iter().flatten().next().copied();
-        let reports = match starts[i] {
-            Some(from) => store.reports_between(from, until)?,
-            None => ReportCounts::default(),
-        };
         let week = issue.id.to_string();
+        let reports = store.reports_of(&week, starts[i], until)?;
         let stories = stories(issue, store.clicks(&week)?);
         Ok(IssueReport {
             number: issue.number,

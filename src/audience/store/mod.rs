@@ -150,6 +150,8 @@ pub const MIGRATIONS: &[&str] = &[
         automated INTEGER NOT NULL,
         PRIMARY KEY (issue, story, url)
     );",
+    // 7: the issue a bounce or complaint is about, from its proof (`briefing report`).
+    "ALTER TABLE bounces ADD COLUMN issue TEXT;",
 ];
 
 /// An open subscriber database.

@@ -49,6 +49,9 @@ pub struct Finding {
     pub code: Option<String>,
     /// The server's words.
     pub diagnostic: Option<String>,
+    /// The issue the reported message was (`2026-W25`), when its proof says: the week of its
+    /// VERP address or quoted Message-ID.
+    pub issue: Option<String>,
 }
 
 /// What recording a finding did.
@@ -147,8 +150,9 @@ impl Store {
                 let at = timestamp(finding.at);
                 tx.execute(
                     "INSERT INTO bounces
-                     (report_id, address_key, at, kind, status_code, diagnostic, reported_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     (report_id, address_key, at, kind, status_code, diagnostic, reported_at,
+                      issue)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                     params![
                         id,
                         key,
@@ -156,7 +160,8 @@ impl Store {
                         finding.kind.as_str(),
                         finding.code,
                         finding.diagnostic,
-                        finding.reported_at.map(timestamp)
+                        finding.reported_at.map(timestamp),
+                        finding.issue
                     ],
                 )?;
                 let soft_count: usize = tx.query_row(
@@ -225,26 +230,31 @@ pub struct ReportCounts {
 }
 
 impl Store {
-    /// The bounces and complaints ingested from `from` until `until` (or now).
+    /// The bounces and complaints of issue `issue`: those whose proof names it, and those
+    /// with no issue (reports proved otherwise, or recorded by earlier versions) ingested from
+    /// `from` until `until` (or now), when the issue went out at `from`.
     ///
     /// # Errors
     ///
     /// [`crate::error::Error::Store`] when the database cannot be read.
-    pub fn reports_between(
+    pub fn reports_of(
         &self,
-        from: DateTime<Utc>,
+        issue: &str,
+        from: Option<DateTime<Utc>>,
         until: Option<DateTime<Utc>>,
     ) -> Result<ReportCounts> {
         let read = || -> rusqlite::Result<ReportCounts> {
             let mut statement = self.conn.prepare(
-                "SELECT kind, count(*) FROM bounces WHERE at >= ?1 AND (?2 IS NULL OR at < ?2)
+                "SELECT kind, count(*) FROM bounces
+                 WHERE issue = ?1
+                    OR (issue IS NULL AND ?2 IS NOT NULL AND at >= ?2 AND (?3 IS NULL OR at < ?3))
                  GROUP BY kind",
             )?;
             let mut counts = ReportCounts::default();
-            let rows = statement
-                .query_map(params![timestamp(from), until.map(timestamp)], |row| {
-                    Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
-                })?;
+            let rows = statement.query_map(
+                params![issue, from.map(timestamp), until.map(timestamp)],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+            )?;
             for row in rows {
                 let (kind, n) = row?;
                 let n = u64::try_from(n).unwrap_or(0);

@@ -219,6 +219,7 @@ fn decide(
             reported_at: report.date.map(|date| clamp(date, now)),
             code: failure.code,
             diagnostic: failure.words,
+            issue: verifier.issue(&report),
         },
         other,
         evidence: evidence.as_str(),

@@ -83,6 +83,36 @@ impl<'a> Verifier<'a> {
         self.on_list.get(&comparable(email)).map(String::as_str)
     }
 
+    /// The issue `report` is about (`2026-W25`), from the same proofs: the week of a VERP
+    /// address or a quoted Message-ID of ours.
+    pub fn issue(&self, report: &Report) -> Option<String> {
+        let from_verp = report
+            .verp
+            .iter()
+            .find_map(|verp| token::check_verp(self.secret, verp).map(|(week, _)| week));
+        let from_id = || {
+            report.message_ids.iter().find_map(|id| {
+                token::check_message_id(self.secret, self.list_id, id)?;
+                Some(
+                    id.trim()
+                        .trim_start_matches('<')
+                        .split('.')
+                        .next()?
+                        .to_owned(),
+                )
+            })
+        };
+        let week = from_verp.or_else(from_id)?;
+        // `2026w25` (VERP) or `2026-w25` (Message-ID), as `2026-W25`.
+        let compact: String = week
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        let (year, number) = compact.split_once('w')?;
+        crate::content::issue::IssueId::parse(&format!("{year}-W{number}")).map(|id| id.to_string())
+    }
+
     /// Whose report `report` is, and by what; or why it is unverified.
     ///
     /// # Errors

@@ -976,7 +976,7 @@ fn status_of_both(project: &Project) -> (String, String) {
 }
 
 #[test]
-fn the_report_counts_the_bounces_and_complaints_since_each_issue_went_out() {
+fn the_report_counts_each_issues_bounces_and_complaints_by_their_proof() {
     let project = list_project("");
     let earlier = run(
         &project,
@@ -999,6 +999,16 @@ fn the_report_counts_the_bounces_and_complaints_since_each_issue_went_out() {
         project.write("report.eml", at_verp(email, &fixture_bytes(file)));
         ingest(&project, &[&path(&project, "report.eml")]);
     }
+    // A late bounce of the earlier issue (at its own VERP address) counts for that issue,
+    // though it arrives after the later one went out.
+    let mut late = format!(
+        "Delivered-To: bounces+{}@news.example.org\n",
+        verp("bob@example.org", "2026w10")
+    )
+    .into_bytes();
+    late.extend_from_slice(&fixture_bytes("postfix-hard.eml"));
+    project.write("late.eml", late);
+    ingest(&project, &[&path(&project, "late.eml")]);
     let report = run(&project, &["report", "--latest", "--json"]);
     assert_eq!(report.code, 0, "{report:?}");
     let report: serde_json::Value = serde_json::from_str(&report.stdout).unwrap();
@@ -1009,15 +1019,14 @@ fn the_report_counts_the_bounces_and_complaints_since_each_issue_went_out() {
         serde_json::json!({"hard": 1, "soft": 1, "complaints": 1})
     );
     assert_eq!(issue["delivery"]["delivered"], PEOPLE.len());
-    // The issue before it, side by side: sent to everyone, nothing reported since its send
-    // (the reports came after the next issue's).
+    // The issue before it, side by side: sent to everyone, and its own late bounce.
     let trend = report["trend"].as_array().unwrap();
     let weeks: Vec<&str> = trend.iter().map(|t| t["issue"].as_str().unwrap()).collect();
     assert_eq!(weeks, ["2026-W10", "2026-W25"]);
     assert_eq!(trend[0]["delivery"]["delivered"], PEOPLE.len());
     assert_eq!(
         trend[0]["reports"],
-        serde_json::json!({"hard": 0, "soft": 0, "complaints": 0})
+        serde_json::json!({"hard": 1, "soft": 0, "complaints": 0})
     );
     let text = run(&project, &["report", "--week", "2026-W25"]).stdout;
     assert!(
