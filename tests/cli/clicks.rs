@@ -427,3 +427,31 @@ fn clicks_need_the_service_and_are_off_by_default() {
         run.stdout
     );
 }
+
+#[test]
+fn a_kill_9_loses_at_most_the_last_second_of_counts() {
+    let port = free_port();
+    let project = project(port, true);
+    let messages = send(&project, "counted");
+    let (hrefs, _) = parts(&messages[0]);
+    let link = hrefs.iter().find(|h| h.contains("/c/")).unwrap().clone();
+    let mut running = start(&project, port);
+    for n in 0..7 {
+        let (status, _) = ask(
+            port,
+            "GET",
+            &path_of(&link),
+            &format!("10.{n}.0.1"),
+            BROWSER,
+        );
+        assert_eq!(status, 302);
+    }
+    // More than a second later, the counts are on disk: SIGKILL gives the service no chance
+    // to write anything more.
+    std::thread::sleep(Duration::from_millis(1500));
+    running.child().kill().unwrap();
+    running.child().wait().unwrap();
+    let report = report_json(&project);
+    let counts: Vec<(i64, i64)> = counted(&report).into_values().collect();
+    assert_eq!(counts, [(7, 0)], "{report:#}");
+}
