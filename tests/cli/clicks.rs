@@ -447,8 +447,7 @@ fn a_kill_9_loses_at_most_the_last_second_of_counts() {
         assert_eq!(status, 302);
     }
     // Two seconds later (a second, and room for a loaded machine), the counts are on disk:
-    // SIGKILL gives the service no chance
-    // to write anything more.
+    // SIGKILL gives the service no chance to write anything more.
     std::thread::sleep(Duration::from_millis(2000));
     running.child().kill().unwrap();
     running.child().wait().unwrap();
