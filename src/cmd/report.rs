@@ -100,20 +100,14 @@ fn text(report: &Report) -> String {
         issue.unsubscribes
     );
     let _ = writeln!(out);
-    if report.clicks_counted || issue.reader_clicks + issue.automated_clicks > 0 {
+    if report.shows_clicks() {
         let _ = writeln!(
             out,
             "Clicks: {} by readers, {} likely automated (scanners, previews), per story:",
             thousands(issue.reader_clicks),
             thousands(issue.automated_clicks)
         );
-        let most = issue
-            .stories
-            .iter()
-            .map(|s| s.readers)
-            .max()
-            .unwrap_or(0)
-            .max(1);
+        let most = issue.most_read();
         for story in &issue.stories {
             let bar = "█".repeat(usize::try_from(story.readers * 20 / most).unwrap_or(0));
             let _ = writeln!(
@@ -227,7 +221,7 @@ a {{ color: inherit; word-break: break-all; }}
         issue.unsubscribes
     );
     let _ = writeln!(out, "<h2>Clicks per story</h2>");
-    if !report.clicks_counted && issue.reader_clicks + issue.automated_clicks == 0 {
+    if !report.shows_clicks() {
         let _ = writeln!(
             out,
             "<p>Clicks are not counted: <code>audience.clicks: true</code> in config.yaml counts them per link and story.</p>"
@@ -292,13 +286,7 @@ fn chart(issue: &IssueReport) -> String {
     const ROW: usize = 28;
     const LABEL: usize = 340;
     const BARS: usize = 360;
-    let most = issue
-        .stories
-        .iter()
-        .map(|s| s.readers)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let most = issue.most_read();
     let height = ROW * issue.stories.len().max(1) + 8;
     let width = LABEL + BARS + 60;
     let mut out = format!(

@@ -67,6 +67,18 @@ pub struct IssueReport {
     pub stories: Vec<StoryClicks>,
 }
 
+impl IssueReport {
+    /// The most readers' clicks any story had, at least 1: the full length of a bar.
+    pub fn most_read(&self) -> i64 {
+        self.stories
+            .iter()
+            .map(|s| s.readers)
+            .max()
+            .unwrap_or(0)
+            .max(1)
+    }
+}
+
 /// The report of one issue and the issues before it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
@@ -76,6 +88,13 @@ pub struct Report {
     pub issue: IssueReport,
     /// Up to [`TREND`] sent issues up to it, oldest first, the chosen one included.
     pub trend: Vec<IssueReport>,
+}
+
+impl Report {
+    /// Whether there are clicks to show: counting is on, or was when some were counted.
+    pub fn shows_clicks(&self) -> bool {
+        self.clicks_counted || self.issue.reader_clicks + self.issue.automated_clicks > 0
+    }
 }
 
 /// The report of issue `index` of `prepared`, read from `store` and the journals.
