@@ -283,3 +283,39 @@ fn search_off_leaves_no_script_no_box_and_no_index() {
             .contains("site-search")
     );
 }
+
+#[test]
+#[ignore = "needs chromium, node and python3: run scripts/test"]
+fn a_one_issue_preview_says_its_search_is_not_built_instead_of_failing() {
+    let project = Project::sample();
+    let preview = project.path("preview");
+    let run = project.run(&["build", "--latest", "--out", preview.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(preview.join("search.js").is_file());
+    assert!(!preview.join("pagefind").exists());
+    let (_host, port) = static_host(&preview);
+    let seen = browse(&serde_json::json!({
+        "url": format!("http://127.0.0.1:{port}/issues/2026-w25/"),
+        "steps": [
+            {"press": "/"},
+            {"type": "Qwen"},
+            {"eval": r#"new Promise((done) => {
+                const status = document.querySelector(".site-search [role=status]");
+                const check = () => status.textContent ? done(status.textContent) : setTimeout(check, 20);
+                check();
+            })"#},
+        ],
+    }));
+    assert_eq!(
+        seen.evals.unwrap()[0],
+        "Search is not built here: `briefing build` builds the whole site's index."
+    );
+    // The missing index is the one request that fails; nothing else is wrong on the page.
+    assert!(
+        seen.problems
+            .iter()
+            .all(|p| p.contains("pagefind/pagefind.js") || p.contains("404")),
+        "{:?}",
+        seen.problems
+    );
+}
