@@ -236,9 +236,10 @@ pub struct Outcomes {
     pub last_at: Option<String>,
 }
 
-/// The outcomes of issue `slug` (`2026-w25`) in the journals of `sends`: every destination's
-/// and every earlier version's. Damaged lines are skipped, as a send skips them.
-pub fn outcomes(sends: &Path, slug: &str, secret: &Key) -> Outcomes {
+/// The outcomes of every issue in the journals of `sends`, by the issue's slug (`2026-w25`,
+/// the start of each journal's name): every destination's and every earlier version's, the
+/// folder read once. Damaged lines are skipped, as a send skips them.
+pub fn outcomes(sends: &Path, secret: &Key) -> HashMap<String, Outcomes> {
     #[derive(PartialEq)]
     enum Last {
         Attempted,
@@ -246,70 +247,62 @@ pub fn outcomes(sends: &Path, slug: &str, secret: &Key) -> Outcomes {
         Deferred,
         Failed,
     }
-    let mut last: HashMap<u128, Last> = HashMap::new();
-    let mut out = Outcomes::default();
-    let prefix = format!("{slug}.");
     let Ok(entries) = fs::read_dir(sends) else {
-        return out;
+        return HashMap::new();
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|e| Some(e.ok()?.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".journal"))
+    let mut files: Vec<(String, PathBuf)> = entries
+        .filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            let slug = name.strip_suffix(".journal")?.split('.').next()?.to_owned();
+            Some((slug, path))
         })
         .collect();
     files.sort();
-    for file in files {
+    let mut by_issue: HashMap<String, (Outcomes, HashMap<u128, Last>)> = HashMap::new();
+    for (slug, file) in files {
         let Ok(bytes) = fs::read(&file) else {
             continue;
         };
+        let (out, last) = by_issue.entry(slug).or_default();
         for line in bytes.split(|&b| b == b'\n') {
-            let Ok(line) = std::str::from_utf8(line) else {
+            let Some(record) = record(line, secret) else {
                 continue;
             };
-            let fields: Vec<&str> = line.split('\t').collect();
-            let [kind, who, detail, time] = fields[..] else {
-                continue;
+            let now = match record.kind {
+                Kind::Attempt => Last::Attempted,
+                Kind::Delivered => Last::Delivered,
+                Kind::Failed if record.detail.contains("(gave up after") => Last::Deferred,
+                Kind::Failed => Last::Failed,
             };
-            let now = match kind {
-                "attempt" => Last::Attempted,
-                "delivered" => Last::Delivered,
-                "failed" if detail.contains("(gave up after") => Last::Deferred,
-                "failed" => Last::Failed,
-                _ => continue,
-            };
+            let time = record.time;
             if out.first_at.as_deref().is_none_or(|first| time < first) {
                 out.first_at = Some(time.to_owned());
             }
             if out.last_at.as_deref().is_none_or(|at| time > at) {
                 out.last_at = Some(time.to_owned());
             }
-            // Journals of earlier versions name the address; later ones its keyed hash.
-            let key = if who.contains('@') {
-                recipient_key(secret, who)
-            } else if let (32, Ok(key)) = (who.len(), u128::from_str_radix(who, 16)) {
-                key
-            } else {
-                continue;
-            };
-            let entry = last.entry(key).or_insert(Last::Attempted);
+            let entry = last.entry(record.key).or_insert(Last::Attempted);
             if *entry != Last::Delivered {
                 *entry = now;
             }
         }
     }
-    out.sent = last.len();
-    for outcome in last.values() {
-        match outcome {
-            Last::Attempted => out.in_doubt += 1,
-            Last::Delivered => out.delivered += 1,
-            Last::Deferred => out.deferred += 1,
-            Last::Failed => out.failed += 1,
-        }
-    }
-    out
+    by_issue
+        .into_iter()
+        .map(|(slug, (mut out, last))| {
+            out.sent = last.len();
+            for outcome in last.values() {
+                match outcome {
+                    Last::Attempted => out.in_doubt += 1,
+                    Last::Delivered => out.delivered += 1,
+                    Last::Deferred => out.deferred += 1,
+                    Last::Failed => out.failed += 1,
+                }
+            }
+            (slug, out)
+        })
+        .collect()
 }
 
 /// Takes `email` out of every journal in `sends` (journals of earlier versions wrote
@@ -437,9 +430,61 @@ fn lock(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-/// Reads complete journal lines into `history`; a line that is not UTF-8 or not a record is
-/// noted and skipped. A recipient is a keyed hash, or (in journals of earlier versions) an
+/// What a journal line records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// A message about to go out.
+    Attempt,
+    /// The server took it.
+    Delivered,
+    /// The server refused it (or, after retries, kept refusing for a while).
+    Failed,
+}
+
+/// One journal line: what, for whom (the keyed hash), the detail (the Message-ID, or the
+/// server's words) and when.
+struct Record<'a> {
+    kind: Kind,
+    key: u128,
+    detail: &'a str,
+    time: &'a str,
+}
+
+/// `line` as a record; `None` for a damaged line (not UTF-8, too few fields, an unknown
+/// kind or recipient). A recipient is a keyed hash, or (in journals of earlier versions) an
 /// address, hashed here.
+fn record<'a>(line: &'a [u8], secret: &Key) -> Option<Record<'a>> {
+    let line = std::str::from_utf8(line).ok()?;
+    let mut fields = line.split('\t');
+    let (kind, who, detail, time) = (
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+        fields.next()?,
+    );
+    let key = if who.contains('@') {
+        recipient_key(secret, who)
+    } else if let (32, Ok(key)) = (who.len(), u128::from_str_radix(who, 16)) {
+        key
+    } else {
+        return None;
+    };
+    let kind = match kind {
+        "attempt" => Kind::Attempt,
+        "delivered" => Kind::Delivered,
+        "failed" => Kind::Failed,
+        _ => return None,
+    };
+    Some(Record {
+        kind,
+        key,
+        detail,
+        time,
+    })
+}
+
+/// Reads complete journal lines into `history`; a line that is not a record is noted and
+/// skipped.
 fn read_history(bytes: &[u8], secret: &Key) -> History {
     let mut history = History::default();
     // Recipients whose last attempt has no outcome after it, with that attempt's Message-ID.
@@ -448,38 +493,25 @@ fn read_history(bytes: &[u8], secret: &Key) -> History {
         if line.is_empty() {
             continue;
         }
-        let Ok(line) = std::str::from_utf8(line) else {
-            history.damaged.push(index + 1);
-            continue;
-        };
-        let mut fields = line.split('\t');
-        let (kind, who, detail, time) =
-            (fields.next(), fields.next(), fields.next(), fields.next());
-        let (Some(kind), Some(who), Some(detail), Some(_)) = (kind, who, detail, time) else {
-            history.damaged.push(index + 1);
-            continue;
-        };
-        let key = if who.contains('@') {
-            recipient_key(secret, who)
-        } else if let (32, Ok(key)) = (who.len(), u128::from_str_radix(who, 16)) {
-            key
-        } else {
+        let Some(Record {
+            kind, key, detail, ..
+        }) = record(line, secret)
+        else {
             history.damaged.push(index + 1);
             continue;
         };
         match kind {
-            "attempt" => {
+            Kind::Attempt => {
                 open.insert(key, detail.to_owned());
             }
-            "delivered" => {
+            Kind::Delivered => {
                 open.remove(&key);
                 history.delivered.insert(key);
             }
-            "failed" => {
+            Kind::Failed => {
                 open.remove(&key);
                 history.failed += 1;
             }
-            _ => history.damaged.push(index + 1),
         }
     }
     history.in_doubt = open
@@ -646,5 +678,59 @@ mod tests {
         }
         drop(first);
         assert!(Journal::open(&path, &[], &secret()).is_ok());
+    }
+
+    #[test]
+    fn outcomes_count_each_recipient_once_by_their_last_word_in_any_journal_of_the_issue() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = secret();
+        let key = |email: &str| format!("{:032x}", recipient_key(&secret, email));
+        let line = |kind: &str, who: &str, detail: &str, at: &str| {
+            format!("{kind}\t{who}\t{detail}\t2026-06-17T08:00:{at}Z\n")
+        };
+        // An earlier version's journal names the address; ann is delivered there.
+        fs::write(
+            dir.path().join("2026-w25.outbox-1.list.journal"),
+            line("attempt", "ann@example.org", "<a>", "01")
+                + &line("delivered", "ann@example.org", "<a>", "02"),
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("2026-w25.smtp-1234abcd.journal"),
+            // ann's later failure does not undo her delivery.
+            line("failed", &key("ann@example.org"), "550 no", "03")
+                + &line("attempt", &key("bob@example.org"), "<b>", "04")
+                + &line(
+                    "failed",
+                    &key("bob@example.org"),
+                    "451 later (gave up after 3 tries)",
+                    "05",
+                )
+                + &line("attempt", &key("cat@example.org"), "<c>", "06")
+                + &line("failed", &key("cat@example.org"), "550 no such user", "07")
+                + "damaged line\n"
+                + &line("attempt", &key("dan@example.org"), "<d>", "08"),
+        )
+        .unwrap();
+        fs::write(
+            dir.path().join("2026-w26.smtp-1234abcd.journal"),
+            line("delivered", &key("eve@example.org"), "<e>", "09"),
+        )
+        .unwrap();
+        let all = outcomes(dir.path(), &secret);
+        assert_eq!(
+            all["2026-w25"],
+            Outcomes {
+                sent: 4,
+                delivered: 1,
+                deferred: 1,
+                failed: 1,
+                in_doubt: 1,
+                first_at: Some("2026-06-17T08:00:01Z".into()),
+                last_at: Some("2026-06-17T08:00:08Z".into()),
+            }
+        );
+        assert_eq!(all["2026-w26"].delivered, 1);
+        assert_eq!(all.len(), 2);
     }
 }

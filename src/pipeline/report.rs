@@ -103,11 +103,11 @@ impl Report {
 ///
 /// [`crate::error::Error::Store`] when the store cannot be read.
 pub fn report(prepared: &Prepared, index: usize, store: &Store) -> Result<Report> {
-    let sends = prepared.paths.root.join(".briefing/sends");
+    let mut journals = outcomes(&prepared.paths.root.join(".briefing/sends"), store.key());
     let deliveries: Vec<Outcomes> = prepared
         .issues
         .iter()
-        .map(|issue| outcomes(&sends, &issue.id.slug(), store.key()))
+        .map(|issue| journals.remove(&issue.id.slug()).unwrap_or_default())
         .collect();
     let starts: Vec<Option<DateTime<Utc>>> = deliveries
         .iter()
