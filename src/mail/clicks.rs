@@ -56,11 +56,9 @@ impl<'a> Counter<'a> {
     /// Whether a link to `target` is counted: web links only, and not the service's own
     /// (the unsubscribe link counts its issue itself) nor a reader's placeholder.
     fn counts(&self, target: &str) -> bool {
-        let lower = target.get(..8).unwrap_or(target).to_ascii_lowercase();
-        (lower.starts_with("https://") || lower.starts_with("http://"))
+        crate::content::url::check(target).is_ok()
             && !target.starts_with(self.base)
             && !target.contains("%%")
-            && !target.chars().any(|c| c.is_whitespace() || c.is_control())
     }
 
     /// `letter` with every web link counted: in its HTML parts each `<a href>` and `<area
@@ -100,9 +98,11 @@ impl<'a> Counter<'a> {
                 Ok(())
             }))
             .append_element_content_handler(element!("a[href], area[href]", |el| {
-                let Some(target) = el.get_attribute("href").and_then(|v| attribute_text(&v)) else {
+                let Some(href) = el.get_attribute("href") else {
                     return Ok(());
                 };
+                // lol_html gives the value as written, entities and all.
+                let target = html_escape::decode_html_entities(&href).into_owned();
                 if !self.counts(&target) {
                     return Ok(());
                 }
@@ -167,34 +167,6 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
         Some(_) => false,
     };
     opens && closes
-}
-
-/// An attribute's value as written by the inliner's serialiser, its entities decoded; `None`
-/// for one with an entity the serialiser does not write (left as it is).
-fn attribute_text(value: &str) -> Option<String> {
-    if !value.contains('&') {
-        return Some(value.to_owned());
-    }
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(at) = rest.find('&') {
-        out.push_str(&rest[..at]);
-        let entity = &rest[at..];
-        let (text, len) = [
-            ("&amp;", "&"),
-            ("&quot;", "\""),
-            ("&#39;", "'"),
-            ("&lt;", "<"),
-            ("&gt;", ">"),
-        ]
-        .iter()
-        .find(|(name, _)| entity.starts_with(name))
-        .map(|(name, text)| (*text, name.len()))?;
-        out.push_str(text);
-        rest = &rest[at + len..];
-    }
-    out.push_str(rest);
-    Some(out)
 }
 
 #[cfg(test)]
@@ -281,5 +253,15 @@ mod tests {
         let once = counter.count(letter(html, "")).unwrap();
         let again = counter.count(letter(html, "")).unwrap();
         assert_eq!(once.named.0, again.named.0);
+    }
+
+    #[test]
+    fn any_entity_in_a_link_is_read_as_the_url_it_stands_for() {
+        let envelope = envelope();
+        let counter = Counter::new(BASE, &envelope);
+        let html = r#"<a href="https://example.org/caf&eacute;?a=1&amp;b=&#50;">x</a>"#;
+        let out = counter.count(letter(html, "")).unwrap();
+        let link = counter.link("2026-W25", NO_STORY, "https://example.org/café?a=1&b=2");
+        assert!(out.named.0.contains(&link), "{}", out.named.0);
     }
 }

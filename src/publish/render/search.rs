@@ -70,7 +70,7 @@ fn searchable(story: &Story) -> String {
         text.push(sentence(&story.tags.join(", ")));
     }
     for source in &story.sources {
-        let site = crate::content::url::host(&source.url).trim_start_matches("www.");
+        let site = crate::content::url::host(&source.url);
         text.push(sentence(&format!("{} ({site})", source.title)));
     }
     text.join("\n")
