@@ -346,9 +346,10 @@ fn message_id_check(secret: &[u8], list_id: &str, week: &str, tag: &str) -> Stri
         .into_bytes()[..8])
 }
 
-/// The VERP tag of the reader a Message-ID of ours ([`message_id`]) was made for, when its
-/// check is right; `None` for any other Message-ID.
-pub fn check_message_id(secret: &[u8], list_id: &str, id: &str) -> Option<String> {
+/// The issue (as the Message-ID writes it, `2026-w25`) and the VERP tag of the reader a
+/// Message-ID of ours ([`message_id`]) was made for, when its check is right; `None` for any
+/// other Message-ID.
+pub fn check_message_id(secret: &[u8], list_id: &str, id: &str) -> Option<(String, String)> {
     let local = id
         .trim()
         .trim_start_matches('<')
@@ -367,7 +368,7 @@ pub fn check_message_id(secret: &[u8], list_id: &str, id: &str) -> Option<String
         .bytes()
         .zip(check.bytes())
         .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    (same == 0).then(|| tag.to_owned())
+    (same == 0).then(|| (week.to_owned(), tag.to_owned()))
 }
 
 /// The tag of a Message-ID that earlier versions made: the week, then the first 16 hex
@@ -515,7 +516,10 @@ mod tests {
         );
         assert_eq!(
             check_message_id(SECRET, list, &id),
-            Some(verp_tag(SECRET, "ann@example.org", list))
+            Some((
+                "2026-w25".to_owned(),
+                verp_tag(SECRET, "ann@example.org", list)
+            ))
         );
         let resent = message_id(
             SECRET,

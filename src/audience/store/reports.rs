@@ -218,7 +218,7 @@ impl Store {
     }
 }
 
-/// Bounces and complaints recorded in a span of time.
+/// Bounces and complaints of one issue (see [`Store::reports_of`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReportCounts {
     /// Permanent failures.

@@ -819,6 +819,37 @@ mod tests {
         assert!(verifier.prove(&report).is_err());
     }
 
+    // The issue a report is about comes from the same proof as whose it is: a quoted
+    // Message-ID of ours names its week; one with its check changed names nothing.
+    #[test]
+    fn a_quoted_message_id_names_the_issue_of_the_report() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let list = "news.example.org";
+        let id = crate::audience::token::message_id(
+            secret,
+            ("ann@example.org", list),
+            "2026-W25",
+            None,
+            "example.org",
+        );
+        let report = |id: &str| {
+            let raw = format!(
+                "From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@example.org\r\n\
+                 Subject: failure notice\r\n\r\n550 5.1.1 no such user\r\n\
+                 --- Below this line is a copy of the message.\r\n\r\nMessage-ID: {id}\r\n"
+            );
+            let Ok(Classified::Report(report)) = classify(raw.as_bytes(), Some("bounces")) else {
+                panic!("not read as a report");
+            };
+            report
+        };
+        let known = ["ann@example.org".to_owned()];
+        let verifier = super::super::proof::Verifier::new(secret, list, &known);
+        assert_eq!(verifier.issue(&report(&id)).as_deref(), Some("2026-W25"));
+        let forged = id.replace("2026-w25", "2026-w24");
+        assert_eq!(verifier.issue(&report(&forged)), None);
+    }
+
     #[test]
     fn a_status_code_is_an_enhanced_code_or_a_reply_code_and_nothing_like_one() {
         assert_eq!(status_code("said: 550 5.1.1 user"), Some("550".into()));

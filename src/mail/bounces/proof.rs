@@ -91,16 +91,11 @@ impl<'a> Verifier<'a> {
             .iter()
             .find_map(|verp| token::check_verp(self.secret, verp).map(|(week, _)| week));
         let from_id = || {
-            report.message_ids.iter().find_map(|id| {
-                token::check_message_id(self.secret, self.list_id, id)?;
-                Some(
-                    id.trim()
-                        .trim_start_matches('<')
-                        .split('.')
-                        .next()?
-                        .to_owned(),
-                )
-            })
+            report
+                .message_ids
+                .iter()
+                .find_map(|id| token::check_message_id(self.secret, self.list_id, id))
+                .map(|(week, _)| week)
         };
         let week = from_verp.or_else(from_id)?;
         // `2026w25` (VERP) or `2026-w25` (Message-ID), as `2026-W25`.
@@ -177,7 +172,7 @@ impl<'a> Verifier<'a> {
 
     /// The subscriber a Message-ID of ours was made for.
     fn message_id(&self, id: &str) -> Option<String> {
-        if let Some(tag) = token::check_message_id(self.secret, self.list_id, id) {
+        if let Some((_, tag)) = token::check_message_id(self.secret, self.list_id, id) {
             return self.by_tag.get(&tag).cloned();
         }
         let tag = token::legacy_message_id_tag(id)?;
