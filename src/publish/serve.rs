@@ -167,10 +167,9 @@ fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
                 outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
             // The last index serves until this build's is ready: a search meanwhile finds
             // what was there a moment ago, never nothing.
-            for (path, bytes) in guard.files.drain() {
-                if path.starts_with(INDEX) && index.is_some() {
-                    files.insert(path, bytes);
-                }
+            let last = std::mem::take(&mut guard.files);
+            if index.is_some() {
+                files.extend(last.into_iter().filter(|(path, _)| path.starts_with(INDEX)));
             }
             guard.files = files;
             guard.error = None;
