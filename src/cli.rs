@@ -1,4 +1,7 @@
 //! The command line: clap types only, no behaviour.
+//!
+//! Longer than most files (about 650 lines) because every option's help text lives here: it is
+//! the manual `--help` prints, kept in one place so a new option is described where it is made.
 
 use std::path::PathBuf;
 

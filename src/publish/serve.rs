@@ -4,13 +4,17 @@
 //! since a request can only name a key of that map, no path can reach a file outside the site
 //! (`..` segments are refused outright). `briefs/`, `templates/` and `config.yaml` are watched;
 //! each change rebuilds. Pages get a small script that listens to the build's event stream
-//! (`/__briefing/events`, server-sent events) and reloads when a new version is announced. When a rebuild fails, the last good site stays, and every page shows the
-//! located error until the input is fixed.
+//! (`/__briefing/events`, server-sent events) and reloads when a new version is announced.
+//! When a rebuild fails, the last good site stays, and every page shows the located error
+//! until the input is fixed.
 //!
 //! The HTTP layer is axum on a two-thread tokio runtime: a connection is a task, not a
 //! thread, so idle clients cannot exhaust the machine; tower bounds the requests answered at
 //! once and tower-http the time each may take. Only the request's own host names are
 //! answered ([`host_allowed`]).
+//!
+//! About 650 lines, one job: the preview's loop (watch, rebuild, swap, announce) and the few
+//! functions that answer a path from the in-memory site belong together.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -386,21 +390,13 @@ fn error_page(error: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// The path with `%XX` decoded; `None` when the result is not UTF-8. A `%` not followed by two
+/// hex digits stays as it is, so such a path simply names no file.
 fn percent_decode(path: &str) -> Option<String> {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()
+        .map(|text| text.into_owned())
 }
 
 /// Serves the newsletter at `paths` until the process is stopped.

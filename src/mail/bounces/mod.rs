@@ -17,6 +17,7 @@ mod classify;
 mod csv;
 mod proof;
 mod read;
+mod words;
 
 use std::fs;
 use std::path::{Path, PathBuf};
