@@ -828,7 +828,6 @@ fn a_client_that_sends_no_whole_header_is_disconnected() {
     let port = free_port();
     let project = project_on(port, None);
     let service = start(&project, port, &[]);
-    let started = Instant::now();
     let mut stalled: Vec<TcpStream> = Vec::new();
     for i in 0..40 {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -850,7 +849,7 @@ fn a_client_that_sends_no_whole_header_is_disconnected() {
         stalled.push(stream);
     }
     // Others are served meanwhile.
-    assert_eq!(curl(&[&service.url("/healthz")]).0, 200);
+    assert_eq!(http::get(&format!("127.0.0.1:{port}"), "/healthz").0, 200);
     for (i, stream) in stalled.iter_mut().enumerate() {
         let mut rest = Vec::new();
         // Ends with the service closing the socket, not with our 30 s read timeout.
@@ -864,7 +863,6 @@ fn a_client_that_sends_no_whole_header_is_disconnected() {
             );
         }
     }
-    assert!(started.elapsed() < Duration::from_secs(30));
     drop(service);
 }
 
