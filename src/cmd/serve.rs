@@ -6,9 +6,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::cli::ServeArgs;
 use crate::content::project::Paths;
-use crate::diagnostic::{Diagnostic, Style};
+use crate::diagnostic::Style;
 use crate::error::Result;
 use crate::pipeline;
+use crate::pipeline::preview::Preview;
 use crate::publish::render;
 use crate::publish::serve::{Built, IndexJob};
 
@@ -27,39 +28,24 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
         open: args.open,
         hosts: args.hosts.clone(),
     };
-    // Each rebuild goes through the whole pipeline into memory.
-    let (build_paths, drafts) = (paths.clone(), args.drafts);
-    // A half-written card must not take the whole preview down: the cards that pass are
-    // served, and the others' errors are shown on every page. `build` and `send` stay strict.
-    // The search index is made after the pages, off the reload's path: a save shows at once,
-    // and the new index replaces the old when it is ready.
+    // Each rebuild reads the newsletter again and renders, into memory, the issues an edit
+    // touched and the pages around them. A half-written card must not take the whole preview
+    // down: the cards that pass are served, and the others' errors are shown on every page.
+    // `build` and `send` stay strict. The search index is made after the pages, off the
+    // reload's path: a save shows at once, and the new index replaces the old when ready.
+    let preview = Mutex::new(Preview::new(paths.clone(), args.drafts));
     let build = move || -> Result<Built> {
-        let outputs = Mutex::new(Vec::new());
-        let prepared = pipeline::prepare_valid_cards(&build_paths, drafts)?;
-        if prepared.issues.is_empty() && prepared.error_count() > 0 {
-            return Err(crate::error::Error::Invalid {
-                diagnostics: prepared.diagnostics,
-            });
-        }
-        prepared.publish(|publication| {
-            render::render_all(publication, &outputs, render::SearchIndex::Later)
-        })?;
-        let pipeline::Prepared {
-            issues,
-            config,
-            diagnostics,
-            ..
-        } = prepared;
-        let errors = diagnostics
-            .into_iter()
-            .filter(Diagnostic::is_error)
-            .collect();
+        let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
+        let update = preview.rebuild()?;
+        let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
             Box::new(move || render::search::index_files(&issues, &config))
         });
         Ok(Built {
-            outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
-            errors,
+            outputs: update.outputs,
+            removed: update.removed,
+            rendered: update.rendered,
+            errors: update.errors,
             index,
         })
     };

@@ -16,7 +16,7 @@ use crate::diagnostic::{Diagnostic, Severity};
 pub const PREHEADER_CHARS: usize = 95;
 
 /// One weekly issue, ready to render.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Issue {
     /// The ISO week.
     pub id: IssueId,

@@ -7,6 +7,7 @@
 //! back up. Nothing here prints or writes the output.
 
 mod links;
+pub mod preview;
 pub mod report;
 pub mod scaffold;
 

@@ -141,8 +141,13 @@ pub type IndexJob = Box<dyn FnOnce() -> Result<Vec<Output>> + Send>;
 
 /// What one build made.
 pub struct Built {
-    /// Every file but the search index.
+    /// Every file but the search index, or (when `removed` is `Some`) the files that changed.
     pub outputs: Vec<Output>,
+    /// `None` when `outputs` is the whole site; otherwise the paths to drop, every other file
+    /// of the last build staying as it is.
+    pub removed: Option<Vec<String>>,
+    /// How many issues were rendered, of how many.
+    pub rendered: (usize, usize),
     /// The errors of the cards left out.
     pub errors: Vec<Diagnostic>,
     /// The search index, still to make (none with `search: false`).
@@ -164,28 +169,53 @@ fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
     match result {
         Ok(Built {
             outputs,
+            removed,
+            rendered,
             errors,
             index,
         }) => {
-            let mut files: HashMap<String, Vec<u8>> =
-                outputs.into_iter().map(|o| (o.path, o.bytes)).collect();
-            // The last index serves until this build's is ready: a search meanwhile finds
-            // what was there a moment ago, never nothing.
             let last = std::mem::take(&mut guard.files);
-            if index.is_some() {
-                files.extend(last.into_iter().filter(|(path, _)| path.starts_with(INDEX)));
+            let mut files: HashMap<String, Vec<u8>> = match removed {
+                // Only what changed was made: the rest of the last build stays.
+                Some(removed) => {
+                    let mut files = last;
+                    for path in removed {
+                        files.remove(&path);
+                    }
+                    files
+                }
+                None => {
+                    // The last index serves until this build's is ready: a search meanwhile
+                    // finds what was there a moment ago, never nothing.
+                    last.into_iter()
+                        .filter(|(path, _)| index.is_some() && path.starts_with(INDEX))
+                        .collect()
+                }
+            };
+            if index.is_none() {
+                files.retain(|path, _| !path.starts_with(INDEX));
             }
+            files.extend(outputs.into_iter().map(|o| (o.path, o.bytes)));
             guard.files = files;
             guard.error = None;
             if let Some(job) = index {
                 index_later(job, Arc::clone(site), guard.version);
             }
             let site = &mut *guard;
-            let built = format!(
-                "built {} files in {} ms",
-                site.files.len(),
-                started.elapsed().as_millis()
-            );
+            let (issues, of) = rendered;
+            let built = if issues == of {
+                format!(
+                    "built {} files in {} ms",
+                    site.files.len(),
+                    started.elapsed().as_millis()
+                )
+            } else {
+                format!(
+                    "rendered {issues} of {of} issue{} and the pages around them in {} ms",
+                    if of == 1 { "" } else { "s" },
+                    started.elapsed().as_millis()
+                )
+            };
             if errors.is_empty() {
                 site.card_errors = None;
                 return built;

@@ -12,6 +12,7 @@
 pub mod email;
 pub mod feed;
 pub mod issue;
+pub mod scope;
 pub mod search;
 pub mod site;
 pub mod watch;
@@ -30,6 +31,7 @@ use crate::publish::view::{
 
 pub use email::Inliner;
 pub use issue::render_issue;
+pub use scope::Scope;
 
 /// One file of the output, in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,6 +231,11 @@ impl<'a> Publication<'a> {
         ViewedIssue::new(view)
     }
 
+    /// A digest of every template this publication renders with.
+    pub fn templates_digest(&self) -> [u8; 32] {
+        scope::templates_digest(&self.env)
+    }
+
     /// Renders the named template with `context`.
     ///
     /// # Errors
@@ -297,6 +304,48 @@ pub fn render_all(
     sink: &dyn Sink,
     index: SearchIndex,
 ) -> Result<Vec<String>> {
+    render_some(publication, sink, index, &Scope::Everything).map(|rendered| rendered.warnings)
+}
+
+/// What [`render_some`] did besides putting files.
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// Warnings of the issues rendered.
+    pub warnings: Vec<String>,
+    /// The paths of the pages around the issues (home, archive, tags, feed…), all rendered
+    /// every time: a page among them that a build no longer makes (a tag no card has now) is
+    /// one that was in the last build's list and is not in this one.
+    pub around: Vec<String>,
+}
+
+/// Keeps the paths of the files it passes on.
+struct Recording<'s> {
+    sink: &'s dyn Sink,
+    paths: std::sync::Mutex<Vec<String>>,
+}
+
+impl Sink for Recording<'_> {
+    fn put(&self, output: Output) -> Result<()> {
+        self.paths
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(output.path.clone());
+        self.sink.put(output)
+    }
+}
+
+/// Renders the files of the issues `scope` includes and every page around the issues into
+/// `sink` ([`scope`](mod@scope) says when that is the whole change an edit made).
+///
+/// # Errors
+///
+/// As [`render_all`].
+pub fn render_some(
+    publication: &Publication<'_>,
+    sink: &dyn Sink,
+    index: SearchIndex,
+    scope: &Scope,
+) -> Result<Rendered> {
     use rayon::prelude::*;
     let in_feed = publication
         .issues
@@ -305,13 +354,18 @@ pub fn render_all(
     let render_issues = || -> Result<Vec<(Vec<String>, Option<feed::FeedEntry>)>> {
         (0..publication.issues.len())
             .into_par_iter()
+            .filter(|&index| scope.includes(index) || index >= in_feed)
             .map(|index| {
                 let view = publication.view(index);
-                let (files, warnings) = issue::render_issue(publication, index, &view)?;
-                for file in files {
-                    sink.put(file)?;
+                let mut warnings = Vec::new();
+                if scope.includes(index) {
+                    let files;
+                    (files, warnings) = issue::render_issue(publication, index, &view)?;
+                    for file in files {
+                        sink.put(file)?;
+                    }
+                    site::render_story_pages(publication, index, &view, sink)?;
                 }
-                site::render_story_pages(publication, index, &view, sink)?;
                 let entry = if index >= in_feed {
                     Some(feed::render_entry(publication, index, &view)?)
                 } else {
@@ -321,17 +375,22 @@ pub fn render_all(
             })
             .collect::<Result<_>>()
     };
+    let around = Recording {
+        sink,
+        paths: std::sync::Mutex::new(Vec::new()),
+    };
     // The pages around the issues need nothing from them: they render alongside.
     let render_around = || -> Result<()> {
+        let around: &dyn Sink = &around;
         let (pages, rest) = rayon::join(
-            || site::render_pages(publication, sink),
+            || site::render_pages(publication, around),
             || -> Result<()> {
                 // The search index is one thread's work: it runs beside the pages.
                 let (search, rest) = rayon::join(
-                    || search::render_search(publication, sink, index),
+                    || search::render_search(publication, around, index),
                     || -> Result<()> {
-                        watch::render_watch(publication, sink)?;
-                        feed::render_sitemap(publication, sink)
+                        watch::render_watch(publication, around)?;
+                        feed::render_sitemap(publication, around)
                     },
                 );
                 search.and(rest)
@@ -339,17 +398,23 @@ pub fn render_all(
         );
         pages.and(rest)
     };
-    let (per_issue, around) = rayon::join(render_issues, render_around);
+    let (per_issue, around_done) = rayon::join(render_issues, render_around);
     let per_issue = per_issue?;
-    around?;
+    around_done?;
     let mut warnings = Vec::new();
     let mut entries = Vec::with_capacity(per_issue.len());
     for (mut notes, entry) in per_issue {
         warnings.append(&mut notes);
         entries.extend(entry);
     }
-    feed::render_feed(publication, entries, sink)?;
-    Ok(warnings)
+    feed::render_feed(publication, entries, &around)?;
+    Ok(Rendered {
+        warnings,
+        around: around
+            .paths
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    })
 }
 
 /// Renders the named template with `context`.

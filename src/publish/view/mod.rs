@@ -103,7 +103,7 @@ impl std::ops::Deref for ViewedIssue {
 }
 
 /// An issue as a link: archive rows, the pager, recent issues.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IssueLink {
     /// The printed number.
     pub number: u32,
@@ -156,7 +156,7 @@ impl IssueLink {
 }
 
 /// One of an issue's first stories, as the archive links it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeadLink {
     /// Headline.
     pub title: String,

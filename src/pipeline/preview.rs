@@ -1,0 +1,445 @@
+//! `serve`'s rebuilds: after an edit, only the issues it touched are rendered again, with the
+//! pages around them (`publish::render::scope` says how that is decided).
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::content::config::Config;
+use crate::content::project::Paths;
+use crate::content::schedule::Issue;
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::publish::render::scope::{self, Basis, Next, Scope};
+use crate::publish::render::{self, Output, SearchIndex};
+
+/// A newsletter previewed: what the last build was made from, for the next.
+#[derive(Debug)]
+pub struct Preview {
+    paths: Paths,
+    drafts: bool,
+    last: Option<Last>,
+}
+
+#[derive(Debug)]
+struct Last {
+    basis: Basis,
+    /// The pages around the issues it made.
+    around: HashSet<String>,
+}
+
+/// What one rebuild changed.
+#[derive(Debug)]
+pub struct Update {
+    /// The files made now: the whole site, or those of the issues rendered again and the
+    /// pages around the issues.
+    pub outputs: Vec<Output>,
+    /// `None` when `outputs` is the whole site; otherwise the paths the last build made and
+    /// this one no longer does. Every other file of the last build is unchanged.
+    pub removed: Option<Vec<String>>,
+    /// The errors of the cards left out.
+    pub errors: Vec<Diagnostic>,
+    /// How many issues were rendered, and how many there are.
+    pub rendered: (usize, usize),
+    /// The issues, for the search index made after the pages.
+    pub issues: Arc<Vec<Issue>>,
+    /// The config.
+    pub config: Config,
+}
+
+impl Preview {
+    /// The preview of the newsletter at `paths`; nothing is read until [`Preview::rebuild`].
+    pub fn new(paths: Paths, drafts: bool) -> Preview {
+        Preview {
+            paths,
+            drafts,
+            last: None,
+        }
+    }
+
+    /// Reads the newsletter again and renders what changed since the last successful
+    /// rebuild. A card with errors is left out (its errors are in [`Update::errors`]); a
+    /// failed rebuild leaves the next one comparing with the last that succeeded.
+    ///
+    /// # Errors
+    ///
+    /// As [`super::prepare_valid_cards`], and [`Error::Invalid`] when no card is valid.
+    pub fn rebuild(&mut self) -> Result<Update> {
+        let prepared = super::prepare_valid_cards(&self.paths, self.drafts)?;
+        if prepared.issues.is_empty() && prepared.error_count() > 0 {
+            return Err(Error::Invalid {
+                diagnostics: prepared.diagnostics,
+            });
+        }
+        let outputs = Mutex::new(Vec::new());
+        let last = self.last.as_ref();
+        let (rendered, scope, templates) = prepared.publish(|publication| {
+            let templates = publication.templates_digest();
+            let scope = scope::plan(
+                last.map(|last| &last.basis),
+                Next {
+                    config: &prepared.config,
+                    templates,
+                    drafts: self.drafts,
+                    issues: &prepared.issues,
+                },
+            );
+            let rendered = render::render_some(publication, &outputs, SearchIndex::Later, &scope)?;
+            Ok((rendered, scope, templates))
+        })?;
+        let around: HashSet<String> = rendered.around.into_iter().collect();
+        let removed = match (&scope, last) {
+            (Scope::Issues(_), Some(last)) => Some(
+                last.around
+                    .iter()
+                    .filter(|path| !around.contains(*path))
+                    .cloned()
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let super::Prepared {
+            issues,
+            config,
+            diagnostics,
+            ..
+        } = prepared;
+        let issues = Arc::new(issues);
+        let total = issues.len();
+        self.last = Some(Last {
+            basis: Basis {
+                config: config.clone(),
+                templates,
+                drafts: self.drafts,
+                issues: Arc::clone(&issues),
+            },
+            around,
+        });
+        Ok(Update {
+            outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
+            removed,
+            errors: diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
+            rendered: (scope.count(total), total),
+            issues,
+            config,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A card of the generated newsletter.
+    #[derive(Debug, Clone)]
+    struct Card {
+        n: usize,
+        week: usize,
+        title: u8,
+        summary: u8,
+        tags: [bool; 3],
+        follows_up: Option<usize>,
+        draft: bool,
+    }
+
+    /// The newsletter the edits change: cards, the issue files' subjects, a template
+    /// override, the config's tagline.
+    #[derive(Debug, Clone)]
+    struct Newsletter {
+        cards: Vec<Card>,
+        subjects: [Option<u8>; WEEKS],
+        template: Option<u8>,
+        tagline: u8,
+        next: usize,
+    }
+
+    const WEEKS: usize = 4;
+    const TAGS: [&str; 3] = ["Chips", "Policy", "Open models"];
+
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Retitle(usize),
+        Resummarise(usize),
+        Tag(usize, usize),
+        Move(usize, usize),
+        Add(usize),
+        Delete(usize),
+        FollowUp(usize, Option<usize>),
+        Draft(usize),
+        Subject(usize),
+        Template,
+        Config,
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        prop_oneof![
+            4 => any::<usize>().prop_map(Edit::Retitle),
+            4 => any::<usize>().prop_map(Edit::Resummarise),
+            2 => (any::<usize>(), 0..TAGS.len()).prop_map(|(k, t)| Edit::Tag(k, t)),
+            2 => (any::<usize>(), 0..WEEKS).prop_map(|(k, w)| Edit::Move(k, w)),
+            2 => (0..WEEKS).prop_map(Edit::Add),
+            1 => any::<usize>().prop_map(Edit::Delete),
+            2 => (any::<usize>(), proptest::option::of(any::<usize>()))
+                .prop_map(|(k, t)| Edit::FollowUp(k, t)),
+            1 => any::<usize>().prop_map(Edit::Draft),
+            1 => (0..WEEKS).prop_map(Edit::Subject),
+            1 => Just(Edit::Template),
+            1 => Just(Edit::Config),
+        ]
+    }
+
+    impl Newsletter {
+        fn new() -> Newsletter {
+            let cards = (0..6)
+                .map(|n| Card {
+                    n,
+                    week: n % WEEKS,
+                    title: 0,
+                    summary: 0,
+                    tags: [n % 2 == 0, n % 3 == 0, false],
+                    // Each card after the first follows up the one before it.
+                    follows_up: n.checked_sub(1),
+                    draft: false,
+                })
+                .collect();
+            Newsletter {
+                cards,
+                subjects: [None; WEEKS],
+                template: None,
+                tagline: 0,
+                next: 6,
+            }
+        }
+
+        fn apply(&mut self, edit: &Edit) {
+            let count = self.cards.len();
+            let card = |k: usize| (count > 0).then(|| k % count);
+            match *edit {
+                Edit::Retitle(k) => card(k).map(|k| self.cards[k].title += 1),
+                Edit::Resummarise(k) => card(k).map(|k| self.cards[k].summary += 1),
+                Edit::Tag(k, t) => card(k).map(|k| self.cards[k].tags[t] ^= true),
+                Edit::Move(k, w) => card(k).map(|k| self.cards[k].week = w),
+                Edit::Add(week) => {
+                    self.cards.push(Card {
+                        n: self.next,
+                        week,
+                        title: 0,
+                        summary: 0,
+                        tags: [true, false, false],
+                        follows_up: None,
+                        draft: false,
+                    });
+                    self.next += 1;
+                    None
+                }
+                Edit::Delete(k) => card(k).map(|k| {
+                    self.cards.remove(k);
+                }),
+                Edit::FollowUp(k, target) => card(k).map(|k| {
+                    self.cards[k].follows_up = target.and_then(&card).map(|t| self.cards[t].n)
+                }),
+                Edit::Draft(k) => card(k).map(|k| self.cards[k].draft ^= true),
+                Edit::Subject(w) => {
+                    self.subjects[w] = match self.subjects[w] {
+                        None => Some(0),
+                        Some(2) => None,
+                        Some(v) => Some(v + 1),
+                    };
+                    None
+                }
+                Edit::Template => {
+                    self.template = match self.template {
+                        None => Some(0),
+                        Some(1) => None,
+                        Some(v) => Some(v + 1),
+                    };
+                    None
+                }
+                Edit::Config => {
+                    self.tagline = (self.tagline + 1) % 3;
+                    None
+                }
+            };
+        }
+
+        /// Every file of the newsletter, by path.
+        fn files(&self) -> BTreeMap<String, String> {
+            let mut files = BTreeMap::new();
+            files.insert(
+                "config.yaml".to_owned(),
+                format!(
+                    "title: Test Briefing\ntagline: Weekly test {}\nbase_url: https://example.org/news/\n\
+                     language: en\nfrom: Test <test@example.org>\npostal_address: 1 Example Street\n\
+                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: 2\n",
+                    self.tagline
+                ),
+            );
+            for card in &self.cards {
+                let week = 10 + card.week;
+                let date =
+                    chrono::NaiveDate::from_isoywd_opt(2026, week as u32, chrono::Weekday::Mon)
+                        .and_then(|monday| {
+                            monday.checked_add_days(chrono::Days::new((card.n % 5) as u64))
+                        })
+                        .map(|date| date.to_string())
+                        .unwrap_or_default();
+                let tags: Vec<&str> = TAGS
+                    .iter()
+                    .zip(card.tags)
+                    .filter(|(_, on)| *on)
+                    .map(|(tag, _)| *tag)
+                    .collect();
+                let follows_up = card
+                    .follows_up
+                    .map(|t| {
+                        format!(
+                            "follows_up:\n  - id: w{t}\n    note: Followed by {}\n",
+                            card.n
+                        )
+                    })
+                    .unwrap_or_default();
+                files.insert(
+                    format!("briefs/2026-W{week}/card-{}.yaml", card.n),
+                    format!(
+                        "title: Story {} take {}\nslug: story-{}\ndate: {date}\ndraft: {}\ntags: [{}]\n\
+                         summary: Summary {} of story {}.\ntldr:\n  - Point of story {}\n\
+                         why_it_matters: Because of {}.\nwhat_to_watch:\n  - id: w{}\n    text: Watch {}\n\
+                         {follows_up}sources:\n  - title: Source {}\n    url: https://example.org/s/{}\n",
+                        card.n, card.title, card.n, card.draft, tags.join(", "), card.summary, card.n,
+                        card.n, card.n, card.n, card.n, card.n, card.n
+                    ),
+                );
+            }
+            for (w, subject) in self.subjects.iter().enumerate() {
+                if let Some(v) = subject {
+                    files.insert(
+                        format!("briefs/2026-W{}/issue.yaml", 10 + w),
+                        format!("subject: Subject {v} of week {w}\n"),
+                    );
+                }
+            }
+            if let Some(v) = self.template {
+                let builtin = crate::publish::templates::BUILTINS
+                    .iter()
+                    .find(|(name, _)| *name == "partials/story.md")
+                    .map(|(_, source)| *source)
+                    .unwrap_or_default();
+                files.insert(
+                    "templates/partials/story.md".to_owned(),
+                    format!("{builtin}\nTemplate edit {v}\n"),
+                );
+            }
+            files
+        }
+    }
+
+    /// Writes `files` under `root`, removing what `before` had and `files` has not.
+    fn write(root: &Path, before: &BTreeMap<String, String>, files: &BTreeMap<String, String>) {
+        for path in before.keys().filter(|path| !files.contains_key(*path)) {
+            std::fs::remove_file(root.join(path)).unwrap();
+        }
+        for (path, text) in files {
+            if before.get(path) != Some(text) {
+                let path = root.join(path);
+                std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+                std::fs::write(path, text).unwrap();
+            }
+        }
+    }
+
+    type Site = BTreeMap<String, Vec<u8>>;
+
+    /// The site a fresh preview builds: a clean build.
+    fn clean(root: &Path) -> Option<Site> {
+        let update = Preview::new(Paths::new(root), false).rebuild().ok()?;
+        assert!(update.removed.is_none());
+        Some(
+            update
+                .outputs
+                .into_iter()
+                .map(|o| (o.path, o.bytes))
+                .collect(),
+        )
+    }
+
+    /// `site` after `update`, as `serve` applies it.
+    fn apply(site: &mut Site, update: Update) {
+        match update.removed {
+            None => site.clear(),
+            Some(removed) => {
+                for path in removed {
+                    site.remove(&path);
+                }
+            }
+        }
+        site.extend(update.outputs.into_iter().map(|o| (o.path, o.bytes)));
+    }
+
+    fn differences(incremental: &Site, clean: &Site) -> Vec<String> {
+        let mut paths: Vec<&String> = incremental.keys().chain(clean.keys()).collect();
+        paths.sort();
+        paths.dedup();
+        paths
+            .into_iter()
+            .filter(|path| incremental.get(*path) != clean.get(*path))
+            .map(|path| match (incremental.get(path), clean.get(path)) {
+                (None, _) => format!("{path}: missing"),
+                (_, None) => format!("{path}: left over"),
+                _ => format!("{path}: differs"),
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            // Each case builds the site twice per edit; `PROPTEST_CASES` runs more.
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(24),
+            ..ProptestConfig::default()
+        })]
+        #[test]
+        fn after_any_edits_the_preview_is_byte_for_byte_a_clean_build(
+            edits in proptest::collection::vec(edit(), 1..10)
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path();
+            let mut newsletter = Newsletter::new();
+            let mut files = newsletter.files();
+            write(root, &BTreeMap::new(), &files);
+            let mut preview = Preview::new(Paths::new(root), false);
+            let mut site = Site::new();
+            apply(&mut site, preview.rebuild().unwrap());
+            for (step, edit) in edits.iter().enumerate() {
+                newsletter.apply(edit);
+                let next = newsletter.files();
+                write(root, &files, &next);
+                files = next;
+                let update = preview.rebuild();
+                let clean = clean(root);
+                match (update, clean) {
+                    (Ok(update), Some(clean)) => {
+                        apply(&mut site, update);
+                        let differences = differences(&site, &clean);
+                        prop_assert!(
+                            differences.is_empty(),
+                            "after edit {step} ({edit:?}) of {edits:?}: {differences:?}"
+                        );
+                    }
+                    (Err(_), None) => {}
+                    (update, clean) => prop_assert!(
+                        false,
+                        "after edit {step} ({edit:?}): preview {:?}, clean build {}",
+                        update.map(|u| u.outputs.len()),
+                        clean.is_some()
+                    ),
+                }
+            }
+        }
+    }
+}

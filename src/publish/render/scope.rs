@@ -1,0 +1,184 @@
+//! Which issues a rebuild renders again, from what changed since the build before it.
+//!
+//! What each output is made from is known by construction, because each renderer builds its
+//! own view: an issue's four files and its stories' pages come from
+//! - that issue (its stories and `issue.yaml`),
+//! - the config and the templates,
+//! - the links of the issues before and after it (the pager), and
+//! - what stories show of one another through the watch ledger: a story's slug, old slug,
+//!   title, date, watch items and follow-ups ([`seen_elsewhere`]) appear in other issues'
+//!   "still watching" and "last time" lists and on the pages of the stories they follow up.
+//!
+//! Everything else a card says appears only in its own issue, on its own page, and in the
+//! pages around the issues (home, archive, tags, watch, feed, sitemap, redirects), which every
+//! build renders again. So a rebuild renders
+//! - everything, when the config, a template, the list of issues (their weeks and numbers),
+//!   or the drafts setting changed, or when a story was added, removed, moved to another
+//!   issue or changed in what other pages show of it;
+//! - otherwise each issue that changed, and its neighbours when its link (subject, first
+//!   stories, story count) changed.
+//!
+//! The property test in `pipeline::preview` holds this against a clean build after random
+//! edits, byte for byte.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::content::config::Config;
+use crate::content::schedule::Issue;
+use crate::content::story::{Due, Story};
+use crate::publish::view::IssueLink;
+
+/// What a build was made from: what the next build compares with.
+#[derive(Debug, Clone)]
+pub struct Basis {
+    /// The config.
+    pub config: Config,
+    /// The digest of every template's name and source ([`templates_digest`]).
+    pub templates: [u8; 32],
+    /// Whether drafts were published.
+    pub drafts: bool,
+    /// The issues, oldest first.
+    pub issues: Arc<Vec<Issue>>,
+}
+
+/// What the next build is made from, as [`Basis`] holds it of the last.
+#[derive(Debug, Clone, Copy)]
+pub struct Next<'a> {
+    /// The config.
+    pub config: &'a Config,
+    /// [`templates_digest`].
+    pub templates: [u8; 32],
+    /// Whether drafts are published.
+    pub drafts: bool,
+    /// The issues, oldest first.
+    pub issues: &'a [Issue],
+}
+
+/// What a build renders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every issue.
+    Everything,
+    /// The issues whose entry is `true` (by index); the pages around the issues always.
+    Issues(Vec<bool>),
+}
+
+impl Scope {
+    /// Whether issue `index`'s files and story pages are rendered.
+    pub fn includes(&self, index: usize) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Issues(dirty) => dirty.get(index).copied().unwrap_or(true),
+        }
+    }
+
+    /// How many issues are rendered, of `total`.
+    pub fn count(&self, total: usize) -> usize {
+        (0..total).filter(|&index| self.includes(index)).count()
+    }
+}
+
+/// A digest of every template's name and source in `env`.
+pub fn templates_digest(env: &minijinja::Environment<'_>) -> [u8; 32] {
+    let mut templates: Vec<_> = env.templates().collect();
+    templates.sort_unstable_by_key(|(name, _)| *name);
+    let mut hasher = Sha256::new();
+    for (name, template) in templates {
+        // Lengths first, so that no two lists of names and sources run together alike.
+        for part in [name, template.source()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+    }
+    hasher.finalize().into()
+}
+
+/// What a build from `next` must render, given the build before was made from `last`.
+pub fn plan(last: Option<&Basis>, next: Next<'_>) -> Scope {
+    let Some(last) = last else {
+        return Scope::Everything;
+    };
+    if &last.config != next.config
+        || last.templates != next.templates
+        || last.drafts != next.drafts
+        || last.issues.len() != next.issues.len()
+        || last
+            .issues
+            .iter()
+            .zip(next.issues.iter())
+            .any(|(a, b)| a.id != b.id || a.number != b.number)
+    {
+        return Scope::Everything;
+    }
+    let mut dirty = vec![false; next.issues.len()];
+    for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
+        if before == after {
+            continue;
+        }
+        if !same_stories_seen_elsewhere(before, after) {
+            return Scope::Everything;
+        }
+        dirty[index] = true;
+        if IssueLink::new(before, &last.config) != IssueLink::new(after, next.config) {
+            if let Some(previous) = index.checked_sub(1) {
+                dirty[previous] = true;
+            }
+            if let Some(following) = dirty.get_mut(index + 1) {
+                *following = true;
+            }
+        }
+    }
+    Scope::Issues(dirty)
+}
+
+/// Whether the two versions of an issue hold the same stories (by slug), each the same in
+/// what other issues' pages show of it.
+fn same_stories_seen_elsewhere(before: &Issue, after: &Issue) -> bool {
+    if before.stories.len() != after.stories.len() {
+        return false;
+    }
+    before.stories.iter().all(|story| {
+        after
+            .stories
+            .iter()
+            .find(|other| other.slug == story.slug)
+            .is_some_and(|other| seen_elsewhere(story) == seen_elsewhere(other))
+    })
+}
+
+/// What pages outside a story's own issue show of it: its reference (slug, title, date) in
+/// watch entries and follow-ups, its watch items, and what it says of earlier ones. Positions
+/// in the card are left out: they move with every edit above them and are never shown.
+#[derive(PartialEq)]
+struct SeenElsewhere<'a> {
+    slug: &'a str,
+    old_slug: Option<&'a str>,
+    title: &'a str,
+    date: chrono::NaiveDate,
+    prose: bool,
+    items: Vec<(&'a str, bool, &'a str, Option<Due>)>,
+    follows_up: Vec<(&'a str, Option<&'a str>, bool)>,
+}
+
+fn seen_elsewhere(story: &Story) -> SeenElsewhere<'_> {
+    SeenElsewhere {
+        slug: &story.slug,
+        old_slug: story.old_slug.as_deref(),
+        title: &story.title,
+        date: story.date,
+        prose: story.what_to_watch.prose,
+        items: story
+            .what_to_watch
+            .items
+            .iter()
+            .map(|item| (item.id.as_str(), item.derived, item.text.as_str(), item.due))
+            .collect(),
+        follows_up: story
+            .follows_up
+            .iter()
+            .map(|f| (f.id.as_str(), f.note.as_deref(), f.resolved))
+            .collect(),
+    }
+}
