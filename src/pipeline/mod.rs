@@ -173,9 +173,17 @@ pub fn token_secret(
 ///
 /// As [`load_config`]; problems in the files are in the returned diagnostics.
 pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
+    load_project_reusing(paths, None)
+}
+
+/// [`load_project`], not parsing again a file whose text `checks` has seen (`serve`).
+fn load_project_reusing(
+    paths: &Paths,
+    checks: Option<&mut validate::Checks>,
+) -> Result<(Option<Config>, Corpus)> {
     let config = read_config(paths)?;
     let files = load::load_briefs(&paths.root);
-    let mut corpus = validate::validate(files, Some(&paths.root));
+    let mut corpus = validate::validate_reusing(files, Some(&paths.root), checks);
     // Each source's archived copy, if `check --links --archive` made one.
     let archive = read_archive(paths, &mut corpus.diagnostics);
     for source in corpus.stories.iter_mut().flat_map(|s| s.sources.iter_mut()) {
@@ -429,6 +437,16 @@ pub fn prepare(paths: &Paths, drafts: bool) -> Result<Prepared> {
 /// [`load_project`].
 pub fn prepare_valid_cards(paths: &Paths, drafts: bool) -> Result<Prepared> {
     let (config, corpus) = load_project(paths)?;
+    assemble(paths, config, corpus, drafts, false)
+}
+
+/// [`prepare_valid_cards`], not parsing again a file whose text `checks` has seen.
+fn prepare_valid_cards_reusing(
+    paths: &Paths,
+    drafts: bool,
+    checks: &mut validate::Checks,
+) -> Result<Prepared> {
+    let (config, corpus) = load_project_reusing(paths, Some(checks))?;
     assemble(paths, config, corpus, drafts, false)
 }
 

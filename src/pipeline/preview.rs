@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use crate::content::config::Config;
 use crate::content::project::Paths;
 use crate::content::schedule::Issue;
+use crate::content::validate::Checks;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::publish::render::scope::{self, Basis, Next, Scope};
@@ -18,6 +19,8 @@ pub struct Preview {
     paths: Paths,
     drafts: bool,
     last: Option<Last>,
+    /// Each file's own check, so that only the files an edit changed are parsed again.
+    checks: Checks,
 }
 
 #[derive(Debug)]
@@ -53,6 +56,7 @@ impl Preview {
             paths,
             drafts,
             last: None,
+            checks: Checks::new(),
         }
     }
 
@@ -64,7 +68,8 @@ impl Preview {
     ///
     /// As [`super::prepare_valid_cards`], and [`Error::Invalid`] when no card is valid.
     pub fn rebuild(&mut self) -> Result<Update> {
-        let prepared = super::prepare_valid_cards(&self.paths, self.drafts)?;
+        let prepared =
+            super::prepare_valid_cards_reusing(&self.paths, self.drafts, &mut self.checks)?;
         if prepared.issues.is_empty() && prepared.error_count() > 0 {
             return Err(Error::Invalid {
                 diagnostics: prepared.diagnostics,
@@ -147,6 +152,8 @@ mod tests {
         tags: [bool; 3],
         follows_up: Option<usize>,
         draft: bool,
+        /// Written with a YAML error.
+        broken: bool,
     }
 
     /// The newsletter the edits change: cards, the issue files' subjects, a template
@@ -173,6 +180,7 @@ mod tests {
         Delete(usize),
         FollowUp(usize, Option<usize>),
         Draft(usize),
+        Break(usize),
         Subject(usize),
         Template,
         Config,
@@ -189,6 +197,7 @@ mod tests {
             2 => (any::<usize>(), proptest::option::of(any::<usize>()))
                 .prop_map(|(k, t)| Edit::FollowUp(k, t)),
             1 => any::<usize>().prop_map(Edit::Draft),
+            1 => any::<usize>().prop_map(Edit::Break),
             1 => (0..WEEKS).prop_map(Edit::Subject),
             1 => Just(Edit::Template),
             1 => Just(Edit::Config),
@@ -207,6 +216,7 @@ mod tests {
                     // Each card after the first follows up the one before it.
                     follows_up: n.checked_sub(1),
                     draft: false,
+                    broken: false,
                 })
                 .collect();
             Newsletter {
@@ -235,6 +245,7 @@ mod tests {
                         tags: [true, false, false],
                         follows_up: None,
                         draft: false,
+                        broken: false,
                     });
                     self.next += 1;
                     None
@@ -246,6 +257,7 @@ mod tests {
                     self.cards[k].follows_up = target.and_then(&card).map(|t| self.cards[t].n)
                 }),
                 Edit::Draft(k) => card(k).map(|k| self.cards[k].draft ^= true),
+                Edit::Break(k) => card(k).map(|k| self.cards[k].broken ^= true),
                 Edit::Subject(w) => {
                     self.subjects[w] = match self.subjects[w] {
                         None => Some(0),
@@ -308,10 +320,11 @@ mod tests {
                 files.insert(
                     format!("briefs/2026-W{week}/card-{}.yaml", card.n),
                     format!(
-                        "title: Story {} take {}\nslug: story-{}\ndate: {date}\ndraft: {}\ntags: [{}]\n\
+                        "{}title: Story {} take {}\nslug: story-{}\ndate: {date}\ndraft: {}\ntags: [{}]\n\
                          summary: Summary {} of story {}.\ntldr:\n  - Point of story {}\n\
                          why_it_matters: Because of {}.\nwhat_to_watch:\n  - id: w{}\n    text: Watch {}\n\
                          {follows_up}sources:\n  - title: Source {}\n    url: https://example.org/s/{}\n",
+                        if card.broken { "summary: \"unterminated\n" } else { "" },
                         card.n, card.title, card.n, card.draft, tags.join(", "), card.summary, card.n,
                         card.n, card.n, card.n, card.n, card.n, card.n
                     ),
@@ -356,17 +369,23 @@ mod tests {
 
     type Site = BTreeMap<String, Vec<u8>>;
 
-    /// The site a fresh preview builds: a clean build.
-    fn clean(root: &Path) -> Option<Site> {
+    /// The site a fresh preview builds (a clean build), and its errors.
+    fn clean(root: &Path) -> Option<(Site, String)> {
         let update = Preview::new(Paths::new(root), false).rebuild().ok()?;
         assert!(update.removed.is_none());
-        Some(
+        let errors = errors(&update);
+        Some((
             update
                 .outputs
                 .into_iter()
                 .map(|o| (o.path, o.bytes))
                 .collect(),
-        )
+            errors,
+        ))
+    }
+
+    fn errors(update: &Update) -> String {
+        crate::diagnostic::render_all(&update.errors, crate::diagnostic::Style::new(false))
     }
 
     /// `site` after `update`, as `serve` applies it.
@@ -423,7 +442,8 @@ mod tests {
                 let update = preview.rebuild();
                 let clean = clean(root);
                 match (update, clean) {
-                    (Ok(update), Some(clean)) => {
+                    (Ok(update), Some((clean, clean_errors))) => {
+                        prop_assert_eq!(errors(&update), clean_errors);
                         apply(&mut site, update);
                         let differences = differences(&site, &clean);
                         prop_assert!(

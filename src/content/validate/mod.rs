@@ -13,7 +13,7 @@ pub use card::{REQUIRED_CARD_KEYS, card};
 use cross_file::{check_issue_files, check_slugs_unique, check_watch_items, check_week_folders};
 
 use std::collections::BTreeMap;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use crate::content::fields::backticked;
 use crate::content::issue::{IssueId, IssueMeta};
@@ -50,15 +50,65 @@ impl Corpus {
 /// reports on it later reads the line it shows again from under `root`. Without one, every
 /// text is kept.
 pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
+    validate_reusing(files, root, None)
+}
+
+/// Each file's own check (everything but the rules that span files), kept between runs by
+/// `serve`: a file whose path, kind and text are what they were is not parsed again.
+#[derive(Debug, Default)]
+pub struct Checks {
+    by_path: std::collections::HashMap<PathBuf, Kept>,
+}
+
+/// A file's kind and text, and its check.
+type Kept = (FileKind, String, Checked);
+
+impl Checks {
+    /// No file checked yet.
+    pub fn new() -> Checks {
+        Checks::default()
+    }
+
+    /// The check of `file` if its text is the one checked before.
+    fn of(&self, file: &SourceFile) -> Option<Checked> {
+        let Content::Text(text) = &file.content else {
+            return None;
+        };
+        let (kind, known, checked) = self.by_path.get(&file.path)?;
+        (*kind == file.kind && known == text).then(|| checked.clone())
+    }
+}
+
+/// [`validate`], taking each file's own check from `checks` where its text is unchanged, and
+/// keeping this run's checks there for the next. The result is the same as [`validate`]'s.
+pub fn validate_reusing(
+    files: Vec<SourceFile>,
+    root: Option<&Path>,
+    checks: Option<&mut Checks>,
+) -> Corpus {
     use rayon::prelude::*;
     let mut corpus = Corpus::default();
     let mut issue_files: Vec<(IssueMeta, Option<IssueId>)> = Vec::new();
+    let known: Option<&Checks> = checks.as_deref();
     // Files are independent until the cross-file rules below: check them in parallel,
     // keeping their order so the result does not depend on scheduling.
-    let (files, checked): (Vec<SourceFile>, Vec<Checked>) = files
+    let results: Vec<(SourceFile, Checked, Option<Kept>)> = files
         .into_par_iter()
         .map(|mut file| {
-            let checked = check_file(&file);
+            let (checked, fresh) = match known.and_then(|known| known.of(&file)) {
+                Some(checked) => (checked, None),
+                None => {
+                    let checked = check_file(&file);
+                    // Kept for the next run only when there is one to keep it for.
+                    let fresh = match (&file.content, known.is_some()) {
+                        (Content::Text(text), true) => {
+                            Some((file.kind, text.clone(), checked.clone()))
+                        }
+                        _ => None,
+                    };
+                    (checked, fresh)
+                }
+            };
             let clean = match &checked {
                 Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
                     diagnostics.is_empty()
@@ -67,9 +117,37 @@ pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
             if root.is_some() && clean {
                 file.content = Content::Released;
             }
-            (file, checked)
+            (file, checked, fresh)
         })
-        .unzip();
+        .collect();
+    let mut files = Vec::with_capacity(results.len());
+    let mut checked = Vec::with_capacity(results.len());
+    let mut fresh = Vec::with_capacity(results.len());
+    for (file, check, kept) in results {
+        files.push(file);
+        checked.push(check);
+        fresh.push(kept);
+    }
+    if let Some(checks) = checks {
+        let present: std::collections::HashSet<&Path> =
+            files.iter().map(|file| file.path.as_path()).collect();
+        checks
+            .by_path
+            .retain(|path, _| present.contains(path.as_path()));
+        for (file, fresh) in files.iter().zip(fresh) {
+            match fresh {
+                Some(entry) => {
+                    checks.by_path.insert(file.path.clone(), entry);
+                }
+                // Unreadable now: its old check must not come back when it is readable again
+                // with the same text (it will simply be checked again).
+                None if !matches!(file.content, Content::Text(_) | Content::Released) => {
+                    checks.by_path.remove(&file.path);
+                }
+                None => {}
+            }
+        }
+    }
     for checked in checked {
         match checked {
             Checked::Card(story, mut diagnostics) => {
@@ -101,6 +179,7 @@ pub fn validate(files: Vec<SourceFile>, root: Option<&Path>) -> Corpus {
 }
 
 /// One file's result: its story or issue settings when it has no error, and its diagnostics.
+#[derive(Debug, Clone)]
 enum Checked {
     Card(Option<Box<Story>>, Vec<Diagnostic>),
     Issue(Option<(IssueMeta, Option<IssueId>)>, Vec<Diagnostic>),
