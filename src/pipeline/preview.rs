@@ -87,6 +87,7 @@ impl Preview {
                     drafts: self.drafts,
                     issues: &prepared.issues,
                 },
+                &|slug| publication.issues_showing_title_of(slug),
             );
             let rendered = render::render_some(publication, &outputs, SearchIndex::Later, &scope)?;
             Ok((rendered, scope, templates))
@@ -289,7 +290,8 @@ mod tests {
                 format!(
                     "title: Test Briefing\ntagline: Weekly test {}\nbase_url: https://example.org/news/\n\
                      language: en\nfrom: Test <test@example.org>\npostal_address: 1 Example Street\n\
-                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: 2\n",
+                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: 2\n\
+                     watch:\n  stale_after_weeks: 1\n  still_watching_limit: 3\n",
                     self.tagline
                 ),
             );

@@ -179,6 +179,35 @@ impl<'a> Publication<'a> {
         )
     }
 
+    /// The issues whose own files or story pages show the title of the story with `slug`
+    /// through the watch ledger: the issues of its watch items' follow-ups, of the items it
+    /// follows up, of their other follow-ups, and every issue whose "still watching" list
+    /// shows one of those items.
+    pub fn issues_showing_title_of(&self, slug: &str) -> std::collections::BTreeSet<usize> {
+        let related: Vec<usize> = self
+            .ledger
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, tracked)| {
+                tracked.story.slug == slug || tracked.mentions.iter().any(|m| m.story.slug == slug)
+            })
+            .map(|(at, _)| at)
+            .collect();
+        let mut issues = std::collections::BTreeSet::new();
+        for &at in &related {
+            let tracked = &self.ledger.items[at];
+            issues.insert(tracked.issue);
+            issues.extend(tracked.mentions.iter().map(|m| m.issue));
+        }
+        for (index, attention) in self.attention.iter().enumerate() {
+            if attention.shown.iter().any(|at| related.contains(at)) {
+                issues.insert(index);
+            }
+        }
+        issues
+    }
+
     /// The state of watch item `at` as of the newest issue.
     pub fn watch_state(&self, at: usize) -> crate::content::ledger::State {
         let as_of = self.watch.as_of.unwrap_or_default();

@@ -14,13 +14,16 @@
 //! build renders again. So a rebuild renders
 //! - everything, when the config, a template, the list of issues (their weeks and numbers),
 //!   or the drafts setting changed, or when a story was added, removed, moved to another
-//!   issue or changed in what other pages show of it;
-//! - otherwise each issue that changed, and its neighbours when its link (subject, first
-//!   stories, story count) changed.
+//!   issue or changed in what other pages show of it beyond its title;
+//! - otherwise each issue that changed, its neighbours when its link (subject, first
+//!   stories, story count) changed, and, for a story retitled, every issue that shows its
+//!   title through the ledger (those of its items' follow-ups, of the items it follows up,
+//!   and those whose "still watching" list shows one of them).
 //!
 //! The property test in `pipeline::preview` holds this against a clean build after random
 //! edits, byte for byte.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -96,7 +99,14 @@ pub fn templates_digest(env: &minijinja::Environment<'_>) -> [u8; 32] {
 }
 
 /// What a build from `next` must render, given the build before was made from `last`.
-pub fn plan(last: Option<&Basis>, next: Next<'_>) -> Scope {
+/// `showing_title_of(slug)` names the issues that show a story's title through the watch
+/// ledger ([`Publication::issues_showing_title_of`](super::Publication::issues_showing_title_of)):
+/// a retitled story renders those too.
+pub fn plan(
+    last: Option<&Basis>,
+    next: Next<'_>,
+    showing_title_of: &dyn Fn(&str) -> BTreeSet<usize>,
+) -> Scope {
     let Some(last) = last else {
         return Scope::Everything;
     };
@@ -117,10 +127,17 @@ pub fn plan(last: Option<&Basis>, next: Next<'_>) -> Scope {
         if before == after {
             continue;
         }
-        if !same_stories_seen_elsewhere(before, after) {
+        let Some(retitled) = retitled_only(before, after) else {
             return Scope::Everything;
-        }
+        };
         dirty[index] = true;
+        for slug in retitled {
+            for shown in showing_title_of(slug) {
+                if let Some(issue) = dirty.get_mut(shown) {
+                    *issue = true;
+                }
+            }
+        }
         if IssueLink::new(before, &last.config) != IssueLink::new(after, next.config) {
             if let Some(previous) = index.checked_sub(1) {
                 dirty[previous] = true;
@@ -133,19 +150,29 @@ pub fn plan(last: Option<&Basis>, next: Next<'_>) -> Scope {
     Scope::Issues(dirty)
 }
 
-/// Whether the two versions of an issue hold the same stories (by slug), each the same in
-/// what other issues' pages show of it.
-fn same_stories_seen_elsewhere(before: &Issue, after: &Issue) -> bool {
+/// When the two versions of an issue hold the same stories (by slug), each the same in what
+/// other issues' pages show of it but perhaps its title: the slugs of the stories retitled.
+/// `None` when a story came, went, or changed in more than its title.
+fn retitled_only<'a>(before: &Issue, after: &'a Issue) -> Option<Vec<&'a str>> {
     if before.stories.len() != after.stories.len() {
-        return false;
+        return None;
     }
-    before.stories.iter().all(|story| {
-        after
-            .stories
-            .iter()
-            .find(|other| other.slug == story.slug)
-            .is_some_and(|other| seen_elsewhere(story) == seen_elsewhere(other))
-    })
+    let mut retitled = Vec::new();
+    for story in &after.stories {
+        let old = before.stories.iter().find(|old| old.slug == story.slug)?;
+        let (was, is) = (seen_elsewhere(old), seen_elsewhere(story));
+        if was != is {
+            if (SeenElsewhere {
+                title: is.title,
+                ..was
+            }) != is
+            {
+                return None;
+            }
+            retitled.push(story.slug.as_str());
+        }
+    }
+    Some(retitled)
 }
 
 /// What pages outside a story's own issue show of it: its reference (slug, title, date) in
