@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
-"""Times `briefing serve` from a card's save to the reload event, as an editor sees it.
+"""Times `briefing serve` from a save to the reload event, as an editor sees it.
 
-    bench/serve_latency.py BRIEFING_BINARY CORPUS_DIR [EDITS]
+    bench/serve_latency.py BRIEFING_BINARY CORPUS_DIR [EDITS] [KIND]
 
 Starts `serve --port 0` on the corpus, listens to /__briefing/events, then EDITS times
-(default 15) toggles " (revised)" on the first card's title (written in place, as most
-editors save) and measures the time from the write to the next event. After each event it
-fetches the story's page and checks that it shows the title just written: a fast event for a
-stale page would not count. Prints the median and the slowest in milliseconds.
+(default 15) makes one edit of KIND (written in place, as most editors save) and measures the
+time from the write to the next event:
+
+- `title` (the default): toggles " (revised)" on the first card's title;
+- `summary`: toggles a word at the start of the first card's summary;
+- `tags`: toggles a tag no other card has in the first card's tag list;
+- `template`: writes `templates/partials/footer.html` (the built-in one and a numbered
+  comment), which every page includes.
+
+After each event it fetches a page and checks that it shows what was just written (the
+issue page; the new tag's page, or its absence): a fast event for a stale page would not
+count. Prints the median and the slowest in milliseconds.
 """
 import glob
 import html
 import http.client
+import os
 import re
 import socket
 import statistics
@@ -21,15 +30,68 @@ import time
 
 binary, corpus = sys.argv[1], sys.argv[2]
 edits = int(sys.argv[3]) if len(sys.argv) > 3 else 15
+kind = sys.argv[4] if len(sys.argv) > 4 else "title"
 card = sorted(glob.glob(f"{corpus}/briefs/*/*.yaml"))[0]
+week = card.split("/")[-2].lower()
+footer = os.path.join(os.path.dirname(__file__), "..", "templates", "partials", "footer.html")
+override = f"{corpus}/templates/partials/footer.html"
+original = open(card).read()
 server = subprocess.Popen([binary, "-C", corpus, "serve", "--port", "0"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+
+
+def get(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    return response.status, html.unescape(response.read().decode())
+
+
+def edit(n):
+    """Makes edit number `n`; returns (path to fetch, check of its status and text)."""
+    text = open(card).read()
+    if kind == "title":
+        title = re.compile(r"^title: *(['\"]?)(.*?)\1$", re.M)
+        old = title.search(text).group(2)
+        new = old[:-len(" (revised)")] if old.endswith(" (revised)") else old + " (revised)"
+        text = title.sub(lambda m: f"title: {m.group(1)}{new}{m.group(1)}", text, count=1)
+        check = lambda status, page: new in page and (new.endswith(" (revised)") or old not in page)
+        path = f"/issues/{week}/"
+    elif kind == "summary":
+        first = re.compile(r"^(summary: *>\n  )(Revised )?", re.M)
+        adding = first.search(text).group(2) is None
+        text = first.sub(lambda m: m.group(1) + ("Revised " if adding else ""), text, count=1)
+        check = lambda status, page: ("Revised " in page) == adding
+        path = f"/issues/{week}/"
+    elif kind == "tags":
+        tags = re.compile(r"^tags: *\[(.*)\]$", re.M)
+        items = [t.strip() for t in tags.search(text).group(1).split(",") if t.strip()]
+        adding = '"Benchwork"' not in items
+        items = items + ['"Benchwork"'] if adding else [t for t in items if t != '"Benchwork"']
+        text = tags.sub(lambda m: f"tags: [{', '.join(items)}]", text, count=1)
+        check = lambda status, page: (status == 200) == adding
+        path = "/tags/benchwork/"
+    elif kind == "template":
+        os.makedirs(os.path.dirname(override), exist_ok=True)
+        marker = f"<!-- bench revision {n} -->"
+        started = time.perf_counter()
+        with open(override, "w") as f:
+            f.write(open(footer).read() + marker + "\n")
+        return started, f"/issues/{week}/", lambda status, page: marker in page
+    else:
+        sys.exit(f"unknown edit kind {kind}: title, summary, tags or template")
+    started = time.perf_counter()
+    with open(card, "w") as f:
+        f.write(text)
+    return started, path, check
+
+
 try:
     first = server.stdout.readline()
     port = int(re.search(r"127\.0\.0\.1:(\d+)", first).group(1))
     events = socket.create_connection(("127.0.0.1", port))
     events.sendall(f"GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-    events.settimeout(30)
+    events.settimeout(60)
     buffered = b""
 
     def next_event():
@@ -41,27 +103,21 @@ try:
         return data.strip().decode()
 
     next_event()  # the current version
-    title = re.compile(r"^title: *(['\"]?)(.*?)\1$", re.M)
     times = []
-    for _ in range(edits):
-        text = open(card).read()
-        old = title.search(text).group(2)
-        new = old[:-len(" (revised)")] if old.endswith(" (revised)") else old + " (revised)"
-        text = title.sub(lambda m: f"title: {m.group(1)}{new}{m.group(1)}", text, count=1)
-        started = time.perf_counter()
-        with open(card, "w") as f:
-            f.write(text)
+    for n in range(edits):
+        started, path, check = edit(n)
         next_event()
         times.append((time.perf_counter() - started) * 1000)
-        # The card's issue page must show what was written.
-        week = card.split("/")[-2].lower()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.request("GET", f"/issues/{week}/")
-        page = html.unescape(conn.getresponse().read().decode())
-        if new not in page or (not new.endswith(" (revised)") and old in page):
-            sys.exit(f"edit {len(times)}: the page does not show the title just written: {new}")
+        status, page = get(port, path)
+        if not check(status, page):
+            sys.exit(f"{kind} edit {n}: {path} does not show what was just written")
         time.sleep(0.3)  # let the file system settle between edits
-    print(f"save to reload event, {edits} edits: median {statistics.median(times):.0f} ms, "
+    print(f"save to reload event, {edits} {kind} edits: median {statistics.median(times):.0f} ms, "
           f"slowest {max(times):.0f} ms")
 finally:
     server.kill()
+    # The corpus is shared by the benchmarks: leave it as generated.
+    with open(card, "w") as f:
+        f.write(original)
+    if os.path.exists(override):
+        os.remove(override)

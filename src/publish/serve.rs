@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -468,11 +469,23 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
 
     // Each change says whether the file it touched is whole: a save is several events (the
     // data, then the close or the rename), and a rebuild between them would read half a card.
-    let (events, changes) = mpsc::channel::<bool>();
+    // The folder itself is watched too (not recursively), so that `config.yaml` saved by
+    // renaming a new file over it, and a `briefs/` or `templates/` made after the preview
+    // started, are seen; its other entries (`public/`, an editor's swap files) are not
+    // changes.
+    let (events, changes) = mpsc::channel::<Change>();
+    let watched = Watched {
+        briefs: paths.briefs.clone(),
+        templates: paths.templates.clone(),
+        config: paths.config.clone(),
+    };
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         use notify::EventKind::{Access, Create, Modify, Remove};
         use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
         let Ok(event) = event else { return };
+        if !event.paths.iter().any(|path| watched.covers(path)) {
+            return;
+        }
         // A new file is not whole until it is closed: its data comes after the create.
         let whole = match event.kind {
             Access(AccessKind::Close(AccessMode::Write))
@@ -482,23 +495,26 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             Access(_) => return,
             _ => false,
         };
-        let _ = events.send(whole);
+        let _ = events.send(Change {
+            whole,
+            folders: event
+                .paths
+                .iter()
+                .any(|path| *path == watched.briefs || *path == watched.templates),
+        });
     })
     .map_err(|source| Error::WatchFiles { path: None, source })?;
-    for (path, mode) in [
-        (&paths.briefs, RecursiveMode::Recursive),
-        (&paths.templates, RecursiveMode::Recursive),
-        (&paths.config, RecursiveMode::NonRecursive),
-    ] {
-        if path.exists() {
-            watcher
-                .watch(path, mode)
-                .map_err(|source| Error::WatchFiles {
-                    path: Some(path.clone()),
-                    source,
-                })?;
-        }
-    }
+    watcher
+        .watch(&paths.root, RecursiveMode::NonRecursive)
+        .map_err(|source| Error::WatchFiles {
+            path: Some(paths.root.clone()),
+            source,
+        })?;
+    let mut folders = Folders {
+        paths: vec![paths.briefs.clone(), paths.templates.clone()],
+        watched: Vec::new(),
+    };
+    folders.watch_new(&mut watcher)?;
     let rebuild_site = Arc::clone(&site);
     let first = site.lock().unwrap_or_else(PoisonError::into_inner).version;
     let (announce, versions) = tokio::sync::watch::channel(first);
@@ -506,17 +522,27 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     std::thread::spawn(move || {
         // The rebuild starts as soon as the change is whole, with no fixed wait; what arrives
         // while it runs is taken by the next one, so a burst costs at most one more.
-        while let Ok(mut whole) = changes.recv() {
+        while let Ok(mut change) = changes.recv() {
             let deadline = std::time::Instant::now() + SETTLE;
-            while !whole {
+            while !change.whole {
                 match changes
                     .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
                 {
-                    Ok(settled) => whole = settled,
+                    Ok(next) => {
+                        change.whole = next.whole;
+                        change.folders |= next.folders;
+                    }
                     Err(_) => break,
                 }
             }
-            while changes.try_recv().is_ok() {}
+            while let Ok(next) = changes.try_recv() {
+                change.folders |= next.folders;
+            }
+            if change.folders
+                && let Err(e) = folders.watch_new(&mut watcher)
+            {
+                say_err!("warning: {e}; its changes need a restart of `serve`");
+            }
             say_err!("{}", rebuild(&*build, &rebuild_site, style));
             let version = rebuild_site
                 .lock()
@@ -549,12 +575,61 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         .route(EVENTS_PATH, axum::routing::get(version_events))
         .with_state(state)
         .fallback_service(pages);
+    // The watcher lives in the rebuild thread, which holds it as long as the process runs.
     let served = runtime.block_on(async { axum::serve(listener, app).await });
-    drop(watcher);
     served.map_err(|source| Error::Listen {
         address: SocketAddr::new(options.bind, options.port),
         source,
     })
+}
+
+/// One file event that matters to the preview.
+struct Change {
+    /// The file it touched is whole (closed after writing, renamed, removed).
+    whole: bool,
+    /// `briefs/` or `templates/` itself was made, moved or removed.
+    folders: bool,
+}
+
+/// The paths whose changes rebuild the preview.
+struct Watched {
+    briefs: PathBuf,
+    templates: PathBuf,
+    config: PathBuf,
+}
+
+impl Watched {
+    /// Whether a change at `path` (as the watcher reports it: the watched path joined with
+    /// the names below it) changes the preview.
+    fn covers(&self, path: &Path) -> bool {
+        path == self.config || path.starts_with(&self.briefs) || path.starts_with(&self.templates)
+    }
+}
+
+/// The folders watched recursively once they exist.
+struct Folders {
+    paths: Vec<PathBuf>,
+    watched: Vec<PathBuf>,
+}
+
+impl Folders {
+    /// Watches each folder that exists now and is not watched yet.
+    fn watch_new(&mut self, watcher: &mut impl Watcher) -> Result<()> {
+        for path in &self.paths {
+            if path.is_dir() && !self.watched.contains(path) {
+                watcher
+                    .watch(path, RecursiveMode::Recursive)
+                    .map_err(|source| Error::WatchFiles {
+                        path: Some(path.clone()),
+                        source,
+                    })?;
+                self.watched.push(path.clone());
+            }
+        }
+        // A folder removed loses its watch with it: watched again if it comes back.
+        self.watched.retain(|path| path.is_dir());
+        Ok(())
+    }
 }
 
 /// What every request's handler shares.

@@ -266,3 +266,61 @@ fn serve_open_without_a_browser_says_one_line() {
         }
     }
 }
+
+// Editors save `config.yaml` by writing a new file and renaming it over the old one (which
+// ends a watch on the old file), and a curator may make `templates/` only after starting the
+// preview: both are seen, again and again.
+#[test]
+fn a_config_renamed_into_place_and_a_templates_folder_made_later_are_seen() {
+    let project = Project::sample();
+    assert!(!project.root().join("templates").exists());
+    let (_server, addr, _) = start(&project);
+    let config = project.read("config.yaml");
+    for round in 1..=2 {
+        let tagline = format!("Renamed into place {round}");
+        project.write(
+            "config.yaml.new",
+            config.replace(
+                "tagline: Weekly signal. No noise.",
+                &format!("tagline: {tagline}"),
+            ),
+        );
+        std::fs::rename(
+            project.root().join("config.yaml.new"),
+            project.root().join("config.yaml"),
+        )
+        .unwrap();
+        wait_for(&addr, "/", "the renamed config", |s, b| {
+            s == 200 && b.contains(&tagline)
+        });
+    }
+    let footer = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/partials/footer.html"),
+    )
+    .unwrap();
+    for round in 1..=2 {
+        let marker = format!("<!-- a footer of my own, {round} -->");
+        project.write(
+            "templates/partials/footer.html",
+            format!("{footer}{marker}\n"),
+        );
+        wait_for(&addr, "/issues/2026-w25/", "the new template", |s, b| {
+            s == 200 && b.contains(&marker)
+        });
+    }
+    // The same edits in a folder made after the preview started.
+    std::fs::remove_dir_all(project.root().join("templates")).unwrap();
+    wait_for(&addr, "/issues/2026-w25/", "the built-in footer", |s, b| {
+        s == 200 && !b.contains("a footer of my own")
+    });
+    project.write(
+        "templates/partials/footer.html",
+        format!("{footer}<!-- back -->\n"),
+    );
+    wait_for(
+        &addr,
+        "/issues/2026-w25/",
+        "the footer made again",
+        |s, b| s == 200 && b.contains("<!-- back -->"),
+    );
+}
