@@ -92,15 +92,25 @@ impl Preview {
             let rendered = render::render_some(publication, &outputs, SearchIndex::Later, &scope)?;
             Ok((rendered, scope, templates))
         })?;
-        let around: HashSet<String> = rendered.around.into_iter().collect();
+        let mut around: HashSet<String> = rendered.around.into_iter().collect();
         let removed = match (&scope, last) {
-            (Scope::Issues(_), Some(last)) => Some(
-                last.around
-                    .iter()
-                    .filter(|path| !around.contains(*path))
-                    .cloned()
-                    .collect(),
-            ),
+            (Scope::Part(_), Some(last)) => {
+                // What this build left alone stays; what it rendered again and did not make
+                // is gone.
+                around.extend(
+                    last.around
+                        .iter()
+                        .filter(|path| !render::rendered_again(path, &scope))
+                        .cloned(),
+                );
+                Some(
+                    last.around
+                        .iter()
+                        .filter(|path| !around.contains(*path))
+                        .cloned()
+                        .collect(),
+                )
+            }
             _ => None,
         };
         let super::Prepared {

@@ -438,35 +438,8 @@ fn percent_decode(path: &str) -> Option<String> {
 /// cannot be watched.
 pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) -> Result<()> {
     let site = Arc::new(Mutex::new(Site::default()));
-    say_err!("{}", rebuild(&*build, &site, style));
-
-    let address = SocketAddr::new(options.bind, options.port);
-    let listen_error = |source| Error::Listen { address, source };
-    // Two threads answer every connection (tasks, not threads, each): idle clients cost
-    // memory, never a thread apiece.
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_io()
-        .enable_time()
-        .build()
-        .map_err(listen_error)?;
-    let listener = runtime
-        .block_on(tokio::net::TcpListener::bind(address))
-        .map_err(listen_error)?;
-    let address = listener
-        .local_addr()
-        .map_or_else(|_| address.to_string(), |a| a.to_string());
-    let url = format!("http://{address}/");
-    say!("serving {url} (Ctrl-C to stop)");
-    let _ = std::io::stdout().flush();
-    if !options.bind.is_loopback() {
-        say_err!(
-            "{}: serving on {} makes the preview reachable from other machines",
-            style.label(diagnostic::Severity::Warning),
-            options.bind
-        );
-    }
-
+    // Watched before the first build and before "serving" is said: a save made as soon as
+    // the preview answers is never missed.
     // Each change says whether the file it touched is whole: a save is several events (the
     // data, then the close or the rename), and a rebuild between them would read half a card.
     // The folder itself is watched too (not recursively), so that `config.yaml` saved by
@@ -497,10 +470,11 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         };
         let _ = events.send(Change {
             whole,
-            folders: event
-                .paths
-                .iter()
-                .any(|path| *path == watched.briefs || *path == watched.templates),
+            folders: matches!(event.kind, Create(CreateKind::Folder))
+                || event
+                    .paths
+                    .iter()
+                    .any(|path| *path == watched.briefs || *path == watched.templates),
         });
     })
     .map_err(|source| Error::WatchFiles { path: None, source })?;
@@ -515,6 +489,35 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         watched: Vec::new(),
     };
     folders.watch_new(&mut watcher)?;
+    say_err!("{}", rebuild(&*build, &site, style));
+
+    let address = SocketAddr::new(options.bind, options.port);
+    let listen_error = |source| Error::Listen { address, source };
+    // Two threads answer every connection (tasks, not threads, each): idle clients cost
+    // memory, never a thread apiece.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_io()
+        .enable_time()
+        .build()
+        .map_err(listen_error)?;
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind(address))
+        .map_err(listen_error)?;
+    let address = listener
+        .local_addr()
+        .map_or_else(|_| address.to_string(), |a| a.to_string());
+    let url = format!("http://{address}/");
+    say!("serving {url} (Ctrl-C to stop)");
+    let _ = std::io::stdout().flush();
+    if !options.bind.is_loopback() {
+        say_err!(
+            "{}: serving on {} makes the preview reachable from other machines",
+            style.label(diagnostic::Severity::Warning),
+            options.bind
+        );
+    }
+
     let rebuild_site = Arc::clone(&site);
     let first = site.lock().unwrap_or_else(PoisonError::into_inner).version;
     let (announce, versions) = tokio::sync::watch::channel(first);
@@ -544,6 +547,14 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
                 say_err!("warning: {e}; its changes need a restart of `serve`");
             }
             say_err!("{}", rebuild(&*build, &rebuild_site, style));
+            if change.folders {
+                // A file written into a new folder before the watch on it was set (a new
+                // week's folder and its first card, `mkdir -p templates/partials` and a
+                // template) reports nothing: one more look a moment later reads it.
+                std::thread::sleep(SETTLE);
+                while changes.try_recv().is_ok() {}
+                say_err!("{}", rebuild(&*build, &rebuild_site, style));
+            }
             let version = rebuild_site
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -587,7 +598,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
 struct Change {
     /// The file it touched is whole (closed after writing, renamed, removed).
     whole: bool,
-    /// `briefs/` or `templates/` itself was made, moved or removed.
+    /// A folder was made, or `briefs/` or `templates/` itself moved or was removed.
     folders: bool,
 }
 

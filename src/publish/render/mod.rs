@@ -341,10 +341,22 @@ pub fn render_all(
 pub struct Rendered {
     /// Warnings of the issues rendered.
     pub warnings: Vec<String>,
-    /// The paths of the pages around the issues (home, archive, tags, feed…), all rendered
-    /// every time: a page among them that a build no longer makes (a tag no card has now) is
-    /// one that was in the last build's list and is not in this one.
+    /// The paths of the pages around the issues (home, archive, tags, feed…) rendered now.
+    /// A page the scope left out ([`rendered_again`]) stays as it was; one it included that
+    /// was in the last build and is not among these (a tag no card has now) is gone.
     pub around: Vec<String>,
+}
+
+/// Whether a page around the issues at `path` is rendered again by a build of `scope` (so
+/// that, if this build does not make it, it is gone).
+pub fn rendered_again(path: &str, scope: &Scope) -> bool {
+    if let Some(slug) = site::tag_of_page(path) {
+        return scope.includes_tag(slug);
+    }
+    if watch::is_watch_file(path) {
+        return scope.includes_watch();
+    }
+    true
 }
 
 /// Keeps the paths of the files it passes on.
@@ -412,13 +424,15 @@ pub fn render_some(
     let render_around = || -> Result<()> {
         let around: &dyn Sink = &around;
         let (pages, rest) = rayon::join(
-            || site::render_pages(publication, around),
+            || site::render_pages(publication, around, scope),
             || -> Result<()> {
                 // The search index is one thread's work: it runs beside the pages.
                 let (search, rest) = rayon::join(
                     || search::render_search(publication, around, index),
                     || -> Result<()> {
-                        watch::render_watch(publication, around)?;
+                        if scope.includes_watch() {
+                            watch::render_watch(publication, around)?;
+                        }
                         feed::render_sitemap(publication, around)
                     },
                 );

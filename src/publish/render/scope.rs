@@ -10,15 +10,18 @@
 //!   "still watching" and "last time" lists and on the pages of the stories they follow up.
 //!
 //! Everything else a card says appears only in its own issue, on its own page, and in the
-//! pages around the issues (home, archive, tags, watch, feed, sitemap, redirects), which every
-//! build renders again. So a rebuild renders
+//! pages around the issues: the tag pages of its tags, the watch pages (titles only), and
+//! home, archive, feed, sitemap and redirects, which every build renders again. So a rebuild
+//! renders
 //! - everything, when the config, a template, the list of issues (their weeks and numbers),
 //!   or the drafts setting changed, or when a story was added, removed, moved to another
 //!   issue or changed in what other pages show of it beyond its title;
 //! - otherwise each issue that changed, its neighbours when its link (subject, first
 //!   stories, story count) changed, and, for a story retitled, every issue that shows its
 //!   title through the ledger (those of its items' follow-ups, of the items it follows up,
-//!   and those whose "still watching" list shows one of them).
+//!   and those whose "still watching" list shows one of them); the tag pages of those issues'
+//!   stories (their tags before and after), and the watch pages when a story was retitled or
+//!   the newest issue changed.
 //!
 //! The property test in `pipeline::preview` holds this against a clean build after random
 //! edits, byte for byte.
@@ -62,10 +65,24 @@ pub struct Next<'a> {
 /// What a build renders.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
-    /// Every issue.
+    /// Every issue and every page around them.
     Everything,
-    /// The issues whose entry is `true` (by index); the pages around the issues always.
-    Issues(Vec<bool>),
+    /// Part of the site; the rest of the last build's files stay as they are.
+    Part(Part),
+}
+
+/// The part of the site an edit touched.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Part {
+    /// The issues whose entry is `true` (by index).
+    pub issues: Vec<bool>,
+    /// The tag pages (by the tag's URL name) of the stories of those issues, before the edit
+    /// and after: a tag page shows each of its stories' title, date, summary and issue.
+    pub tags: BTreeSet<String>,
+    /// Whether the watch pages and `watch.ics` change: they show stories' titles and the
+    /// newest issue's link. (What else they show is what other issues show too: a change to
+    /// it renders everything.)
+    pub watch: bool,
 }
 
 impl Scope {
@@ -73,7 +90,23 @@ impl Scope {
     pub fn includes(&self, index: usize) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Issues(dirty) => dirty.get(index).copied().unwrap_or(true),
+            Scope::Part(part) => part.issues.get(index).copied().unwrap_or(true),
+        }
+    }
+
+    /// Whether the page of the tag with URL name `slug` is rendered.
+    pub fn includes_tag(&self, slug: &str) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => part.tags.contains(slug),
+        }
+    }
+
+    /// Whether the watch pages and `watch.ics` are rendered.
+    pub fn includes_watch(&self) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => part.watch,
         }
     }
 
@@ -123,6 +156,7 @@ pub fn plan(
         return Scope::Everything;
     }
     let mut dirty = vec![false; next.issues.len()];
+    let mut retitled_any = false;
     for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
         if before == after {
             continue;
@@ -131,6 +165,7 @@ pub fn plan(
             return Scope::Everything;
         };
         dirty[index] = true;
+        retitled_any |= !retitled.is_empty();
         for slug in retitled {
             for shown in showing_title_of(slug) {
                 if let Some(issue) = dirty.get_mut(shown) {
@@ -147,7 +182,25 @@ pub fn plan(
             }
         }
     }
-    Scope::Issues(dirty)
+    let tags = dirty
+        .iter()
+        .enumerate()
+        .filter(|(_, dirty)| **dirty)
+        .flat_map(|(index, _)| {
+            last.issues[index]
+                .stories
+                .iter()
+                .chain(&next.issues[index].stories)
+        })
+        .flat_map(|story| story.tags.iter())
+        .map(|name| crate::content::slug::tag_slug(name))
+        .collect();
+    let watch = retitled_any || dirty.last().copied().unwrap_or(false);
+    Scope::Part(Part {
+        issues: dirty,
+        tags,
+        watch,
+    })
 }
 
 /// When the two versions of an issue hold the same stories (by slug), each the same in what

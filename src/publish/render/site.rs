@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Output, Publication, Sink};
+use super::{Output, Publication, Scope, Sink};
 use crate::error::Result;
 use crate::publish::view::{
     IssueContext, IssueLink, PageView, SiteView, StoryLink, TagPage, ViewedIssue, WatchEntryView,
@@ -99,6 +99,11 @@ struct SiteContext<'a> {
     page: PageView,
 }
 
+/// The URL name of the tag whose page is at `path` (`tags/<slug>/index.html`).
+pub fn tag_of_page(path: &str) -> Option<&str> {
+    path.strip_prefix("tags/")?.strip_suffix("/index.html")
+}
+
 /// `tags/<slug>/`, where the page of the tag with URL name `slug` is.
 pub fn tag_page_path(slug: &str) -> String {
     format!("tags/{slug}/")
@@ -186,7 +191,7 @@ pub fn render_story_pages(
 /// # Errors
 ///
 /// A template error, or the sink's.
-pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink, scope: &Scope) -> Result<()> {
     use rayon::prelude::*;
     let site = &publication.site;
     let mut outputs = Vec::new();
@@ -269,6 +274,7 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
     ));
     let tag_outputs: Vec<Output> = tags
         .par_iter()
+        .filter(|(slug, _)| scope.includes_tag(slug))
         .map(|(_, tag)| {
             let context = TagContext {
                 site,

@@ -81,6 +81,11 @@ impl<'a> WatchPages<'a> {
     }
 }
 
+/// Whether `path` is one of the files [`render_watch`] makes.
+pub fn is_watch_file(path: &str) -> bool {
+    path == "watch.ics" || path.starts_with("watch/")
+}
+
 /// Renders the watch pages (`watch/index.html`, `watch/2/index.html`, ...) and `watch.ics`.
 ///
 /// # Errors
