@@ -447,11 +447,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     // started, are seen; its other entries (`public/`, an editor's swap files) are not
     // changes.
     let (events, changes) = mpsc::channel::<Change>();
-    let watched = Watched {
-        briefs: paths.briefs.clone(),
-        templates: paths.templates.clone(),
-        config: paths.config.clone(),
-    };
+    let watched = Watched::of(&paths.root);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         use notify::EventKind::{Access, Create, Modify, Remove};
         use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
@@ -471,10 +467,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         let _ = events.send(Change {
             whole,
             folders: matches!(event.kind, Create(CreateKind::Folder))
-                || event
-                    .paths
-                    .iter()
-                    .any(|path| *path == watched.briefs || *path == watched.templates),
+                || event.paths.iter().any(|path| watched.is_folder(path)),
         });
     })
     .map_err(|source| Error::WatchFiles { path: None, source })?;
@@ -602,18 +595,45 @@ struct Change {
     folders: bool,
 }
 
-/// The paths whose changes rebuild the preview.
+/// The paths whose changes rebuild the preview: `config.yaml` and everything under `briefs/`
+/// and `templates/`.
 struct Watched {
-    briefs: PathBuf,
-    templates: PathBuf,
-    config: PathBuf,
+    /// The newsletter's folder as given, made absolute, and with its links resolved: the
+    /// watcher may report a change under any of them (notify makes a relative path absolute).
+    roots: Vec<PathBuf>,
 }
 
 impl Watched {
-    /// Whether a change at `path` (as the watcher reports it: the watched path joined with
-    /// the names below it) changes the preview.
+    fn of(root: &Path) -> Watched {
+        let mut roots = vec![root.to_path_buf()];
+        roots.extend(std::path::absolute(root));
+        roots.extend(std::fs::canonicalize(root));
+        roots.dedup();
+        Watched { roots }
+    }
+
+    /// `path` relative to the newsletter's folder, as the watcher reports it.
+    fn inside<'p>(&self, path: &'p Path) -> Option<&'p Path> {
+        self.roots
+            .iter()
+            .find_map(|root| path.strip_prefix(root).ok())
+            // A relative root such as `.`: a relative event path is already inside it.
+            .or_else(|| path.is_relative().then_some(path))
+    }
+
+    /// Whether a change at `path` changes the preview.
     fn covers(&self, path: &Path) -> bool {
-        path == self.config || path.starts_with(&self.briefs) || path.starts_with(&self.templates)
+        self.inside(path).is_some_and(|inside| {
+            inside == Path::new("config.yaml")
+                || inside.starts_with("briefs")
+                || inside.starts_with("templates")
+        })
+    }
+
+    /// Whether `path` is `briefs/` or `templates/` itself.
+    fn is_folder(&self, path: &Path) -> bool {
+        self.inside(path)
+            .is_some_and(|inside| inside == Path::new("briefs") || inside == Path::new("templates"))
     }
 }
 
@@ -831,6 +851,28 @@ mod tests {
         }
         site.version = 3;
         site
+    }
+
+    #[test]
+    fn a_change_counts_however_the_watcher_writes_the_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let absolute = dir.path();
+        let watched = Watched::of(absolute);
+        assert!(watched.covers(&absolute.join("config.yaml")));
+        assert!(watched.covers(&absolute.join("briefs/2026-W25/a.yaml")));
+        assert!(watched.covers(&absolute.join("templates/partials/footer.html")));
+        assert!(watched.is_folder(&absolute.join("templates")));
+        assert!(!watched.covers(&absolute.join("public/index.html")));
+        assert!(!watched.covers(&absolute.join(".config.yaml.swp")));
+        assert!(!watched.covers(Path::new("/elsewhere/briefs/a.yaml")));
+        // A relative folder, reported relative or absolute.
+        let here = Watched::of(Path::new("."));
+        let cwd = std::env::current_dir().unwrap();
+        assert!(here.covers(Path::new("./briefs/a.yaml")));
+        assert!(here.covers(Path::new("briefs/a.yaml")));
+        assert!(here.covers(&cwd.join("briefs/a.yaml")));
+        assert!(here.covers(&cwd.join("./config.yaml")));
+        assert!(!here.covers(&cwd.join("public/a.html")));
     }
 
     #[test]

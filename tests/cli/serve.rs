@@ -324,3 +324,31 @@ fn a_config_renamed_into_place_and_a_templates_folder_made_later_are_seen() {
         |s, b| s == 200 && b.contains("<!-- back -->"),
     );
 }
+
+// Run from inside the newsletter folder, with no `-C` (as the Quick start does): the watcher
+// reports absolute paths for a relative folder, and a save is still seen.
+#[test]
+fn serve_started_inside_the_folder_sees_a_save() {
+    let project = Project::sample();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"));
+    command
+        .current_dir(project.root())
+        .args(["serve", "--port", "0"]);
+    let (_server, line) = crate::support::process::spawn_ready(command, None);
+    let addr = line
+        .strip_prefix("serving http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    let card = "briefs/2026-W25/qwen-robotics-push.yaml";
+    project.write(
+        card,
+        project.read(card).replace(
+            "title: Alibaba takes Qwen",
+            "title: Saved in place, Alibaba takes Qwen",
+        ),
+    );
+    wait_for(&addr, "/issues/2026-w25/", "the save", |s, b| {
+        s == 200 && b.contains("Saved in place, Alibaba takes Qwen")
+    });
+}
