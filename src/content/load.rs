@@ -205,7 +205,8 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<(PathBuf, Entry)
     }
 }
 
-fn is_yaml(name: &std::ffi::OsStr) -> bool {
+/// Whether a file of this name is read as a card or an issue file.
+pub(crate) fn is_yaml(name: &std::ffi::OsStr) -> bool {
     let name = name.as_encoded_bytes();
     let ends_with = |suffix: &[u8]| {
         name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)

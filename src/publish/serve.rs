@@ -621,13 +621,29 @@ impl Watched {
             .or_else(|| path.is_relative().then_some(path))
     }
 
-    /// Whether a change at `path` changes the preview.
+    /// Whether a change at `path` changes the preview. Files that are never read are not
+    /// changes: hidden files (an editor's swap file) anywhere, and files under `briefs/` that
+    /// are not YAML (the temporary file `sed -i` or an editor writes before renaming it over
+    /// the card; the rename is the change). A path that is gone may have been a folder, and
+    /// counts.
     fn covers(&self, path: &Path) -> bool {
-        self.inside(path).is_some_and(|inside| {
-            inside == Path::new("config.yaml")
-                || inside.starts_with("briefs")
-                || inside.starts_with("templates")
-        })
+        let Some(inside) = self.inside(path) else {
+            return false;
+        };
+        if inside == Path::new("config.yaml") {
+            return true;
+        }
+        let hidden = path
+            .file_name()
+            .is_some_and(|name| name.as_encoded_bytes().starts_with(b"."));
+        if hidden && !path.is_dir() {
+            return false;
+        }
+        if inside.starts_with("briefs") {
+            let read = path.file_name().is_some_and(crate::content::load::is_yaml);
+            return read || !path.is_file();
+        }
+        inside.starts_with("templates")
     }
 
     /// Whether `path` is `briefs/` or `templates/` itself.
@@ -864,6 +880,18 @@ mod tests {
         assert!(watched.is_folder(&absolute.join("templates")));
         assert!(!watched.covers(&absolute.join("public/index.html")));
         assert!(!watched.covers(&absolute.join(".config.yaml.swp")));
+        // What `sed -i` and editors write before renaming over a card is not a change; the
+        // card, a folder, and a path that is gone (a folder moved away, say) are.
+        std::fs::create_dir_all(absolute.join("briefs/2026-W25")).unwrap();
+        std::fs::write(absolute.join("briefs/2026-W25/sedX1b2c3"), "x").unwrap();
+        std::fs::write(absolute.join("briefs/2026-W25/.card.yaml.swp"), "x").unwrap();
+        std::fs::write(absolute.join("briefs/2026-W25/card.yaml"), "x").unwrap();
+        assert!(!watched.covers(&absolute.join("briefs/2026-W25/sedX1b2c3")));
+        assert!(!watched.covers(&absolute.join("briefs/2026-W25/.card.yaml.swp")));
+        assert!(watched.covers(&absolute.join("briefs/2026-W25/card.yaml")));
+        assert!(watched.covers(&absolute.join("briefs/2026-W25")));
+        assert!(watched.covers(&absolute.join("briefs/2026-W26")));
+        assert!(watched.covers(&absolute.join("briefs/2026-W25/card.YML")));
         assert!(!watched.covers(Path::new("/elsewhere/briefs/a.yaml")));
         // A relative folder, reported relative or absolute.
         let here = Watched::of(Path::new("."));
