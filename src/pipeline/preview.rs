@@ -84,7 +84,6 @@ impl Preview {
                 Next {
                     config: &prepared.config,
                     templates,
-                    drafts: self.drafts,
                     issues: &prepared.issues,
                 },
                 &|slug| publication.issues_showing_title_of(slug),
@@ -125,7 +124,6 @@ impl Preview {
             basis: Basis {
                 config: config.clone(),
                 templates,
-                drafts: self.drafts,
                 issues: Arc::clone(&issues),
             },
             around,

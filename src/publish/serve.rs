@@ -176,8 +176,11 @@ fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
             index,
         }) => {
             let last = std::mem::take(&mut guard.files);
+            // The last index serves until this build's is ready: a search meanwhile finds
+            // what was there a moment ago, never nothing.
             let mut files: HashMap<String, Vec<u8>> = match removed {
-                // Only what changed was made: the rest of the last build stays.
+                // Only what changed was made: the rest of the last build stays, its index
+                // among it (a part is built only under the same config, so `search` is too).
                 Some(removed) => {
                     let mut files = last;
                     for path in removed {
@@ -185,17 +188,11 @@ fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
                     }
                     files
                 }
-                None => {
-                    // The last index serves until this build's is ready: a search meanwhile
-                    // finds what was there a moment ago, never nothing.
-                    last.into_iter()
-                        .filter(|(path, _)| index.is_some() && path.starts_with(INDEX))
-                        .collect()
-                }
+                None => last
+                    .into_iter()
+                    .filter(|(path, _)| index.is_some() && path.starts_with(INDEX))
+                    .collect(),
             };
-            if index.is_none() {
-                files.retain(|path, _| !path.starts_with(INDEX));
-            }
             files.extend(outputs.into_iter().map(|o| (o.path, o.bytes)));
             guard.files = files;
             guard.error = None;
@@ -438,14 +435,13 @@ fn percent_decode(path: &str) -> Option<String> {
 /// cannot be watched.
 pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) -> Result<()> {
     let site = Arc::new(Mutex::new(Site::default()));
-    // Watched before the first build and before "serving" is said: a save made as soon as
-    // the preview answers is never missed.
-    // Each change says whether the file it touched is whole: a save is several events (the
-    // data, then the close or the rename), and a rebuild between them would read half a card.
-    // The folder itself is watched too (not recursively), so that `config.yaml` saved by
-    // renaming a new file over it, and a `briefs/` or `templates/` made after the preview
-    // started, are seen; its other entries (`public/`, an editor's swap files) are not
-    // changes.
+    // Watched before the first build and before "serving" is said, so that a save made as
+    // soon as the preview answers is never missed. Each change says whether the file it
+    // touched is whole: a save is several events (the data, then the close or the rename),
+    // and a rebuild between them would read half a card. The folder itself is watched too
+    // (not recursively), so that `config.yaml` saved by renaming a new file over it, and a
+    // `briefs/` or `templates/` made after the preview started, are seen; what else happens
+    // in it ([`Watched::covers`]) is not a change.
     let (events, changes) = mpsc::channel::<Change>();
     let watched = Watched::of(&paths.root);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -534,18 +530,23 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             while let Ok(next) = changes.try_recv() {
                 change.folders |= next.folders;
             }
-            if change.folders
-                && let Err(e) = folders.watch_new(&mut watcher)
-            {
-                say_err!("warning: {e}; its changes need a restart of `serve`");
+            let watch_new = |watcher: &mut _, folders: &mut Folders| {
+                if let Err(e) = folders.watch_new(watcher) {
+                    say_err!("warning: {e}; its changes need a restart of `serve`");
+                }
+            };
+            if change.folders {
+                watch_new(&mut watcher, &mut folders);
             }
             say_err!("{}", rebuild(&*build, &rebuild_site, style));
             if change.folders {
                 // A file written into a new folder before the watch on it was set (a new
                 // week's folder and its first card, `mkdir -p templates/partials` and a
-                // template) reports nothing: one more look a moment later reads it.
+                // template) reports nothing: one more look a moment later reads it, and
+                // watches `briefs/` or `templates/` if one was made meanwhile.
                 std::thread::sleep(SETTLE);
                 while changes.try_recv().is_ok() {}
+                watch_new(&mut watcher, &mut folders);
                 say_err!("{}", rebuild(&*build, &rebuild_site, style));
             }
             let version = rebuild_site

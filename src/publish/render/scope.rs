@@ -13,8 +13,8 @@
 //! pages around the issues: the tag pages of its tags, the watch pages (titles only), and
 //! home, archive, feed, sitemap and redirects, which every build renders again. So a rebuild
 //! renders
-//! - everything, when the config, a template, the list of issues (their weeks and numbers),
-//!   or the drafts setting changed, or when a story was added, removed, moved to another
+//! - everything, when the config, a template or the list of issues (their weeks and numbers)
+//!   changed, or when a story was added (a draft published, say), removed, moved to another
 //!   issue or changed in what other pages show of it beyond its title;
 //! - otherwise each issue that changed, its neighbours when its link (subject, first
 //!   stories, story count) changed, and, for a story retitled, every issue that shows its
@@ -43,8 +43,6 @@ pub struct Basis {
     pub config: Config,
     /// The digest of every template's name and source ([`templates_digest`]).
     pub templates: [u8; 32],
-    /// Whether drafts were published.
-    pub drafts: bool,
     /// The issues, oldest first.
     pub issues: Arc<Vec<Issue>>,
 }
@@ -56,8 +54,6 @@ pub struct Next<'a> {
     pub config: &'a Config,
     /// [`templates_digest`].
     pub templates: [u8; 32],
-    /// Whether drafts are published.
-    pub drafts: bool,
     /// The issues, oldest first.
     pub issues: &'a [Issue],
 }
@@ -145,7 +141,6 @@ pub fn plan(
     };
     if &last.config != next.config
         || last.templates != next.templates
-        || last.drafts != next.drafts
         || last.issues.len() != next.issues.len()
         || last
             .issues
