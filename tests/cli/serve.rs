@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::project::Project;
 use crate::support::http::{get, get_as};
-use crate::support::process::{Running, serve};
+use crate::support::process::{Running, serve, serve_inside};
 
 /// Polls `path` until `done` holds, for at most 15 s.
 #[track_caller]
@@ -330,16 +330,7 @@ fn a_config_renamed_into_place_and_a_templates_folder_made_later_are_seen() {
 #[test]
 fn serve_started_inside_the_folder_sees_a_save() {
     let project = Project::sample();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_briefing"));
-    command
-        .current_dir(project.root())
-        .args(["serve", "--port", "0"]);
-    let (_server, line) = crate::support::process::spawn_ready(command, None);
-    let addr = line
-        .strip_prefix("serving http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
+    let (_server, addr) = serve_inside(project.root());
     let card = "briefs/2026-W25/qwen-robotics-push.yaml";
     project.write(
         card,

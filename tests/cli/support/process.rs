@@ -66,6 +66,20 @@ pub fn spawn_ready(mut command: Command, log: Option<PathBuf>) -> (Running, Stri
 pub fn serve(root: &std::path::Path) -> (Running, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_briefing"));
     command.arg("-C").arg(root).args(["serve", "--port", "0"]);
+    serve_with(command)
+}
+
+/// `briefing serve --port 0` run from inside the folder at `root`, with no `-C`, as the
+/// Quick start runs it.
+#[track_caller]
+pub fn serve_inside(root: &std::path::Path) -> (Running, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_briefing"));
+    command.current_dir(root).args(["serve", "--port", "0"]);
+    serve_with(command)
+}
+
+#[track_caller]
+fn serve_with(command: Command) -> (Running, String) {
     let (running, line) = spawn_ready(command, None);
     let addr = line
         .strip_prefix("serving http://")
