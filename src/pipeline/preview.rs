@@ -379,18 +379,31 @@ mod tests {
 
     type Site = BTreeMap<String, Vec<u8>>;
 
-    /// The site a fresh preview builds (a clean build), and its errors.
+    /// The site a clean build makes, through the plain pipeline (no preview, no cache: every
+    /// file parsed, every issue rendered), and its errors; `None` when it fails as the
+    /// preview's rebuild does.
     fn clean(root: &Path) -> Option<(Site, String)> {
-        let update = Preview::new(Paths::new(root), false).rebuild().ok()?;
-        assert!(update.removed.is_none());
-        let errors = errors(&update);
+        let prepared = crate::pipeline::prepare_valid_cards(&Paths::new(root), false).ok()?;
+        if prepared.issues.is_empty() && prepared.error_count() > 0 {
+            return None;
+        }
+        let outputs = Mutex::new(Vec::new());
+        prepared
+            .publish(|publication| render::render_all(publication, &outputs, SearchIndex::Later))
+            .ok()?;
+        let errors: Vec<Diagnostic> = prepared
+            .diagnostics
+            .into_iter()
+            .filter(Diagnostic::is_error)
+            .collect();
+        let site = outputs
+            .into_inner()
+            .unwrap()
+            .into_iter()
+            .map(|o| (o.path, o.bytes));
         Some((
-            update
-                .outputs
-                .into_iter()
-                .map(|o| (o.path, o.bytes))
-                .collect(),
-            errors,
+            site.collect(),
+            crate::diagnostic::render_all(&errors, crate::diagnostic::Style::new(false)),
         ))
     }
 
