@@ -186,7 +186,7 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<(PathBuf, Entry)
     let mut entries: Vec<(std::ffi::OsString, fs::FileType)> = entries
         .flatten()
         .filter_map(|entry| Some((entry.file_name(), entry.file_type().ok()?)))
-        .filter(|(name, _)| !name.as_encoded_bytes().starts_with(b"."))
+        .filter(|(name, _)| !is_hidden(name))
         .collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     for (name, file_type) in entries {
@@ -205,7 +205,13 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<(PathBuf, Entry)
     }
 }
 
-/// Whether a file of this name is read as a card or an issue file.
+/// Whether a file or folder of this name is passed over (its name starts with a dot: `.git`,
+/// an editor's swap file).
+pub(crate) fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().starts_with(b".")
+}
+
+/// Whether a file of this name, not hidden, is read as a card or an issue file.
 pub(crate) fn is_yaml(name: &std::ffi::OsStr) -> bool {
     let name = name.as_encoded_bytes();
     let ends_with = |suffix: &[u8]| {

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use notify::{RecursiveMode, Watcher};
 
+use crate::content::load;
 use crate::content::markdown::escape_html;
 use crate::content::project::Paths;
 use crate::diagnostic::{self, Diagnostic, Style};
@@ -634,14 +635,12 @@ impl Watched {
         if inside == Path::new("config.yaml") {
             return true;
         }
-        let hidden = path
-            .file_name()
-            .is_some_and(|name| name.as_encoded_bytes().starts_with(b"."));
+        let hidden = path.file_name().is_some_and(load::is_hidden);
         if hidden && !path.is_dir() {
             return false;
         }
         if inside.starts_with("briefs") {
-            let read = path.file_name().is_some_and(crate::content::load::is_yaml);
+            let read = path.file_name().is_some_and(load::is_yaml);
             return read || !path.is_file();
         }
         inside.starts_with("templates")
