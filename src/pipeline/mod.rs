@@ -28,7 +28,7 @@ use crate::diagnostic::{self, Diagnostic};
 use crate::error::{Error, Result};
 use crate::publish::render::email::CACHE_LIMIT_BYTES;
 use crate::publish::render::{Inliner, Publication};
-use crate::publish::templates;
+use crate::publish::templates::{self, MarkdownCache};
 use crate::publish::view::{StoryRefs, WatchEntryView};
 
 /// Whether a run may add to the email cache: a dry run writes nothing.
@@ -546,13 +546,28 @@ impl Prepared {
         writes: CacheWrites,
         render: impl FnOnce(&Publication<'_>) -> Result<T>,
     ) -> Result<T> {
+        self.publish_after(writes, None, render)
+    }
+
+    /// [`Prepared::publish_with`], taking the HTML of Markdown from `earlier`, the cache of
+    /// a publication of the same newsletter before an edit (`serve`), where it has it.
+    ///
+    /// # Errors
+    ///
+    /// As [`Prepared::publish`].
+    pub fn publish_after<T>(
+        &self,
+        writes: CacheWrites,
+        earlier: Option<&MarkdownCache>,
+        render: impl FnOnce(&Publication<'_>) -> Result<T>,
+    ) -> Result<T> {
         let env = templates::environment(&self.paths.templates, &self.config.language)?;
         let cache = self.paths.root.join(".briefing/cache/email");
         let inliner = match writes {
             CacheWrites::Allowed => Inliner::cached(cache),
             CacheWrites::Forbidden => Inliner::read_only(cache),
         };
-        let publication = Publication::new(env, &inliner, &self.config, &self.issues);
+        let publication = Publication::new(env, &inliner, &self.config, &self.issues, earlier);
         let rendered = render(&publication);
         inliner.prune(CACHE_LIMIT_BYTES);
         rendered

@@ -12,6 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::publish::render::scope::{self, Basis, Next, Scope};
 use crate::publish::render::{self, Output, SearchIndex};
+use crate::publish::templates::MarkdownCache;
 
 /// A newsletter previewed: what the last build was made from, for the next.
 #[derive(Debug)]
@@ -28,6 +29,8 @@ struct Last {
     basis: Basis,
     /// The pages around the issues it made.
     around: HashSet<String>,
+    /// The HTML of the Markdown it showed beyond its issues, by text.
+    markdown: Option<Arc<MarkdownCache>>,
 }
 
 /// What one rebuild changed.
@@ -77,20 +80,24 @@ impl Preview {
         }
         let outputs = Mutex::new(Vec::new());
         let last = self.last.as_ref();
-        let (rendered, scope, templates) = prepared.publish(|publication| {
-            let templates = publication.templates_digest();
-            let scope = scope::plan(
-                last.map(|last| &last.basis),
-                Next {
-                    config: &prepared.config,
-                    templates,
-                    issues: &prepared.issues,
-                },
-                &|slug| publication.issues_showing_title_of(slug),
-            );
-            let rendered = render::render_some(publication, &outputs, SearchIndex::Later, &scope)?;
-            Ok((rendered, scope, templates))
-        })?;
+        let earlier = last.and_then(|last| last.markdown.as_deref());
+        let writes = super::CacheWrites::Allowed;
+        let (rendered, scope, templates, markdown) =
+            prepared.publish_after(writes, earlier, |publication| {
+                let templates = publication.templates_digest();
+                let scope = scope::plan(
+                    last.map(|last| &last.basis),
+                    Next {
+                        config: &prepared.config,
+                        templates,
+                        issues: &prepared.issues,
+                    },
+                    &|slug| publication.issues_showing_title_of(slug),
+                );
+                let rendered =
+                    render::render_some(publication, &outputs, SearchIndex::Later, &scope)?;
+                Ok((rendered, scope, templates, publication.markdown_cache()))
+            })?;
         let mut around: HashSet<String> = rendered.around.into_iter().collect();
         let removed = match (&scope, last) {
             (Scope::Part(_), Some(last)) => {
@@ -120,14 +127,18 @@ impl Preview {
         } = prepared;
         let issues = Arc::new(issues);
         let total = issues.len();
-        self.last = Some(Last {
+        let replaced = self.last.replace(Last {
             basis: Basis {
                 config: config.clone(),
                 templates,
                 issues: Arc::clone(&issues),
             },
             around,
+            markdown,
         });
+        // Freeing a large newsletter's last stories, paths and Markdown takes tens of
+        // milliseconds that the reload need not wait for.
+        std::thread::spawn(move || drop(replaced));
         Ok(Update {
             outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
             removed,

@@ -97,11 +97,15 @@ pub struct WatchSite {
 
 impl<'a> Publication<'a> {
     /// Prepares the links and watch items of `issues`.
+    ///
+    /// The HTML of Markdown shown beyond its issue is rendered here, except what `earlier`
+    /// (the Markdown cache of a publication of the same newsletter before an edit) holds.
     pub fn new(
         mut env: Environment<'static>,
         inliner: &'a Inliner,
         config: &'a Config,
         issues: &'a [Issue],
+        earlier: Option<&MarkdownCache>,
     ) -> Self {
         // A large archive's ledger takes tens of milliseconds before anything renders: what
         // does not depend on another part is worked out alongside it.
@@ -139,7 +143,7 @@ impl<'a> Publication<'a> {
             || {
                 rayon::join(
                     || StoryRefs::new(issues, config),
-                    || shared_markdown(issues, &ledger),
+                    || shared_markdown(issues, &ledger, earlier),
                 )
             },
         );
@@ -237,6 +241,12 @@ impl<'a> Publication<'a> {
             .max()
     }
 
+    /// The HTML of card Markdown this publication rendered, for the next publication of the
+    /// same newsletter ([`Publication::new`]'s `earlier`).
+    pub fn markdown_cache(&self) -> Option<std::sync::Arc<MarkdownCache>> {
+        self.markdown.downcast_object::<MarkdownCache>()
+    }
+
     /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
     ///
     /// The HTML its plain-text views made of the stories' Markdown goes to the Markdown
@@ -278,7 +288,11 @@ impl<'a> Publication<'a> {
 /// The Markdown cache of a publication, holding the texts that pages beyond their own issue
 /// show: each story's summary (tag pages) and every watch item and follow-up note (the watch
 /// page, later issues).
-fn shared_markdown(issues: &[Issue], ledger: &Ledger<'_>) -> MarkdownCache {
+fn shared_markdown(
+    issues: &[Issue],
+    ledger: &Ledger<'_>,
+    earlier: Option<&MarkdownCache>,
+) -> MarkdownCache {
     let summaries = issues
         .iter()
         .flat_map(|issue| &issue.stories)
@@ -288,7 +302,7 @@ fn shared_markdown(issues: &[Issue], ledger: &Ledger<'_>) -> MarkdownCache {
         std::iter::once(tracked.item.text.as_str())
             .chain(notes.filter_map(|m| m.follow_up.note.as_deref()))
     });
-    MarkdownCache::new(summaries.collect(), watched.collect())
+    MarkdownCache::new(summaries.collect(), watched.collect(), earlier)
 }
 
 /// Receives rendered files as they are made, from several threads at once.

@@ -37,18 +37,30 @@ pub struct MarkdownCache {
 impl minijinja::value::Object for MarkdownCache {}
 
 impl MarkdownCache {
-    /// A cache holding the HTML of `block` and `inline` texts, rendered in parallel.
-    pub fn new(block: Vec<&str>, inline: Vec<&str>) -> MarkdownCache {
+    /// A cache holding the HTML of `block` and `inline` texts, rendered in parallel; those
+    /// `earlier` holds (a cache of the same newsletter before an edit, in `serve`) are taken
+    /// from it, since the same text always makes the same HTML.
+    pub fn new(
+        block: Vec<&str>,
+        inline: Vec<&str>,
+        earlier: Option<&MarkdownCache>,
+    ) -> MarkdownCache {
         use rayon::prelude::*;
-        let render = |texts: Vec<&str>, render: fn(&str) -> String| -> HashMap<String, Value> {
+        let render = |texts: Vec<&str>, slot: usize, render: fn(&str) -> String| {
+            let earlier = earlier.map(|earlier| &earlier.shared[slot]);
             texts
                 .into_par_iter()
-                .map(|text| (text.to_owned(), Value::from_safe_string(render(text))))
-                .collect()
+                .map(|text| {
+                    let html = earlier
+                        .and_then(|earlier| earlier.get(text).cloned())
+                        .unwrap_or_else(|| Value::from_safe_string(render(text)));
+                    (text.to_owned(), html)
+                })
+                .collect::<HashMap<String, Value>>()
         };
         let (block, inline) = rayon::join(
-            || render(block, markdown::to_html),
-            || render(inline, markdown::to_inline_html),
+            || render(block, 0, markdown::to_html),
+            || render(inline, 1, markdown::to_inline_html),
         );
         MarkdownCache {
             shared: [block, inline],
@@ -127,5 +139,38 @@ pub(super) fn markdown_for(state: &State, text: &str, inline: bool) -> Value {
             Value::from_safe_string(markdown::to_safe_markdown(text))
         }
         _ => Value::from(markdown::to_text(text, &mut |_| String::new())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_an_earlier_cache_holds_is_taken_from_it_and_the_others_are_rendered() {
+        let mut earlier = MarkdownCache::new(vec!["*kept*"], vec!["*kept*"], None);
+        // Marked, so that a render of the text again would show.
+        for slot in &mut earlier.shared {
+            slot.insert(
+                "*kept*".to_owned(),
+                Value::from_safe_string("MARK".to_owned()),
+            );
+        }
+        let cache = MarkdownCache::new(
+            vec!["*kept*", "*new*"],
+            vec!["*kept*", "*new*"],
+            Some(&earlier),
+        );
+        for inline in [false, true] {
+            assert_eq!(cache.html(inline, "*kept*").to_string(), "MARK");
+        }
+        assert_eq!(
+            cache.html(false, "*new*").to_string(),
+            "<p><em>new</em></p>\n"
+        );
+        assert_eq!(cache.html(true, "*new*").to_string(), "<em>new</em>");
+        // A text the earlier cache held and this one does not show is not carried over.
+        let later = MarkdownCache::new(vec!["*new*"], vec![], Some(&cache));
+        assert!(!later.shared[0].contains_key("*kept*"));
     }
 }

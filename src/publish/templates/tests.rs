@@ -196,7 +196,11 @@ fn cached_markdown_is_what_the_filters_render() {
         "<b>raw</b> *em*\n\n- one",
         "not shared",
     ];
-    let cache = Value::from_object(MarkdownCache::new(texts[..2].to_vec(), texts[..2].to_vec()));
+    let cache = Value::from_object(MarkdownCache::new(
+        texts[..2].to_vec(),
+        texts[..2].to_vec(),
+        None,
+    ));
     let template = env.get_template("t.html").unwrap();
     let expected = |t: &str| format!("{}|{}", markdown::to_html(t), markdown::to_inline_html(t));
     // Twice: from the shared texts or rendered, then remembered.
