@@ -137,8 +137,11 @@ impl Preview {
             markdown,
         });
         // Freeing a large newsletter's last stories, paths and Markdown takes tens of
-        // milliseconds that the reload need not wait for.
-        std::thread::spawn(move || drop(replaced));
+        // milliseconds that the reload need not wait for. Without a thread to spare, the
+        // refused closure is dropped here, and `replaced` with it.
+        let _ = std::thread::Builder::new()
+            .name("preview-free".to_owned())
+            .spawn(move || drop(replaced));
         Ok(Update {
             outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
             removed,
