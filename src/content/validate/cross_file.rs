@@ -84,12 +84,13 @@ fn card_error(story: &Story, pos: Pos, message: String, help: String) -> Diagnos
 /// id read `...-alibaba-s-qwen-1`) are changed to the current ids, with a warning that says
 /// what to write, so cards written for an earlier version keep working.
 pub(super) fn adopt_old_ids(stories: &mut [Story], out: &mut Vec<Diagnostic>) {
-    let mut current: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut renamed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for story in stories.iter() {
+        let Some(old) = &story.old_slug else {
+            continue;
+        };
         for (i, item) in story.what_to_watch.items.iter().enumerate() {
-            current.insert(item.id.clone());
-            if let (Some(old), true) = (&story.old_slug, item.derived) {
+            if item.derived {
                 renamed.insert(
                     crate::content::story::WatchItem::derived_id(old, i + 1),
                     item.id.clone(),
@@ -97,9 +98,15 @@ pub(super) fn adopt_old_ids(stories: &mut [Story], out: &mut Vec<Diagnostic>) {
             }
         }
     }
+    // Most newsletters have no story whose slug changed: then no id is collected at all.
     if renamed.is_empty() {
         return;
     }
+    let current: std::collections::HashSet<String> = stories
+        .iter()
+        .flat_map(|story| story.what_to_watch.items.iter())
+        .map(|item| item.id.clone())
+        .collect();
     for story in stories.iter_mut() {
         for follow_up in &mut story.follows_up {
             if current.contains(&follow_up.id) {
