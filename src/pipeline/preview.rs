@@ -30,7 +30,7 @@ struct Last {
     /// The pages around the issues it made.
     around: HashSet<String>,
     /// The HTML of the Markdown it showed beyond its issues, by text.
-    markdown: Option<Arc<MarkdownCache>>,
+    markdown: Arc<MarkdownCache>,
 }
 
 /// What one rebuild changed.
@@ -80,7 +80,7 @@ impl Preview {
         }
         let outputs = Mutex::new(Vec::new());
         let last = self.last.as_ref();
-        let earlier = last.and_then(|last| last.markdown.as_deref());
+        let earlier = last.map(|last| &*last.markdown);
         let writes = super::CacheWrites::Allowed;
         let (rendered, scope, templates, markdown) =
             prepared.publish_after(writes, earlier, |publication| {

@@ -76,9 +76,9 @@ pub struct Publication<'a> {
     attention: Vec<crate::content::ledger::Attention>,
     /// The references to every story, for watch entries and follow-ups.
     refs: StoryRefs<'a>,
-    /// The HTML of card Markdown, for the `markdown` filters: a [`MarkdownCache`], also
-    /// held by `env` as a global.
-    markdown: minijinja::Value,
+    /// The HTML of card Markdown, for the `markdown` filters, which find it as a global of
+    /// `env`.
+    markdown: std::sync::Arc<MarkdownCache>,
 }
 
 /// The watch items of the whole site, as of the newest issue's last day: their order, as
@@ -149,8 +149,11 @@ impl<'a> Publication<'a> {
         );
         // A global of this publication's own environment: the filters find it with
         // `State::lookup`, and no render context needs to carry it.
-        let markdown = minijinja::Value::from_object(markdown);
-        env.add_global(MARKDOWN_CACHE, markdown.clone());
+        let markdown = std::sync::Arc::new(markdown);
+        env.add_global(
+            MARKDOWN_CACHE,
+            minijinja::Value::from_dyn_object(std::sync::Arc::clone(&markdown)),
+        );
         Publication {
             inliner,
             config,
@@ -243,8 +246,8 @@ impl<'a> Publication<'a> {
 
     /// The HTML of card Markdown this publication rendered, for the next publication of the
     /// same newsletter ([`Publication::new`]'s `earlier`).
-    pub fn markdown_cache(&self) -> Option<std::sync::Arc<MarkdownCache>> {
-        self.markdown.downcast_object::<MarkdownCache>()
+    pub fn markdown_cache(&self) -> std::sync::Arc<MarkdownCache> {
+        std::sync::Arc::clone(&self.markdown)
     }
 
     /// The full view of issue `index`: its stories, follow-ups and what it is still watching.
@@ -260,11 +263,9 @@ impl<'a> Publication<'a> {
             &self.attention[index],
             &self.refs,
         );
-        if let Some(cache) = self.markdown.downcast_object_ref::<MarkdownCache>() {
-            for story in &view.stories {
-                for (markdown, inline, html) in &story.text.html {
-                    cache.remember(markdown, *inline, html);
-                }
+        for story in &view.stories {
+            for (markdown, inline, html) in &story.text.html {
+                self.markdown.remember(markdown, *inline, html);
             }
         }
         ViewedIssue::new(view)

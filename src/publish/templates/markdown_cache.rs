@@ -172,5 +172,10 @@ mod tests {
         // A text the earlier cache held and this one does not show is not carried over.
         let later = MarkdownCache::new(vec!["*new*"], vec![], Some(&cache));
         assert!(!later.shared[0].contains_key("*kept*"));
+        // Shared with an environment as a publication shares it, the filters find it.
+        let shared = std::sync::Arc::new(later);
+        let global = Value::from_dyn_object(std::sync::Arc::clone(&shared));
+        let found = global.downcast_object_ref::<MarkdownCache>().unwrap();
+        assert!(std::ptr::eq(found, &*shared));
     }
 }
