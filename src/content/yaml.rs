@@ -9,8 +9,9 @@
 //! `tldr`, a `javascript:` URL). saphyr-parser is a maintained pure-Rust YAML 1.2 event parser
 //! that gives a span for every event, so the tree below carries them.
 //!
-//! The tree is built iteratively with hard limits on depth and node count, and aliases are
-//! refused outright: a "billion laughs" document fails at its first `*alias`, in bounded memory.
+//! The tree is built iteratively with hard limits on depth and node count, and anchors and
+//! aliases are refused outright: a "billion laughs" document fails at its first `&anchor`, in
+//! bounded memory.
 
 use std::fmt;
 
@@ -248,6 +249,9 @@ fn syntax_help(info: &str, text: &str, pos: Pos) -> (Pos, String) {
             "a value cannot start with this character; put the whole value in double quotes".into(),
         );
     }
+    if info.contains("anchor") {
+        return (pos, ANCHOR_HELP.into());
+    }
     if info.contains("did not find expected") || info.contains("indentation") {
         return (
             pos,
@@ -264,14 +268,28 @@ fn syntax_help(info: &str, text: &str, pos: Pos) -> (Pos, String) {
     )
 }
 
+/// What to do about a value that YAML reads as an anchor (`&name`) or an alias (`*name`).
+const ANCHOR_HELP: &str = "a value that starts with `&` or `*` is read as a YAML anchor or \
+     alias (Markdown's `**bold**` at the start of a value, say); put the whole value in double \
+     quotes";
+
+/// The error at a YAML anchor (`&name`) or alias (`*name`), which cards never use.
+fn anchor_error(pos: Pos) -> YamlError {
+    YamlError {
+        pos,
+        message: "YAML anchors (`&name`) and aliases (`*name`) are not allowed".into(),
+        help: Some(ANCHOR_HELP.into()),
+    }
+}
+
 /// Parses one YAML document into a tree.
 ///
 /// Returns `Ok(None)` for a document with no content (an empty file, or only comments).
 ///
 /// # Errors
 ///
-/// A syntax error, an alias, a non-text key, a duplicate key, several documents, or a document
-/// past the depth or size limits, each with its position.
+/// A syntax error, an alias or anchor, a non-text key, a duplicate key, several documents, or a
+/// document past the depth or size limits, each with its position.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut stack: Vec<Open> = Vec::new();
@@ -306,14 +324,18 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 }
                 None
             }
-            Event::Alias(_) => {
-                return Err(YamlError {
-                    pos,
-                    message: "YAML aliases (`*name`) are not allowed".into(),
-                    help: Some("write the value out in full".into()),
-                });
+            // Aliases are refused (a "billion laughs" document stops at its first anchor), and
+            // so an anchor is a value that starts with `&` by accident, whose first word would
+            // silently vanish.
+            Event::Alias(_) => return Err(anchor_error(pos)),
+            Event::Scalar(_, _, anchor, _)
+            | Event::SequenceStart(anchor, _)
+            | Event::MappingStart(anchor, _)
+                if anchor != 0 =>
+            {
+                return Err(anchor_error(pos));
             }
-            Event::Scalar(value, style, _anchor, tag) => {
+            Event::Scalar(value, style, _, tag) => {
                 let forced_string = tag.as_ref().is_some_and(|t| t.suffix == "str");
                 let quoted = forced_string || !matches!(style, ScalarStyle::Plain);
                 let value = if !quoted && is_null_plain(&value) {
@@ -513,11 +535,17 @@ mod tests {
     }
 
     #[test]
-    fn aliases_are_refused_at_their_position() {
+    fn anchors_and_aliases_are_refused_at_their_position() {
         let bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\n";
         let err = parse(bomb).unwrap_err();
-        assert_eq!(err.pos, at(2, 8));
+        assert_eq!(err.pos, at(1, 4));
         assert!(err.message.contains("aliases"), "{}", err.message);
+        // A value that starts with `&` would lose its first word to the anchor.
+        let err = parse("summary: &Co. merged today.\n").unwrap_err();
+        assert_eq!(err.pos, at(1, 10));
+        assert!(err.message.contains("anchors"), "{}", err.message);
+        let err = parse("tags: &t\n  - a\n").unwrap_err();
+        assert_eq!(err.pos, at(1, 7));
     }
 
     #[test]

@@ -203,7 +203,9 @@ fn a_billion_laughs_card_fails_fast() {
     let run = project.run(&["check"]);
     assert_eq!(
         run.headlines(),
-        ["briefs/2026-W25/bomb.yaml:2:8: error: YAML aliases (`*name`) are not allowed"]
+        [
+            "briefs/2026-W25/bomb.yaml:1:4: error: YAML anchors (`&name`) and aliases (`*name`) are not allowed"
+        ]
     );
 }
 
@@ -382,6 +384,23 @@ fn yaml_syntax_errors_say_what_to_do_where_the_cause_is() {
             "title: T\n  date: 2026-06-17\n",
             "a.yaml:2:7: error: invalid YAML: mapping values are not allowed in this context",
             "help: this key is indented differently from the keys around it",
+        ),
+        (
+            // Markdown bold at the start of a value reads as a YAML alias.
+            "title: T\nsummary: **Lin** spoke.\n",
+            "a.yaml:2:10: error: invalid YAML: while parsing node, found unknown anchor",
+            "help: a value that starts with `&` or `*` is read as a YAML anchor or alias",
+        ),
+        (
+            "title: T\nsummary: & Co. merged.\n",
+            "a.yaml:2:10: error: invalid YAML: while scanning an anchor or alias, did not find expected alphabetic or numeric character",
+            "help: a value that starts with `&` or `*` is read as a YAML anchor or alias",
+        ),
+        (
+            // Would have dropped `&Co.` without a word.
+            "title: T\nsummary: &Co. merged.\n",
+            "a.yaml:2:10: error: YAML anchors (`&name`) and aliases (`*name`) are not allowed",
+            "help: a value that starts with `&` or `*` is read as a YAML anchor or alias",
         ),
         (
             "title: T\ntldr:\n  - Lin: announced it\n",
