@@ -418,7 +418,10 @@ fn alias_bombs_fail_fast() {
     }
     assert_eq!(
         card_headlines(&bomb),
-        ["briefs/2026-W25/card.yaml:2:8: error: YAML aliases (`*name`) are not allowed"]
+        // Refused at its first anchor, before any alias is expanded.
+        [
+            "briefs/2026-W25/card.yaml:1:4: error: YAML anchors (`&name`) and aliases (`*name`) are not allowed"
+        ]
     );
 }
 
