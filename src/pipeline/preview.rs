@@ -11,7 +11,7 @@ use crate::content::validate::Checks;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::publish::render::scope::{self, Basis, Next, Scope};
-use crate::publish::render::{self, Output, SearchIndex};
+use crate::publish::render::{self, Output, PageDigests, SearchIndex};
 use crate::publish::templates::MarkdownCache;
 
 /// A newsletter previewed: what the last build was made from, for the next.
@@ -31,6 +31,8 @@ struct Last {
     around: HashSet<String>,
     /// The HTML of the Markdown it showed beyond its issues, by text.
     markdown: Arc<MarkdownCache>,
+    /// What each tag page it made was made from.
+    pages: PageDigests,
 }
 
 /// What one rebuild changed.
@@ -81,6 +83,8 @@ impl Preview {
         let outputs = Mutex::new(Vec::new());
         let last = self.last.as_ref();
         let earlier = last.map(|last| &*last.markdown);
+        let none_yet = PageDigests::new();
+        let last_pages = last.map_or(&none_yet, |last| &last.pages);
         let writes = super::CacheWrites::Allowed;
         let (rendered, scope, templates, markdown) =
             prepared.publish_after(writes, earlier, |publication| {
@@ -94,11 +98,17 @@ impl Preview {
                     },
                     &|slug| publication.issues_showing_title_of(slug),
                 );
-                let rendered =
-                    render::render_some(publication, &outputs, SearchIndex::Later, &scope)?;
+                let rendered = render::render_some(
+                    publication,
+                    &outputs,
+                    SearchIndex::Later,
+                    &scope,
+                    Some(last_pages),
+                )?;
                 Ok((rendered, scope, templates, publication.markdown_cache()))
             })?;
         let mut around: HashSet<String> = rendered.around.into_iter().collect();
+        let mut pages = rendered.pages;
         let removed = match (&scope, last) {
             (Scope::Part(_), Some(last)) => {
                 // What this build left alone stays; what it rendered again and did not make
@@ -109,6 +119,11 @@ impl Preview {
                         .filter(|path| !render::rendered_again(path, &scope))
                         .cloned(),
                 );
+                for (path, digest) in &last.pages {
+                    if !pages.contains_key(path) && around.contains(path) {
+                        pages.insert(path.clone(), *digest);
+                    }
+                }
                 Some(
                     last.around
                         .iter()
@@ -135,6 +150,7 @@ impl Preview {
             },
             around,
             markdown,
+            pages,
         });
         // Freeing a large newsletter's last stories, paths and Markdown takes tens of
         // milliseconds that the reload need not wait for. Without a thread to spare, the
@@ -172,7 +188,10 @@ mod tests {
         week: usize,
         title: u8,
         summary: u8,
-        tags: [bool; 3],
+        tags: [bool; TAGS.len()],
+        /// Which of three sections it is in (none, "Chips", "People"): sections set the
+        /// reading order, which names a shared tag page and orders a tag's stories of one day.
+        section: u8,
         follows_up: Option<usize>,
         draft: bool,
         /// Written with a YAML error.
@@ -191,13 +210,15 @@ mod tests {
     }
 
     const WEEKS: usize = 4;
-    const TAGS: [&str; 3] = ["Chips", "Policy", "Open models"];
+    /// The last two share a page (`open-models`), under the name seen first.
+    const TAGS: [&str; 4] = ["Chips", "Policy", "Open models", "open-models"];
 
     #[derive(Debug, Clone)]
     enum Edit {
         Retitle(usize),
         Resummarise(usize),
         Tag(usize, usize),
+        Section(usize),
         Move(usize, usize),
         Add(usize),
         Delete(usize),
@@ -214,6 +235,7 @@ mod tests {
             4 => any::<usize>().prop_map(Edit::Retitle),
             4 => any::<usize>().prop_map(Edit::Resummarise),
             2 => (any::<usize>(), 0..TAGS.len()).prop_map(|(k, t)| Edit::Tag(k, t)),
+            1 => any::<usize>().prop_map(Edit::Section),
             2 => (any::<usize>(), 0..WEEKS).prop_map(|(k, w)| Edit::Move(k, w)),
             2 => (0..WEEKS).prop_map(Edit::Add),
             1 => any::<usize>().prop_map(Edit::Delete),
@@ -235,7 +257,8 @@ mod tests {
                     week: n % WEEKS,
                     title: 0,
                     summary: 0,
-                    tags: [n % 2 == 0, n % 3 == 0, false],
+                    tags: [n % 2 == 0, n % 3 == 0, n == 1, n == 4],
+                    section: (n % 3) as u8,
                     // Each card after the first follows up the one before it.
                     follows_up: n.checked_sub(1),
                     draft: false,
@@ -258,6 +281,9 @@ mod tests {
                 Edit::Retitle(k) => card(k).map(|k| self.cards[k].title += 1),
                 Edit::Resummarise(k) => card(k).map(|k| self.cards[k].summary += 1),
                 Edit::Tag(k, t) => card(k).map(|k| self.cards[k].tags[t] ^= true),
+                Edit::Section(k) => card(k).map(|k| {
+                    self.cards[k].section = (self.cards[k].section + 1) % 3;
+                }),
                 Edit::Move(k, w) => card(k).map(|k| self.cards[k].week = w),
                 Edit::Add(week) => {
                     self.cards.push(Card {
@@ -265,7 +291,8 @@ mod tests {
                         week,
                         title: 0,
                         summary: 0,
-                        tags: [true, false, false],
+                        tags: [true, false, false, true],
+                        section: 0,
                         follows_up: None,
                         draft: false,
                         broken: false,
@@ -312,9 +339,11 @@ mod tests {
                 format!(
                     "title: Test Briefing\ntagline: Weekly test {}\nbase_url: https://example.org/news/\n\
                      language: en\nfrom: Test <test@example.org>\npostal_address: 1 Example Street\n\
-                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: 2\n\
+                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: 2\ntag_page_size: {}\n\
                      watch:\n  stale_after_weeks: 1\n  still_watching_limit: 3\n",
-                    self.tagline
+                    self.tagline,
+                    // Pages of two or three stories: edits move stories between them.
+                    2 + self.tagline % 2
                 ),
             );
             for card in &self.cards {
@@ -344,12 +373,14 @@ mod tests {
                 files.insert(
                     format!("briefs/2026-W{week}/card-{}.yaml", card.n),
                     format!(
-                        "{}title: Story {} take {}\nslug: story-{}\ndate: {date}\ndraft: {}\ntags: [{}]\n\
+                        "{}title: Story {} take {}\nslug: story-{}\ndate: {date}\ndraft: {}\ntags: [{}]\n{}\
                          summary: Summary {} of story {}.\ntldr:\n  - Point of story {}\n\
                          why_it_matters: Because of {}.\nwhat_to_watch:\n  - id: w{}\n    text: Watch {}\n\
                          {follows_up}sources:\n  - title: Source {}\n    url: https://example.org/s/{}\n",
                         if card.broken { "summary: \"unterminated\n" } else { "" },
-                        card.n, card.title, card.n, card.draft, tags.join(", "), card.summary, card.n,
+                        card.n, card.title, card.n, card.draft, tags.join(", "),
+                        ["", "section: Chips\n", "section: People\n"][usize::from(card.section)],
+                        card.summary, card.n,
                         card.n, card.n, card.n, card.n, card.n, card.n
                     ),
                 );
@@ -451,6 +482,138 @@ mod tests {
                 _ => format!("{path}: differs"),
             })
             .collect()
+    }
+
+    /// The paths of `update`'s files that are pages of the tag `chips`.
+    fn chips_pages(update: &Update) -> Vec<String> {
+        let mut paths: Vec<String> = update
+            .outputs
+            .iter()
+            .map(|o| o.path.clone())
+            .filter(|path| path.starts_with("tags/chips/"))
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    #[test]
+    fn an_edit_renders_only_the_tag_pages_whose_stories_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // Six stories tagged Chips, two to a page: three pages.
+        let mut newsletter = Newsletter::new();
+        for card in &mut newsletter.cards {
+            card.tags = [true, false, false, false];
+        }
+        let mut files = newsletter.files();
+        write(root, &BTreeMap::new(), &files);
+        let mut preview = Preview::new(Paths::new(root), false);
+        let mut site = Site::new();
+        let first = preview.rebuild().unwrap();
+        assert_eq!(
+            chips_pages(&first),
+            [
+                "tags/chips/2/index.html",
+                "tags/chips/3/index.html",
+                "tags/chips/index.html"
+            ]
+        );
+        apply(&mut site, first);
+        let mut step = |newsletter: &Newsletter, site: &mut Site| {
+            let next = newsletter.files();
+            write(root, &files, &next);
+            files = next;
+            let update = preview.rebuild().unwrap();
+            let pages = chips_pages(&update);
+            let removed = update.removed.clone().unwrap_or_default();
+            apply(site, update);
+            let (clean, _) = clean(root).unwrap();
+            assert_eq!(differences(site, &clean), Vec::<String>::new());
+            (pages, removed)
+        };
+
+        // A summary edited: only the page that lists the story changes.
+        let edited = 3;
+        newsletter.apply(&Edit::Resummarise(edited));
+        let (pages, removed) = step(&newsletter, &mut site);
+        let summary = format!("Summary 1 of story {edited}.");
+        let holding: Vec<&String> = site
+            .iter()
+            .filter(|(path, bytes)| {
+                path.starts_with("tags/chips/") && String::from_utf8_lossy(bytes).contains(&summary)
+            })
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(holding.len(), 1, "{holding:?}");
+        assert_eq!(pages, [holding[0].clone()]);
+        assert!(
+            removed.iter().all(|path| !path.starts_with("tags/")),
+            "{removed:?}"
+        );
+
+        // A newer story: every page starts one story further on, and a fourth page comes.
+        newsletter.apply(&Edit::Add(WEEKS - 1));
+        let (pages, _) = step(&newsletter, &mut site);
+        assert_eq!(
+            pages,
+            [
+                "tags/chips/2/index.html",
+                "tags/chips/3/index.html",
+                "tags/chips/4/index.html",
+                "tags/chips/index.html"
+            ]
+        );
+
+        // Gone again (a story removed renders everything): the fourth page with it.
+        newsletter.apply(&Edit::Delete(newsletter.cards.len() - 1));
+        step(&newsletter, &mut site);
+        assert!(!site.contains_key("tags/chips/4/index.html"));
+        assert!(site.contains_key("tags/chips/3/index.html"));
+    }
+
+    // A story moved within its issue, past its first three (the issue's link is the same),
+    // can change which spelling of a shared tag is seen first, and so the tag page's name.
+    #[test]
+    fn a_story_moved_within_its_issue_renames_the_tag_page_it_shares() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut newsletter = Newsletter::new();
+        for card in &mut newsletter.cards {
+            card.week = 0;
+            card.follows_up = None;
+            card.section = 0;
+            card.tags = [false; TAGS.len()];
+        }
+        // By date, then title: 0, 5 (both Mondays), 1, 2, 3, 4; by section: none (0, 5, 1,
+        // 2), Chips (3), People (4).
+        newsletter.cards[3].section = 1;
+        newsletter.cards[3].tags[2] = true;
+        newsletter.cards[4].section = 2;
+        newsletter.cards[4].tags[3] = true;
+        let files = newsletter.files();
+        write(root, &BTreeMap::new(), &files);
+        let mut preview = Preview::new(Paths::new(root), false);
+        let mut site = Site::new();
+        apply(&mut site, preview.rebuild().unwrap());
+        let page = |site: &Site| {
+            String::from_utf8_lossy(&site["tags/open-models/index.html"]).into_owned()
+        };
+        assert!(page(&site).contains("<h1>Open models</h1>"));
+
+        // Story 4 to the first group, ahead of story 3; the issue's first three are the same.
+        newsletter.apply(&Edit::Section(4));
+        let next = newsletter.files();
+        write(root, &files, &next);
+        let update = preview.rebuild().unwrap();
+        assert!(update.removed.is_some(), "a partial rebuild");
+        apply(&mut site, update);
+        assert!(
+            page(&site).contains("<h1>open-models</h1>"),
+            "{}",
+            page(&site)
+        );
+        let (clean, _) = clean(root).unwrap();
+        assert_eq!(differences(&site, &clean), Vec::<String>::new());
     }
 
     proptest! {

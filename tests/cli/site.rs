@@ -428,6 +428,99 @@ fn a_failed_build_leaves_the_published_site_byte_for_byte() {
     );
 }
 
+/// The stories a tag's pages list, in order, following each page's `rel=next` link from
+/// the first, and the pages seen.
+fn tag_stories(project: &Project, slug: &str) -> (Vec<String>, Vec<String>) {
+    let (mut stories, mut pages) = (Vec::new(), Vec::new());
+    let mut page = Some(format!("tags/{slug}/index.html"));
+    while let Some(at) = page.take() {
+        let doc = Html::parse_document(&project.read(&format!("public/{at}")));
+        let link = |css: &str| -> Vec<String> {
+            doc.select(&Selector::parse(css).unwrap())
+                .filter_map(|a| {
+                    resolve(
+                        &at,
+                        a.attr("href").unwrap(),
+                        "https://briefing.example.org/",
+                        "/",
+                    )
+                })
+                .collect()
+        };
+        stories.extend(link(".tag-stories h2 a"));
+        let prev = link("a[rel=prev]");
+        assert_eq!(
+            prev,
+            pages.last().cloned().into_iter().collect::<Vec<_>>(),
+            "{at}"
+        );
+        page = link("a[rel=next]").into_iter().next();
+        pages.push(at);
+        assert!(pages.len() < 100, "the pages link in a loop: {pages:?}");
+    }
+    (stories, pages)
+}
+
+#[test]
+fn a_tag_with_many_stories_is_split_into_pages_newest_first() {
+    let project = built();
+    let (whole, pages) = tag_stories(&project, "qwen");
+    assert_eq!(pages, ["tags/qwen/index.html"]);
+    assert!(whole.len() >= 7, "{whole:?}");
+
+    project.reconfigure(&[], "tag_page_size: 3\n");
+    assert_eq!(project.run(&["build"]).code, 0);
+    let (paged, pages) = tag_stories(&project, "qwen");
+    assert_eq!(paged, whole, "the same stories in the same order");
+    let expected: Vec<String> = (1..=whole.len().div_ceil(3))
+        .map(|n| match n {
+            1 => "tags/qwen/index.html".to_owned(),
+            n => format!("tags/qwen/{n}/index.html"),
+        })
+        .collect();
+    assert_eq!(pages, expected);
+    let second = Html::parse_document(&project.read("public/tags/qwen/2/index.html"));
+    let text = |css: &str| {
+        second
+            .select(&Selector::parse(css).unwrap())
+            .map(|e| e.text().collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(text("h1"), "Qwen");
+    assert!(
+        text("title").starts_with("Qwen (page 2) · "),
+        "{}",
+        text("title")
+    );
+    assert!(text("nav.pager").contains(&format!("Page 2 of {}", pages.len())));
+    assert!(
+        text("main p.host").contains(&format!("{} stories, newest first · 4–6 here", whole.len())),
+        "{}",
+        text("main p.host")
+    );
+    let canonical = second
+        .select(&Selector::parse("link[rel=canonical]").unwrap())
+        .next()
+        .and_then(|l| l.attr("href").map(str::to_owned));
+    assert_eq!(
+        canonical.as_deref(),
+        Some("https://briefing.example.org/tags/qwen/2/")
+    );
+    // The tag list counts every story, not one page's.
+    let tags = project.read("public/tags/index.html");
+    assert!(tags.contains(&whole.len().to_string()), "{tags}");
+
+    // Fewer stories, fewer pages: the last one is gone, not left over.
+    project.reconfigure(&["tag_page_size"], "tag_page_size: 4\n");
+    assert_eq!(project.run(&["build"]).code, 0);
+    let (_, pages) = tag_stories(&project, "qwen");
+    let (before, after) = (whole.len().div_ceil(3), whole.len().div_ceil(4));
+    assert!(after < before, "{} stories", whole.len());
+    assert_eq!(pages.len(), after);
+    assert!(!project.path(&format!("public/tags/qwen/{before}")).exists());
+}
+
 #[test]
 fn the_feed_carries_the_newest_issues_up_to_feed_limit() {
     let project = Project::sample();

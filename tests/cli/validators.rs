@@ -28,13 +28,14 @@ pub(crate) fn vnu_errors(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// The sample newsletter with a sign-up service, so the pages carry the form.
+/// The sample newsletter with a sign-up service, so the pages carry the form, and tag pages
+/// of three stories, so its larger tags have several.
 fn built_with_sign_up() -> Project {
     let project = Project::sample();
     project.reconfigure(
         &["unsubscribe_url", "audience"],
         "audience:\n  description: For testers.\n  url: https://briefing.example.org/list/\n\
-         email:\n  merge_tag: \"*|UNSUB|*\"\n",
+         email:\n  merge_tag: \"*|UNSUB|*\"\ntag_page_size: 3\n",
     );
     let run = project.run(&["build"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -198,10 +199,12 @@ fn the_email_and_pages_have_no_axe_violations() {
         "public/issues/2026-w10/email.html",
         "public/issues/2026-w25/index.html",
         "public/index.html",
+        "public/tags/qwen/2/index.html",
     ]
     .into_iter()
     .chain(service.iter().map(String::as_str))
     {
+        assert!(project.path(page).is_file(), "{page}");
         // In both colour schemes: contrast is checked against the colours each one shows.
         for scheme in ["light", "dark"] {
             let seen = browse(&serde_json::json!({

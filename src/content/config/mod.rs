@@ -87,6 +87,10 @@ const FEED_LIMIT: Key = Key::new(
     "feed_limit",
     "how many of the newest issues `feed.xml` carries, with their full text, e.g. `20`",
 );
+const TAG_PAGE_SIZE: Key = Key::new(
+    "tag_page_size",
+    "how many stories one page of a tag lists before the next page, e.g. `50` (the default)",
+);
 const SEARCH: Key = Key::new(
     "search",
     "`true` (the default) puts a search box on every page, searching the whole archive with no server; `false` leaves the site without JavaScript",
@@ -130,6 +134,10 @@ const GREETING: Key = Key::new(
 );
 const EMAIL_KEYS: &[Key] = &[MERGE_TAG, GREETING];
 
+/// How many stories one page of a tag lists unless `tag_page_size` says otherwise: a large
+/// archive's tag has a thousand.
+pub const DEFAULT_TAG_PAGE_SIZE: usize = 50;
+
 const CONFIG_KEYS: &[Key] = &[
     TITLE,
     TAGLINE,
@@ -148,6 +156,7 @@ const CONFIG_KEYS: &[Key] = &[
     PROMISE,
     POSTAL_ADDRESS,
     FEED_LIMIT,
+    TAG_PAGE_SIZE,
     SEARCH,
     DKIM,
     SMTP,
@@ -229,6 +238,8 @@ pub struct Config {
     pub dkim: Vec<Dkim>,
     /// How many of the newest issues the feed carries.
     pub feed_limit: usize,
+    /// How many stories one page of a tag lists.
+    pub tag_page_size: usize,
     /// Whether the site has archive search (`search`, default on).
     pub search: bool,
     /// The footer's promise.
@@ -473,6 +484,11 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
     let feed_limit = f
         .integer_in(FEED_LIMIT, 1, 100_000)
         .map_or(20, |n| usize::try_from(n.value).unwrap_or(20));
+    let tag_page_size = f
+        .integer_in(TAG_PAGE_SIZE, 1, 100_000)
+        .map_or(DEFAULT_TAG_PAGE_SIZE, |n| {
+            usize::try_from(n.value).unwrap_or(DEFAULT_TAG_PAGE_SIZE)
+        });
     let search = f.boolean(SEARCH).unwrap_or(true);
     let promise = f
         .line(PROMISE, false)
@@ -549,6 +565,7 @@ fn read(text: &str, diags: &mut FileDiagnostics<'_>) -> Option<Config> {
         list_id,
         dkim,
         feed_limit,
+        tag_page_size,
         search,
         promise,
         archive_endpoint,

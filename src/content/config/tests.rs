@@ -84,6 +84,20 @@ fn plain_smtp_only_to_loopback() {
 }
 
 #[test]
+fn tag_pages_hold_fifty_stories_unless_told_otherwise() {
+    let base = "title: T\nbase_url: https://example.org/\nfrom: a@example.org\n";
+    assert_eq!(parse_ok(base).tag_page_size, 50);
+    assert_eq!(
+        parse_ok(&format!("{base}tag_page_size: 7\n")).tag_page_size,
+        7
+    );
+    assert_eq!(
+        errors(&format!("{base}tag_page_size: 0\n")),
+        ["config.yaml:4:16: error: `tag_page_size` must be from 1 to 100000, found 0"]
+    );
+}
+
+#[test]
 fn rejects_bad_values_with_their_positions() {
     let text = "title: T\nbase_url: javascript:alert(1)\nfrom: not an address\n\
                     output_dir: .\nsmtp:\n  host: h\n  security: ssl\nsend:\n  concurrency: 0\n";

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::site::tag_page_path;
+use super::site::tag_page_path_at;
 use super::{Output, Publication, Sink};
 use crate::error::Result;
 use crate::publish::view::{IssueContext, SiteView, ViewedIssue};
@@ -184,22 +184,27 @@ pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<
             });
         }
     }
-    // A tag page changes when its newest story arrives.
-    let mut tag_dates: std::collections::BTreeMap<String, chrono::NaiveDate> =
+    // A tag's pages change when its newest story arrives (each later page then starts one
+    // story further on).
+    let mut tag_dates: std::collections::BTreeMap<String, (chrono::NaiveDate, usize)> =
         std::collections::BTreeMap::new();
     for story in publication.issues.iter().flat_map(|i| &i.stories) {
         for name in &story.tags {
-            let newest = tag_dates
+            let (newest, count) = tag_dates
                 .entry(crate::content::slug::tag_slug(name))
-                .or_insert(story.date);
+                .or_insert((story.date, 0));
             *newest = (*newest).max(story.date);
+            *count += 1;
         }
     }
-    for (slug, date) in tag_dates {
-        urls.push(SitemapUrl {
-            loc: format!("{}{}", site.base_url, tag_page_path(&slug)),
-            lastmod: date.to_string(),
-        });
+    let size = publication.config.tag_page_size.max(1);
+    for (slug, (date, count)) in tag_dates {
+        for index in 0..count.div_ceil(size) {
+            urls.push(SitemapUrl {
+                loc: format!("{}{}", site.base_url, tag_page_path_at(&slug, index)),
+                lastmod: date.to_string(),
+            });
+        }
     }
     let sitemap = SitemapContext { site, urls };
     sink.put(Output::text(

@@ -31,7 +31,7 @@ use crate::publish::view::{
 
 pub use email::Inliner;
 pub use issue::render_issue;
-pub use scope::Scope;
+pub use scope::{PageDigests, Scope};
 
 /// One file of the output, in memory.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,6 +314,17 @@ pub trait Sink: Sync {
     ///
     /// When the file cannot be kept (written, for a folder).
     fn put(&self, output: Output) -> Result<()>;
+
+    /// Hears that the last build's file at `path` stays as it is: this build would have made
+    /// the same bytes. Only a build of part of a site keeps files (`serve`'s).
+    ///
+    /// # Errors
+    ///
+    /// As [`Sink::put`].
+    fn keep(&self, path: String) -> Result<()> {
+        let _ = path;
+        Ok(())
+    }
 }
 
 /// Keeps files in memory (for `serve`, tests and single-issue builds).
@@ -348,7 +359,8 @@ pub fn render_all(
     sink: &dyn Sink,
     index: SearchIndex,
 ) -> Result<Vec<String>> {
-    render_some(publication, sink, index, &Scope::Everything).map(|rendered| rendered.warnings)
+    render_some(publication, sink, index, &Scope::Everything, None)
+        .map(|rendered| rendered.warnings)
 }
 
 /// What [`render_some`] did besides putting files.
@@ -360,6 +372,9 @@ pub struct Rendered {
     /// A page the scope left out ([`rendered_again`]) stays as it was; one it included that
     /// was in the last build and is not among these (a tag no card has now) is gone.
     pub around: Vec<String>,
+    /// The [`context_digest`](scope::context_digest) of each tag page rendered or kept,
+    /// when asked for.
+    pub pages: PageDigests,
 }
 
 /// Whether a page around the issues at `path` is rendered again by a build of `scope` (so
@@ -388,10 +403,21 @@ impl Sink for Recording<'_> {
             .push(output.path.clone());
         self.sink.put(output)
     }
+
+    fn keep(&self, path: String) -> Result<()> {
+        self.paths
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(path.clone());
+        self.sink.keep(path)
+    }
 }
 
 /// Renders the files of the issues `scope` includes and every page around the issues into
-/// `sink` ([`scope`](mod@scope) says when that is the whole change an edit made).
+/// `sink` ([`scope`](mod@scope) says when that is the whole change an edit made). With
+/// `last_pages` (the last build's [`Rendered::pages`], or none yet), each tag page's context
+/// digest is taken, and a page of a partial build whose digest is the same is kept
+/// ([`Sink::keep`]) instead of rendered.
 ///
 /// # Errors
 ///
@@ -401,6 +427,7 @@ pub fn render_some(
     sink: &dyn Sink,
     index: SearchIndex,
     scope: &Scope,
+    last_pages: Option<&PageDigests>,
 ) -> Result<Rendered> {
     use rayon::prelude::*;
     let in_feed = publication
@@ -436,10 +463,10 @@ pub fn render_some(
         paths: std::sync::Mutex::new(Vec::new()),
     };
     // The pages around the issues need nothing from them: they render alongside.
-    let render_around = || -> Result<()> {
+    let render_around = || -> Result<PageDigests> {
         let around: &dyn Sink = &around;
         let (pages, rest) = rayon::join(
-            || site::render_pages(publication, around, scope),
+            || site::render_pages(publication, around, scope, last_pages),
             || -> Result<()> {
                 // The search index is one thread's work: it runs beside the pages.
                 let (search, rest) = rayon::join(
@@ -454,11 +481,11 @@ pub fn render_some(
                 search.and(rest)
             },
         );
-        pages.and(rest)
+        rest.and(pages)
     };
-    let (per_issue, around_done) = rayon::join(render_issues, render_around);
+    let (per_issue, pages) = rayon::join(render_issues, render_around);
     let per_issue = per_issue?;
-    around_done?;
+    let pages = pages?;
     let mut warnings = Vec::new();
     let mut entries = Vec::with_capacity(per_issue.len());
     for (mut notes, entry) in per_issue {
@@ -472,6 +499,7 @@ pub fn render_some(
             .paths
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
+        pages,
     })
 }
 

@@ -20,13 +20,19 @@
 //!   stories, story count) changed, and, for a story retitled, every issue that shows its
 //!   title through the ledger (those of its items' follow-ups, of the items it follows up,
 //!   and those whose "still watching" list shows one of them); the tag pages of those issues'
-//!   stories (their tags before and after), and the watch pages when a story was retitled or
-//!   the newest issue changed.
+//!   stories listed differently there (their tags before and after: all of an issue's
+//!   stories when its link changed), and the watch pages when a story was retitled or the
+//!   newest issue changed.
+//!
+//! Within the tag pages it renders, a page whose template context is the same as the last
+//! build's (by its [`context_digest`], kept in [`PageDigests`]) is left as it is: a story
+//! edited on a large tag changes one of its pages, not the thousand stories of the others.
 //!
 //! The property test in `pipeline::preview` holds this against a clean build after random
 //! edits, byte for byte.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -35,6 +41,52 @@ use crate::content::config::Config;
 use crate::content::schedule::Issue;
 use crate::content::story::{Due, Story};
 use crate::publish::view::IssueLink;
+
+/// The [`context_digest`] of each tag page a build made, by the page's path.
+pub type PageDigests = HashMap<String, [u8; 32]>;
+
+/// The SHA-256 of everything `context` holds, as its `Hash` implementation feeds it (strings
+/// and lists with their lengths, so no two contexts run together alike). With the same
+/// templates and config, two contexts of the same digest render the same page: templates
+/// see nothing else but the Markdown filters, whose output is a function of the text.
+pub fn context_digest(context: &impl Hash) -> [u8; 32] {
+    let mut hasher = DigestHasher {
+        sha: Sha256::new(),
+        pending: Vec::with_capacity(DigestHasher::BATCH),
+    };
+    context.hash(&mut hasher);
+    hasher.sha.update(&hasher.pending);
+    hasher.sha.finalize().into()
+}
+
+/// A [`Hasher`] whose whole digest is the point; `finish` is there because the trait asks.
+/// `Hash` writes a few bytes at a time (each length, each string), which SHA-256 takes
+/// faster in batches.
+struct DigestHasher {
+    sha: Sha256,
+    pending: Vec<u8>,
+}
+
+impl DigestHasher {
+    const BATCH: usize = 16 * 1024;
+}
+
+impl Hasher for DigestHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        if self.pending.len() >= Self::BATCH {
+            self.sha.update(&self.pending);
+            self.pending.clear();
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let mut sha = self.sha.clone();
+        sha.update(&self.pending);
+        let digest = sha.finalize();
+        u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+    }
+}
 
 /// What a build was made from: what the next build compares with.
 #[derive(Debug, Clone)]
@@ -72,8 +124,9 @@ pub enum Scope {
 pub struct Part {
     /// The issues whose entry is `true` (by index).
     pub issues: Vec<bool>,
-    /// The tag pages (by the tag's URL name) of the stories of those issues, before the edit
-    /// and after: a tag page shows each of its stories' title, date, summary and issue.
+    /// The tag pages (by the tag's URL name) of the stories of those issues that tag pages
+    /// list differently, before the edit and after: a tag page shows each of its stories'
+    /// title, date, summary and issue link.
     pub tags: BTreeSet<String>,
     /// Whether the watch pages and `watch.ics` change: they show stories' titles and the
     /// newest issue's link. (What else they show is what other issues show too: a change to
@@ -152,6 +205,7 @@ pub fn plan(
     }
     let mut dirty = vec![false; next.issues.len()];
     let mut retitled_any = false;
+    let mut tags = BTreeSet::new();
     for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
         if before == after {
             continue;
@@ -159,6 +213,16 @@ pub fn plan(
         let Some(retitled) = retitled_only(before, after) else {
             return Scope::Everything;
         };
+        let link_changed =
+            IssueLink::new(before, &last.config) != IssueLink::new(after, next.config);
+        for story in listed_differently(before, after, link_changed) {
+            tags.extend(
+                story
+                    .tags
+                    .iter()
+                    .map(|name| crate::content::slug::tag_slug(name)),
+            );
+        }
         dirty[index] = true;
         retitled_any |= !retitled.is_empty();
         for slug in retitled {
@@ -168,7 +232,7 @@ pub fn plan(
                 }
             }
         }
-        if IssueLink::new(before, &last.config) != IssueLink::new(after, next.config) {
+        if link_changed {
             if let Some(previous) = index.checked_sub(1) {
                 dirty[previous] = true;
             }
@@ -177,25 +241,50 @@ pub fn plan(
             }
         }
     }
-    let tags = dirty
-        .iter()
-        .enumerate()
-        .filter(|(_, dirty)| **dirty)
-        .flat_map(|(index, _)| {
-            last.issues[index]
-                .stories
-                .iter()
-                .chain(&next.issues[index].stories)
-        })
-        .flat_map(|story| story.tags.iter())
-        .map(|name| crate::content::slug::tag_slug(name))
-        .collect();
     let watch = retitled_any || dirty.last().copied().unwrap_or(false);
     Scope::Part(Part {
         issues: dirty,
         tags,
         watch,
     })
+}
+
+/// The stories of two versions of an issue that its tags' pages list differently, before
+/// and after: a tag page shows each story's title, slug, date and summary, and its issue's
+/// link (`link_changed`: all of them then), under the tag's name as the first story in
+/// reading order wrote it, stories of the same day and title in reading order. So a story
+/// whose place in its issue's reading order moved is among them, as is one that came or
+/// went.
+fn listed_differently<'a>(
+    before: &'a Issue,
+    after: &'a Issue,
+    link_changed: bool,
+) -> Vec<&'a Story> {
+    let listed = |issue: &'a Issue| -> Vec<_> {
+        issue
+            .in_reading_order()
+            .enumerate()
+            .map(|(place, story)| {
+                let shown = (place, &story.title, story.date, &story.summary, &story.tags);
+                (story, shown)
+            })
+            .collect()
+    };
+    let (was, is) = (listed(before), listed(after));
+    let mut changed = Vec::new();
+    for (these, those) in [(&was, &is), (&is, &was)] {
+        for (story, shown) in these {
+            let same = !link_changed
+                && those
+                    .iter()
+                    .find(|(other, _)| other.slug == story.slug)
+                    .is_some_and(|(_, other)| other == shown);
+            if !same {
+                changed.push(*story);
+            }
+        }
+    }
+    changed
 }
 
 /// When the two versions of an issue hold the same stories (by slug), each the same in what

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Output, Publication, Scope, Sink};
+use super::{Output, PageDigests, Publication, Scope, Sink};
 use crate::error::Result;
 use crate::publish::view::{
     IssueContext, IssueLink, PageView, SiteView, StoryLink, TagPage, ViewedIssue, WatchEntryView,
@@ -86,11 +86,34 @@ struct TagsContext<'a> {
     tags: Vec<TagSummary<'a>>,
 }
 
-#[derive(Serialize)]
+/// One page of a tag's stories. Its digest decides whether `serve` renders it again, so it
+/// holds everything the page shows.
+#[derive(Serialize, Hash)]
 struct TagContext<'a> {
     site: &'a SiteView,
     page: PageView,
-    tag: &'a TagPage<'a>,
+    tag: TagOnPage<'a>,
+    /// 1-based page number, and how many pages the tag has.
+    page_number: usize,
+    page_count: usize,
+    /// Site-relative paths of the neighbouring pages.
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// The tag as one of its pages shows it.
+#[derive(Serialize, Hash)]
+struct TagOnPage<'a> {
+    name: &'a str,
+    slug: &'a str,
+    /// Its first page: `tags/<slug>/`.
+    path: &'a str,
+    /// How many stories have the tag, on all its pages.
+    count: usize,
+    /// The 1-based position of this page's first story.
+    from: usize,
+    /// This page's stories, newest first.
+    stories: &'a [StoryLink<'a>],
 }
 
 #[derive(Serialize)]
@@ -99,19 +122,36 @@ struct SiteContext<'a> {
     page: PageView,
 }
 
-/// The URL name of the tag whose page is at `path` (`tags/<slug>/index.html`).
+/// The URL name of the tag one of whose pages is at `path`: `tags/<slug>/index.html`, or
+/// `tags/<slug>/<n>/index.html` for page `n` ≥ 2.
 pub fn tag_of_page(path: &str) -> Option<&str> {
-    path.strip_prefix("tags/")?.strip_suffix("/index.html")
+    let folder = path.strip_prefix("tags/")?.strip_suffix("/index.html")?;
+    match folder.split_once('/') {
+        None => Some(folder),
+        Some((slug, n)) => (n.parse::<usize>().is_ok_and(|n| n >= 2)
+            && n.bytes().all(|b| b.is_ascii_digit()))
+        .then_some(slug),
+    }
 }
 
-/// `tags/<slug>/`, where the page of the tag with URL name `slug` is.
+/// `tags/<slug>/`, where the (first) page of the tag with URL name `slug` is.
 pub fn tag_page_path(slug: &str) -> String {
     format!("tags/{slug}/")
 }
 
-/// Every tag with its stories, newest first, keyed by URL name. Tags that share a URL name
-/// (`AI labs`, `ai-labs`) share a page, under the name seen first.
-fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'a>> {
+/// The folder of page `index` (0-based) of the tag with URL name `slug`: `tags/<slug>/`,
+/// `tags/<slug>/2/`, ...
+pub fn tag_page_path_at(slug: &str, index: usize) -> String {
+    match index {
+        0 => tag_page_path(slug),
+        n => format!("tags/{slug}/{}/", n + 1),
+    }
+}
+
+/// Every tag, keyed by URL name, with its stories, newest first, when `scope` renders its
+/// pages (the others only counted: a large archive has tens of thousands of tag entries).
+/// Tags that share a URL name (`AI labs`, `ai-labs`) share pages, under the name seen first.
+fn tag_pages<'a>(publication: &'a Publication<'_>, scope: &Scope) -> BTreeMap<String, TagPage<'a>> {
     let mut tags: BTreeMap<String, TagPage<'a>> = BTreeMap::new();
     let language = &publication.config.language;
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
@@ -119,20 +159,27 @@ fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'
         for story in issue.in_reading_order() {
             for name in &story.tags {
                 let slug = crate::content::slug::tag_slug(name);
-                let page = tags.entry(slug.clone()).or_insert_with(|| TagPage {
-                    name,
-                    path: tag_page_path(&slug),
-                    slug,
-                    stories: Vec::new(),
-                });
-                page.stories.push(StoryLink {
-                    title: &story.title,
-                    path: story.page_path(),
-                    date: story.date.to_string(),
-                    date_display: crate::content::dates::long(story.date, language),
-                    summary: &story.summary,
-                    issue: link,
-                });
+                let page = match tags.get_mut(&slug) {
+                    Some(page) => page,
+                    None => tags.entry(slug.clone()).or_insert(TagPage {
+                        name,
+                        path: tag_page_path(&slug),
+                        slug,
+                        count: 0,
+                        stories: Vec::new(),
+                    }),
+                };
+                page.count += 1;
+                if scope.includes_tag(&page.slug) {
+                    page.stories.push(StoryLink {
+                        title: &story.title,
+                        path: story.page_path(),
+                        date: story.date.to_string(),
+                        date_display: crate::content::dates::long(story.date, language),
+                        summary: &story.summary,
+                        issue: link,
+                    });
+                }
             }
         }
     }
@@ -141,6 +188,67 @@ fn tag_pages<'a>(publication: &'a Publication<'_>) -> BTreeMap<String, TagPage<'
             .sort_by(|a, b| (&b.date, &b.title).cmp(&(&a.date, &a.title)));
     }
     tags
+}
+
+/// Renders the pages of `tag` (one per `tag_page_size` stories) that `scope` includes into
+/// `sink`, and returns their context digests when `last` is given: a page of a partial build
+/// whose digest `last` holds is kept, not rendered.
+fn render_tag_pages(
+    publication: &Publication<'_>,
+    tag: &TagPage<'_>,
+    sink: &dyn Sink,
+    scope: &Scope,
+    last: Option<&PageDigests>,
+) -> Result<Vec<(String, [u8; 32])>> {
+    let site = &publication.site;
+    let size = publication.config.tag_page_size.max(1);
+    let page_count = tag.stories.len().div_ceil(size).max(1);
+    let mut digests = Vec::new();
+    for index in 0..page_count {
+        let folder = tag_page_path_at(&tag.slug, index);
+        let stories = tag.stories.chunks(size).nth(index).unwrap_or_default();
+        let numbered = if index == 0 {
+            String::new()
+        } else {
+            format!(" (page {})", index + 1)
+        };
+        let context = TagContext {
+            site,
+            page: PageView::at(
+                site,
+                &folder,
+                format!("{}{numbered} · {}", tag.name, site.title),
+                format!("Stories tagged {} in {}{numbered}.", tag.name, site.title),
+            ),
+            tag: TagOnPage {
+                name: tag.name,
+                slug: &tag.slug,
+                path: &tag.path,
+                count: tag.stories.len(),
+                from: index * size + 1,
+                stories,
+            },
+            page_number: index + 1,
+            page_count,
+            prev: index.checked_sub(1).map(|i| tag_page_path_at(&tag.slug, i)),
+            next: (index + 1 < page_count).then(|| tag_page_path_at(&tag.slug, index + 1)),
+        };
+        let path = format!("{folder}index.html");
+        if let Some(last) = last {
+            let digest = super::scope::context_digest(&context);
+            let same = last.get(&path) == Some(&digest);
+            digests.push((path.clone(), digest));
+            if same && matches!(scope, Scope::Part(_)) {
+                sink.keep(path)?;
+                continue;
+            }
+        }
+        sink.put(Output::text(
+            path,
+            publication.render("tag.html", &context)?,
+        ))?;
+    }
+    Ok(digests)
 }
 
 /// Renders the permalink pages of issue `index`'s stories into `sink`.
@@ -191,7 +299,12 @@ pub fn render_story_pages(
 /// # Errors
 ///
 /// A template error, or the sink's.
-pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink, scope: &Scope) -> Result<()> {
+pub fn render_pages(
+    publication: &Publication<'_>,
+    sink: &dyn Sink,
+    scope: &Scope,
+    last_pages: Option<&PageDigests>,
+) -> Result<PageDigests> {
     use rayon::prelude::*;
     let site = &publication.site;
     let mut outputs = Vec::new();
@@ -249,7 +362,7 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink, scope: &Scop
         publication.render("archive.html", &archive)?,
     ));
 
-    let tags = tag_pages(publication);
+    let tags = tag_pages(publication, scope);
     let index = TagsContext {
         site,
         page: PageView::at(
@@ -264,7 +377,7 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink, scope: &Scop
                 name: t.name,
                 slug: &t.slug,
                 path: &t.path,
-                count: t.stories.len(),
+                count: t.count,
             })
             .collect(),
     };
@@ -272,27 +385,11 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink, scope: &Scop
         "tags/index.html",
         publication.render("tags.html", &index)?,
     ));
-    let tag_outputs: Vec<Output> = tags
+    let digests: Vec<Vec<(String, [u8; 32])>> = tags
         .par_iter()
         .filter(|(slug, _)| scope.includes_tag(slug))
-        .map(|(_, tag)| {
-            let context = TagContext {
-                site,
-                page: PageView::at(
-                    site,
-                    &tag.path,
-                    format!("{} · {}", tag.name, site.title),
-                    format!("Stories tagged {} in {}.", tag.name, site.title),
-                ),
-                tag,
-            };
-            Ok(Output::text(
-                format!("{}index.html", tag.path),
-                publication.render("tag.html", &context)?,
-            ))
-        })
+        .map(|(_, tag)| render_tag_pages(publication, tag, sink, scope, last_pages))
         .collect::<Result<_>>()?;
-    outputs.extend(tag_outputs);
     outputs.extend(redirects(publication, &tags)?);
 
     // The 404 page is served at any depth, so its links start from the site's own path.
@@ -319,7 +416,7 @@ pub fn render_pages(publication: &Publication<'_>, sink: &dyn Sink, scope: &Scop
     for output in outputs {
         sink.put(output)?;
     }
-    Ok(())
+    Ok(digests.into_iter().flatten().collect())
 }
 
 /// What `redirect.html` sees.

@@ -24,7 +24,7 @@ pub use issue::IssueView;
 pub use watch::{StoryRefs, WatchEntryView};
 
 /// The newsletter as a whole.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct SiteView {
     /// Newsletter name.
     pub title: String,
@@ -103,7 +103,7 @@ impl std::ops::Deref for ViewedIssue {
 }
 
 /// An issue as a link: archive rows, the pager, recent issues.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Serialize)]
 pub struct IssueLink {
     /// The printed number.
     pub number: u32,
@@ -156,7 +156,7 @@ impl IssueLink {
 }
 
 /// One of an issue's first stories, as the archive links it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Hash, Serialize)]
 pub struct LeadLink {
     /// Headline.
     pub title: String,
@@ -166,7 +166,7 @@ pub struct LeadLink {
 
 /// A story as a link, on tag pages. It borrows from the story and its issue's link: an
 /// archive's tag pages list every story two to four times.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct StoryLink<'a> {
     /// Headline.
     pub title: &'a str,
@@ -182,8 +182,8 @@ pub struct StoryLink<'a> {
     pub issue: &'a IssueLink,
 }
 
-/// A tag page's tag.
-#[derive(Debug, Clone, Serialize)]
+/// A tag, with its stories when its pages are rendered.
+#[derive(Debug, Clone)]
 pub struct TagPage<'a> {
     /// The tag as first written.
     pub name: &'a str,
@@ -191,12 +191,14 @@ pub struct TagPage<'a> {
     pub slug: String,
     /// `tags/<slug>/`.
     pub path: String,
-    /// Its stories, newest first.
+    /// How many stories have it.
+    pub count: usize,
+    /// Its stories, newest first; empty when its pages are not rendered this time.
     pub stories: Vec<StoryLink<'a>>,
 }
 
 /// What a page template gets besides its subject.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct PageView {
     /// Prefix that leads from the page to the site root: `../../` for `issues/x/`, `./` for
     /// the home page, the absolute base URL in email and feed content.
