@@ -507,6 +507,25 @@ fn a_tag_with_many_stories_is_split_into_pages_newest_first() {
         canonical.as_deref(),
         Some("https://briefing.example.org/tags/qwen/2/")
     );
+    // Every page is in the sitemap, as every page is a file.
+    let sitemap = project.read("public/sitemap.xml");
+    let doc = roxmltree::Document::parse(&sitemap).unwrap();
+    let listed: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .filter_map(|n| n.text())
+        .filter(|loc| loc.contains("/tags/qwen/"))
+        .collect();
+    let pages_as_urls: Vec<String> = pages
+        .iter()
+        .map(|p| {
+            format!(
+                "https://briefing.example.org/{}",
+                p.trim_end_matches("index.html")
+            )
+        })
+        .collect();
+    assert_eq!(listed, pages_as_urls);
     // The tag list counts every story, not one page's.
     let tags = project.read("public/tags/index.html");
     assert!(tags.contains(&whole.len().to_string()), "{tags}");

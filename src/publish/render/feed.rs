@@ -186,19 +186,27 @@ pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<
     }
     // A tag's pages change when its newest story arrives (each later page then starts one
     // story further on).
-    let mut tag_dates: std::collections::BTreeMap<String, (chrono::NaiveDate, usize)> =
-        std::collections::BTreeMap::new();
+    let mut tag_dates: rustc_hash::FxHashMap<&str, (chrono::NaiveDate, usize)> =
+        rustc_hash::FxHashMap::default();
     for story in publication.issues.iter().flat_map(|i| &i.stories) {
         for name in &story.tags {
-            let (newest, count) = tag_dates
-                .entry(crate::content::slug::tag_slug(name))
-                .or_insert((story.date, 0));
+            let (newest, count) = tag_dates.entry(name).or_insert((story.date, 0));
             *newest = (*newest).max(story.date);
             *count += 1;
         }
     }
+    // By URL name: spellings that share one (`AI labs`, `ai-labs`) share their pages.
+    let mut by_slug: std::collections::BTreeMap<String, (chrono::NaiveDate, usize)> =
+        std::collections::BTreeMap::new();
+    for (name, (date, count)) in tag_dates {
+        let (newest, all) = by_slug
+            .entry(crate::content::slug::tag_slug(name))
+            .or_insert((date, 0));
+        *newest = (*newest).max(date);
+        *all += count;
+    }
     let size = publication.config.tag_page_size.max(1);
-    for (slug, (date, count)) in tag_dates {
+    for (slug, (date, count)) in by_slug {
         for index in 0..count.div_ceil(size) {
             urls.push(SitemapUrl {
                 loc: format!("{}{}", site.base_url, tag_page_path_at(&slug, index)),

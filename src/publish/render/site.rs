@@ -154,17 +154,21 @@ pub fn tag_page_path_at(slug: &str, index: usize) -> String {
 fn tag_pages<'a>(publication: &'a Publication<'_>, scope: &Scope) -> BTreeMap<String, TagPage<'a>> {
     let mut tags: BTreeMap<String, TagPage<'a>> = BTreeMap::new();
     let language = &publication.config.language;
+    // A large archive names a few dozen tags tens of thousands of times.
+    let mut slugs: rustc_hash::FxHashMap<&str, String> = rustc_hash::FxHashMap::default();
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
         // Reading order, as on the issue page: a shared tag page takes the name seen first.
         for story in issue.in_reading_order() {
             for name in &story.tags {
-                let slug = crate::content::slug::tag_slug(name);
-                let page = match tags.get_mut(&slug) {
+                let slug = slugs
+                    .entry(name)
+                    .or_insert_with(|| crate::content::slug::tag_slug(name));
+                let page = match tags.get_mut(slug.as_str()) {
                     Some(page) => page,
                     None => tags.entry(slug.clone()).or_insert(TagPage {
                         name,
-                        path: tag_page_path(&slug),
-                        slug,
+                        path: tag_page_path(slug),
+                        slug: slug.clone(),
                         count: 0,
                         stories: Vec::new(),
                     }),
