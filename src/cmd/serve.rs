@@ -34,9 +34,9 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     // `build` and `send` stay strict. The search index is made after the pages, off the
     // reload's path: a save shows at once, and the new index replaces the old when ready.
     let preview = Mutex::new(Preview::new(paths.clone(), args.drafts));
-    let build = move || -> Result<Built> {
+    let build = move |changed: Option<&[std::path::PathBuf]>| -> Result<Built> {
         let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
-        let update = preview.rebuild()?;
+        let update = preview.rebuild(changed)?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
             Box::new(move || render::search::index_files(&issues, &config))

@@ -50,6 +50,8 @@ pub enum Content {
     Outside,
     /// Valid text that `validate` let go once it had checked it, to keep memory flat.
     Released,
+    /// Not read again: unchanged since `serve`'s last rebuild checked it ([`Listing`]).
+    Unchanged,
 }
 
 impl Content {
@@ -78,6 +80,12 @@ impl Content {
                 "file is a symlink that leads out of the newsletter folder; it was not read"
                     .to_owned(),
                 "copy the file into the folder instead of linking to it".to_owned(),
+            ),
+            // Only a file whose check is kept is left unread; should it be missing, the
+            // file is read on the next save.
+            Content::Unchanged => (
+                "file was not read again, and its last check is gone".to_owned(),
+                "save it again".to_owned(),
             ),
             Content::Text(_) | Content::Released => return None,
         };
@@ -133,6 +141,149 @@ pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
 /// How many files are read at once.
 const READERS: usize = 8;
 
+/// What [`load_briefs`] found under `briefs/`, kept by `serve` so that after a save only the
+/// paths the file watcher named are looked at again.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// Every YAML file, by path relative to the newsletter root, in [`load_briefs`]' order.
+    entries: std::collections::BTreeMap<PathBuf, Entry>,
+    /// Whether the listing is whole and may be brought up to date path by path.
+    ready: bool,
+}
+
+/// As [`load_briefs`], after a first load into `listing`: when `changed` names the paths that
+/// changed since (relative to the root, as the file watcher saw them), only those are looked
+/// at again, and a file that did not change is not read when `kept(path, kind)` says its
+/// last check is kept: its content is then [`Content::Unchanged`]. With `changed` `None`
+/// (not known: a missed event, a folder made), everything is listed and read again.
+///
+/// A symlink, or anything not a regular file, is read (or refused) again on every load: what
+/// it leads to can change without an event on its own path.
+pub fn load_briefs_listed(
+    root: &Path,
+    listing: &mut Listing,
+    changed: Option<&[PathBuf]>,
+    kept: &(dyn Fn(&Path, FileKind) -> bool + Sync),
+) -> Vec<SourceFile> {
+    let real_root = real_root(root);
+    let briefs_inside =
+        fs::canonicalize(root.join("briefs")).is_ok_and(|briefs| briefs.starts_with(&real_root));
+    let changed = match changed {
+        // Under a `briefs/` that links elsewhere, every file's real path is checked anyway.
+        Some(changed) if listing.ready && briefs_inside => changed,
+        _ => {
+            let mut paths = Vec::new();
+            collect(root, Path::new("briefs"), 0, &mut paths);
+            listing.entries = paths.into_iter().collect();
+            listing.ready = briefs_inside;
+            return read_listed(root, &real_root, briefs_inside, &listing.entries, &|_| true);
+        }
+    };
+    let mut again: Vec<&Path> = Vec::new();
+    for path in changed {
+        if !relist(root, path, &mut listing.entries) {
+            listing.ready = false;
+            return load_briefs_listed(root, listing, None, kept);
+        }
+        again.push(path);
+    }
+    let read_again = |path: &Path, entry: Entry, kind: FileKind| {
+        !matches!(entry, Entry::File)
+            || again.iter().any(|changed| path.starts_with(changed))
+            || !kept(path, kind)
+    };
+    read_listed(root, &real_root, briefs_inside, &listing.entries, &|(
+        path,
+        entry,
+    )| {
+        read_again(path, *entry, kind_of(path))
+    })
+}
+
+/// Brings `entries` up to date at `path` (relative to `root`): a file added, replaced or
+/// removed, a folder listed again. `false` when the path cannot be looked at (the whole
+/// folder is then listed again).
+fn relist(
+    root: &Path,
+    path: &Path,
+    entries: &mut std::collections::BTreeMap<PathBuf, Entry>,
+) -> bool {
+    let Ok(under_briefs) = path.strip_prefix("briefs") else {
+        return true;
+    };
+    // What the walk skips: hidden names anywhere on the way, and folders too deep.
+    let folders = under_briefs.components().count().saturating_sub(1);
+    if under_briefs.iter().any(is_hidden) || folders > MAX_DEPTH {
+        return true;
+    }
+    entries.retain(|listed, _| !listed.starts_with(path));
+    match fs::symlink_metadata(root.join(path)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => return false,
+        Ok(meta) if meta.is_dir() => {
+            let mut found = Vec::new();
+            collect(root, path, folders + 1, &mut found);
+            entries.extend(found);
+        }
+        Ok(meta) => {
+            if path.file_name().is_some_and(is_yaml) {
+                let file_type = meta.file_type();
+                let entry = if file_type.is_file() {
+                    Entry::File
+                } else if file_type.is_symlink() {
+                    Entry::Link
+                } else {
+                    Entry::Other(what_it_is(file_type))
+                };
+                entries.insert(path.to_path_buf(), entry);
+            }
+        }
+    }
+    true
+}
+
+/// The files of `entries`, in order: those `read(entry)` picks read, the others
+/// [`Content::Unchanged`].
+fn read_listed(
+    root: &Path,
+    real_root: &Path,
+    briefs_inside: bool,
+    entries: &std::collections::BTreeMap<PathBuf, Entry>,
+    read: &(dyn Fn((&PathBuf, &Entry)) -> bool + Sync),
+) -> Vec<SourceFile> {
+    use rayon::prelude::*;
+    let listed: Vec<(&PathBuf, &Entry)> = entries.iter().collect();
+    let one = |(path, entry): (&PathBuf, &Entry)| {
+        if !read((path, entry)) {
+            return SourceFile {
+                path: path.clone(),
+                kind: kind_of(path),
+                content: Content::Unchanged,
+            };
+        }
+        let check = match *entry {
+            Entry::File if briefs_inside => Check::Walked,
+            Entry::File | Entry::Link => Check::RealPath(real_root),
+            Entry::Other(what) => Check::Refuse(what),
+        };
+        read_source(root, path.clone(), check)
+    };
+    let all = || -> Vec<SourceFile> { listed.into_par_iter().map(one).collect() };
+    // As in `load_briefs`: more readers than cores keep a disk busy.
+    match rayon::ThreadPoolBuilder::new().num_threads(READERS).build() {
+        Ok(readers) => readers.install(all),
+        Err(_) => all(),
+    }
+}
+
+/// A file's kind, by its name.
+fn kind_of(path: &Path) -> FileKind {
+    match path.file_stem().and_then(|s| s.to_str()) {
+        Some("issue") => FileKind::Issue,
+        _ => FileKind::Card,
+    }
+}
+
 /// What the walk saw at a path, without following it.
 #[derive(Debug, Clone, Copy)]
 enum Entry {
@@ -158,10 +309,7 @@ pub fn real_root(root: &Path) -> PathBuf {
 
 /// The file at `path` under `root`, read.
 fn read_source(root: &Path, path: PathBuf, check: Check<'_>) -> SourceFile {
-    let kind = match path.file_stem().and_then(|s| s.to_str()) {
-        Some("issue") => FileKind::Issue,
-        _ => FileKind::Card,
-    };
+    let kind = kind_of(&path);
     let content = match check {
         Check::Walked => read_open(&root.join(&path)),
         Check::RealPath(real_root) => read_capped(real_root, &root.join(&path)),
@@ -319,6 +467,154 @@ pub fn decode(bytes: Vec<u8>) -> Content {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `load_briefs_listed` gives, path by path: the text, `unchanged`, or the problem.
+    fn listed(
+        root: &Path,
+        listing: &mut Listing,
+        changed: Option<&[&str]>,
+    ) -> Vec<(String, String)> {
+        let changed: Option<Vec<PathBuf>> =
+            changed.map(|paths| paths.iter().map(PathBuf::from).collect());
+        load_briefs_listed(root, listing, changed.as_deref(), &|_, _| true)
+            .into_iter()
+            .map(|file| {
+                let content = match file.content {
+                    Content::Text(text) => text,
+                    Content::Unchanged => "unchanged".to_owned(),
+                    other => format!("{other:?}"),
+                };
+                (file.path.display().to_string(), content)
+            })
+            .collect()
+    }
+
+    /// The paths a whole walk finds.
+    fn walked(root: &Path) -> Vec<String> {
+        load_briefs(root)
+            .into_iter()
+            .map(|file| file.path.display().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn after_known_changes_only_the_changed_paths_are_read_and_the_list_is_a_whole_walks() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for (path, text) in [
+            ("briefs/2026-W10/a.yaml", "a"),
+            ("briefs/2026-W10/b.yaml", "b"),
+            ("briefs/2026-W11/c.yaml", "c"),
+            ("elsewhere/target.yaml", "target 1"),
+        ] {
+            fs::create_dir_all(root.join(path).parent().unwrap()).unwrap();
+            fs::write(root.join(path), text).unwrap();
+        }
+        std::os::unix::fs::symlink(
+            root.join("elsewhere/target.yaml"),
+            root.join("briefs/2026-W11/link.yaml"),
+        )
+        .unwrap();
+        let mut listing = Listing::default();
+        let first = listed(root, &mut listing, None);
+        assert!(
+            first.iter().all(|(_, text)| text != "unchanged"),
+            "{first:?}"
+        );
+
+        // One card edited; the link's target changed with no event on the link.
+        fs::write(root.join("briefs/2026-W10/b.yaml"), "b2").unwrap();
+        fs::write(root.join("elsewhere/target.yaml"), "target 2").unwrap();
+        let got = listed(root, &mut listing, Some(&["briefs/2026-W10/b.yaml"]));
+        let expected = [
+            ("briefs/2026-W10/a.yaml", "unchanged"),
+            ("briefs/2026-W10/b.yaml", "b2"),
+            ("briefs/2026-W11/c.yaml", "unchanged"),
+            ("briefs/2026-W11/link.yaml", "target 2"),
+        ];
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+            .collect();
+        assert_eq!(got, expected);
+
+        // A week's folder renamed: the old path gone, the new one a folder to list.
+        fs::rename(root.join("briefs/2026-W10"), root.join("briefs/2026-W12")).unwrap();
+        let got = listed(
+            root,
+            &mut listing,
+            Some(&["briefs/2026-W10", "briefs/2026-W12"]),
+        );
+        let paths: Vec<String> = got.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(paths, walked(root));
+        assert!(
+            got.iter()
+                .any(|(p, t)| p == "briefs/2026-W12/a.yaml" && t == "a")
+        );
+
+        // A folder removed, a new card, a hidden file, a note and a FIFO named as a card.
+        fs::remove_dir_all(root.join("briefs/2026-W11")).unwrap();
+        fs::write(root.join("briefs/2026-W12/d.yml"), "d").unwrap();
+        fs::write(root.join("briefs/2026-W12/.d.yaml.swp"), "x").unwrap();
+        fs::write(root.join("briefs/2026-W12/notes.md"), "x").unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join("briefs/2026-W12/pipe.yaml"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let got = listed(
+            root,
+            &mut listing,
+            Some(&[
+                "briefs/2026-W11",
+                "briefs/2026-W12/d.yml",
+                "briefs/2026-W12/.d.yaml.swp",
+                "briefs/2026-W12/notes.md",
+                "briefs/2026-W12/pipe.yaml",
+                "config.yaml",
+            ]),
+        );
+        let paths: Vec<String> = got.iter().map(|(p, _)| p.clone()).collect();
+        assert_eq!(paths, walked(root));
+        assert_eq!(
+            got.iter()
+                .find(|(p, _)| p.ends_with("pipe.yaml"))
+                .unwrap()
+                .1,
+            "NotAFile(\"a FIFO (named pipe)\")"
+        );
+        assert!(got.contains(&("briefs/2026-W12/d.yml".to_owned(), "d".to_owned())));
+        assert!(got.contains(&("briefs/2026-W12/a.yaml".to_owned(), "unchanged".to_owned())));
+    }
+
+    #[test]
+    fn a_file_whose_check_is_not_kept_is_read_and_unknown_changes_read_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("briefs/2026-W10")).unwrap();
+        fs::write(root.join("briefs/2026-W10/a.yaml"), "a").unwrap();
+        fs::write(root.join("briefs/2026-W10/b.yaml"), "b").unwrap();
+        let mut listing = Listing::default();
+        load_briefs_listed(root, &mut listing, None, &|_, _| true);
+        let files = load_briefs_listed(root, &mut listing, Some(&[]), &|path, _| {
+            path != Path::new("briefs/2026-W10/a.yaml")
+        });
+        assert_eq!(files[0].content, Content::Text("a".into()));
+        assert_eq!(files[1].content, Content::Unchanged);
+        // Written without an event (say, while the watcher's queue overflowed): read when
+        // the caller does not know what changed.
+        fs::write(root.join("briefs/2026-W10/c.yaml"), "c").unwrap();
+        let files = load_briefs_listed(root, &mut listing, None, &|_, _| true);
+        let texts: Vec<&Content> = files.iter().map(|f| &f.content).collect();
+        assert_eq!(
+            texts,
+            [
+                &Content::Text("a".into()),
+                &Content::Text("b".into()),
+                &Content::Text("c".into())
+            ]
+        );
+    }
 
     #[test]
     fn locates_the_first_invalid_byte() {

@@ -176,13 +176,33 @@ pub fn load_project(paths: &Paths) -> Result<(Option<Config>, Corpus)> {
     load_project_reusing(paths, None)
 }
 
-/// [`load_project`], not parsing again a file whose text `checks` has seen (`serve`).
+/// What `serve` keeps from one rebuild to the next, so that a save costs what it changed.
+#[derive(Debug, Default)]
+pub struct Kept {
+    /// Each file's own check: a file whose text is unchanged is not parsed again.
+    pub checks: validate::Checks,
+    /// The files under `briefs/`: only the paths the watcher names are looked at again.
+    pub listing: load::Listing,
+}
+
+/// [`load_project`], reading and parsing again only what changed since `kept` was filled:
+/// the paths in `changed`, or every file when that is not known (`serve`).
 fn load_project_reusing(
     paths: &Paths,
-    checks: Option<&mut validate::Checks>,
+    kept: Option<(&mut Kept, Option<&[PathBuf]>)>,
 ) -> Result<(Option<Config>, Corpus)> {
     let config = read_config(paths)?;
-    let files = load::load_briefs(&paths.root);
+    let (files, checks) = match kept {
+        Some((kept, changed)) => {
+            let checks = &kept.checks;
+            let files =
+                load::load_briefs_listed(&paths.root, &mut kept.listing, changed, &|path, kind| {
+                    checks.keeps_clean(path, kind)
+                });
+            (files, Some(&mut kept.checks))
+        }
+        None => (load::load_briefs(&paths.root), None),
+    };
     let mut corpus = validate::validate_reusing(files, Some(&paths.root), checks);
     // Each source's archived copy, if `check --links --archive` made one.
     let archive = read_archive(paths, &mut corpus.diagnostics);
@@ -440,13 +460,15 @@ pub fn prepare_valid_cards(paths: &Paths, drafts: bool) -> Result<Prepared> {
     assemble(paths, config, corpus, drafts, false)
 }
 
-/// [`prepare_valid_cards`], not parsing again a file whose text `checks` has seen.
+/// [`prepare_valid_cards`], reading and parsing again only what changed since `kept` was
+/// filled (`changed`, when known).
 fn prepare_valid_cards_reusing(
     paths: &Paths,
     drafts: bool,
-    checks: &mut validate::Checks,
+    kept: &mut Kept,
+    changed: Option<&[PathBuf]>,
 ) -> Result<Prepared> {
-    let (config, corpus) = load_project_reusing(paths, Some(checks))?;
+    let (config, corpus) = load_project_reusing(paths, Some((kept, changed)))?;
     assemble(paths, config, corpus, drafts, false)
 }
 

@@ -136,7 +136,10 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
 /// Builds the whole site into memory from the cards that pass `check`, returning its files and
 /// the errors of the cards left out. The command line hands the pipeline in, so this module
 /// depends on no stage before `render`.
-pub type Build = dyn Fn() -> Result<Built> + Send + Sync;
+///
+/// It is given the paths (relative to the newsletter's folder) changed since the last build
+/// when the watcher saw them all, `None` when any may have changed.
+pub type Build = dyn Fn(Option<&[PathBuf]>) -> Result<Built> + Send + Sync;
 
 /// Makes the search index of a build, after its pages are served.
 pub type IndexJob = Box<dyn FnOnce() -> Result<Vec<Output>> + Send>;
@@ -161,10 +164,15 @@ const INDEX: &str = crate::publish::render::search::BUNDLE;
 
 /// Builds the site into `site`, or records why it could not be built. Returns a line for the
 /// terminal.
-fn rebuild(build: &Build, site: &Arc<Mutex<Site>>, style: Style) -> String {
+fn rebuild(
+    build: &Build,
+    changed: Option<&[PathBuf]>,
+    site: &Arc<Mutex<Site>>,
+    style: Style,
+) -> String {
     let started = Instant::now();
     site.lock().unwrap_or_else(PoisonError::into_inner).building = true;
-    let result = build();
+    let result = build(changed);
     let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
     guard.version += 1;
     guard.building = false;
@@ -448,8 +456,23 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         use notify::EventKind::{Access, Create, Modify, Remove};
         use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
-        let Ok(event) = event else { return };
-        if !event.paths.iter().any(|path| watched.covers(path)) {
+        let Ok(event) = event else {
+            // The watcher lost track (its queue overflowed, say): whatever changed is read.
+            let _ = events.send(Change {
+                whole: true,
+                folders: false,
+                rescan: true,
+                paths: Vec::new(),
+            });
+            return;
+        };
+        let paths: Vec<PathBuf> = event
+            .paths
+            .iter()
+            .filter(|path| watched.covers(path))
+            .filter_map(|path| watched.inside(path).map(Path::to_path_buf))
+            .collect();
+        if paths.is_empty() && !event.need_rescan() {
             return;
         }
         // A new file is not whole until it is closed: its data comes after the create.
@@ -465,6 +488,8 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             whole,
             folders: matches!(event.kind, Create(CreateKind::Folder))
                 || event.paths.iter().any(|path| watched.is_folder(path)),
+            rescan: event.need_rescan(),
+            paths,
         });
     })
     .map_err(|source| Error::WatchFiles { path: None, source })?;
@@ -479,7 +504,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         watched: Vec::new(),
     };
     folders.watch_new(&mut watcher)?;
-    say_err!("{}", rebuild(&*build, &site, style));
+    say_err!("{}", rebuild(&*build, None, &site, style));
 
     let address = SocketAddr::new(options.bind, options.port);
     let listen_error = |source| Error::Listen { address, source };
@@ -523,13 +548,13 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
                 {
                     Ok(next) => {
                         change.whole = next.whole;
-                        change.folders |= next.folders;
+                        change.absorb(next);
                     }
                     Err(_) => break,
                 }
             }
             while let Ok(next) = changes.try_recv() {
-                change.folders |= next.folders;
+                change.absorb(next);
             }
             let watch_new = |watcher: &mut _, folders: &mut Folders| {
                 if let Err(e) = folders.watch_new(watcher) {
@@ -539,7 +564,9 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             if change.folders {
                 watch_new(&mut watcher, &mut folders);
             }
-            say_err!("{}", rebuild(&*build, &rebuild_site, style));
+            // A folder made may hold files written before its watch was set: all are read.
+            let changed = (!change.folders && !change.rescan).then_some(change.paths.as_slice());
+            say_err!("{}", rebuild(&*build, changed, &rebuild_site, style));
             if change.folders {
                 // A file written into a new folder before the watch on it was set (a new
                 // week's folder and its first card, `mkdir -p templates/partials` and a
@@ -548,7 +575,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
                 std::thread::sleep(SETTLE);
                 while changes.try_recv().is_ok() {}
                 watch_new(&mut watcher, &mut folders);
-                say_err!("{}", rebuild(&*build, &rebuild_site, style));
+                say_err!("{}", rebuild(&*build, None, &rebuild_site, style));
             }
             let version = rebuild_site
                 .lock()
@@ -595,6 +622,19 @@ struct Change {
     whole: bool,
     /// A folder was made, or `briefs/` or `templates/` itself moved or was removed.
     folders: bool,
+    /// The watcher may have missed events: every file is read again.
+    rescan: bool,
+    /// The paths it touched, relative to the newsletter's folder.
+    paths: Vec<PathBuf>,
+}
+
+impl Change {
+    /// Takes in a later event of the same burst.
+    fn absorb(&mut self, next: Change) {
+        self.folders |= next.folders;
+        self.rescan |= next.rescan;
+        self.paths.extend(next.paths);
+    }
 }
 
 /// The paths whose changes rebuild the preview: `config.yaml` and everything under `briefs/`

@@ -343,3 +343,68 @@ fn serve_started_inside_the_folder_sees_a_save() {
         s == 200 && b.contains("Saved in place, Alibaba takes Qwen")
     });
 }
+
+// `serve` reads again only the paths the watcher names: a save by renaming a temporary file
+// over the card (as `sed -i` does), a week's folder moved out of sight and back, and a
+// folder removed must each show, as the next page load sees them.
+#[test]
+fn saves_renames_and_removed_folders_are_each_seen() {
+    let project = Project::sample();
+    let (server, addr, _) = start(&project);
+    let week = "/issues/2026-w11/";
+    let (status, body) = get(&addr, week);
+    assert_eq!(status, 200);
+    assert!(body.contains("functional silos"), "{body}");
+
+    let card = "briefs/2026-W11/qwen-team-restructured.yaml";
+    let edited = project
+        .read(card)
+        .replace("into functional silos", "into functional teams");
+    project.write("briefs/2026-W11/sedAb12Z", edited);
+    std::fs::rename(project.path("briefs/2026-W11/sedAb12Z"), project.path(card)).unwrap();
+    wait_for(&addr, week, "the renamed-over card", |s, b| {
+        s == 200 && b.contains("functional teams") && !b.contains("functional silos")
+    });
+
+    std::fs::rename(
+        project.path("briefs/2026-W11"),
+        project.path("briefs/.W11-aside"),
+    )
+    .unwrap();
+    wait_for(&addr, week, "the issue gone with its folder", |s, _| {
+        s == 404
+    });
+    std::fs::rename(
+        project.path("briefs/.W11-aside"),
+        project.path("briefs/2026-W11"),
+    )
+    .unwrap();
+    wait_for(&addr, week, "the issue back with its folder", |s, b| {
+        s == 200 && b.contains("functional teams")
+    });
+
+    let first = "/issues/2026-w03/";
+    assert_eq!(get(&addr, first).0, 200);
+    std::fs::remove_dir_all(project.path("briefs/2026-W03")).unwrap();
+    wait_for(&addr, first, "the removed folder's issue gone", |s, _| {
+        s == 404
+    });
+    // And the site is what a build of the same files makes.
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for page in [
+        "index.html",
+        "archive/index.html",
+        "issues/2026-w11/index.html",
+    ] {
+        let (status, served) = get(&addr, &format!("/{}", page.trim_end_matches("index.html")));
+        assert_eq!(status, 200, "{page}");
+        let built = project.read(&format!("public/{page}"));
+        // Less the reload script the server splices in before `</body>`.
+        let reload = served.rfind("<script>").unwrap();
+        let end = reload + served[reload..].find("</script>").unwrap() + "</script>".len();
+        let served = format!("{}{}", &served[..reload], &served[end..]);
+        assert_eq!(served, built, "{page}");
+    }
+    drop(server);
+}

@@ -64,18 +64,29 @@ pub struct Checks {
 type Kept = (FileKind, String, Checked);
 
 impl Checks {
-    /// No file checked yet.
-    pub fn new() -> Checks {
-        Checks::default()
+    /// The check of `file` if its text is the one checked before, or it was not read again
+    /// ([`Content::Unchanged`]).
+    fn of(&self, file: &SourceFile) -> Option<Checked> {
+        let (kind, known, checked) = self.by_path.get(&file.path)?;
+        let same = match &file.content {
+            Content::Text(text) => known == text,
+            Content::Unchanged => true,
+            _ => false,
+        };
+        (same && *kind == file.kind).then(|| checked.clone())
     }
 
-    /// The check of `file` if its text is the one checked before.
-    fn of(&self, file: &SourceFile) -> Option<Checked> {
-        let Content::Text(text) = &file.content else {
-            return None;
-        };
-        let (kind, known, checked) = self.by_path.get(&file.path)?;
-        (*kind == file.kind && known == text).then(|| checked.clone())
+    /// Whether the file at `path` need not be read again if it did not change: its check is
+    /// kept and found nothing wrong (a file with problems is read, for their snippets).
+    pub fn keeps_clean(&self, path: &Path, kind: FileKind) -> bool {
+        self.by_path.get(path).is_some_and(|(known, _, checked)| {
+            *known == kind
+                && match checked {
+                    Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
+                        diagnostics.is_empty()
+                    }
+                }
+        })
     }
 }
 
@@ -141,7 +152,11 @@ pub fn validate_reusing(
                 }
                 // Unreadable now: its old check must not come back when it is readable again
                 // with the same text (it will simply be checked again).
-                None if !matches!(file.content, Content::Text(_) | Content::Released) => {
+                None if !matches!(
+                    file.content,
+                    Content::Text(_) | Content::Released | Content::Unchanged
+                ) =>
+                {
                     checks.by_path.remove(&file.path);
                 }
                 None => {}
