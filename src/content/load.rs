@@ -227,15 +227,7 @@ fn relist(
         }
         Ok(meta) => {
             if path.file_name().is_some_and(is_yaml) {
-                let file_type = meta.file_type();
-                let entry = if file_type.is_file() {
-                    Entry::File
-                } else if file_type.is_symlink() {
-                    Entry::Link
-                } else {
-                    Entry::Other(what_it_is(file_type))
-                };
-                entries.insert(path.to_path_buf(), entry);
+                entries.insert(path.to_path_buf(), Entry::of(meta.file_type()));
             }
         }
     }
@@ -292,6 +284,19 @@ enum Entry {
     Other(&'static str),
 }
 
+impl Entry {
+    /// The entry of a path whose type (not followed) is `file_type`.
+    fn of(file_type: fs::FileType) -> Entry {
+        if file_type.is_file() {
+            Entry::File
+        } else if file_type.is_symlink() {
+            Entry::Link
+        } else {
+            Entry::Other(what_it_is(file_type))
+        }
+    }
+}
+
 /// How much a read must check before it opens a file.
 enum Check<'a> {
     /// Found as a regular file by walking a folder inside the newsletter.
@@ -341,14 +346,7 @@ fn collect(root: &Path, rel: &Path, depth: usize, out: &mut Vec<(PathBuf, Entry)
         if file_type.is_dir() {
             collect(root, &rel.join(&name), depth + 1, out);
         } else if is_yaml(&name) {
-            let entry = if file_type.is_file() {
-                Entry::File
-            } else if file_type.is_symlink() {
-                Entry::Link
-            } else {
-                Entry::Other(what_it_is(file_type))
-            };
-            out.push((rel.join(&name), entry));
+            out.push((rel.join(&name), Entry::of(file_type)));
         }
     }
 }
