@@ -228,7 +228,7 @@ fn render_tag_pages(
                 name: tag.name,
                 slug: &tag.slug,
                 path: &tag.path,
-                count: tag.stories.len(),
+                count: tag.count,
                 from: index * size + 1,
                 stories,
             },
