@@ -110,31 +110,34 @@ pub struct SourceFile {
 pub fn load_briefs(root: &Path) -> Vec<SourceFile> {
     let mut paths = Vec::new();
     collect(root, Path::new("briefs"), 0, &mut paths);
-    // A regular file found by walking a folder inside the newsletter is inside it; only
-    // symlinks, and everything under a `briefs/` that is itself a link elsewhere, need their
-    // real path checked.
-    let real_root = real_root(root);
-    let briefs_inside =
-        fs::canonicalize(root.join("briefs")).is_ok_and(|briefs| briefs.starts_with(&real_root));
-    use rayon::prelude::*;
-    let read = || -> Vec<SourceFile> {
-        paths
-            .into_par_iter()
-            .map(|(path, entry)| {
-                let check = match entry {
-                    Entry::File if briefs_inside => Check::Walked,
-                    Entry::File | Entry::Link => Check::RealPath(&real_root),
-                    Entry::Other(what) => Check::Refuse(what),
-                };
-                read_source(root, path, check)
-            })
-            .collect()
-    };
-    // Files not in the page cache wait on the disk, and then more readers than cores keep it
-    // busy (bench/README.md has the figures). Rayon keeps the order.
-    match rayon::ThreadPoolBuilder::new().num_threads(READERS).build() {
-        Ok(readers) => readers.install(read),
-        Err(_) => read(),
+    let place = Place::of(root);
+    read_listed(
+        root,
+        &place,
+        paths.iter().map(|(path, entry)| (path, entry)),
+        &|_| true,
+    )
+}
+
+/// Where the newsletter is, for reading its files. A regular file found by walking a folder
+/// inside the newsletter is inside it; only symlinks, and everything under a `briefs/` that
+/// is itself a link elsewhere, need their real path checked.
+struct Place {
+    /// The newsletter folder's canonical path.
+    real_root: PathBuf,
+    /// Whether `briefs/` is really inside it.
+    briefs_inside: bool,
+}
+
+impl Place {
+    fn of(root: &Path) -> Place {
+        let real_root = real_root(root);
+        let briefs_inside = fs::canonicalize(root.join("briefs"))
+            .is_ok_and(|briefs| briefs.starts_with(&real_root));
+        Place {
+            real_root,
+            briefs_inside,
+        }
     }
 }
 
@@ -165,18 +168,16 @@ pub fn load_briefs_listed(
     changed: Option<&[PathBuf]>,
     kept: &(dyn Fn(&Path, FileKind) -> bool + Sync),
 ) -> Vec<SourceFile> {
-    let real_root = real_root(root);
-    let briefs_inside =
-        fs::canonicalize(root.join("briefs")).is_ok_and(|briefs| briefs.starts_with(&real_root));
+    let place = Place::of(root);
     let changed = match changed {
         // Under a `briefs/` that links elsewhere, every file's real path is checked anyway.
-        Some(changed) if listing.ready && briefs_inside => changed,
+        Some(changed) if listing.ready && place.briefs_inside => changed,
         _ => {
             let mut paths = Vec::new();
             collect(root, Path::new("briefs"), 0, &mut paths);
             listing.entries = paths.into_iter().collect();
-            listing.ready = briefs_inside;
-            return read_listed(root, &real_root, briefs_inside, &listing.entries, &|_| true);
+            listing.ready = place.briefs_inside;
+            return read_listed(root, &place, &listing.entries, &|_| true);
         }
     };
     let mut again: Vec<&Path> = Vec::new();
@@ -187,16 +188,10 @@ pub fn load_briefs_listed(
         }
         again.push(path);
     }
-    let read_again = |path: &Path, entry: Entry, kind: FileKind| {
+    read_listed(root, &place, &listing.entries, &|(path, entry)| {
         !matches!(entry, Entry::File)
             || again.iter().any(|changed| path.starts_with(changed))
-            || !kept(path, kind)
-    };
-    read_listed(root, &real_root, briefs_inside, &listing.entries, &|(
-        path,
-        entry,
-    )| {
-        read_again(path, *entry, kind_of(path))
+            || !kept(path, kind_of(path))
     })
 }
 
@@ -236,15 +231,14 @@ fn relist(
 
 /// The files of `entries`, in order: those `read(entry)` picks read, the others
 /// [`Content::Unchanged`].
-fn read_listed(
+fn read_listed<'e>(
     root: &Path,
-    real_root: &Path,
-    briefs_inside: bool,
-    entries: &std::collections::BTreeMap<PathBuf, Entry>,
+    place: &Place,
+    entries: impl IntoIterator<Item = (&'e PathBuf, &'e Entry)>,
     read: &(dyn Fn((&PathBuf, &Entry)) -> bool + Sync),
 ) -> Vec<SourceFile> {
     use rayon::prelude::*;
-    let listed: Vec<(&PathBuf, &Entry)> = entries.iter().collect();
+    let listed: Vec<(&PathBuf, &Entry)> = entries.into_iter().collect();
     let one = |(path, entry): (&PathBuf, &Entry)| {
         if !read((path, entry)) {
             return SourceFile {
@@ -254,14 +248,15 @@ fn read_listed(
             };
         }
         let check = match *entry {
-            Entry::File if briefs_inside => Check::Walked,
-            Entry::File | Entry::Link => Check::RealPath(real_root),
+            Entry::File if place.briefs_inside => Check::Walked,
+            Entry::File | Entry::Link => Check::RealPath(&place.real_root),
             Entry::Other(what) => Check::Refuse(what),
         };
         read_source(root, path.clone(), check)
     };
     let all = || -> Vec<SourceFile> { listed.into_par_iter().map(one).collect() };
-    // As in `load_briefs`: more readers than cores keep a disk busy.
+    // Files not in the page cache wait on the disk, and then more readers than cores keep it
+    // busy (bench/README.md has the figures). Rayon keeps the order.
     match rayon::ThreadPoolBuilder::new().num_threads(READERS).build() {
         Ok(readers) => readers.install(all),
         Err(_) => all(),

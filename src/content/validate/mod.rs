@@ -79,14 +79,9 @@ impl Checks {
     /// Whether the file at `path` need not be read again if it did not change: its check is
     /// kept and found nothing wrong (a file with problems is read, for their snippets).
     pub fn keeps_clean(&self, path: &Path, kind: FileKind) -> bool {
-        self.by_path.get(path).is_some_and(|(known, _, checked)| {
-            *known == kind
-                && match checked {
-                    Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
-                        diagnostics.is_empty()
-                    }
-                }
-        })
+        self.by_path
+            .get(path)
+            .is_some_and(|(known, _, checked)| *known == kind && checked.is_clean())
     }
 }
 
@@ -120,12 +115,7 @@ pub fn validate_reusing(
                     (checked, fresh)
                 }
             };
-            let clean = match &checked {
-                Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
-                    diagnostics.is_empty()
-                }
-            };
-            if root.is_some() && clean {
+            if root.is_some() && checked.is_clean() {
                 file.content = Content::Released;
             }
             (file, checked, fresh)
@@ -198,6 +188,17 @@ pub fn validate_reusing(
 enum Checked {
     Card(Option<Box<Story>>, Vec<Diagnostic>),
     Issue(Option<(IssueMeta, Option<IssueId>)>, Vec<Diagnostic>),
+}
+
+impl Checked {
+    /// Whether the file's own check found nothing to say.
+    fn is_clean(&self) -> bool {
+        match self {
+            Checked::Card(_, diagnostics) | Checked::Issue(_, diagnostics) => {
+                diagnostics.is_empty()
+            }
+        }
+    }
 }
 
 fn check_file(file: &SourceFile) -> Checked {
