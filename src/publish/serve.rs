@@ -469,8 +469,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         let paths: Vec<PathBuf> = event
             .paths
             .iter()
-            .filter(|path| watched.covers(path))
-            .filter_map(|path| watched.inside(path).map(Path::to_path_buf))
+            .filter_map(|path| watched.change_at(path).map(Path::to_path_buf))
             .collect();
         if paths.is_empty() && !event.need_rescan() {
             return;
@@ -663,27 +662,26 @@ impl Watched {
             .or_else(|| path.is_relative().then_some(path))
     }
 
-    /// Whether a change at `path` changes the preview. Files that are never read are not
-    /// changes: hidden files (an editor's swap file) anywhere, and files under `briefs/` that
-    /// are not YAML (the temporary file `sed -i` or an editor writes before renaming it over
-    /// the card; the rename is the change). A path that is gone may have been a folder, and
-    /// counts.
-    fn covers(&self, path: &Path) -> bool {
-        let Some(inside) = self.inside(path) else {
-            return false;
-        };
+    /// The path inside the newsletter's folder of a change at `path`, when it changes the
+    /// preview. Files that are never read are not changes: hidden files (an editor's swap
+    /// file) anywhere, and files under `briefs/` that are not YAML (the temporary file `sed
+    /// -i` or an editor writes before renaming it over the card; the rename is the change). A
+    /// path that is gone may have been a folder, and counts.
+    fn change_at<'p>(&self, path: &'p Path) -> Option<&'p Path> {
+        let inside = self.inside(path)?;
         if inside == Path::new("config.yaml") {
-            return true;
+            return Some(inside);
         }
         let hidden = path.file_name().is_some_and(load::is_hidden);
         if hidden && !path.is_dir() {
-            return false;
+            return None;
         }
-        if inside.starts_with("briefs") {
-            let read = path.file_name().is_some_and(load::is_yaml);
-            return read || !path.is_file();
-        }
-        inside.starts_with("templates")
+        let counts = if inside.starts_with("briefs") {
+            path.file_name().is_some_and(load::is_yaml) || !path.is_file()
+        } else {
+            inside.starts_with("templates")
+        };
+        counts.then_some(inside)
     }
 
     /// Whether `path` is `briefs/` or `templates/` itself.
@@ -914,33 +912,52 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let absolute = dir.path();
         let watched = Watched::of(absolute);
-        assert!(watched.covers(&absolute.join("config.yaml")));
-        assert!(watched.covers(&absolute.join("briefs/2026-W25/a.yaml")));
-        assert!(watched.covers(&absolute.join("templates/partials/footer.html")));
+        let counts = |watched: &Watched, path: &Path| watched.change_at(path).is_some();
+        assert!(counts(&watched, &absolute.join("config.yaml")));
+        assert!(counts(&watched, &absolute.join("briefs/2026-W25/a.yaml")));
+        assert!(counts(
+            &watched,
+            &absolute.join("templates/partials/footer.html")
+        ));
         assert!(watched.is_folder(&absolute.join("templates")));
-        assert!(!watched.covers(&absolute.join("public/index.html")));
-        assert!(!watched.covers(&absolute.join(".config.yaml.swp")));
+        assert!(!counts(&watched, &absolute.join("public/index.html")));
+        assert!(!counts(&watched, &absolute.join(".config.yaml.swp")));
         // What `sed -i` and editors write before renaming over a card is not a change; the
         // card, a folder, and a path that is gone (a folder moved away, say) are.
         std::fs::create_dir_all(absolute.join("briefs/2026-W25")).unwrap();
         std::fs::write(absolute.join("briefs/2026-W25/sedX1b2c3"), "x").unwrap();
         std::fs::write(absolute.join("briefs/2026-W25/.card.yaml.swp"), "x").unwrap();
         std::fs::write(absolute.join("briefs/2026-W25/card.yaml"), "x").unwrap();
-        assert!(!watched.covers(&absolute.join("briefs/2026-W25/sedX1b2c3")));
-        assert!(!watched.covers(&absolute.join("briefs/2026-W25/.card.yaml.swp")));
-        assert!(watched.covers(&absolute.join("briefs/2026-W25/card.yaml")));
-        assert!(watched.covers(&absolute.join("briefs/2026-W25")));
-        assert!(watched.covers(&absolute.join("briefs/2026-W26")));
-        assert!(watched.covers(&absolute.join("briefs/2026-W25/card.YML")));
-        assert!(!watched.covers(Path::new("/elsewhere/briefs/a.yaml")));
+        assert!(!counts(
+            &watched,
+            &absolute.join("briefs/2026-W25/sedX1b2c3")
+        ));
+        assert!(!counts(
+            &watched,
+            &absolute.join("briefs/2026-W25/.card.yaml.swp")
+        ));
+        assert!(counts(
+            &watched,
+            &absolute.join("briefs/2026-W25/card.yaml")
+        ));
+        assert!(counts(&watched, &absolute.join("briefs/2026-W25")));
+        assert!(counts(&watched, &absolute.join("briefs/2026-W26")));
+        assert!(counts(&watched, &absolute.join("briefs/2026-W25/card.YML")));
+        assert!(!counts(&watched, Path::new("/elsewhere/briefs/a.yaml")));
         // A relative folder, reported relative or absolute.
         let here = Watched::of(Path::new("."));
         let cwd = std::env::current_dir().unwrap();
-        assert!(here.covers(Path::new("./briefs/a.yaml")));
-        assert!(here.covers(Path::new("briefs/a.yaml")));
-        assert!(here.covers(&cwd.join("briefs/a.yaml")));
-        assert!(here.covers(&cwd.join("./config.yaml")));
-        assert!(!here.covers(&cwd.join("public/a.html")));
+        assert!(counts(&here, Path::new("./briefs/a.yaml")));
+        assert!(counts(&here, Path::new("briefs/a.yaml")));
+        assert!(counts(&here, &cwd.join("briefs/a.yaml")));
+        assert!(counts(&here, &cwd.join("./config.yaml")));
+        assert!(!counts(&here, &cwd.join("public/a.html")));
+        // The path inside the folder, as `serve`'s rebuild reads it again.
+        let card = Path::new("briefs/2026-W25/card.yaml");
+        assert_eq!(watched.change_at(&absolute.join(card)), Some(card));
+        let inside = Some(Path::new("briefs/a.yaml"));
+        assert_eq!(here.change_at(Path::new("./briefs/a.yaml")), inside);
+        assert_eq!(here.change_at(&cwd.join("briefs/a.yaml")), inside);
     }
 
     #[test]
