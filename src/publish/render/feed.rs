@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::site::tag_page_path_at;
+use super::site::{tag_page_count, tag_page_path_at};
 use super::{Output, Publication, Sink};
 use crate::error::Result;
 use crate::publish::view::{IssueContext, SiteView, ViewedIssue};
@@ -205,9 +205,8 @@ pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<
         *newest = (*newest).max(date);
         *all += count;
     }
-    let size = publication.config.tag_page_size.max(1);
     for (slug, (date, count)) in by_slug {
-        for index in 0..count.div_ceil(size) {
+        for index in 0..tag_page_count(count, publication.config) {
             urls.push(SitemapUrl {
                 loc: format!("{}{}", site.base_url, tag_page_path_at(&slug, index)),
                 lastmod: date.to_string(),

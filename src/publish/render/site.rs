@@ -148,6 +148,12 @@ pub fn tag_page_path_at(slug: &str, index: usize) -> String {
     }
 }
 
+/// How many pages a tag with `stories` stories has: one per `tag_page_size` of them, and
+/// one at least.
+pub fn tag_page_count(stories: usize, config: &crate::content::config::Config) -> usize {
+    stories.div_ceil(config.tag_page_size.max(1)).max(1)
+}
+
 /// Every tag, keyed by URL name, with its stories, newest first, when `scope` renders its
 /// pages (the others only counted: a large archive has tens of thousands of tag entries).
 /// Tags that share a URL name (`AI labs`, `ai-labs`) share pages, under the name seen first.
@@ -206,7 +212,7 @@ fn render_tag_pages(
 ) -> Result<Vec<(String, [u8; 32])>> {
     let site = &publication.site;
     let size = publication.config.tag_page_size.max(1);
-    let page_count = tag.stories.len().div_ceil(size).max(1);
+    let page_count = tag_page_count(tag.stories.len(), publication.config);
     let mut digests = Vec::new();
     for index in 0..page_count {
         let folder = tag_page_path_at(&tag.slug, index);
