@@ -511,6 +511,13 @@ mod tests {
             .collect()
     }
 
+    /// Asserts that `site` is, byte for byte, what a clean build of `root` makes.
+    #[track_caller]
+    fn assert_a_clean_build(root: &Path, site: &Site) {
+        let (clean, _) = clean(root).unwrap();
+        assert_eq!(differences(site, &clean), Vec::<String>::new());
+    }
+
     /// The paths of `update`'s files that are pages of the tag `chips`.
     fn chips_pages(update: &Update) -> Vec<String> {
         let mut paths: Vec<String> = update
@@ -554,8 +561,7 @@ mod tests {
             let pages = chips_pages(&update);
             let removed = update.removed.clone().unwrap_or_default();
             apply(site, update);
-            let (clean, _) = clean(root).unwrap();
-            assert_eq!(differences(site, &clean), Vec::<String>::new());
+            assert_a_clean_build(root, site);
             (pages, removed)
         };
 
@@ -639,8 +645,7 @@ mod tests {
             "{}",
             page(&site)
         );
-        let (clean, _) = clean(root).unwrap();
-        assert_eq!(differences(&site, &clean), Vec::<String>::new());
+        assert_a_clean_build(root, &site);
     }
 
     // A card saved while `config.yaml` is away (renamed, about to be replaced) fails before
@@ -668,8 +673,7 @@ mod tests {
         let changed = write(root, &next, &mended);
         assert_eq!(changed, [PathBuf::from("config.yaml")]);
         apply(&mut site, preview.rebuild(Some(&changed)).unwrap());
-        let (clean, _) = clean(root).unwrap();
-        assert_eq!(differences(&site, &clean), Vec::<String>::new());
+        assert_a_clean_build(root, &site);
     }
 
     proptest! {

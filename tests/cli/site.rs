@@ -305,16 +305,28 @@ fn a_follow_up_written_with_an_old_id_works_with_a_warning() {
     assert_eq!(project.run(&["build"]).code, 0);
 }
 
+/// The URLs `public/sitemap.xml` lists, in its order.
+fn sitemap_urls(project: &Project) -> Vec<String> {
+    let xml = project.read("public/sitemap.xml");
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.has_tag_name("loc"))
+        .map(|n| n.text().unwrap().to_owned())
+        .collect()
+}
+
+/// The sample site's URL of the site-relative file `file` (`tags/x/index.html`).
+fn url_of(file: &str) -> String {
+    format!(
+        "https://briefing.example.org/{}",
+        file.trim_end_matches("index.html")
+    )
+}
+
 #[test]
 fn the_sitemap_lists_every_page() {
     let project = built();
-    let xml = project.read("public/sitemap.xml");
-    let doc = roxmltree::Document::parse(&xml).unwrap();
-    let listed: BTreeSet<String> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("loc"))
-        .map(|n| n.text().unwrap().to_owned())
-        .collect();
+    let listed: BTreeSet<String> = sitemap_urls(&project).into_iter().collect();
     let pages: BTreeSet<String> = files(&project.path("public"))
         .into_iter()
         .filter(|f| !is_redirect(&project.path("public").join(f)))
@@ -324,12 +336,7 @@ fn the_sitemap_lists_every_page() {
             f.ends_with("index.html") && !f.starts_with("issues/")
                 || f.starts_with("issues/") && f.ends_with("/index.html")
         })
-        .map(|f| {
-            format!(
-                "https://briefing.example.org/{}",
-                f.trim_end_matches("index.html")
-            )
-        })
+        .map(|f| url_of(&f))
         .collect();
     assert_eq!(listed, pages);
     let robots = project.read("public/robots.txt");
@@ -508,23 +515,11 @@ fn a_tag_with_many_stories_is_split_into_pages_newest_first() {
         Some("https://briefing.example.org/tags/qwen/2/")
     );
     // Every page is in the sitemap, as every page is a file.
-    let sitemap = project.read("public/sitemap.xml");
-    let doc = roxmltree::Document::parse(&sitemap).unwrap();
-    let listed: Vec<&str> = doc
-        .descendants()
-        .filter(|n| n.has_tag_name("loc"))
-        .filter_map(|n| n.text())
-        .filter(|loc| loc.contains("/tags/qwen/"))
+    let listed: Vec<String> = sitemap_urls(&project)
+        .into_iter()
+        .filter(|url| url.contains("/tags/qwen/"))
         .collect();
-    let pages_as_urls: Vec<String> = pages
-        .iter()
-        .map(|p| {
-            format!(
-                "https://briefing.example.org/{}",
-                p.trim_end_matches("index.html")
-            )
-        })
-        .collect();
+    let pages_as_urls: Vec<String> = pages.iter().map(|page| url_of(page)).collect();
     assert_eq!(listed, pages_as_urls);
     // The tag list counts every story, not one page's.
     let tags = project.read("public/tags/index.html");
