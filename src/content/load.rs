@@ -580,6 +580,37 @@ mod tests {
         assert!(got.contains(&("briefs/2026-W12/a.yaml".to_owned(), "unchanged".to_owned())));
     }
 
+    // A card linked to a file outside the newsletter (a contributor's `ln -s ~/.ssh/id_ed25519
+    // briefs/x.yaml`) is refused unread when the rebuild is told of it, as in a whole walk, and
+    // on every later rebuild, told or not.
+    #[test]
+    fn a_link_leading_out_of_the_folder_is_refused_however_the_listing_learns_of_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        fs::create_dir_all(root.join("briefs/2026-W10")).unwrap();
+        fs::write(root.join("briefs/2026-W10/a.yaml"), "a").unwrap();
+        fs::write(outside.path().join("secret.yaml"), "secret").unwrap();
+        let mut listing = Listing::default();
+        load_briefs_listed(root, &mut listing, None, &|_, _| true);
+        let link = "briefs/2026-W10/b.yaml";
+        std::os::unix::fs::symlink(outside.path().join("secret.yaml"), root.join(link)).unwrap();
+        for changed in [Some(&[link][..]), Some(&[][..]), None] {
+            let got = listed(root, &mut listing, changed);
+            assert_eq!(
+                got,
+                [
+                    (
+                        "briefs/2026-W10/a.yaml".to_owned(),
+                        if changed.is_some() { "unchanged" } else { "a" }.to_owned()
+                    ),
+                    (link.to_owned(), "Outside".to_owned()),
+                ],
+                "{changed:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_file_whose_check_is_not_kept_is_read_and_unknown_changes_read_everything() {
         let dir = tempfile::tempdir().unwrap();
