@@ -119,7 +119,7 @@ impl<'s> Ledger<'s> {
         let mut items = Vec::new();
         let mut by_id = HashMap::new();
         for (index, issue) in issues.iter().enumerate() {
-            let mut stories: Vec<&Story> = issue.stories.iter().collect();
+            let mut stories: Vec<&Story> = issue.stories.iter().map(|s| &**s).collect();
             stories.sort_by_key(|s| s.date);
             for story in stories {
                 for item in &story.what_to_watch.items {
@@ -332,6 +332,7 @@ mod tests {
 
     fn issues(stories: Vec<Story>) -> Vec<Issue> {
         let config = crate::content::schedule::tests::config(1);
+        let stories = crate::content::schedule::tests::shared(&stories);
         crate::content::schedule::assemble(stories, &Default::default(), &config, false).unwrap()
     }
 

@@ -5,6 +5,7 @@
 //! preheader and intro settled. Pure: no I/O, no clock.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::content::config::Config;
 use crate::content::issue::{IssueId, IssueMeta};
@@ -33,7 +34,10 @@ pub struct Issue {
     /// The editor's note, Markdown.
     pub intro: Option<String>,
     /// The stories, in reading order; the first is the lead.
-    pub stories: Vec<Story>,
+    ///
+    /// Shared, not copied: `serve` keeps each unchanged card's story between rebuilds, and
+    /// comparing two builds' issues is a pointer comparison for those.
+    pub stories: Vec<Arc<Story>>,
     /// When `send --due` sends it (`issue.yaml`'s `send_at`, in config's time zone).
     pub send_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -65,12 +69,12 @@ impl Issue {
 ///
 /// Diagnostics when two issues end up with the same number.
 pub fn assemble(
-    stories: Vec<Story>,
+    stories: Vec<Arc<Story>>,
     meta: &BTreeMap<IssueId, IssueMeta>,
     config: &Config,
     drafts: bool,
 ) -> Result<Vec<Issue>, Vec<Diagnostic>> {
-    let mut weeks: BTreeMap<IssueId, Vec<Story>> = BTreeMap::new();
+    let mut weeks: BTreeMap<IssueId, Vec<Arc<Story>>> = BTreeMap::new();
     // Moved, not copied: ten thousand cards' text copied on one thread was a pause in builds.
     for story in stories.into_iter().filter(|s| drafts || !s.draft) {
         weeks.entry(story.issue_id()).or_default().push(story);
@@ -186,6 +190,11 @@ pub fn preheader_of_line(text: &str) -> String {
 pub(crate) mod tests {
     use super::*;
 
+    /// The stories as `assemble` takes them.
+    pub(crate) fn shared(stories: &[Story]) -> Vec<Arc<Story>> {
+        stories.iter().cloned().map(Arc::new).collect()
+    }
+
     pub(crate) fn story(
         title: &str,
         date: &str,
@@ -216,7 +225,7 @@ pub(crate) mod tests {
             story("Early", "2026-12-20", None, None),
             story("Boundary", "2025-12-30", None, None),
         ];
-        let issues = assemble(stories.to_vec(), &BTreeMap::new(), &config(7), false).unwrap();
+        let issues = assemble(shared(&stories), &BTreeMap::new(), &config(7), false).unwrap();
         let found: Vec<(String, u32)> = issues
             .iter()
             .map(|i| (i.id.to_string(), i.number))
@@ -240,7 +249,7 @@ pub(crate) mod tests {
             story("Y", "2026-06-19", Some(1), None),
             story("C", "2026-06-15", None, None),
         ];
-        let issues = assemble(stories.to_vec(), &BTreeMap::new(), &config(1), false).unwrap();
+        let issues = assemble(shared(&stories), &BTreeMap::new(), &config(1), false).unwrap();
         let titles: Vec<&str> = issues[0].stories.iter().map(|s| s.title.as_str()).collect();
         assert_eq!(titles, ["Y", "Z", "C", "A", "B"]);
         assert_eq!(
@@ -254,9 +263,9 @@ pub(crate) mod tests {
         let mut draft = story("Draft", "2026-06-16", None, None);
         draft.draft = true;
         let stories = [story("Published", "2026-06-16", None, None), draft];
-        let without = assemble(stories.to_vec(), &BTreeMap::new(), &config(1), false).unwrap();
+        let without = assemble(shared(&stories), &BTreeMap::new(), &config(1), false).unwrap();
         assert_eq!(without[0].stories.len(), 1);
-        let with = assemble(stories.to_vec(), &BTreeMap::new(), &config(1), true).unwrap();
+        let with = assemble(shared(&stories), &BTreeMap::new(), &config(1), true).unwrap();
         assert_eq!(with[0].stories.len(), 2);
     }
 
@@ -276,7 +285,7 @@ pub(crate) mod tests {
                 ..IssueMeta::default()
             },
         )]);
-        let issues = assemble(stories.to_vec(), &meta, &config(1), false).unwrap();
+        let issues = assemble(shared(&stories), &meta, &config(1), false).unwrap();
         assert_eq!(
             (issues[0].number, issues[0].subject.as_str()),
             (40, "Custom")
@@ -299,7 +308,7 @@ pub(crate) mod tests {
                 ..IssueMeta::default()
             },
         )]);
-        let problems = assemble(stories.to_vec(), &meta, &config(1), false).unwrap_err();
+        let problems = assemble(shared(&stories), &meta, &config(1), false).unwrap_err();
         assert_eq!(
             problems[0].headline(),
             "briefs/2026-W26/issue.yaml:1:1: error: issue 2026-W26 would be number 1, like issue 2026-W25"
@@ -313,7 +322,7 @@ pub(crate) mod tests {
             story("B", "2026-06-15", Some(2), Some("Chips")),
             story("C", "2026-06-15", Some(3), Some("Models")),
         ];
-        let issues = assemble(stories.to_vec(), &BTreeMap::new(), &config(1), false).unwrap();
+        let issues = assemble(shared(&stories), &BTreeMap::new(), &config(1), false).unwrap();
         let sections: Vec<(Option<&str>, usize)> = issues[0]
             .sections()
             .iter()

@@ -10,7 +10,7 @@ use crate::content::issue::IssueId;
 use crate::diagnostic::Pos;
 
 /// One story, from one card.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Story {
     /// The card's path, relative to the newsletter root.
     pub path: PathBuf,

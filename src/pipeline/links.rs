@@ -81,7 +81,7 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
                 .stories
                 .iter()
                 .filter(|s| !s.draft)
-                .map(crate::content::story::Story::issue_id)
+                .map(|s| s.issue_id())
                 .max()
                 .ok_or(Error::NothingToPublish)?,
         ),
@@ -90,6 +90,7 @@ pub fn check_links(paths: &Paths, options: &LinkOptions) -> Result<LinkReport> {
         .stories
         .iter()
         .filter(|s| week.is_none_or(|w| s.issue_id() == w))
+        .map(|s| &**s)
         .collect();
     if let (Some(week), true) = (week, stories.is_empty()) {
         let mut known: Vec<String> = corpus

@@ -206,8 +206,18 @@ fn load_project_reusing(
     let mut corpus = validate::validate_reusing(files, Some(&paths.root), checks);
     // Each source's archived copy, if `check --links --archive` made one.
     let archive = read_archive(paths, &mut corpus.diagnostics);
-    for source in corpus.stories.iter_mut().flat_map(|s| s.sources.iter_mut()) {
-        source.archived = archive.get(&source.url).map(|copy| copy.copy.clone());
+    let archived = |url: &str| archive.get(url).map(|copy| &copy.copy);
+    for story in &mut corpus.stories {
+        // Stories are shared with `serve`'s kept checks: copied only when a copy changes.
+        if story
+            .sources
+            .iter()
+            .any(|source| source.archived.as_ref() != archived(&source.url))
+        {
+            for source in &mut std::sync::Arc::make_mut(story).sources {
+                source.archived = archived(&source.url).cloned();
+            }
+        }
     }
     let config = match config {
         Ok((config, mut warnings)) => {

@@ -2,6 +2,7 @@
 //! cards, issue numbers and issue files without published cards.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::content::issue::IssueMeta;
 use crate::content::story::{Story, WatchItem};
@@ -10,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Severity, display_path};
 
 use super::{Corpus, week_folder};
 
-pub(super) fn check_slugs_unique(stories: &[Story], out: &mut Vec<Diagnostic>) {
+pub(super) fn check_slugs_unique(stories: &[Arc<Story>], out: &mut Vec<Diagnostic>) {
     let mut by_slug: BTreeMap<&str, Vec<&Story>> = BTreeMap::new();
     for story in stories {
         by_slug.entry(&story.slug).or_default().push(story);
@@ -34,7 +35,7 @@ pub(super) fn check_slugs_unique(stories: &[Story], out: &mut Vec<Diagnostic>) {
     }
 }
 
-pub(super) fn check_week_folders(stories: &[Story], out: &mut Vec<Diagnostic>) {
+pub(super) fn check_week_folders(stories: &[Arc<Story>], out: &mut Vec<Diagnostic>) {
     for story in stories {
         let Some(folder) = week_folder(&story.path) else {
             continue;
@@ -83,7 +84,7 @@ fn card_error(story: &Story, pos: Pos, message: String, help: String) -> Diagnos
 /// `follows_up` ids made from a story's old slug (before apostrophes stayed in words, an
 /// id read `...-alibaba-s-qwen-1`) are changed to the current ids, with a warning that says
 /// what to write, so cards written for an earlier version keep working.
-pub(super) fn adopt_old_ids(stories: &mut [Story], out: &mut Vec<Diagnostic>) {
+pub(super) fn adopt_old_ids(stories: &mut [Arc<Story>], out: &mut Vec<Diagnostic>) {
     let mut renamed: std::collections::HashMap<String, String> = std::collections::HashMap::new();
     for story in stories.iter() {
         let Some(old) = &story.old_slug else {
@@ -107,12 +108,15 @@ pub(super) fn adopt_old_ids(stories: &mut [Story], out: &mut Vec<Diagnostic>) {
         .flat_map(|story| story.what_to_watch.items.iter())
         .map(|item| item.id.clone())
         .collect();
+    let old_id = |id: &str| renamed.get(id).filter(|_| !current.contains(id));
     for story in stories.iter_mut() {
+        // A story is shared with `serve`'s kept checks: copied only when it changes.
+        if !story.follows_up.iter().any(|f| old_id(&f.id).is_some()) {
+            continue;
+        }
+        let story = Arc::make_mut(story);
         for follow_up in &mut story.follows_up {
-            if current.contains(&follow_up.id) {
-                continue;
-            }
-            if let Some(new) = renamed.get(&follow_up.id) {
+            if let Some(new) = old_id(&follow_up.id) {
                 out.push(Diagnostic {
                     severity: Severity::Warning,
                     path: story.path.clone(),
@@ -133,7 +137,7 @@ pub(super) fn adopt_old_ids(stories: &mut [Story], out: &mut Vec<Diagnostic>) {
 /// Watch item ids are unique, and every follow-up names an earlier item of a card that will be
 /// published with it; an item is resolved once.
 pub(super) fn check_watch_items(
-    stories: &[Story],
+    stories: &[Arc<Story>],
     some_cards_failed: bool,
     out: &mut Vec<Diagnostic>,
 ) {
@@ -145,7 +149,7 @@ pub(super) fn check_watch_items(
             s.what_to_watch
                 .items
                 .iter()
-                .map(move |i| (i.id.as_str(), s, i))
+                .map(move |i| (i.id.as_str(), &**s, i))
         })
         .collect();
     items.sort_by(|a, b| a.0.cmp(b.0));
@@ -199,6 +203,7 @@ pub(super) fn check_watch_items(
     let mut followers: Vec<&Story> = stories
         .iter()
         .filter(|s| !s.follows_up.is_empty())
+        .map(|s| &**s)
         .collect();
     followers.sort_by(|a, b| (a.date, &a.path).cmp(&(b.date, &b.path)));
     let mut resolved_by: std::collections::HashMap<&str, &Story> = std::collections::HashMap::new();

@@ -14,6 +14,7 @@ use cross_file::{check_issue_files, check_slugs_unique, check_watch_items, check
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use crate::content::fields::backticked;
 use crate::content::issue::{IssueId, IssueMeta};
@@ -27,7 +28,7 @@ use crate::diagnostic::{Diagnostic, FileDiagnostics, Severity};
 #[derive(Debug, Default)]
 pub struct Corpus {
     /// Stories from cards without errors, drafts included, sorted by path.
-    pub stories: Vec<Story>,
+    pub stories: Vec<Arc<Story>>,
     /// Settings from `issue.yaml` files without errors.
     pub issue_meta: BTreeMap<IssueId, IssueMeta>,
     /// Every problem, sorted by file, line and column.
@@ -157,7 +158,7 @@ pub fn validate_reusing(
         match checked {
             Checked::Card(story, mut diagnostics) => {
                 corpus.card_files += 1;
-                corpus.stories.extend(story.map(|s| *s));
+                corpus.stories.extend(story);
                 corpus.diagnostics.append(&mut diagnostics);
             }
             Checked::Issue(meta, mut diagnostics) => {
@@ -186,7 +187,7 @@ pub fn validate_reusing(
 /// One file's result: its story or issue settings when it has no error, and its diagnostics.
 #[derive(Debug, Clone)]
 enum Checked {
-    Card(Option<Box<Story>>, Vec<Diagnostic>),
+    Card(Option<Arc<Story>>, Vec<Diagnostic>),
     Issue(Option<(IssueMeta, Option<IssueId>)>, Vec<Diagnostic>),
 }
 
@@ -217,7 +218,7 @@ fn check_file(file: &SourceFile) -> Checked {
         FileKind::Card => {
             let story = card(text, &mut diags)
                 .filter(|_| !diags.has_errors())
-                .map(Box::new);
+                .map(Arc::new);
             Checked::Card(story, diags.list)
         }
         FileKind::Issue => {

@@ -453,7 +453,7 @@ fn redirects(
     let stories: Vec<&crate::content::story::Story> = publication
         .issues
         .iter()
-        .flat_map(|issue| issue.stories.iter())
+        .flat_map(|issue| issue.stories.iter().map(|s| &**s))
         .collect();
     let taken: std::collections::HashSet<String> = stories
         .iter()
