@@ -12,7 +12,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::pipeline::Kept;
 use crate::publish::render::scope::{self, Basis, Next, Scope};
-use crate::publish::render::{self, Output, PageDigests, SearchIndex};
+use crate::publish::render::{self, Output, Remembered, SearchIndex};
 use crate::publish::templates::MarkdownCache;
 
 /// A newsletter previewed: what the last build was made from, for the next.
@@ -36,8 +36,8 @@ struct Last {
     around: HashSet<String>,
     /// The HTML of the Markdown it showed beyond its issues, by text.
     markdown: Arc<MarkdownCache>,
-    /// What each tag page it made was made from.
-    pages: PageDigests,
+    /// What the next build may keep from it.
+    remembered: Remembered,
 }
 
 /// What one rebuild changed.
@@ -95,8 +95,8 @@ impl Preview {
         let outputs = Mutex::new(Vec::new());
         let last = self.last.as_ref();
         let earlier = last.map(|last| &*last.markdown);
-        let none_yet = PageDigests::new();
-        let last_pages = last.map_or(&none_yet, |last| &last.pages);
+        let none_yet = Remembered::default();
+        let remembered = last.map_or(&none_yet, |last| &last.remembered);
         let writes = super::CacheWrites::Allowed;
         let (rendered, scope, templates, markdown) =
             prepared.publish_after(writes, earlier, |publication| {
@@ -115,12 +115,12 @@ impl Preview {
                     &outputs,
                     SearchIndex::Later,
                     &scope,
-                    Some(last_pages),
+                    Some(remembered),
                 )?;
                 Ok((rendered, scope, templates, publication.markdown_cache()))
             })?;
         let mut around: HashSet<String> = rendered.around.into_iter().collect();
-        let mut pages = rendered.pages;
+        let mut remembered = rendered.remembered;
         let removed = match (&scope, last) {
             (Scope::Part(_), Some(last)) => {
                 // What this build left alone stays; what it rendered again and did not make
@@ -131,9 +131,9 @@ impl Preview {
                         .filter(|path| !render::rendered_again(path, &scope))
                         .cloned(),
                 );
-                for (path, digest) in &last.pages {
-                    if !pages.contains_key(path) && around.contains(path) {
-                        pages.insert(path.clone(), *digest);
+                for (path, digest) in &last.remembered.pages {
+                    if !remembered.pages.contains_key(path) && around.contains(path) {
+                        remembered.pages.insert(path.clone(), *digest);
                     }
                 }
                 Some(
@@ -162,7 +162,7 @@ impl Preview {
             },
             around,
             markdown,
-            pages,
+            remembered,
         });
         // Freeing a large newsletter's last stories, paths and Markdown takes tens of
         // milliseconds that the reload need not wait for. Without a thread to spare, the
@@ -531,7 +531,7 @@ mod tests {
     }
 
     #[test]
-    fn an_edit_renders_only_the_tag_pages_whose_stories_changed() {
+    fn an_edit_renders_only_the_tag_pages_and_sitemap_it_changed() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         // Six stories tagged Chips, two to a page: three pages.
@@ -560,15 +560,20 @@ mod tests {
             let update = preview.rebuild(Some(&changed)).unwrap();
             let pages = chips_pages(&update);
             let removed = update.removed.clone().unwrap_or_default();
+            let sitemap = update.outputs.iter().any(|o| o.path == "sitemap.xml");
             apply(site, update);
             assert_a_clean_build(root, site);
-            (pages, removed)
+            (pages, removed, sitemap)
         };
 
         // A summary edited: only the page that lists the story changes.
         let edited = 3;
         newsletter.apply(&Edit::Resummarise(edited));
-        let (pages, removed) = step(&newsletter, &mut site);
+        let (pages, removed, sitemap) = step(&newsletter, &mut site);
+        assert!(
+            !sitemap,
+            "no page moved or changed its date: the sitemap is kept"
+        );
         let summary = format!("Summary 1 of story {edited}.");
         let holding: Vec<&String> = site
             .iter()
@@ -586,7 +591,8 @@ mod tests {
 
         // A newer story: every page starts one story further on, and a fourth page comes.
         newsletter.apply(&Edit::Add(WEEKS - 1));
-        let (pages, _) = step(&newsletter, &mut site);
+        let (pages, _, sitemap) = step(&newsletter, &mut site);
+        assert!(sitemap, "a new story's page is in the sitemap");
         assert_eq!(
             pages,
             [

@@ -8,12 +8,12 @@
 use serde::Serialize;
 
 use super::site::{tag_page_count, tag_page_path_at};
-use super::{Output, Publication, Sink};
+use super::{Output, PageDigests, Publication, Scope, Sink};
 use crate::error::Result;
 use crate::publish::view::{IssueContext, SiteView, ViewedIssue};
 
 /// One issue's feed entry, rendered with its issue.
-#[derive(Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FeedEntry {
     id: String,
     title: String,
@@ -32,13 +32,13 @@ struct FeedContext<'a> {
     entries: Vec<FeedEntry>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Hash)]
 struct SitemapUrl {
     loc: String,
     lastmod: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Hash)]
 struct SitemapContext<'a> {
     site: &'a SiteView,
     urls: Vec<SitemapUrl>,
@@ -128,12 +128,19 @@ pub fn render_feed(
     ))
 }
 
-/// Renders `sitemap.xml`: every page, with the date it last changed.
+/// Renders `sitemap.xml`: every page, with the date it last changed. With `last` (the last
+/// build's digests), returns its context's digest, and a build of part of the site keeps the
+/// last build's sitemap when the digest is the same: most edits move no page and date.
 ///
 /// # Errors
 ///
 /// A template error, or the sink's.
-pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+pub fn render_sitemap(
+    publication: &Publication<'_>,
+    sink: &dyn Sink,
+    scope: &Scope,
+    last: Option<&PageDigests>,
+) -> Result<Option<(String, [u8; 32])>> {
     let site = &publication.site;
     let newest_story = publication
         .issues
@@ -214,10 +221,22 @@ pub fn render_sitemap(publication: &Publication<'_>, sink: &dyn Sink) -> Result<
         }
     }
     let sitemap = SitemapContext { site, urls };
-    sink.put(Output::text(
-        "sitemap.xml",
-        publication.render("sitemap.xml", &sitemap)?,
-    ))
+    let path = "sitemap.xml".to_owned();
+    let digest = last.map(|last| {
+        let digest = super::scope::context_digest(&sitemap);
+        (last.get(&path) == Some(&digest), digest)
+    });
+    if let Some((true, _)) = digest
+        && matches!(scope, Scope::Part(_))
+    {
+        sink.keep(path.clone())?;
+    } else {
+        sink.put(Output::text(
+            path.clone(),
+            publication.render("sitemap.xml", &sitemap)?,
+        ))?;
+    }
+    Ok(digest.map(|(_, digest)| (path, digest)))
 }
 
 #[cfg(test)]

@@ -17,10 +17,13 @@ pub mod search;
 pub mod site;
 pub mod watch;
 
+use std::collections::HashMap;
+
 use minijinja::Environment;
 use serde::Serialize;
 
 use crate::content::config::Config;
+use crate::content::issue::IssueId;
 use crate::content::ledger::Ledger;
 use crate::content::schedule::Issue;
 use crate::error::Result;
@@ -372,9 +375,19 @@ pub struct Rendered {
     /// A page the scope left out ([`rendered_again`]) stays as it was; one it included that
     /// was in the last build and is not among these (a tag no card has now) is gone.
     pub around: Vec<String>,
-    /// The [`context_digest`](scope::context_digest) of each tag page rendered or kept,
-    /// when asked for.
+    /// What the next build of part of the site may keep from this one, when asked for.
+    pub remembered: Remembered,
+}
+
+/// What a build remembers for the next (`serve`'s), so that what an edit did not change is
+/// kept rather than made again.
+#[derive(Debug, Default)]
+pub struct Remembered {
+    /// The [`context_digest`](scope::context_digest) of each page kept by its context's
+    /// digest (the tag pages and the sitemap), by path.
     pub pages: PageDigests,
+    /// The feed entry of each issue in the feed, by week.
+    pub feed: HashMap<IssueId, feed::FeedEntry>,
 }
 
 /// Whether a page around the issues at `path` is rendered again by a build of `scope` (so
@@ -415,9 +428,10 @@ impl Sink for Recording<'_> {
 
 /// Renders the files of the issues `scope` includes and every page around the issues into
 /// `sink` ([`scope`](mod@scope) says when that is the whole change an edit made). With
-/// `last_pages` (the last build's [`Rendered::pages`], or none yet), each tag page's context
-/// digest is taken, and a page of a partial build whose digest is the same is kept
-/// ([`Sink::keep`]) instead of rendered.
+/// `last` (the last build's [`Rendered::remembered`], or an empty one for a first build),
+/// what the next build needs is remembered, and a build of part of the site keeps what the
+/// last one made where it would make the same: a tag page or the sitemap whose context
+/// digest is the same ([`Sink::keep`]), the feed entry of an issue it does not render.
 ///
 /// # Errors
 ///
@@ -427,7 +441,7 @@ pub fn render_some(
     sink: &dyn Sink,
     index: SearchIndex,
     scope: &Scope,
-    last_pages: Option<&PageDigests>,
+    last: Option<&Remembered>,
 ) -> Result<Rendered> {
     use rayon::prelude::*;
     let in_feed = publication
@@ -439,6 +453,12 @@ pub fn render_some(
             .into_par_iter()
             .filter(|&index| scope.includes(index) || index >= in_feed)
             .map(|index| {
+                let kept = last
+                    .filter(|_| !scope.includes(index))
+                    .and_then(|last| last.feed.get(&publication.issues[index].id));
+                if let Some(entry) = kept {
+                    return Ok((Vec::new(), Some(entry.clone())));
+                }
                 let view = publication.view(index);
                 let mut warnings = Vec::new();
                 if scope.includes(index) {
@@ -463,34 +483,47 @@ pub fn render_some(
         paths: std::sync::Mutex::new(Vec::new()),
     };
     // The pages around the issues need nothing from them: they render alongside.
+    let last_pages = last.map(|last| &last.pages);
     let render_around = || -> Result<PageDigests> {
         let around: &dyn Sink = &around;
         let (pages, rest) = rayon::join(
             || site::render_pages(publication, around, scope, last_pages),
-            || -> Result<()> {
+            || -> Result<Option<(String, [u8; 32])>> {
                 // The search index is one thread's work: it runs beside the pages.
                 let (search, rest) = rayon::join(
                     || search::render_search(publication, around, index),
-                    || -> Result<()> {
+                    || {
                         if scope.includes_watch() {
                             watch::render_watch(publication, around)?;
                         }
-                        feed::render_sitemap(publication, around)
+                        feed::render_sitemap(publication, around, scope, last_pages)
                     },
                 );
                 search.and(rest)
             },
         );
-        rest.and(pages)
+        let mut pages = pages?;
+        pages.extend(rest?);
+        Ok(pages)
     };
     let (per_issue, pages) = rayon::join(render_issues, render_around);
     let per_issue = per_issue?;
-    let pages = pages?;
+    let mut remembered = Remembered {
+        pages: pages?,
+        feed: HashMap::new(),
+    };
     let mut warnings = Vec::new();
     let mut entries = Vec::with_capacity(per_issue.len());
     for (mut notes, entry) in per_issue {
         warnings.append(&mut notes);
         entries.extend(entry);
+    }
+    if last.is_some() {
+        remembered.feed = publication.issues[in_feed..]
+            .iter()
+            .map(|issue| issue.id)
+            .zip(entries.iter().cloned())
+            .collect();
     }
     feed::render_feed(publication, entries, &around)?;
     Ok(Rendered {
@@ -499,7 +532,7 @@ pub fn render_some(
             .paths
             .into_inner()
             .unwrap_or_else(std::sync::PoisonError::into_inner),
-        pages,
+        remembered,
     })
 }
 
