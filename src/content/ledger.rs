@@ -5,8 +5,6 @@
 //! item is open, resolved, overdue or stale is always asked "as of" a date, so the same cards
 //! give the same site whatever day it is built. Pure: no I/O, no clock.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 
 use crate::content::schedule::Issue;
@@ -109,15 +107,23 @@ impl Tracked<'_> {
 pub struct Ledger<'s> {
     /// The items, by story date, then the story's reading order, then position on the card.
     pub items: Vec<Tracked<'s>>,
-    by_id: HashMap<&'s str, usize>,
+    /// Hashed with FxHash: ten thousand cards have tens of thousands of items, and SipHash
+    /// was half of making the ledger.
+    by_id: rustc_hash::FxHashMap<&'s str, usize>,
 }
 
 impl<'s> Ledger<'s> {
     /// The ledger of `issues`. Follow-ups of items not in the issues (validation rules them out
     /// for published cards) are ignored.
     pub fn new(issues: &'s [Issue]) -> Ledger<'s> {
-        let mut items = Vec::new();
-        let mut by_id = HashMap::new();
+        let count = issues
+            .iter()
+            .flat_map(|issue| &issue.stories)
+            .map(|story| story.what_to_watch.items.len())
+            .sum();
+        let mut items = Vec::with_capacity(count);
+        let mut by_id = rustc_hash::FxHashMap::default();
+        by_id.reserve(count);
         for (index, issue) in issues.iter().enumerate() {
             let mut stories: Vec<&Story> = issue.stories.iter().map(|s| &**s).collect();
             stories.sort_by_key(|s| s.date);

@@ -144,6 +144,9 @@ impl Place {
 /// How many files are read at once.
 const READERS: usize = 8;
 
+/// Fewer files to read than this are read without a pool of [`READERS`].
+const FEW_READS: usize = 64;
+
 /// What [`load_briefs`] found under `briefs/`, kept by `serve` so that after a save only the
 /// paths the file watcher named are looked at again.
 #[derive(Debug, Default)]
@@ -238,9 +241,13 @@ fn read_listed<'e>(
     read: &(dyn Fn((&PathBuf, &Entry)) -> bool + Sync),
 ) -> Vec<SourceFile> {
     use rayon::prelude::*;
-    let listed: Vec<(&PathBuf, &Entry)> = entries.into_iter().collect();
-    let one = |(path, entry): (&PathBuf, &Entry)| {
-        if !read((path, entry)) {
+    let listed: Vec<((&PathBuf, &Entry), bool)> = entries
+        .into_iter()
+        .map(|listed| (listed, read(listed)))
+        .collect();
+    let reads = listed.iter().filter(|(_, read)| *read).count();
+    let one = |((path, entry), read): ((&PathBuf, &Entry), bool)| {
+        if !read {
             return SourceFile {
                 path: path.clone(),
                 kind: kind_of(path),
@@ -256,7 +263,11 @@ fn read_listed<'e>(
     };
     let all = || -> Vec<SourceFile> { listed.into_par_iter().map(one).collect() };
     // Files not in the page cache wait on the disk, and then more readers than cores keep it
-    // busy (bench/README.md has the figures). Rayon keeps the order.
+    // busy (bench/README.md has the figures). Rayon keeps the order. A few files (`serve`
+    // after a save) are read without the pool: its threads' starts and fresh heaps cost more.
+    if reads < FEW_READS {
+        return all();
+    }
     match rayon::ThreadPoolBuilder::new().num_threads(READERS).build() {
         Ok(readers) => readers.install(all),
         Err(_) => all(),
