@@ -13,6 +13,8 @@ time from the write to the next event:
 - `template`: writes `templates/partials/footer.html` (the built-in one and a numbered
   comment), which every page includes.
 
+`CARD=last` edits the newest issue's last card instead of the first card.
+
 After each event it fetches a page and checks that it shows what was just written (the
 issue page; the new tag's page, or its absence): a fast event for a stale page would not
 count. Prints the median and the slowest in milliseconds.
@@ -31,7 +33,9 @@ import time
 binary, corpus = sys.argv[1], sys.argv[2]
 edits = int(sys.argv[3]) if len(sys.argv) > 3 else 15
 kind = sys.argv[4] if len(sys.argv) > 4 else "title"
-card = sorted(glob.glob(f"{corpus}/briefs/*/*.yaml"))[0]
+# The first card (the oldest issue: an edit that moves a story renders every later issue) or,
+# with CARD=last, the newest issue's last card (where a curator writes this week's stories).
+card = sorted(glob.glob(f"{corpus}/briefs/*/card-*.yaml"))[-1 if os.environ.get("CARD") == "last" else 0]
 week = card.split("/")[-2].lower()
 footer = os.path.join(os.path.dirname(__file__), "..", "templates", "partials", "footer.html")
 override = f"{corpus}/templates/partials/footer.html"

@@ -136,13 +136,29 @@ impl Preview {
                         remembered.pages.insert(path.clone(), *digest);
                     }
                 }
-                Some(
-                    last.around
-                        .iter()
-                        .filter(|path| !around.contains(*path))
-                        .cloned()
-                        .collect(),
-                )
+                let mut removed: Vec<String> = last
+                    .around
+                    .iter()
+                    .filter(|path| !around.contains(*path))
+                    .cloned()
+                    .collect();
+                // An issue rendered again may make fewer files (a story went, or moved to
+                // another issue, which makes its page now).
+                let outputs = outputs.lock().unwrap_or_else(PoisonError::into_inner);
+                let made: HashSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
+                for (week, paths) in &last.remembered.issue_files {
+                    if remembered.issue_files.contains_key(week) {
+                        removed.extend(
+                            paths
+                                .iter()
+                                .filter(|path| !made.contains(path.as_str()))
+                                .cloned(),
+                        );
+                    } else {
+                        remembered.issue_files.insert(*week, Arc::clone(paths));
+                    }
+                }
+                Some(removed)
             }
             _ => None,
         };
@@ -386,12 +402,16 @@ mod tests {
                 files.insert(
                     format!("briefs/2026-W{week}/card-{}.yaml", card.n),
                     format!(
-                        "{}title: Story {} take {}\nslug: story-{}\ndate: {date}\ndraft: {}\ntags: [{}]\n{}\
+                        "{}title: Story {} take {}\n{}date: {date}\ndraft: {}\ntags: [{}]\n{}\
                          summary: Summary {} of story {}.\ntldr:\n  - Point of story {}\n\
                          why_it_matters: Because of {}.\nwhat_to_watch:\n  - id: w{}\n    text: Watch {}\n\
                          {follows_up}sources:\n  - title: Source {}\n    url: https://example.org/s/{}\n",
                         if card.broken { "summary: \"unterminated\n" } else { "" },
-                        card.n, card.title, card.n, card.draft, tags.join(", "),
+                        card.n, card.title,
+                        // A third of the cards take their slug from the title, which a
+                        // retitle moves (their page with it); the rest write one.
+                        if card.n % 3 == 2 { String::new() } else { format!("slug: story-{}\n", card.n) },
+                        card.draft, tags.join(", "),
                         ["", "section: Chips\n", "section: People\n"][usize::from(card.section)],
                         card.summary, card.n,
                         card.n, card.n, card.n, card.n, card.n, card.n
@@ -603,11 +623,59 @@ mod tests {
             ]
         );
 
-        // Gone again (a story removed renders everything): the fourth page with it.
+        // Gone again: the fourth page with it.
         newsletter.apply(&Edit::Delete(newsletter.cards.len() - 1));
         step(&newsletter, &mut site);
         assert!(!site.contains_key("tags/chips/4/index.html"));
         assert!(site.contains_key("tags/chips/3/index.html"));
+    }
+
+    // A story whose slug comes from its title moves to a new page when retitled; a story
+    // deleted takes its follow-up off the page of the story it followed up, in an earlier
+    // issue that nothing else touched.
+    #[test]
+    fn a_retitled_or_deleted_story_leaves_no_trace_on_other_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut newsletter = Newsletter::new();
+        let mut files = newsletter.files();
+        write(root, &BTreeMap::new(), &files);
+        let mut preview = Preview::new(Paths::new(root), false);
+        let mut site = Site::new();
+        apply(&mut site, preview.rebuild(None).unwrap());
+        let mut step = |newsletter: &Newsletter, site: &mut Site| {
+            let next = newsletter.files();
+            let changed = write(root, &files, &next);
+            files = next;
+            let update = preview.rebuild(Some(&changed)).unwrap();
+            let partial = update.removed.is_some();
+            apply(site, update);
+            assert_a_clean_build(root, site);
+            partial
+        };
+        let page = |site: &Site, path: &str| String::from_utf8_lossy(&site[path]).into_owned();
+
+        // Card 2 (week 2) has no `slug:` and follows up card 1 (week 1); card 3 follows it up.
+        assert_eq!(WEEKS, 4);
+        assert!(site.contains_key("stories/story-2-take-0/index.html"));
+        newsletter.apply(&Edit::Retitle(2));
+        assert!(
+            step(&newsletter, &mut site),
+            "a retitle renders part of the site"
+        );
+        assert!(!site.contains_key("stories/story-2-take-0/index.html"));
+        assert!(page(&site, "stories/story-2-take-1/index.html").contains("Story 2 take 1"));
+        assert!(page(&site, "stories/story-1/index.html").contains("story-2-take-1"));
+
+        // Card 5, moved to week 3, follows up card 4 (week 0, not a neighbour whose pager
+        // changes), whose page says so until it goes.
+        newsletter.apply(&Edit::Move(5, WEEKS - 1));
+        step(&newsletter, &mut site);
+        assert!(page(&site, "stories/story-4/index.html").contains("Story 5 take 0"));
+        newsletter.apply(&Edit::Delete(5));
+        step(&newsletter, &mut site);
+        assert!(!page(&site, "stories/story-4/index.html").contains("Story 5 take 0"));
+        assert!(!site.contains_key("stories/story-5-take-0/index.html"));
     }
 
     // A story moved within its issue, past its first three (the issue's link is the same),

@@ -388,6 +388,9 @@ pub struct Remembered {
     pub pages: PageDigests,
     /// The feed entry of each issue in the feed, by week.
     pub feed: HashMap<IssueId, feed::FeedEntry>,
+    /// The paths of the files of each issue rendered (its formats and its stories' pages),
+    /// by week: what rendering it again and not making them again removes.
+    pub issue_files: HashMap<IssueId, std::sync::Arc<[String]>>,
 }
 
 /// Whether a page around the issues at `path` is rendered again by a build of `scope` (so
@@ -406,6 +409,24 @@ pub fn rendered_again(path: &str, scope: &Scope) -> bool {
 struct Recording<'s> {
     sink: &'s dyn Sink,
     paths: std::sync::Mutex<Vec<String>>,
+}
+
+impl Recording<'_> {
+    fn into_paths(self) -> Vec<String> {
+        self.paths
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// What rendering issue `index` gave besides the files it put.
+#[derive(Default)]
+struct IssueDone {
+    index: usize,
+    warnings: Vec<String>,
+    entry: Option<feed::FeedEntry>,
+    /// The paths of its files, when rendered and remembered.
+    files: Option<Vec<String>>,
 }
 
 impl Sink for Recording<'_> {
@@ -448,33 +469,40 @@ pub fn render_some(
         .issues
         .len()
         .saturating_sub(publication.config.feed_limit);
-    let render_issues = || -> Result<Vec<(Vec<String>, Option<feed::FeedEntry>)>> {
+    let render_issues = || -> Result<Vec<IssueDone>> {
         (0..publication.issues.len())
             .into_par_iter()
             .filter(|&index| scope.includes(index) || index >= in_feed)
             .map(|index| {
+                let mut done = IssueDone {
+                    index,
+                    ..IssueDone::default()
+                };
                 let kept = last
                     .filter(|_| !scope.includes(index))
                     .and_then(|last| last.feed.get(&publication.issues[index].id));
                 if let Some(entry) = kept {
-                    return Ok((Vec::new(), Some(entry.clone())));
+                    done.entry = Some(entry.clone());
+                    return Ok(done);
                 }
                 let view = publication.view(index);
-                let mut warnings = Vec::new();
                 if scope.includes(index) {
+                    let made = Recording {
+                        sink,
+                        paths: std::sync::Mutex::new(Vec::new()),
+                    };
                     let files;
-                    (files, warnings) = issue::render_issue(publication, index, &view)?;
+                    (files, done.warnings) = issue::render_issue(publication, index, &view)?;
                     for file in files {
-                        sink.put(file)?;
+                        made.put(file)?;
                     }
-                    site::render_story_pages(publication, index, &view, sink)?;
+                    site::render_story_pages(publication, index, &view, &made)?;
+                    done.files = last.is_some().then(|| made.into_paths());
                 }
-                let entry = if index >= in_feed {
-                    Some(feed::render_entry(publication, index, &view)?)
-                } else {
-                    None
-                };
-                Ok((warnings, entry))
+                if index >= in_feed {
+                    done.entry = Some(feed::render_entry(publication, index, &view)?);
+                }
+                Ok(done)
             })
             .collect::<Result<_>>()
     };
@@ -510,13 +538,17 @@ pub fn render_some(
     let per_issue = per_issue?;
     let mut remembered = Remembered {
         pages: pages?,
-        feed: HashMap::new(),
+        ..Remembered::default()
     };
     let mut warnings = Vec::new();
     let mut entries = Vec::with_capacity(per_issue.len());
-    for (mut notes, entry) in per_issue {
-        warnings.append(&mut notes);
-        entries.extend(entry);
+    for mut done in per_issue {
+        warnings.append(&mut done.warnings);
+        entries.extend(done.entry);
+        if let Some(files) = done.files {
+            let id = publication.issues[done.index].id;
+            remembered.issue_files.insert(id, files.into());
+        }
     }
     if last.is_some() {
         remembered.feed = publication.issues[in_feed..]
@@ -528,10 +560,7 @@ pub fn render_some(
     feed::render_feed(publication, entries, &around)?;
     Ok(Rendered {
         warnings,
-        around: around
-            .paths
-            .into_inner()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
+        around: around.into_paths(),
         remembered,
     })
 }

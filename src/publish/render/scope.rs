@@ -11,18 +11,23 @@
 //!
 //! Everything else a card says appears only in its own issue, on its own page, and in the
 //! pages around the issues: the tag pages of its tags, the watch pages (titles only), and
-//! home, archive, feed, sitemap and redirects, which every build renders again. So a rebuild
-//! renders
+//! home, archive, feed, sitemap and redirects, which every build renders again (the feed from
+//! the last build's entries of issues not rendered again, the sitemap kept when its context's
+//! digest is the same). So a rebuild renders
 //! - everything, when the config, a template or the list of issues (their weeks and numbers)
-//!   changed, or when a story was added (a draft published, say), removed, moved to another
-//!   issue or changed in what other pages show of it beyond its title;
+//!   changed, or when a story changed in what other pages show of it beyond its title, or a
+//!   story that followed up an earlier item went (unless one that came follows up the same:
+//!   a retitle that moved the slug);
 //! - otherwise each issue that changed, its neighbours when its link (subject, first
-//!   stories, story count) changed, and, for a story retitled, every issue that shows its
-//!   title through the ledger (those of its items' follow-ups, of the items it follows up,
-//!   and those whose "still watching" list shows one of them); the tag pages of those issues'
-//!   stories listed differently there (their tags before and after: all of an issue's
-//!   stories when its link changed), and the watch pages when a story was retitled or the
-//!   newest issue changed.
+//!   stories, story count) changed, every later issue when a story came or went there
+//!   (added, removed, moved, a draft published, a slug moved by its title: its watch items
+//!   are counted by later issues' "still watching" lists), and, for a story retitled or
+//!   new, every issue that shows its title through the ledger (those of its items'
+//!   follow-ups, of the items it follows up, and those whose "still watching" list shows one
+//!   of them); the tag pages of those issues' stories listed differently there (their tags
+//!   before and after: all of an issue's stories when its link changed), and the watch pages
+//!   when a story was retitled, came or went, or the newest issue changed. The files an issue
+//!   rendered again no longer makes (the page of a story that went) are removed.
 //!
 //! Within the tag pages it renders, a page whose template context is the same as the last
 //! build's (by its [`context_digest`], kept in [`PageDigests`]) is left as it is: a story
@@ -204,13 +209,13 @@ pub fn plan(
         return Scope::Everything;
     }
     let mut dirty = vec![false; next.issues.len()];
-    let mut retitled_any = false;
+    let mut watch_changed = false;
     let mut tags = BTreeSet::new();
     for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
         if before == after {
             continue;
         }
-        let Some(retitled) = retitled_only(before, after) else {
+        let Some((shown, came_or_went)) = shown_elsewhere_changes(before, after) else {
             return Scope::Everything;
         };
         let link_changed =
@@ -224,8 +229,13 @@ pub fn plan(
             );
         }
         dirty[index] = true;
-        retitled_any |= !retitled.is_empty();
-        for slug in retitled {
+        if came_or_went {
+            // Its watch items are counted by every later issue's "still watching" list; the
+            // newest issue renders the watch pages with it.
+            dirty[index..].fill(true);
+        }
+        watch_changed |= !shown.is_empty();
+        for slug in shown {
             for shown in showing_title_of(slug) {
                 if let Some(issue) = dirty.get_mut(shown) {
                     *issue = true;
@@ -241,7 +251,7 @@ pub fn plan(
             }
         }
     }
-    let watch = retitled_any || dirty.last().copied().unwrap_or(false);
+    let watch = watch_changed || dirty.last().copied().unwrap_or(false);
     Scope::Part(Part {
         issues: dirty,
         tags,
@@ -287,29 +297,58 @@ fn listed_differently<'a>(
     changed
 }
 
-/// When the two versions of an issue hold the same stories (by slug), each the same in what
-/// other issues' pages show of it but perhaps its title: the slugs of the stories retitled.
-/// `None` when a story came, went, or changed in more than its title.
-fn retitled_only<'a>(before: &Issue, after: &'a Issue) -> Option<Vec<&'a str>> {
-    if before.stories.len() != after.stories.len() {
-        return None;
-    }
-    let mut retitled = Vec::new();
+/// What other issues' pages may show differently of an issue's stories between two
+/// versions of it: the slugs of the stories retitled or new (whose issues
+/// [`Publication::issues_showing_title_of`](super::Publication::issues_showing_title_of)
+/// names), and whether a story came or went, or `None` when the change reaches further than
+/// that tells.
+///
+/// A story is matched by its slug; one whose title moved its slug went and came. A story
+/// that comes or goes adds or takes watch items that every later issue's "still watching"
+/// list may count. One that went is followed only when it followed nothing up, or a story
+/// that came follows up the same (a retitled story's new slug, whose followed items' issues
+/// the title lookup names).
+fn shown_elsewhere_changes<'a>(before: &Issue, after: &'a Issue) -> Option<(Vec<&'a str>, bool)> {
+    let mut shown = Vec::new();
     for story in &after.stories {
-        let old = before.stories.iter().find(|old| old.slug == story.slug)?;
-        let (was, is) = (seen_elsewhere(old), seen_elsewhere(story));
-        if was != is {
-            if (SeenElsewhere {
-                title: is.title,
-                ..was
-            }) != is
-            {
-                return None;
+        match before.stories.iter().find(|old| old.slug == story.slug) {
+            Some(old) => {
+                let (was, is) = (seen_elsewhere(old), seen_elsewhere(story));
+                if was != is {
+                    if (SeenElsewhere {
+                        title: is.title,
+                        ..was
+                    }) != is
+                    {
+                        return None;
+                    }
+                    shown.push(story.slug.as_str());
+                }
             }
-            retitled.push(story.slug.as_str());
+            None => shown.push(story.slug.as_str()),
         }
     }
-    Some(retitled)
+    let came: Vec<&Story> = after
+        .stories
+        .iter()
+        .filter(|story| !before.stories.iter().any(|old| old.slug == story.slug))
+        .map(|story| &**story)
+        .collect();
+    for old in &before.stories {
+        if after.stories.iter().any(|story| story.slug == old.slug) {
+            continue;
+        }
+        let follows = seen_elsewhere(old).follows_up;
+        let followed_alike = follows.is_empty()
+            || came
+                .iter()
+                .any(|story| seen_elsewhere(story).follows_up == follows);
+        if !followed_alike {
+            return None;
+        }
+    }
+    let came_or_went = !came.is_empty() || before.stories.len() != after.stories.len();
+    Some((shown, came_or_went))
 }
 
 /// What pages outside a story's own issue show of it: its reference (slug, title, date) in
