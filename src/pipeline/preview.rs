@@ -676,6 +676,14 @@ mod tests {
         step(&newsletter, &mut site);
         assert!(!page(&site, "stories/story-4/index.html").contains("Story 5 take 0"));
         assert!(!site.contains_key("stories/story-5-take-0/index.html"));
+
+        // Card 0, moved after card 1 (week 1), which follows it up and shows it, then gone.
+        newsletter.apply(&Edit::Move(0, WEEKS - 1));
+        step(&newsletter, &mut site);
+        assert!(page(&site, "stories/story-1/index.html").contains("Story 0 take 0"));
+        newsletter.apply(&Edit::Delete(0));
+        step(&newsletter, &mut site);
+        assert!(!page(&site, "stories/story-1/index.html").contains("Story 0 take 0"));
     }
 
     // A story moved within its issue, past its first three (the issue's link is the same),

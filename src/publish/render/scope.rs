@@ -21,7 +21,8 @@
 //! - otherwise each issue that changed, its neighbours when its link (subject, first
 //!   stories, story count) changed, every later issue when a story came or went there
 //!   (added, removed, moved, a draft published, a slug moved by its title: its watch items
-//!   are counted by later issues' "still watching" lists), and, for a story retitled or
+//!   are counted by later issues' "still watching" lists) and every issue with a story that
+//!   followed up one of the items of a story that went, and, for a story retitled or
 //!   new, every issue that shows its title through the ledger (those of its items'
 //!   follow-ups, of the items it follows up, and those whose "still watching" list shows one
 //!   of them); the tag pages of those issues' stories listed differently there (their tags
@@ -210,14 +211,21 @@ pub fn plan(
     }
     let mut dirty = vec![false; next.issues.len()];
     let mut watch_changed = false;
+    let mut went_items: Vec<&str> = Vec::new();
     let mut tags = BTreeSet::new();
     for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
         if before == after {
             continue;
         }
-        let Some((shown, came_or_went)) = shown_elsewhere_changes(before, after) else {
+        let Some(StoryChanges {
+            shown,
+            came_or_went,
+            went_items: mut gone,
+        }) = shown_elsewhere_changes(before, after)
+        else {
             return Scope::Everything;
         };
+        went_items.append(&mut gone);
         let link_changed =
             IssueLink::new(before, &last.config) != IssueLink::new(after, next.config);
         for story in listed_differently(before, after, link_changed) {
@@ -248,6 +256,22 @@ pub fn plan(
             }
             if let Some(following) = dirty.get_mut(index + 1) {
                 *following = true;
+            }
+        }
+    }
+    // A story that followed up an item of a story that went showed it, in whatever issue it
+    // is (one moved to a later week than its follower's, say).
+    if !went_items.is_empty() {
+        let went: std::collections::HashSet<&str> = went_items.into_iter().collect();
+        for (index, issue) in last.issues.iter().enumerate() {
+            let follows_went = |story: &Arc<Story>| {
+                story
+                    .follows_up
+                    .iter()
+                    .any(|follow_up| went.contains(follow_up.id.as_str()))
+            };
+            if issue.stories.iter().any(follows_went) {
+                dirty[index] = true;
             }
         }
     }
@@ -308,7 +332,10 @@ fn listed_differently<'a>(
 /// list may count. One that went is followed only when it followed nothing up, or a story
 /// that came follows up the same (a retitled story's new slug, whose followed items' issues
 /// the title lookup names).
-fn shown_elsewhere_changes<'a>(before: &Issue, after: &'a Issue) -> Option<(Vec<&'a str>, bool)> {
+fn shown_elsewhere_changes<'a, 'b>(
+    before: &'b Issue,
+    after: &'a Issue,
+) -> Option<StoryChanges<'a, 'b>> {
     let mut shown = Vec::new();
     for story in &after.stories {
         match before.stories.iter().find(|old| old.slug == story.slug) {
@@ -334,6 +361,7 @@ fn shown_elsewhere_changes<'a>(before: &Issue, after: &'a Issue) -> Option<(Vec<
         .filter(|story| !before.stories.iter().any(|old| old.slug == story.slug))
         .map(|story| &**story)
         .collect();
+    let mut went_items = Vec::new();
     for old in &before.stories {
         if after.stories.iter().any(|story| story.slug == old.slug) {
             continue;
@@ -346,9 +374,25 @@ fn shown_elsewhere_changes<'a>(before: &Issue, after: &'a Issue) -> Option<(Vec<
         if !followed_alike {
             return None;
         }
+        went_items.extend(old.what_to_watch.items.iter().map(|item| item.id.as_str()));
     }
     let came_or_went = !came.is_empty() || before.stories.len() != after.stories.len();
-    Some((shown, came_or_went))
+    Some(StoryChanges {
+        shown,
+        came_or_went,
+        went_items,
+    })
+}
+
+/// What [`shown_elsewhere_changes`] found.
+struct StoryChanges<'a, 'b> {
+    /// The slugs of the stories retitled or new.
+    shown: Vec<&'a str>,
+    /// Whether a story came or went.
+    came_or_went: bool,
+    /// The ids of the watch items of the stories that went, which the stories that followed
+    /// them up showed.
+    went_items: Vec<&'b str>,
 }
 
 /// What pages outside a story's own issue show of it: its reference (slug, title, date) in
