@@ -426,6 +426,22 @@ mod tests {
                     );
                 }
             }
+            // The watch pages under a template that shows more of the newest issue than the
+            // built-in one (its subject and how many stories it has), as an override may.
+            let watch = crate::publish::templates::BUILTINS
+                .iter()
+                .find(|(name, _)| *name == "watch.html")
+                .map(|(_, source)| *source)
+                .unwrap_or_default();
+            let kicker = "As of issue {{ as_of_issue.number }}";
+            assert!(watch.contains(kicker), "the built-in watch.html changed");
+            files.insert(
+                "templates/watch.html".to_owned(),
+                watch.replace(
+                    kicker,
+                    &format!("{kicker} ({{{{ as_of_issue.subject }}}}, {{{{ as_of_issue.story_count }}}} stories)"),
+                ),
+            );
             if let Some(v) = self.template {
                 let builtin = crate::publish::templates::BUILTINS
                     .iter()

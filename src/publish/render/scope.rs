@@ -27,7 +27,7 @@
 //!   follow-ups, of the items it follows up, and those whose "still watching" list shows one
 //!   of them); the tag pages of those issues' stories listed differently there (their tags
 //!   before and after: all of an issue's stories when its link changed), and the watch pages
-//!   when a story was retitled, came or went, or the newest issue changed. The files an issue
+//!   when a story was retitled, came or went, or the newest issue's link changed. The files an issue
 //!   rendered again no longer makes (the page of a story that went) are removed.
 //!
 //! Within the tag pages it renders, a page whose template context is the same as the last
@@ -238,9 +238,10 @@ pub fn plan(
         }
         dirty[index] = true;
         if came_or_went {
-            // Its watch items are counted by every later issue's "still watching" list; the
-            // newest issue renders the watch pages with it.
+            // Its watch items are counted by every later issue's "still watching" list, and
+            // listed on the watch pages.
             dirty[index..].fill(true);
+            watch_changed = true;
         }
         watch_changed |= !shown.is_empty();
         for slug in shown {
@@ -250,6 +251,9 @@ pub fn plan(
                 }
             }
         }
+        // The watch pages show what the ledger shows of stories (above) and the newest
+        // issue's link ("as of issue 12"), nothing else of an issue.
+        watch_changed |= link_changed && index + 1 == next.issues.len();
         if link_changed {
             if let Some(previous) = index.checked_sub(1) {
                 dirty[previous] = true;
@@ -275,7 +279,7 @@ pub fn plan(
             }
         }
     }
-    let watch = watch_changed || dirty.last().copied().unwrap_or(false);
+    let watch = watch_changed;
     Scope::Part(Part {
         issues: dirty,
         tags,
