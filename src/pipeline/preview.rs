@@ -554,13 +554,76 @@ mod tests {
         assert_eq!(differences(site, &clean), Vec::<String>::new());
     }
 
-    /// The paths of `update`'s files that are pages of the tag `chips`.
-    fn chips_pages(update: &Update) -> Vec<String> {
-        let mut paths: Vec<String> = update
-            .outputs
+    /// A newsletter written into a temporary folder and previewed: what each example test's
+    /// edits start from.
+    struct Previewed {
+        dir: tempfile::TempDir,
+        /// The files as last written.
+        files: BTreeMap<String, String>,
+        preview: Preview,
+        site: Site,
+    }
+
+    /// What one rebuild did: the paths of the files it made, and those it removed (`None`:
+    /// the whole site was made).
+    struct Edited {
+        made: Vec<String>,
+        removed: Option<Vec<String>>,
+    }
+
+    impl Previewed {
+        /// `newsletter` written and previewed; the site is what a clean build makes.
+        fn start(newsletter: &Newsletter) -> (Previewed, Edited) {
+            let dir = tempfile::tempdir().unwrap();
+            let files = newsletter.files();
+            write(dir.path(), &BTreeMap::new(), &files);
+            let mut preview = Preview::new(Paths::new(dir.path()), false);
+            let first = preview.rebuild(None).unwrap();
+            let mut previewed = Previewed {
+                dir,
+                files,
+                preview,
+                site: Site::new(),
+            };
+            let edited = previewed.apply(first);
+            (previewed, edited)
+        }
+
+        /// `newsletter`'s files written over the last ones and the rebuild told the paths
+        /// changed, as the watcher tells it; the site is then what a clean build makes.
+        #[track_caller]
+        fn edit(&mut self, newsletter: &Newsletter) -> Edited {
+            let next = newsletter.files();
+            let changed = write(self.dir.path(), &self.files, &next);
+            self.files = next;
+            let update = self.preview.rebuild(Some(&changed)).unwrap();
+            self.apply(update)
+        }
+
+        #[track_caller]
+        fn apply(&mut self, update: Update) -> Edited {
+            let edited = Edited {
+                made: update.outputs.iter().map(|o| o.path.clone()).collect(),
+                removed: update.removed.clone(),
+            };
+            apply(&mut self.site, update);
+            assert_a_clean_build(self.dir.path(), &self.site);
+            edited
+        }
+
+        /// The page at `path`, as text.
+        fn page(&self, path: &str) -> String {
+            String::from_utf8_lossy(&self.site[path]).into_owned()
+        }
+    }
+
+    /// The paths of the files a rebuild made that are pages of the tag `chips`.
+    fn chips_pages(edited: &Edited) -> Vec<String> {
+        let mut paths: Vec<String> = edited
+            .made
             .iter()
-            .map(|o| o.path.clone())
             .filter(|path| path.starts_with("tags/chips/"))
+            .cloned()
             .collect();
         paths.sort();
         paths
@@ -568,18 +631,12 @@ mod tests {
 
     #[test]
     fn an_edit_renders_only_the_tag_pages_and_sitemap_it_changed() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
         // Six stories tagged Chips, two to a page: three pages.
         let mut newsletter = Newsletter::new();
         for card in &mut newsletter.cards {
             card.tags = [true, false, false, false];
         }
-        let mut files = newsletter.files();
-        write(root, &BTreeMap::new(), &files);
-        let mut preview = Preview::new(Paths::new(root), false);
-        let mut site = Site::new();
-        let first = preview.rebuild(None).unwrap();
+        let (mut previewed, first) = Previewed::start(&newsletter);
         assert_eq!(
             chips_pages(&first),
             [
@@ -588,30 +645,19 @@ mod tests {
                 "tags/chips/index.html"
             ]
         );
-        apply(&mut site, first);
-        let mut step = |newsletter: &Newsletter, site: &mut Site| {
-            let next = newsletter.files();
-            let changed = write(root, &files, &next);
-            files = next;
-            let update = preview.rebuild(Some(&changed)).unwrap();
-            let pages = chips_pages(&update);
-            let removed = update.removed.clone().unwrap_or_default();
-            let sitemap = update.outputs.iter().any(|o| o.path == "sitemap.xml");
-            apply(site, update);
-            assert_a_clean_build(root, site);
-            (pages, removed, sitemap)
-        };
+        let sitemap = |edited: &Edited| edited.made.iter().any(|path| path == "sitemap.xml");
 
         // A summary edited: only the page that lists the story changes.
         let edited = 3;
         newsletter.apply(&Edit::Resummarise(edited));
-        let (pages, removed, sitemap) = step(&newsletter, &mut site);
+        let summarised = previewed.edit(&newsletter);
         assert!(
-            !sitemap,
+            !sitemap(&summarised),
             "no page moved or changed its date: the sitemap is kept"
         );
         let summary = format!("Summary 1 of story {edited}.");
-        let holding: Vec<&String> = site
+        let holding: Vec<&String> = previewed
+            .site
             .iter()
             .filter(|(path, bytes)| {
                 path.starts_with("tags/chips/") && String::from_utf8_lossy(bytes).contains(&summary)
@@ -619,7 +665,8 @@ mod tests {
             .map(|(path, _)| path)
             .collect();
         assert_eq!(holding.len(), 1, "{holding:?}");
-        assert_eq!(pages, [holding[0].clone()]);
+        assert_eq!(chips_pages(&summarised), [holding[0].clone()]);
+        let removed = summarised.removed.unwrap_or_default();
         assert!(
             removed.iter().all(|path| !path.starts_with("tags/")),
             "{removed:?}"
@@ -627,10 +674,10 @@ mod tests {
 
         // A newer story: every page starts one story further on, and a fourth page comes.
         newsletter.apply(&Edit::Add(WEEKS - 1));
-        let (pages, _, sitemap) = step(&newsletter, &mut site);
-        assert!(sitemap, "a new story's page is in the sitemap");
+        let added = previewed.edit(&newsletter);
+        assert!(sitemap(&added), "a new story's page is in the sitemap");
         assert_eq!(
-            pages,
+            chips_pages(&added),
             [
                 "tags/chips/2/index.html",
                 "tags/chips/3/index.html",
@@ -641,9 +688,9 @@ mod tests {
 
         // Gone again: the fourth page with it.
         newsletter.apply(&Edit::Delete(newsletter.cards.len() - 1));
-        step(&newsletter, &mut site);
-        assert!(!site.contains_key("tags/chips/4/index.html"));
-        assert!(site.contains_key("tags/chips/3/index.html"));
+        previewed.edit(&newsletter);
+        assert!(!previewed.site.contains_key("tags/chips/4/index.html"));
+        assert!(previewed.site.contains_key("tags/chips/3/index.html"));
     }
 
     // A story whose slug comes from its title moves to a new page when retitled; a story
@@ -651,63 +698,69 @@ mod tests {
     // issue that nothing else touched.
     #[test]
     fn a_retitled_or_deleted_story_leaves_no_trace_on_other_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
         let mut newsletter = Newsletter::new();
-        let mut files = newsletter.files();
-        write(root, &BTreeMap::new(), &files);
-        let mut preview = Preview::new(Paths::new(root), false);
-        let mut site = Site::new();
-        apply(&mut site, preview.rebuild(None).unwrap());
-        let mut step = |newsletter: &Newsletter, site: &mut Site| {
-            let next = newsletter.files();
-            let changed = write(root, &files, &next);
-            files = next;
-            let update = preview.rebuild(Some(&changed)).unwrap();
-            let partial = update.removed.is_some();
-            apply(site, update);
-            assert_a_clean_build(root, site);
-            partial
-        };
-        let page = |site: &Site, path: &str| String::from_utf8_lossy(&site[path]).into_owned();
+        let (mut previewed, _) = Previewed::start(&newsletter);
 
         // Card 2 (week 2) has no `slug:` and follows up card 1 (week 1); card 3 follows it up.
         assert_eq!(WEEKS, 4);
-        assert!(site.contains_key("stories/story-2-take-0/index.html"));
         newsletter.apply(&Edit::Retitle(2));
+        let retitled = previewed.edit(&newsletter);
         assert!(
-            step(&newsletter, &mut site),
+            retitled.removed.is_some(),
             "a retitle renders part of the site"
         );
-        assert!(!site.contains_key("stories/story-2-take-0/index.html"));
-        assert!(page(&site, "stories/story-2-take-1/index.html").contains("Story 2 take 1"));
-        assert!(page(&site, "stories/story-1/index.html").contains("story-2-take-1"));
+        assert!(
+            !previewed
+                .site
+                .contains_key("stories/story-2-take-0/index.html")
+        );
+        assert!(
+            previewed
+                .page("stories/story-2-take-1/index.html")
+                .contains("Story 2 take 1")
+        );
+        assert!(
+            previewed
+                .page("stories/story-1/index.html")
+                .contains("story-2-take-1")
+        );
 
-        // Card 5, moved to week 3, follows up card 4 (week 0, not a neighbour whose pager
-        // changes), whose page says so until it goes.
-        newsletter.apply(&Edit::Move(5, WEEKS - 1));
-        step(&newsletter, &mut site);
-        assert!(page(&site, "stories/story-4/index.html").contains("Story 5 take 0"));
-        newsletter.apply(&Edit::Delete(5));
-        step(&newsletter, &mut site);
-        assert!(!page(&site, "stories/story-4/index.html").contains("Story 5 take 0"));
-        assert!(!site.contains_key("stories/story-5-take-0/index.html"));
-
-        // Card 0, moved after card 1 (week 1), which follows it up and shows it, then gone.
-        newsletter.apply(&Edit::Move(0, WEEKS - 1));
-        step(&newsletter, &mut site);
-        assert!(page(&site, "stories/story-1/index.html").contains("Story 0 take 0"));
-        newsletter.apply(&Edit::Delete(0));
-        step(&newsletter, &mut site);
-        assert!(!page(&site, "stories/story-1/index.html").contains("Story 0 take 0"));
+        // Moved to the last week, then deleted: card 5, which follows up card 4 (week 0, not
+        // a neighbour whose pager changes), and card 0, which card 1 (now before it) follows
+        // up. The page that shows the moved story says so until it goes.
+        let cases = [
+            (
+                5,
+                "stories/story-4/index.html",
+                "stories/story-5-take-0/index.html",
+            ),
+            (
+                0,
+                "stories/story-1/index.html",
+                "stories/story-0/index.html",
+            ),
+        ];
+        for (n, showing, own) in cases {
+            let shown = format!("Story {n} take 0");
+            let at = newsletter
+                .cards
+                .iter()
+                .position(|card| card.n == n)
+                .unwrap();
+            newsletter.apply(&Edit::Move(at, WEEKS - 1));
+            previewed.edit(&newsletter);
+            assert!(previewed.page(showing).contains(&shown), "{showing}");
+            newsletter.apply(&Edit::Delete(at));
+            previewed.edit(&newsletter);
+            assert!(!previewed.page(showing).contains(&shown), "{showing}");
+            assert!(!previewed.site.contains_key(own));
+        }
     }
 
     // A story moved within its issue, past its first three (the issue's link is the same),
     // can change which spelling of a shared tag is seen first, and so the tag page's name.
     #[test]
     fn a_story_moved_within_its_issue_renames_the_tag_page_it_shares() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
         let mut newsletter = Newsletter::new();
         for card in &mut newsletter.cards {
             card.week = 0;
@@ -721,29 +774,19 @@ mod tests {
         newsletter.cards[3].tags[2] = true;
         newsletter.cards[4].section = 2;
         newsletter.cards[4].tags[3] = true;
-        let files = newsletter.files();
-        write(root, &BTreeMap::new(), &files);
-        let mut preview = Preview::new(Paths::new(root), false);
-        let mut site = Site::new();
-        apply(&mut site, preview.rebuild(None).unwrap());
-        let page = |site: &Site| {
-            String::from_utf8_lossy(&site["tags/open-models/index.html"]).into_owned()
-        };
-        assert!(page(&site).contains("<h1>Open models</h1>"));
+        let (mut previewed, _) = Previewed::start(&newsletter);
+        let page = |previewed: &Previewed| previewed.page("tags/open-models/index.html");
+        assert!(page(&previewed).contains("<h1>Open models</h1>"));
 
         // Story 4 to the first group, ahead of story 3; the issue's first three are the same.
         newsletter.apply(&Edit::Section(4));
-        let next = newsletter.files();
-        let changed = write(root, &files, &next);
-        let update = preview.rebuild(Some(&changed)).unwrap();
-        assert!(update.removed.is_some(), "a partial rebuild");
-        apply(&mut site, update);
+        let moved = previewed.edit(&newsletter);
+        assert!(moved.removed.is_some(), "a partial rebuild");
         assert!(
-            page(&site).contains("<h1>open-models</h1>"),
+            page(&previewed).contains("<h1>open-models</h1>"),
             "{}",
-            page(&site)
+            page(&previewed)
         );
-        assert_a_clean_build(root, &site);
     }
 
     // A card saved while `config.yaml` is away (renamed, about to be replaced) fails before
@@ -751,27 +794,22 @@ mod tests {
     // card's edit must still show.
     #[test]
     fn a_card_saved_while_the_config_was_away_is_read_once_it_is_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
         let mut newsletter = Newsletter::new();
-        let files = newsletter.files();
-        write(root, &BTreeMap::new(), &files);
-        let mut preview = Preview::new(Paths::new(root), false);
-        let mut site = Site::new();
-        apply(&mut site, preview.rebuild(None).unwrap());
+        let (mut previewed, _) = Previewed::start(&newsletter);
+        let root = previewed.dir.path().to_owned();
 
         newsletter.apply(&Edit::Resummarise(0));
         let mut next = newsletter.files();
         next.remove("config.yaml");
-        let changed = write(root, &files, &next);
+        let changed = write(&root, &previewed.files, &next);
         assert!(changed.len() == 2, "{changed:?}");
-        assert!(preview.rebuild(Some(&changed)).is_err());
+        assert!(previewed.preview.rebuild(Some(&changed)).is_err());
 
         let mended = newsletter.files();
-        let changed = write(root, &next, &mended);
+        let changed = write(&root, &next, &mended);
         assert_eq!(changed, [PathBuf::from("config.yaml")]);
-        apply(&mut site, preview.rebuild(Some(&changed)).unwrap());
-        assert_a_clean_build(root, &site);
+        let update = previewed.preview.rebuild(Some(&changed)).unwrap();
+        previewed.apply(update);
     }
 
     proptest! {
