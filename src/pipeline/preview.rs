@@ -428,11 +428,14 @@ mod tests {
             }
             // The watch pages under a template that shows more of the newest issue than the
             // built-in one (its subject and how many stories it has), as an override may.
-            let watch = crate::publish::templates::BUILTINS
-                .iter()
-                .find(|(name, _)| *name == "watch.html")
-                .map(|(_, source)| *source)
-                .unwrap_or_default();
+            let builtin = |wanted: &str| {
+                crate::publish::templates::BUILTINS
+                    .iter()
+                    .find(|(name, _)| *name == wanted)
+                    .map(|(_, source)| *source)
+                    .unwrap_or_default()
+            };
+            let watch = builtin("watch.html");
             let kicker = "As of issue {{ as_of_issue.number }}";
             assert!(watch.contains(kicker), "the built-in watch.html changed");
             files.insert(
@@ -443,14 +446,9 @@ mod tests {
                 ),
             );
             if let Some(v) = self.template {
-                let builtin = crate::publish::templates::BUILTINS
-                    .iter()
-                    .find(|(name, _)| *name == "partials/story.md")
-                    .map(|(_, source)| *source)
-                    .unwrap_or_default();
                 files.insert(
                     "templates/partials/story.md".to_owned(),
-                    format!("{builtin}\nTemplate edit {v}\n"),
+                    format!("{}\nTemplate edit {v}\n", builtin("partials/story.md")),
                 );
             }
             files

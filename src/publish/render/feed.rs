@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::publish::view::{IssueContext, SiteView, ViewedIssue};
 
 /// One issue's feed entry, rendered with its issue.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Serialize)]
 pub struct FeedEntry {
     id: String,
     title: String,
@@ -29,7 +29,7 @@ struct FeedContext<'a> {
     site: &'a SiteView,
     feed_url: String,
     updated: String,
-    entries: Vec<FeedEntry>,
+    entries: Vec<&'a FeedEntry>,
 }
 
 #[derive(Serialize, Hash)]
@@ -106,11 +106,11 @@ pub fn render_entry(
 /// A template error, or the sink's.
 pub fn render_feed(
     publication: &Publication<'_>,
-    mut entries: Vec<FeedEntry>,
+    entries: &[std::sync::Arc<FeedEntry>],
     sink: &dyn Sink,
 ) -> Result<()> {
     let site = &publication.site;
-    entries.reverse();
+    let entries: Vec<&FeedEntry> = entries.iter().rev().map(|entry| &**entry).collect();
     let updated = entries
         .iter()
         .map(|e| e.updated.clone())
@@ -221,22 +221,15 @@ pub fn render_sitemap(
         }
     }
     let sitemap = SitemapContext { site, urls };
-    let path = "sitemap.xml".to_owned();
-    let digest = last.map(|last| {
-        let digest = super::scope::context_digest(&sitemap);
-        (last.get(&path) == Some(&digest), digest)
-    });
-    if let Some((true, _)) = digest
-        && matches!(scope, Scope::Part(_))
-    {
-        sink.keep(path.clone())?;
-    } else {
+    let path = "sitemap.xml";
+    let (digest, kept) = super::keep_unchanged(sink, scope, last, path, &sitemap)?;
+    if !kept {
         sink.put(Output::text(
-            path.clone(),
+            path,
             publication.render("sitemap.xml", &sitemap)?,
         ))?;
     }
-    Ok(digest.map(|(_, digest)| (path, digest)))
+    Ok(digest.map(|digest| (path.to_owned(), digest)))
 }
 
 #[cfg(test)]

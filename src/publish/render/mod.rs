@@ -387,7 +387,7 @@ pub struct Remembered {
     /// digest (the tag pages and the sitemap), by path.
     pub pages: PageDigests,
     /// The feed entry of each issue in the feed, by week.
-    pub feed: HashMap<IssueId, feed::FeedEntry>,
+    pub feed: HashMap<IssueId, std::sync::Arc<feed::FeedEntry>>,
     /// The paths of the files of each issue rendered (its formats and its stories' pages),
     /// by week: what rendering it again and not making them again removes.
     pub issue_files: HashMap<IssueId, std::sync::Arc<[String]>>,
@@ -405,13 +405,46 @@ pub fn rendered_again(path: &str, scope: &Scope) -> bool {
     true
 }
 
+/// For a page kept by its context's digest (a tag page, the sitemap), with `last` (the last
+/// build's digests): the digest of `context`, and whether the page at `path` is kept, which
+/// `sink` is told ([`Sink::keep`]): a build of part of the site whose digest for it is the
+/// last build's. Without `last` no digest is taken and nothing is kept.
+///
+/// # Errors
+///
+/// The sink's.
+fn keep_unchanged(
+    sink: &dyn Sink,
+    scope: &Scope,
+    last: Option<&PageDigests>,
+    path: &str,
+    context: &impl std::hash::Hash,
+) -> Result<(Option<[u8; 32]>, bool)> {
+    let Some(last) = last else {
+        return Ok((None, false));
+    };
+    let digest = scope::context_digest(context);
+    let kept = matches!(scope, Scope::Part(_)) && last.get(path) == Some(&digest);
+    if kept {
+        sink.keep(path.to_owned())?;
+    }
+    Ok((Some(digest), kept))
+}
+
 /// Keeps the paths of the files it passes on.
 struct Recording<'s> {
     sink: &'s dyn Sink,
     paths: std::sync::Mutex<Vec<String>>,
 }
 
-impl Recording<'_> {
+impl<'s> Recording<'s> {
+    fn new(sink: &'s dyn Sink) -> Recording<'s> {
+        Recording {
+            sink,
+            paths: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
     fn into_paths(self) -> Vec<String> {
         self.paths
             .into_inner()
@@ -424,7 +457,7 @@ impl Recording<'_> {
 struct IssueDone {
     index: usize,
     warnings: Vec<String>,
-    entry: Option<feed::FeedEntry>,
+    entry: Option<std::sync::Arc<feed::FeedEntry>>,
     /// The paths of its files, when rendered and remembered.
     files: Option<Vec<String>>,
 }
@@ -482,15 +515,12 @@ pub fn render_some(
                     .filter(|_| !scope.includes(index))
                     .and_then(|last| last.feed.get(&publication.issues[index].id));
                 if let Some(entry) = kept {
-                    done.entry = Some(entry.clone());
+                    done.entry = Some(std::sync::Arc::clone(entry));
                     return Ok(done);
                 }
                 let view = publication.view(index);
                 if scope.includes(index) {
-                    let made = Recording {
-                        sink,
-                        paths: std::sync::Mutex::new(Vec::new()),
-                    };
+                    let made = Recording::new(sink);
                     let files;
                     (files, done.warnings) = issue::render_issue(publication, index, &view)?;
                     for file in files {
@@ -500,16 +530,13 @@ pub fn render_some(
                     done.files = last.is_some().then(|| made.into_paths());
                 }
                 if index >= in_feed {
-                    done.entry = Some(feed::render_entry(publication, index, &view)?);
+                    done.entry = Some(feed::render_entry(publication, index, &view)?.into());
                 }
                 Ok(done)
             })
             .collect::<Result<_>>()
     };
-    let around = Recording {
-        sink,
-        paths: std::sync::Mutex::new(Vec::new()),
-    };
+    let around = Recording::new(sink);
     // The pages around the issues need nothing from them: they render alongside.
     let last_pages = last.map(|last| &last.pages);
     let render_around = || -> Result<PageDigests> {
@@ -550,14 +577,11 @@ pub fn render_some(
             remembered.issue_files.insert(id, files.into());
         }
     }
+    feed::render_feed(publication, &entries, &around)?;
     if last.is_some() {
-        remembered.feed = publication.issues[in_feed..]
-            .iter()
-            .map(|issue| issue.id)
-            .zip(entries.iter().cloned())
-            .collect();
+        let weeks = publication.issues[in_feed..].iter().map(|issue| issue.id);
+        remembered.feed = weeks.zip(entries).collect();
     }
-    feed::render_feed(publication, entries, &around)?;
     Ok(Rendered {
         warnings,
         around: around.into_paths(),

@@ -279,11 +279,10 @@ pub fn plan(
             }
         }
     }
-    let watch = watch_changed;
     Scope::Part(Part {
         issues: dirty,
         tags,
-        watch,
+        watch: watch_changed,
     })
 }
 
@@ -341,6 +340,7 @@ fn shown_elsewhere_changes<'a, 'b>(
     after: &'a Issue,
 ) -> Option<StoryChanges<'a, 'b>> {
     let mut shown = Vec::new();
+    let mut came: Vec<&Story> = Vec::new();
     for story in &after.stories {
         match before.stories.iter().find(|old| old.slug == story.slug) {
             Some(old) => {
@@ -356,20 +356,19 @@ fn shown_elsewhere_changes<'a, 'b>(
                     shown.push(story.slug.as_str());
                 }
             }
-            None => shown.push(story.slug.as_str()),
+            None => {
+                shown.push(story.slug.as_str());
+                came.push(story);
+            }
         }
     }
-    let came: Vec<&Story> = after
-        .stories
-        .iter()
-        .filter(|story| !before.stories.iter().any(|old| old.slug == story.slug))
-        .map(|story| &**story)
-        .collect();
+    let mut came_or_went = !came.is_empty();
     let mut went_items = Vec::new();
     for old in &before.stories {
         if after.stories.iter().any(|story| story.slug == old.slug) {
             continue;
         }
+        came_or_went = true;
         let follows = seen_elsewhere(old).follows_up;
         let followed_alike = follows.is_empty()
             || came
@@ -380,7 +379,6 @@ fn shown_elsewhere_changes<'a, 'b>(
         }
         went_items.extend(old.what_to_watch.items.iter().map(|item| item.id.as_str()));
     }
-    let came_or_went = !came.is_empty() || before.stories.len() != after.stories.len();
     Some(StoryChanges {
         shown,
         came_or_went,

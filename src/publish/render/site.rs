@@ -244,14 +244,10 @@ fn render_tag_pages(
             next: (index + 1 < page_count).then(|| tag_page_path_at(&tag.slug, index + 1)),
         };
         let path = format!("{folder}index.html");
-        if let Some(last) = last {
-            let digest = super::scope::context_digest(&context);
-            let same = last.get(&path) == Some(&digest);
-            digests.push((path.clone(), digest));
-            if same && matches!(scope, Scope::Part(_)) {
-                sink.keep(path)?;
-                continue;
-            }
+        let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &context)?;
+        digests.extend(digest.map(|digest| (path.clone(), digest)));
+        if kept {
+            continue;
         }
         sink.put(Output::text(
             path,
