@@ -520,13 +520,15 @@ pub fn render_some(
                 }
                 let view = publication.view(index);
                 if scope.includes(index) {
+                    // Its files' paths are kept only for a next build (`build` has none).
                     let made = Recording::new(sink);
+                    let to: &dyn Sink = if last.is_some() { &made } else { sink };
                     let files;
                     (files, done.warnings) = issue::render_issue(publication, index, &view)?;
                     for file in files {
-                        made.put(file)?;
+                        to.put(file)?;
                     }
-                    site::render_story_pages(publication, index, &view, &made)?;
+                    site::render_story_pages(publication, index, &view, to)?;
                     done.files = last.is_some().then(|| made.into_paths());
                 }
                 if index >= in_feed {
