@@ -32,16 +32,53 @@ struct FeedContext<'a> {
     entries: Vec<&'a FeedEntry>,
 }
 
-#[derive(Serialize, Hash)]
-struct SitemapUrl {
-    loc: String,
-    lastmod: String,
+/// A sitemap entry. Its strings are made only when the sitemap is rendered: most builds of
+/// part of a large site keep the last sitemap after comparing digests, and formatting ten
+/// thousand URLs and dates only to digest them took longer than the rest of the sitemap.
+#[derive(Hash)]
+struct SitemapUrl<'a> {
+    base: &'a str,
+    path: SitemapPath<'a>,
+    /// Templates see `YYYY-MM-DD`, or an empty string.
+    lastmod: Option<chrono::NaiveDate>,
+}
+
+/// A page's path in the site.
+#[derive(Hash)]
+enum SitemapPath<'a> {
+    Fixed(&'a str),
+    Made(String),
+    /// A story's page, `stories/<slug>/`, by its slug.
+    Story(&'a str),
+}
+
+impl std::fmt::Display for SitemapPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SitemapPath::Fixed(path) => f.write_str(path),
+            SitemapPath::Made(path) => f.write_str(path),
+            SitemapPath::Story(slug) => write!(f, "stories/{slug}/"),
+        }
+    }
+}
+
+impl Serialize for SitemapUrl<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut url = serializer.serialize_struct("SitemapUrl", 2)?;
+        url.serialize_field("loc", &format!("{}{}", self.base, self.path))?;
+        url.serialize_field(
+            "lastmod",
+            &self.lastmod.map(|day| day.to_string()).unwrap_or_default(),
+        )?;
+        url.end()
+    }
 }
 
 #[derive(Serialize, Hash)]
 struct SitemapContext<'a> {
     site: &'a SiteView,
-    urls: Vec<SitemapUrl>,
+    urls: Vec<SitemapUrl<'a>>,
 }
 
 /// FNV-1a, 64 bits: small, stable across platforms and Rust versions.
@@ -142,53 +179,38 @@ pub fn render_sitemap(
     last: Option<&PageDigests>,
 ) -> Result<Option<(String, [u8; 32])>> {
     let site = &publication.site;
+    let base = site.base_url.as_str();
+    let url = |path, lastmod| SitemapUrl {
+        base,
+        path,
+        lastmod,
+    };
     let newest_story = publication
         .issues
         .iter()
-        .flat_map(|i| i.stories.iter().map(|s| s.date.to_string()))
-        .max()
-        .unwrap_or_default();
+        .flat_map(|i| i.stories.iter().map(|s| s.date))
+        .max();
     let mut urls = vec![
-        SitemapUrl {
-            loc: site.base_url.clone(),
-            lastmod: newest_story.clone(),
-        },
-        SitemapUrl {
-            loc: format!("{}archive/", site.base_url),
-            lastmod: newest_story.clone(),
-        },
-        SitemapUrl {
-            loc: format!("{}tags/", site.base_url),
-            lastmod: newest_story.clone(),
-        },
+        url(SitemapPath::Fixed(""), newest_story),
+        url(SitemapPath::Fixed("archive/"), newest_story),
+        url(SitemapPath::Fixed("tags/"), newest_story),
     ];
-    for index in 0..super::watch::WatchPages::of(publication).count {
-        urls.push(SitemapUrl {
-            loc: format!("{}{}", site.base_url, super::watch::WatchPages::path(index)),
-            lastmod: newest_story.clone(),
-        });
+    for index in 0..super::watch::WatchPages::count(publication) {
+        urls.push(url(
+            SitemapPath::Made(super::watch::WatchPages::path(index)),
+            newest_story,
+        ));
     }
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
-        let newest = issue
-            .stories
-            .iter()
-            .map(|s| s.date.to_string())
-            .max()
-            .unwrap_or_default();
-        urls.push(SitemapUrl {
-            loc: link.url.clone(),
-            lastmod: newest,
-        });
+        let newest = issue.stories.iter().map(|s| s.date).max();
+        urls.push(url(SitemapPath::Fixed(&link.path), newest));
         for story in issue.in_reading_order() {
-            let date = story.date.to_string();
             // A story page changes when a later story follows up one of its watch items.
-            let followed = publication
-                .last_follow_up(&story.slug)
-                .map(|d| d.to_string());
-            urls.push(SitemapUrl {
-                loc: format!("{}{}", site.base_url, story.page_path()),
-                lastmod: followed.map_or_else(|| date.clone(), |f| f.max(date.clone())),
-            });
+            let followed = publication.last_follow_up(&story.slug);
+            urls.push(url(
+                SitemapPath::Story(&story.slug),
+                Some(followed.map_or(story.date, |f| f.max(story.date))),
+            ));
         }
     }
     // A tag's pages change when its newest story arrives (each later page then starts one
@@ -214,10 +236,10 @@ pub fn render_sitemap(
     }
     for (slug, (date, count)) in by_slug {
         for index in 0..tag_page_count(count, publication.config) {
-            urls.push(SitemapUrl {
-                loc: format!("{}{}", site.base_url, tag_page_path_at(&slug, index)),
-                lastmod: date.to_string(),
-            });
+            urls.push(url(
+                SitemapPath::Made(tag_page_path_at(&slug, index)),
+                Some(date),
+            ));
         }
     }
     let sitemap = SitemapContext { site, urls };
