@@ -167,6 +167,19 @@ impl<'s> Ledger<'s> {
         ledger
     }
 
+    /// How many items said by `as_of` are open, and how many resolved: the lengths of
+    /// [`Ledger::partition`]'s lists, without putting them in order.
+    pub fn counts(&self, as_of: NaiveDate) -> (usize, usize) {
+        let mut counts = (0, 0);
+        for tracked in self.items.iter().filter(|t| t.story.date <= as_of) {
+            match tracked.resolved_by(as_of) {
+                None => counts.0 += 1,
+                Some(_) => counts.1 += 1,
+            }
+        }
+        counts
+    }
+
     /// The items said by `as_of`, split into open ones (those with a due date first, soonest
     /// first; then the newest) and resolved ones (most recently resolved first), as indexes
     /// into `items`.
@@ -466,6 +479,21 @@ mod tests {
             }
         }
         assert!(busiest > 20, "the case has enough items: {busiest}");
+        // The watch pages' count comes from `counts`, their items from `partition`.
+        for issue in &issues {
+            let as_of = issue.id.sunday();
+            let (open, resolved) = ledger.partition(as_of);
+            assert_eq!(
+                ledger.counts(as_of),
+                (open.len(), resolved.len()),
+                "{as_of}"
+            );
+        }
+        let (open, resolved) = ledger.counts(issues.last().unwrap().id.sunday());
+        assert!(
+            open > 10 && resolved > 5,
+            "{open} open, {resolved} resolved"
+        );
     }
 
     #[test]

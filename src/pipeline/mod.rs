@@ -547,7 +547,7 @@ impl Prepared {
         let issues = &self.issues;
         let ledger = Ledger::new(issues);
         let (open, resolved) = ledger.partition(as_of);
-        let refs = StoryRefs::new(issues, &self.config);
+        let refs = StoryRefs::new(issues);
         let view = |at: &usize| {
             WatchEntryView::new(&ledger.items[*at], as_of, issues, &self.config, &refs)
         };

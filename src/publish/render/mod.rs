@@ -74,7 +74,7 @@ pub struct Publication<'a> {
     /// Every issue as a link, oldest first.
     pub links: Vec<IssueLink>,
     /// Every watch item as of the newest issue.
-    pub watch: WatchSite,
+    pub watch: WatchSite<'a>,
     /// What each issue is still watching, by issue index.
     attention: Vec<crate::content::ledger::Attention>,
     /// The references to every story, for watch entries and follow-ups.
@@ -87,15 +87,16 @@ pub struct Publication<'a> {
 /// The watch items of the whole site, as of the newest issue's last day: their order, as
 /// indexes into the ledger's items. Views of the items are built where they are shown.
 #[derive(Debug, Default)]
-pub struct WatchSite {
+pub struct WatchSite<'a> {
     /// The day the states are for.
     pub as_of: Option<chrono::NaiveDate>,
-    /// Open items, in page order.
-    pub open: Vec<usize>,
-    /// Resolved items, in page order.
-    pub resolved: Vec<usize>,
+    /// How many items are open, and how many resolved.
+    pub counts: (usize, usize),
+    /// Open items, then resolved ones, in page order: sorted when the watch pages are
+    /// rendered, which most of `serve`'s rebuilds do not do.
+    order: std::sync::OnceLock<(Vec<usize>, Vec<usize>)>,
     /// The items of each story, by slug.
-    by_story: std::collections::HashMap<String, Vec<usize>>,
+    by_story: rustc_hash::FxHashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Publication<'a> {
@@ -123,11 +124,12 @@ impl<'a> Publication<'a> {
                 ..WatchSite::default()
             };
             if let Some(as_of) = as_of {
-                (watch.open, watch.resolved) = ledger.partition(as_of);
+                watch.counts = ledger.counts(as_of);
+                watch.by_story.reserve(ledger.items.len());
                 for (at, tracked) in ledger.items.iter().enumerate() {
                     watch
                         .by_story
-                        .entry(tracked.story.slug.clone())
+                        .entry(tracked.story.slug.as_str())
                         .or_default()
                         .push(at);
                 }
@@ -145,7 +147,7 @@ impl<'a> Publication<'a> {
             || rayon::join(watch_site, attention),
             || {
                 rayon::join(
-                    || StoryRefs::new(issues, config),
+                    || StoryRefs::new(issues),
                     || shared_markdown(issues, &ledger, earlier),
                 )
             },
@@ -216,6 +218,15 @@ impl<'a> Publication<'a> {
             }
         }
         issues
+    }
+
+    /// The open watch items, then the resolved ones, in the watch pages' order.
+    pub fn watch_order(&self) -> (&[usize], &[usize]) {
+        let (open, resolved) = self.watch.order.get_or_init(|| match self.watch.as_of {
+            Some(as_of) => self.ledger.partition(as_of),
+            None => Default::default(),
+        });
+        (open, resolved)
     }
 
     /// The state of watch item `at` as of the newest issue.

@@ -54,17 +54,20 @@ pub struct WatchPages<'a> {
 impl<'a> WatchPages<'a> {
     /// The pages of `publication`'s watch list.
     pub fn of(publication: &'a Publication<'_>) -> WatchPages<'a> {
-        let (open, resolved) = (&publication.watch.open, &publication.watch.resolved);
-        let count = open
-            .len()
-            .div_ceil(WATCH_PAGE_ITEMS)
-            .max(resolved.len().div_ceil(WATCH_PAGE_ITEMS))
-            .max(1);
+        let (open, resolved) = publication.watch_order();
         WatchPages {
             open,
             resolved,
-            count,
+            count: WatchPages::count(publication),
         }
+    }
+
+    /// How many pages `publication`'s watch list has, without putting its items in order.
+    pub fn count(publication: &Publication<'_>) -> usize {
+        let (open, resolved) = publication.watch.counts;
+        open.div_ceil(WATCH_PAGE_ITEMS)
+            .max(resolved.div_ceil(WATCH_PAGE_ITEMS))
+            .max(1)
     }
 
     /// The site-relative folder of page `index` (0-based): `watch/`, `watch/2/`, ...

@@ -30,7 +30,12 @@ type HtmlByText = [HashMap<String, Value>; 2];
 /// HTML, so an entry is never wrong.
 #[derive(Debug, Default)]
 pub struct MarkdownCache {
-    shared: HtmlByText,
+    /// The shared texts' HTML as a first publication made it, handed on unchanged to the
+    /// publications after an edit (`serve`): copying ten thousand entries into a new table
+    /// on every save cost more than the pages the save renders.
+    base: std::sync::Arc<HtmlByText>,
+    /// The shared texts `base` lacks: those written since it was made.
+    added: HtmlByText,
     recent: std::sync::Mutex<HtmlByText>,
 }
 
@@ -40,38 +45,76 @@ impl MarkdownCache {
     /// A cache holding the HTML of `block` and `inline` texts, rendered in parallel; those
     /// `earlier` holds (a cache of the same newsletter before an edit, in `serve`) are taken
     /// from it, since the same text always makes the same HTML.
+    ///
+    /// `earlier`'s base is shared as it is: texts it holds that are no longer shown stay in
+    /// it until the texts added since pass a quarter of it, when a new base is made of
+    /// the texts shown now. The cache is at most twice and a quarter of what is shown.
     pub fn new(
         block: Vec<&str>,
         inline: Vec<&str>,
         earlier: Option<&MarkdownCache>,
     ) -> MarkdownCache {
         use rayon::prelude::*;
+        let earlier_html = |slot: usize, text: &str| {
+            earlier.and_then(|earlier| earlier.shared(slot, text).cloned())
+        };
         let render = |texts: Vec<&str>, slot: usize, render: fn(&str) -> String| {
-            let earlier = earlier.map(|earlier| &earlier.shared[slot]);
             texts
                 .into_par_iter()
                 .map(|text| {
-                    let html = earlier
-                        .and_then(|earlier| earlier.get(text).cloned())
+                    let html = earlier_html(slot, text)
                         .unwrap_or_else(|| Value::from_safe_string(render(text)));
                     (text.to_owned(), html)
                 })
                 .collect::<HashMap<String, Value>>()
         };
+        let renderers: [fn(&str) -> String; 2] = [markdown::to_html, markdown::to_inline_html];
+        if let Some(earlier) = earlier {
+            let base = &earlier.base;
+            fn missing<'t>(texts: &[&'t str], base: &HashMap<String, Value>) -> Vec<&'t str> {
+                texts
+                    .par_iter()
+                    .filter(|text| !base.contains_key(**text))
+                    .copied()
+                    .collect()
+            }
+            let (block_missing, inline_missing) =
+                rayon::join(|| missing(&block, &base[0]), || missing(&inline, &base[1]));
+            let base_len = base[0].len() + base[1].len();
+            if (block_missing.len() + inline_missing.len()) * 4 <= base_len {
+                let (block, inline) = rayon::join(
+                    || render(block_missing, 0, renderers[0]),
+                    || render(inline_missing, 1, renderers[1]),
+                );
+                return MarkdownCache {
+                    base: std::sync::Arc::clone(base),
+                    added: [block, inline],
+                    recent: std::sync::Mutex::default(),
+                };
+            }
+        }
         let (block, inline) = rayon::join(
-            || render(block, 0, markdown::to_html),
-            || render(inline, 1, markdown::to_inline_html),
+            || render(block, 0, renderers[0]),
+            || render(inline, 1, renderers[1]),
         );
         MarkdownCache {
-            shared: [block, inline],
+            base: std::sync::Arc::new([block, inline]),
+            added: HtmlByText::default(),
             recent: std::sync::Mutex::default(),
         }
+    }
+
+    /// The HTML of shared text `text` of kind `slot`, if this cache holds it.
+    fn shared(&self, slot: usize, text: &str) -> Option<&Value> {
+        self.base[slot]
+            .get(text)
+            .or_else(|| self.added[slot].get(text))
     }
 
     /// Keeps `html`, the sanitised HTML of `markdown` made elsewhere from the same parse.
     pub fn remember(&self, markdown: &str, inline: bool, html: &str) {
         let slot = usize::from(inline);
-        if self.shared[slot].contains_key(markdown) {
+        if self.shared(slot, markdown).is_some() {
             return;
         }
         let mut recent = self
@@ -89,7 +132,7 @@ impl MarkdownCache {
     /// The sanitised HTML of `text`, from the cache or rendered now and remembered.
     fn html(&self, inline: bool, text: &str) -> Value {
         let slot = usize::from(inline);
-        if let Some(hit) = self.shared[slot].get(text) {
+        if let Some(hit) = self.shared(slot, text) {
             return hit.clone();
         }
         let lock = || {
@@ -150,7 +193,7 @@ mod tests {
     fn a_text_an_earlier_cache_holds_is_taken_from_it_and_the_others_are_rendered() {
         let mut earlier = MarkdownCache::new(vec!["*kept*"], vec!["*kept*"], None);
         // Marked, so that a render of the text again would show.
-        for slot in &mut earlier.shared {
+        for slot in std::sync::Arc::get_mut(&mut earlier.base).unwrap() {
             slot.insert(
                 "*kept*".to_owned(),
                 Value::from_safe_string("MARK".to_owned()),
@@ -169,13 +212,51 @@ mod tests {
             "<p><em>new</em></p>\n"
         );
         assert_eq!(cache.html(true, "*new*").to_string(), "<em>new</em>");
-        // A text the earlier cache held and this one does not show is not carried over.
-        let later = MarkdownCache::new(vec!["*new*"], vec![], Some(&cache));
-        assert!(!later.shared[0].contains_key("*kept*"));
         // Shared with an environment as a publication shares it, the filters find it.
-        let shared = std::sync::Arc::new(later);
+        let shared = std::sync::Arc::new(cache);
         let global = Value::from_dyn_object(std::sync::Arc::clone(&shared));
         let found = global.downcast_object_ref::<MarkdownCache>().unwrap();
         assert!(std::ptr::eq(found, &*shared));
+    }
+
+    #[test]
+    fn edits_share_the_first_base_until_new_texts_pass_a_quarter_of_it() {
+        let texts = |edits: usize| -> Vec<String> {
+            (0..8)
+                .map(|n| match n < edits {
+                    true => format!("*edited {n}*"),
+                    false => format!("*text {n}*"),
+                })
+                .collect()
+        };
+        let first = texts(0);
+        let mut last = MarkdownCache::new(first.iter().map(String::as_str).collect(), vec![], None);
+        let first_base = std::sync::Arc::clone(&last.base);
+        for edits in 1..=3 {
+            let shown = texts(edits);
+            let cache = MarkdownCache::new(
+                shown.iter().map(String::as_str).collect(),
+                vec![],
+                Some(&last),
+            );
+            for (n, text) in shown.iter().enumerate() {
+                let word = if n < edits { "edited" } else { "text" };
+                assert_eq!(
+                    cache.shared(0, text).map(ToString::to_string),
+                    Some(format!("<p><em>{word} {n}</em></p>\n")),
+                    "edit {edits}"
+                );
+            }
+            // Two new texts are a quarter of eight: the base is shared; the third makes a
+            // new one, of the texts shown now only.
+            let shared = std::sync::Arc::ptr_eq(&cache.base, &first_base);
+            assert_eq!(shared, edits <= 2, "edit {edits}");
+            assert_eq!(cache.added[0].len(), if shared { edits } else { 0 });
+            if !shared {
+                assert_eq!(cache.base[0].len(), 8);
+                assert!(cache.shared(0, "*text 0*").is_none());
+            }
+            last = cache;
+        }
     }
 }

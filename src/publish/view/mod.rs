@@ -129,6 +129,8 @@ impl IssueLink {
     /// The link to `issue`.
     pub fn new(issue: &Issue, config: &Config) -> IssueLink {
         let path = issue.id.page_path();
+        // Reading order, as on the page: stories grouped under their sections.
+        let leads: Vec<&crate::content::story::Story> = issue.in_reading_order().take(3).collect();
         IssueLink {
             number: issue.number,
             week: issue.id.to_string(),
@@ -136,15 +138,9 @@ impl IssueLink {
             path,
             date_range: dates::range(issue.id.monday(), issue.id.sunday(), &config.language),
             subject: issue.subject.clone(),
-            // Reading order, as on the page: stories grouped under their sections.
-            lead_titles: issue
-                .in_reading_order()
-                .take(3)
-                .map(|s| s.title.clone())
-                .collect(),
-            leads: issue
-                .in_reading_order()
-                .take(3)
+            lead_titles: leads.iter().map(|s| s.title.clone()).collect(),
+            leads: leads
+                .iter()
                 .map(|s| LeadLink {
                     title: s.title.clone(),
                     path: s.page_path(),

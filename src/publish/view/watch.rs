@@ -137,19 +137,22 @@ impl StoryRef {
 ///
 /// Stories are known by their address, which the borrow of their issues keeps theirs.
 pub struct StoryRefs<'a> {
-    by_address: rustc_hash::FxHashMap<usize, StoryRef>,
+    /// Each story's reference, made the first time it is asked for: a build of part of the
+    /// site asks for a few dozen of ten thousand.
+    by_address: rustc_hash::FxHashMap<usize, std::sync::OnceLock<StoryRef>>,
     issues: std::marker::PhantomData<&'a [Issue]>,
 }
 
 impl<'a> StoryRefs<'a> {
     /// The references of every story of `issues`.
-    pub fn new(issues: &'a [Issue], config: &Config) -> StoryRefs<'a> {
+    pub fn new(issues: &'a [Issue]) -> StoryRefs<'a> {
+        let mut by_address = rustc_hash::FxHashMap::default();
+        by_address.reserve(issues.iter().map(|issue| issue.stories.len()).sum());
+        for story in issues.iter().flat_map(|issue| &issue.stories) {
+            by_address.insert(address(story), std::sync::OnceLock::new());
+        }
         StoryRefs {
-            by_address: issues
-                .iter()
-                .flat_map(|issue| issue.stories.iter().map(move |story| (story, issue)))
-                .map(|(story, issue)| (address(story), StoryRef::new(story, issue, config)))
-                .collect(),
+            by_address,
             issues: std::marker::PhantomData,
         }
     }
@@ -157,7 +160,9 @@ impl<'a> StoryRefs<'a> {
     /// The reference to `story`, which appeared in `issue`.
     pub(super) fn of(&self, story: &Story, issue: &Issue, config: &Config) -> StoryRef {
         match self.by_address.get(&address(story)) {
-            Some(known) => known.clone(),
+            Some(known) => known
+                .get_or_init(|| StoryRef::new(story, issue, config))
+                .clone(),
             None => StoryRef::new(story, issue, config),
         }
     }
