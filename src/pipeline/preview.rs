@@ -691,6 +691,50 @@ mod tests {
         assert!(previewed.site.contains_key("tags/chips/3/index.html"));
     }
 
+    #[test]
+    fn a_retitle_renders_only_the_watch_pages_that_show_the_story() {
+        // 120 cards, each with a watch item the next one follows up: two watch pages, the
+        // newest 100 items on the first.
+        let mut newsletter = Newsletter::new();
+        let model = newsletter.cards[1].clone();
+        newsletter.cards.extend((6..120).map(|n| Card {
+            n,
+            week: n % WEEKS,
+            section: (n % 3) as u8,
+            follows_up: Some(n - 1),
+            ..model.clone()
+        }));
+        newsletter.next = 120;
+        let (mut previewed, first) = Previewed::start(&newsletter);
+        let watch_pages = |edited: &Edited| {
+            let mut pages: Vec<String> = edited
+                .made
+                .iter()
+                .filter(|path| path.starts_with("watch/"))
+                .cloned()
+                .collect();
+            pages.sort();
+            pages
+        };
+        assert_eq!(
+            watch_pages(&first),
+            ["watch/2/index.html", "watch/index.html"]
+        );
+
+        // Card 119 (the newest, not a lead of its issue) takes its slug from its title: its
+        // item and the item it follows up (card 118's) are on the first page only.
+        assert_eq!(119 % 3, 2);
+        newsletter.apply(&Edit::Retitle(119));
+        let retitled = previewed.edit(&newsletter);
+        assert!(
+            previewed
+                .page("watch/index.html")
+                .contains("Story 119 take 1")
+        );
+        assert_eq!(watch_pages(&retitled), ["watch/index.html"]);
+        assert!(previewed.site.contains_key("watch/2/index.html"));
+    }
+
     // A story whose slug comes from its title moves to a new page when retitled; a story
     // deleted takes its follow-up off the page of the story it followed up, in an earlier
     // issue that nothing else touched.

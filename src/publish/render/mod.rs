@@ -556,15 +556,22 @@ pub fn render_some(
         let around: &dyn Sink = &around;
         let (pages, rest) = rayon::join(
             || site::render_pages(publication, around, scope, last_pages),
-            || -> Result<Option<(String, [u8; 32])>> {
+            || -> Result<Vec<(String, [u8; 32])>> {
                 // The search index is one thread's work: it runs beside the pages.
                 let (search, rest) = rayon::join(
                     || search::render_search(publication, around, index),
                     || {
+                        let mut digests = Vec::new();
                         if scope.includes_watch() {
-                            watch::render_watch(publication, around)?;
+                            digests = watch::render_watch(publication, around, scope, last_pages)?;
                         }
-                        feed::render_sitemap(publication, around, scope, last_pages)
+                        digests.extend(feed::render_sitemap(
+                            publication,
+                            around,
+                            scope,
+                            last_pages,
+                        )?);
+                        Ok(digests)
                     },
                 );
                 search.and(rest)

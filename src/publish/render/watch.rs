@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::{Output, Publication, Sink};
+use super::{Output, PageDigests, Publication, Scope, Sink};
 use crate::content::markdown;
 use crate::error::Result;
 use crate::publish::view::{IssueLink, PageView, SiteView, WatchEntryView};
@@ -13,7 +13,10 @@ use crate::publish::view::{IssueLink, PageView, SiteView, WatchEntryView};
 /// Items per list on one watch page: a big archive has tens of thousands.
 pub const WATCH_PAGE_ITEMS: usize = 100;
 
-#[derive(Serialize)]
+/// Everything a watch page shows: the page is kept when this context's digest is the last
+/// build's (a retitled story changes the pages that show it and its items, not the 300 pages
+/// of a large archive's list).
+#[derive(Serialize, Hash)]
 struct WatchContext<'a> {
     site: &'a SiteView,
     page: PageView,
@@ -90,11 +93,18 @@ pub fn is_watch_file(path: &str) -> bool {
 }
 
 /// Renders the watch pages (`watch/index.html`, `watch/2/index.html`, ...) and `watch.ics`.
+/// With `last` (the last build's digests), returns each page's context digest, and a build
+/// of part of the site keeps the pages whose digest is the last build's.
 ///
 /// # Errors
 ///
 /// A template error, or the sink's.
-pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()> {
+pub fn render_watch(
+    publication: &Publication<'_>,
+    sink: &dyn Sink,
+    scope: &Scope,
+    last: Option<&PageDigests>,
+) -> Result<Vec<(String, [u8; 32])>> {
     use rayon::prelude::*;
     let site = &publication.site;
     let watch = &publication.watch;
@@ -109,7 +119,7 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
         let to = (from + WATCH_PAGE_ITEMS).min(list.len());
         (from, to)
     };
-    (0..pages.count).into_par_iter().try_for_each(|index| {
+    let digests = (0..pages.count).into_par_iter().map(|index| {
         let path = WatchPages::path(index);
         let (open_from, open_to) = chunk(pages.open, index);
         let (resolved_from, resolved_to) = chunk(pages.resolved, index);
@@ -154,12 +164,17 @@ pub fn render_watch(publication: &Publication<'_>, sink: &dyn Sink) -> Result<()
             prev: index.checked_sub(1).map(WatchPages::path),
             next: (index + 1 < pages.count).then(|| WatchPages::path(index + 1)),
         };
-        sink.put(Output::text(
-            format!("{path}index.html"),
-            publication.render("watch.html", &context)?,
-        ))
-    })?;
-    sink.put(Output::text("watch.ics", calendar(publication, &pages)))
+        let path = format!("{path}index.html");
+        let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &context)?;
+        if !kept {
+            let page = publication.render("watch.html", &context)?;
+            sink.put(Output::text(path.clone(), page))?;
+        }
+        Ok(digest.map(|digest| (path, digest)))
+    });
+    let digests = digests.collect::<Result<Vec<_>>>()?;
+    sink.put(Output::text("watch.ics", calendar(publication, &pages)))?;
+    Ok(digests.into_iter().flatten().collect())
 }
 
 /// `watch.ics`: one all-day event per open item with a due date, on its last day (the day

@@ -35,7 +35,7 @@ pub struct WatchItemView {
 }
 
 /// A story as the end of a link between a watch item and its follow-up.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct StoryRef {
     /// URL name.
     pub slug: String,
@@ -78,7 +78,7 @@ pub struct FollowUpView {
 
 /// A watch item with everything that followed it, as of a given day: the watch page, "Still
 /// watching", `briefing watch --json`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct WatchEntryView {
     /// Unique id.
     pub id: String,
@@ -103,7 +103,7 @@ pub struct WatchEntryView {
 }
 
 /// One follow-up, seen from the item.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Hash, Serialize)]
 pub struct MentionView {
     /// The later story.
     pub story: StoryRef,
