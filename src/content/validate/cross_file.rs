@@ -1,4 +1,4 @@
-//! The rules that span files: unique slugs, week folders, watch items and follow-ups across
+//! The rules that span files: unique slugs, watch items and follow-ups across
 //! cards, issue numbers and issue files without published cards.
 
 use std::collections::BTreeMap;
@@ -9,15 +9,19 @@ use crate::content::story::{Story, WatchItem};
 use crate::diagnostic::Pos;
 use crate::diagnostic::{Diagnostic, Severity, display_path};
 
-use super::{Corpus, week_folder};
+use super::Corpus;
 
 pub(super) fn check_slugs_unique(stories: &[Arc<Story>], out: &mut Vec<Diagnostic>) {
-    let mut by_slug: BTreeMap<&str, Vec<&Story>> = BTreeMap::new();
-    for story in stories {
-        by_slug.entry(&story.slug).or_default().push(story);
-    }
-    for (slug, owners) in by_slug.into_iter().filter(|(_, o)| o.len() > 1) {
-        for story in &owners {
+    // Sorted by slug (stably, so each slug's owners stay in card order): a shared slug's
+    // owners are neighbours. Ten thousand small lists cost more than the sort.
+    let mut by_slug: Vec<&Story> = stories.iter().map(|story| &**story).collect();
+    by_slug.sort_by(|a, b| a.slug.cmp(&b.slug));
+    let shared = by_slug
+        .chunk_by(|a, b| a.slug == b.slug)
+        .filter(|owners| owners.len() > 1)
+        .map(|owners| (owners[0].slug.as_str(), owners));
+    for (slug, owners) in shared {
+        for story in owners {
             let others = owners
                 .iter()
                 .filter(|o| o.path != story.path)
@@ -31,30 +35,6 @@ pub(super) fn check_slugs_unique(stories: &[Arc<Story>], out: &mut Vec<Diagnosti
                 ),
                 "give one of the cards its own `slug:`".to_owned(),
             ));
-        }
-    }
-}
-
-pub(super) fn check_week_folders(stories: &[Arc<Story>], out: &mut Vec<Diagnostic>) {
-    for story in stories {
-        let Some(folder) = week_folder(&story.path) else {
-            continue;
-        };
-        let week = story.issue_id();
-        if folder != week {
-            out.push(Diagnostic {
-                severity: Severity::Warning,
-                path: story.path.clone(),
-                pos: story.date_pos,
-                message: format!(
-                    "date {} is in week {week}, but the card is in folder {folder}",
-                    story.date
-                ),
-                help: Some(format!(
-                    "the date decides the issue; move the card to briefs/{week}/ or fix the date"
-                )),
-                line_text: None,
-            });
         }
     }
 }
@@ -141,9 +121,9 @@ pub(super) fn check_watch_items(
     some_cards_failed: bool,
     out: &mut Vec<Diagnostic>,
 ) {
-    // Every item by id (a stable sort keeps each id's owners in card order): the duplicates
-    // are neighbours, and an id is found by binary search.
-    let mut items: Vec<(&str, &Story, &WatchItem)> = stories
+    // Every item, in card order, and the first owner of each id (ids are the curator's own,
+    // not a stranger's: Fx hashing them is safe, and quicker than sorting 20,000 of them).
+    let items: Vec<(&str, &Story, &WatchItem)> = stories
         .iter()
         .flat_map(|s| {
             s.what_to_watch
@@ -152,20 +132,29 @@ pub(super) fn check_watch_items(
                 .map(move |i| (i.id.as_str(), &**s, i))
         })
         .collect();
-    items.sort_by(|a, b| a.0.cmp(b.0));
-    let first_owner = |id: &str| -> Option<&Story> {
-        let start = items.partition_point(|(other, ..)| *other < id);
-        items
-            .get(start)
-            .filter(|(other, ..)| *other == id)
-            .map(|&(_, s, _)| s)
-    };
-    for run in items
-        .chunk_by(|a, b| a.0 == b.0)
-        .filter(|run| run.len() > 1)
-    {
-        let id = run[0].0;
-        let owners: Vec<(&Story, &WatchItem)> = run.iter().map(|&(_, s, i)| (s, i)).collect();
+    let mut first: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    first.reserve(items.len());
+    // The owners of each id held more than once, in card order, by id.
+    let mut repeated: BTreeMap<&str, Vec<(&Story, &WatchItem)>> = BTreeMap::new();
+    for (at, &(id, ..)) in items.iter().enumerate() {
+        match first.entry(id) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                repeated.insert(id, Vec::new());
+            }
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(at);
+            }
+        }
+    }
+    if !repeated.is_empty() {
+        for &(id, story, item) in &items {
+            if let Some(owners) = repeated.get_mut(id) {
+                owners.push((story, item));
+            }
+        }
+    }
+    let first_owner = |id: &str| -> Option<&Story> { first.get(id).map(|&at| items[at].1) };
+    for (id, owners) in repeated {
         // Cards that share a slug share their derived ids too; the slug error says it all.
         let slug = &owners[0].0.slug;
         if owners.iter().all(|(s, i)| i.derived && s.slug == *slug) {
@@ -212,8 +201,8 @@ pub(super) fn check_watch_items(
         for follow_up in &story.follows_up {
             let Some(origin) = first_owner(&follow_up.id) else {
                 let known = known.get_or_insert_with(|| {
-                    let mut ids: Vec<&str> = items.iter().map(|(id, ..)| *id).collect();
-                    ids.dedup();
+                    let mut ids: Vec<&str> = first.keys().copied().collect();
+                    ids.sort_unstable();
                     ids
                 });
                 let help = match crate::diagnostic::did_you_mean(&follow_up.id, known) {

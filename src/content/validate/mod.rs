@@ -3,14 +3,14 @@
 //! Takes the [`SourceFile`]s from `load`, returns a [`Corpus`]: every story and issue file that
 //! passed, and every problem found, located by file, line and column. Validation never stops at
 //! the first problem: each card is read to its end, then the rules that span files run
-//! (duplicate slugs, week folders, issue numbers). No I/O happens here.
+//! (duplicate slugs, watch items and follow-ups, issue numbers). No I/O happens here.
 
 mod card;
 mod cross_file;
 mod issue_file;
 
 pub use card::{REQUIRED_CARD_KEYS, card};
-use cross_file::{check_issue_files, check_slugs_unique, check_watch_items, check_week_folders};
+use cross_file::{check_issue_files, check_slugs_unique, check_watch_items};
 
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
@@ -168,7 +168,6 @@ pub fn validate_reusing(
         }
     }
     check_slugs_unique(&corpus.stories, &mut corpus.diagnostics);
-    check_week_folders(&corpus.stories, &mut corpus.diagnostics);
     let some_cards_failed = corpus.stories.len() < corpus.card_files;
     cross_file::adopt_old_ids(&mut corpus.stories, &mut corpus.diagnostics);
     check_watch_items(&corpus.stories, some_cards_failed, &mut corpus.diagnostics);
@@ -219,6 +218,9 @@ fn check_file(file: &SourceFile) -> Checked {
             let story = card(text, &mut diags)
                 .filter(|_| !diags.has_errors())
                 .map(Arc::new);
+            if let Some(story) = &story {
+                check_week_folder(story, &mut diags);
+            }
             Checked::Card(story, diags.list)
         }
         FileKind::Issue => {
@@ -228,6 +230,29 @@ fn check_file(file: &SourceFile) -> Checked {
                 .map(|meta| (meta, week));
             Checked::Issue(meta, diags.list)
         }
+    }
+}
+
+/// A card in a week's folder (`briefs/2026-W25/`) is dated in that week: the date decides
+/// the issue, and a card filed elsewhere is most likely misdated. A rule of the file alone
+/// (its path and its date), so it is kept with the file's own check.
+fn check_week_folder(story: &Story, diags: &mut FileDiagnostics<'_>) {
+    let Some(folder) = week_folder(&story.path) else {
+        return;
+    };
+    let week = story.issue_id();
+    if folder != week {
+        diags
+            .warning(
+                story.date_pos,
+                format!(
+                    "date {} is in week {week}, but the card is in folder {folder}",
+                    story.date
+                ),
+            )
+            .help(format!(
+                "the date decides the issue; move the card to briefs/{week}/ or fix the date"
+            ));
     }
 }
 
