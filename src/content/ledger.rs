@@ -66,7 +66,6 @@ impl State {
     }
 
     /// Whether the item wants the reader's attention: overdue or stale.
-    #[cfg(test)]
     pub fn needs_attention(self) -> bool {
         matches!(self, State::Overdue | State::Stale)
     }
@@ -223,6 +222,55 @@ impl<'s> Ledger<'s> {
         self.by_id.get(id).map(|&at| &self.items[at])
     }
 
+    /// [`Ledger::attention_by_issue`] for issue `index` alone, judged item by item: quicker
+    /// when a few issues of a large archive are rendered (`serve` after an edit).
+    pub fn attention_of(
+        &self,
+        issues: &[Issue],
+        index: usize,
+        stale_weeks: u32,
+        limit: usize,
+    ) -> Attention {
+        let as_of = issues[index].id.sunday();
+        let mut followed: Vec<usize> = issues[index]
+            .stories
+            .iter()
+            .flat_map(|s| s.follows_up.iter())
+            .filter_map(|f| self.by_id.get(f.id.as_str()).copied())
+            .collect();
+        followed.sort_unstable();
+        let mut open: Vec<usize> = (0..self.items.len())
+            .filter(|&at| {
+                let tracked = &self.items[at];
+                tracked.issue < index
+                    && tracked.state(as_of, stale_weeks).needs_attention()
+                    && followed.binary_search(&at).is_err()
+            })
+            .collect();
+        let total = open.len();
+        // Only the first `limit` are shown: the newest issue of a large archive has
+        // thousands of stale items, and ordering them all would be most of the work.
+        if limit < total {
+            open.select_nth_unstable_by_key(limit, |&at| self.attention_key(at));
+            open.truncate(limit);
+        }
+        open.sort_unstable_by_key(|&at| self.attention_key(at));
+        Attention { total, shown: open }
+    }
+
+    /// The order of "still watching" lists: overdue items by due date, then stale ones,
+    /// oldest first.
+    fn attention_key(&self, at: usize) -> (bool, Option<NaiveDate>, NaiveDate, &str, usize) {
+        let t = &self.items[at];
+        (
+            t.item.due.is_none(),
+            t.item.due.map(|d| d.last_day()),
+            t.story.date,
+            t.item.id.as_str(),
+            at,
+        )
+    }
+
     /// For every issue, the items of earlier issues that need attention as of its last day
     /// (overdue ones first, by due date, then stale ones, oldest first), leaving out those the
     /// issue itself follows up: the first `limit` of them and how many there are in all.
@@ -258,16 +306,7 @@ impl<'s> Ledger<'s> {
                 ends[end].push(at);
             }
         }
-        let key = |at: usize| {
-            let t = &self.items[at];
-            (
-                t.item.due.is_none(),
-                t.item.due.map(|d| d.last_day()),
-                t.story.date,
-                t.item.id.as_str(),
-                at,
-            )
-        };
+        let key = |at: usize| self.attention_key(at);
         let mut open = std::collections::BTreeSet::new();
         let mut result = Vec::with_capacity(issues.len());
         for (index, issue) in issues.iter().enumerate() {
@@ -473,6 +512,11 @@ mod tests {
                     assert_eq!(
                         attention, &want,
                         "issue {index}, stale after {stale_weeks} weeks, limit {limit}"
+                    );
+                    assert_eq!(
+                        ledger.attention_of(&issues, index, stale_weeks, limit),
+                        want,
+                        "one issue: {index}, stale after {stale_weeks} weeks, limit {limit}"
                     );
                     busiest = busiest.max(want.total);
                 }

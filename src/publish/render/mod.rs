@@ -76,7 +76,9 @@ pub struct Publication<'a> {
     /// Every watch item as of the newest issue.
     pub watch: WatchSite<'a>,
     /// What each issue is still watching, by issue index.
-    attention: Vec<crate::content::ledger::Attention>,
+    /// Computed for every issue at once when many render; a few issues of a large archive
+    /// are judged one by one instead ([`Publication::attention_of`]).
+    attention: std::sync::OnceLock<Vec<crate::content::ledger::Attention>>,
     /// The references to every story, for watch entries and follow-ups.
     refs: StoryRefs<'a>,
     /// The HTML of card Markdown, for the `markdown` filters, which find it as a global of
@@ -136,21 +138,9 @@ impl<'a> Publication<'a> {
             }
             watch
         };
-        let attention = || {
-            ledger.attention_by_issue(
-                issues,
-                config.watch.stale_after_weeks,
-                config.watch.still_watching_limit,
-            )
-        };
-        let ((watch, attention), (refs, markdown)) = rayon::join(
-            || rayon::join(watch_site, attention),
-            || {
-                rayon::join(
-                    || StoryRefs::new(issues),
-                    || shared_markdown(issues, &ledger, earlier),
-                )
-            },
+        let ((watch, refs), markdown) = rayon::join(
+            || rayon::join(watch_site, || StoryRefs::new(issues)),
+            || shared_markdown(issues, &ledger, earlier),
         );
         // A global of this publication's own environment: the filters find it with
         // `State::lookup`, and no render context needs to carry it.
@@ -167,7 +157,7 @@ impl<'a> Publication<'a> {
             ledger,
             links,
             watch,
-            attention,
+            attention: std::sync::OnceLock::new(),
             refs,
             env,
             markdown,
@@ -212,7 +202,7 @@ impl<'a> Publication<'a> {
             issues.insert(tracked.issue);
             issues.extend(tracked.mentions.iter().map(|m| m.issue));
         }
-        for (index, attention) in self.attention.iter().enumerate() {
+        for (index, attention) in self.attention_by_issue().iter().enumerate() {
             if attention.shown.iter().any(|at| related.contains(at)) {
                 issues.insert(index);
             }
@@ -274,7 +264,7 @@ impl<'a> Publication<'a> {
             index,
             self.config,
             &self.ledger,
-            &self.attention[index],
+            &self.attention_of(index),
             &self.refs,
         );
         for story in &view.stories {
@@ -283,6 +273,38 @@ impl<'a> Publication<'a> {
             }
         }
         ViewedIssue::new(view)
+    }
+
+    /// What every issue is still watching, worked out the first time it is asked for.
+    pub fn attention_by_issue(&self) -> &[crate::content::ledger::Attention] {
+        self.attention.get_or_init(|| {
+            let watch = &self.config.watch;
+            self.ledger.attention_by_issue(
+                self.issues,
+                watch.stale_after_weeks,
+                watch.still_watching_limit,
+            )
+        })
+    }
+
+    /// What issue `index` is still watching: from [`Publication::attention_by_issue`] once
+    /// it has been worked out, else judged for this issue alone.
+    fn attention_of(
+        &self,
+        index: usize,
+    ) -> std::borrow::Cow<'_, crate::content::ledger::Attention> {
+        match self.attention.get() {
+            Some(all) => std::borrow::Cow::Borrowed(&all[index]),
+            None => {
+                let watch = &self.config.watch;
+                std::borrow::Cow::Owned(self.ledger.attention_of(
+                    self.issues,
+                    index,
+                    watch.stale_after_weeks,
+                    watch.still_watching_limit,
+                ))
+            }
+        }
     }
 
     /// A digest of every template this publication renders with.
@@ -491,6 +513,10 @@ impl Sink for Recording<'_> {
     }
 }
 
+/// Up to how many issue views a build judges each issue's "still watching" list alone
+/// ([`Publication::attention_of`]); more take one sweep of every issue.
+const FEW_VIEWS: usize = 8;
+
 /// Renders the files of the issues `scope` includes and every page around the issues into
 /// `sink` ([`scope`](mod@scope) says when that is the whole change an edit made). With
 /// `last` (the last build's [`Rendered::remembered`], or an empty one for a first build),
@@ -514,6 +540,19 @@ pub fn render_some(
         .len()
         .saturating_sub(publication.config.feed_limit);
     let render_issues = || -> Result<Vec<IssueDone>> {
+        let kept_entry = |index: usize| {
+            last.filter(|_| !scope.includes(index))
+                .and_then(|last| last.feed.get(&publication.issues[index].id))
+        };
+        let views = (0..publication.issues.len())
+            .filter(|&index| {
+                scope.includes(index) || (index >= in_feed && kept_entry(index).is_none())
+            })
+            .count();
+        if views > FEW_VIEWS {
+            // One sweep for all issues, before their views ask for it one by one.
+            publication.attention_by_issue();
+        }
         (0..publication.issues.len())
             .into_par_iter()
             .filter(|&index| scope.includes(index) || index >= in_feed)
@@ -522,10 +561,7 @@ pub fn render_some(
                     index,
                     ..IssueDone::default()
                 };
-                let kept = last
-                    .filter(|_| !scope.includes(index))
-                    .and_then(|last| last.feed.get(&publication.issues[index].id));
-                if let Some(entry) = kept {
+                if let Some(entry) = kept_entry(index) {
                     done.entry = Some(std::sync::Arc::clone(entry));
                     return Ok(done);
                 }
