@@ -615,16 +615,21 @@ mod tests {
         }
     }
 
-    /// The paths of the files a rebuild made that are pages of the tag `chips`.
-    fn chips_pages(edited: &Edited) -> Vec<String> {
+    /// The paths of the files a rebuild made under `folder`, sorted.
+    fn made_under(edited: &Edited, folder: &str) -> Vec<String> {
         let mut paths: Vec<String> = edited
             .made
             .iter()
-            .filter(|path| path.starts_with("tags/chips/"))
+            .filter(|path| path.starts_with(folder))
             .cloned()
             .collect();
         paths.sort();
         paths
+    }
+
+    /// The paths of the files a rebuild made that are pages of the tag `chips`.
+    fn chips_pages(edited: &Edited) -> Vec<String> {
+        made_under(edited, "tags/chips/")
     }
 
     #[test]
@@ -706,16 +711,7 @@ mod tests {
         }));
         newsletter.next = 120;
         let (mut previewed, first) = Previewed::start(&newsletter);
-        let watch_pages = |edited: &Edited| {
-            let mut pages: Vec<String> = edited
-                .made
-                .iter()
-                .filter(|path| path.starts_with("watch/"))
-                .cloned()
-                .collect();
-            pages.sort();
-            pages
-        };
+        let watch_pages = |edited: &Edited| made_under(edited, "watch/");
         assert_eq!(
             watch_pages(&first),
             ["watch/2/index.html", "watch/index.html"]
