@@ -232,13 +232,7 @@ impl<'s> Ledger<'s> {
         limit: usize,
     ) -> Attention {
         let as_of = issues[index].id.sunday();
-        let mut followed: Vec<usize> = issues[index]
-            .stories
-            .iter()
-            .flat_map(|s| s.follows_up.iter())
-            .filter_map(|f| self.by_id.get(f.id.as_str()).copied())
-            .collect();
-        followed.sort_unstable();
+        let followed = self.followed_in(&issues[index]);
         let mut open: Vec<usize> = (0..self.items.len())
             .filter(|&at| {
                 let tracked = &self.items[at];
@@ -256,6 +250,19 @@ impl<'s> Ledger<'s> {
         }
         open.sort_unstable_by_key(|&at| self.attention_key(at));
         Attention { total, shown: open }
+    }
+
+    /// The items `issue`'s stories follow up, sorted, each once.
+    fn followed_in(&self, issue: &Issue) -> Vec<usize> {
+        let mut followed: Vec<usize> = issue
+            .stories
+            .iter()
+            .flat_map(|s| s.follows_up.iter())
+            .filter_map(|f| self.by_id.get(f.id.as_str()).copied())
+            .collect();
+        followed.sort_unstable();
+        followed.dedup();
+        followed
     }
 
     /// The order of "still watching" lists: overdue items by due date, then stale ones,
@@ -314,14 +321,7 @@ impl<'s> Ledger<'s> {
                 open.remove(&key(at));
             }
             open.extend(starts[index].iter().map(|&at| key(at)));
-            let mut followed: Vec<usize> = issue
-                .stories
-                .iter()
-                .flat_map(|s| s.follows_up.iter())
-                .filter_map(|f| self.by_id.get(f.id.as_str()).copied())
-                .collect();
-            followed.sort_unstable();
-            followed.dedup();
+            let followed = self.followed_in(issue);
             let shown = open
                 .iter()
                 .map(|&(.., at)| at)
