@@ -597,16 +597,17 @@ pub fn render_some(
                 let (search, rest) = rayon::join(
                     || search::render_search(publication, around, index),
                     || {
-                        let mut digests = Vec::new();
-                        if scope.includes_watch() {
-                            digests = watch::render_watch(publication, around, scope, last_pages)?;
-                        }
-                        digests.extend(feed::render_sitemap(
-                            publication,
-                            around,
-                            scope,
-                            last_pages,
-                        )?);
+                        // Side by side: a moved slug renders a large sitemap and digests
+                        // every watch page.
+                        let (watch, sitemap) = rayon::join(
+                            || match scope.includes_watch() {
+                                true => watch::render_watch(publication, around, scope, last_pages),
+                                false => Ok(Vec::new()),
+                            },
+                            || feed::render_sitemap(publication, around, scope, last_pages),
+                        );
+                        let mut digests = watch?;
+                        digests.extend(sitemap?);
                         Ok(digests)
                     },
                 );
