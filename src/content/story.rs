@@ -105,7 +105,18 @@ impl Story {
 
     /// Site-relative folder of the story's page: `stories/<slug>/`.
     pub fn page_path(&self) -> String {
-        format!("stories/{}/", self.slug)
+        StoryPath(&self.slug).to_string()
+    }
+}
+
+/// The site-relative folder of the page of the story whose slug it holds, `stories/<slug>/`,
+/// written out where it is shown: the one place that says where story pages live.
+#[derive(Debug, Clone, Copy, Hash)]
+pub struct StoryPath<'a>(pub &'a str);
+
+impl std::fmt::Display for StoryPath<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "stories/{}/", self.0)
     }
 }
 

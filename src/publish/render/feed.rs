@@ -5,10 +5,13 @@
 //! newest story's date plus a number of seconds (under a day) taken from a hash of the
 //! entry's content. The same content always gives the same instant; an edit gives another.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 use super::site::{tag_page_count, tag_page_path_at};
 use super::{Output, PageDigests, Publication, Scope, Sink};
+use crate::content::story::StoryPath;
 use crate::error::Result;
 use crate::publish::view::{IssueContext, SiteView, ViewedIssue};
 
@@ -43,21 +46,18 @@ struct SitemapUrl<'a> {
     lastmod: Option<chrono::NaiveDate>,
 }
 
-/// A page's path in the site.
+/// A page's path in the site: a story's is written out only when the sitemap is rendered.
 #[derive(Hash)]
 enum SitemapPath<'a> {
-    Fixed(&'a str),
-    Made(String),
-    /// A story's page, `stories/<slug>/`, by its slug.
-    Story(&'a str),
+    Page(Cow<'a, str>),
+    Story(StoryPath<'a>),
 }
 
 impl std::fmt::Display for SitemapPath<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            SitemapPath::Fixed(path) => f.write_str(path),
-            SitemapPath::Made(path) => f.write_str(path),
-            SitemapPath::Story(slug) => write!(f, "stories/{slug}/"),
+            SitemapPath::Page(path) => f.write_str(path),
+            SitemapPath::Story(path) => path.fmt(f),
         }
     }
 }
@@ -191,24 +191,24 @@ pub fn render_sitemap(
         .flat_map(|i| i.stories.iter().map(|s| s.date))
         .max();
     let mut urls = vec![
-        url(SitemapPath::Fixed(""), newest_story),
-        url(SitemapPath::Fixed("archive/"), newest_story),
-        url(SitemapPath::Fixed("tags/"), newest_story),
+        url(SitemapPath::Page(Cow::Borrowed("")), newest_story),
+        url(SitemapPath::Page(Cow::Borrowed("archive/")), newest_story),
+        url(SitemapPath::Page(Cow::Borrowed("tags/")), newest_story),
     ];
     for index in 0..super::watch::WatchPages::count(publication) {
         urls.push(url(
-            SitemapPath::Made(super::watch::WatchPages::path(index)),
+            SitemapPath::Page(Cow::Owned(super::watch::WatchPages::path(index))),
             newest_story,
         ));
     }
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
         let newest = issue.stories.iter().map(|s| s.date).max();
-        urls.push(url(SitemapPath::Fixed(&link.path), newest));
+        urls.push(url(SitemapPath::Page(Cow::Borrowed(&link.path)), newest));
         for story in issue.in_reading_order() {
             // A story page changes when a later story follows up one of its watch items.
             let followed = publication.last_follow_up(&story.slug);
             urls.push(url(
-                SitemapPath::Story(&story.slug),
+                SitemapPath::Story(StoryPath(&story.slug)),
                 Some(followed.map_or(story.date, |f| f.max(story.date))),
             ));
         }
@@ -237,7 +237,7 @@ pub fn render_sitemap(
     for (slug, (date, count)) in by_slug {
         for index in 0..tag_page_count(count, publication.config) {
             urls.push(url(
-                SitemapPath::Made(tag_page_path_at(&slug, index)),
+                SitemapPath::Page(Cow::Owned(tag_page_path_at(&slug, index))),
                 Some(date),
             ));
         }

@@ -455,7 +455,10 @@ fn redirects(
     let mut moved: BTreeMap<String, (String, &str)> = BTreeMap::new();
     for story in stories() {
         if let Some(old) = &story.old_slug {
-            moved.insert(format!("stories/{old}/"), (story.page_path(), &story.title));
+            moved.insert(
+                crate::content::story::StoryPath(old).to_string(),
+                (story.page_path(), &story.title),
+            );
         }
     }
     for tag in tags.values() {
