@@ -58,17 +58,17 @@ impl MarkdownCache {
         let earlier_html = |slot: usize, text: &str| {
             earlier.and_then(|earlier| earlier.shared(slot, text).cloned())
         };
-        let render = |texts: Vec<&str>, slot: usize, render: fn(&str) -> String| {
+        let render = |texts: Vec<&str>, slot: usize| {
             texts
                 .into_par_iter()
                 .map(|text| {
-                    let html = earlier_html(slot, text)
-                        .unwrap_or_else(|| Value::from_safe_string(render(text)));
+                    let html = earlier_html(slot, text).unwrap_or_else(|| {
+                        Value::from_safe_string(render_markdown(slot == 1, text))
+                    });
                     (text.to_owned(), html)
                 })
                 .collect::<HashMap<String, Value>>()
         };
-        let renderers: [fn(&str) -> String; 2] = [markdown::to_html, markdown::to_inline_html];
         if let Some(earlier) = earlier {
             let base = &earlier.base;
             fn missing<'t>(texts: &[&'t str], base: &HashMap<String, Value>) -> Vec<&'t str> {
@@ -82,10 +82,8 @@ impl MarkdownCache {
                 rayon::join(|| missing(&block, &base[0]), || missing(&inline, &base[1]));
             let base_len = base[0].len() + base[1].len();
             if (block_missing.len() + inline_missing.len()) * 4 <= base_len {
-                let (block, inline) = rayon::join(
-                    || render(block_missing, 0, renderers[0]),
-                    || render(inline_missing, 1, renderers[1]),
-                );
+                let (block, inline) =
+                    rayon::join(|| render(block_missing, 0), || render(inline_missing, 1));
                 return MarkdownCache {
                     base: std::sync::Arc::clone(base),
                     added: [block, inline],
@@ -93,10 +91,7 @@ impl MarkdownCache {
                 };
             }
         }
-        let (block, inline) = rayon::join(
-            || render(block, 0, renderers[0]),
-            || render(inline, 1, renderers[1]),
-        );
+        let (block, inline) = rayon::join(|| render(block, 0), || render(inline, 1));
         MarkdownCache {
             base: std::sync::Arc::new([block, inline]),
             added: HtmlByText::default(),
