@@ -729,6 +729,37 @@ mod tests {
         );
         assert_eq!(watch_pages(&retitled), ["watch/index.html"]);
         assert!(previewed.site.contains_key("watch/2/index.html"));
+
+        // Card 21 keeps its slug, its item is on the first page, and it follows up card 20's
+        // item, which is on the second: that page shows its new title in the follow-up.
+        assert_ne!(21 % 3, 2);
+        assert!(previewed.page("watch/index.html").contains("id=\"w21\""));
+        assert!(previewed.page("watch/2/index.html").contains("id=\"w20\""));
+        newsletter.apply(&Edit::Retitle(21));
+        let retitled = previewed.edit(&newsletter);
+        assert!(
+            previewed
+                .page("watch/2/index.html")
+                .contains("Story 21 take 1")
+        );
+        assert_eq!(
+            watch_pages(&retitled),
+            ["watch/2/index.html", "watch/index.html"]
+        );
+
+        // Card 0 (which follows nothing up) moved from the oldest week to the next takes its
+        // item to the first page, whose oldest item goes to the second: the second page lists
+        // other items, in the same numbers, as of the same newest issue.
+        assert!(previewed.page("watch/2/index.html").contains("id=\"w0\""));
+        newsletter.apply(&Edit::Move(0, 1));
+        let moved = previewed.edit(&newsletter);
+        assert!(moved.removed.is_some(), "a move renders part of the site");
+        assert!(previewed.page("watch/index.html").contains("id=\"w0\""));
+        assert!(!previewed.page("watch/2/index.html").contains("id=\"w0\""));
+        assert_eq!(
+            watch_pages(&moved),
+            ["watch/2/index.html", "watch/index.html"]
+        );
     }
 
     // A story whose slug comes from its title moves to a new page when retitled; a story

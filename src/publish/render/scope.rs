@@ -33,6 +33,9 @@
 //! Within the tag pages it renders, a page whose template context is the same as the last
 //! build's (by its [`context_digest`], kept in [`PageDigests`]) is left as it is: a story
 //! edited on a large tag changes one of its pages, not the thousand stories of the others.
+//! A watch page is left as it is when it lists the same items under the same heading and
+//! none of them reads differently: none belongs to, or is followed up by, a story retitled,
+//! new, moved or gone ([`Part::watch_stories`]).
 //!
 //! The property test in `pipeline::preview` holds this against a clean build after random
 //! edits, byte for byte.
@@ -138,6 +141,11 @@ pub struct Part {
     /// newest issue's link. (What else they show is what other issues show too: a change to
     /// it renders everything.)
     pub watch: bool,
+    /// The slugs of the stories the watch pages may show differently, before the edit and
+    /// after: those retitled, new, moved to another week or gone. Only the entries of their
+    /// items, and of the items they follow up, read differently on a watch page; the pages
+    /// around them change only when their lists do.
+    pub watch_stories: BTreeSet<String>,
 }
 
 impl Scope {
@@ -162,6 +170,22 @@ impl Scope {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => part.watch,
+        }
+    }
+
+    /// Whether a watch entry of the item of `story`, followed up by `followers`, may read
+    /// differently from the last build's ([`Part::watch_stories`]).
+    pub fn watch_entry_changes<'s>(
+        &self,
+        story: &str,
+        mut followers: impl Iterator<Item = &'s str>,
+    ) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => {
+                part.watch_stories.contains(story)
+                    || followers.any(|slug| part.watch_stories.contains(slug))
+            }
         }
     }
 
@@ -212,6 +236,7 @@ pub fn plan(
     let mut dirty = vec![false; next.issues.len()];
     let mut watch_changed = false;
     let mut went_items: Vec<&str> = Vec::new();
+    let mut watch_stories = BTreeSet::new();
     let mut tags = BTreeSet::new();
     for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
         if before == after {
@@ -220,12 +245,14 @@ pub fn plan(
         let Some(StoryChanges {
             shown,
             came_or_went,
+            went,
             went_items: mut gone,
         }) = shown_elsewhere_changes(before, after)
         else {
             return Scope::Everything;
         };
         went_items.append(&mut gone);
+        watch_stories.extend(shown.iter().chain(&went).map(|&slug| slug.to_owned()));
         let link_changed =
             IssueLink::new(before, &last.config) != IssueLink::new(after, next.config);
         for story in listed_differently(before, after, link_changed) {
@@ -283,6 +310,7 @@ pub fn plan(
         issues: dirty,
         tags,
         watch: watch_changed,
+        watch_stories,
     })
 }
 
@@ -363,12 +391,14 @@ fn shown_elsewhere_changes<'a, 'b>(
         }
     }
     let mut came_or_went = !came.is_empty();
+    let mut went = Vec::new();
     let mut went_items = Vec::new();
     for old in &before.stories {
         if after.stories.iter().any(|story| story.slug == old.slug) {
             continue;
         }
         came_or_went = true;
+        went.push(old.slug.as_str());
         let follows = seen_elsewhere(old).follows_up;
         let followed_alike = follows.is_empty()
             || came
@@ -382,6 +412,7 @@ fn shown_elsewhere_changes<'a, 'b>(
     Some(StoryChanges {
         shown,
         came_or_went,
+        went,
         went_items,
     })
 }
@@ -392,6 +423,8 @@ struct StoryChanges<'a, 'b> {
     shown: Vec<&'a str>,
     /// Whether a story came or went.
     came_or_went: bool,
+    /// The slugs of the stories that went.
+    went: Vec<&'b str>,
     /// The ids of the watch items of the stories that went, which the stories that followed
     /// them up showed.
     went_items: Vec<&'b str>,

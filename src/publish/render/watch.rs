@@ -13,9 +13,10 @@ use crate::publish::view::{IssueLink, PageView, SiteView, WatchEntryView};
 /// Items per list on one watch page: a big archive has tens of thousands.
 pub const WATCH_PAGE_ITEMS: usize = 100;
 
-/// Everything a watch page shows: the page is kept when this context's digest is the last
-/// build's (a retitled story changes the pages that show it and its items, not the 300 pages
-/// of a large archive's list).
+/// Everything a watch page shows. A build of part of the site keeps a page when its
+/// [`WatchPageKey`] is the last build's and none of its entries reads differently (a retitled
+/// story changes the pages that show it and its items, not the 300 pages of a large
+/// archive's list).
 #[derive(Serialize, Hash)]
 struct WatchContext<'a> {
     site: &'a SiteView,
@@ -42,6 +43,19 @@ struct WatchContext<'a> {
     /// Site-relative paths of the neighbouring pages.
     prev: Option<String>,
     next: Option<String>,
+}
+
+/// What a watch page is kept by: its context without the entries, and which items it lists.
+/// An entry reads differently from the last build's only when the edit touched its story or
+/// a story that follows it up ([`Scope::watch_entry_changes`]); making and digesting the
+/// tens of thousands of entries of every page to find that out took most of a retitle's
+/// time.
+#[derive(Hash)]
+struct WatchPageKey<'a> {
+    /// With no entries.
+    context: &'a WatchContext<'a>,
+    open: Vec<&'a str>,
+    resolved: Vec<&'a str>,
 }
 
 /// The watch list split into pages of [`WATCH_PAGE_ITEMS`] open and resolved items each.
@@ -119,10 +133,22 @@ pub fn render_watch(
         let to = (from + WATCH_PAGE_ITEMS).min(list.len());
         (from, to)
     };
+    let id = |&at: &usize| publication.watch_item(at).item.id.as_str();
+    let reads_differently = |&at: &usize| {
+        let tracked = publication.watch_item(at);
+        scope.watch_entry_changes(
+            &tracked.story.slug,
+            tracked.mentions.iter().map(|m| m.story.slug.as_str()),
+        )
+    };
     let digests = (0..pages.count).into_par_iter().map(|index| {
         let path = WatchPages::path(index);
         let (open_from, open_to) = chunk(pages.open, index);
         let (resolved_from, resolved_to) = chunk(pages.resolved, index);
+        let (open, resolved) = (
+            &pages.open[open_from..open_to],
+            &pages.resolved[resolved_from..resolved_to],
+        );
         let title = if pages.count > 1 {
             format!(
                 "What to watch, page {} of {} · {}",
@@ -133,7 +159,7 @@ pub fn render_watch(
         } else {
             format!("What to watch · {}", site.title)
         };
-        let context = WatchContext {
+        let mut context = WatchContext {
             site,
             page: PageView::at(
                 site,
@@ -146,14 +172,8 @@ pub fn render_watch(
             ),
             as_of_issue: publication.links.last(),
             as_of: watch.as_of.map(|d| d.to_string()).unwrap_or_default(),
-            open: pages.open[open_from..open_to]
-                .iter()
-                .map(|&at| publication.watch_entry(at))
-                .collect(),
-            resolved: pages.resolved[resolved_from..resolved_to]
-                .iter()
-                .map(|&at| publication.watch_entry(at))
-                .collect(),
+            open: Vec::new(),
+            resolved: Vec::new(),
             open_count: pages.open.len(),
             overdue_count,
             resolved_count: pages.resolved.len(),
@@ -165,8 +185,22 @@ pub fn render_watch(
             next: (index + 1 < pages.count).then(|| WatchPages::path(index + 1)),
         };
         let path = format!("{path}index.html");
-        let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &context)?;
+        let key = WatchPageKey {
+            context: &context,
+            open: open.iter().map(id).collect(),
+            resolved: resolved.iter().map(id).collect(),
+        };
+        let (digest, kept) = if open.iter().chain(resolved).any(reads_differently) {
+            (last.map(|_| super::scope::context_digest(&key)), false)
+        } else {
+            super::keep_unchanged(sink, scope, last, &path, &key)?
+        };
         if !kept {
+            context.open = open.iter().map(|&at| publication.watch_entry(at)).collect();
+            context.resolved = resolved
+                .iter()
+                .map(|&at| publication.watch_entry(at))
+                .collect();
             let page = publication.render("watch.html", &context)?;
             sink.put(Output::text(path.clone(), page))?;
         }
