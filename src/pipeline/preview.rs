@@ -694,6 +694,36 @@ mod tests {
         previewed.edit(&newsletter);
         assert!(!previewed.site.contains_key("tags/chips/4/index.html"));
         assert!(previewed.site.contains_key("tags/chips/3/index.html"));
+
+        // The oldest story (card 0, which follows nothing up) moved to the newest week goes
+        // from the last page to the first, and every page between starts one story earlier:
+        // the second page lists other stories, none of which changed, in the same numbers.
+        let listed = |previewed: &Previewed, page: &str| -> Vec<usize> {
+            let page = previewed.page(page);
+            (0..10)
+                .filter(|n| (0..2).any(|s| page.contains(&format!("Summary {s} of story {n}."))))
+                .collect()
+        };
+        let pages = |previewed: &Previewed| {
+            [
+                "tags/chips/index.html",
+                "tags/chips/2/index.html",
+                "tags/chips/3/index.html",
+            ]
+            .map(|page| listed(previewed, page))
+        };
+        assert_eq!(pages(&previewed), [[2, 3], [1, 5], [0, 4]]);
+        newsletter.apply(&Edit::Move(0, WEEKS - 1));
+        let moved = previewed.edit(&newsletter);
+        assert_eq!(pages(&previewed), [[0, 3], [1, 2], [4, 5]]);
+        assert_eq!(
+            chips_pages(&moved),
+            [
+                "tags/chips/2/index.html",
+                "tags/chips/3/index.html",
+                "tags/chips/index.html"
+            ]
+        );
     }
 
     #[test]

@@ -244,7 +244,7 @@ pub fn render_sitemap(
     }
     let sitemap = SitemapContext { site, urls };
     let path = "sitemap.xml";
-    let (digest, kept) = super::keep_unchanged(sink, scope, last, path, &sitemap)?;
+    let (digest, kept) = super::keep_unchanged(sink, scope, last, path, &sitemap, false)?;
     if !kept {
         sink.put(Output::text(
             path,

@@ -416,8 +416,8 @@ pub struct Rendered {
 /// kept rather than made again.
 #[derive(Debug, Default)]
 pub struct Remembered {
-    /// The [`context_digest`](scope::context_digest) of each page kept by its context's
-    /// digest (the tag pages and the sitemap), by path.
+    /// The digest of each page kept by its digest (the tag pages, the watch pages and the
+    /// sitemap: [`keep_unchanged`]), by path.
     pub pages: PageDigests,
     /// The feed entry of each issue in the feed, by week.
     pub feed: HashMap<IssueId, std::sync::Arc<feed::FeedEntry>>,
@@ -438,10 +438,12 @@ pub fn rendered_again(path: &str, scope: &Scope) -> bool {
     true
 }
 
-/// For a page kept by its context's digest (a tag page, the sitemap), with `last` (the last
-/// build's digests): the digest of `context`, and whether the page at `path` is kept, which
-/// `sink` is told ([`Sink::keep`]): a build of part of the site whose digest for it is the
-/// last build's. Without `last` no digest is taken and nothing is kept.
+/// For a page kept by its digest (a tag page, a watch page, the sitemap), with `last` (the
+/// last build's digests): the [`context_digest`](scope::context_digest) of `key` (its whole
+/// context, or what stands for it), and whether the page at `path` is kept, which `sink` is
+/// told ([`Sink::keep`]): a build of part of the site whose digest for it is the last
+/// build's, unless `entries_changed` (the page lists something the edit changed). Without
+/// `last` no digest is taken and nothing is kept.
 ///
 /// # Errors
 ///
@@ -451,13 +453,15 @@ fn keep_unchanged(
     scope: &Scope,
     last: Option<&PageDigests>,
     path: &str,
-    context: &impl std::hash::Hash,
+    key: &impl std::hash::Hash,
+    entries_changed: bool,
 ) -> Result<(Option<[u8; 32]>, bool)> {
     let Some(last) = last else {
         return Ok((None, false));
     };
-    let digest = scope::context_digest(context);
-    let kept = matches!(scope, Scope::Part(_)) && last.get(path) == Some(&digest);
+    let digest = scope::context_digest(key);
+    let kept =
+        matches!(scope, Scope::Part(_)) && !entries_changed && last.get(path) == Some(&digest);
     if kept {
         sink.keep(path.to_owned())?;
     }

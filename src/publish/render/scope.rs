@@ -30,8 +30,9 @@
 //!   when a story was retitled, came or went, or the newest issue's link changed. The files an issue
 //!   rendered again no longer makes (the page of a story that went) are removed.
 //!
-//! Within the tag pages it renders, a page whose template context is the same as the last
-//! build's (by its [`context_digest`], kept in [`PageDigests`]) is left as it is: a story
+//! Within the tag pages it renders, a page that lists the same stories under the same
+//! heading as the last build's (by a [`context_digest`], kept in [`PageDigests`]), none of
+//! them one the edit changed on tag pages ([`Part::tag_stories`]), is left as it is: a story
 //! edited on a large tag changes one of its pages, not the thousand stories of the others.
 //! A watch page is left as it is when it lists the same items under the same heading and
 //! none of them reads differently: none belongs to, or is followed up by, a story retitled,
@@ -51,7 +52,8 @@ use crate::content::schedule::Issue;
 use crate::content::story::{Due, Story};
 use crate::publish::view::IssueLink;
 
-/// The [`context_digest`] of each tag page a build made, by the page's path.
+/// The digest of each page a build kept by digest (tag pages, watch pages, the sitemap), by
+/// its path.
 pub type PageDigests = HashMap<String, [u8; 32]>;
 
 /// The SHA-256 of everything `context` holds, as its `Hash` implementation feeds it (strings
@@ -137,6 +139,9 @@ pub struct Part {
     /// list differently, before the edit and after: a tag page shows each of its stories'
     /// title, date, summary and issue link.
     pub tags: BTreeSet<String>,
+    /// The slugs of those stories: a page of those tags that lists none of them, and the
+    /// same stories as the last build's, reads as it did.
+    pub tag_stories: BTreeSet<String>,
     /// Whether the watch pages and `watch.ics` change: they show stories' titles and the
     /// newest issue's link. (What else they show is what other issues show too: a change to
     /// it renders everything.)
@@ -162,6 +167,15 @@ impl Scope {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => part.tags.contains(slug),
+        }
+    }
+
+    /// Whether a tag page's entry of the story with `slug` may read differently from the
+    /// last build's ([`Part::tag_stories`]).
+    pub fn tag_entry_changes(&self, slug: &str) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => part.tag_stories.contains(slug),
         }
     }
 
@@ -238,6 +252,7 @@ pub fn plan(
     let mut went_items: Vec<&str> = Vec::new();
     let mut watch_stories = BTreeSet::new();
     let mut tags = BTreeSet::new();
+    let mut tag_stories = BTreeSet::new();
     for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
         if before == after {
             continue;
@@ -256,6 +271,7 @@ pub fn plan(
         let link_changed =
             IssueLink::new(before, &last.config) != IssueLink::new(after, next.config);
         for story in listed_differently(before, after, link_changed) {
+            tag_stories.insert(story.slug.clone());
             tags.extend(
                 story
                     .tags
@@ -309,6 +325,7 @@ pub fn plan(
     Scope::Part(Part {
         issues: dirty,
         tags,
+        tag_stories,
         watch: watch_changed,
         watch_stories,
     })

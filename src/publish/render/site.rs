@@ -86,8 +86,7 @@ struct TagsContext<'a> {
     tags: Vec<TagSummary<'a>>,
 }
 
-/// One page of a tag's stories. Its digest decides whether `serve` renders it again, so it
-/// holds everything the page shows.
+/// One page of a tag's stories: everything it shows.
 #[derive(Serialize, Hash)]
 struct TagContext<'a> {
     site: &'a SiteView,
@@ -159,7 +158,6 @@ pub fn tag_page_count(stories: usize, config: &crate::content::config::Config) -
 /// Tags that share a URL name (`AI labs`, `ai-labs`) share pages, under the name seen first.
 fn tag_pages<'a>(publication: &'a Publication<'_>, scope: &Scope) -> BTreeMap<String, TagPage<'a>> {
     let mut tags: BTreeMap<String, TagPage<'a>> = BTreeMap::new();
-    let language = &publication.config.language;
     // A large archive names a few dozen tags tens of thousands of times.
     let mut slugs: rustc_hash::FxHashMap<&str, String> = rustc_hash::FxHashMap::default();
     for (issue, link) in publication.issues.iter().zip(&publication.links) {
@@ -181,28 +179,33 @@ fn tag_pages<'a>(publication: &'a Publication<'_>, scope: &Scope) -> BTreeMap<St
                 };
                 page.count += 1;
                 if scope.includes_tag(&page.slug) {
-                    page.stories.push(StoryLink {
-                        title: &story.title,
-                        path: story.page_path(),
-                        date: story.date.to_string(),
-                        date_display: crate::content::dates::long(story.date, language),
-                        summary: &story.summary,
-                        issue: link,
-                    });
+                    page.stories.push((story, link));
                 }
             }
         }
     }
     for page in tags.values_mut() {
         page.stories
-            .sort_by(|a, b| (&b.date, &b.title).cmp(&(&a.date, &a.title)));
+            .sort_by(|(a, _), (b, _)| (b.date, &b.title).cmp(&(a.date, &a.title)));
     }
     tags
 }
 
+/// What a tag page is kept by: its context without the stories, and which stories it lists.
+/// A story's entry reads differently from the last build's only when the edit changed what
+/// tag pages show of it ([`Scope::tag_entry_changes`]); the links of a large tag's thousands
+/// of stories are made for the pages that render.
+#[derive(Hash)]
+struct TagPageKey<'a> {
+    /// With no stories.
+    context: &'a TagContext<'a>,
+    stories: Vec<&'a str>,
+}
+
 /// Renders the pages of `tag` (one per `tag_page_size` stories) that `scope` includes into
-/// `sink`, and returns their context digests when `last` is given: a page of a partial build
-/// whose digest `last` holds is kept, not rendered.
+/// `sink`, and returns their digests ([`TagPageKey`]) when `last` is given: a page of a
+/// partial build whose digest `last` holds, and none of whose stories reads differently, is
+/// kept, not rendered.
 fn render_tag_pages(
     publication: &Publication<'_>,
     tag: &TagPage<'_>,
@@ -222,7 +225,7 @@ fn render_tag_pages(
         } else {
             format!(" (page {})", index + 1)
         };
-        let context = TagContext {
+        let mut context = TagContext {
             site,
             page: PageView::at(
                 site,
@@ -236,7 +239,7 @@ fn render_tag_pages(
                 path: &tag.path,
                 count: tag.count,
                 from: index * size + 1,
-                stories,
+                stories: &[],
             },
             page_number: index + 1,
             page_count,
@@ -244,11 +247,26 @@ fn render_tag_pages(
             next: (index + 1 < page_count).then(|| tag_page_path_at(&tag.slug, index + 1)),
         };
         let path = format!("{folder}index.html");
-        let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &context)?;
+        let key = TagPageKey {
+            context: &context,
+            stories: stories
+                .iter()
+                .map(|(story, _)| story.slug.as_str())
+                .collect(),
+        };
+        let changed = stories
+            .iter()
+            .any(|(story, _)| scope.tag_entry_changes(&story.slug));
+        let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &key, changed)?;
         digests.extend(digest.map(|digest| (path.clone(), digest)));
         if kept {
             continue;
         }
+        let links: Vec<StoryLink> = stories
+            .iter()
+            .map(|&(story, issue)| StoryLink::new(story, issue, &publication.config.language))
+            .collect();
+        context.tag.stories = &links;
         sink.put(Output::text(
             path,
             publication.render("tag.html", &context)?,

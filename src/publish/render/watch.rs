@@ -107,8 +107,9 @@ pub fn is_watch_file(path: &str) -> bool {
 }
 
 /// Renders the watch pages (`watch/index.html`, `watch/2/index.html`, ...) and `watch.ics`.
-/// With `last` (the last build's digests), returns each page's context digest, and a build
-/// of part of the site keeps the pages whose digest is the last build's.
+/// With `last` (the last build's digests), returns each page's digest ([`WatchPageKey`]), and
+/// a build of part of the site keeps the pages whose digest is the last build's and whose
+/// entries read as they did.
 ///
 /// # Errors
 ///
@@ -190,11 +191,8 @@ pub fn render_watch(
             open: open.iter().map(id).collect(),
             resolved: resolved.iter().map(id).collect(),
         };
-        let (digest, kept) = if open.iter().chain(resolved).any(reads_differently) {
-            (last.map(|_| super::scope::context_digest(&key)), false)
-        } else {
-            super::keep_unchanged(sink, scope, last, &path, &key)?
-        };
+        let changed = open.iter().chain(resolved).any(reads_differently);
+        let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &key, changed)?;
         if !kept {
             context.open = open.iter().map(|&at| publication.watch_entry(at)).collect();
             context.resolved = resolved

@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::content::config::Config;
 use crate::content::dates;
 use crate::content::schedule::Issue;
+use crate::content::story::Story;
 
 mod issue;
 mod story;
@@ -178,6 +179,20 @@ pub struct StoryLink<'a> {
     pub issue: &'a IssueLink,
 }
 
+impl<'a> StoryLink<'a> {
+    /// The link to `story`, of the issue `issue` links to.
+    pub fn new(story: &'a Story, issue: &'a IssueLink, language: &str) -> StoryLink<'a> {
+        StoryLink {
+            title: &story.title,
+            path: story.page_path(),
+            date: story.date.to_string(),
+            date_display: dates::long(story.date, language),
+            summary: &story.summary,
+            issue,
+        }
+    }
+}
+
 /// A tag, with its stories when its pages are rendered.
 #[derive(Debug, Clone)]
 pub struct TagPage<'a> {
@@ -189,8 +204,9 @@ pub struct TagPage<'a> {
     pub path: String,
     /// How many stories have it.
     pub count: usize,
-    /// Its stories, newest first; empty when its pages are not rendered this time.
-    pub stories: Vec<StoryLink<'a>>,
+    /// Its stories, newest first, with their issues' links; empty when its pages are not
+    /// rendered this time.
+    pub stories: Vec<(&'a Story, &'a IssueLink)>,
 }
 
 /// What a page template gets besides its subject.
