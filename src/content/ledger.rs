@@ -278,6 +278,89 @@ impl<'s> Ledger<'s> {
         )
     }
 
+    /// The issues whose "still watching" list needs item `at`'s attention (`as_of`: each
+    /// issue's last day, [`as_of_days`]): from the first issue after its own that is late
+    /// enough for it to be overdue or stale, to the first dated on or after its resolution.
+    fn attention_span(
+        &self,
+        at: usize,
+        as_of: &[NaiveDate],
+        stale_weeks: u32,
+    ) -> Option<std::ops::Range<usize>> {
+        let tracked = &self.items[at];
+        let first_on_or_after = |day: NaiveDate| as_of.partition_point(|&d| d < day);
+        // The first day `state` says Overdue or Stale.
+        let due_from = match tracked.item.due {
+            Some(due) => due.last_day().succ_opt(),
+            None if stale_weeks == 0 => Some(NaiveDate::MIN),
+            None => tracked
+                .story
+                .date
+                .checked_add_days(chrono::Days::new(7 * u64::from(stale_weeks))),
+        }?;
+        let start = first_on_or_after(due_from).max(tracked.issue + 1);
+        let end = tracked.resolved_on.map_or(as_of.len(), first_on_or_after);
+        (start < end).then_some(start..end)
+    }
+
+    /// The issues whose "still watching" list (of [`Ledger::attention_by_issue`]) shows one
+    /// of `items`. For each item, an issue shows it when it needs attention there, the issue
+    /// does not follow it up, and fewer than `limit` of the items ahead of it in the list do:
+    /// counted over every issue at once (each item ahead adds one over its span), so a
+    /// retitle asks a few linear passes of the ledger instead of every issue's list.
+    pub fn issues_showing(
+        &self,
+        issues: &[Issue],
+        items: &[usize],
+        stale_weeks: u32,
+        limit: usize,
+    ) -> std::collections::BTreeSet<usize> {
+        let as_of = as_of_days(issues);
+        let spans: Vec<Option<std::ops::Range<usize>>> = (0..self.items.len())
+            .map(|at| self.attention_span(at, &as_of, stale_weeks))
+            .collect();
+        let mut showing = std::collections::BTreeSet::new();
+        for &at in items {
+            let Some(span) = spans.get(at).cloned().flatten() else {
+                continue;
+            };
+            let key = self.attention_key(at);
+            let is_ahead = |other: usize| self.attention_key(other) < key;
+            // Added where an item's span starts and taken off where it ends: the running sum
+            // is how many items ahead of this one each issue's list has.
+            let mut ahead_from = vec![0_isize; issues.len() + 1];
+            for (other, other_span) in spans.iter().enumerate() {
+                if let Some(other_span) = other_span.as_ref().filter(|_| is_ahead(other)) {
+                    ahead_from[other_span.start] += 1;
+                    ahead_from[other_span.end] -= 1;
+                }
+            }
+            let mut ahead: isize = ahead_from[..span.start].iter().sum();
+            for index in span {
+                ahead += ahead_from[index];
+                let followed = self.followed_in(&issues[index]);
+                if followed.binary_search(&at).is_ok() {
+                    continue;
+                }
+                // The items the issue follows up are left out of its list.
+                let followed_ahead = followed
+                    .iter()
+                    .filter(|&&other| {
+                        spans[other].as_ref().is_some_and(|s| s.contains(&index)) && is_ahead(other)
+                    })
+                    .count();
+                if usize::try_from(ahead)
+                    .unwrap_or(0)
+                    .saturating_sub(followed_ahead)
+                    < limit
+                {
+                    showing.insert(index);
+                }
+            }
+        }
+        showing
+    }
+
     /// For every issue, the items of earlier issues that need attention as of its last day
     /// (overdue ones first, by due date, then stale ones, oldest first), leaving out those the
     /// issue itself follows up: the first `limit` of them and how many there are in all.
@@ -291,26 +374,13 @@ impl<'s> Ledger<'s> {
         stale_weeks: u32,
         limit: usize,
     ) -> Vec<Attention> {
-        let as_of: Vec<NaiveDate> = issues.iter().map(|i| i.id.sunday()).collect();
-        let first_on_or_after = |day: NaiveDate| as_of.partition_point(|&d| d < day);
+        let as_of = as_of_days(issues);
         let mut starts: Vec<Vec<usize>> = vec![Vec::new(); issues.len() + 1];
         let mut ends: Vec<Vec<usize>> = vec![Vec::new(); issues.len() + 1];
-        for (at, tracked) in self.items.iter().enumerate() {
-            // The first day `state` says Overdue or Stale.
-            let due_from = match tracked.item.due {
-                Some(due) => due.last_day().succ_opt(),
-                None if stale_weeks == 0 => Some(NaiveDate::MIN),
-                None => tracked
-                    .story
-                    .date
-                    .checked_add_days(chrono::Days::new(7 * u64::from(stale_weeks))),
-            };
-            let Some(due_from) = due_from else { continue };
-            let start = first_on_or_after(due_from).max(tracked.issue + 1);
-            let end = tracked.resolved_on.map_or(issues.len(), first_on_or_after);
-            if start < end {
-                starts[start].push(at);
-                ends[end].push(at);
+        for at in 0..self.items.len() {
+            if let Some(span) = self.attention_span(at, &as_of, stale_weeks) {
+                starts[span.start].push(at);
+                ends[span.end].push(at);
             }
         }
         let key = |at: usize| self.attention_key(at);
@@ -339,6 +409,11 @@ impl<'s> Ledger<'s> {
         }
         result
     }
+}
+
+/// Each issue's last day: the day its "still watching" list is as of.
+fn as_of_days(issues: &[Issue]) -> Vec<NaiveDate> {
+    issues.iter().map(|i| i.id.sunday()).collect()
 }
 
 /// The items an issue lists as still being watched: see [`Ledger::attention_by_issue`].
@@ -478,6 +553,17 @@ mod tests {
                         "issue {index}, stale after {stale_weeks} weeks, limit {limit}"
                     );
                     busiest = busiest.max(want.total);
+                }
+                // The retitle lookup: the issues whose list shows an item, item by item.
+                for at in 0..ledger.items.len() {
+                    let want: std::collections::BTreeSet<usize> = (0..issues.len())
+                        .filter(|&index| swept[index].shown.contains(&at))
+                        .collect();
+                    assert_eq!(
+                        ledger.issues_showing(&issues, &[at], stale_weeks, limit),
+                        want,
+                        "item {at}, stale after {stale_weeks} weeks, limit {limit}"
+                    );
                 }
             }
         }

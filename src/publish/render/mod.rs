@@ -202,11 +202,13 @@ impl<'a> Publication<'a> {
             issues.insert(tracked.issue);
             issues.extend(tracked.mentions.iter().map(|m| m.issue));
         }
-        for (index, attention) in self.attention_by_issue().iter().enumerate() {
-            if attention.shown.iter().any(|at| related.contains(at)) {
-                issues.insert(index);
-            }
-        }
+        let watch = &self.config.watch;
+        issues.extend(self.ledger.issues_showing(
+            self.issues,
+            &related,
+            watch.stale_after_weeks,
+            watch.still_watching_limit,
+        ));
         issues
     }
 
@@ -543,6 +545,7 @@ pub fn render_some(
         .issues
         .len()
         .saturating_sub(publication.config.feed_limit);
+    let around = Recording::new(sink);
     let render_issues = || -> Result<Vec<IssueDone>> {
         let kept_entry = |index: usize| {
             last.filter(|_| !scope.includes(index))
@@ -557,7 +560,7 @@ pub fn render_some(
             // One sweep for all issues, before their views ask for it one by one.
             publication.attention_by_issue();
         }
-        (0..publication.issues.len())
+        let done: Vec<IssueDone> = (0..publication.issues.len())
             .into_par_iter()
             .filter(|&index| scope.includes(index) || index >= in_feed)
             .map(|index| {
@@ -587,9 +590,12 @@ pub fn render_some(
                 }
                 Ok(done)
             })
-            .collect::<Result<_>>()
+            .collect::<Result<_>>()?;
+        // The feed needs only its issues' entries: it renders beside the pages around them.
+        let entries: Vec<_> = done.iter().filter_map(|done| done.entry.clone()).collect();
+        feed::render_feed(publication, &entries, &around)?;
+        Ok(done)
     };
-    let around = Recording::new(sink);
     // The pages around the issues need nothing from them: they render alongside.
     let last_pages = last.map(|last| &last.pages);
     let render_around = || -> Result<PageDigests> {
@@ -638,7 +644,6 @@ pub fn render_some(
             remembered.issue_files.insert(id, files.into());
         }
     }
-    feed::render_feed(publication, &entries, &around)?;
     if last.is_some() {
         let weeks = publication.issues[in_feed..].iter().map(|issue| issue.id);
         remembered.feed = weeks.zip(entries).collect();
