@@ -11,7 +11,9 @@ time from the write to the next event:
 - `summary`: toggles a word at the start of the first card's summary;
 - `tags`: toggles a tag no other card has in the first card's tag list;
 - `template`: writes `templates/partials/footer.html` (the built-in one and a numbered
-  comment), which every page includes.
+  comment), which every page includes;
+- `style`: writes `templates/style.css` (the built-in one and a numbered comment), which
+  every rebuild renders and no other template includes.
 
 `CARD=last` edits the newest issue's last card instead of the first card.
 
@@ -75,6 +77,14 @@ def edit(n):
         text = tags.sub(lambda m: f"tags: [{', '.join(items)}]", text, count=1)
         check = lambda status, page: (status == 200) == adding
         path = "/tags/benchwork/"
+    elif kind == "style":
+        builtin = os.path.join(os.path.dirname(__file__), "..", "templates", "style.css")
+        os.makedirs(f"{corpus}/templates", exist_ok=True)
+        marker = f"/* bench revision {n} */"
+        started = time.perf_counter()
+        with open(f"{corpus}/templates/style.css", "w") as f:
+            f.write(open(builtin).read() + marker + "\n")
+        return started, "/style.css", lambda status, page: marker in page
     elif kind == "template":
         os.makedirs(os.path.dirname(override), exist_ok=True)
         marker = f"<!-- bench revision {n} -->"
@@ -83,7 +93,7 @@ def edit(n):
             f.write(open(footer).read() + marker + "\n")
         return started, f"/issues/{week}/", lambda status, page: marker in page
     else:
-        sys.exit(f"unknown edit kind {kind}: title, summary, tags or template")
+        sys.exit(f"unknown edit kind {kind}: title, summary, tags, template or style")
     started = time.perf_counter()
     with open(card, "w") as f:
         f.write(text)
@@ -123,5 +133,7 @@ finally:
     # The corpus is shared by the benchmarks: leave it as generated.
     with open(card, "w") as f:
         f.write(original)
+    if kind == "style":
+        os.remove(f"{corpus}/templates/style.css")
     if os.path.exists(override):
         os.remove(override)

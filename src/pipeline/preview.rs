@@ -100,12 +100,12 @@ impl Preview {
         let writes = super::CacheWrites::Allowed;
         let (rendered, scope, templates, markdown) =
             prepared.publish_after(writes, earlier, |publication| {
-                let templates = publication.templates_digest();
+                let templates = publication.templates();
                 let scope = scope::plan(
                     last.map(|last| &last.basis),
                     Next {
                         config: &prepared.config,
-                        templates,
+                        templates: &templates,
                         issues: &prepared.issues,
                     },
                     &|slug| publication.issues_showing_title_of(slug),
@@ -234,6 +234,7 @@ mod tests {
         cards: Vec<Card>,
         subjects: [Option<u8>; WEEKS],
         template: Option<u8>,
+        style: Option<u8>,
         tagline: u8,
         next: usize,
     }
@@ -256,6 +257,8 @@ mod tests {
         Break(usize),
         Subject(usize),
         Template,
+        /// An override of templates every build renders whole (the stylesheet, the archive).
+        Style,
         Config,
     }
 
@@ -274,6 +277,7 @@ mod tests {
             1 => any::<usize>().prop_map(Edit::Break),
             1 => (0..WEEKS).prop_map(Edit::Subject),
             1 => Just(Edit::Template),
+            1 => Just(Edit::Style),
             1 => Just(Edit::Config),
         ]
     }
@@ -298,6 +302,7 @@ mod tests {
                 cards,
                 subjects: [None; WEEKS],
                 template: None,
+                style: None,
                 tagline: 0,
                 next: 6,
             }
@@ -347,6 +352,14 @@ mod tests {
                 }
                 Edit::Template => {
                     self.template = match self.template {
+                        None => Some(0),
+                        Some(1) => None,
+                        Some(v) => Some(v + 1),
+                    };
+                    None
+                }
+                Edit::Style => {
+                    self.style = match self.style {
                         None => Some(0),
                         Some(1) => None,
                         Some(v) => Some(v + 1),
@@ -449,6 +462,19 @@ mod tests {
                 files.insert(
                     "templates/partials/story.md".to_owned(),
                     format!("{}\nTemplate edit {v}\n", builtin("partials/story.md")),
+                );
+            }
+            if let Some(v) = self.style {
+                files.insert(
+                    "templates/style.css".to_owned(),
+                    format!("{}\n/* style edit {v} */\n", builtin("style.css")),
+                );
+            }
+            if self.style == Some(1) {
+                files.insert(
+                    "templates/archive.html".to_owned(),
+                    "{% extends \"builtin/archive.html\" %}{% block title %}Archive edit{% endblock %}"
+                        .to_owned(),
                 );
             }
             files
@@ -723,6 +749,50 @@ mod tests {
                 "tags/chips/3/index.html",
                 "tags/chips/index.html"
             ]
+        );
+    }
+
+    #[test]
+    fn a_template_edit_renders_only_the_pages_made_with_it() {
+        let mut newsletter = Newsletter::new();
+        let (mut previewed, first) = Previewed::start(&newsletter);
+        let stories = |edited: &Edited| made_under(edited, "stories/");
+        assert!(!stories(&first).is_empty());
+
+        // The stylesheet: every build renders it whole, so nothing else needs to render.
+        newsletter.apply(&Edit::Style);
+        let styled = previewed.edit(&newsletter);
+        assert!(styled.removed.is_some(), "a part of the site is rendered");
+        assert!(previewed.page("style.css").contains("/* style edit 0 */"));
+        assert_eq!(stories(&styled), Vec::<String>::new());
+        assert!(made_under(&styled, "issues/").is_empty());
+
+        // An archive that extends the built-in one: the archive changes, no issue renders.
+        newsletter.apply(&Edit::Style);
+        let archived = previewed.edit(&newsletter);
+        assert!(archived.removed.is_some(), "a part of the site is rendered");
+        assert!(
+            previewed
+                .page("archive/index.html")
+                .contains("<title>Archive edit</title>")
+        );
+        assert!(stories(&archived).is_empty());
+
+        // A partial the issues' Markdown includes: the whole site renders.
+        newsletter.apply(&Edit::Template);
+        let everything = previewed.edit(&newsletter);
+        assert!(everything.removed.is_none(), "the whole site is rendered");
+        assert_eq!(stories(&everything), stories(&first));
+
+        // Both overrides gone: the stylesheet and the archive are the built-in ones again.
+        newsletter.apply(&Edit::Style);
+        let restored = previewed.edit(&newsletter);
+        assert!(restored.removed.is_some());
+        assert!(!previewed.page("style.css").contains("style edit"));
+        assert!(
+            !previewed
+                .page("archive/index.html")
+                .contains("Archive edit")
         );
     }
 

@@ -309,9 +309,9 @@ impl<'a> Publication<'a> {
         }
     }
 
-    /// A digest of every template this publication renders with.
-    pub fn templates_digest(&self) -> [u8; 32] {
-        scope::templates_digest(&self.env)
+    /// The templates this publication renders with.
+    pub fn templates(&self) -> scope::Templates {
+        scope::Templates::of(&self.env)
     }
 
     /// Renders the named template with `context`.
@@ -320,6 +320,11 @@ impl<'a> Publication<'a> {
     ///
     /// As [`render_template`].
     pub fn render(&self, name: &str, context: &impl Serialize) -> Result<String> {
+        // What `serve` renders again after a template edit is decided by these names.
+        debug_assert!(
+            scope::RENDERED_BY_NAME.contains(&name),
+            "{name} is rendered by name but not in scope::RENDERED_BY_NAME"
+        );
         render_template(&self.env, name, context)
     }
 }

@@ -14,10 +14,13 @@
 //! home, archive, feed, sitemap and redirects, which every build renders again (the feed from
 //! the last build's entries of issues not rendered again, the sitemap kept when its context's
 //! digest is the same). So a rebuild renders
-//! - everything, when the config, a template or the list of issues (their weeks and numbers)
-//!   changed, or when a story changed in what other pages show of it beyond its title, or a
-//!   story that followed up an earlier item went (unless one that came follows up the same:
-//!   a retitle that moved the slug);
+//! - everything, when the config or the list of issues (their weeks and numbers) changed,
+//!   or a template that a page the build may keep is made with, itself or through what it
+//!   includes, extends or imports ([`Templates`]; a template edit that reaches only the pages
+//!   every build renders whole, the stylesheet or the archive, say, renders no more), or
+//!   when a story changed in what other pages show of it beyond its title, or a story that
+//!   followed up an earlier item went (unless one that came follows up the same: a retitle
+//!   that moved the slug);
 //! - otherwise each issue that changed, its neighbours when its link (subject, first
 //!   stories, story count) changed, every later issue when a story came or went there
 //!   (added, removed, moved, a draft published, a slug moved by its title: its watch items
@@ -41,7 +44,7 @@
 //! The property test in `pipeline::preview` holds this against a clean build after random
 //! edits, byte for byte.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -104,8 +107,8 @@ impl Hasher for DigestHasher {
 pub struct Basis {
     /// The config.
     pub config: Config,
-    /// The digest of every template's name and source ([`templates_digest`]).
-    pub templates: [u8; 32],
+    /// The templates.
+    pub templates: Templates,
     /// The issues, oldest first.
     pub issues: Arc<Vec<Issue>>,
 }
@@ -115,8 +118,8 @@ pub struct Basis {
 pub struct Next<'a> {
     /// The config.
     pub config: &'a Config,
-    /// [`templates_digest`].
-    pub templates: [u8; 32],
+    /// The templates.
+    pub templates: &'a Templates,
     /// The issues, oldest first.
     pub issues: &'a [Issue],
 }
@@ -209,19 +212,116 @@ impl Scope {
     }
 }
 
-/// A digest of every template's name and source in `env`.
-pub fn templates_digest(env: &minijinja::Environment<'_>) -> [u8; 32] {
-    let mut templates: Vec<_> = env.templates().collect();
-    templates.sort_unstable_by_key(|(name, _)| *name);
-    let mut hasher = Sha256::new();
-    for (name, template) in templates {
-        // Lengths first, so that no two lists of names and sources run together alike.
-        for part in [name, template.source()] {
-            hasher.update((part.len() as u64).to_le_bytes());
-            hasher.update(part.as_bytes());
+/// Every template the site's renderers render by name ([`super::Publication::render`] renders
+/// no other); the rest are included, extended or imported by these.
+pub const RENDERED_BY_NAME: [&str; 20] = [
+    "404.html",
+    "archive.html",
+    "email.html",
+    "email.txt",
+    "favicon.svg",
+    "feed.xml",
+    "home.html",
+    "issue.html",
+    "issue.md",
+    "partials/issue-body.html",
+    "redirect.html",
+    "robots.txt",
+    "search.html",
+    "search.js",
+    "sitemap.xml",
+    "story.html",
+    "style.css",
+    "tag.html",
+    "tags.html",
+    "watch.html",
+];
+
+/// The templates rendered whole by every build, whatever it renders of the rest: a change
+/// that reaches none but these needs no more than the edit's own pages. (The feed's
+/// entries are not among them: `partials/issue-body.html` is kept from the last build for
+/// the issues not rendered again.)
+pub const RENDERED_EVERY_BUILD: [&str; 11] = [
+    "home.html",
+    "archive.html",
+    "tags.html",
+    "redirect.html",
+    "404.html",
+    "robots.txt",
+    "style.css",
+    "favicon.svg",
+    "search.js",
+    "search.html",
+    "feed.xml",
+];
+
+/// The templates a build rendered with: each one's digest by name, and the templates each
+/// one names ([`crate::publish::templates::uses::named_in`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Templates {
+    digests: BTreeMap<String, [u8; 32]>,
+    /// `None` for a template that may name any.
+    uses: BTreeMap<String, Option<Vec<String>>>,
+}
+
+impl Templates {
+    /// The templates of `env`.
+    pub fn of(env: &minijinja::Environment<'_>) -> Templates {
+        let mut digests = BTreeMap::new();
+        let mut uses = BTreeMap::new();
+        for (name, template) in env.templates() {
+            let source = template.source();
+            digests.insert(name.to_owned(), Sha256::digest(source.as_bytes()).into());
+            uses.insert(
+                name.to_owned(),
+                crate::publish::templates::uses::named_in(source),
+            );
         }
+        Templates { digests, uses }
     }
-    hasher.finalize().into()
+
+    /// Whether every template the renderers render by name ([`RENDERED_BY_NAME`]) that
+    /// reaches one changed since `last` (added, removed or written again), itself or through
+    /// what it includes, extends or imports, is one that every build renders whole
+    /// ([`RENDERED_EVERY_BUILD`]). Any other may be what some page the build keeps was made
+    /// with: then the whole site renders.
+    fn changes_only_pages_rendered_every_build(&self, last: &Templates) -> bool {
+        let changed: BTreeSet<&str> = self
+            .digests
+            .iter()
+            .filter(|(name, digest)| last.digests.get(*name) != Some(digest))
+            .chain(
+                last.digests
+                    .iter()
+                    .filter(|(name, _)| !self.digests.contains_key(*name)),
+            )
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if changed.is_empty() {
+            return true;
+        }
+        // The templates that reach a changed one: grown until nothing more names them.
+        let mut reaching = changed;
+        loop {
+            let before = reaching.len();
+            for (name, uses) in &self.uses {
+                let reaches = match uses {
+                    None => true,
+                    Some(named) => named.iter().any(|n| reaching.contains(n.as_str())),
+                };
+                if reaches {
+                    reaching.insert(name.as_str());
+                }
+            }
+            if reaching.len() == before {
+                break;
+            }
+        }
+        reaching
+            .iter()
+            .filter(|name| RENDERED_BY_NAME.contains(name))
+            .all(|name| RENDERED_EVERY_BUILD.contains(name))
+    }
 }
 
 /// What a build from `next` must render, given the build before was made from `last`.
@@ -237,7 +337,9 @@ pub fn plan(
         return Scope::Everything;
     };
     if &last.config != next.config
-        || last.templates != next.templates
+        || !next
+            .templates
+            .changes_only_pages_rendered_every_build(&last.templates)
         || last.issues.len() != next.issues.len()
         || last
             .issues
@@ -479,5 +581,88 @@ fn seen_elsewhere(story: &Story) -> SeenElsewhere<'_> {
             .iter()
             .map(|f| (f.id.as_str(), f.note.as_deref(), f.resolved))
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Templates;
+
+    fn templates(sources: &[(&'static str, &'static str)]) -> Templates {
+        let mut env = minijinja::Environment::new();
+        for &(name, source) in sources {
+            env.add_template(name, source).unwrap();
+        }
+        Templates::of(&env)
+    }
+
+    #[test]
+    fn a_template_edit_reaches_the_templates_that_name_it() {
+        let site = [
+            ("base.html", "{% include 'partials/footer.html' %}"),
+            ("partials/footer.html", "footer"),
+            ("partials/archive-row.html", "row"),
+            (
+                "archive.html",
+                "{% extends 'base.html' %}{% include 'partials/archive-row.html' %}",
+            ),
+            ("story.html", "{% extends 'base.html' %}"),
+            ("style.css", "body {}"),
+            ("unused.html", "{% include 'style.css' %}"),
+        ];
+        let last = templates(&site);
+        let with = |name: &str, source: &'static str| {
+            let mut edited = site.to_vec();
+            match edited.iter_mut().find(|(n, _)| *n == name) {
+                Some(entry) => entry.1 = source,
+                None => edited.push((Box::leak(name.to_owned().into_boxed_str()), source)),
+            }
+            templates(&edited)
+        };
+        let only_every_build =
+            |next: &Templates| next.changes_only_pages_rendered_every_build(&last);
+        assert!(only_every_build(&last));
+        // Rendered whole by every build, itself or through the one page that includes it; a
+        // template no renderer reaches renders nothing.
+        assert!(only_every_build(&with("style.css", "body { color: red }")));
+        assert!(only_every_build(&with(
+            "partials/archive-row.html",
+            "a row"
+        )));
+        assert!(only_every_build(&with("unused.html", "")));
+        // Through the base every page extends; a new template that a story page names.
+        assert!(!only_every_build(&with("partials/footer.html", "a footer")));
+        assert!(!only_every_build(&with(
+            "story.html",
+            "{% include 'new.html' %}"
+        )));
+        // A story page that may include any template reaches every change.
+        let dynamic = with("story.html", "{% include page.kind ~ '.html' %}");
+        assert!(
+            !dynamic.changes_only_pages_rendered_every_build(&dynamic.clone().edited("style.css"))
+        );
+    }
+
+    #[test]
+    fn the_templates_rendered_every_build_are_built_in_and_rendered_by_name() {
+        for name in super::RENDERED_EVERY_BUILD {
+            assert!(super::RENDERED_BY_NAME.contains(&name), "{name}");
+        }
+        for name in super::RENDERED_BY_NAME {
+            assert!(
+                crate::publish::templates::BUILTINS
+                    .iter()
+                    .any(|(builtin, _)| *builtin == name),
+                "{name}"
+            );
+        }
+    }
+
+    impl Templates {
+        /// The same templates with `name`'s source changed.
+        fn edited(mut self, name: &str) -> Templates {
+            self.digests.insert(name.to_owned(), [0; 32]);
+            self
+        }
     }
 }

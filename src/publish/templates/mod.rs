@@ -22,6 +22,7 @@ mod markdown_cache;
 mod older;
 #[cfg(test)]
 mod tests;
+pub mod uses;
 
 use std::fs;
 use std::path::Path;
