@@ -361,7 +361,7 @@ mod tests {
                 Edit::Style => {
                     self.style = match self.style {
                         None => Some(0),
-                        Some(1) => None,
+                        Some(2) => None,
                         Some(v) => Some(v + 1),
                     };
                     None
@@ -470,12 +470,27 @@ mod tests {
                     format!("{}\n/* style edit {v} */\n", builtin("style.css")),
                 );
             }
-            if self.style == Some(1) {
+            if self.style >= Some(1) {
                 files.insert(
                     "templates/archive.html".to_owned(),
                     "{% extends \"builtin/archive.html\" %}{% block title %}Archive edit{% endblock %}"
                         .to_owned(),
                 );
+            }
+            if self.style == Some(2) {
+                // The templates of the pages kept by digest: each renders its pages whole.
+                files.insert(
+                    "templates/tag.html".to_owned(),
+                    "{% extends \"builtin/tag.html\" %}{% block title %}Tag edit{% endblock %}"
+                        .to_owned(),
+                );
+                files.insert(
+                    "templates/sitemap.xml".to_owned(),
+                    format!("{}<!-- sitemap edit -->\n", builtin("sitemap.xml")),
+                );
+                if let Some(watch) = files.get_mut("templates/watch.html") {
+                    *watch = watch.replacen("As of issue", "Watch edit · As of issue", 1);
+                }
             }
             files
         }
@@ -777,6 +792,37 @@ mod tests {
                 .contains("<title>Archive edit</title>")
         );
         assert!(stories(&archived).is_empty());
+
+        // The tag pages', watch pages' and sitemap's templates: each of those renders whole.
+        newsletter.apply(&Edit::Style);
+        let kept_pages = previewed.edit(&newsletter);
+        assert!(
+            kept_pages.removed.is_some(),
+            "a part of the site is rendered"
+        );
+        assert!(stories(&kept_pages).is_empty());
+        let tag_pages: Vec<&String> = previewed
+            .site
+            .keys()
+            .filter(|path| path.starts_with("tags/") && *path != "tags/index.html")
+            .collect();
+        assert!(tag_pages.len() > 1, "{tag_pages:?}");
+        for page in tag_pages {
+            assert!(
+                previewed.page(page).contains("<title>Tag edit</title>"),
+                "{page}"
+            );
+        }
+        assert!(
+            previewed
+                .page("watch/index.html")
+                .contains("Watch edit · As of issue")
+        );
+        assert!(
+            previewed
+                .page("sitemap.xml")
+                .contains("<!-- sitemap edit -->")
+        );
 
         // A partial the issues' Markdown includes: the whole site renders.
         newsletter.apply(&Edit::Template);

@@ -244,7 +244,8 @@ pub fn render_sitemap(
     }
     let sitemap = SitemapContext { site, urls };
     let path = "sitemap.xml";
-    let (digest, kept) = super::keep_unchanged(sink, scope, last, path, &sitemap, false)?;
+    let (digest, kept) =
+        super::keep_unchanged(sink, scope, last, path, &sitemap, scope.renders_sitemap())?;
     if !kept {
         sink.put(Output::text(
             path,

@@ -17,7 +17,9 @@
 //! - everything, when the config or the list of issues (their weeks and numbers) changed,
 //!   or a template that a page the build may keep is made with, itself or through what it
 //!   includes, extends or imports ([`Templates`]; a template edit that reaches only the pages
-//!   every build renders whole, the stylesheet or the archive, say, renders no more), or
+//!   every build renders whole, the stylesheet or the archive, say, renders no more, and one
+//!   that reaches the tag pages, the watch pages or the sitemap renders those whole:
+//!   [`Whole`]), or
 //!   when a story changed in what other pages show of it beyond its title, or a story that
 //!   followed up an earlier item went (unless one that came follows up the same: a retitle
 //!   that moved the slug);
@@ -154,6 +156,20 @@ pub struct Part {
     /// items, and of the items they follow up, read differently on a watch page; the pages
     /// around them change only when their lists do.
     pub watch_stories: BTreeSet<String>,
+    /// The pages rendered whole, none kept, because a template they are made with changed.
+    pub whole: Whole,
+}
+
+/// Pages around the issues that a template edit renders whole, each made with templates of
+/// its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Whole {
+    /// Every tag page (`tag.html`).
+    pub tags: bool,
+    /// Every watch page (`watch.html`).
+    pub watch: bool,
+    /// The sitemap (`sitemap.xml`).
+    pub sitemap: bool,
 }
 
 impl Scope {
@@ -169,7 +185,15 @@ impl Scope {
     pub fn includes_tag(&self, slug: &str) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Part(part) => part.tags.contains(slug),
+            Scope::Part(part) => part.whole.tags || part.tags.contains(slug),
+        }
+    }
+
+    /// Whether the sitemap is rendered whatever its context's digest says.
+    pub fn renders_sitemap(&self) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => part.whole.sitemap,
         }
     }
 
@@ -178,7 +202,7 @@ impl Scope {
     pub fn tag_entry_changes(&self, slug: &str) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Part(part) => part.tag_stories.contains(slug),
+            Scope::Part(part) => part.whole.tags || part.tag_stories.contains(slug),
         }
     }
 
@@ -186,7 +210,7 @@ impl Scope {
     pub fn includes_watch(&self) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Part(part) => part.watch,
+            Scope::Part(part) => part.watch || part.whole.watch,
         }
     }
 
@@ -200,7 +224,8 @@ impl Scope {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => {
-                part.watch_stories.contains(story)
+                part.whole.watch
+                    || part.watch_stories.contains(story)
                     || followers.any(|slug| part.watch_stories.contains(slug))
             }
         }
@@ -280,12 +305,11 @@ impl Templates {
         Templates { digests, uses }
     }
 
-    /// Whether every template the renderers render by name ([`RENDERED_BY_NAME`]) that
-    /// reaches one changed since `last` (added, removed or written again), itself or through
-    /// what it includes, extends or imports, is one that every build renders whole
-    /// ([`RENDERED_EVERY_BUILD`]). Any other may be what some page the build keeps was made
-    /// with: then the whole site renders.
-    fn changes_only_pages_rendered_every_build(&self, last: &Templates) -> bool {
+    /// The templates the renderers render by name ([`RENDERED_BY_NAME`]) that reach one
+    /// changed since `last` (added, removed or written again), itself or through what it
+    /// includes, extends or imports, leaving out those every build renders whole
+    /// ([`RENDERED_EVERY_BUILD`]): the pages made with these are to be rendered again.
+    fn reaching_changes(&self, last: &Templates) -> BTreeSet<&'static str> {
         let changed: BTreeSet<&str> = self
             .digests
             .iter()
@@ -298,7 +322,7 @@ impl Templates {
             .map(|(name, _)| name.as_str())
             .collect();
         if changed.is_empty() {
-            return true;
+            return BTreeSet::new();
         }
         // The templates that reach a changed one: grown until nothing more names them.
         let mut reaching = changed;
@@ -317,10 +341,10 @@ impl Templates {
                 break;
             }
         }
-        reaching
-            .iter()
-            .filter(|name| RENDERED_BY_NAME.contains(name))
-            .all(|name| RENDERED_EVERY_BUILD.contains(name))
+        RENDERED_BY_NAME
+            .into_iter()
+            .filter(|name| reaching.contains(name) && !RENDERED_EVERY_BUILD.contains(name))
+            .collect()
     }
 }
 
@@ -336,10 +360,16 @@ pub fn plan(
     let Some(last) = last else {
         return Scope::Everything;
     };
+    let remade = next.templates.reaching_changes(&last.templates);
+    let whole = Whole {
+        tags: remade.contains("tag.html"),
+        watch: remade.contains("watch.html"),
+        sitemap: remade.contains("sitemap.xml"),
+    };
     if &last.config != next.config
-        || !next
-            .templates
-            .changes_only_pages_rendered_every_build(&last.templates)
+        || remade
+            .iter()
+            .any(|name| !["tag.html", "watch.html", "sitemap.xml"].contains(name))
         || last.issues.len() != next.issues.len()
         || last
             .issues
@@ -430,6 +460,7 @@ pub fn plan(
         tag_stories,
         watch: watch_changed,
         watch_stories,
+        whole,
     })
 }
 
@@ -619,8 +650,7 @@ mod tests {
             }
             templates(&edited)
         };
-        let only_every_build =
-            |next: &Templates| next.changes_only_pages_rendered_every_build(&last);
+        let only_every_build = |next: &Templates| next.reaching_changes(&last).is_empty();
         assert!(only_every_build(&last));
         // Rendered whole by every build, itself or through the one page that includes it; a
         // template no renderer reaches renders nothing.
@@ -639,7 +669,9 @@ mod tests {
         // A story page that may include any template reaches every change.
         let dynamic = with("story.html", "{% include page.kind ~ '.html' %}");
         assert!(
-            !dynamic.changes_only_pages_rendered_every_build(&dynamic.clone().edited("style.css"))
+            !dynamic
+                .reaching_changes(&dynamic.clone().edited("style.css"))
+                .is_empty()
         );
     }
 
