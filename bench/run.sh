@@ -370,7 +370,7 @@ bench_serve() {
   for n in ${SIZES:-1000 10000}; do
     local dir; dir=$(corpus "$n")
     rm -rf "$dir/public"
-    for kind in ${KINDS:-title summary tags template}; do
+    for kind in ${KINDS:-title summary tags template style}; do
       echo "serve, $n cards: $(python3 bench/serve_latency.py "$BIN" "$dir" "${EDITS:-9}" "$kind")"
     done
   done

@@ -133,7 +133,9 @@ finally:
     # The corpus is shared by the benchmarks: leave it as generated.
     with open(card, "w") as f:
         f.write(original)
-    if kind == "style":
-        os.remove(f"{corpus}/templates/style.css")
+    # And without the overrides the template edits wrote.
+    for written in {"style": [f"{corpus}/templates/style.css"], "template": [override]}.get(kind, []):
+        if os.path.exists(written):
+            os.remove(written)
     if os.path.exists(override):
         os.remove(override)
