@@ -38,8 +38,11 @@ pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCod
     let (files, warnings) = if whole_site {
         // New and changed files go straight to a staging folder, moved in once all are rendered.
         let staging = write::Staging::new(&out)?;
+        let index_cache =
+            render::search::IndexCache::new(paths.root.join(".briefing/cache/search"));
         let warnings = prepared.publish(|publication| {
-            render::render_all(publication, &staging, render::SearchIndex::Now)
+            let index = render::SearchIndex::Now(Some(&index_cache));
+            render::render_all(publication, &staging, index)
         })?;
         let files = match (staging.changed(), staging.removed()) {
             (Some(changed), Some(removed)) if removed > 0 => format!(

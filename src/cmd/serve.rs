@@ -39,7 +39,7 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
         let update = preview.rebuild(changed)?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
-            Box::new(move || render::search::index_files(&issues, &config))
+            Box::new(move |last| render::search::index_files(&issues, &config, last.as_ref()))
         });
         Ok(Built {
             outputs: update.outputs,

@@ -32,6 +32,7 @@ use crate::content::project::Paths;
 use crate::diagnostic::{self, Diagnostic, Style};
 use crate::error::{Error, Result};
 use crate::publish::render::Output;
+use crate::publish::render::search::{Index, IndexKey};
 
 /// The build version as plain text, for tools.
 pub const VERSION_PATH: &str = "/__briefing/version";
@@ -65,6 +66,9 @@ pub struct Site {
     /// A build is under way: the search index of the last one waits, rather than take the
     /// cores from it.
     pub building: bool,
+    /// What the search index among `files` was made from: a build whose stories read the
+    /// same keeps it instead of indexing them again.
+    pub index_key: Option<IndexKey>,
 }
 
 /// An HTTP answer.
@@ -141,8 +145,9 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
 /// when the watcher saw them all, `None` when any may have changed.
 pub type Build = dyn Fn(Option<&[PathBuf]>) -> Result<Built> + Send + Sync;
 
-/// Makes the search index of a build, after its pages are served.
-pub type IndexJob = Box<dyn FnOnce() -> Result<Vec<Output>> + Send>;
+/// Makes the search index of a build, after its pages are served, unless it would be made
+/// from the same records as the index of the key it is given (`None` then).
+pub type IndexJob = Box<dyn FnOnce(Option<IndexKey>) -> Result<Option<Index>> + Send>;
 
 /// What one build made.
 pub struct Built {
@@ -197,10 +202,14 @@ fn rebuild(
                     }
                     files
                 }
-                None => last
-                    .into_iter()
-                    .filter(|(path, _)| index.is_some() && path.starts_with(INDEX))
-                    .collect(),
+                None => {
+                    if index.is_none() {
+                        guard.index_key = None;
+                    }
+                    last.into_iter()
+                        .filter(|(path, _)| index.is_some() && path.starts_with(INDEX))
+                        .collect()
+                }
             };
             files.extend(outputs.into_iter().map(|o| (o.path, o.bytes)));
             guard.files = files;
@@ -255,28 +264,31 @@ const QUIET: Duration = Duration::from_millis(500);
 /// will).
 fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, version: u64) {
     std::thread::spawn(move || {
-        loop {
+        let last = loop {
             std::thread::sleep(QUIET);
             let site = site.lock().unwrap_or_else(PoisonError::into_inner);
             if site.version != version {
                 return;
             }
             if !site.building {
-                break;
+                break site.index_key;
             }
-        }
+        };
         let started = Instant::now();
-        let made = job();
+        let made = job(last);
         let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
         if site.version != version {
             return;
         }
         match made {
-            Ok(outputs) => {
+            // The stories read as they did: the index already served stands.
+            Ok(None) => say_err!("search index: unchanged, the stories read as before"),
+            Ok(Some(Index { key, files })) => {
                 site.files.retain(|path, _| !path.starts_with(INDEX));
-                let count = outputs.len();
+                let count = files.len();
                 site.files
-                    .extend(outputs.into_iter().map(|o| (o.path, o.bytes)));
+                    .extend(files.into_iter().map(|o| (o.path, o.bytes)));
+                site.index_key = Some(key);
                 say_err!(
                     "search index: {count} files in {} ms",
                     started.elapsed().as_millis()

@@ -319,3 +319,71 @@ fn a_one_issue_preview_says_its_search_is_not_built_instead_of_failing() {
         seen.problems
     );
 }
+
+/// The names of the search indexes kept under `.briefing/cache/search/`, sorted.
+fn cached_indexes(project: &Project) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(project.path(".briefing/cache/search"))
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".pagefind"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rebuild_takes_the_index_from_the_cache_only_while_the_stories_read_the_same() {
+    let index = |project: &Project| crate::project::tree(&project.path("public/pagefind"));
+    let build = |project: &Project| {
+        let run = project.run(&["build"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    };
+    let project = Project::sample();
+    build(&project);
+    let first = index(&project);
+    let kept = cached_indexes(&project);
+    assert_eq!(kept.len(), 1, "{kept:?}");
+
+    // A stylesheet of one's own changes no story: the same index, and no second entry.
+    project.write("templates/style.css", "body { color: #123456; }\n");
+    build(&project);
+    assert_eq!(index(&project), first);
+    assert_eq!(cached_indexes(&project), kept);
+
+    // A card's words: a new index, the very one a clean build of the same files makes.
+    let card = "briefs/2026-W10/t-head-zhenwu-810e.yaml";
+    let edited = project.read(card).replace("Zhenwu", "Quokkachip");
+    project.write(card, &edited);
+    build(&project);
+    let second = index(&project);
+    assert_ne!(second, first);
+    let clean = Project::sample();
+    clean.write(card, &edited);
+    build(&clean);
+    assert_eq!(second, index(&clean));
+    assert_eq!(cached_indexes(&project).len(), 2);
+
+    // The card as it was: the first index again.
+    project.write(card, Project::sample().read(card));
+    build(&project);
+    assert_eq!(index(&project), first);
+
+    // Damaged entries are passed over: the index is made again, right, and kept anew.
+    for name in cached_indexes(&project) {
+        let path = project.path(&format!(".briefing/cache/search/{name}"));
+        let mut bytes = std::fs::read(&path).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0x55;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    project.write("templates/style.css", "body { color: #654321; }\n");
+    build(&project);
+    assert_eq!(index(&project), first);
+    let fresh = Project::sample();
+    build(&fresh);
+    assert_eq!(index(&fresh), first);
+}

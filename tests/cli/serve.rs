@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::project::Project;
 use crate::support::http::{get, get_as};
-use crate::support::process::{Running, serve, serve_inside};
+use crate::support::process::{Running, serve, serve_inside, spawn_ready};
 
 /// Polls `path` until `done` holds, for at most 15 s.
 #[track_caller]
@@ -407,4 +407,61 @@ fn saves_renames_and_removed_folders_are_each_seen() {
         assert_eq!(served, built, "{page}");
     }
     drop(server);
+}
+
+/// Waits until `server`'s log has `count` lines starting with `start`, for at most 60 s.
+#[track_caller]
+fn wait_for_lines(server: &Running, start: &str, count: usize) {
+    let started = Instant::now();
+    loop {
+        let log = server.log();
+        if log.lines().filter(|line| line.starts_with(start)).count() >= count {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {count} lines `{start}`:\n{log}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_template_save_keeps_the_search_index_and_a_card_save_makes_it_again() {
+    let project = Project::sample();
+    let logs = tempfile::tempdir().unwrap();
+    let mut command = project.command(&["serve", "--port", "0"], &[]);
+    command.stdin(std::process::Stdio::null());
+    let (server, _) = spawn_ready(command, Some(logs.path().join("serve.log")));
+    let made = "search index: ";
+    let kept = "search index: unchanged";
+    wait_for_lines(&server, made, 1);
+
+    // A stylesheet of one's own changes no story: the index served stands.
+    project.write("templates/style.css", "body { color: #123456; }\n");
+    wait_for_lines(&server, kept, 1);
+    let log = server.log();
+    let indexed = |log: &str| {
+        log.lines()
+            .filter(|line| line.starts_with(made) && !line.starts_with(kept))
+            .count()
+    };
+    assert_eq!(indexed(&log), 1, "{log}");
+
+    // A card's words change what a reader finds: the index is made again.
+    let card = "briefs/2026-W10/t-head-zhenwu-810e.yaml";
+    project.write(card, project.read(card).replace("Zhenwu", "Quokkachip"));
+    let started = Instant::now();
+    while indexed(&server.log()) < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no new index after a card's save:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        server.log().lines().filter(|l| l.starts_with(kept)).count(),
+        1
+    );
 }

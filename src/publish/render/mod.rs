@@ -382,10 +382,11 @@ impl Sink for std::sync::Mutex<Vec<Output>> {
 
 /// When the search index is made: with the pages (`build`), or after them, off the reload's
 /// path (`serve`, which shows a save at once and swaps the new index in when it is ready).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SearchIndex {
-    /// With the pages.
-    Now,
+#[derive(Debug, Clone, Copy)]
+pub enum SearchIndex<'a> {
+    /// With the pages, taken from the cache when the stories read as they did when it was
+    /// made (`None`: always made).
+    Now(Option<&'a search::IndexCache>),
     /// Not here: the caller makes it ([`search::index_files`]).
     Later,
 }
@@ -400,7 +401,7 @@ pub enum SearchIndex {
 pub fn render_all(
     publication: &Publication<'_>,
     sink: &dyn Sink,
-    index: SearchIndex,
+    index: SearchIndex<'_>,
 ) -> Result<Vec<String>> {
     render_some(publication, sink, index, &Scope::Everything, None)
         .map(|rendered| rendered.warnings)
@@ -541,7 +542,7 @@ const FEW_VIEWS: usize = 8;
 pub fn render_some(
     publication: &Publication<'_>,
     sink: &dyn Sink,
-    index: SearchIndex,
+    index: SearchIndex<'_>,
     scope: &Scope,
     last: Option<&Remembered>,
 ) -> Result<Rendered> {

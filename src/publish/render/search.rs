@@ -10,6 +10,9 @@
 //! UI bundles are left out: `search.js` draws the results in the house style.
 
 use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write as _;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -97,8 +100,97 @@ fn meta(story: &Story, link: &IssueLink, language: &str) -> BTreeMap<String, Str
     meta
 }
 
-/// Pagefind's index of the stories of `issues`, as the files of its bundle.
-fn index(issues: &[Issue], links: &[IssueLink], language: &str) -> Result<Vec<Output>> {
+/// One story as Pagefind is given it.
+#[derive(Debug)]
+struct Record {
+    url: String,
+    content: String,
+    meta: BTreeMap<String, String>,
+}
+
+/// Everything an index is made from: the language Pagefind stems with and every story's
+/// record. Pagefind makes the same bytes from the same records, so an index is known by
+/// their [`IndexKey`] and a rebuild whose stories read the same (a template or config edit,
+/// a build with nothing changed) takes the last index instead of making it again.
+#[derive(Debug)]
+struct Records {
+    language: String,
+    list: Vec<Record>,
+}
+
+impl Records {
+    fn of(issues: &[Issue], links: &[IssueLink], language: &str) -> Records {
+        let code = language.split(['-', '_']).next().unwrap_or("en").to_owned();
+        let list = issues
+            .iter()
+            .zip(links)
+            .flat_map(|(issue, link)| {
+                issue.stories.iter().map(move |story| Record {
+                    url: story.page_path(),
+                    content: searchable(story),
+                    meta: meta(story, link, language),
+                })
+            })
+            .collect();
+        Records {
+            language: code,
+            list,
+        }
+    }
+
+    /// The SHA-256 of every field, each with its length first, so that no two different
+    /// lists of records run together into the same bytes.
+    fn key(&self) -> IndexKey {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(bytes);
+        };
+        field(INDEX_FORMAT.as_bytes());
+        field(env!("CARGO_PKG_VERSION").as_bytes());
+        field(self.language.as_bytes());
+        for record in &self.list {
+            field(record.url.as_bytes());
+            field(record.content.as_bytes());
+            field(&(record.meta.len() as u64).to_le_bytes());
+            for (name, value) in &record.meta {
+                field(name.as_bytes());
+                field(value.as_bytes());
+            }
+        }
+        IndexKey(hash.finalize().into())
+    }
+}
+
+/// Part of every [`IndexKey`]: to change whenever Pagefind is called differently (its
+/// options, which of its files are kept), so that no index made the old way is taken.
+const INDEX_FORMAT: &str = "pagefind records, forced language, no sort keys, no UI bundles";
+
+/// What an index was made from, by digest ([`Records::key`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexKey([u8; 32]);
+
+impl IndexKey {
+    fn hex(&self) -> String {
+        use std::fmt::Write as _;
+        self.0.iter().fold(String::with_capacity(64), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+    }
+}
+
+/// A search index and what it was made from.
+#[derive(Debug)]
+pub struct Index {
+    pub key: IndexKey,
+    /// The files of Pagefind's bundle, under [`BUNDLE`].
+    pub files: Vec<Output>,
+}
+
+/// Pagefind's index of `records`, as the files of its bundle the site uses.
+fn pagefind(records: Records) -> Result<Vec<Output>> {
     fn failed(e: impl std::fmt::Display) -> Error {
         Error::Search {
             detail: format!("{e:#}"),
@@ -108,28 +200,26 @@ fn index(issues: &[Issue], links: &[IssueLink], language: &str) -> Result<Vec<Ou
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(failed)?;
-    let code = language.split(['-', '_']).next().unwrap_or("en").to_owned();
+    let Records { language, list } = records;
     runtime.block_on(async {
         let options = pagefind::options::PagefindServiceConfig::builder()
-            .force_language(code.clone())
+            .force_language(language.clone())
             .build();
         let mut index = pagefind::api::PagefindIndex::new(Some(options)).map_err(failed)?;
-        for (issue, link) in issues.iter().zip(links) {
-            for story in &issue.stories {
-                index
-                    .add_custom_record(
-                        story.page_path(),
-                        searchable(story),
-                        code.clone(),
-                        Some(meta(story, link, language)),
-                        None,
-                        // No sort keys: results are ranked by relevance, and each key is a
-                        // value per story in the metadata every first query downloads.
-                        None,
-                    )
-                    .await
-                    .map_err(failed)?;
-            }
+        for record in list {
+            index
+                .add_custom_record(
+                    record.url,
+                    record.content,
+                    language.clone(),
+                    Some(record.meta),
+                    None,
+                    // No sort keys: results are ranked by relevance, and each key is a
+                    // value per story in the metadata every first query downloads.
+                    None,
+                )
+                .await
+                .map_err(failed)?;
         }
         let files = index.get_files().await.map_err(failed)?;
         Ok(files
@@ -143,6 +233,165 @@ fn index(issues: &[Issue], links: &[IssueLink], language: &str) -> Result<Vec<Ou
             })
             .collect())
     })
+}
+
+/// The search indexes `build` made, under `.briefing/cache/search/`, each in one file named
+/// by its [`IndexKey`]: safe to delete, and the two used last are kept.
+///
+/// An entry is the SHA-256 of its content in hex, a line break, then each file of the
+/// bundle as its path's length (4 bytes, little-endian), the path, its length (8 bytes) and
+/// its bytes. A damaged, truncated or foreign entry is a miss and the index is made again,
+/// never a wrong one; a cache that cannot be written only costs time.
+#[derive(Debug)]
+pub struct IndexCache {
+    dir: PathBuf,
+}
+
+/// How many indexes the cache keeps: this build's and one more (a `--drafts` preview and
+/// the site, say).
+const KEPT_INDEXES: usize = 2;
+
+impl IndexCache {
+    /// The cache in `dir` (made when first written to).
+    pub fn new(dir: PathBuf) -> IndexCache {
+        IndexCache { dir }
+    }
+
+    fn entry(&self, key: &IndexKey) -> PathBuf {
+        self.dir.join(format!("{}.pagefind", key.hex()))
+    }
+
+    /// The index of `key`, when the cache holds it whole.
+    fn load(&self, key: &IndexKey) -> Option<Vec<Output>> {
+        let path = self.entry(key);
+        let bytes = fs::read(&path).ok()?;
+        let files = decode(&bytes)?;
+        // Marks it used now: the entries used longest ago go first.
+        if let Ok(file) = fs::File::options().append(true).open(&path) {
+            let _ = file.set_modified(std::time::SystemTime::now());
+        }
+        Some(files)
+    }
+
+    /// Keeps `files` as the index of `key`, whole or not at all (a temporary file renamed
+    /// into place), and removes the entries beyond [`KEPT_INDEXES`].
+    fn store(&self, key: &IndexKey, files: &[Output]) {
+        use sha2::{Digest, Sha256};
+        if fs::create_dir_all(&self.dir).is_err() {
+            return;
+        }
+        let mut content = Vec::with_capacity(files.iter().map(|f| f.bytes.len() + 64).sum());
+        for file in files {
+            let Ok(len) = u32::try_from(file.path.len()) else {
+                return;
+            };
+            content.extend_from_slice(&len.to_le_bytes());
+            content.extend_from_slice(file.path.as_bytes());
+            content.extend_from_slice(&(file.bytes.len() as u64).to_le_bytes());
+            content.extend_from_slice(&file.bytes);
+        }
+        let digest = IndexKey(Sha256::digest(&content).into()).hex();
+        let path = self.entry(key);
+        let temp = self
+            .dir
+            .join(format!(".{}.{}.tmp", key.hex(), std::process::id()));
+        let written = fs::File::create(&temp).and_then(|mut file| {
+            file.write_all(digest.as_bytes())?;
+            file.write_all(b"\n")?;
+            file.write_all(&content)
+        });
+        if written.and_then(|()| fs::rename(&temp, &path)).is_err() {
+            let _ = fs::remove_file(&temp);
+            return;
+        }
+        self.prune();
+    }
+
+    /// Removes all but the [`KEPT_INDEXES`] entries used last, and temporary files a killed
+    /// build left over an hour ago.
+    fn prune(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let mut kept: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
+        for entry in entries.flatten() {
+            let Ok(modified) = entry.metadata().and_then(|meta| meta.modified()) else {
+                continue;
+            };
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".tmp") {
+                if modified < an_hour_ago {
+                    let _ = fs::remove_file(entry.path());
+                }
+            } else if name.ends_with(".pagefind") {
+                kept.push((modified, entry.path()));
+            }
+        }
+        kept.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
+        for (_, path) in kept.into_iter().skip(KEPT_INDEXES) {
+            let _ = fs::remove_file(path);
+        }
+    }
+}
+
+/// The files of a cache entry, or `None` when it is damaged, truncated or names a file
+/// outside the bundle.
+fn decode(bytes: &[u8]) -> Option<Vec<Output>> {
+    use sha2::{Digest, Sha256};
+    let (digest, mut content) = (bytes.get(..64)?, bytes.get(65..)?);
+    if bytes.get(64) != Some(&b'\n')
+        || IndexKey(Sha256::digest(content).into()).hex().as_bytes() != digest
+    {
+        return None;
+    }
+    let mut files = Vec::new();
+    while !content.is_empty() {
+        let (len, rest) = content.split_first_chunk::<4>()?;
+        let (path, rest) =
+            rest.split_at_checked(usize::try_from(u32::from_le_bytes(*len)).ok()?)?;
+        let (len, rest) = rest.split_first_chunk::<8>()?;
+        let (file, rest) =
+            rest.split_at_checked(usize::try_from(u64::from_le_bytes(*len)).ok()?)?;
+        let path = std::str::from_utf8(path).ok()?;
+        let inside = path.strip_prefix(BUNDLE).is_some_and(|name| {
+            name.split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+        });
+        if !inside {
+            return None;
+        }
+        files.push(Output {
+            path: path.to_owned(),
+            bytes: file.to_vec(),
+        });
+        content = rest;
+    }
+    Some(files)
+}
+
+/// Pagefind's index of the stories of `issues`, unless `last` says it is made from the same
+/// records (`None` then); taken from `cache` when it holds it, and kept there when made.
+fn index_unless(
+    issues: &[Issue],
+    links: &[IssueLink],
+    language: &str,
+    last: Option<&IndexKey>,
+    cache: Option<&IndexCache>,
+) -> Result<Option<Index>> {
+    let records = Records::of(issues, links, language);
+    let key = records.key();
+    if last == Some(&key) {
+        return Ok(None);
+    }
+    if let Some(files) = cache.and_then(|cache| cache.load(&key)) {
+        return Ok(Some(Index { key, files }));
+    }
+    let files = pagefind(records)?;
+    if let Some(cache) = cache {
+        cache.store(&key, &files);
+    }
+    Ok(Some(Index { key, files }))
 }
 
 #[derive(Serialize)]
@@ -177,30 +426,38 @@ pub fn render_search(
         "search/index.html",
         publication.render("search.html", &context)?,
     ))?;
-    if index_now == SearchIndex::Now {
-        for output in index(
+    if let SearchIndex::Now(cache) = index_now {
+        let index = index_unless(
             publication.issues,
             &publication.links,
             &publication.config.language,
-        )? {
+            None,
+            cache,
+        )?;
+        for output in index.map(|index| index.files).unwrap_or_default() {
             sink.put(output)?;
         }
     }
     Ok(())
 }
 
-/// Pagefind's index of `issues` on its own (for [`SearchIndex::Later`]); nothing when
-/// `search` is off.
+/// Pagefind's index of `issues` on its own (for [`SearchIndex::Later`]), unless it would be
+/// made from the same records as the index of `last` (`None` then: that index stands);
+/// nothing when `search` is off.
 ///
 /// # Errors
 ///
 /// [`Error::Search`] when Pagefind fails.
-pub fn index_files(issues: &[Issue], config: &Config) -> Result<Vec<Output>> {
+pub fn index_files(
+    issues: &[Issue],
+    config: &Config,
+    last: Option<&IndexKey>,
+) -> Result<Option<Index>> {
     if !config.search {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let links: Vec<IssueLink> = issues.iter().map(|i| IssueLink::new(i, config)).collect();
-    index(issues, &links, &config.language)
+    index_unless(issues, &links, &config.language, last, None)
 }
 
 #[cfg(test)]
@@ -250,6 +507,147 @@ sources:
         }
         assert!(!text.contains("secret-target"), "{text}");
         assert!(!text.contains("**"), "{text}");
+    }
+
+    /// Two issues of three stories: their issues, config and links.
+    fn sample() -> (Vec<Issue>, Config, Vec<IssueLink>) {
+        let config = crate::content::config::parse(
+            std::path::Path::new("config.yaml"),
+            "title: T\nbase_url: https://example.org/\nfrom: T <t@example.org>\n",
+        )
+        .unwrap();
+        let cards = [
+            ("Nvidia books a record quarter", "2026-06-10", "Chips"),
+            ("Qwen ships a robot", "2026-06-17", "Robots"),
+            ("Mistral raises again", "2026-06-18", "Funding"),
+        ];
+        let stories = cards
+            .iter()
+            .enumerate()
+            .map(|(n, (title, date, tag))| {
+                std::sync::Arc::new(story(&format!(
+                    "title: {title}\ndate: {date}\ntags: [{tag}]\n\
+                     summary: The {tag} story, told in full.\n\
+                     tldr:\n  - Point {n}\nwhy_it_matters: It matters.\n\
+                     what_to_watch:\n  - What comes next\n\
+                     sources:\n  - title: Report {n}\n    url: https://news.example/{n}\n"
+                )))
+            })
+            .collect();
+        let issues = crate::content::schedule::assemble(
+            stories,
+            &std::collections::BTreeMap::new(),
+            &config,
+            false,
+        )
+        .unwrap();
+        assert_eq!(issues.len(), 2);
+        let links = issues
+            .iter()
+            .map(|issue| IssueLink::new(issue, &config))
+            .collect();
+        (issues, config, links)
+    }
+
+    /// The cache entry of `key` holding `files`, written as [`IndexCache::store`] does.
+    fn plant(cache: &IndexCache, key: &IndexKey, files: &[Output]) {
+        cache.store(key, files);
+        assert!(cache.entry(key).is_file());
+    }
+
+    #[test]
+    fn an_index_is_taken_from_the_cache_only_when_whole_and_made_from_the_same_stories() {
+        let (issues, config, links) = sample();
+        let language = config.language.as_str();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = IndexCache::new(dir.path().join("search"));
+        let made = index_unless(&issues, &links, language, None, Some(&cache))
+            .unwrap()
+            .unwrap();
+        let fresh = index_unless(&issues, &links, language, None, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(made.key, fresh.key);
+        assert_eq!(
+            made.files, fresh.files,
+            "Pagefind makes the same bytes again"
+        );
+        // The key of the index served: nothing to make.
+        assert!(
+            index_unless(&issues, &links, language, Some(&made.key), Some(&cache))
+                .unwrap()
+                .is_none()
+        );
+
+        // What the cache holds is what is used: an entry planted under the key is taken.
+        let marker = vec![Output::text("pagefind/marker.txt", "planted".to_owned())];
+        plant(&cache, &made.key, &marker);
+        let taken = index_unless(&issues, &links, language, None, Some(&cache))
+            .unwrap()
+            .unwrap();
+        assert_eq!(taken.files, marker);
+
+        // A damaged entry (one byte changed, or cut short) is a miss: the index is made again.
+        let entry = cache.entry(&made.key);
+        let whole = fs::read(&entry).unwrap();
+        let mut flipped = whole.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        for damaged in [flipped, whole[..whole.len() - 3].to_vec(), b"x".to_vec()] {
+            fs::write(&entry, damaged).unwrap();
+            let made_again = index_unless(&issues, &links, language, None, Some(&cache))
+                .unwrap()
+                .unwrap();
+            assert_eq!(made_again.files, fresh.files);
+            // ... and kept whole in its place.
+            assert_eq!(cache.load(&made.key).unwrap(), fresh.files);
+        }
+
+        // An entry whose checksum holds but that names a file outside the bundle is a miss.
+        for path in [
+            "pagefind/../index.html",
+            "index.html",
+            "pagefind//x",
+            "/etc/x",
+        ] {
+            plant(&cache, &made.key, &[Output::text(path, "x".to_owned())]);
+            assert!(cache.load(&made.key).is_none(), "{path}");
+        }
+    }
+
+    #[test]
+    fn any_change_a_reader_could_find_makes_the_index_again() {
+        let (issues, config, links) = sample();
+        let language = config.language.as_str();
+        let key = |issues: &[Issue], links: &[IssueLink], language: &str| {
+            Records::of(issues, links, language).key()
+        };
+        let before = key(&issues, &links, language);
+        assert_eq!(before, key(&issues, &links, language));
+        type Edit = fn(&mut Story);
+        let edits: [(&str, Edit); 8] = [
+            ("a word of the summary", |s| s.summary.push_str(" Zanzibar")),
+            ("the title", |s| s.title.push('!')),
+            ("a tag", |s| s.tags.push("Zanzibar".to_owned())),
+            ("a source's title", |s| s.sources[0].title.push('!')),
+            ("the date", |s| s.date = s.date.succ_opt().unwrap()),
+            ("the section", |s| s.section = Some("Zanzibar".to_owned())),
+            ("a draft", |s| s.draft = true),
+            ("the slug (its page)", |s| s.slug.push('x')),
+        ];
+        for (what, edit) in edits {
+            let mut changed = issues.clone();
+            edit(std::sync::Arc::make_mut(&mut changed[0].stories[0]));
+            assert_ne!(before, key(&changed, &links, language), "{what}");
+        }
+        let mut renumbered = links.clone();
+        renumbered[0].number += 1;
+        assert_ne!(
+            before,
+            key(&issues, &renumbered, language),
+            "the issue's number"
+        );
+        assert_ne!(before, key(&issues, &links, "de"), "the language");
     }
 
     #[test]
