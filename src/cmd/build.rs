@@ -73,8 +73,8 @@ pub(super) fn run(root: &Path, args: &BuildArgs, style: Style) -> Result<ExitCod
         write::update(&outputs, &out)?;
         (format!("{} files", outputs.len()), warnings)
     };
-    for warning in warnings {
-        say_err!("{}: {warning}", style.label(diagnostic::Severity::Warning));
+    for line in render::Warning::lines(&warnings) {
+        say_err!("{}: {line}", style.label(diagnostic::Severity::Warning));
     }
     say!(
         "built {} issue{} ({files}) into {} in {:.2}s",

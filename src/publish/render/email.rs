@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::{Output, Publication};
+use super::{Output, Publication, Warning};
 use crate::error::{Error, Result};
 use crate::publish::view::{IssueContext, SubscriberView, ViewedIssue};
 
@@ -355,16 +355,13 @@ pub fn render_email_files(
     publication: &Publication<'_>,
     index: usize,
     issue: &ViewedIssue,
-) -> Result<(Vec<Output>, Option<String>)> {
+) -> Result<(Vec<Output>, Option<Warning>)> {
     let dir = &issue.path;
     let (html, text) = render_email(publication, index, issue, None, None)?;
-    let warning = (html.len() > GMAIL_CLIP_BYTES).then(|| {
-        format!(
-            "{dir}email.html is {} KB; Gmail clips email over 102 KB behind a \"View entire message\" link; \
-             consider fewer or shorter stories for {}",
-            html.len() / 1024,
-            issue.week
-        )
+    let warning = (html.len() > GMAIL_CLIP_BYTES).then(|| Warning::EmailClipped {
+        path: format!("{dir}email.html"),
+        kb: html.len() / 1024,
+        week: issue.week.clone(),
     });
     let mut outputs = vec![
         Output::text(format!("{dir}email.html"), html),

@@ -1,6 +1,6 @@
 //! One issue in four formats: `digest.md`, `index.html`, `email.html`, `email.txt`.
 
-use super::{Output, Publication, email};
+use super::{Output, Publication, Warning, email};
 use crate::error::Result;
 use crate::publish::view::{IssueContext, ViewedIssue};
 
@@ -13,7 +13,7 @@ pub fn render_issue(
     publication: &Publication<'_>,
     index: usize,
     issue: &ViewedIssue,
-) -> Result<(Vec<Output>, Vec<String>)> {
+) -> Result<(Vec<Output>, Vec<Warning>)> {
     let dir = &issue.path;
     let web = IssueContext::web(&publication.site, &publication.links, index, issue, dir);
     let page = publication.render("issue.html", &web)?;

@@ -380,6 +380,64 @@ impl Sink for std::sync::Mutex<Vec<Output>> {
     }
 }
 
+/// What a build tells the publisher about files it made and would better not have made so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// An issue's email is over the size Gmail clips at.
+    EmailClipped {
+        /// The file, site-relative.
+        path: String,
+        /// Its size.
+        kb: usize,
+        /// The issue's week, as `2026-W25`.
+        week: String,
+    },
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::EmailClipped { path, kb, week } => write!(
+                f,
+                "{path} is {kb} KB; Gmail clips email over 102 KB behind a \"View entire \
+                 message\" link; consider fewer or shorter stories for {week}"
+            ),
+        }
+    }
+}
+
+/// How many issues' clipped emails are named one by one; the older ones are counted in one
+/// line, so that an archive of large issues does not bury the build's last line under one
+/// warning per issue on every build.
+const CLIPPED_NAMED: usize = 3;
+
+impl Warning {
+    /// The lines that tell `warnings` (oldest issue first): every warning, except that of
+    /// more than [`CLIPPED_NAMED`] clipped emails only the newest issues' are named, and
+    /// the others counted in a last line.
+    pub fn lines(warnings: &[Warning]) -> Vec<String> {
+        let clipped: Vec<&String> = warnings
+            .iter()
+            .map(|Warning::EmailClipped { week, .. }| week)
+            .collect();
+        let older = clipped.len().saturating_sub(CLIPPED_NAMED);
+        let mut lines: Vec<String> = warnings[older..].iter().map(Warning::to_string).collect();
+        if older > 0 {
+            let range = if older == 1 {
+                clipped[0].clone()
+            } else {
+                format!("{} to {}", clipped[0], clipped[older - 1])
+            };
+            lines.push(if older == 1 {
+                format!("the email of 1 older issue ({range}) is over 102 KB too")
+            } else {
+                format!("the emails of {older} older issues ({range}) are over 102 KB too")
+            });
+        }
+        lines
+    }
+}
+
 /// When the search index is made: with the pages (`build`), or after them, off the reload's
 /// path (`serve`, which shows a save at once and swaps the new index in when it is ready).
 #[derive(Debug, Clone, Copy)]
@@ -402,7 +460,7 @@ pub fn render_all(
     publication: &Publication<'_>,
     sink: &dyn Sink,
     index: SearchIndex<'_>,
-) -> Result<Vec<String>> {
+) -> Result<Vec<Warning>> {
     render_some(publication, sink, index, &Scope::Everything, None)
         .map(|rendered| rendered.warnings)
 }
@@ -411,7 +469,7 @@ pub fn render_all(
 #[derive(Debug, Default)]
 pub struct Rendered {
     /// Warnings of the issues rendered.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// The paths of the pages around the issues (home, archive, tags, feed…) rendered now.
     /// A page the scope left out ([`rendered_again`]) stays as it was; one it included that
     /// was in the last build and is not among these (a tag no card has now) is gone.
@@ -501,7 +559,7 @@ impl<'s> Recording<'s> {
 #[derive(Default)]
 struct IssueDone {
     index: usize,
-    warnings: Vec<String>,
+    warnings: Vec<Warning>,
     entry: Option<std::sync::Arc<feed::FeedEntry>>,
     /// The paths of its files, when rendered and remembered.
     files: Option<Vec<String>>,
@@ -674,4 +732,48 @@ pub fn render_template(
     env.get_template(name)
         .and_then(|t| crate::publish::templates::render(&t, context))
         .map_err(|e| template_error(name, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Warning;
+
+    fn clipped(weeks: std::ops::RangeInclusive<u32>) -> Vec<Warning> {
+        weeks
+            .map(|n| Warning::EmailClipped {
+                path: format!("issues/2026-w{n:02}/email.html"),
+                kb: 150,
+                week: format!("2026-W{n:02}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_the_newest_clipped_emails_are_named_and_the_older_counted() {
+        let few = clipped(1..=3);
+        assert_eq!(
+            Warning::lines(&few),
+            few.iter().map(Warning::to_string).collect::<Vec<_>>()
+        );
+        assert!(
+            few[0]
+                .to_string()
+                .starts_with("issues/2026-w01/email.html is 150 KB; Gmail clips email over 102 KB")
+        );
+        let many = clipped(1..=5);
+        let lines = Warning::lines(&many);
+        assert_eq!(lines.len(), 4, "{lines:#?}");
+        for (line, week) in lines.iter().zip(["w03", "w04", "w05"]) {
+            assert!(line.starts_with(&format!("issues/2026-{week}/")), "{line}");
+        }
+        assert_eq!(
+            lines[3],
+            "the emails of 2 older issues (2026-W01 to 2026-W02) are over 102 KB too"
+        );
+        assert_eq!(
+            Warning::lines(&clipped(1..=4))[3],
+            "the email of 1 older issue (2026-W01) is over 102 KB too"
+        );
+        assert!(Warning::lines(&[]).is_empty());
+    }
 }
