@@ -283,6 +283,23 @@ pub(super) fn run(root: &Path, args: &SendArgs) -> Result<ExitCode> {
     }
     let skipped =
         summary.already_delivered + summary.inactive + summary.suppressed + summary.duplicates;
+    if summary.pending > 0 {
+        say!(
+            "not mailed: {} who signed up and {} not confirmed (`briefing subscribers list --status pending`)",
+            summary.pending,
+            if summary.pending == 1 { "has" } else { "have" }
+        );
+    } else if summary.sent == 0
+        && skipped == 0
+        && summary.failed.is_empty()
+        && !summary.interrupted
+        && args.list.is_none()
+        && args.to.is_empty()
+    {
+        say!(
+            "nobody to mail yet: `briefing listen` signs readers up, `briefing subscribers import` brings a list"
+        );
+    }
     if skipped > 0 {
         say!(
             "skipped {skipped}: {} already delivered, {} unsubscribed, bounced or complained, {} suppressed, {} duplicate{}",

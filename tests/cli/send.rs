@@ -1497,3 +1497,57 @@ fn the_footer_of_a_sent_message_reads_naturally_in_both_parts() {
         )
     );
 }
+
+#[test]
+fn a_send_says_who_was_not_mailed_for_not_confirming_and_when_nobody_is_there() {
+    let project = Project::sample();
+    let import = fixture_path("import/buttondown-subscribers.csv");
+    let run = project.run_with(&["subscribers", "import", &import], &[SECRET]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = project.run_with(&["send", "--yes", "--latest"], &[SECRET]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("sent 2 messages"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "not mailed: 1 who signed up and has not confirmed \
+             (`briefing subscribers list --status pending`)"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        std::fs::read_dir(project.path("outbox/2026-w25"))
+            .unwrap()
+            .count(),
+        2
+    );
+
+    // A list whose only reader was erased: nothing sent, and what to do about it.
+    let empty = Project::sample();
+    for args in [
+        &["subscribers", "add", "reader@example.org"][..],
+        &["subscribers", "forget", "reader@example.org"][..],
+    ] {
+        let run = empty.run_with(args, &[SECRET]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let run = empty.run_with(&["send", "--yes", "--latest"], &[SECRET]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("sent 0 messages"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("nobody to mail yet: `briefing listen` signs readers up"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("not mailed"), "{}", run.stdout);
+}
+
+/// A file under `tests/fixtures`, as a string.
+fn fixture_path(name: &str) -> String {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}

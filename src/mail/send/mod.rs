@@ -114,6 +114,8 @@ pub struct Summary {
     pub already_delivered: usize,
     /// Rows skipped for their status.
     pub inactive: usize,
+    /// Store subscribers not mailed because they have not confirmed their sign-up.
+    pub pending: usize,
     /// Rows skipped for the suppression file.
     pub suppressed: usize,
     /// Rows skipped as repeats.
@@ -179,6 +181,7 @@ pub fn send(
         week: issue.to_string(),
         failed: plan.refused,
         inactive: plan.inactive,
+        pending: plan.pending,
         ..Summary::default()
     };
     if options.dry_run {

@@ -24,6 +24,8 @@ pub(super) struct Plan {
     pub total: usize,
     /// Store subscribers not mailed for their status: unsubscribed, bounced, complained.
     pub inactive: usize,
+    /// Store subscribers who signed up and have not confirmed: not mailed until they do.
+    pub pending: usize,
     /// Store addresses that fail a check added since they were stored: reported, not mailed.
     pub refused: Vec<(String, String)>,
 }
@@ -71,6 +73,7 @@ fn from_list(path: &Path, suppressed: Suppression) -> Result<Plan> {
         rows: Box::new(list::Rows::open(path, suppressed)?),
         total: stats.to_send,
         inactive: 0,
+        pending: 0,
         refused: Vec::new(),
     })
 }
@@ -102,6 +105,7 @@ fn from_store(store: &Store, suppressed: &Suppression) -> Result<Plan> {
         total: rows.iter().filter(|r| matches!(r, Row::Send(_))).count(),
         rows: Box::new(rows.into_iter()),
         inactive,
+        pending: counts.get(&Status::Pending).copied().unwrap_or(0),
         refused,
     })
 }
@@ -130,6 +134,7 @@ fn from_command_line(addresses: &[String], suppressed: &Suppression) -> Result<P
         total: rows.iter().filter(|r| matches!(r, Row::Send(_))).count(),
         rows: Box::new(rows.into_iter()),
         inactive: 0,
+        pending: 0,
         refused: Vec::new(),
     })
 }
