@@ -421,6 +421,22 @@ pub fn read_key(path: &Path) -> Content {
     }
 }
 
+/// The bytes of a file briefing keeps for itself (a cache entry), when it is a regular file
+/// of at most `max` bytes: a FIFO or a device put in its place is never opened (opening a
+/// FIFO waits for a writer forever), and a file that grew past `max` is not read whole.
+/// `None` makes the caller treat it as absent.
+pub fn read_own_file(path: &Path, max: u64) -> Option<Vec<u8>> {
+    match fs::metadata(path) {
+        Ok(meta) if meta.is_file() && meta.len() <= max => {}
+        _ => return None,
+    }
+    let file = fs::File::open(path).ok()?;
+    let size = file.metadata().ok()?.len();
+    let mut bytes = Vec::with_capacity(usize::try_from(size.min(max)).ok()? + 1);
+    file.take(max + 1).read_to_end(&mut bytes).ok()?;
+    (bytes.len() as u64 <= max).then_some(bytes)
+}
+
 /// Opens a file already known to be regular and inside the folder, and reads at most
 /// [`MAX_FILE_BYTES`] + 1 bytes of it.
 fn read_open(path: &Path) -> Content {
@@ -589,6 +605,30 @@ mod tests {
         );
         assert!(got.contains(&("briefs/2026-W12/d.yml".to_owned(), "d".to_owned())));
         assert!(got.contains(&("briefs/2026-W12/a.yaml".to_owned(), "unchanged".to_owned())));
+    }
+
+    #[test]
+    fn a_file_of_our_own_is_read_only_when_regular_and_not_too_large() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("entry");
+        fs::write(&file, b"12345").unwrap();
+        assert_eq!(read_own_file(&file, 5).as_deref(), Some(&b"12345"[..]));
+        assert_eq!(read_own_file(&file, 4), None);
+        assert_eq!(read_own_file(&dir.path().join("missing"), 5), None);
+        assert_eq!(read_own_file(dir.path(), 5), None);
+        // A FIFO in its place is passed over at once, not waited on.
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (done, read) = std::sync::mpsc::channel();
+        std::thread::spawn(move || done.send(read_own_file(&fifo, 5)));
+        let got = read
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a FIFO is not waited on");
+        assert_eq!(got, None);
     }
 
     // A card linked to a file outside the newsletter (a contributor's `ln -s ~/.ssh/id_ed25519

@@ -26,11 +26,16 @@ pub fn file(root: &Path) -> PathBuf {
     root.join(".briefing").join("cache").join("links")
 }
 
+/// The largest cache read: a verdict is under 200 bytes, so this is a million sources.
+const MAX_CACHE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// The cache at `path`; empty when there is none or it cannot be read (said on stderr).
 pub fn read(path: &Path) -> BTreeMap<String, Checked> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+    // A FIFO or a device in its place is not waited on; bytes that are not UTF-8 are damage.
+    let Some(bytes) = crate::content::load::read_own_file(path, MAX_CACHE_BYTES) else {
         return BTreeMap::new();
     };
+    let text = String::from_utf8_lossy(&bytes);
     serde_json::from_str(&text).unwrap_or_else(|e| {
         say_err!(
             "warning: {} is damaged ({e}); every source is checked again",

@@ -191,10 +191,13 @@ impl Inliner {
     }
 }
 
+/// The largest entry read: an email's HTML is well under a megabyte.
+const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
+
 /// A cache entry is the SHA-256 of its content in hex, a line break, then the content: a
 /// damaged or truncated entry is a miss, never a wrong email.
 fn read_entry(path: &Path) -> Option<String> {
-    let bytes = fs::read(path).ok()?;
+    let bytes = crate::content::load::read_own_file(path, MAX_ENTRY_BYTES)?;
     let (digest, content) = (bytes.get(..64)?, bytes.get(65..)?);
     if bytes.get(64) != Some(&b'\n') || hex(&Sha256::digest(content)).as_bytes() != digest {
         return None;

@@ -247,6 +247,9 @@ pub struct IndexCache {
     dir: PathBuf,
 }
 
+/// The largest index entry read: 10,000 stories make 11 MB.
+const MAX_INDEX_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
 /// How many indexes the cache keeps: this build's and one more (a `--drafts` preview and
 /// the site, say).
 const KEPT_INDEXES: usize = 2;
@@ -264,7 +267,7 @@ impl IndexCache {
     /// The index of `key`, when the cache holds it whole.
     fn load(&self, key: &IndexKey) -> Option<Vec<Output>> {
         let path = self.entry(key);
-        let bytes = fs::read(&path).ok()?;
+        let bytes = crate::content::load::read_own_file(&path, MAX_INDEX_BYTES)?;
         let files = decode(&bytes)?;
         // Marks it used now: the entries used longest ago go first.
         if let Ok(file) = fs::File::options().append(true).open(&path) {
@@ -602,6 +605,19 @@ sources:
             // ... and kept whole in its place.
             assert_eq!(cache.load(&made.key).unwrap(), fresh.files);
         }
+
+        // A FIFO in the entry's place is passed over, not waited on, and replaced.
+        fs::remove_file(&entry).unwrap();
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(&entry)
+            .status()
+            .unwrap();
+        assert!(fifo.success());
+        let made_again = index_unless(&issues, &links, language, None, Some(&cache))
+            .unwrap()
+            .unwrap();
+        assert_eq!(made_again.files, fresh.files);
+        assert_eq!(cache.load(&made.key).unwrap(), fresh.files);
 
         // An entry whose checksum holds but that names a file outside the bundle is a miss.
         for path in [
