@@ -36,10 +36,14 @@ use sha2::Sha256;
 
 use crate::audience::address::comparable;
 use crate::audience::secret::Key;
+use crate::content::load::read_own_file;
 use crate::error::{Error, Result};
 
 /// How many records may wait in the OS before the journal is synced to disk.
 pub const SYNC_EVERY: usize = 64;
+
+/// The largest journal read: a line is under 200 bytes, so this is millions of recipients.
+const MAX_JOURNAL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// The journal's name for a recipient: 128 bits of an HMAC of the address as mail systems
 /// compare it, keyed with the newsletter's secret.
@@ -106,6 +110,12 @@ impl Journal {
             .append(true)
             .open(path)
             .map_err(failed("open"))?;
+        // A FIFO or a device put in the journal's place would be read forever.
+        if !file.metadata().map_err(failed("open"))?.is_file() {
+            return Err(failed("open")(std::io::Error::other(
+                "it is not a regular file; move it away and run again",
+            )));
+        }
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes).map_err(failed("read"))?;
         // Only complete lines count: a line cut short by a crash is not an outcome.
@@ -121,7 +131,7 @@ impl Journal {
         }
         let mut history = History::default();
         for old in earlier {
-            if let Ok(bytes) = fs::read(old) {
+            if let Some(bytes) = read_own_file(old, MAX_JOURNAL_BYTES) {
                 read_history(&bytes, secret).merge_into(&mut history);
             }
         }
@@ -261,7 +271,7 @@ pub fn outcomes(sends: &Path, secret: &Key) -> HashMap<String, Outcomes> {
     files.sort();
     let mut by_issue: HashMap<String, (Outcomes, HashMap<u128, Last>)> = HashMap::new();
     for (slug, file) in files {
-        let Ok(bytes) = fs::read(&file) else {
+        let Some(bytes) = read_own_file(&file, MAX_JOURNAL_BYTES) else {
             continue;
         };
         let (out, last) = by_issue.entry(slug).or_default();
@@ -335,7 +345,11 @@ pub fn scrub(sends: &Path, secret: &Key, email: &str) -> Result<usize> {
                 source,
             }
         };
-        let text = fs::read(&path).map_err(failed("read"))?;
+        // Erasing must not skip a journal it cannot read: a FIFO or a device in a journal's
+        // place stops it with an error instead of waiting forever.
+        let text = read_own_file(&path, MAX_JOURNAL_BYTES).ok_or_else(|| {
+            failed("read")(std::io::Error::other("not a regular file of at most 4 GiB"))
+        })?;
         let text = String::from_utf8_lossy(&text);
         if !text.to_lowercase().contains(&email.to_lowercase()) {
             continue;
@@ -531,6 +545,48 @@ mod tests {
 
     fn secret() -> Key {
         Key::new(b"0123456789abcdef0123456789abcdef".to_vec())
+    }
+
+    #[test]
+    fn a_fifo_in_a_journals_place_is_an_error_or_passed_over_never_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let sends = dir.path().join("sends");
+        fs::create_dir_all(&sends).unwrap();
+        let (mine, earlier) = (sends.join("2026-w25.journal"), sends.join("2026-w25.old"));
+        for fifo in [&mine, &earlier] {
+            let made = std::process::Command::new("mkfifo")
+                .arg(fifo)
+                .status()
+                .unwrap();
+            assert!(made.success());
+        }
+        let (done, opened) = std::sync::mpsc::channel();
+        let (path, old) = (mine.clone(), earlier.clone());
+        std::thread::spawn(move || {
+            let error = Journal::open(&path, &[old], &secret()).err();
+            // As the terminal shows it: the error, then its cause.
+            let shown = error.map(|e| {
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                format!("{e}: {}", cause.unwrap_or_default())
+            });
+            done.send(shown)
+        });
+        let error = opened
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the journal's FIFO is not waited on")
+            .expect("a FIFO is refused");
+        assert!(error.contains("not a regular file"), "{error}");
+        // An earlier journal that is a FIFO is passed over.
+        fs::remove_file(&mine).unwrap();
+        let (done, opened) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let opened = Journal::open(&mine, &[earlier], &secret()).map(|(_, history)| history);
+            done.send(opened.map(|history| history.delivered.len()).ok())
+        });
+        let delivered = opened
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("an earlier journal's FIFO is not waited on");
+        assert_eq!(delivered, Some(0));
     }
 
     #[test]

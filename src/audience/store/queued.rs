@@ -99,7 +99,9 @@ pub fn waiting(database: &Path) -> Vec<Queued> {
     files
         .into_iter()
         .filter_map(|file| {
-            let text = fs::read_to_string(&file).ok();
+            // A FIFO in a queued file's place is not waited on.
+            let text = crate::content::load::read_own_file(&file, 64 * 1024)
+                .and_then(|bytes| String::from_utf8(bytes).ok());
             let parsed = text.as_deref().and_then(|text| {
                 // Files of earlier versions have no issue.
                 let mut fields = text.trim_end_matches('\n').splitn(4, '\t');

@@ -205,7 +205,9 @@ pub(super) fn commit(out: &Path, dir: &Path, files: &[(String, bool)], stop: Sto
 
 /// Rolls back the commit logged in the staging folder `dir`, if it holds a log.
 pub(super) fn recover_from(out: &Path, dir: &Path) {
-    if let Ok(log) = fs::read_to_string(dir.join(COMMIT_LOG)) {
+    let log = crate::content::load::read_own_file(&dir.join(COMMIT_LOG), 1 << 30)
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    if let Some(log) = log {
         let steps: Vec<Step> = log.lines().filter_map(Step::parse).collect();
         rollback(out, dir, &steps);
         remove_empty_folders(out, Path::new(""));
