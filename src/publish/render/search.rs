@@ -121,10 +121,12 @@ struct Records {
 impl Records {
     fn of(issues: &[Issue], links: &[IssueLink], language: &str) -> Records {
         let code = language.split(['-', '_']).next().unwrap_or("en").to_owned();
+        // On every core: it is on the index's path, which is a build's longest.
+        use rayon::prelude::*;
         let list = issues
-            .iter()
+            .par_iter()
             .zip(links)
-            .flat_map(|(issue, link)| {
+            .flat_map_iter(|(issue, link)| {
                 issue.stories.iter().map(move |story| Record {
                     url: story.page_path(),
                     content: searchable(story),
