@@ -34,12 +34,20 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     // `build` and `send` stay strict. The search index is made after the pages, off the
     // reload's path: a save shows at once, and the new index replaces the old when ready.
     let preview = Mutex::new(Preview::new(paths.clone(), args.drafts));
+    // Shared with `build`: an index either made is the other's when the stories read the
+    // same (a restart, a `build` after a session of saves).
+    let index_cache = Arc::new(render::search::IndexCache::new(
+        paths.root.join(".briefing/cache/search"),
+    ));
     let build = move |changed: Option<&[std::path::PathBuf]>| -> Result<Built> {
         let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
         let update = preview.rebuild(changed)?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
-            Box::new(move |last| render::search::index_files(&issues, &config, last.as_ref()))
+            let cache = Arc::clone(&index_cache);
+            Box::new(move |last| {
+                render::search::index_files(&issues, &config, last.as_ref(), Some(&cache))
+            })
         });
         Ok(Built {
             outputs: update.outputs,

@@ -283,14 +283,15 @@ fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, version: u64) {
         match made {
             // The stories read as they did: the index already served stands.
             Ok(None) => say_err!("search index: unchanged, the stories read as before"),
-            Ok(Some(Index { key, files })) => {
+            Ok(Some(Index { key, files, cached })) => {
                 site.files.retain(|path, _| !path.starts_with(INDEX));
                 let count = files.len();
                 site.files
                     .extend(files.into_iter().map(|o| (o.path, o.bytes)));
                 site.index_key = Some(key);
                 say_err!(
-                    "search index: {count} files in {} ms",
+                    "search index: {count} files {}in {} ms",
+                    if cached { "from the cache " } else { "" },
                     started.elapsed().as_millis()
                 );
             }

@@ -465,3 +465,64 @@ fn a_template_save_keeps_the_search_index_and_a_card_save_makes_it_again() {
         1
     );
 }
+
+/// The inode of each search index kept in `.briefing/cache/search/`, by name.
+fn cached_index_inodes(project: &Project) -> std::collections::BTreeMap<String, u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(project.path(".briefing/cache/search"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".pagefind"))
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, e.metadata().unwrap().ino())
+        })
+        .collect()
+}
+
+#[test]
+fn serve_and_build_take_each_others_search_index() {
+    let project = Project::sample();
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let logs = tempfile::tempdir().unwrap();
+    let mut command = project.command(&["serve", "--port", "0"], &[]);
+    command.stdin(std::process::Stdio::null());
+    let (server, _) = spawn_ready(command, Some(logs.path().join("serve.log")));
+    // The index `build` made is served as it is.
+    wait_for_lines(&server, "search index: ", 1);
+    let log = server.log();
+    assert!(
+        log.lines()
+            .any(|line| line.starts_with("search index: ") && line.contains("from the cache")),
+        "{log}"
+    );
+
+    // A card saved in the preview: its index is made, and kept for the next build.
+    let card = "briefs/2026-W10/t-head-zhenwu-810e.yaml";
+    project.write(card, project.read(card).replace("Zhenwu", "Quokkachip"));
+    wait_for_lines(&server, "search index: ", 2);
+    let made = server.log();
+    let second = made
+        .lines()
+        .filter(|line| line.starts_with("search index: "))
+        .nth(1)
+        .unwrap();
+    assert!(!second.contains("from the cache"), "{made}");
+    drop(server);
+    let kept = cached_index_inodes(&project);
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    // The build takes it: the entry is read, not written again (same file, same inode).
+    let run = project.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(cached_index_inodes(&project), kept);
+    // And it is the index of the new words: the same as a clean build's.
+    let clean = Project::sample();
+    clean.write(card, project.read(card));
+    let run = clean.run(&["build"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        crate::project::tree(&project.path("public/pagefind")),
+        crate::project::tree(&clean.path("public/pagefind"))
+    );
+}

@@ -189,6 +189,8 @@ pub struct Index {
     pub key: IndexKey,
     /// The files of Pagefind's bundle, under [`BUNDLE`].
     pub files: Vec<Output>,
+    /// Taken from the [`IndexCache`], not made now.
+    pub cached: bool,
 }
 
 /// Pagefind's index of `records`, as the files of its bundle the site uses.
@@ -390,13 +392,21 @@ fn index_unless(
         return Ok(None);
     }
     if let Some(files) = cache.and_then(|cache| cache.load(&key)) {
-        return Ok(Some(Index { key, files }));
+        return Ok(Some(Index {
+            key,
+            files,
+            cached: true,
+        }));
     }
     let files = pagefind(records)?;
     if let Some(cache) = cache {
         cache.store(&key, &files);
     }
-    Ok(Some(Index { key, files }))
+    Ok(Some(Index {
+        key,
+        files,
+        cached: false,
+    }))
 }
 
 #[derive(Serialize)]
@@ -448,7 +458,8 @@ pub fn render_search(
 
 /// Pagefind's index of `issues` on its own (for [`SearchIndex::Later`]), unless it would be
 /// made from the same records as the index of `last` (`None` then: that index stands);
-/// nothing when `search` is off.
+/// taken from `cache` when it holds it, and kept there when made; nothing when `search` is
+/// off.
 ///
 /// # Errors
 ///
@@ -457,12 +468,13 @@ pub fn index_files(
     issues: &[Issue],
     config: &Config,
     last: Option<&IndexKey>,
+    cache: Option<&IndexCache>,
 ) -> Result<Option<Index>> {
     if !config.search {
         return Ok(None);
     }
     let links: Vec<IssueLink> = issues.iter().map(|i| IssueLink::new(i, config)).collect();
-    index_unless(issues, &links, &config.language, last, None)
+    index_unless(issues, &links, &config.language, last, cache)
 }
 
 #[cfg(test)]
