@@ -646,6 +646,46 @@ sources:
     }
 
     #[test]
+    fn the_cache_keeps_the_two_indexes_used_last_and_one_it_cannot_write_only_costs_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = IndexCache::new(dir.path().join("search"));
+        let files = |n: u8| vec![Output::text(format!("pagefind/{n}.txt"), n.to_string())];
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for n in 0..2 {
+            plant(&cache, &IndexKey([n; 32]), &files(n));
+            // Older than the next, whatever the clock's resolution.
+            let entry = fs::File::options()
+                .append(true)
+                .open(cache.entry(&IndexKey([n; 32])))
+                .unwrap();
+            entry
+                .set_modified(an_hour_ago + std::time::Duration::from_secs(u64::from(n)))
+                .unwrap();
+        }
+        // The first was used since: the second goes when a third comes.
+        assert_eq!(cache.load(&IndexKey([0; 32])), Some(files(0)));
+        plant(&cache, &IndexKey([2; 32]), &files(2));
+        let kept: Vec<bool> = (0..3)
+            .map(|n| cache.load(&IndexKey([n; 32])).is_some())
+            .collect();
+        assert_eq!(kept, [true, false, true]);
+
+        // A cache folder that cannot be made: the index is made and nothing else happens.
+        let blocked = dir.path().join("file");
+        fs::write(&blocked, "not a folder").unwrap();
+        let (issues, config, links) = sample();
+        let unwritable = IndexCache::new(blocked.join("search"));
+        let made = index_unless(&issues, &links, &config.language, None, Some(&unwritable))
+            .unwrap()
+            .unwrap();
+        let fresh = index_unless(&issues, &links, &config.language, None, None)
+            .unwrap()
+            .unwrap();
+        assert_eq!(made.files, fresh.files);
+        assert!(!made.cached);
+    }
+
+    #[test]
     fn any_change_a_reader_could_find_makes_the_index_again() {
         let (issues, config, links) = sample();
         let language = config.language.as_str();
