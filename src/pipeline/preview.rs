@@ -908,6 +908,30 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_title_other_issues_list_renders_their_files_not_their_stories_pages() {
+        // Nothing follows anything up: card 0's item is only listed by later issues.
+        let mut newsletter = Newsletter::new();
+        for card in &mut newsletter.cards {
+            card.follows_up = None;
+        }
+        let (mut previewed, _) = Previewed::start(&newsletter);
+        newsletter.apply(&Edit::Retitle(0));
+        let retitled = previewed.edit(&newsletter);
+        let issue_pages: Vec<String> = made_under(&retitled, "issues/")
+            .into_iter()
+            .filter(|path| path.ends_with("/index.html"))
+            .collect();
+        assert!(issue_pages.len() > 1, "{:?}", retitled.made);
+        // Only the pages of the stories of its own issue (week 0: cards 0 and 4); the site
+        // is a clean build's all the same (checked by `edit`).
+        let story_pages = made_under(&retitled, "stories/");
+        assert_eq!(
+            story_pages,
+            ["stories/story-0/index.html", "stories/story-4/index.html"]
+        );
+    }
+
     // A story whose slug comes from its title moves to a new page when retitled; a story
     // deleted takes its follow-up off the page of the story it followed up, in an earlier
     // issue that nothing else touched.

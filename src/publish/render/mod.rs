@@ -183,9 +183,10 @@ impl<'a> Publication<'a> {
 
     /// The issues whose own files or story pages show the title of the story with `slug`
     /// through the watch ledger: the issues of its watch items' follow-ups, of the items it
-    /// follows up, of their other follow-ups, and every issue whose "still watching" list
-    /// shows one of those items.
-    pub fn issues_showing_title_of(&self, slug: &str) -> std::collections::BTreeSet<usize> {
+    /// follows up, of their other follow-ups (their story pages too), and every issue whose
+    /// "still watching" list shows one of those items (its files only: no story page shows
+    /// that list).
+    pub fn issues_showing_title_of(&self, slug: &str) -> scope::TitleShown {
         let related: Vec<usize> = self
             .ledger
             .items
@@ -196,20 +197,20 @@ impl<'a> Publication<'a> {
             })
             .map(|(at, _)| at)
             .collect();
-        let mut issues = std::collections::BTreeSet::new();
+        let mut stories = std::collections::BTreeSet::new();
         for &at in &related {
             let tracked = &self.ledger.items[at];
-            issues.insert(tracked.issue);
-            issues.extend(tracked.mentions.iter().map(|m| m.issue));
+            stories.insert(tracked.issue);
+            stories.extend(tracked.mentions.iter().map(|m| m.issue));
         }
         let watch = &self.config.watch;
-        issues.extend(self.ledger.issues_showing(
+        let lists = self.ledger.issues_showing(
             self.issues,
             &related,
             watch.stale_after_weeks,
             watch.still_watching_limit,
-        ));
-        issues
+        );
+        scope::TitleShown { stories, lists }
     }
 
     /// The open watch items, then the resolved ones, in the watch pages' order.
@@ -646,8 +647,11 @@ pub fn render_some(
                     for file in files {
                         to.put(file)?;
                     }
-                    site::render_story_pages(publication, index, &view, to)?;
-                    done.files = last.is_some().then(|| made.into_paths());
+                    // Without its story pages, its files are the last build's: that list stays.
+                    if scope.includes_story_pages(index) {
+                        site::render_story_pages(publication, index, &view, to)?;
+                        done.files = last.is_some().then(|| made.into_paths());
+                    }
                 }
                 if index >= in_feed {
                     done.entry = Some(feed::render_entry(publication, index, &view)?.into());

@@ -35,6 +35,10 @@
 //!   when a story was retitled, came or went, or the newest issue's link changed. The files an issue
 //!   rendered again no longer makes (the page of a story that went) are removed.
 //!
+//! An issue rendered only for its "still watching" list (a story that came, went or was
+//! retitled elsewhere) or for its pager (a neighbour's link) renders its four files, not its
+//! stories' pages, which show neither ([`Part::story_pages`]).
+//!
 //! Within the tag pages it renders, a page that lists the same stories under the same
 //! heading as the last build's (by a [`context_digest`], kept in [`PageDigests`]), none of
 //! them one the edit changed on tag pages ([`Part::tag_stories`]), is left as it is: a story
@@ -138,8 +142,12 @@ pub enum Scope {
 /// The part of the site an edit touched.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Part {
-    /// The issues whose entry is `true` (by index).
+    /// The issues whose entry is `true` (by index): their four files.
     pub issues: Vec<bool>,
+    /// The issues whose stories' pages render too (a subset of `issues`): an issue is
+    /// rendered only for what its "still watching" list counts or names, or for its
+    /// neighbours' links in its pager, shows nothing new on its stories' pages.
+    pub story_pages: Vec<bool>,
     /// The tag pages (by the tag's URL name) of the stories of those issues that tag pages
     /// list differently, before the edit and after: a tag page shows each of its stories'
     /// title, date, summary and issue link.
@@ -178,6 +186,14 @@ impl Scope {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => part.issues.get(index).copied().unwrap_or(true),
+        }
+    }
+
+    /// Whether issue `index`'s stories' pages are rendered.
+    pub fn includes_story_pages(&self, index: usize) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => part.story_pages.get(index).copied().unwrap_or(true),
         }
     }
 
@@ -348,6 +364,16 @@ impl Templates {
     }
 }
 
+/// The issues that show a story's title through the watch ledger.
+#[derive(Debug, Clone, Default)]
+pub struct TitleShown {
+    /// Those whose stories show it (its items' follow-ups, the items it follows up): their
+    /// files and their stories' pages.
+    pub stories: BTreeSet<usize>,
+    /// Those whose "still watching" list shows one of those items: their files.
+    pub lists: BTreeSet<usize>,
+}
+
 /// What a build from `next` must render, given the build before was made from `last`.
 /// `showing_title_of(slug)` names the issues that show a story's title through the watch
 /// ledger ([`Publication::issues_showing_title_of`](super::Publication::issues_showing_title_of)):
@@ -355,7 +381,7 @@ impl Templates {
 pub fn plan(
     last: Option<&Basis>,
     next: Next<'_>,
-    showing_title_of: &dyn Fn(&str) -> BTreeSet<usize>,
+    showing_title_of: &dyn Fn(&str) -> TitleShown,
 ) -> Scope {
     let Some(last) = last else {
         return Scope::Everything;
@@ -380,6 +406,7 @@ pub fn plan(
         return Scope::Everything;
     }
     let mut dirty = vec![false; next.issues.len()];
+    let mut story_pages = vec![false; next.issues.len()];
     let mut watch_changed = false;
     let mut went_items: Vec<&str> = Vec::new();
     let mut watch_stories = BTreeSet::new();
@@ -412,6 +439,7 @@ pub fn plan(
             );
         }
         dirty[index] = true;
+        story_pages[index] = true;
         if came_or_went {
             // Its watch items are counted by every later issue's "still watching" list, and
             // listed on the watch pages.
@@ -420,8 +448,14 @@ pub fn plan(
         }
         watch_changed |= !shown.is_empty();
         for slug in shown {
-            for shown in showing_title_of(slug) {
+            let TitleShown { stories, lists } = showing_title_of(slug);
+            for shown in lists.into_iter().chain(stories.iter().copied()) {
                 if let Some(issue) = dirty.get_mut(shown) {
+                    *issue = true;
+                }
+            }
+            for shown in stories {
+                if let Some(issue) = story_pages.get_mut(shown) {
                     *issue = true;
                 }
             }
@@ -451,11 +485,13 @@ pub fn plan(
             };
             if issue.stories.iter().any(follows_went) {
                 dirty[index] = true;
+                story_pages[index] = true;
             }
         }
     }
     Scope::Part(Part {
         issues: dirty,
+        story_pages,
         tags,
         tag_stories,
         watch: watch_changed,
