@@ -11,13 +11,12 @@
 //! (`.briefing/cache/email/`): safe to delete, pruned to [`CACHE_LIMIT_BYTES`].
 
 use std::fs;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sha2::{Digest, Sha256};
 
-use super::{Output, Publication, Warning};
+use super::{Output, Publication, Warning, entry};
 use crate::error::{Error, Result};
 use crate::publish::view::{IssueContext, SubscriberView, ViewedIssue};
 
@@ -137,7 +136,7 @@ impl Inliner {
         let mut key = Sha256::new();
         key.update(CACHE_KEY_PREFIX);
         key.update(html.as_bytes());
-        let path = dir.join(format!("{}.html", hex(&key.finalize())));
+        let path = dir.join(format!("{}.html", entry::hex(&key.finalize())));
         if let Some(inlined) = read_entry(&path) {
             self.reused.fetch_add(1, Ordering::Relaxed);
             return Ok(inlined);
@@ -145,7 +144,7 @@ impl Inliner {
         let inlined = inline_css(html)?;
         self.inlined.fetch_add(1, Ordering::Relaxed);
         if !self.read_only {
-            write_entry(dir, &path, &inlined);
+            entry::write(dir, &path, inlined.as_bytes());
         }
         Ok(inlined)
     }
@@ -155,31 +154,8 @@ impl Inliner {
         let Some(dir) = self.cache.as_ref().filter(|_| !self.read_only) else {
             return;
         };
-        let Ok(entries) = fs::read_dir(dir) else {
-            return;
-        };
-        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        let mut files: Vec<(std::time::SystemTime, u64, PathBuf)> = Vec::new();
-        for entry in entries.flatten() {
-            let Ok(meta) = entry.metadata() else { continue };
-            let Ok(modified) = meta.modified() else {
-                continue;
-            };
-            if !meta.is_file() {
-                continue;
-            }
-            // A temporary file an hour old was left by a killed run; a newer one may be
-            // another run's, still being written.
-            if entry.file_name().to_string_lossy().ends_with(".tmp") {
-                if modified < an_hour_ago {
-                    let _ = fs::remove_file(entry.path());
-                }
-                continue;
-            }
-            files.push((modified, meta.len(), entry.path()));
-        }
+        let files = entry::listed(dir);
         let mut total: u64 = files.iter().map(|(_, len, _)| len).sum();
-        files.sort();
         for (_, len, path) in files {
             if total <= limit {
                 break;
@@ -194,53 +170,10 @@ impl Inliner {
 /// The largest entry read: an email's HTML is well under a megabyte.
 const MAX_ENTRY_BYTES: u64 = 64 * 1024 * 1024;
 
-/// A cache entry is the SHA-256 of its content in hex, a line break, then the content: a
-/// damaged or truncated entry is a miss, never a wrong email.
+/// The inlined email of the entry at `path` ([`entry`]): a damaged or truncated entry is a
+/// miss, never a wrong email.
 fn read_entry(path: &Path) -> Option<String> {
-    let bytes = crate::content::load::read_own_file(path, MAX_ENTRY_BYTES)?;
-    let (digest, content) = (bytes.get(..64)?, bytes.get(65..)?);
-    if bytes.get(64) != Some(&b'\n') || hex(&Sha256::digest(content)).as_bytes() != digest {
-        return None;
-    }
-    // Marks the entry as used now, so pruning removes the ones used longest ago.
-    if let Ok(file) = fs::File::options().append(true).open(path) {
-        let _ = file.set_modified(std::time::SystemTime::now());
-    }
-    String::from_utf8(content.to_vec()).ok()
-}
-
-/// Writes an entry whole or not at all: into a temporary file, then renamed into place, so a
-/// concurrent build or a crash never leaves half an entry under its name.
-fn write_entry(dir: &Path, path: &Path, content: &str) {
-    if fs::create_dir_all(dir).is_err() {
-        return;
-    }
-    let Some(name) = path.file_name() else { return };
-    // Unique to this process and thread; a killed run's leftovers go in `prune`.
-    let thread =
-        format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_digit(), "");
-    let temp = dir.join(format!(
-        ".{}.{}.{thread}.tmp",
-        name.to_string_lossy(),
-        std::process::id(),
-    ));
-    let digest = hex(&Sha256::digest(content.as_bytes()));
-    let written = fs::File::create(&temp).and_then(|mut file| {
-        file.write_all(digest.as_bytes())?;
-        file.write_all(b"\n")?;
-        file.write_all(content.as_bytes())
-    });
-    if written.and_then(|()| fs::rename(&temp, path)).is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    String::from_utf8(entry::read(path, MAX_ENTRY_BYTES)?).ok()
 }
 
 /// css-inline over `html`: rules into `style` attributes, `@media` rules kept in `<style>`.

@@ -10,6 +10,7 @@
 //! - [`watch`](mod@watch): `watch/index.html` and `watch.ics`, the watch items across issues.
 
 pub mod email;
+mod entry;
 pub mod feed;
 pub mod issue;
 pub mod scope;

@@ -11,12 +11,11 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::{Output, Publication, SearchIndex, Sink};
+use super::{Output, Publication, SearchIndex, Sink, entry};
 use crate::content::config::Config;
 use crate::content::markdown::{to_plain_line, to_text};
 use crate::content::schedule::Issue;
@@ -173,16 +172,6 @@ const INDEX_FORMAT: &str = "pagefind records, forced language, no sort keys, no 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexKey([u8; 32]);
 
-impl IndexKey {
-    fn hex(&self) -> String {
-        use std::fmt::Write as _;
-        self.0.iter().fold(String::with_capacity(64), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
-    }
-}
-
 /// A search index and what it was made from.
 #[derive(Debug)]
 pub struct Index {
@@ -239,13 +228,13 @@ fn pagefind(records: Records) -> Result<Vec<Output>> {
     })
 }
 
-/// The search indexes `build` made, under `.briefing/cache/search/`, each in one file named
-/// by its [`IndexKey`]: safe to delete, and the two used last are kept.
+/// The search indexes `build` and `serve` made, under `.briefing/cache/search/`, each in one
+/// [`entry`] named by its [`IndexKey`]: safe to delete, and the two used last are kept.
 ///
-/// An entry is the SHA-256 of its content in hex, a line break, then each file of the
-/// bundle as its path's length (4 bytes, little-endian), the path, its length (8 bytes) and
-/// its bytes. A damaged, truncated or foreign entry is a miss and the index is made again,
-/// never a wrong one; a cache that cannot be written only costs time.
+/// An entry's content is each file of the bundle as its path's length (4 bytes,
+/// little-endian), the path, its length (8 bytes) and its bytes. A damaged, truncated or
+/// foreign entry is a miss and the index is made again, never a wrong one; a cache that
+/// cannot be written only costs time.
 #[derive(Debug)]
 pub struct IndexCache {
     dir: PathBuf,
@@ -265,28 +254,17 @@ impl IndexCache {
     }
 
     fn entry(&self, key: &IndexKey) -> PathBuf {
-        self.dir.join(format!("{}.pagefind", key.hex()))
+        self.dir.join(format!("{}.pagefind", entry::hex(&key.0)))
     }
 
     /// The index of `key`, when the cache holds it whole.
     fn load(&self, key: &IndexKey) -> Option<Vec<Output>> {
-        let path = self.entry(key);
-        let bytes = crate::content::load::read_own_file(&path, MAX_INDEX_BYTES)?;
-        let files = decode(&bytes)?;
-        // Marks it used now: the entries used longest ago go first.
-        if let Ok(file) = fs::File::options().append(true).open(&path) {
-            let _ = file.set_modified(std::time::SystemTime::now());
-        }
-        Some(files)
+        decode(&entry::read(&self.entry(key), MAX_INDEX_BYTES)?)
     }
 
-    /// Keeps `files` as the index of `key`, whole or not at all (a temporary file renamed
-    /// into place), and removes the entries beyond [`KEPT_INDEXES`].
+    /// Keeps `files` as the index of `key`, whole or not at all, and removes all but the
+    /// [`KEPT_INDEXES`] entries used last.
     fn store(&self, key: &IndexKey, files: &[Output]) {
-        use sha2::{Digest, Sha256};
-        if fs::create_dir_all(&self.dir).is_err() {
-            return;
-        }
         let mut content = Vec::with_capacity(files.iter().map(|f| f.bytes.len() + 64).sum());
         for file in files {
             let Ok(len) = u32::try_from(file.path.len()) else {
@@ -297,61 +275,18 @@ impl IndexCache {
             content.extend_from_slice(&(file.bytes.len() as u64).to_le_bytes());
             content.extend_from_slice(&file.bytes);
         }
-        let digest = IndexKey(Sha256::digest(&content).into()).hex();
-        let path = self.entry(key);
-        let temp = self
-            .dir
-            .join(format!(".{}.{}.tmp", key.hex(), std::process::id()));
-        let written = fs::File::create(&temp).and_then(|mut file| {
-            file.write_all(digest.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.write_all(&content)
-        });
-        if written.and_then(|()| fs::rename(&temp, &path)).is_err() {
-            let _ = fs::remove_file(&temp);
-            return;
-        }
-        self.prune();
-    }
-
-    /// Removes all but the [`KEPT_INDEXES`] entries used last, and temporary files a killed
-    /// build left over an hour ago.
-    fn prune(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        let mut kept: Vec<(std::time::SystemTime, PathBuf)> = Vec::new();
-        for entry in entries.flatten() {
-            let Ok(modified) = entry.metadata().and_then(|meta| meta.modified()) else {
-                continue;
-            };
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".tmp") {
-                if modified < an_hour_ago {
-                    let _ = fs::remove_file(entry.path());
-                }
-            } else if name.ends_with(".pagefind") {
-                kept.push((modified, entry.path()));
-            }
-        }
-        kept.sort_by_key(|(modified, _)| std::cmp::Reverse(*modified));
-        for (_, path) in kept.into_iter().skip(KEPT_INDEXES) {
+        entry::write(&self.dir, &self.entry(key), &content);
+        let listed = entry::listed(&self.dir);
+        let older = listed.len().saturating_sub(KEPT_INDEXES);
+        for (_, _, path) in &listed[..older] {
             let _ = fs::remove_file(path);
         }
     }
 }
 
-/// The files of a cache entry, or `None` when it is damaged, truncated or names a file
+/// The files of a cache entry's content, or `None` when it is cut short or names a file
 /// outside the bundle.
-fn decode(bytes: &[u8]) -> Option<Vec<Output>> {
-    use sha2::{Digest, Sha256};
-    let (digest, mut content) = (bytes.get(..64)?, bytes.get(65..)?);
-    if bytes.get(64) != Some(&b'\n')
-        || IndexKey(Sha256::digest(content).into()).hex().as_bytes() != digest
-    {
-        return None;
-    }
+fn decode(mut content: &[u8]) -> Option<Vec<Output>> {
     let mut files = Vec::new();
     while !content.is_empty() {
         let (len, rest) = content.split_first_chunk::<4>()?;
