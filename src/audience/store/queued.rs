@@ -85,6 +85,9 @@ pub fn push(database: &Path, leaving: &Leaving) -> Result<()> {
     Ok(())
 }
 
+/// The largest queued file read: a time, an address and an issue.
+const MAX_QUEUED_BYTES: u64 = 64 * 1024;
+
 /// The unsubscribes waiting beside `database`, oldest first. A file that cannot be read or
 /// understood is left where it is (and named on stderr), never guessed at.
 pub fn waiting(database: &Path) -> Vec<Queued> {
@@ -100,7 +103,7 @@ pub fn waiting(database: &Path) -> Vec<Queued> {
         .into_iter()
         .filter_map(|file| {
             // A FIFO in a queued file's place is not waited on.
-            let text = crate::content::load::read_own_file(&file, 64 * 1024)
+            let text = crate::content::load::read_own_file(&file, MAX_QUEUED_BYTES)
                 .and_then(|bytes| String::from_utf8(bytes).ok());
             let parsed = text.as_deref().and_then(|text| {
                 // Files of earlier versions have no issue.

@@ -424,17 +424,17 @@ impl Warning {
             .collect();
         let older = clipped.len().saturating_sub(CLIPPED_NAMED);
         let mut lines: Vec<String> = warnings[older..].iter().map(Warning::to_string).collect();
-        if older > 0 {
-            let range = if older == 1 {
-                clipped[0].clone()
-            } else {
-                format!("{} to {}", clipped[0], clipped[older - 1])
-            };
-            lines.push(if older == 1 {
-                format!("the email of 1 older issue ({range}) is over 102 KB too")
-            } else {
-                format!("the emails of {older} older issues ({range}) are over 102 KB too")
-            });
+        match older {
+            0 => {}
+            1 => lines.push(format!(
+                "the email of 1 older issue ({}) is over 102 KB too",
+                clipped[0]
+            )),
+            _ => lines.push(format!(
+                "the emails of {older} older issues ({} to {}) are over 102 KB too",
+                clipped[0],
+                clipped[older - 1]
+            )),
         }
         lines
     }

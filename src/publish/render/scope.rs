@@ -449,14 +449,16 @@ pub fn plan(
         watch_changed |= !shown.is_empty();
         for slug in shown {
             let TitleShown { stories, lists } = showing_title_of(slug);
-            for shown in lists.into_iter().chain(stories.iter().copied()) {
+            for shown in lists {
                 if let Some(issue) = dirty.get_mut(shown) {
                     *issue = true;
                 }
             }
             for shown in stories {
-                if let Some(issue) = story_pages.get_mut(shown) {
-                    *issue = true;
+                if let (Some(issue), Some(pages)) =
+                    (dirty.get_mut(shown), story_pages.get_mut(shown))
+                {
+                    (*issue, *pages) = (true, true);
                 }
             }
         }

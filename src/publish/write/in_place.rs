@@ -203,9 +203,12 @@ pub(super) fn commit(out: &Path, dir: &Path, files: &[(String, bool)], stop: Sto
     Ok(true)
 }
 
+/// The largest commit log read: a line per file, so millions of files.
+const MAX_LOG_BYTES: u64 = 1 << 30;
+
 /// Rolls back the commit logged in the staging folder `dir`, if it holds a log.
 pub(super) fn recover_from(out: &Path, dir: &Path) {
-    let log = crate::content::load::read_own_file(&dir.join(COMMIT_LOG), 1 << 30)
+    let log = crate::content::load::read_own_file(&dir.join(COMMIT_LOG), MAX_LOG_BYTES)
         .and_then(|bytes| String::from_utf8(bytes).ok());
     if let Some(log) = log {
         let steps: Vec<Step> = log.lines().filter_map(Step::parse).collect();
