@@ -15,7 +15,8 @@ time from the write to the next event:
 - `style`: writes `templates/style.css` (the built-in one and a numbered comment), which
   every rebuild renders and no other template includes.
 
-`CARD=last` edits the newest issue's last card instead of the first card.
+`CARD=last` edits the newest issue's last card instead of the first card. `PAUSE=2` waits
+two seconds between edits instead of 0.3.
 
 After each event it fetches a page and checks that it shows what was just written (the
 issue page; the new tag's page, or its absence): a fast event for a stale page would not
@@ -125,7 +126,10 @@ try:
         status, page = get(port, path)
         if not check(status, page):
             sys.exit(f"{kind} edit {n}: {path} does not show what was just written")
-        time.sleep(0.3)  # let the file system settle between edits
+        # Let the file system settle between edits; PAUSE (seconds) spaces them further, so
+        # that what a build renders after its event (the issues whose lists alone changed)
+        # is done before the next save, as between a curator's saves.
+        time.sleep(float(os.environ.get("PAUSE", "0.3")))
     print(f"save to reload event, {edits} {kind} edits: median {statistics.median(times):.0f} ms, "
           f"slowest {max(times):.0f} ms")
 finally:

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::pipeline;
 use crate::pipeline::preview::Preview;
 use crate::publish::render;
-use crate::publish::serve::{Built, IndexJob};
+use crate::publish::serve::{Built, Early, IndexJob};
 
 pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
@@ -39,9 +39,20 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     let index_cache = Arc::new(render::search::IndexCache::new(
         paths.root.join(".briefing/cache/search"),
     ));
-    let build = move |changed: Option<&[std::path::PathBuf]>| -> Result<Built> {
+    let build = move |changed: Option<&[std::path::PathBuf]>,
+                      early: &mut dyn FnMut(Early)|
+          -> Result<Built> {
         let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
-        let update = preview.rebuild(changed)?;
+        // The issues whose "still watching" list alone changed come last: the rest is
+        // served, and announced, first.
+        let update = preview.rebuild(changed, &mut |ready| {
+            early(Early {
+                outputs: ready.outputs,
+                removed: ready.removed,
+                pending: ready.pending,
+                errors: ready.errors,
+            })
+        })?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
             let cache = Arc::clone(&index_cache);

@@ -27,7 +27,15 @@ pub struct Preview {
     /// Whether the next rebuild reads every file: the first, and any after a rebuild that
     /// failed before it read the files an edit named (a broken config, say).
     read_all: bool,
+    /// Over how many issues rendered for their own files alone a rebuild renders them after
+    /// the rest ([`Early`]).
+    defer_over: usize,
 }
+
+/// Over how many issues rendered for their own files alone (their "still watching" list or
+/// their pager changed, none of their stories) a rebuild renders them last: a few render in
+/// a few milliseconds, 500 (the oldest story of ten years retitled) in a second.
+const DEFER_OVER: usize = 8;
 
 #[derive(Debug)]
 struct Last {
@@ -59,6 +67,30 @@ pub struct Update {
     pub config: Config,
 }
 
+/// The files of a rebuild ready before the rest: what the edited stories' issues, their
+/// stories' pages and the pages around the issues became. Once these are applied, every
+/// file of the site reads as it will after the rebuild, except those in `pending`, the files
+/// of the issues whose "still watching" list or pager alone changed, which the rebuild
+/// renders last and its [`Update`] brings.
+#[derive(Debug, Clone)]
+pub struct Early {
+    /// The files made.
+    pub outputs: Vec<Output>,
+    /// The paths the last build made and this one no longer does.
+    pub removed: Vec<String>,
+    /// The paths of the files still to render, as the last build made them.
+    pub pending: Vec<String>,
+    /// The errors of the cards left out.
+    pub errors: Vec<Diagnostic>,
+}
+
+/// What the next build keeps of one, and what it removed of the last.
+struct Settled {
+    around: HashSet<String>,
+    remembered: Remembered,
+    removed: Option<Vec<String>>,
+}
+
 impl Preview {
     /// The preview of the newsletter at `paths`; nothing is read until [`Preview::rebuild`].
     pub fn new(paths: Paths, drafts: bool) -> Preview {
@@ -68,6 +100,7 @@ impl Preview {
             last: None,
             kept: Kept::default(),
             read_all: true,
+            defer_over: DEFER_OVER,
         }
     }
 
@@ -82,7 +115,11 @@ impl Preview {
     /// # Errors
     ///
     /// As [`super::prepare_valid_cards`], and [`Error::Invalid`] when no card is valid.
-    pub fn rebuild(&mut self, changed: Option<&[PathBuf]>) -> Result<Update> {
+    pub fn rebuild(
+        &mut self,
+        changed: Option<&[PathBuf]>,
+        early: &mut dyn FnMut(Early),
+    ) -> Result<Update> {
         let changed = if self.read_all { None } else { changed };
         self.read_all = true;
         let prepared =
@@ -98,7 +135,8 @@ impl Preview {
         let none_yet = Remembered::default();
         let remembered = last.map_or(&none_yet, |last| &last.remembered);
         let writes = super::CacheWrites::Allowed;
-        let (rendered, scope, templates, markdown) =
+        let defer_over = self.defer_over;
+        let (scope, templates, markdown, settled) =
             prepared.publish_after(writes, earlier, |publication| {
                 let templates = publication.templates();
                 let scope = scope::plan(
@@ -110,58 +148,53 @@ impl Preview {
                     },
                     &|slug| publication.issues_showing_title_of(slug),
                 );
+                let in_feed = prepared
+                    .issues
+                    .len()
+                    .saturating_sub(prepared.config.feed_limit);
+                let (now, later) = defer(&scope, in_feed, &prepared.issues, remembered, defer_over);
                 let rendered = render::render_some(
                     publication,
                     &outputs,
                     SearchIndex::Later,
-                    &scope,
+                    &now,
                     Some(remembered),
                 )?;
-                Ok((rendered, scope, templates, publication.markdown_cache()))
-            })?;
-        let mut around: HashSet<String> = rendered.around.into_iter().collect();
-        let mut remembered = rendered.remembered;
-        let removed = match (&scope, last) {
-            (Scope::Part(_), Some(last)) => {
-                // What this build left alone stays; what it rendered again and did not make
-                // is gone.
-                around.extend(
-                    last.around
+                let mut settled = settle(&now, last, rendered, &outputs);
+                if !later.is_empty() {
+                    let made = std::mem::take(
+                        &mut *outputs.lock().unwrap_or_else(PoisonError::into_inner),
+                    );
+                    // Their own files, in their folder, as the last build made them (their
+                    // stories' pages are not rendered again).
+                    let pending = later
                         .iter()
-                        .filter(|path| !render::rendered_again(path, &scope))
-                        .cloned(),
-                );
-                for (path, digest) in &last.remembered.pages {
-                    if !remembered.pages.contains_key(path) && around.contains(path) {
-                        remembered.pages.insert(path.clone(), *digest);
-                    }
+                        .filter_map(|&index| {
+                            let folder = &publication.links.get(index)?.path;
+                            let files = remembered.issue_files.get(&prepared.issues[index].id)?;
+                            Some(files.iter().filter(move |path| {
+                                path.strip_prefix(folder.as_str())
+                                    .is_some_and(|name| !name.contains('/'))
+                            }))
+                        })
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    early(Early {
+                        outputs: made,
+                        removed: settled.removed.replace(Vec::new()).unwrap_or_default(),
+                        pending,
+                        errors: errors_of(&prepared.diagnostics),
+                    });
+                    render::render_issue_files(publication, &outputs, &later)?;
                 }
-                let mut removed: Vec<String> = last
-                    .around
-                    .iter()
-                    .filter(|path| !around.contains(*path))
-                    .cloned()
-                    .collect();
-                // An issue rendered again may make fewer files (a story went, or moved to
-                // another issue, which makes its page now).
-                let outputs = outputs.lock().unwrap_or_else(PoisonError::into_inner);
-                let made: HashSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
-                for (week, paths) in &last.remembered.issue_files {
-                    if remembered.issue_files.contains_key(week) {
-                        removed.extend(
-                            paths
-                                .iter()
-                                .filter(|path| !made.contains(path.as_str()))
-                                .cloned(),
-                        );
-                    } else {
-                        remembered.issue_files.insert(*week, Arc::clone(paths));
-                    }
-                }
-                Some(removed)
-            }
-            _ => None,
-        };
+                Ok((scope, templates, publication.markdown_cache(), settled))
+            })?;
+        let Settled {
+            around,
+            remembered,
+            removed,
+        } = settled;
         let super::Prepared {
             issues,
             config,
@@ -190,14 +223,112 @@ impl Preview {
         Ok(Update {
             outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
             removed,
-            errors: diagnostics
-                .into_iter()
-                .filter(Diagnostic::is_error)
-                .collect(),
+            errors: errors_of(&diagnostics),
             rendered: (scope.count(total), total),
             issues,
             config,
         })
+    }
+}
+
+/// The errors among `diagnostics`.
+fn errors_of(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
+    diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .cloned()
+        .collect()
+}
+
+/// `scope` split in what renders now and the issues rendered after it: those it renders for
+/// their own files alone (no story page) whose files the last build listed, when there are
+/// more than `over`. Their files keep their paths: an issue whose stories came, went or
+/// moved renders its story pages. Those in the feed (from `in_feed` on) have their feed
+/// entry rendered now.
+fn defer(
+    scope: &Scope,
+    in_feed: usize,
+    issues: &[Issue],
+    last: &Remembered,
+    over: usize,
+) -> (Scope, Vec<usize>) {
+    let Scope::Part(part) = scope else {
+        return (scope.clone(), Vec::new());
+    };
+    let later: Vec<usize> = (0..part.issues.len())
+        .filter(|&index| {
+            part.issues[index]
+                && !part.story_pages.get(index).copied().unwrap_or(true)
+                && last.issue_files.contains_key(&issues[index].id)
+        })
+        .collect();
+    if later.len() <= over {
+        return (scope.clone(), Vec::new());
+    }
+    let mut now = part.clone();
+    now.entries = vec![false; part.issues.len()];
+    for &index in &later {
+        now.issues[index] = false;
+        now.entries[index] = index >= in_feed;
+    }
+    (Scope::Part(now), later)
+}
+
+/// What a rebuild of `scope` after `last` keeps for the next and removed of `last`'s files,
+/// from what it `rendered` and the `outputs` it made.
+fn settle(
+    scope: &Scope,
+    last: Option<&Last>,
+    rendered: render::Rendered,
+    outputs: &Mutex<Vec<Output>>,
+) -> Settled {
+    let mut around: HashSet<String> = rendered.around.into_iter().collect();
+    let mut remembered = rendered.remembered;
+    let removed = match (scope, last) {
+        (Scope::Part(_), Some(last)) => {
+            // What this build left alone stays; what it rendered again and did not make
+            // is gone.
+            around.extend(
+                last.around
+                    .iter()
+                    .filter(|path| !render::rendered_again(path, scope))
+                    .cloned(),
+            );
+            for (path, digest) in &last.remembered.pages {
+                if !remembered.pages.contains_key(path) && around.contains(path) {
+                    remembered.pages.insert(path.clone(), *digest);
+                }
+            }
+            let mut removed: Vec<String> = last
+                .around
+                .iter()
+                .filter(|path| !around.contains(*path))
+                .cloned()
+                .collect();
+            // An issue rendered again may make fewer files (a story went, or moved to
+            // another issue, which makes its page now).
+            let outputs = outputs.lock().unwrap_or_else(PoisonError::into_inner);
+            let made: HashSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
+            for (week, paths) in &last.remembered.issue_files {
+                if remembered.issue_files.contains_key(week) {
+                    removed.extend(
+                        paths
+                            .iter()
+                            .filter(|path| !made.contains(path.as_str()))
+                            .cloned(),
+                    );
+                } else {
+                    remembered.issue_files.insert(*week, Arc::clone(paths));
+                }
+            }
+            Some(removed)
+        }
+        _ => None,
+    };
+    Settled {
+        around,
+        remembered,
+        removed,
     }
 }
 
@@ -458,6 +589,15 @@ mod tests {
                     &format!("{kicker} ({{{{ as_of_issue.subject }}}}, {{{{ as_of_issue.story_count }}}} stories)"),
                 ),
             );
+            // The issue body shows how many items the issue is still watching, as an override
+            // may: the feed's entries then change with the "still watching" lists.
+            files.insert(
+                "templates/partials/issue-body.html".to_owned(),
+                format!(
+                    "{}<p>Still watching {{{{ issue.still_watching|length }}}}: {{{{ issue.still_watching|map(attribute='story')|map(attribute='title')|join(', ') }}}}</p>\n",
+                    builtin("partials/issue-body.html")
+                ),
+            );
             if let Some(v) = self.template {
                 files.insert(
                     "templates/partials/story.md".to_owned(),
@@ -558,6 +698,43 @@ mod tests {
         crate::diagnostic::render_all(&update.errors, crate::diagnostic::Style::new(false))
     }
 
+    /// A rebuild, and its early files if it handed any over.
+    fn rebuild(
+        preview: &mut Preview,
+        changed: Option<&[PathBuf]>,
+    ) -> Result<(Option<Early>, Update)> {
+        let mut early = None;
+        let update = preview.rebuild(changed, &mut |ready| {
+            assert!(early.is_none(), "early files handed over twice");
+            early = Some(ready);
+        })?;
+        Ok((early, update))
+    }
+
+    /// `site` after `early`, as `serve` applies it; the paths still pending.
+    fn apply_early(site: &mut Site, early: Option<Early>) -> Vec<String> {
+        let Some(early) = early else {
+            return Vec::new();
+        };
+        for path in early.removed {
+            site.remove(&path);
+        }
+        site.extend(early.outputs.into_iter().map(|o| (o.path, o.bytes)));
+        early.pending
+    }
+
+    /// The differences of `site` from `clean` but for the `pending` paths: what a request
+    /// answered early would get wrong.
+    fn early_differences(site: &Site, clean: &Site, pending: &[String]) -> Vec<String> {
+        differences(site, clean)
+            .into_iter()
+            .filter(|difference| {
+                let path = difference.split(": ").next().unwrap_or_default();
+                !pending.iter().any(|p| p == path)
+            })
+            .collect()
+    }
+
     /// `site` after `update`, as `serve` applies it.
     fn apply(site: &mut Site, update: Update) {
         match update.removed {
@@ -608,6 +785,8 @@ mod tests {
     struct Edited {
         made: Vec<String>,
         removed: Option<Vec<String>>,
+        /// The paths whose files came after the rest.
+        pending: Vec<String>,
     }
 
     impl Previewed {
@@ -617,7 +796,9 @@ mod tests {
             let files = newsletter.files();
             write(dir.path(), &BTreeMap::new(), &files);
             let mut preview = Preview::new(Paths::new(dir.path()), false);
-            let first = preview.rebuild(None).unwrap();
+            // Every issue rendered for its list alone comes last, however few.
+            preview.defer_over = 0;
+            let first = rebuild(&mut preview, None).unwrap();
             let mut previewed = Previewed {
                 dir,
                 files,
@@ -635,16 +816,31 @@ mod tests {
             let next = newsletter.files();
             let changed = write(self.dir.path(), &self.files, &next);
             self.files = next;
-            let update = self.preview.rebuild(Some(&changed)).unwrap();
+            let update = rebuild(&mut self.preview, Some(&changed)).unwrap();
             self.apply(update)
         }
 
+        /// Applies a rebuild's early files, checks that every file but the pending ones is
+        /// then a clean build's, and applies the rest.
         #[track_caller]
-        fn apply(&mut self, update: Update) -> Edited {
-            let edited = Edited {
+        fn apply(&mut self, (early, update): (Option<Early>, Update)) -> Edited {
+            let mut edited = Edited {
                 made: update.outputs.iter().map(|o| o.path.clone()).collect(),
                 removed: update.removed.clone(),
+                pending: Vec::new(),
             };
+            if let Some(early) = &early {
+                edited
+                    .made
+                    .extend(early.outputs.iter().map(|o| o.path.clone()));
+                edited.removed = Some(early.removed.clone());
+                edited.pending = apply_early(&mut self.site, Some(early.clone()));
+                let (clean, _) = clean(self.dir.path()).unwrap();
+                assert_eq!(
+                    early_differences(&self.site, &clean, &edited.pending),
+                    Vec::<String>::new()
+                );
+            }
             apply(&mut self.site, update);
             assert_a_clean_build(self.dir.path(), &self.site);
             edited
@@ -930,6 +1126,19 @@ mod tests {
             story_pages,
             ["stories/story-0/index.html", "stories/story-4/index.html"]
         );
+        // Weeks 11 to 13 list the title: their files come after the rest (the site with the
+        // rest and without them is a clean build's but for them, the feed's entries of weeks
+        // 12 and 13 included: checked by `edit`).
+        let mut pending: Vec<&str> = retitled.pending.iter().map(String::as_str).collect();
+        pending.sort_unstable();
+        let files = ["digest.md", "email.html", "email.txt", "index.html"];
+        let weeks = ["w11", "w12", "w13"];
+        let expected: Vec<String> = weeks
+            .iter()
+            .flat_map(|week| files.map(|file| format!("issues/2026-{week}/{file}")))
+            .collect();
+        assert_eq!(pending, expected);
+        assert!(retitled.made.iter().any(|path| path == "feed.xml"));
     }
 
     // A story whose slug comes from its title moves to a new page when retitled; a story
@@ -1042,12 +1251,12 @@ mod tests {
         next.remove("config.yaml");
         let changed = write(&root, &previewed.files, &next);
         assert!(changed.len() == 2, "{changed:?}");
-        assert!(previewed.preview.rebuild(Some(&changed)).is_err());
+        assert!(rebuild(&mut previewed.preview, Some(&changed)).is_err());
 
         let mended = newsletter.files();
         let changed = write(&root, &next, &mended);
         assert_eq!(changed, [PathBuf::from("config.yaml")]);
-        let update = previewed.preview.rebuild(Some(&changed)).unwrap();
+        let update = rebuild(&mut previewed.preview, Some(&changed)).unwrap();
         previewed.apply(update);
     }
 
@@ -1063,6 +1272,8 @@ mod tests {
             // Whether the rebuild is told which paths changed, as the watcher tells it, or
             // reads everything, as after a missed event.
             told in proptest::collection::vec(proptest::bool::weighted(0.8), 10),
+            // Whether the issues rendered for their lists alone come last, however few.
+            defer in proptest::bool::ANY,
         ) {
             let dir = tempfile::tempdir().unwrap();
             let root = dir.path();
@@ -1070,18 +1281,35 @@ mod tests {
             let mut files = newsletter.files();
             write(root, &BTreeMap::new(), &files);
             let mut preview = Preview::new(Paths::new(root), false);
+            if defer {
+                preview.defer_over = 0;
+            }
             let mut site = Site::new();
-            apply(&mut site, preview.rebuild(None).unwrap());
+            let (early, update) = rebuild(&mut preview, None).unwrap();
+            prop_assert!(early.is_none(), "a first build renders everything at once");
+            apply(&mut site, update);
             for (step, edit) in edits.iter().enumerate() {
                 newsletter.apply(edit);
                 let next = newsletter.files();
                 let changed = write(root, &files, &next);
                 files = next;
-                let update = preview.rebuild(told[step].then_some(changed.as_slice()));
+                let update = rebuild(&mut preview, told[step].then_some(changed.as_slice()));
                 let clean = clean(root);
                 match (update, clean) {
-                    (Ok(update), Some((clean, clean_errors))) => {
-                        prop_assert_eq!(errors(&update), clean_errors);
+                    (Ok((early, update)), Some((clean, clean_errors))) => {
+                        prop_assert_eq!(errors(&update), clean_errors.clone());
+                        if let Some(early) = early {
+                            prop_assert_eq!(
+                                crate::diagnostic::render_all(&early.errors, crate::diagnostic::Style::new(false)),
+                                clean_errors
+                            );
+                            let pending = apply_early(&mut site, Some(early));
+                            let early_differences = early_differences(&site, &clean, &pending);
+                            prop_assert!(
+                                early_differences.is_empty(),
+                                "early files after edit {step} ({edit:?}) of {edits:?}: {early_differences:?}"
+                            );
+                        }
                         apply(&mut site, update);
                         let differences = differences(&site, &clean);
                         prop_assert!(
@@ -1093,7 +1321,7 @@ mod tests {
                     (update, clean) => prop_assert!(
                         false,
                         "after edit {step} ({edit:?}): preview {:?}, clean build {}",
-                        update.map(|u| u.outputs.len()),
+                        update.map(|(_, u)| u.outputs.len()),
                         clean.is_some()
                     ),
                 }

@@ -16,7 +16,7 @@
 //! About 650 lines, one job: the preview's loop (watch, rebuild, swap, announce) and the few
 //! functions that answer a path from the in-memory site belong together.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -69,6 +69,11 @@ pub struct Site {
     /// What the search index among `files` was made from: a build whose stories read the
     /// same keeps it instead of indexing them again.
     pub index_key: Option<IndexKey>,
+    /// The paths whose files the build under way renders last ([`Early`]): a request for one
+    /// waits for them rather than get the file before the edit.
+    pub pending: HashSet<String>,
+    /// Woken when `pending` is emptied.
+    pub settled: Arc<tokio::sync::Notify>,
 }
 
 /// An HTTP answer.
@@ -143,7 +148,25 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
 ///
 /// It is given the paths (relative to the newsletter's folder) changed since the last build
 /// when the watcher saw them all, `None` when any may have changed.
-pub type Build = dyn Fn(Option<&[PathBuf]>) -> Result<Built> + Send + Sync;
+///
+/// A build may hand over most of its files before it ends ([`Early`]): they are served and
+/// announced at once, and the requests for the rest wait for them.
+pub type Build = dyn Fn(Option<&[PathBuf]>, &mut dyn FnMut(Early)) -> Result<Built> + Send + Sync;
+
+/// The files of a build served before the build ends: with them applied, every file reads
+/// as it will after the build except those in `pending`, which the build's [`Built`]
+/// brings.
+#[derive(Debug)]
+pub struct Early {
+    /// The files made so far.
+    pub outputs: Vec<Output>,
+    /// The paths the last build made and this one no longer does.
+    pub removed: Vec<String>,
+    /// The paths of the files still to come.
+    pub pending: Vec<String>,
+    /// The errors of the cards left out.
+    pub errors: Vec<Diagnostic>,
+}
 
 /// Makes the search index of a build, after its pages are served, unless it would be made
 /// from the same records as the index of the key it is given (`None` then).
@@ -173,14 +196,42 @@ fn rebuild(
     build: &Build,
     changed: Option<&[PathBuf]>,
     site: &Arc<Mutex<Site>>,
+    announce: &dyn Fn(u64),
     style: Style,
 ) -> String {
     let started = Instant::now();
     site.lock().unwrap_or_else(PoisonError::into_inner).building = true;
-    let result = build(changed);
+    let mut early_at = None;
+    let result = build(changed, &mut |early: Early| {
+        let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
+        for path in early.removed {
+            guard.files.remove(&path);
+        }
+        guard
+            .files
+            .extend(early.outputs.into_iter().map(|o| (o.path, o.bytes)));
+        guard.pending = early.pending.into_iter().collect();
+        guard.error = None;
+        guard.card_errors = card_errors(&early.errors);
+        guard.version += 1;
+        early_at = Some((started.elapsed(), guard.pending.len()));
+        announce(guard.version);
+    });
     let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
-    guard.version += 1;
+    guard.pending.clear();
+    guard.settled.notify_waiters();
+    // After an early version, the rest changes only files whose requests waited for it:
+    // no page needs to reload again, unless the build failed after all.
+    if early_at.is_none() || result.is_err() {
+        guard.version += 1;
+    }
     guard.building = false;
+    let early = early_at.map_or_else(String::new, |(at, pending)| {
+        format!(
+            "served in {} ms, {pending} files of issues whose lists changed after; ",
+            at.as_millis()
+        )
+    });
     match result {
         Ok(Built {
             outputs,
@@ -221,25 +272,21 @@ fn rebuild(
             let (issues, of) = rendered;
             let built = if issues == of {
                 format!(
-                    "built {} files in {} ms",
+                    "{early}built {} files in {} ms",
                     site.files.len(),
                     started.elapsed().as_millis()
                 )
             } else {
                 format!(
-                    "rendered {issues} of {of} issue{} and the pages around them in {} ms",
+                    "{early}rendered {issues} of {of} issue{} and the pages around them in {} ms",
                     if of == 1 { "" } else { "s" },
                     started.elapsed().as_millis()
                 )
             };
+            site.card_errors = card_errors(&errors);
             if errors.is_empty() {
-                site.card_errors = None;
                 return built;
             }
-            site.card_errors = Some((
-                errors.len(),
-                diagnostic::render_all(&errors, Style::new(false)),
-            ));
             format!(
                 "{}{built}; the cards with these {} error{} are left out",
                 diagnostic::render_all(&errors, style),
@@ -252,6 +299,16 @@ fn rebuild(
             describe(&error, style)
         }
     }
+}
+
+/// The banner's count and text of the cards' `errors`, if any.
+fn card_errors(errors: &[Diagnostic]) -> Option<(usize, String)> {
+    (!errors.is_empty()).then(|| {
+        (
+            errors.len(),
+            diagnostic::render_all(errors, Style::new(false)),
+        )
+    })
 }
 
 /// How long the preview is quiet (no build under way) before it makes the search index: a
@@ -320,6 +377,36 @@ fn describe(error: &Error, style: Style) -> String {
     }
 }
 
+/// The site's file a request for `path` (no query) names, and whether it names a folder
+/// (with its `index.html` added): `None` for a path no file can have (a `..` segment, bad
+/// percent-encoding).
+fn file_key(path: &str) -> Option<(String, bool)> {
+    let decoded = percent_decode(path)?;
+    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
+    if segments
+        .iter()
+        .any(|s| *s == ".." || *s == "." || s.contains(['\\', '\0']))
+    {
+        return None;
+    }
+    let mut key = segments.join("/");
+    let folder = key.is_empty() || decoded.ends_with('/');
+    if folder {
+        if !key.is_empty() {
+            key.push('/');
+        }
+        key.push_str("index.html");
+    }
+    Some((key, folder))
+}
+
+/// Whether the answer to a GET for `url` waits for the build under way: it names a file
+/// that build renders last ([`Site::pending`]).
+pub fn waits(site: &Site, url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    !site.pending.is_empty() && file_key(path).is_some_and(|(key, _)| site.pending.contains(&key))
+}
+
 /// Answers a GET for `url` (path and query) from `site`.
 pub fn respond(site: &Site, url: &str) -> Reply {
     let path = url.split(['?', '#']).next().unwrap_or("/");
@@ -330,23 +417,11 @@ pub fn respond(site: &Site, url: &str) -> Reply {
             site.version.to_string().into_bytes(),
         );
     }
-    let Some(decoded) = percent_decode(path) else {
+    let Some((key, folder)) = file_key(path) else {
         return Reply::new(400, "text/plain; charset=utf-8", b"bad request\n".to_vec());
     };
-    let segments: Vec<&str> = decoded.split('/').filter(|s| !s.is_empty()).collect();
-    if segments
-        .iter()
-        .any(|s| *s == ".." || *s == "." || s.contains(['\\', '\0']))
-    {
-        return Reply::new(400, "text/plain; charset=utf-8", b"bad request\n".to_vec());
-    }
-    let mut key = segments.join("/");
-    if key.is_empty() || decoded.ends_with('/') {
-        if !key.is_empty() {
-            key.push('/');
-        }
-        key.push_str("index.html");
-    } else if !site.files.contains_key(&key)
+    if !folder
+        && !site.files.contains_key(&key)
         && site.files.contains_key(&format!("{key}/index.html"))
     {
         // Built from the cleaned segments: `//issues/x` must not become `//issues/x/`, which
@@ -516,7 +591,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         watched: Vec::new(),
     };
     folders.watch_new(&mut watcher)?;
-    say_err!("{}", rebuild(&*build, None, &site, style));
+    say_err!("{}", rebuild(&*build, None, &site, &|_| {}, style));
 
     let address = SocketAddr::new(options.bind, options.port);
     let listen_error = |source| Error::Listen { address, source };
@@ -578,7 +653,19 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             }
             // A folder made may hold files written before its watch was set: all are read.
             let changed = (!change.folders && !change.rescan).then_some(change.paths.as_slice());
-            say_err!("{}", rebuild(&*build, changed, &rebuild_site, style));
+            // Pages reload once per version: a build that served its files early announces
+            // that version then, and the same version once more at its end is no news.
+            let announce_version = |version: u64| {
+                announce.send_if_modified(|announced| {
+                    let new = *announced != version;
+                    *announced = version;
+                    new
+                });
+            };
+            say_err!(
+                "{}",
+                rebuild(&*build, changed, &rebuild_site, &announce_version, style)
+            );
             if change.folders {
                 // A file written into a new folder before the watch on it was set (a new
                 // week's folder and its first card, `mkdir -p templates/partials` and a
@@ -587,13 +674,16 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
                 std::thread::sleep(SETTLE);
                 while changes.try_recv().is_ok() {}
                 watch_new(&mut watcher, &mut folders);
-                say_err!("{}", rebuild(&*build, None, &rebuild_site, style));
+                say_err!(
+                    "{}",
+                    rebuild(&*build, None, &rebuild_site, &announce_version, style)
+                );
             }
             let version = rebuild_site
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .version;
-            announce.send_replace(version);
+            announce_version(version);
         }
     });
 
@@ -789,8 +879,28 @@ async fn answer(
                 .to_vec(),
         )
     } else if method == Method::GET || method == Method::HEAD {
-        let site = shared.site.lock().unwrap_or_else(PoisonError::into_inner);
-        respond(&site, uri.path_and_query().map_or("/", |p| p.as_str()))
+        let url = uri.path_and_query().map_or("/", |p| p.as_str());
+        loop {
+            // Listening before looking, so that the build's end between the two is not
+            // missed.
+            let settled = Arc::clone(
+                &shared
+                    .site
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .settled,
+            );
+            let notified = settled.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let site = shared.site.lock().unwrap_or_else(PoisonError::into_inner);
+                if !waits(&site, url) {
+                    break respond(&site, url);
+                }
+            }
+            notified.await;
+        }
     } else {
         Reply::new(
             405,
@@ -1034,5 +1144,68 @@ mod tests {
     #[test]
     fn the_version_endpoint_counts_builds() {
         assert_eq!(respond(&site(), VERSION_PATH).body, b"3");
+    }
+
+    // A file the build under way renders last is answered once it is ready, never as it
+    // was before the edit; every other file is answered at once meanwhile.
+    #[test]
+    fn a_request_for_a_file_still_rendering_waits_for_it() {
+        let mut pending = site();
+        pending
+            .pending
+            .insert("issues/2026-w25/index.html".to_owned());
+        let site = Arc::new(Mutex::new(pending));
+        let (_announce, versions) = tokio::sync::watch::channel(3);
+        let shared = Shared {
+            site: Arc::clone(&site),
+            bind: IpAddr::from([127, 0, 0, 1]),
+            hosts: Arc::new(Vec::new()),
+            versions,
+        };
+        let get = |path: &'static str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                axum::http::header::HOST,
+                axum::http::HeaderValue::from_static("127.0.0.1"),
+            );
+            answer(
+                axum::extract::State(shared.clone()),
+                axum::http::Method::GET,
+                headers,
+                axum::http::Uri::from_static(path),
+            )
+        };
+        let body = |response: axum::response::Response| async move {
+            let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_time()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let waiting = tokio::spawn(get("/issues/2026-w25/"));
+            let home = tokio::time::timeout(Duration::from_secs(5), get("/")).await;
+            assert!(body(home.unwrap()).await.contains("home"));
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            assert!(!waiting.is_finished(), "answered before its file was ready");
+            {
+                let mut site = site.lock().unwrap();
+                site.files.insert(
+                    "issues/2026-w25/index.html".to_owned(),
+                    b"<html><body>issue, edited</body></html>".to_vec(),
+                );
+                site.pending.clear();
+                site.settled.notify_waiters();
+            }
+            let answered = tokio::time::timeout(Duration::from_secs(5), waiting)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(body(answered).await.contains("issue, edited"));
+        });
     }
 }

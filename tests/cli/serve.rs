@@ -526,3 +526,101 @@ fn serve_and_build_take_each_others_search_index() {
         crate::project::tree(&clean.path("public/pagefind"))
     );
 }
+
+// The oldest story retitled shows in every later issue's "still watching" list: those issues'
+// files come after the rest, which is served and announced first. After the one event a save
+// makes, no request gets a page with the old title: a file still being rendered is answered
+// when it is ready.
+#[test]
+fn a_title_every_later_list_shows_is_served_first_and_no_page_shows_the_old_one_after() {
+    let project = Project::sample();
+    // Every item of an issue is "still watching" a week later, in every later issue.
+    let config = project
+        .read("config.yaml")
+        .replace("stale_after_weeks: 12", "stale_after_weeks: 1")
+        .replace("still_watching_limit: 8", "still_watching_limit: 100");
+    project.write(
+        "config.yaml",
+        format!("{config}search: false\nfeed_limit: 1\n"),
+    );
+    let model = project.read("briefs/2026-W08/qwen-app-lunar-new-year.yaml");
+    for week in 12..24 {
+        let date = chrono::NaiveDate::from_isoywd_opt(2026, week, chrono::Weekday::Tue).unwrap();
+        project.write(
+            &format!("briefs/2026-W{week}/week-{week}.yaml"),
+            model
+                .replace(
+                    "title: Qwen app takes nearly 200 million one-sentence orders over Lunar New Year",
+                    &format!("title: Story of week {week}"),
+                )
+                .replace("date: 2026-02-20", &format!("date: {date}")),
+        );
+    }
+    let logs = tempfile::tempdir().unwrap();
+    let mut command = project.command(&["serve", "--port", "0"], &[]);
+    command.stdin(std::process::Stdio::null());
+    let (server, line) = spawn_ready(command, Some(logs.path().join("serve.log")));
+    let addr = line
+        .trim()
+        .strip_prefix("serving http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    let old = "compute deficit at one to two orders of magnitude";
+    let (status, page) = get(&addr, "/issues/2026-w20/");
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(old),
+        "week 20 lists the oldest story's items:\n{page}"
+    );
+
+    let (mut stream, first) = open_events(&addr);
+    let card = "briefs/2026-W03/compute-gap-tsinghua-summit.yaml";
+    project.write(
+        card,
+        project.read(card).replace(old, "compute gap, retitled"),
+    );
+    let next = next_event(&mut stream);
+    assert_ne!(next, first);
+    for week in [8, 10, 11]
+        .into_iter()
+        .chain(12..24)
+        .chain(std::iter::once(25))
+    {
+        let path = format!("/issues/2026-w{week:02}/");
+        let (status, page) = get(&addr, &path);
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            !page.contains(old),
+            "{path} shows the old title after the reload event"
+        );
+        assert!(page.contains("compute gap, retitled"), "{path}:\n{page}");
+    }
+    wait_for_lines(&server, "served in ", 1);
+    let log = server.log();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("files of issues whose lists changed after")),
+        "{log}"
+    );
+    // One save, one version: the pages that reloaded for it do not reload again.
+    stream
+        .set_read_timeout(Some(Duration::from_millis(1500)))
+        .unwrap();
+    let mut rest = [0u8; 256];
+    use std::io::Read as _;
+    match stream.read(&mut rest) {
+        Ok(n) => assert!(
+            !String::from_utf8_lossy(&rest[..n]).contains("data:"),
+            "a second event: {}",
+            String::from_utf8_lossy(&rest[..n])
+        ),
+        Err(e) => assert!(
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "{e}"
+        ),
+    }
+}

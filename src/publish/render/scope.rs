@@ -166,6 +166,9 @@ pub struct Part {
     pub watch_stories: BTreeSet<String>,
     /// The pages rendered whole, none kept, because a template they are made with changed.
     pub whole: Whole,
+    /// The issues in the feed whose entry is rendered again although their files are not
+    /// (`serve` renders those after the rest): by index, none when empty.
+    pub entries: Vec<bool>,
 }
 
 /// Pages around the issues that a template edit renders whole, each made with templates of
@@ -186,6 +189,16 @@ impl Scope {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => part.issues.get(index).copied().unwrap_or(true),
+        }
+    }
+
+    /// Whether issue `index`'s feed entry, if it is in the feed, is rendered (not kept).
+    pub fn renews_entry(&self, index: usize) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => {
+                self.includes(index) || part.entries.get(index).copied().unwrap_or(false)
+            }
         }
     }
 
@@ -499,6 +512,7 @@ pub fn plan(
         watch: watch_changed,
         watch_stories,
         whole,
+        entries: Vec::new(),
     })
 }
 
