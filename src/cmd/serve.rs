@@ -45,14 +45,7 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
         let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
         // The issues whose "still watching" list alone changed come last: the rest is
         // served, and announced, first.
-        let update = preview.rebuild(changed, &mut |ready| {
-            early(Early {
-                outputs: ready.outputs,
-                removed: ready.removed,
-                pending: ready.pending,
-                errors: ready.errors,
-            })
-        })?;
+        let update = preview.rebuild(changed, early)?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
             let cache = Arc::clone(&index_cache);

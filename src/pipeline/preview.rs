@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::Kept;
 use crate::publish::render::scope::{self, Basis, Next, Scope};
 use crate::publish::render::{self, Output, Remembered, SearchIndex};
+use crate::publish::serve::Early;
 use crate::publish::templates::MarkdownCache;
 
 /// A newsletter previewed: what the last build was made from, for the next.
@@ -65,23 +66,6 @@ pub struct Update {
     pub issues: Arc<Vec<Issue>>,
     /// The config.
     pub config: Config,
-}
-
-/// The files of a rebuild ready before the rest: what the edited stories' issues, their
-/// stories' pages and the pages around the issues became. Once these are applied, every
-/// file of the site reads as it will after the rebuild, except those in `pending`, the files
-/// of the issues whose "still watching" list or pager alone changed, which the rebuild
-/// renders last and its [`Update`] brings.
-#[derive(Debug, Clone)]
-pub struct Early {
-    /// The files made.
-    pub outputs: Vec<Output>,
-    /// The paths the last build made and this one no longer does.
-    pub removed: Vec<String>,
-    /// The paths of the files still to render, as the last build made them.
-    pub pending: Vec<String>,
-    /// The errors of the cards left out.
-    pub errors: Vec<Diagnostic>,
 }
 
 /// What the next build keeps of one, and what it removed of the last.
@@ -165,26 +149,16 @@ impl Preview {
                     let made = std::mem::take(
                         &mut *outputs.lock().unwrap_or_else(PoisonError::into_inner),
                     );
-                    // Their own files, in their folder, as the last build made them (their
-                    // stories' pages are not rendered again).
-                    let pending = later
-                        .iter()
-                        .filter_map(|&index| {
-                            let folder = &publication.links.get(index)?.path;
-                            let files = remembered.issue_files.get(&prepared.issues[index].id)?;
-                            Some(files.iter().filter(move |path| {
-                                path.strip_prefix(folder.as_str())
-                                    .is_some_and(|name| !name.contains('/'))
-                            }))
-                        })
-                        .flatten()
-                        .cloned()
-                        .collect();
                     early(Early {
                         outputs: made,
                         removed: settled.removed.replace(Vec::new()).unwrap_or_default(),
-                        pending,
-                        errors: errors_of(&prepared.diagnostics),
+                        pending: own_files(&later, publication, remembered),
+                        errors: prepared
+                            .diagnostics
+                            .iter()
+                            .filter(|d| d.is_error())
+                            .cloned()
+                            .collect(),
                     });
                     render::render_issue_files(publication, &outputs, &later)?;
                 }
@@ -223,7 +197,10 @@ impl Preview {
         Ok(Update {
             outputs: outputs.into_inner().unwrap_or_else(PoisonError::into_inner),
             removed,
-            errors: errors_of(&diagnostics),
+            errors: diagnostics
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect(),
             rendered: (scope.count(total), total),
             issues,
             config,
@@ -231,11 +208,24 @@ impl Preview {
     }
 }
 
-/// The errors among `diagnostics`.
-fn errors_of(diagnostics: &[Diagnostic]) -> Vec<Diagnostic> {
-    diagnostics
+/// The paths of the own files (in their folder; not their stories' pages, which a deferred
+/// issue does not render again) of the issues `indices`, as the `last` build made them.
+fn own_files(
+    indices: &[usize],
+    publication: &render::Publication<'_>,
+    last: &Remembered,
+) -> Vec<String> {
+    indices
         .iter()
-        .filter(|d| d.is_error())
+        .filter_map(|&index| {
+            let folder = &publication.links.get(index)?.path;
+            let files = last.issue_files.get(&publication.issues.get(index)?.id)?;
+            Some(files.iter().filter(move |path| {
+                path.strip_prefix(folder.as_str())
+                    .is_some_and(|name| !name.contains('/'))
+            }))
+        })
+        .flatten()
         .cloned()
         .collect()
 }
@@ -712,10 +702,7 @@ mod tests {
     }
 
     /// `site` after `early`, as `serve` applies it; the paths still pending.
-    fn apply_early(site: &mut Site, early: Option<Early>) -> Vec<String> {
-        let Some(early) = early else {
-            return Vec::new();
-        };
+    fn apply_early(site: &mut Site, early: Early) -> Vec<String> {
         for path in early.removed {
             site.remove(&path);
         }
@@ -829,12 +816,12 @@ mod tests {
                 removed: update.removed.clone(),
                 pending: Vec::new(),
             };
-            if let Some(early) = &early {
+            if let Some(early) = early {
                 edited
                     .made
                     .extend(early.outputs.iter().map(|o| o.path.clone()));
                 edited.removed = Some(early.removed.clone());
-                edited.pending = apply_early(&mut self.site, Some(early.clone()));
+                edited.pending = apply_early(&mut self.site, early);
                 let (clean, _) = clean(self.dir.path()).unwrap();
                 assert_eq!(
                     early_differences(&self.site, &clean, &edited.pending),
@@ -1303,7 +1290,7 @@ mod tests {
                                 crate::diagnostic::render_all(&early.errors, crate::diagnostic::Style::new(false)),
                                 clean_errors
                             );
-                            let pending = apply_early(&mut site, Some(early));
+                            let pending = apply_early(&mut site, early);
                             let early_differences = early_differences(&site, &clean, &pending);
                             prop_assert!(
                                 early_differences.is_empty(),

@@ -72,7 +72,7 @@ pub struct Site {
     /// The paths whose files the build under way renders last ([`Early`]): a request for one
     /// waits for them rather than get the file before the edit.
     pub pending: HashSet<String>,
-    /// Woken when `pending` is emptied.
+    /// Woken when `pending` is emptied (the requests waiting hold a copy: [`Shared`]).
     pub settled: Arc<tokio::sync::Notify>,
 }
 
@@ -690,11 +690,13 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     if options.open {
         open_browser(&url);
     }
+    let settled = Arc::clone(&site.lock().unwrap_or_else(PoisonError::into_inner).settled);
     let state = Shared {
         site,
         bind: options.bind,
         hosts: Arc::new(options.hosts.clone()),
         versions,
+        settled,
     };
     // Pages are answered a few at a time and each within a time limit; the event streams
     // stay open as long as their tabs do, so they are outside both.
@@ -828,6 +830,8 @@ struct Shared {
     hosts: Arc<Vec<String>>,
     /// The build version, announced after every build.
     versions: tokio::sync::watch::Receiver<u64>,
+    /// The site's [`Site::settled`].
+    settled: Arc<tokio::sync::Notify>,
 }
 
 /// The build version as server-sent events: the current one at once, then each new one.
@@ -883,14 +887,7 @@ async fn answer(
         loop {
             // Listening before looking, so that the build's end between the two is not
             // missed.
-            let settled = Arc::clone(
-                &shared
-                    .site
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .settled,
-            );
-            let notified = settled.notified();
+            let notified = shared.settled.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
             {
@@ -1154,6 +1151,7 @@ mod tests {
         pending
             .pending
             .insert("issues/2026-w25/index.html".to_owned());
+        let settled = Arc::clone(&pending.settled);
         let site = Arc::new(Mutex::new(pending));
         let (_announce, versions) = tokio::sync::watch::channel(3);
         let shared = Shared {
@@ -1161,6 +1159,7 @@ mod tests {
             bind: IpAddr::from([127, 0, 0, 1]),
             hosts: Arc::new(Vec::new()),
             versions,
+            settled,
         };
         let get = |path: &'static str| {
             let mut headers = axum::http::HeaderMap::new();
