@@ -18,10 +18,16 @@ time from the write to the next event:
 `CARD=last` edits the newest issue's last card instead of the first card. `PAUSE=2` waits
 two seconds between edits instead of 0.3.
 
+The event stream names the edited card's issue page as the page it reloads, as a browser
+showing that page does (`/__briefing/events?page=...`): a rebuild renders what makes it
+first. `VIEW=none` names no page (no browser open).
+
 After each event it fetches a page and checks that it shows what was just written (the
 issue page; the new tag's page, or its absence): a fast event for a stale page would not
-count. Prints the median and the slowest in milliseconds.
+count. Prints the median and the slowest in milliseconds, from the save to the event and
+from the save to that page's answer (a page still rendering is answered when it is done).
 """
+import urllib.parse
 import glob
 import html
 import http.client
@@ -105,7 +111,8 @@ try:
     first = server.stdout.readline()
     port = int(re.search(r"127\.0\.0\.1:(\d+)", first).group(1))
     events = socket.create_connection(("127.0.0.1", port))
-    events.sendall(f"GET /__briefing/events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    viewed = "" if os.environ.get("VIEW") == "none" else "?page=" + urllib.parse.quote(f"/issues/{week}/", safe="")
+    events.sendall(f"GET /__briefing/events{viewed} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
     events.settimeout(60)
     buffered = b""
 
@@ -118,12 +125,13 @@ try:
         return data.strip().decode()
 
     next_event()  # the current version
-    times = []
+    times, shown = [], []
     for n in range(edits):
         started, path, check = edit(n)
         next_event()
         times.append((time.perf_counter() - started) * 1000)
         status, page = get(port, path)
+        shown.append((time.perf_counter() - started) * 1000)
         if not check(status, page):
             sys.exit(f"{kind} edit {n}: {path} does not show what was just written")
         # Let the file system settle between edits; PAUSE (seconds) spaces them further, so
@@ -131,7 +139,8 @@ try:
         # is done before the next save, as between a curator's saves.
         time.sleep(float(os.environ.get("PAUSE", "0.3")))
     print(f"save to reload event, {edits} {kind} edits: median {statistics.median(times):.0f} ms, "
-          f"slowest {max(times):.0f} ms")
+          f"slowest {max(times):.0f} ms; to {path} answered: median {statistics.median(shown):.0f} ms, "
+          f"slowest {max(shown):.0f} ms")
 finally:
     server.kill()
     # The corpus is shared by the benchmarks: leave it as generated.

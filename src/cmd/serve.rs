@@ -40,12 +40,14 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
         paths.root.join(".briefing/cache/search"),
     ));
     let build = move |changed: Option<&[std::path::PathBuf]>,
+                      viewed: &[String],
                       early: &mut dyn FnMut(Early)|
           -> Result<Built> {
         let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
-        // The issues whose "still watching" list alone changed come last: the rest is
+        // Many issues rendered again (a template every page includes, the oldest story
+        // retitled) come last, but those of the pages open in a browser: the rest is
         // served, and announced, first.
-        let update = preview.rebuild(changed, early)?;
+        let update = preview.rebuild(changed, viewed, early)?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
             let cache = Arc::clone(&index_cache);

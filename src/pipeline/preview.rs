@@ -11,7 +11,7 @@ use crate::content::schedule::Issue;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::pipeline::Kept;
-use crate::publish::render::scope::{self, Basis, Next, Scope};
+use crate::publish::render::scope::{self, Basis, Next, Part, Scope, Whole};
 use crate::publish::render::{self, Output, Remembered, SearchIndex};
 use crate::publish::serve::Early;
 use crate::publish::templates::MarkdownCache;
@@ -75,6 +75,18 @@ struct Settled {
     removed: Option<Vec<String>>,
 }
 
+impl Settled {
+    /// Takes in what was rendered after the rest ([`Later`]), which made the files of its
+    /// issues and pages again at the same paths.
+    fn absorb(&mut self, later: render::Rendered) {
+        self.around.extend(later.around);
+        self.remembered.pages.extend(later.remembered.pages);
+        self.remembered
+            .issue_files
+            .extend(later.remembered.issue_files);
+    }
+}
+
 impl Preview {
     /// The preview of the newsletter at `paths`; nothing is read until [`Preview::rebuild`].
     pub fn new(paths: Paths, drafts: bool) -> Preview {
@@ -96,12 +108,18 @@ impl Preview {
     /// rebuild, when the caller knows them all (a file watcher's events): only those files
     /// under `briefs/` are read again. `None` reads every file.
     ///
+    /// A rebuild that renders many issues, or every tag page, hands what it rendered first
+    /// to `early` and renders the rest after it (a template every page is made with, the
+    /// oldest story retitled). `viewed` names the site paths of the pages open in a browser:
+    /// what makes them is rendered first.
+    ///
     /// # Errors
     ///
     /// As [`super::prepare_valid_cards`], and [`Error::Invalid`] when no card is valid.
     pub fn rebuild(
         &mut self,
         changed: Option<&[PathBuf]>,
+        viewed: &[String],
         early: &mut dyn FnMut(Early),
     ) -> Result<Update> {
         let changed = if self.read_all { None } else { changed };
@@ -132,11 +150,7 @@ impl Preview {
                     },
                     &|slug| publication.issues_showing_title_of(slug),
                 );
-                let in_feed = prepared
-                    .issues
-                    .len()
-                    .saturating_sub(prepared.config.feed_limit);
-                let (now, later) = defer(&scope, in_feed, &prepared.issues, remembered, defer_over);
+                let (now, later) = defer(&scope, publication, last, viewed, defer_over);
                 let rendered = render::render_some(
                     publication,
                     &outputs,
@@ -145,14 +159,14 @@ impl Preview {
                     Some(remembered),
                 )?;
                 let mut settled = settle(&now, last, rendered, &outputs);
-                if !later.is_empty() {
+                if let Some(later) = later {
                     let made = std::mem::take(
                         &mut *outputs.lock().unwrap_or_else(PoisonError::into_inner),
                     );
                     early(Early {
                         outputs: made,
                         removed: settled.removed.replace(Vec::new()).unwrap_or_default(),
-                        pending: own_files(&later, publication, remembered),
+                        pending: later.pending,
                         errors: prepared
                             .diagnostics
                             .iter()
@@ -160,7 +174,16 @@ impl Preview {
                             .cloned()
                             .collect(),
                     });
-                    render::render_issue_files(publication, &outputs, &later)?;
+                    // What was rendered now is what the rest is rendered after: the feed's
+                    // entries and the digests of the pages it kept or made.
+                    let rendered = render::render_some(
+                        publication,
+                        &outputs,
+                        SearchIndex::Later,
+                        &later.scope,
+                        Some(&settled.remembered),
+                    )?;
+                    settled.absorb(rendered);
                 }
                 Ok((scope, templates, publication.markdown_cache(), settled))
             })?;
@@ -208,60 +231,129 @@ impl Preview {
     }
 }
 
-/// The paths of the own files (in their folder; not their stories' pages, which a deferred
-/// issue does not render again) of the issues `indices`, as the `last` build made them.
-fn own_files(
-    indices: &[usize],
-    publication: &render::Publication<'_>,
-    last: &Remembered,
-) -> Vec<String> {
-    indices
-        .iter()
-        .filter_map(|&index| {
-            let folder = &publication.links.get(index)?.path;
-            let files = last.issue_files.get(&publication.issues.get(index)?.id)?;
-            Some(files.iter().filter(move |path| {
-                path.strip_prefix(folder.as_str())
-                    .is_some_and(|name| !name.contains('/'))
-            }))
-        })
-        .flatten()
-        .cloned()
-        .collect()
+/// What a rebuild renders after the rest is served ([`Early`]).
+struct Later {
+    /// What it renders.
+    scope: Scope,
+    /// The paths of the last build's files it renders again: the same paths, since nothing
+    /// rendered later comes or goes.
+    pending: Vec<String>,
 }
 
-/// `scope` split in what renders now and the issues rendered after it: those it renders for
-/// their own files alone (no story page) whose files the last build listed, when there are
-/// more than `over`. Their files keep their paths: an issue whose stories came, went or
-/// moved renders its story pages. Those in the feed (from `in_feed` on) have their feed
-/// entry rendered now.
+/// `scope` split in what renders now and what renders after the rest is served:
+/// - the issues rendered for their own files alone (their "still watching" list or their
+///   pager) and those rendered with their stories' pages whose stories read as the last
+///   build's (a template every page is made with, a retitle their follow-ups show), when
+///   there are more than `over`: their files keep their paths;
+/// - the tag pages, the watch pages and the sitemap that a template edit renders whole,
+///   when no story changed on them: they keep their paths too.
+///
+/// What holds a page open in a browser (`viewed`, site paths) renders now, and so does the
+/// feed, with the entries of those in it rendered later.
 fn defer(
     scope: &Scope,
-    in_feed: usize,
-    issues: &[Issue],
-    last: &Remembered,
+    publication: &render::Publication<'_>,
+    last: Option<&Last>,
+    viewed: &[String],
     over: usize,
-) -> (Scope, Vec<usize>) {
-    let Scope::Part(part) = scope else {
-        return (scope.clone(), Vec::new());
+) -> (Scope, Option<Later>) {
+    let (Scope::Part(part), Some(last)) = (scope, last) else {
+        return (scope.clone(), None);
     };
-    let later: Vec<usize> = (0..part.issues.len())
+    let issues = publication.issues;
+    let files_of = |index: usize| last.remembered.issue_files.get(&issues[index].id);
+    let story_pages = |index: usize| part.story_pages.get(index).copied().unwrap_or(true);
+    let mut later_issues: Vec<usize> = (0..part.issues.len())
         .filter(|&index| {
             part.issues[index]
-                && !part.story_pages.get(index).copied().unwrap_or(true)
-                && last.issue_files.contains_key(&issues[index].id)
+                && files_of(index)
+                    .is_some_and(|files| !files.iter().any(|path| viewed.contains(path)))
+                && (!story_pages(index) || last.basis.issues.get(index) == issues.get(index))
         })
         .collect();
-    if later.len() <= over {
-        return (scope.clone(), Vec::new());
+    if later_issues.len() <= over {
+        later_issues.clear();
     }
+    let unseen = |whole: Whole| !viewed.iter().any(|path| whole.covers(path));
+    let later_whole = Whole {
+        tags: part.whole.tags && part.tags.is_empty(),
+        watch: part.whole.watch && !part.watch,
+        sitemap: part.whole.sitemap,
+    };
+    let later_whole = Whole {
+        tags: later_whole.tags
+            && unseen(Whole {
+                tags: true,
+                ..Whole::default()
+            }),
+        watch: later_whole.watch
+            && unseen(Whole {
+                watch: true,
+                ..Whole::default()
+            }),
+        sitemap: later_whole.sitemap
+            && unseen(Whole {
+                sitemap: true,
+                ..Whole::default()
+            }),
+    };
+    if later_issues.is_empty() && later_whole == Whole::default() {
+        return (scope.clone(), None);
+    }
+    let count = part.issues.len();
+    let in_feed = count.saturating_sub(publication.config.feed_limit);
     let mut now = part.clone();
-    now.entries = vec![false; part.issues.len()];
-    for &index in &later {
+    now.entries = vec![false; count];
+    now.whole = Whole {
+        tags: part.whole.tags && !later_whole.tags,
+        watch: part.whole.watch && !later_whole.watch,
+        sitemap: part.whole.sitemap && !later_whole.sitemap,
+    };
+    let mut after = Part {
+        issues: vec![false; count],
+        story_pages: vec![false; count],
+        whole: later_whole,
+        ..Part::default()
+    };
+    let mut pending: Vec<String> = last
+        .around
+        .iter()
+        .filter(|path| later_whole.covers(path))
+        .cloned()
+        .collect();
+    for index in later_issues {
         now.issues[index] = false;
+        now.story_pages[index] = false;
         now.entries[index] = index >= in_feed;
+        after.issues[index] = true;
+        after.story_pages[index] = story_pages(index);
+        let Some(files) = files_of(index) else {
+            continue;
+        };
+        // Without its story pages, an issue makes the files in its own folder.
+        let folder = publication
+            .links
+            .get(index)
+            .map_or("", |link| link.path.as_str());
+        pending.extend(
+            files
+                .iter()
+                .filter(|path| {
+                    after.story_pages[index]
+                        || path
+                            .strip_prefix(folder)
+                            .is_some_and(|name| !name.contains('/'))
+                })
+                .cloned(),
+        );
     }
-    (Scope::Part(now), later)
+    (
+        Scope::Part(now),
+        Some(Later {
+            scope: Scope::Part(after),
+            pending,
+        }),
+    )
 }
 
 /// What a rebuild of `scope` after `last` keeps for the next and removed of `last`'s files,
@@ -594,6 +686,13 @@ mod tests {
                     format!("{}\nTemplate edit {v}\n", builtin("partials/story.md")),
                 );
             }
+            if self.template == Some(1) {
+                // The footer every page includes: every page renders.
+                files.insert(
+                    "templates/partials/footer.html".to_owned(),
+                    format!("{}<!-- footer edit -->\n", builtin("partials/footer.html")),
+                );
+            }
             if let Some(v) = self.style {
                 files.insert(
                     "templates/style.css".to_owned(),
@@ -693,8 +792,17 @@ mod tests {
         preview: &mut Preview,
         changed: Option<&[PathBuf]>,
     ) -> Result<(Option<Early>, Update)> {
+        rebuild_viewing(preview, changed, &[])
+    }
+
+    /// A rebuild with the pages at `viewed` open in a browser.
+    fn rebuild_viewing(
+        preview: &mut Preview,
+        changed: Option<&[PathBuf]>,
+        viewed: &[String],
+    ) -> Result<(Option<Early>, Update)> {
         let mut early = None;
-        let update = preview.rebuild(changed, &mut |ready| {
+        let update = preview.rebuild(changed, viewed, &mut |ready| {
             assert!(early.is_none(), "early files handed over twice");
             early = Some(ready);
         })?;
@@ -807,6 +915,16 @@ mod tests {
             self.apply(update)
         }
 
+        /// As [`Previewed::edit`], with the pages at `viewed` open in a browser.
+        #[track_caller]
+        fn edit_viewing(&mut self, newsletter: &Newsletter, viewed: &[String]) -> Edited {
+            let next = newsletter.files();
+            let changed = write(self.dir.path(), &self.files, &next);
+            self.files = next;
+            let update = rebuild_viewing(&mut self.preview, Some(&changed), viewed).unwrap();
+            self.apply(update)
+        }
+
         /// Applies a rebuild's early files, checks that every file but the pending ones is
         /// then a clean build's, and applies the rest.
         #[track_caller]
@@ -847,7 +965,9 @@ mod tests {
             .filter(|path| path.starts_with(folder))
             .cloned()
             .collect();
+        // A build in two steps makes the pages every build renders in both.
         paths.sort();
+        paths.dedup();
         paths
     }
 
@@ -1007,11 +1127,38 @@ mod tests {
                 .contains("<!-- sitemap edit -->")
         );
 
-        // A partial the issues' Markdown includes: the whole site renders.
+        // A partial the issues' Markdown includes: every issue renders, with its stories'
+        // pages, after the rest (the tests defer however few); the tag pages stay.
         newsletter.apply(&Edit::Template);
-        let everything = previewed.edit(&newsletter);
-        assert!(everything.removed.is_none(), "the whole site is rendered");
-        assert_eq!(stories(&everything), stories(&first));
+        let issues = previewed.edit(&newsletter);
+        assert_eq!(issues.removed, Some(Vec::new()));
+        assert_eq!(stories(&issues), stories(&first));
+        let mut every_issue = made_under(&first, "issues/");
+        every_issue.extend(stories(&first));
+        every_issue.sort();
+        let mut pending = issues.pending.clone();
+        pending.sort();
+        assert_eq!(pending, every_issue);
+        assert_eq!(made_under(&issues, "tags/"), ["tags/index.html"]);
+
+        // The footer every page includes, with a story's page open in a browser: that page
+        // and its issue come first, the other issues, the tag pages and the watch pages
+        // after (the sitemap, which includes no footer, stays).
+        newsletter.apply(&Edit::Template);
+        let viewed = stories(&first)[0].clone();
+        let footer = previewed.edit_viewing(&newsletter, std::slice::from_ref(&viewed));
+        assert!(!footer.pending.contains(&viewed), "{viewed}");
+        for path in ["watch/index.html", "tags/chips/index.html"] {
+            assert!(footer.pending.iter().any(|p| p == path), "{path}");
+        }
+        assert!(!footer.made.iter().any(|p| p == "sitemap.xml"));
+        assert!(footer.pending.iter().any(|p| p.starts_with("stories/")));
+        for (path, bytes) in &previewed.site {
+            if path.ends_with(".html") && !path.starts_with("stories/") {
+                let page = String::from_utf8_lossy(bytes);
+                assert!(page.contains("<!-- footer edit -->"), "{path}");
+            }
+        }
 
         // Both overrides gone: the stylesheet and the archive are the built-in ones again.
         newsletter.apply(&Edit::Style);
@@ -1261,6 +1408,8 @@ mod tests {
             told in proptest::collection::vec(proptest::bool::weighted(0.8), 10),
             // Whether the issues rendered for their lists alone come last, however few.
             defer in proptest::bool::ANY,
+            // The page open in a browser at each edit, if any: rendered before the rest.
+            looking in proptest::collection::vec(proptest::option::of(any::<proptest::sample::Index>()), 10),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let root = dir.path();
@@ -1280,7 +1429,11 @@ mod tests {
                 let next = newsletter.files();
                 let changed = write(root, &files, &next);
                 files = next;
-                let update = rebuild(&mut preview, told[step].then_some(changed.as_slice()));
+                let viewed: Vec<String> = looking[step]
+                    .map(|at| site.keys().nth(at.index(site.len())).cloned().unwrap_or_default())
+                    .into_iter()
+                    .collect();
+                let update = rebuild_viewing(&mut preview, told[step].then_some(changed.as_slice()), &viewed);
                 let clean = clean(root);
                 match (update, clean) {
                     (Ok((early, update)), Some((clean, clean_errors))) => {
@@ -1291,6 +1444,10 @@ mod tests {
                                 clean_errors
                             );
                             let pending = apply_early(&mut site, early);
+                            prop_assert!(
+                                !viewed.iter().any(|path| pending.contains(path)),
+                                "{viewed:?} pending after edit {step} ({edit:?}) of {edits:?}"
+                            );
                             let early_differences = early_differences(&site, &clean, &pending);
                             prop_assert!(
                                 early_differences.is_empty(),

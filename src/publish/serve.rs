@@ -47,7 +47,7 @@ pub const EVENTS_PATH: &str = "/__briefing/events";
 const SETTLE: Duration = Duration::from_millis(50);
 
 const RELOAD_SCRIPT: &str = "<script>(function(){var seen=null;\
-var events=new EventSource('/__briefing/events');\
+var events=new EventSource('/__briefing/events?page='+encodeURIComponent(location.pathname));\
 events.onmessage=function(e){if(seen===null){seen=e.data}else if(e.data!==seen){location.reload()}};\
 })();</script>";
 
@@ -74,6 +74,9 @@ pub struct Site {
     pub pending: HashSet<String>,
     /// Woken when `pending` is emptied (the requests waiting hold a copy: [`Shared`]).
     pub settled: Arc<tokio::sync::Notify>,
+    /// The pages open in a browser, by site path, with how many tabs show each: their
+    /// event streams say which page they reload. A build renders what makes them first.
+    pub viewed: HashMap<String, usize>,
 }
 
 /// An HTTP answer.
@@ -150,8 +153,10 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
 /// when the watcher saw them all, `None` when any may have changed.
 ///
 /// A build may hand over most of its files before it ends ([`Early`]): they are served and
-/// announced at once, and the requests for the rest wait for them.
-pub type Build = dyn Fn(Option<&[PathBuf]>, &mut dyn FnMut(Early)) -> Result<Built> + Send + Sync;
+/// announced at once, and the requests for the rest wait for them. It is given the site
+/// paths of the pages open in a browser ([`Site::viewed`]), to hand over first.
+pub type Build =
+    dyn Fn(Option<&[PathBuf]>, &[String], &mut dyn FnMut(Early)) -> Result<Built> + Send + Sync;
 
 /// The files of a build served before the build ends: with them applied, every file reads
 /// as it will after the build except those in `pending`, which the build's [`Built`]
@@ -200,9 +205,13 @@ fn rebuild(
     style: Style,
 ) -> String {
     let started = Instant::now();
-    site.lock().unwrap_or_else(PoisonError::into_inner).building = true;
+    let viewed: Vec<String> = {
+        let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
+        site.building = true;
+        site.viewed.keys().cloned().collect()
+    };
     let mut early_at = None;
-    let result = build(changed, &mut |early: Early| {
+    let result = build(changed, &viewed, &mut |early: Early| {
         let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
         for path in early.removed {
             guard.files.remove(&path);
@@ -227,10 +236,7 @@ fn rebuild(
     }
     guard.building = false;
     let early = early_at.map_or_else(String::new, |(at, pending)| {
-        format!(
-            "served in {} ms, {pending} files of issues whose lists changed after; ",
-            at.as_millis()
-        )
+        format!("served in {} ms, {pending} files after; ", at.as_millis())
     });
     match result {
         Ok(Built {
@@ -838,6 +844,7 @@ struct Shared {
 async fn version_events(
     axum::extract::State(shared): axum::extract::State<Shared>,
     headers: axum::http::HeaderMap,
+    uri: axum::http::Uri,
 ) -> axum::response::Response {
     use axum::response::IntoResponse as _;
     use axum::response::sse::{Event, KeepAlive, Sse};
@@ -851,20 +858,64 @@ async fn version_events(
         )
             .into_response();
     }
+    // The page the stream reloads counts as open as long as the stream lasts.
+    let page = uri
+        .query()
+        .and_then(|query| query.split('&').find_map(|pair| pair.strip_prefix("page=")));
+    let viewing = page.and_then(|page| Viewing::open(&shared.site, page));
     let stream = futures_util::stream::unfold(
-        (shared.versions, true),
-        |(mut versions, first)| async move {
+        (shared.versions, true, viewing),
+        |(mut versions, first, viewing)| async move {
             if !first && versions.changed().await.is_err() {
                 return None;
             }
             let version = *versions.borrow_and_update();
             let event = Event::default().data(version.to_string());
-            Some((Ok::<_, std::convert::Infallible>(event), (versions, false)))
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (versions, false, viewing),
+            ))
         },
     );
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// A page open in a browser, counted in [`Site::viewed`] until its event stream ends.
+struct Viewing {
+    site: Arc<Mutex<Site>>,
+    path: String,
+}
+
+impl Viewing {
+    /// Counts the page at `url` (percent-encoded, as a page's script sends its own path)
+    /// as open, if the site has it: a stream naming no page of the site counts for nothing,
+    /// so the count stays as small as the site.
+    fn open(site: &Arc<Mutex<Site>>, url: &str) -> Option<Viewing> {
+        let (path, _) = file_key(url)?;
+        let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
+        if !guard.files.contains_key(&path) {
+            return None;
+        }
+        *guard.viewed.entry(path.clone()).or_default() += 1;
+        Some(Viewing {
+            site: Arc::clone(site),
+            path,
+        })
+    }
+}
+
+impl Drop for Viewing {
+    fn drop(&mut self) {
+        let mut site = self.site.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = site.viewed.get_mut(&self.path) {
+            *count -= 1;
+            if *count == 0 {
+                site.viewed.remove(&self.path);
+            }
+        }
+    }
 }
 
 async fn answer(

@@ -599,8 +599,7 @@ fn a_title_every_later_list_shows_is_served_first_and_no_page_shows_the_old_one_
     wait_for_lines(&server, "served in ", 1);
     let log = server.log();
     assert!(
-        log.lines()
-            .any(|line| line.contains("files of issues whose lists changed after")),
+        log.lines().any(|line| line.contains(" files after; ")),
         "{log}"
     );
     // One save, one version: the pages that reloaded for it do not reload again.

@@ -724,36 +724,6 @@ pub fn render_some(
     })
 }
 
-/// Renders the files of issues `indices` alone (no story page, nothing around them) into
-/// `sink`: what [`render_some`] renders of an issue included in its scope without its story
-/// pages, for a build that renders them after the rest (`serve`'s preview).
-///
-/// # Errors
-///
-/// As [`render_all`].
-pub fn render_issue_files(
-    publication: &Publication<'_>,
-    sink: &dyn Sink,
-    indices: &[usize],
-) -> Result<Vec<Warning>> {
-    use rayon::prelude::*;
-    if indices.len() > FEW_VIEWS {
-        publication.attention_by_issue();
-    }
-    let warnings: Vec<Vec<Warning>> = indices
-        .par_iter()
-        .map(|&index| {
-            let view = publication.view(index);
-            let (files, warnings) = issue::render_issue(publication, index, &view)?;
-            for file in files {
-                sink.put(file)?;
-            }
-            Ok(warnings)
-        })
-        .collect::<Result<_>>()?;
-    Ok(warnings.into_iter().flatten().collect())
-}
-
 /// Renders the named template with `context`.
 ///
 /// # Errors

@@ -14,12 +14,14 @@
 //! home, archive, feed, sitemap and redirects, which every build renders again (the feed from
 //! the last build's entries of issues not rendered again, the sitemap kept when its context's
 //! digest is the same). So a rebuild renders
-//! - everything, when the config or the list of issues (their weeks and numbers) changed,
-//!   or a template that a page the build may keep is made with, itself or through what it
-//!   includes, extends or imports ([`Templates`]; a template edit that reaches only the pages
-//!   every build renders whole, the stylesheet or the archive, say, renders no more, and one
-//!   that reaches the tag pages, the watch pages or the sitemap renders those whole:
-//!   [`Whole`]), or
+//! - every issue, when a template that an issue's files, its stories' pages or its feed
+//!   entry are made with changed, itself or through what it includes, extends or imports
+//!   ([`Templates`]): a [`Part`] of every issue, which `serve` renders in two steps (a
+//!   template edit that reaches only the pages every build renders whole, the stylesheet or
+//!   the archive, say, renders no more, and one that reaches the tag pages, the watch pages
+//!   or the sitemap renders those whole: [`Whole`]);
+//! - everything ([`Scope::Everything`]), when the config or the list of issues (their weeks
+//!   and numbers) changed, or
 //!   when a story changed in what other pages show of it beyond its title, or a story that
 //!   followed up an earlier item went (unless one that came follows up the same: a retitle
 //!   that moved the slug);
@@ -181,6 +183,16 @@ pub struct Whole {
     pub watch: bool,
     /// The sitemap (`sitemap.xml`).
     pub sitemap: bool,
+}
+
+impl Whole {
+    /// Whether the page at `path` is among these: a tag page, a watch page (or
+    /// `watch.ics`), the sitemap.
+    pub fn covers(&self, path: &str) -> bool {
+        (self.tags && super::site::tag_of_page(path).is_some())
+            || (self.watch && super::watch::is_watch_file(path))
+            || (self.sitemap && path == "sitemap.xml")
+    }
 }
 
 impl Scope {
@@ -400,15 +412,18 @@ pub fn plan(
         return Scope::Everything;
     };
     let remade = next.templates.reaching_changes(&last.templates);
+    // A template an issue's files, its stories' pages or its feed entry are made with
+    // renders every issue (which `serve` may render in two steps: `pipeline::preview`); the
+    // pages around them render whole when it reaches theirs.
+    let remakes_issues = remade
+        .iter()
+        .any(|name| !["tag.html", "watch.html", "sitemap.xml"].contains(name));
     let whole = Whole {
         tags: remade.contains("tag.html"),
         watch: remade.contains("watch.html"),
         sitemap: remade.contains("sitemap.xml"),
     };
     if &last.config != next.config
-        || remade
-            .iter()
-            .any(|name| !["tag.html", "watch.html", "sitemap.xml"].contains(name))
         || last.issues.len() != next.issues.len()
         || last
             .issues
@@ -503,6 +518,10 @@ pub fn plan(
                 story_pages[index] = true;
             }
         }
+    }
+    if remakes_issues {
+        dirty.fill(true);
+        story_pages.fill(true);
     }
     Scope::Part(Part {
         issues: dirty,
