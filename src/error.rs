@@ -66,6 +66,9 @@ pub enum Error {
     },
     /// No card is published, so there is no issue.
     NothingToPublish,
+    /// `serve` stopped rendering what a save left to render after the rest, for a newer
+    /// save; the next rebuild renders it (`pipeline::preview`). No command ends with it.
+    Superseded,
     /// A date option is not `YYYY-MM-DD`.
     BadDate {
         /// The option, e.g. `--as-of`.
@@ -385,6 +388,10 @@ impl fmt::Display for Error {
                 "there is no issue for {id}; issues exist for {}",
                 known.join(", ")
             ),
+            Error::Superseded => write!(
+                f,
+                "the preview stopped rendering for a newer save, which renders what was left"
+            ),
             Error::NothingToPublish => write!(
                 f,
                 "there are no published cards yet; write one with `briefing new \"Title\"` and set `draft: false`"
@@ -639,6 +646,7 @@ mod tests {
             Error::BadWeek { .. } => "BadWeek",
             Error::NoSuchIssue { .. } => "NoSuchIssue",
             Error::NothingToPublish => "NothingToPublish",
+            Error::Superseded => "Superseded",
             Error::BadDate { .. } => "BadDate",
             Error::BadRate { .. } => "BadRate",
             Error::BadOption { .. } => "BadOption",
@@ -759,6 +767,10 @@ mod tests {
             (
                 Error::NothingToPublish,
                 "there are no published cards yet; write one with `briefing new \"Title\"` and set `draft: false`",
+            ),
+            (
+                Error::Superseded,
+                "the preview stopped rendering for a newer save, which renders what was left",
             ),
             (
                 Error::Dns {
@@ -1083,7 +1095,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            56,
+            57,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::pipeline;
 use crate::pipeline::preview::Preview;
 use crate::publish::render;
-use crate::publish::serve::{Built, Early, IndexJob};
+use crate::publish::serve::{Asked, Built, Early, IndexJob};
 
 pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCode> {
     let paths = Paths::new(root);
@@ -39,15 +39,12 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
     let index_cache = Arc::new(render::search::IndexCache::new(
         paths.root.join(".briefing/cache/search"),
     ));
-    let build = move |changed: Option<&[std::path::PathBuf]>,
-                      viewed: &[String],
-                      early: &mut dyn FnMut(Early)|
-          -> Result<Built> {
+    let build = move |asked: Asked<'_>, early: &mut dyn FnMut(Early)| -> Result<Built> {
         let mut preview = preview.lock().unwrap_or_else(PoisonError::into_inner);
         // Many issues rendered again (a template every page includes, the oldest story
         // retitled) come last, but those of the pages open in a browser: the rest is
-        // served, and announced, first.
-        let update = preview.rebuild(changed, viewed, early)?;
+        // served, and announced, first; a newer save stops them and renders them itself.
+        let update = preview.rebuild(asked, early)?;
         let (issues, config) = (update.issues, update.config);
         let index: Option<IndexJob> = config.search.then(|| -> IndexJob {
             let cache = Arc::clone(&index_cache);
@@ -61,6 +58,7 @@ pub(super) fn run(root: &Path, args: &ServeArgs, style: Style) -> Result<ExitCod
             rendered: update.rendered,
             errors: update.errors,
             index,
+            owed: update.owed,
         })
     };
     crate::publish::serve::serve(&paths, &options, Arc::new(build), style)?;

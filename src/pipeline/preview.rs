@@ -2,7 +2,7 @@
 //! pages around them (`publish::render::scope` says how that is decided).
 
 use std::collections::HashSet;
-use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::content::config::Config;
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::pipeline::Kept;
 use crate::publish::render::scope::{self, Basis, Next, Part, Scope, Whole};
 use crate::publish::render::{self, Output, Remembered, SearchIndex};
-use crate::publish::serve::Early;
+use crate::publish::serve::{Asked, Early};
 use crate::publish::templates::MarkdownCache;
 
 /// A newsletter previewed: what the last build was made from, for the next.
@@ -31,6 +31,9 @@ pub struct Preview {
     /// Over how many issues rendered for their own files alone a rebuild renders them after
     /// the rest ([`Early`]).
     defer_over: usize,
+    /// What the last rebuild stopped before rendering, for a newer save: the next renders
+    /// it with what changed. Kept through a failed rebuild, which renders nothing.
+    owed: Option<Part>,
 }
 
 /// Over how many issues rendered for their own files alone (their "still watching" list or
@@ -66,6 +69,25 @@ pub struct Update {
     pub issues: Arc<Vec<Issue>>,
     /// The config.
     pub config: Config,
+    /// The paths of the files the rebuild stopped before rendering, for a newer save: as the
+    /// last build made them until the next rebuild, which renders them.
+    pub owed: Vec<String>,
+}
+
+/// A sink that fails with [`Error::Superseded`] once `superseded` is set, so that the
+/// rendering stops at the next file.
+struct Stopping<'a> {
+    sink: &'a Mutex<Vec<Output>>,
+    superseded: &'a AtomicBool,
+}
+
+impl render::Sink for Stopping<'_> {
+    fn put(&self, output: Output) -> Result<()> {
+        if self.superseded.load(Ordering::Relaxed) {
+            return Err(Error::Superseded);
+        }
+        self.sink.put(output)
+    }
 }
 
 /// What the next build keeps of one, and what it removed of the last.
@@ -80,6 +102,8 @@ impl Settled {
     /// issues and pages again at the same paths.
     fn absorb(&mut self, later: render::Rendered) {
         self.around.extend(later.around);
+        // The feed's entries, with those of the issues rendered after the rest.
+        self.remembered.feed = later.remembered.feed;
         self.remembered.pages.extend(later.remembered.pages);
         self.remembered
             .issue_files
@@ -97,6 +121,7 @@ impl Preview {
             kept: Kept::default(),
             read_all: true,
             defer_over: DEFER_OVER,
+            owed: None,
         }
     }
 
@@ -110,19 +135,15 @@ impl Preview {
     ///
     /// A rebuild that renders many issues, or every tag page, hands what it rendered first
     /// to `early` and renders the rest after it (a template every page is made with, the
-    /// oldest story retitled). `viewed` names the site paths of the pages open in a browser:
-    /// what makes them is rendered first.
+    /// oldest story retitled). `asked.viewed` names the site paths of the pages open in a
+    /// browser: what makes them is rendered first. When `asked.superseded` is set meanwhile
+    /// (a newer save), the rest stops and is left to the next rebuild ([`Update::owed`]).
     ///
     /// # Errors
     ///
     /// As [`super::prepare_valid_cards`], and [`Error::Invalid`] when no card is valid.
-    pub fn rebuild(
-        &mut self,
-        changed: Option<&[PathBuf]>,
-        viewed: &[String],
-        early: &mut dyn FnMut(Early),
-    ) -> Result<Update> {
-        let changed = if self.read_all { None } else { changed };
+    pub fn rebuild(&mut self, asked: Asked<'_>, early: &mut dyn FnMut(Early)) -> Result<Update> {
+        let changed = if self.read_all { None } else { asked.changed };
         self.read_all = true;
         let prepared =
             super::prepare_valid_cards_reusing(&self.paths, self.drafts, &mut self.kept, changed)?;
@@ -138,7 +159,8 @@ impl Preview {
         let remembered = last.map_or(&none_yet, |last| &last.remembered);
         let writes = super::CacheWrites::Allowed;
         let defer_over = self.defer_over;
-        let (scope, templates, markdown, settled) =
+        let owed = self.owed.as_ref();
+        let (scope, templates, markdown, settled, owed) =
             prepared.publish_after(writes, earlier, |publication| {
                 let templates = publication.templates();
                 let scope = scope::plan(
@@ -150,7 +172,12 @@ impl Preview {
                     },
                     &|slug| publication.issues_showing_title_of(slug),
                 );
-                let (now, later) = defer(&scope, publication, last, viewed, defer_over);
+                // What the last rebuild stopped before rendering is rendered now.
+                let scope = match owed {
+                    Some(owed) => scope.and(owed),
+                    None => scope,
+                };
+                let (now, later) = defer(&scope, publication, last, asked.viewed, defer_over);
                 let rendered = render::render_some(
                     publication,
                     &outputs,
@@ -159,6 +186,7 @@ impl Preview {
                     Some(remembered),
                 )?;
                 let mut settled = settle(&now, last, rendered, &outputs);
+                let mut owed = None;
                 if let Some(later) = later {
                     let made = std::mem::take(
                         &mut *outputs.lock().unwrap_or_else(PoisonError::into_inner),
@@ -166,7 +194,7 @@ impl Preview {
                     early(Early {
                         outputs: made,
                         removed: settled.removed.replace(Vec::new()).unwrap_or_default(),
-                        pending: later.pending,
+                        pending: later.pending.clone(),
                         errors: prepared
                             .diagnostics
                             .iter()
@@ -176,16 +204,32 @@ impl Preview {
                     });
                     // What was rendered now is what the rest is rendered after: the feed's
                     // entries and the digests of the pages it kept or made.
-                    let rendered = render::render_some(
+                    // A newer save stops it: the files it made so far are dropped, and the
+                    // server keeps waiting requests for them until the next rebuild.
+                    let stopping = Stopping {
+                        sink: &outputs,
+                        superseded: asked.superseded,
+                    };
+                    match render::render_some(
                         publication,
-                        &outputs,
+                        &stopping,
                         SearchIndex::Later,
-                        &later.scope,
+                        &Scope::Part(later.part.clone()),
                         Some(&settled.remembered),
-                    )?;
-                    settled.absorb(rendered);
+                    ) {
+                        Ok(rendered) => settled.absorb(rendered),
+                        Err(Error::Superseded) => {
+                            outputs
+                                .lock()
+                                .unwrap_or_else(PoisonError::into_inner)
+                                .clear();
+                            owed = Some(later);
+                        }
+                        Err(error) => return Err(error),
+                    }
                 }
-                Ok((scope, templates, publication.markdown_cache(), settled))
+                let markdown = publication.markdown_cache();
+                Ok((scope, templates, markdown, settled, owed))
             })?;
         let Settled {
             around,
@@ -200,6 +244,11 @@ impl Preview {
         } = prepared;
         let issues = Arc::new(issues);
         let total = issues.len();
+        let (owed, left) = match owed {
+            Some(Later { part, pending }) => (Some(part), pending),
+            None => (None, Vec::new()),
+        };
+        self.owed = owed;
         let replaced = self.last.replace(Last {
             basis: Basis {
                 config: config.clone(),
@@ -227,6 +276,7 @@ impl Preview {
             rendered: (scope.count(total), total),
             issues,
             config,
+            owed: left,
         })
     }
 }
@@ -234,7 +284,7 @@ impl Preview {
 /// What a rebuild renders after the rest is served ([`Early`]).
 struct Later {
     /// What it renders.
-    scope: Scope,
+    part: Part,
     /// The paths of the last build's files it renders again: the same paths, since nothing
     /// rendered later comes or goes.
     pending: Vec<String>,
@@ -248,8 +298,8 @@ struct Later {
 /// - the tag pages, the watch pages and the sitemap that a template edit renders whole,
 ///   when no story changed on them: they keep their paths too.
 ///
-/// What holds a page open in a browser (`viewed`, site paths) renders now, and so does the
-/// feed, with the entries of those in it rendered later.
+/// What holds a page open in a browser (`viewed`, site paths) renders now; the feed waits
+/// for the entries of the issues in it rendered later.
 fn defer(
     scope: &Scope,
     publication: &render::Publication<'_>,
@@ -303,7 +353,6 @@ fn defer(
     let count = part.issues.len();
     let in_feed = count.saturating_sub(publication.config.feed_limit);
     let mut now = part.clone();
-    now.entries = vec![false; count];
     now.whole = Whole {
         tags: part.whole.tags && !later_whole.tags,
         watch: part.whole.watch && !later_whole.watch,
@@ -321,10 +370,13 @@ fn defer(
         .filter(|path| later_whole.covers(path))
         .cloned()
         .collect();
+    // The feed shows the entries of the issues in it: it is rendered again with theirs.
+    if later_issues.last().is_some_and(|&index| index >= in_feed) {
+        pending.push("feed.xml".to_owned());
+    }
     for index in later_issues {
         now.issues[index] = false;
         now.story_pages[index] = false;
-        now.entries[index] = index >= in_feed;
         after.issues[index] = true;
         after.story_pages[index] = story_pages(index);
         let Some(files) = files_of(index) else {
@@ -350,7 +402,7 @@ fn defer(
     (
         Scope::Part(now),
         Some(Later {
-            scope: Scope::Part(after),
+            part: after,
             pending,
         }),
     )
@@ -417,7 +469,7 @@ fn settle(
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use proptest::prelude::*;
 
@@ -801,8 +853,24 @@ mod tests {
         changed: Option<&[PathBuf]>,
         viewed: &[String],
     ) -> Result<(Option<Early>, Update)> {
+        rebuild_asked(preview, changed, viewed, false)
+    }
+
+    /// A rebuild with the pages at `viewed` open in a browser, and, if `stopped`, a newer
+    /// save come before it began what it renders after its early files.
+    fn rebuild_asked(
+        preview: &mut Preview,
+        changed: Option<&[PathBuf]>,
+        viewed: &[String],
+        stopped: bool,
+    ) -> Result<(Option<Early>, Update)> {
         let mut early = None;
-        let update = preview.rebuild(changed, viewed, &mut |ready| {
+        let asked = Asked {
+            changed,
+            viewed,
+            superseded: &AtomicBool::new(stopped),
+        };
+        let update = preview.rebuild(asked, &mut |ready| {
             assert!(early.is_none(), "early files handed over twice");
             early = Some(ready);
         })?;
@@ -1128,13 +1196,15 @@ mod tests {
         );
 
         // A partial the issues' Markdown includes: every issue renders, with its stories'
-        // pages, after the rest (the tests defer however few); the tag pages stay.
+        // pages, after the rest (the tests defer however few), and the feed with them; the
+        // tag pages stay.
         newsletter.apply(&Edit::Template);
         let issues = previewed.edit(&newsletter);
         assert_eq!(issues.removed, Some(Vec::new()));
         assert_eq!(stories(&issues), stories(&first));
         let mut every_issue = made_under(&first, "issues/");
         every_issue.extend(stories(&first));
+        every_issue.push("feed.xml".to_owned());
         every_issue.sort();
         let mut pending = issues.pending.clone();
         pending.sort();
@@ -1261,16 +1331,17 @@ mod tests {
             ["stories/story-0/index.html", "stories/story-4/index.html"]
         );
         // Weeks 11 to 13 list the title: their files come after the rest (the site with the
-        // rest and without them is a clean build's but for them, the feed's entries of weeks
-        // 12 and 13 included: checked by `edit`).
+        // rest and without them is a clean build's but for them: checked by `edit`), and
+        // the feed, which shows weeks 12 and 13, with them.
         let mut pending: Vec<&str> = retitled.pending.iter().map(String::as_str).collect();
         pending.sort_unstable();
         let files = ["digest.md", "email.html", "email.txt", "index.html"];
         let weeks = ["w11", "w12", "w13"];
-        let expected: Vec<String> = weeks
+        let mut expected: Vec<String> = weeks
             .iter()
             .flat_map(|week| files.map(|file| format!("issues/2026-{week}/{file}")))
             .collect();
+        expected.insert(0, "feed.xml".to_owned());
         assert_eq!(pending, expected);
         assert!(retitled.made.iter().any(|path| path == "feed.xml"));
     }
@@ -1410,6 +1481,8 @@ mod tests {
             defer in proptest::bool::ANY,
             // The page open in a browser at each edit, if any: rendered before the rest.
             looking in proptest::collection::vec(proptest::option::of(any::<proptest::sample::Index>()), 10),
+            // Whether a newer save stops what the rebuild renders after its early files.
+            stops in proptest::collection::vec(proptest::bool::weighted(0.3), 10),
         ) {
             let dir = tempfile::tempdir().unwrap();
             let root = dir.path();
@@ -1433,7 +1506,7 @@ mod tests {
                     .map(|at| site.keys().nth(at.index(site.len())).cloned().unwrap_or_default())
                     .into_iter()
                     .collect();
-                let update = rebuild_viewing(&mut preview, told[step].then_some(changed.as_slice()), &viewed);
+                let update = rebuild_asked(&mut preview, told[step].then_some(changed.as_slice()), &viewed, stops[step]);
                 let clean = clean(root);
                 match (update, clean) {
                     (Ok((early, update)), Some((clean, clean_errors))) => {
@@ -1454,8 +1527,12 @@ mod tests {
                                 "early files after edit {step} ({edit:?}) of {edits:?}: {early_differences:?}"
                             );
                         }
+                        // Stopped, it leaves its files as the last build made them until
+                        // the next rebuild: those alone may differ.
+                        let owed = update.owed.clone();
+                        prop_assert!(stops[step] || owed.is_empty());
                         apply(&mut site, update);
-                        let differences = differences(&site, &clean);
+                        let differences = early_differences(&site, &clean, &owed);
                         prop_assert!(
                             differences.is_empty(),
                             "after edit {step} ({edit:?}) of {edits:?}: {differences:?}"
@@ -1469,6 +1546,16 @@ mod tests {
                         clean.is_some()
                     ),
                 }
+            }
+            // A rebuild with nothing changed renders what a stopped one left.
+            if let (Ok((early, update)), Some((clean, _))) = (rebuild(&mut preview, Some(&[])), clean(root)) {
+                if let Some(early) = early {
+                    apply_early(&mut site, early);
+                }
+                prop_assert!(update.owed.is_empty());
+                apply(&mut site, update);
+                let differences = differences(&site, &clean);
+                prop_assert!(differences.is_empty(), "at the end of {edits:?}: {differences:?}");
             }
         }
     }

@@ -20,6 +20,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -149,14 +150,23 @@ pub fn host_allowed(host: Option<&str>, bind: IpAddr, extra: &[String]) -> bool 
 /// the errors of the cards left out. The command line hands the pipeline in, so this module
 /// depends on no stage before `render`.
 ///
-/// It is given the paths (relative to the newsletter's folder) changed since the last build
-/// when the watcher saw them all, `None` when any may have changed.
-///
 /// A build may hand over most of its files before it ends ([`Early`]): they are served and
-/// announced at once, and the requests for the rest wait for them. It is given the site
-/// paths of the pages open in a browser ([`Site::viewed`]), to hand over first.
-pub type Build =
-    dyn Fn(Option<&[PathBuf]>, &[String], &mut dyn FnMut(Early)) -> Result<Built> + Send + Sync;
+/// announced at once, and the requests for the rest wait for them.
+pub type Build = dyn Fn(Asked<'_>, &mut dyn FnMut(Early)) -> Result<Built> + Send + Sync;
+
+/// What a build is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// The paths (relative to the newsletter's folder) changed since the last build, when
+    /// the watcher saw them all; `None` when any may have changed.
+    pub changed: Option<&'a [PathBuf]>,
+    /// The site paths of the pages open in a browser ([`Site::viewed`]): what makes them is
+    /// handed over first.
+    pub viewed: &'a [String],
+    /// Set when a newer change came: what the build renders after its early files may stop
+    /// and be left to the next build ([`Built::owed`]).
+    pub superseded: &'a AtomicBool,
+}
 
 /// The files of a build served before the build ends: with them applied, every file reads
 /// as it will after the build except those in `pending`, which the build's [`Built`]
@@ -190,6 +200,9 @@ pub struct Built {
     pub errors: Vec<Diagnostic>,
     /// The search index, still to make (none with `search: false`).
     pub index: Option<IndexJob>,
+    /// The paths of the files the build stopped before rendering, for a newer change: they
+    /// stay pending ([`Site::pending`]) until the next build brings them.
+    pub owed: Vec<String>,
 }
 
 /// Where the search index lives in the site ([`crate::publish::render::search::BUNDLE`]).
@@ -200,6 +213,7 @@ const INDEX: &str = crate::publish::render::search::BUNDLE;
 fn rebuild(
     build: &Build,
     changed: Option<&[PathBuf]>,
+    superseded: &AtomicBool,
     site: &Arc<Mutex<Site>>,
     announce: &dyn Fn(u64),
     style: Style,
@@ -211,7 +225,12 @@ fn rebuild(
         site.viewed.keys().cloned().collect()
     };
     let mut early_at = None;
-    let result = build(changed, &viewed, &mut |early: Early| {
+    let asked = Asked {
+        changed,
+        viewed: &viewed,
+        superseded,
+    };
+    let result = build(asked, &mut |early: Early| {
         let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
         for path in early.removed {
             guard.files.remove(&path);
@@ -227,7 +246,12 @@ fn rebuild(
         announce(guard.version);
     });
     let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
-    guard.pending.clear();
+    // What a build stopped before rendering, for a newer change, stays pending until the
+    // next build brings it; a failed build shows its error on every page instead.
+    guard.pending = match &result {
+        Ok(built) => built.owed.iter().cloned().collect(),
+        Err(_) => HashSet::new(),
+    };
     guard.settled.notify_waiters();
     // After an early version, the rest changes only files whose requests waited for it:
     // no page needs to reload again, unless the build failed after all.
@@ -245,6 +269,7 @@ fn rebuild(
             rendered,
             errors,
             index,
+            owed,
         }) => {
             let last = std::mem::take(&mut guard.files);
             // The last index serves until this build's is ready: a search meanwhile finds
@@ -288,6 +313,13 @@ fn rebuild(
                     if of == 1 { "" } else { "s" },
                     started.elapsed().as_millis()
                 )
+            };
+            let built = match owed.len() {
+                0 => built,
+                left => format!(
+                    "{early}stopped after {} ms for a newer save, {left} files left to it",
+                    started.elapsed().as_millis()
+                ),
             };
             site.card_errors = card_errors(&errors);
             if errors.is_empty() {
@@ -546,12 +578,17 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
     // `briefs/` or `templates/` made after the preview started, are seen; what else happens
     // in it ([`Watched::covers`]) is not a change.
     let (events, changes) = mpsc::channel::<Change>();
+    // Set with every change sent: a build under way stops what it renders after its early
+    // files, and leaves it to the build the change starts.
+    let superseded = Arc::new(AtomicBool::new(false));
+    let supersede = Arc::clone(&superseded);
     let watched = Watched::of(&paths.root);
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         use notify::EventKind::{Access, Create, Modify, Remove};
         use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
         let Ok(event) = event else {
             // The watcher lost track (its queue overflowed, say): whatever changed is read.
+            supersede.store(true, Ordering::Relaxed);
             let _ = events.send(Change {
                 whole: true,
                 folders: false,
@@ -577,6 +614,7 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             Access(_) => return,
             _ => false,
         };
+        supersede.store(true, Ordering::Relaxed);
         let _ = events.send(Change {
             whole,
             folders: matches!(event.kind, Create(CreateKind::Folder))
@@ -597,7 +635,10 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
         watched: Vec::new(),
     };
     folders.watch_new(&mut watcher)?;
-    say_err!("{}", rebuild(&*build, None, &site, &|_| {}, style));
+    say_err!(
+        "{}",
+        rebuild(&*build, None, &superseded, &site, &|_| {}, style)
+    );
 
     let address = SocketAddr::new(options.bind, options.port);
     let listen_error = |source| Error::Listen { address, source };
@@ -649,6 +690,8 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             while let Ok(next) = changes.try_recv() {
                 change.absorb(next);
             }
+            // What came until now is in this build; what comes while it runs stops it.
+            superseded.store(false, Ordering::Relaxed);
             let watch_new = |watcher: &mut _, folders: &mut Folders| {
                 if let Err(e) = folders.watch_new(watcher) {
                     say_err!("warning: {e}; its changes need a restart of `serve`");
@@ -670,7 +713,14 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
             };
             say_err!(
                 "{}",
-                rebuild(&*build, changed, &rebuild_site, &announce_version, style)
+                rebuild(
+                    &*build,
+                    changed,
+                    &superseded,
+                    &rebuild_site,
+                    &announce_version,
+                    style
+                )
             );
             if change.folders {
                 // A file written into a new folder before the watch on it was set (a new
@@ -679,10 +729,18 @@ pub fn serve(paths: &Paths, options: &Options, build: Arc<Build>, style: Style) 
                 // watches `briefs/` or `templates/` if one was made meanwhile.
                 std::thread::sleep(SETTLE);
                 while changes.try_recv().is_ok() {}
+                superseded.store(false, Ordering::Relaxed);
                 watch_new(&mut watcher, &mut folders);
                 say_err!(
                     "{}",
-                    rebuild(&*build, None, &rebuild_site, &announce_version, style)
+                    rebuild(
+                        &*build,
+                        None,
+                        &superseded,
+                        &rebuild_site,
+                        &announce_version,
+                        style
+                    )
                 );
             }
             let version = rebuild_site

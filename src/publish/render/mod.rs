@@ -614,7 +614,7 @@ pub fn render_some(
     let around = Recording::new(sink);
     let render_issues = || -> Result<Vec<IssueDone>> {
         let kept_entry = |index: usize| {
-            last.filter(|_| !scope.renews_entry(index))
+            last.filter(|_| !scope.includes(index))
                 .and_then(|last| last.feed.get(&publication.issues[index].id))
         };
         let views = (0..publication.issues.len())

@@ -168,9 +168,6 @@ pub struct Part {
     pub watch_stories: BTreeSet<String>,
     /// The pages rendered whole, none kept, because a template they are made with changed.
     pub whole: Whole,
-    /// The issues in the feed whose entry is rendered again although their files are not
-    /// (`serve` renders those after the rest): by index, none when empty.
-    pub entries: Vec<bool>,
 }
 
 /// Pages around the issues that a template edit renders whole, each made with templates of
@@ -196,21 +193,36 @@ impl Whole {
 }
 
 impl Scope {
+    /// This scope and `owed` (what an earlier rebuild left to render) together.
+    pub fn and(self, owed: &Part) -> Scope {
+        let Scope::Part(mut part) = self else {
+            return self;
+        };
+        let or = |these: &mut Vec<bool>, those: &[bool]| {
+            for (this, that) in these.iter_mut().zip(those) {
+                *this |= *that;
+            }
+        };
+        or(&mut part.issues, &owed.issues);
+        or(&mut part.story_pages, &owed.story_pages);
+        part.tags.extend(owed.tags.iter().cloned());
+        part.tag_stories.extend(owed.tag_stories.iter().cloned());
+        part.watch |= owed.watch;
+        part.watch_stories
+            .extend(owed.watch_stories.iter().cloned());
+        part.whole = Whole {
+            tags: part.whole.tags || owed.whole.tags,
+            watch: part.whole.watch || owed.whole.watch,
+            sitemap: part.whole.sitemap || owed.whole.sitemap,
+        };
+        Scope::Part(part)
+    }
+
     /// Whether issue `index`'s files and story pages are rendered.
     pub fn includes(&self, index: usize) -> bool {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => part.issues.get(index).copied().unwrap_or(true),
-        }
-    }
-
-    /// Whether issue `index`'s feed entry, if it is in the feed, is rendered (not kept).
-    pub fn renews_entry(&self, index: usize) -> bool {
-        match self {
-            Scope::Everything => true,
-            Scope::Part(part) => {
-                self.includes(index) || part.entries.get(index).copied().unwrap_or(false)
-            }
         }
     }
 
@@ -531,7 +543,6 @@ pub fn plan(
         watch: watch_changed,
         watch_stories,
         whole,
-        entries: Vec::new(),
     })
 }
 
