@@ -313,9 +313,14 @@ fn defer(
     let issues = publication.issues;
     let files_of = |index: usize| last.remembered.issue_files.get(&issues[index].id);
     let story_pages = |index: usize| part.story_pages.get(index).copied().unwrap_or(true);
-    let mut later_issues: Vec<usize> = (0..part.issues.len())
+    let count = part.issues.len();
+    let in_feed = count.saturating_sub(publication.config.feed_limit);
+    // The feed open (in a feed reader's preview, say) keeps the issues in it.
+    let feed_viewed = viewed.iter().any(|path| path == "feed.xml");
+    let mut later_issues: Vec<usize> = (0..count)
         .filter(|&index| {
             part.issues[index]
+                && !(feed_viewed && index >= in_feed)
                 && files_of(index)
                     .is_some_and(|files| !files.iter().any(|path| viewed.contains(path)))
                 && (!story_pages(index) || last.basis.issues.get(index) == issues.get(index))
@@ -350,8 +355,6 @@ fn defer(
     if later_issues.is_empty() && later_whole == Whole::default() {
         return (scope.clone(), None);
     }
-    let count = part.issues.len();
-    let in_feed = count.saturating_sub(publication.config.feed_limit);
     let mut now = part.clone();
     now.whole = Whole {
         tags: part.whole.tags && !later_whole.tags,
