@@ -1316,4 +1316,130 @@ mod tests {
             assert!(body(answered).await.contains("issue, edited"));
         });
     }
+
+    #[test]
+    fn an_event_stream_counts_its_page_as_open_while_it_lasts() {
+        let site = Arc::new(Mutex::new(site()));
+        let (_announce, versions) = tokio::sync::watch::channel(3);
+        let shared = Shared {
+            site: Arc::clone(&site),
+            bind: IpAddr::from([127, 0, 0, 1]),
+            hosts: Arc::new(Vec::new()),
+            versions,
+            settled: Arc::new(tokio::sync::Notify::new()),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // The streams' keep-alive timers are made and dropped within it.
+        let _entered = runtime.enter();
+        let open = |uri: &'static str| {
+            let mut headers = axum::http::HeaderMap::new();
+            headers.insert(
+                axum::http::header::HOST,
+                axum::http::HeaderValue::from_static("127.0.0.1"),
+            );
+            runtime.block_on(version_events(
+                axum::extract::State(shared.clone()),
+                headers,
+                axum::http::Uri::from_static(uri),
+            ))
+        };
+        let viewed = || {
+            let site = site.lock().unwrap();
+            let mut viewed: Vec<(String, usize)> =
+                site.viewed.iter().map(|(p, n)| (p.clone(), *n)).collect();
+            viewed.sort();
+            viewed
+        };
+        let issue = "/__briefing/events?page=%2Fissues%2F2026-w25%2F";
+        let (one, two) = (open(issue), open(issue));
+        let home = open("/__briefing/events?page=%2F");
+        // A page the site does not have, a path out of it, no page: nothing counted.
+        let others = [
+            open("/__briefing/events?page=%2Fnowhere%2F"),
+            open("/__briefing/events?page=%2F..%2F..%2Fetc%2Fpasswd"),
+            open("/__briefing/events"),
+        ];
+        assert_eq!(
+            viewed(),
+            [
+                ("index.html".to_owned(), 1),
+                ("issues/2026-w25/index.html".to_owned(), 2)
+            ]
+        );
+        drop((one, home, others));
+        assert_eq!(viewed(), [("issues/2026-w25/index.html".to_owned(), 1)]);
+        drop(two);
+        assert_eq!(viewed(), []);
+    }
+
+    #[test]
+    fn files_a_stopped_build_left_stay_pending_until_a_build_brings_them() {
+        let site = Arc::new(Mutex::new(site()));
+        let issue = "issues/2026-w25/index.html";
+        let announced = Mutex::new(Vec::new());
+        let announce = |version: u64| announced.lock().unwrap().push(version);
+        let built = |outputs: Vec<Output>, owed: Vec<String>| Built {
+            outputs,
+            removed: Some(Vec::new()),
+            rendered: (2, 2),
+            errors: Vec::new(),
+            index: None,
+            owed,
+        };
+        let stopped = move |asked: Asked<'_>, early: &mut dyn FnMut(Early)| -> Result<Built> {
+            assert!(asked.superseded.load(Ordering::Relaxed));
+            early(Early {
+                outputs: vec![Output::text("index.html", "home, edited".to_owned())],
+                removed: Vec::new(),
+                pending: vec![issue.to_owned()],
+                errors: Vec::new(),
+            });
+            Ok(built(Vec::new(), vec![issue.to_owned()]))
+        };
+        let superseded = AtomicBool::new(true);
+        let line = rebuild(
+            &stopped,
+            None,
+            &superseded,
+            &site,
+            &announce,
+            Style::new(false),
+        );
+        assert!(
+            line.contains("stopped after") && line.contains("1 files left to it"),
+            "{line}"
+        );
+        {
+            let site = site.lock().unwrap();
+            assert!(waits(&site, "/issues/2026-w25/"));
+            assert!(!waits(&site, "/"));
+            assert!(respond(&site, "/").body.starts_with(b"home, edited"));
+        }
+        // The next build renders it: nothing waits any more, and the page reads as edited.
+        let brings = move |_: Asked<'_>, _: &mut dyn FnMut(Early)| -> Result<Built> {
+            let edited = Output::text(issue, "<html><body>issue, edited</body></html>".to_owned());
+            Ok(built(vec![edited], Vec::new()))
+        };
+        superseded.store(false, Ordering::Relaxed);
+        rebuild(
+            &brings,
+            None,
+            &superseded,
+            &site,
+            &announce,
+            Style::new(false),
+        );
+        {
+            let site = site.lock().unwrap();
+            assert!(!waits(&site, "/issues/2026-w25/"));
+            let page = String::from_utf8(respond(&site, "/issues/2026-w25/").body).unwrap();
+            assert!(page.contains("issue, edited"), "{page}");
+        }
+        // One version per build: the early one, then the next build's.
+        assert_eq!(*announced.lock().unwrap(), [4]);
+        assert_eq!(site.lock().unwrap().version, 5);
+    }
 }

@@ -155,6 +155,12 @@ fn idle_connections_cost_no_thread_each_and_others_are_still_answered() {
 
 /// Opens the event stream and returns the connection, reading up to the first event.
 fn open_events(addr: &str) -> (std::net::TcpStream, String) {
+    open_events_of(addr, "")
+}
+
+/// As [`open_events`], for the page at `query` (`?page=...`, as a page's script asks), or
+/// none.
+fn open_events_of(addr: &str, query: &str) -> (std::net::TcpStream, String) {
     use std::io::Write as _;
     let mut stream = std::net::TcpStream::connect(addr).unwrap();
     stream
@@ -162,7 +168,7 @@ fn open_events(addr: &str) -> (std::net::TcpStream, String) {
         .unwrap();
     write!(
         stream,
-        "GET /__briefing/events HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+        "GET /__briefing/events{query} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
     )
     .unwrap();
     let first = next_event(&mut stream);
@@ -622,4 +628,91 @@ fn a_title_every_later_list_shows_is_served_first_and_no_page_shows_the_old_one_
             "{e}"
         ),
     }
+}
+
+// A template every page includes, saved twice in a row with an issue page open: that page is
+// served with the first part of each build; the rest waits, and a save that comes while
+// it renders takes it over. Once the open page shows the second save, no page shows the
+// first or the built-in footer: a file still to render is answered when it is ready.
+#[test]
+fn the_open_page_shows_a_template_save_first_and_no_page_an_older_one_after() {
+    // The pages `page` (at `base`) links to inside the site, by their `./` links.
+    fn linked(page: &str, base: &str) -> Vec<String> {
+        page.split("href=\"./")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|path| path.is_empty() || path.ends_with('/'))
+            .map(|path| format!("{base}{path}"))
+            .collect()
+    }
+    let project = Project::sample();
+    let logs = tempfile::tempdir().unwrap();
+    let mut command = project.command(&["serve", "--port", "0"], &[]);
+    command.stdin(std::process::Stdio::null());
+    let (server, line) = spawn_ready(command, Some(logs.path().join("serve.log")));
+    let addr = line
+        .trim()
+        .strip_prefix("serving http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    let (status, home) = get(&addr, "/");
+    assert_eq!(status, 200);
+    let mut pages = linked(&home, "/");
+    let (_, tags) = get(&addr, "/tags/");
+    pages.extend(linked(&tags, "/tags/"));
+    for kind in ["/issues/", "/stories/", "/tags/", "/watch/", "/archive/"] {
+        assert!(
+            pages.iter().any(|path| path.starts_with(kind)),
+            "{kind}: {pages:?}"
+        );
+    }
+    let open = pages
+        .iter()
+        .find(|path| path.starts_with("/issues/"))
+        .unwrap()
+        .clone();
+    let query = format!("?page={}", open.replace('/', "%2F"));
+    let (mut stream, first) = open_events_of(&addr, &query);
+    let footer = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/partials/footer.html"),
+    )
+    .unwrap();
+    // The second save comes as the first is announced, while the rest of it may still
+    // render.
+    let save = |which: &str| {
+        project.write(
+            "templates/partials/footer.html",
+            format!("{footer}<!-- {which} footer save -->\n"),
+        );
+    };
+    save("first");
+    assert_ne!(next_event(&mut stream), first);
+    save("second");
+    let started = Instant::now();
+    loop {
+        let (status, page) = get(&addr, &open);
+        assert_eq!(status, 200, "{open}");
+        if page.contains("<!-- second footer save -->") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "{open} never showed the second save:\n{page}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    for path in &pages {
+        let (status, page) = get(&addr, path);
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            page.contains("<!-- second footer save -->") && !page.contains("first footer save"),
+            "{path} does not show the second save:\n{page}"
+        );
+    }
+    let log = server.log();
+    assert!(
+        log.lines().any(|line| line.starts_with("served in ")),
+        "{log}"
+    );
 }
