@@ -127,6 +127,36 @@ fn an_open_page_reloads_by_itself_when_a_card_is_saved() {
     );
 }
 
+// The page's script names it to the event stream: a template every page includes renders
+// that page first, and it reloads showing the edit.
+#[test]
+#[ignore = "needs chromium and node: run scripts/test"]
+fn an_open_story_page_reloads_with_a_template_every_page_includes() {
+    let project = Project::sample();
+    std::fs::create_dir_all(project.path("templates/partials")).unwrap();
+    let (server, addr) = serve(project.root());
+    let footer = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/partials/footer.html"),
+    )
+    .unwrap();
+    let seen = browse(&serde_json::json!({
+        "url": format!("http://{addr}/stories/former-qwen-lead-junyang-lins-new-ai-lab-raises-at-a-2-billion-valuation/"),
+        "steps": [{
+            "write": project.path("templates/partials/footer.html"),
+            "content": format!("{footer}<p>Footer saved while open</p>\n"),
+        }],
+    }));
+    assert!(seen.problems.is_empty(), "{:#?}", seen.problems);
+    assert_eq!(seen.reloaded, Some(true), "{seen:?}");
+    assert!(
+        seen.text
+            .unwrap_or_default()
+            .contains("Footer saved while open"),
+        "the reloaded page shows the edit"
+    );
+    drop(server);
+}
+
 /// The first link in `raw`'s HTML part whose text is `text`.
 fn html_link(raw: &[u8], text: &str) -> String {
     let message = MessageParser::default().parse(raw).unwrap();

@@ -35,7 +35,7 @@ try {
   page.on('pageerror', (e) => result.problems.push(`script error: ${e.message}`));
   page.on('requestfailed', (r) => {
     // Leaving a page ends its live-reload stream (`briefing serve`): not a failure.
-    if (r.url().endsWith('/__briefing/events') && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    if (new URL(r.url()).pathname === '/__briefing/events' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
     result.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => {
