@@ -28,17 +28,18 @@ pub struct Preview {
     /// Whether the next rebuild reads every file: the first, and any after a rebuild that
     /// failed before it read the files an edit named (a broken config, say).
     read_all: bool,
-    /// Over how many issues rendered for their own files alone a rebuild renders them after
-    /// the rest ([`Early`]).
+    /// Over how many issues that may come later a rebuild renders them after the rest
+    /// ([`Early`]; [`DEFER_OVER`], 0 in tests).
     defer_over: usize,
     /// What the last rebuild stopped before rendering, for a newer save: the next renders
     /// it with what changed. Kept through a failed rebuild, which renders nothing.
     owed: Option<Part>,
 }
 
-/// Over how many issues rendered for their own files alone (their "still watching" list or
-/// their pager changed, none of their stories) a rebuild renders them last: a few render in
-/// a few milliseconds, 500 (the oldest story of ten years retitled) in a second.
+/// Over how many issues that read as the last build's but for their lists, pagers or
+/// templates a rebuild renders them last ([`defer`]): a few render in a few milliseconds,
+/// 500 (the oldest story of ten years retitled, a footer every page includes) in one or two
+/// seconds.
 const DEFER_OVER: usize = 8;
 
 #[derive(Debug)]
