@@ -203,10 +203,10 @@ impl Preview {
                             .cloned()
                             .collect(),
                     });
-                    // What was rendered now is what the rest is rendered after: the feed's
-                    // entries and the digests of the pages it kept or made.
-                    // A newer save stops it: the files it made so far are dropped, and the
-                    // server keeps waiting requests for them until the next rebuild.
+                    // The rest is rendered after what was rendered now (the feed's entries,
+                    // the digests of the pages it kept or made). A newer save stops it: the
+                    // files it made so far are dropped, and the server keeps the requests for
+                    // them waiting until the next rebuild.
                     let stopping = Stopping {
                         sink: &outputs,
                         superseded: asked.superseded,
@@ -330,28 +330,12 @@ fn defer(
     if later_issues.len() <= over {
         later_issues.clear();
     }
-    let unseen = |whole: Whole| !viewed.iter().any(|path| whole.covers(path));
+    // What a template renders whole, when no story changed on it and none of it is open.
+    let open = Whole::of_pages(viewed);
     let later_whole = Whole {
-        tags: part.whole.tags && part.tags.is_empty(),
-        watch: part.whole.watch && !part.watch,
-        sitemap: part.whole.sitemap,
-    };
-    let later_whole = Whole {
-        tags: later_whole.tags
-            && unseen(Whole {
-                tags: true,
-                ..Whole::default()
-            }),
-        watch: later_whole.watch
-            && unseen(Whole {
-                watch: true,
-                ..Whole::default()
-            }),
-        sitemap: later_whole.sitemap
-            && unseen(Whole {
-                sitemap: true,
-                ..Whole::default()
-            }),
+        tags: part.whole.tags && part.tags.is_empty() && !open.tags,
+        watch: part.whole.watch && !part.watch && !open.watch,
+        sitemap: part.whole.sitemap && !open.sitemap,
     };
     if later_issues.is_empty() && later_whole == Whole::default() {
         return (scope.clone(), None);

@@ -183,12 +183,23 @@ pub struct Whole {
 }
 
 impl Whole {
-    /// Whether the page at `path` is among these: a tag page, a watch page (or
-    /// `watch.ics`), the sitemap.
+    /// The kinds of page among `paths`: tag pages, watch pages (or `watch.ics`), the
+    /// sitemap.
+    pub fn of_pages(paths: impl IntoIterator<Item = impl AsRef<str>>) -> Whole {
+        let mut kinds = Whole::default();
+        for path in paths {
+            let path = path.as_ref();
+            kinds.tags |= super::site::tag_of_page(path).is_some();
+            kinds.watch |= super::watch::is_watch_file(path);
+            kinds.sitemap |= path == "sitemap.xml";
+        }
+        kinds
+    }
+
+    /// Whether the page at `path` is of these kinds.
     pub fn covers(&self, path: &str) -> bool {
-        (self.tags && super::site::tag_of_page(path).is_some())
-            || (self.watch && super::watch::is_watch_file(path))
-            || (self.sitemap && path == "sitemap.xml")
+        let kind = Whole::of_pages([path]);
+        (self.tags && kind.tags) || (self.watch && kind.watch) || (self.sitemap && kind.sitemap)
     }
 }
 
