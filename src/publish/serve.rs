@@ -225,6 +225,7 @@ fn rebuild(
         site.viewed.keys().cloned().collect()
     };
     let mut early_at = None;
+    let mut announced = false;
     let asked = Asked {
         changed,
         viewed: &viewed,
@@ -241,9 +242,14 @@ fn rebuild(
         guard.pending = early.pending.into_iter().collect();
         guard.error = None;
         guard.card_errors = card_errors(&early.errors);
-        guard.version += 1;
         early_at = Some((started.elapsed(), guard.pending.len()));
-        announce(guard.version);
+        // A newer change already waits (the rename after an editor's temporary file, say):
+        // its build announces, so that pages reload once for both.
+        if !superseded.load(Ordering::Relaxed) {
+            guard.version += 1;
+            announced = true;
+            announce(guard.version);
+        }
     });
     let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
     // What a build stopped before rendering, for a newer change, stays pending until the
@@ -254,8 +260,9 @@ fn rebuild(
     };
     guard.settled.notify_waiters();
     // After an early version, the rest changes only files whose requests waited for it:
-    // no page needs to reload again, unless the build failed after all.
-    if early_at.is_none() || result.is_err() {
+    // no page needs to reload again, unless the build failed after all. A newer change
+    // waiting (the build may have stopped for it) announces with its own build.
+    if result.is_err() || !(announced || superseded.load(Ordering::Relaxed)) {
         guard.version += 1;
     }
     guard.building = false;
@@ -1389,17 +1396,19 @@ mod tests {
             index: None,
             owed,
         };
+        // Hands its early files over, then a newer change comes and it stops: the early
+        // version is announced, the end is no news.
         let stopped = move |asked: Asked<'_>, early: &mut dyn FnMut(Early)| -> Result<Built> {
-            assert!(asked.superseded.load(Ordering::Relaxed));
             early(Early {
                 outputs: vec![Output::text("index.html", "home, edited".to_owned())],
                 removed: Vec::new(),
                 pending: vec![issue.to_owned()],
                 errors: Vec::new(),
             });
+            asked.superseded.store(true, Ordering::Relaxed);
             Ok(built(Vec::new(), vec![issue.to_owned()]))
         };
-        let superseded = AtomicBool::new(true);
+        let superseded = AtomicBool::new(false);
         let line = rebuild(
             &stopped,
             None,
@@ -1412,13 +1421,44 @@ mod tests {
             line.contains("stopped after") && line.contains("1 files left to it"),
             "{line}"
         );
+        assert_eq!(*announced.lock().unwrap(), [4]);
         {
             let site = site.lock().unwrap();
+            assert_eq!(site.version, 4);
             assert!(waits(&site, "/issues/2026-w25/"));
             assert!(!waits(&site, "/"));
             assert!(respond(&site, "/").body.starts_with(b"home, edited"));
         }
-        // The next build renders it: nothing waits any more, and the page reads as edited.
+        // The newer change came before its early files (an editor's temporary file, then
+        // the rename): they are served, but the build that follows announces, once.
+        superseded.store(false, Ordering::Relaxed);
+        let came_first = move |asked: Asked<'_>, early: &mut dyn FnMut(Early)| -> Result<Built> {
+            asked.superseded.store(true, Ordering::Relaxed);
+            early(Early {
+                outputs: vec![Output::text("index.html", "home, edited again".to_owned())],
+                removed: Vec::new(),
+                pending: vec![issue.to_owned()],
+                errors: Vec::new(),
+            });
+            Ok(built(Vec::new(), vec![issue.to_owned()]))
+        };
+        rebuild(
+            &came_first,
+            None,
+            &superseded,
+            &site,
+            &announce,
+            Style::new(false),
+        );
+        assert_eq!(*announced.lock().unwrap(), [4]);
+        {
+            let site = site.lock().unwrap();
+            assert_eq!(site.version, 4, "announced by the next build");
+            assert!(waits(&site, "/issues/2026-w25/"));
+            assert!(respond(&site, "/").body.starts_with(b"home, edited again"));
+        }
+        // The next build renders what was left: nothing waits any more, the page reads as
+        // edited, and the version moves once.
         let brings = move |_: Asked<'_>, _: &mut dyn FnMut(Early)| -> Result<Built> {
             let edited = Output::text(issue, "<html><body>issue, edited</body></html>".to_owned());
             Ok(built(vec![edited], Vec::new()))
@@ -1432,14 +1472,10 @@ mod tests {
             &announce,
             Style::new(false),
         );
-        {
-            let site = site.lock().unwrap();
-            assert!(!waits(&site, "/issues/2026-w25/"));
-            let page = String::from_utf8(respond(&site, "/issues/2026-w25/").body).unwrap();
-            assert!(page.contains("issue, edited"), "{page}");
-        }
-        // One version per build: the early one, then the next build's.
-        assert_eq!(*announced.lock().unwrap(), [4]);
-        assert_eq!(site.lock().unwrap().version, 5);
+        let site = site.lock().unwrap();
+        assert!(!waits(&site, "/issues/2026-w25/"));
+        let page = String::from_utf8(respond(&site, "/issues/2026-w25/").body).unwrap();
+        assert!(page.contains("issue, edited"), "{page}");
+        assert_eq!(site.version, 5);
     }
 }
