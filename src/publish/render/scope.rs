@@ -16,7 +16,8 @@
 //! digest is the same). So a rebuild renders
 //! - every issue, when a template that an issue's files, its stories' pages or its feed
 //!   entry are made with changed, itself or through what it includes, extends or imports
-//!   ([`Templates`]): a [`Part`] of every issue, which `serve` renders in two steps (a
+//!   ([`Templates`]): a [`Part`] of every issue, with its stories' pages when `story.html`
+//!   reaches the change, which `serve` renders in two steps (a
 //!   template edit that reaches only the pages every build renders whole, the stylesheet or
 //!   the archive, say, renders no more, and one that reaches the tag pages, the watch pages
 //!   or the sitemap renders those whole: [`Whole`]);
@@ -544,7 +545,11 @@ pub fn plan(
     }
     if remakes_issues {
         dirty.fill(true);
-        story_pages.fill(true);
+        // A story's page is made with `story.html` alone (and what it includes): an edit
+        // of an issue's Markdown or email leaves it as it was.
+        if remade.contains("story.html") {
+            story_pages.fill(true);
+        }
     }
     Scope::Part(Part {
         issues: dirty,
