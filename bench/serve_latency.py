@@ -20,7 +20,8 @@ two seconds between edits instead of 0.3.
 
 The event stream names the edited card's issue page as the page it reloads, as a browser
 showing that page does (`/__briefing/events?page=...`): a rebuild renders what makes it
-first. `VIEW=none` names no page (no browser open).
+first. `VIEW=none` names no page (no browser open); `VIEW=/tags/robotics/` names that page
+instead (and it is the page fetched after a template edit).
 
 After each event it fetches a page and checks that it shows what was just written (the
 issue page; the new tag's page, or its absence): a fast event for a stale page would not
@@ -98,7 +99,8 @@ def edit(n):
         started = time.perf_counter()
         with open(override, "w") as f:
             f.write(open(footer).read() + marker + "\n")
-        return started, f"/issues/{week}/", lambda status, page: marker in page
+        shown = os.environ.get("VIEW", "none")
+        return started, shown if shown.startswith("/") else f"/issues/{week}/", lambda status, page: marker in page
     else:
         sys.exit(f"unknown edit kind {kind}: title, summary, tags, template or style")
     started = time.perf_counter()
@@ -111,7 +113,8 @@ try:
     first = server.stdout.readline()
     port = int(re.search(r"127\.0\.0\.1:(\d+)", first).group(1))
     events = socket.create_connection(("127.0.0.1", port))
-    viewed = "" if os.environ.get("VIEW") == "none" else "?page=" + urllib.parse.quote(f"/issues/{week}/", safe="")
+    view = os.environ.get("VIEW", f"/issues/{week}/")
+    viewed = "" if view == "none" else "?page=" + urllib.parse.quote(view, safe="")
     events.sendall(f"GET /__briefing/events{viewed} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
     events.settimeout(60)
     buffered = b""

@@ -1,7 +1,7 @@
 //! `serve`'s rebuilds: after an edit, only the issues it touched are rendered again, with the
 //! pages around them (`publish::render::scope` says how that is decided).
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -330,10 +330,15 @@ fn defer(
     if later_issues.len() <= over {
         later_issues.clear();
     }
-    // What a template renders whole, when no story changed on it and none of it is open.
+    // What a template renders whole, when no story changed on it and none of it is open;
+    // the pages of an open tag render first, the other tags' after.
     let open = Whole::of_pages(viewed);
+    let open_tags: BTreeSet<&str> = viewed
+        .iter()
+        .filter_map(|path| render::site::tag_of_page(path))
+        .collect();
     let later_whole = Whole {
-        tags: part.whole.tags && part.tags.is_empty() && !open.tags,
+        tags: part.whole.tags && part.tags.is_empty(),
         watch: part.whole.watch && !part.watch && !open.watch,
         sitemap: part.whole.sitemap && !open.sitemap,
     };
@@ -346,6 +351,10 @@ fn defer(
         watch: part.whole.watch && !later_whole.watch,
         sitemap: part.whole.sitemap && !later_whole.sitemap,
     };
+    if later_whole.tags {
+        now.whole_tags
+            .extend(open_tags.iter().map(|slug| (*slug).to_owned()));
+    }
     let mut after = Part {
         issues: vec![false; count],
         story_pages: vec![false; count],
@@ -355,7 +364,10 @@ fn defer(
     let mut pending: Vec<String> = last
         .around
         .iter()
-        .filter(|path| later_whole.covers(path))
+        .filter(|path| {
+            later_whole.covers(path)
+                && !render::site::tag_of_page(path).is_some_and(|slug| open_tags.contains(slug))
+        })
         .cloned()
         .collect();
     // The feed shows the entries of the issues in it: it is rendered again with theirs.
@@ -1216,6 +1228,29 @@ mod tests {
                 assert!(page.contains("<!-- footer edit -->"), "{path}");
             }
         }
+
+        // The footer gone again, with a tag page open: that tag's pages come first, the
+        // other tags' after.
+        newsletter.apply(&Edit::Template);
+        let tag_open = previewed.edit_viewing(&newsletter, &["tags/chips/2/index.html".to_owned()]);
+        assert!(
+            !tag_open
+                .pending
+                .iter()
+                .any(|p| p.starts_with("tags/chips/")),
+            "{:?}",
+            tag_open.pending
+        );
+        assert!(
+            tag_open
+                .pending
+                .iter()
+                .any(|p| p.starts_with("tags/") && p.ends_with("/index.html"))
+        );
+        assert_eq!(
+            chips_pages(&tag_open),
+            ["tags/chips/2/index.html", "tags/chips/index.html"]
+        );
 
         // Both overrides gone: the stylesheet and the archive are the built-in ones again.
         newsletter.apply(&Edit::Style);

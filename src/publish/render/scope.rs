@@ -169,6 +169,9 @@ pub struct Part {
     pub watch_stories: BTreeSet<String>,
     /// The pages rendered whole, none kept, because a template they are made with changed.
     pub whole: Whole,
+    /// The tags (by URL name) whose pages render whole although `whole.tags` is not set:
+    /// those open in a browser, rendered before the rest of a template edit's tag pages.
+    pub whole_tags: BTreeSet<String>,
 }
 
 /// Pages around the issues that a template edit renders whole, each made with templates of
@@ -222,6 +225,7 @@ impl Scope {
         part.watch |= owed.watch;
         part.watch_stories
             .extend(owed.watch_stories.iter().cloned());
+        part.whole_tags.extend(owed.whole_tags.iter().cloned());
         part.whole = Whole {
             tags: part.whole.tags || owed.whole.tags,
             watch: part.whole.watch || owed.whole.watch,
@@ -250,7 +254,18 @@ impl Scope {
     pub fn includes_tag(&self, slug: &str) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Part(part) => part.whole.tags || part.tags.contains(slug),
+            Scope::Part(part) => {
+                part.whole.tags || part.tags.contains(slug) || part.whole_tags.contains(slug)
+            }
+        }
+    }
+
+    /// Whether the pages of the tag with URL name `slug` are rendered whatever their
+    /// digests say.
+    pub fn renders_tag_whole(&self, slug: &str) -> bool {
+        match self {
+            Scope::Everything => true,
+            Scope::Part(part) => part.whole.tags || part.whole_tags.contains(slug),
         }
     }
 
@@ -559,6 +574,7 @@ pub fn plan(
         watch: watch_changed,
         watch_stories,
         whole,
+        whole_tags: BTreeSet::new(),
     })
 }
 

@@ -254,9 +254,10 @@ fn render_tag_pages(
                 .map(|(story, _)| story.slug.as_str())
                 .collect(),
         };
-        let changed = stories
-            .iter()
-            .any(|(story, _)| scope.tag_entry_changes(&story.slug));
+        let changed = scope.renders_tag_whole(&tag.slug)
+            || stories
+                .iter()
+                .any(|(story, _)| scope.tag_entry_changes(&story.slug));
         let (digest, kept) = super::keep_unchanged(sink, scope, last, &path, &key, changed)?;
         digests.extend(digest.map(|digest| (path.clone(), digest)));
         if kept {
