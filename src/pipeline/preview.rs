@@ -976,11 +976,7 @@ mod tests {
         /// changed, as the watcher tells it; the site is then what a clean build makes.
         #[track_caller]
         fn edit(&mut self, newsletter: &Newsletter) -> Edited {
-            let next = newsletter.files();
-            let changed = write(self.dir.path(), &self.files, &next);
-            self.files = next;
-            let update = rebuild(&mut self.preview, Some(&changed)).unwrap();
-            self.apply(update)
+            self.edit_viewing(newsletter, &[])
         }
 
         /// As [`Previewed::edit`], with the pages at `viewed` open in a browser.

@@ -1259,6 +1259,31 @@ mod tests {
         assert_eq!(respond(&site(), VERSION_PATH).body, b"3");
     }
 
+    /// What the handlers share, serving `site` on loopback.
+    fn shared(
+        site: &Arc<Mutex<Site>>,
+        versions: tokio::sync::watch::Receiver<u64>,
+        settled: Arc<tokio::sync::Notify>,
+    ) -> Shared {
+        Shared {
+            site: Arc::clone(site),
+            bind: IpAddr::from([127, 0, 0, 1]),
+            hosts: Arc::new(Vec::new()),
+            versions,
+            settled,
+        }
+    }
+
+    /// A request's headers naming the loopback host.
+    fn loopback_host() -> axum::http::HeaderMap {
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            axum::http::header::HOST,
+            axum::http::HeaderValue::from_static("127.0.0.1"),
+        );
+        headers
+    }
+
     // A file the build under way renders last is answered once it is ready, never as it
     // was before the edit; every other file is answered at once meanwhile.
     #[test]
@@ -1270,23 +1295,12 @@ mod tests {
         let settled = Arc::clone(&pending.settled);
         let site = Arc::new(Mutex::new(pending));
         let (_announce, versions) = tokio::sync::watch::channel(3);
-        let shared = Shared {
-            site: Arc::clone(&site),
-            bind: IpAddr::from([127, 0, 0, 1]),
-            hosts: Arc::new(Vec::new()),
-            versions,
-            settled,
-        };
+        let shared = shared(&site, versions, settled);
         let get = |path: &'static str| {
-            let mut headers = axum::http::HeaderMap::new();
-            headers.insert(
-                axum::http::header::HOST,
-                axum::http::HeaderValue::from_static("127.0.0.1"),
-            );
             answer(
                 axum::extract::State(shared.clone()),
                 axum::http::Method::GET,
-                headers,
+                loopback_host(),
                 axum::http::Uri::from_static(path),
             )
         };
@@ -1328,13 +1342,7 @@ mod tests {
     fn an_event_stream_counts_its_page_as_open_while_it_lasts() {
         let site = Arc::new(Mutex::new(site()));
         let (_announce, versions) = tokio::sync::watch::channel(3);
-        let shared = Shared {
-            site: Arc::clone(&site),
-            bind: IpAddr::from([127, 0, 0, 1]),
-            hosts: Arc::new(Vec::new()),
-            versions,
-            settled: Arc::new(tokio::sync::Notify::new()),
-        };
+        let shared = shared(&site, versions, Arc::new(tokio::sync::Notify::new()));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
@@ -1342,14 +1350,9 @@ mod tests {
         // The streams' keep-alive timers are made and dropped within it.
         let _entered = runtime.enter();
         let open = |uri: &'static str| {
-            let mut headers = axum::http::HeaderMap::new();
-            headers.insert(
-                axum::http::header::HOST,
-                axum::http::HeaderValue::from_static("127.0.0.1"),
-            );
             runtime.block_on(version_events(
                 axum::extract::State(shared.clone()),
-                headers,
+                loopback_host(),
                 axum::http::Uri::from_static(uri),
             ))
         };

@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use crate::project::Project;
 use crate::support::http::{get, get_as};
-use crate::support::process::{Running, serve, serve_inside, spawn_ready};
+use crate::support::process::{Running, serve, serve_inside, serve_with, spawn_ready};
 
 /// Polls `path` until `done` holds, for at most 15 s.
 #[track_caller]
@@ -565,13 +565,7 @@ fn a_title_every_later_list_shows_is_served_first_and_no_page_shows_the_old_one_
     let logs = tempfile::tempdir().unwrap();
     let mut command = project.command(&["serve", "--port", "0"], &[]);
     command.stdin(std::process::Stdio::null());
-    let (server, line) = spawn_ready(command, Some(logs.path().join("serve.log")));
-    let addr = line
-        .trim()
-        .strip_prefix("serving http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
+    let (server, addr) = serve_with(command, Some(logs.path().join("serve.log")));
     let old = "compute deficit at one to two orders of magnitude";
     let (status, page) = get(&addr, "/issues/2026-w20/");
     assert_eq!(status, 200, "{page}");
@@ -649,13 +643,7 @@ fn the_open_page_shows_a_template_save_first_and_no_page_an_older_one_after() {
     let logs = tempfile::tempdir().unwrap();
     let mut command = project.command(&["serve", "--port", "0"], &[]);
     command.stdin(std::process::Stdio::null());
-    let (server, line) = spawn_ready(command, Some(logs.path().join("serve.log")));
-    let addr = line
-        .trim()
-        .strip_prefix("serving http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .to_owned();
+    let (server, addr) = serve_with(command, Some(logs.path().join("serve.log")));
     let (status, home) = get(&addr, "/");
     assert_eq!(status, 200);
     let mut pages = linked(&home, "/");

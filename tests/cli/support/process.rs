@@ -66,7 +66,7 @@ pub fn spawn_ready(mut command: Command, log: Option<PathBuf>) -> (Running, Stri
 pub fn serve(root: &std::path::Path) -> (Running, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_briefing"));
     command.arg("-C").arg(root).args(["serve", "--port", "0"]);
-    serve_with(command)
+    serve_with(command, None)
 }
 
 /// `briefing serve --port 0` run from inside the folder at `root`, with no `-C`, as the
@@ -75,12 +75,14 @@ pub fn serve(root: &std::path::Path) -> (Running, String) {
 pub fn serve_inside(root: &std::path::Path) -> (Running, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_briefing"));
     command.current_dir(root).args(["serve", "--port", "0"]);
-    serve_with(command)
+    serve_with(command, None)
 }
 
+/// `command` (a `serve --port 0`) started, its standard error kept in the file at `log`
+/// if given ([`spawn_ready`]): the guard and the address it serves.
 #[track_caller]
-fn serve_with(command: Command) -> (Running, String) {
-    let (running, line) = spawn_ready(command, None);
+pub fn serve_with(command: Command, log: Option<PathBuf>) -> (Running, String) {
+    let (running, line) = spawn_ready(command, log);
     let addr = line
         .strip_prefix("serving http://")
         .and_then(|rest| rest.split('/').next())
