@@ -254,9 +254,7 @@ impl Scope {
     pub fn includes_tag(&self, slug: &str) -> bool {
         match self {
             Scope::Everything => true,
-            Scope::Part(part) => {
-                part.whole.tags || part.tags.contains(slug) || part.whole_tags.contains(slug)
-            }
+            Scope::Part(part) => self.renders_tag_whole(slug) || part.tags.contains(slug),
         }
     }
 
