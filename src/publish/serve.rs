@@ -233,6 +233,8 @@ fn rebuild(
     };
     let result = build(asked, &mut |early: Early| {
         let mut guard = site.lock().unwrap_or_else(PoisonError::into_inner);
+        let errors = card_errors(&early.errors);
+        let news = shows_news(&guard, &early.outputs, Some(&early.removed), &errors);
         for path in early.removed {
             guard.files.remove(&path);
         }
@@ -241,11 +243,12 @@ fn rebuild(
             .extend(early.outputs.into_iter().map(|o| (o.path, o.bytes)));
         guard.pending = early.pending.into_iter().collect();
         guard.error = None;
-        guard.card_errors = card_errors(&early.errors);
+        guard.card_errors = errors;
         early_at = Some((started.elapsed(), guard.pending.len()));
         // A newer change already waits (the rename after an editor's temporary file, say):
-        // its build announces, so that pages reload once for both.
-        if !superseded.load(Ordering::Relaxed) {
+        // its build announces, so that pages reload once for both. A build whose pages read
+        // as they were (a new folder's files seen twice) announces nothing.
+        if news && !superseded.load(Ordering::Relaxed) {
             guard.version += 1;
             announced = true;
             announce(guard.version);
@@ -259,10 +262,23 @@ fn rebuild(
         Err(_) => HashSet::new(),
     };
     guard.settled.notify_waiters();
-    // After an early version, the rest changes only files whose requests waited for it:
+    // After its early files, the rest changes only files whose requests waited for it:
     // no page needs to reload again, unless the build failed after all. A newer change
-    // waiting (the build may have stopped for it) announces with its own build.
-    if result.is_err() || !(announced || superseded.load(Ordering::Relaxed)) {
+    // waiting (the build may have stopped for it) announces with its own build, and a build
+    // whose pages read as they were announces nothing.
+    let news = match &result {
+        Ok(built) => {
+            early_at.is_none()
+                && shows_news(
+                    &guard,
+                    &built.outputs,
+                    built.removed.as_deref(),
+                    &card_errors(&built.errors),
+                )
+        }
+        Err(_) => true,
+    };
+    if result.is_err() || news && !(announced || superseded.load(Ordering::Relaxed)) {
         guard.version += 1;
     }
     guard.building = false;
@@ -283,7 +299,7 @@ fn rebuild(
             // what was there a moment ago, never nothing.
             let mut files: HashMap<String, Vec<u8>> = match removed {
                 // Only what changed was made: the rest of the last build stays, its index
-                // among it (a part is built only under the same config, so `search` is too).
+                // among it (a part is built only under the same `search` setting).
                 Some(removed) => {
                     let mut files = last;
                     for path in removed {
@@ -344,6 +360,25 @@ fn rebuild(
             describe(&error, style)
         }
     }
+}
+
+/// Whether `outputs`, with the files at `removed` gone (`None`: the whole site made again),
+/// and the cards' `errors` show anything `site` does not show now.
+fn shows_news(
+    site: &Site,
+    outputs: &[Output],
+    removed: Option<&[String]>,
+    errors: &Option<(usize, String)>,
+) -> bool {
+    let Some(removed) = removed else {
+        return true;
+    };
+    site.error.is_some()
+        || site.card_errors != *errors
+        || removed.iter().any(|path| site.files.contains_key(path))
+        || outputs
+            .iter()
+            .any(|output| site.files.get(&output.path) != Some(&output.bytes))
 }
 
 /// The banner's count and text of the cards' `errors`, if any.
@@ -1480,5 +1515,70 @@ mod tests {
         let page = String::from_utf8(respond(&site, "/issues/2026-w25/").body).unwrap();
         assert!(page.contains("issue, edited"), "{page}");
         assert_eq!(site.version, 5);
+    }
+
+    // A new week's folder: the build its creation starts reads the card written into it,
+    // then the card's own events start another, which makes the same pages. Pages reload
+    // once, for the first.
+    #[test]
+    fn a_build_whose_pages_read_as_they_were_announces_nothing() {
+        let site = Arc::new(Mutex::new(site()));
+        let announced = Mutex::new(Vec::new());
+        let announce = |version: u64| announced.lock().unwrap().push(version);
+        let issue = "issues/2026-w25/index.html";
+        let served = |path: &str| site.lock().unwrap().files[path].clone();
+        let (home, page) = (served("index.html"), served(issue));
+        let same = |removed: Vec<String>, errors: Vec<Diagnostic>| {
+            let (home, page) = (home.clone(), page.clone());
+            move |_: Asked<'_>, early: &mut dyn FnMut(Early)| -> Result<Built> {
+                early(Early {
+                    outputs: vec![Output {
+                        path: "index.html".to_owned(),
+                        bytes: home.clone(),
+                    }],
+                    removed: removed.clone(),
+                    pending: vec![issue.to_owned()],
+                    errors: errors.clone(),
+                });
+                Ok(Built {
+                    outputs: vec![Output {
+                        path: issue.to_owned(),
+                        bytes: page.clone(),
+                    }],
+                    removed: Some(Vec::new()),
+                    rendered: (1, 1),
+                    errors: errors.clone(),
+                    index: None,
+                    owed: Vec::new(),
+                })
+            }
+        };
+        let superseded = AtomicBool::new(false);
+        let run = |build: &Build| {
+            rebuild(
+                build,
+                None,
+                &superseded,
+                &site,
+                &announce,
+                Style::new(false),
+            );
+            site.lock().unwrap().version
+        };
+        assert_eq!(run(&same(Vec::new(), Vec::new())), 3);
+        assert!(announced.lock().unwrap().is_empty());
+        // Each of these shows something new: a file gone, a card's error.
+        assert_eq!(run(&same(vec!["style.css".to_owned()], Vec::new())), 4);
+        let error = Diagnostic {
+            severity: diagnostic::Severity::Error,
+            path: PathBuf::from("briefs/a.yaml"),
+            pos: diagnostic::Pos { line: 1, col: 1 },
+            message: "`title` is missing".to_owned(),
+            help: None,
+            line_text: None,
+        };
+        assert_eq!(run(&same(Vec::new(), vec![error.clone()])), 5);
+        assert_eq!(run(&same(Vec::new(), vec![error])), 5);
+        assert_eq!(*announced.lock().unwrap(), [4, 5]);
     }
 }
