@@ -186,7 +186,7 @@ impl Preview {
                     &now,
                     Some(remembered),
                 )?;
-                let mut settled = settle(&now, last, rendered, &outputs);
+                let mut settled = settle(&now, last, publication.issues, rendered, &outputs);
                 let mut owed = None;
                 if let Some(later) = later {
                     let made = std::mem::take(
@@ -324,7 +324,12 @@ fn defer(
                 && !(feed_viewed && index >= in_feed)
                 && files_of(index)
                     .is_some_and(|files| !files.iter().any(|path| viewed.contains(path)))
-                && (!story_pages(index) || last.basis.issues.get(index) == issues.get(index))
+                && (!story_pages(index)
+                    || last
+                        .basis
+                        .issues
+                        .get(index)
+                        .is_some_and(|was| was.stories == issues[index].stories))
         })
         .collect();
     if later_issues.len() <= over {
@@ -339,13 +344,26 @@ fn defer(
         .collect();
     let later_whole = Whole {
         tags: part.whole.tags && part.tags.is_empty(),
-        watch: part.whole.watch && !part.watch && !open.watch,
+        watch: part.whole.watch && !open.watch,
         sitemap: part.whole.sitemap && !open.sitemap,
     };
     if later_issues.is_empty() && later_whole == Whole::default() {
         return (scope.clone(), None);
     }
     let mut now = part.clone();
+    // The watch pages at the last build's paths come later: the pages a longer list adds
+    // render now, and those a shorter one drops go now.
+    let watch_pages_had = last
+        .around
+        .iter()
+        .filter_map(|path| render::watch::page_index(path))
+        .max()
+        .map_or(0, |index| index + 1);
+    let watch_pages_kept = watch_pages_had.min(render::watch::WatchPages::count(publication));
+    // (Their number changes only when a story came or went, which renders the watch pages.)
+    if later_whole.watch {
+        now.watch_from = watch_pages_kept;
+    }
     now.whole = Whole {
         tags: part.whole.tags && !later_whole.tags,
         watch: part.whole.watch && !later_whole.watch,
@@ -367,6 +385,7 @@ fn defer(
         .filter(|path| {
             later_whole.covers(path)
                 && !render::site::tag_of_page(path).is_some_and(|slug| open_tags.contains(slug))
+                && render::watch::page_index(path).is_none_or(|index| index < watch_pages_kept)
         })
         .cloned()
         .collect();
@@ -409,10 +428,11 @@ fn defer(
 }
 
 /// What a rebuild of `scope` after `last` keeps for the next and removed of `last`'s files,
-/// from what it `rendered` and the `outputs` it made.
+/// from what it `rendered` and the `outputs` it made; `issues` are the issues now.
 fn settle(
     scope: &Scope,
     last: Option<&Last>,
+    issues: &[Issue],
     rendered: render::Rendered,
     outputs: &Mutex<Vec<Output>>,
 ) -> Settled {
@@ -443,6 +463,7 @@ fn settle(
             // another issue, which makes its page now).
             let outputs = outputs.lock().unwrap_or_else(PoisonError::into_inner);
             let made: HashSet<&str> = outputs.iter().map(|o| o.path.as_str()).collect();
+            let weeks: HashSet<_> = issues.iter().map(|issue| issue.id).collect();
             for (week, paths) in &last.remembered.issue_files {
                 if remembered.issue_files.contains_key(week) {
                     removed.extend(
@@ -451,8 +472,11 @@ fn settle(
                             .filter(|path| !made.contains(path.as_str()))
                             .cloned(),
                     );
-                } else {
+                } else if weeks.contains(week) {
                     remembered.issue_files.insert(*week, Arc::clone(paths));
+                } else {
+                    // The issue went (its week's last card).
+                    removed.extend(paths.iter().cloned());
                 }
             }
             Some(removed)
@@ -493,14 +517,17 @@ mod tests {
     }
 
     /// The newsletter the edits change: cards, the issue files' subjects, a template
-    /// override, the config's tagline.
+    /// override, the config.
     #[derive(Debug, Clone)]
     struct Newsletter {
         cards: Vec<Card>,
         subjects: [Option<u8>; WEEKS],
         template: Option<u8>,
         style: Option<u8>,
-        tagline: u8,
+        /// Which of twelve configs: each edit changes the tagline and the feed's length, some
+        /// the base URL, the tag pages' size (which moves stories between pages) or whether
+        /// there is a merge tag (files of every issue come or go).
+        config: u8,
         next: usize,
     }
 
@@ -524,7 +551,8 @@ mod tests {
         Template,
         /// An override of templates every build renders whole (the stylesheet, the archive).
         Style,
-        Config,
+        /// To another of the twelve configs ([`Newsletter::config`]).
+        Config(u8),
     }
 
     fn edit() -> impl Strategy<Value = Edit> {
@@ -533,8 +561,9 @@ mod tests {
             4 => any::<usize>().prop_map(Edit::Resummarise),
             2 => (any::<usize>(), 0..TAGS.len()).prop_map(|(k, t)| Edit::Tag(k, t)),
             1 => any::<usize>().prop_map(Edit::Section),
-            2 => (any::<usize>(), 0..WEEKS).prop_map(|(k, w)| Edit::Move(k, w)),
-            2 => (0..WEEKS).prop_map(Edit::Add),
+            // A week after the others too: an issue comes or goes after the newest.
+            2 => (any::<usize>(), 0..=WEEKS).prop_map(|(k, w)| Edit::Move(k, w)),
+            2 => (0..=WEEKS).prop_map(Edit::Add),
             1 => any::<usize>().prop_map(Edit::Delete),
             2 => (any::<usize>(), proptest::option::of(any::<usize>()))
                 .prop_map(|(k, t)| Edit::FollowUp(k, t)),
@@ -543,7 +572,10 @@ mod tests {
             1 => (0..WEEKS).prop_map(Edit::Subject),
             1 => Just(Edit::Template),
             1 => Just(Edit::Style),
-            1 => Just(Edit::Config),
+            // The next config mostly keeps the files (`serve` renders it in two steps); a
+            // jump may make or remove some, which renders everything.
+            2 => Just(Edit::Config(1)),
+            1 => (1..12u8).prop_map(Edit::Config),
         ]
     }
 
@@ -568,7 +600,7 @@ mod tests {
                 subjects: [None; WEEKS],
                 template: None,
                 style: None,
-                tagline: 0,
+                config: 0,
                 next: 6,
             }
         }
@@ -631,8 +663,8 @@ mod tests {
                     };
                     None
                 }
-                Edit::Config => {
-                    self.tagline = (self.tagline + 1) % 3;
+                Edit::Config(step) => {
+                    self.config = (self.config + step) % 12;
                     None
                 }
             };
@@ -644,13 +676,16 @@ mod tests {
             files.insert(
                 "config.yaml".to_owned(),
                 format!(
-                    "title: Test Briefing\ntagline: Weekly test {}\nbase_url: https://example.org/news/\n\
+                    "title: Test Briefing\ntagline: Weekly test {}\nbase_url: https://example.org/{}/\n\
                      language: en\nfrom: Test <test@example.org>\npostal_address: 1 Example Street\n\
-                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: 2\ntag_page_size: {}\n\
-                     watch:\n  stale_after_weeks: 1\n  still_watching_limit: 3\n",
-                    self.tagline,
+                     unsubscribe_url: https://example.org/u?token={{token}}\nfeed_limit: {}\ntag_page_size: {}\n\
+                     watch:\n  stale_after_weeks: 1\n  still_watching_limit: 3\n{}",
+                    self.config % 3,
+                    ["news", "brief"][usize::from(self.config / 2 % 2)],
+                    1 + self.config % 2,
                     // Pages of two or three stories: edits move stories between them.
-                    2 + self.tagline % 2
+                    2 + self.config / 3 % 2,
+                    if self.config >= 6 { "email:\n  merge_tag: \"*|UNSUB|*\"\n" } else { "" }
                 ),
             );
             for card in &self.cards {
@@ -1323,6 +1358,121 @@ mod tests {
         assert_eq!(
             watch_pages(&moved),
             ["watch/2/index.html", "watch/index.html"]
+        );
+    }
+
+    #[test]
+    fn a_new_weeks_first_card_renders_its_issue_first_and_the_watch_pages_after() {
+        // Four issues, weeks 10 to 13; the first card of week 14 makes a fifth.
+        let mut newsletter = Newsletter::new();
+        let (mut previewed, _) = Previewed::start(&newsletter);
+        newsletter.apply(&Edit::Add(WEEKS));
+        let added = previewed.edit(&newsletter);
+        assert!(
+            added.removed.is_some(),
+            "a new issue renders part of the site"
+        );
+        let issue = |week: usize| format!("issues/2026-w{week}/index.html");
+        // The new issue comes first, the one before it (its pager) too or, as here where
+        // every issue rendered for its links alone comes last, after; the three before that
+        // are not rendered; every watch page, "as of" the newest issue, comes after.
+        for made in [issue(14), "stories/story-6/index.html".to_owned()] {
+            assert!(
+                added.made.contains(&made) && !added.pending.contains(&made),
+                "{made}"
+            );
+        }
+        assert!(added.made.contains(&issue(13)));
+        assert!(!added.made.contains(&issue(12)));
+        assert!(added.pending.contains(&"watch/index.html".to_owned()));
+        assert!(previewed.page("watch/index.html").contains("As of issue 5"));
+        assert!(previewed.page(&issue(13)).contains("rel=\"next\""));
+
+        // Its card gone again: its files go, the issue before it loses its pager's link.
+        newsletter.apply(&Edit::Delete(newsletter.cards.len() - 1));
+        let gone = previewed.edit(&newsletter);
+        let removed = gone.removed.unwrap_or_default();
+        assert!(
+            removed.contains(&issue(14))
+                && removed.contains(&"stories/story-6/index.html".to_owned())
+        );
+        assert!(!previewed.page(&issue(13)).contains("rel=\"next\""));
+        assert!(previewed.page("watch/index.html").contains("As of issue 4"));
+
+        // 100 watch items fill one page: the 101st makes a second, which comes first (a
+        // later part brings only paths the last build had); the first comes after
+        // (`Previewed::apply` checks the early site against a clean build's).
+        let model = newsletter.cards[1].clone();
+        newsletter.cards.extend((6..100).map(|n| Card {
+            n,
+            week: n % WEEKS,
+            ..model.clone()
+        }));
+        newsletter.next = 100;
+        let (mut previewed, first) = Previewed::start(&newsletter);
+        assert_eq!(made_under(&first, "watch/"), ["watch/index.html"]);
+        newsletter.apply(&Edit::Add(WEEKS));
+        let added = previewed.edit(&newsletter);
+        let second = "watch/2/index.html".to_owned();
+        assert!(added.made.contains(&second) && !added.pending.contains(&second));
+        assert!(added.pending.contains(&"watch/index.html".to_owned()));
+        let removed = added.removed.unwrap_or_default();
+        assert!(
+            !removed.iter().any(|path| path.starts_with("watch")),
+            "{removed:?}"
+        );
+
+        // Gone again: the second page goes first, the first comes after.
+        newsletter.apply(&Edit::Delete(newsletter.cards.len() - 1));
+        let gone = previewed.edit(&newsletter);
+        assert!(gone.removed.unwrap_or_default().contains(&second));
+        assert!(gone.pending.contains(&"watch/index.html".to_owned()));
+        assert!(!previewed.site.contains_key(&second));
+    }
+
+    #[test]
+    fn a_config_edit_renders_the_open_page_first_and_every_other_page_after() {
+        let mut newsletter = Newsletter::new();
+        let (mut previewed, _) = Previewed::start(&newsletter);
+        let open = "issues/2026-w11/index.html".to_owned();
+        newsletter.apply(&Edit::Config(1));
+        let edited = previewed.edit_viewing(&newsletter, std::slice::from_ref(&open));
+        assert!(
+            edited.removed.is_some(),
+            "a config edit renders part of the site first"
+        );
+        assert!(edited.made.contains(&open) && !edited.pending.contains(&open));
+        for later in [
+            "issues/2026-w10/index.html",
+            "tags/chips/index.html",
+            "watch/index.html",
+            "sitemap.xml",
+        ] {
+            assert!(edited.pending.contains(&later.to_owned()), "{later}");
+        }
+        // Then every page shows the new tagline and base URL.
+        for page in [
+            &open,
+            "issues/2026-w10/index.html",
+            "tags/chips/index.html",
+            "watch/index.html",
+        ] {
+            assert!(previewed.page(page).contains("Weekly test 1"), "{page}");
+        }
+        assert!(
+            previewed
+                .page("sitemap.xml")
+                .contains("https://example.org/news/issues/2026-w10/")
+        );
+
+        // A change that makes other files (a merge tag's emails) renders everything at once.
+        newsletter.apply(&Edit::Config(5));
+        let merged = previewed.edit_viewing(&newsletter, std::slice::from_ref(&open));
+        assert!(merged.removed.is_none() && merged.pending.is_empty());
+        assert!(
+            previewed
+                .site
+                .contains_key("issues/2026-w10/email-merge.html")
         );
     }
 

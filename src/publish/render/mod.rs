@@ -501,7 +501,9 @@ pub fn rendered_again(path: &str, scope: &Scope) -> bool {
         return scope.includes_tag(slug);
     }
     if watch::is_watch_file(path) {
-        return scope.includes_watch();
+        // A page before `watch_from` (and the calendar, with the first) is left for later.
+        let index = watch::page_index(path).unwrap_or(0);
+        return scope.includes_watch() && index >= scope.watch_from();
     }
     true
 }

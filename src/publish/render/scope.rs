@@ -167,11 +167,16 @@ pub struct Part {
     /// items, and of the items they follow up, read differently on a watch page; the pages
     /// around them change only when their lists do.
     pub watch_stories: BTreeSet<String>,
-    /// The pages rendered whole, none kept, because a template they are made with changed.
+    /// The pages rendered whole, none kept: a template they are made with changed (or, for
+    /// the watch pages, the newest issue).
     pub whole: Whole,
     /// The tags (by URL name) whose pages render whole although `whole.tags` is not set:
     /// those open in a browser, rendered before the rest of a template edit's tag pages.
     pub whole_tags: BTreeSet<String>,
+    /// The watch pages before this one (by index), and `watch.ics`, are left as they are
+    /// when the watch pages render: `serve` renders them after the rest, and the pages a
+    /// longer list adds first.
+    pub watch_from: usize,
 }
 
 /// Pages around the issues that a template edit renders whole, each made with templates of
@@ -226,6 +231,7 @@ impl Scope {
         part.watch_stories
             .extend(owed.watch_stories.iter().cloned());
         part.whole_tags.extend(owed.whole_tags.iter().cloned());
+        part.watch_from = part.watch_from.min(owed.watch_from);
         part.whole = Whole {
             tags: part.whole.tags || owed.whole.tags,
             watch: part.whole.watch || owed.whole.watch,
@@ -289,6 +295,14 @@ impl Scope {
         match self {
             Scope::Everything => true,
             Scope::Part(part) => part.watch || part.whole.watch,
+        }
+    }
+
+    /// The first watch page rendered when the watch pages are ([`Part::watch_from`]).
+    pub fn watch_from(&self) -> usize {
+        match self {
+            Scope::Everything => 0,
+            Scope::Part(part) => part.watch_from,
         }
     }
 
@@ -455,21 +469,44 @@ pub fn plan(
     let remakes_issues = remade
         .iter()
         .any(|name| !["tag.html", "watch.html", "sitemap.xml"].contains(name));
-    let whole = Whole {
+    let mut whole = Whole {
         tags: remade.contains("tag.html"),
         watch: remade.contains("watch.html"),
         sitemap: remade.contains("sitemap.xml"),
     };
-    if &last.config != next.config
-        || last.issues.len() != next.issues.len()
-        || last
-            .issues
-            .iter()
-            .zip(next.issues.iter())
-            .any(|(a, b)| a.id != b.id || a.number != b.number)
+    // Issues that came or went after the newest (this week's first card, its last one
+    // gone) leave the others' numbers and paths as they were; one before it moves them all.
+    if last
+        .issues
+        .iter()
+        .zip(next.issues.iter())
+        .any(|(a, b)| a.id != b.id || a.number != b.number)
     {
         return Scope::Everything;
     }
+    // A config change may show on every page: every issue and page renders (`serve` may
+    // render some after the rest, at the paths they had), unless it makes or removes files
+    // (a merge tag's emails, the search page and index, the tags' later pages).
+    let config_changed = &last.config != next.config;
+    if config_changed
+        && (last.config.merge_tag.is_some() != next.config.merge_tag.is_some()
+            || last.config.search != next.config.search
+            || last.config.tag_page_size != next.config.tag_page_size)
+    {
+        return Scope::Everything;
+    }
+    // An issue that came is compared with one of no stories, one that went with the same.
+    let empty = |issue: &Issue| Issue {
+        stories: Vec::new(),
+        ..issue.clone()
+    };
+    let common = last.issues.len().min(next.issues.len());
+    let came: Vec<Issue> = next.issues[common..].iter().map(empty).collect();
+    let went: Vec<Issue> = last.issues[common..].iter().map(empty).collect();
+    // Every watch page is "as of" the newest issue.
+    whole.watch |= !(came.is_empty() && went.is_empty());
+    let befores = last.issues.iter().chain(&came);
+    let afters = next.issues.iter().chain(&went);
     let mut dirty = vec![false; next.issues.len()];
     let mut story_pages = vec![false; next.issues.len()];
     let mut watch_changed = false;
@@ -477,7 +514,7 @@ pub fn plan(
     let mut watch_stories = BTreeSet::new();
     let mut tags = BTreeSet::new();
     let mut tag_stories = BTreeSet::new();
-    for (index, (before, after)) in last.issues.iter().zip(next.issues.iter()).enumerate() {
+    for (index, (before, after)) in befores.zip(afters).enumerate() {
         if before == after {
             continue;
         }
@@ -492,6 +529,7 @@ pub fn plan(
         };
         went_items.append(&mut gone);
         watch_stories.extend(shown.iter().chain(&went).map(|&slug| slug.to_owned()));
+        // One that came or went counts no stories on one side: its neighbour's pager renders.
         let link_changed =
             IssueLink::new(before, &last.config) != IssueLink::new(after, next.config);
         for story in listed_differently(before, after, link_changed) {
@@ -503,12 +541,13 @@ pub fn plan(
                     .map(|name| crate::content::slug::tag_slug(name)),
             );
         }
-        dirty[index] = true;
-        story_pages[index] = true;
+        mark(&mut dirty, &mut story_pages, index, true);
         if came_or_went {
             // Its watch items are counted by every later issue's "still watching" list, and
             // listed on the watch pages.
-            dirty[index..].fill(true);
+            if let Some(later) = dirty.get_mut(index..) {
+                later.fill(true);
+            }
             watch_changed = true;
         }
         watch_changed |= !shown.is_empty();
@@ -532,7 +571,7 @@ pub fn plan(
         watch_changed |= link_changed && index + 1 == next.issues.len();
         if link_changed {
             if let Some(previous) = index.checked_sub(1) {
-                dirty[previous] = true;
+                mark(&mut dirty, &mut story_pages, previous, false);
             }
             if let Some(following) = dirty.get_mut(index + 1) {
                 *following = true;
@@ -551,10 +590,23 @@ pub fn plan(
                     .any(|follow_up| went.contains(follow_up.id.as_str()))
             };
             if issue.stories.iter().any(follows_went) {
-                dirty[index] = true;
-                story_pages[index] = true;
+                mark(&mut dirty, &mut story_pages, index, true);
             }
         }
+    }
+    if config_changed {
+        dirty.fill(true);
+        story_pages.fill(true);
+        return Scope::Part(Part {
+            issues: dirty,
+            story_pages,
+            whole: Whole {
+                tags: true,
+                watch: true,
+                sitemap: true,
+            },
+            ..Part::default()
+        });
     }
     if remakes_issues {
         dirty.fill(true);
@@ -572,8 +624,19 @@ pub fn plan(
         watch: watch_changed,
         watch_stories,
         whole,
-        whole_tags: BTreeSet::new(),
+        ..Part::default()
     })
+}
+
+/// Marks issue `index` to render, with its stories' pages when `pages`; an issue that went
+/// (past the end) has nothing to render.
+fn mark(dirty: &mut [bool], story_pages: &mut [bool], index: usize, pages: bool) {
+    if let Some(issue) = dirty.get_mut(index) {
+        *issue = true;
+    }
+    if let Some(issue_pages) = story_pages.get_mut(index).filter(|_| pages) {
+        *issue_pages = true;
+    }
 }
 
 /// The stories of two versions of an issue that its tags' pages list differently, before

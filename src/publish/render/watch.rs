@@ -101,6 +101,21 @@ impl<'a> WatchPages<'a> {
     }
 }
 
+/// The index (0-based) of the watch page at `path` (`watch/index.html`, `watch/2/index.html`,
+/// ...), or `None` for any other path.
+pub fn page_index(path: &str) -> Option<usize> {
+    let folder = path.strip_prefix("watch/")?.strip_suffix("index.html")?;
+    match folder {
+        "" => Some(0),
+        number => number
+            .strip_suffix('/')?
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 2)
+            .map(|n| n - 1),
+    }
+}
+
 /// Whether `path` is one of the files [`render_watch`] makes.
 pub fn is_watch_file(path: &str) -> bool {
     path == "watch.ics" || path.starts_with("watch/")
@@ -142,7 +157,10 @@ pub fn render_watch(
             tracked.mentions.iter().map(|m| m.story.slug.as_str()),
         )
     };
-    let digests = (0..pages.count).into_par_iter().map(|index| {
+    // The pages before `from` are left for a later part of a build in two steps, with the
+    // calendar.
+    let from = scope.watch_from();
+    let digests = (from..pages.count).into_par_iter().map(|index| {
         let path = WatchPages::path(index);
         let (open_from, open_to) = chunk(pages.open, index);
         let (resolved_from, resolved_to) = chunk(pages.resolved, index);
@@ -205,7 +223,9 @@ pub fn render_watch(
         Ok(digest.map(|digest| (path, digest)))
     });
     let digests = digests.collect::<Result<Vec<_>>>()?;
-    sink.put(Output::text("watch.ics", calendar(publication, &pages)))?;
+    if from == 0 {
+        sink.put(Output::text("watch.ics", calendar(publication, &pages)))?;
+    }
     Ok(digests.into_iter().flatten().collect())
 }
 
