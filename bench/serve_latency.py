@@ -13,7 +13,10 @@ time from the write to the next event:
 - `template`: writes `templates/partials/footer.html` (the built-in one and a numbered
   comment), which every page includes;
 - `style`: writes `templates/style.css` (the built-in one and a numbered comment), which
-  every rebuild renders and no other template includes.
+  every rebuild renders and no other template includes;
+- `newweek`: writes a copy of the newest card dated a week later, a new issue (as a curator
+  starts the next week's briefing), then removes it, in turn;
+- `config`: toggles a word at the end of `config.yaml`'s tagline, which every page shows.
 
 `CARD=last` edits the newest issue's last card instead of the first card. `PAUSE=2` waits
 two seconds between edits instead of 0.3.
@@ -29,6 +32,7 @@ count. Prints the median and the slowest in milliseconds, from the save to the e
 from the save to that page's answer (a page still rendering is answered when it is done).
 """
 import urllib.parse
+import datetime
 import glob
 import html
 import http.client
@@ -50,6 +54,17 @@ week = card.split("/")[-2].lower()
 footer = os.path.join(os.path.dirname(__file__), "..", "templates", "partials", "footer.html")
 override = f"{corpus}/templates/partials/footer.html"
 original = open(card).read()
+config_original = open(f"{corpus}/config.yaml").read()
+# The `newweek` card: the newest card, a week later, in a folder of its own.
+newest = sorted(glob.glob(f"{corpus}/briefs/*/card-*.yaml"))[-1]
+newest_date = re.search(r"^date: *(\d{4}-\d{2}-\d{2})", open(newest).read(), re.M).group(1)
+next_date = datetime.date.fromisoformat(newest_date) + datetime.timedelta(days=7)
+next_year, next_week, _ = next_date.isocalendar()
+next_card = f"{corpus}/briefs/{next_year}-W{next_week:02}/card-bench-next.yaml"
+next_title = "Bench next week lead"
+next_text = re.sub(r"^title: .*$", f'title: "{next_title}"', open(newest).read(), count=1, flags=re.M)
+next_text = re.sub(r"^date: .*$", f"date: {next_date}", next_text, count=1, flags=re.M)
+next_path = f"/issues/{next_year}-w{next_week:02}/"
 server = subprocess.Popen([binary, "-C", corpus, "serve", "--port", "0"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
@@ -101,8 +116,26 @@ def edit(n):
             f.write(open(footer).read() + marker + "\n")
         shown = os.environ.get("VIEW", "none")
         return started, shown if shown.startswith("/") else f"/issues/{week}/", lambda status, page: marker in page
+    elif kind == "newweek":
+        started = time.perf_counter()
+        if os.path.exists(next_card):
+            os.remove(next_card)
+            return started, next_path, lambda status, page: status == 404
+        os.makedirs(os.path.dirname(next_card), exist_ok=True)
+        with open(next_card, "w") as f:
+            f.write(next_text)
+        return started, next_path, lambda status, page: status == 200 and next_title in page
+    elif kind == "config":
+        tagline = re.compile(r"^(tagline: *)(.*?)( Revised)?$", re.M)
+        adding = n % 2 == 0
+        text = tagline.sub(lambda m: m.group(1) + m.group(2) + (" Revised" if adding else ""), config_original, count=1)
+        started = time.perf_counter()
+        with open(f"{corpus}/config.yaml", "w") as f:
+            f.write(text)
+        shown = os.environ.get("VIEW", "none")
+        return started, shown if shown.startswith("/") else f"/issues/{week}/", lambda status, page: ("Revised" in page) == adding
     else:
-        sys.exit(f"unknown edit kind {kind}: title, summary, tags, template or style")
+        sys.exit(f"unknown edit kind {kind}: title, summary, tags, template, style, newweek or config")
     started = time.perf_counter()
     with open(card, "w") as f:
         f.write(text)
@@ -149,6 +182,12 @@ finally:
     # The corpus is shared by the benchmarks: leave it as generated.
     with open(card, "w") as f:
         f.write(original)
+    with open(f"{corpus}/config.yaml", "w") as f:
+        f.write(config_original)
+    if os.path.exists(next_card):
+        os.remove(next_card)
+    if os.path.isdir(os.path.dirname(next_card)):
+        os.rmdir(os.path.dirname(next_card))
     # And without the overrides the template edits wrote.
     for written in {"style": [f"{corpus}/templates/style.css"], "template": [override]}.get(kind, []):
         if os.path.exists(written):
