@@ -38,8 +38,8 @@ use crate::publish::render::search::{Index, IndexKey};
 /// The build version as plain text, for tools.
 pub const VERSION_PATH: &str = "/__briefing/version";
 
-/// The build version as server-sent events: one event now, one after every build. Pages
-/// listen to it; no page polls.
+/// The build version as server-sent events: one event now, one after every build that shows
+/// something new. Pages listen to it; no page polls.
 pub const EVENTS_PATH: &str = "/__briefing/events";
 
 /// How long a change seen mid-write (data written, the file not yet closed) may wait for the
@@ -62,8 +62,11 @@ pub struct Site {
     /// Cards left out of the last build for their errors: how many errors, and their located
     /// messages as plain text. Every page shows them in a banner.
     pub card_errors: Option<(usize, String)>,
-    /// Counts builds, good or not; pages reload when it changes.
+    /// Counts the builds that showed something new, good or not; pages reload when it
+    /// changes.
     pub version: u64,
+    /// Counts every build, news or not: the search index of one waits for none to follow.
+    pub builds: u64,
     /// A build is under way: the search index of the last one waits, rather than take the
     /// cores from it.
     pub building: bool,
@@ -222,6 +225,7 @@ fn rebuild(
     let viewed: Vec<String> = {
         let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
         site.building = true;
+        site.builds += 1;
         site.viewed.keys().cloned().collect()
     };
     let mut early_at = None;
@@ -320,7 +324,7 @@ fn rebuild(
             guard.files = files;
             guard.error = None;
             if let Some(job) = index {
-                index_later(job, Arc::clone(site), guard.version);
+                index_later(job, Arc::clone(site), guard.builds);
             }
             let site = &mut *guard;
             let (issues, of) = rendered;
@@ -396,15 +400,15 @@ fn card_errors(errors: &[Diagnostic]) -> Option<(usize, String)> {
 /// last one.
 const QUIET: Duration = Duration::from_millis(500);
 
-/// Makes the search index of build `version` on a thread of its own, once no build has run
-/// for [`QUIET`], and swaps it in whole; nothing if a later build came first (its own index
-/// will).
-fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, version: u64) {
+/// Makes the search index of build number `build` ([`Site::builds`]) on a thread of its own,
+/// once no build has run for [`QUIET`], and swaps it in whole; nothing if a later build came
+/// first, even one that showed nothing new (its own index will).
+fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, build: u64) {
     std::thread::spawn(move || {
         let last = loop {
             std::thread::sleep(QUIET);
             let site = site.lock().unwrap_or_else(PoisonError::into_inner);
-            if site.version != version {
+            if site.builds != build {
                 return;
             }
             if !site.building {
@@ -414,7 +418,7 @@ fn index_later(job: IndexJob, site: Arc<Mutex<Site>>, version: u64) {
         let started = Instant::now();
         let made = job(last);
         let mut site = site.lock().unwrap_or_else(PoisonError::into_inner);
-        if site.version != version {
+        if site.builds != build {
             return;
         }
         match made {
@@ -1580,5 +1584,49 @@ mod tests {
         assert_eq!(run(&same(Vec::new(), vec![error.clone()])), 5);
         assert_eq!(run(&same(Vec::new(), vec![error])), 5);
         assert_eq!(*announced.lock().unwrap(), [4, 5]);
+    }
+
+    // The second of two builds for one save shows nothing new (same version), yet only its
+    // search index is made: the first's would be made for nothing, and report "unchanged"
+    // after the real one.
+    #[test]
+    fn only_the_last_of_two_builds_makes_the_search_index() {
+        let site = Arc::new(Mutex::new(site()));
+        let made = Arc::new(Mutex::new(Vec::new()));
+        let with_index = |name: &'static str| {
+            let made = Arc::clone(&made);
+            move |_: Asked<'_>, _: &mut dyn FnMut(Early)| -> Result<Built> {
+                let made = Arc::clone(&made);
+                Ok(Built {
+                    outputs: Vec::new(),
+                    removed: Some(Vec::new()),
+                    rendered: (1, 1),
+                    errors: Vec::new(),
+                    index: Some(Box::new(move |_| {
+                        made.lock().unwrap().push(name);
+                        Ok(None)
+                    })),
+                    owed: Vec::new(),
+                })
+            }
+        };
+        let superseded = AtomicBool::new(false);
+        for name in ["first", "second"] {
+            rebuild(
+                &with_index(name),
+                None,
+                &superseded,
+                &site,
+                &|_| {},
+                Style::new(false),
+            );
+        }
+        assert_eq!(site.lock().unwrap().version, 3, "neither build showed news");
+        let started = Instant::now();
+        while made.lock().unwrap().is_empty() && started.elapsed() < QUIET * 10 {
+            std::thread::sleep(QUIET / 10);
+        }
+        std::thread::sleep(QUIET * 2);
+        assert_eq!(*made.lock().unwrap(), ["second"]);
     }
 }
