@@ -153,8 +153,13 @@ try:
     buffered = b""
 
     def next_event():
+        # The stream's keep-alive comments arrive even when no event does: a deadline, so
+        # that a save that is never announced fails the run instead of hanging it.
         global buffered
+        deadline = time.perf_counter() + 60
         while b"data:" not in buffered or b"\n\n" not in buffered.split(b"data:", 1)[1]:
+            if time.perf_counter() > deadline:
+                sys.exit(f"{kind}: no reload event within 60 s of the save")
             buffered += events.recv(65536)
         before, after = buffered.split(b"data:", 1)
         data, buffered = after.split(b"\n\n", 1)

@@ -67,6 +67,9 @@ pub struct Site {
     pub version: u64,
     /// Counts every build, news or not: the search index of one waits for none to follow.
     pub builds: u64,
+    /// `files` changed since the last announcement, which a build stopped for a newer change
+    /// left to the next one: that build announces even if its own files read as served.
+    pub unannounced: bool,
     /// A build is under way: the search index of the last one waits, rather than take the
     /// cores from it.
     pub building: bool,
@@ -250,10 +253,15 @@ fn rebuild(
         guard.card_errors = errors;
         early_at = Some((started.elapsed(), guard.pending.len()));
         // A newer change already waits (the rename after an editor's temporary file, say):
-        // its build announces, so that pages reload once for both. A build whose pages read
-        // as they were (a new folder's files seen twice) announces nothing.
-        if news && !superseded.load(Ordering::Relaxed) {
+        // its build announces, so that pages reload once for both, even if its pages read
+        // as these. A build whose pages read as they were (a new folder's files seen twice)
+        // announces nothing.
+        let news = news || guard.unannounced;
+        if news && superseded.load(Ordering::Relaxed) {
+            guard.unannounced = true;
+        } else if news {
             guard.version += 1;
+            guard.unannounced = false;
             announced = true;
             announce(guard.version);
         }
@@ -270,20 +278,24 @@ fn rebuild(
     // no page needs to reload again, unless the build failed after all. A newer change
     // waiting (the build may have stopped for it) announces with its own build, and a build
     // whose pages read as they were announces nothing.
-    let news = match &result {
-        Ok(built) => {
-            early_at.is_none()
-                && shows_news(
-                    &guard,
-                    &built.outputs,
-                    built.removed.as_deref(),
-                    &card_errors(&built.errors),
-                )
-        }
-        Err(_) => true,
-    };
-    if result.is_err() || news && !(announced || superseded.load(Ordering::Relaxed)) {
+    let news = guard.unannounced
+        || match &result {
+            Ok(built) => {
+                early_at.is_none()
+                    && shows_news(
+                        &guard,
+                        &built.outputs,
+                        built.removed.as_deref(),
+                        &card_errors(&built.errors),
+                    )
+            }
+            Err(_) => true,
+        };
+    if result.is_err() || news && !announced && !superseded.load(Ordering::Relaxed) {
         guard.version += 1;
+        guard.unannounced = false;
+    } else if news && !announced {
+        guard.unannounced = true;
     }
     guard.building = false;
     let early = early_at.map_or_else(String::new, |(at, pending)| {
@@ -1628,5 +1640,55 @@ mod tests {
         }
         std::thread::sleep(QUIET * 2);
         assert_eq!(*made.lock().unwrap(), ["second"]);
+    }
+
+    // A new week's folder: the build its creation starts sees the card, and the card's own
+    // events already wait, so it serves the new issue without announcing it. The next build
+    // makes the same files: its pages read as served, and yet the reload is still owed.
+    #[test]
+    fn files_a_superseded_build_served_are_announced_by_the_next_build() {
+        let site = Arc::new(Mutex::new(site()));
+        let announced = Mutex::new(Vec::new());
+        let announce = |version: u64| announced.lock().unwrap().push(version);
+        let new_issue = "issues/2026-w26/index.html";
+        let serves_new_issue = |newer_waits: bool| {
+            move |asked: Asked<'_>, early: &mut dyn FnMut(Early)| -> Result<Built> {
+                asked.superseded.store(newer_waits, Ordering::Relaxed);
+                early(Early {
+                    outputs: vec![Output::text(new_issue, "<p>next week</p>".to_owned())],
+                    removed: Vec::new(),
+                    pending: Vec::new(),
+                    errors: Vec::new(),
+                });
+                Ok(Built {
+                    outputs: Vec::new(),
+                    removed: Some(Vec::new()),
+                    rendered: (1, 1),
+                    errors: Vec::new(),
+                    index: None,
+                    owed: Vec::new(),
+                })
+            }
+        };
+        let superseded = AtomicBool::new(false);
+        let run = |build: &Build| {
+            rebuild(
+                build,
+                None,
+                &superseded,
+                &site,
+                &announce,
+                Style::new(false),
+            );
+            site.lock().unwrap().version
+        };
+        assert_eq!(run(&serves_new_issue(true)), 3, "a newer change waits");
+        assert!(announced.lock().unwrap().is_empty());
+        superseded.store(false, Ordering::Relaxed);
+        assert_eq!(run(&serves_new_issue(false)), 4);
+        assert_eq!(*announced.lock().unwrap(), [4]);
+        // Announced once: the same files again are no news.
+        assert_eq!(run(&serves_new_issue(false)), 4);
+        assert_eq!(*announced.lock().unwrap(), [4]);
     }
 }
