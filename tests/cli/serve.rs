@@ -175,12 +175,20 @@ fn open_events_of(addr: &str, query: &str) -> (std::net::TcpStream, String) {
     (stream, first)
 }
 
-/// The data of the next event on `stream` (keep-alive comments skipped).
+/// The data of the next event on `stream` (keep-alive comments skipped), within 30 s: the
+/// comments keep the socket's own read timeout from ever firing.
+#[track_caller]
 fn next_event(stream: &mut std::net::TcpStream) -> String {
     use std::io::Read as _;
+    let started = Instant::now();
     let mut seen = Vec::new();
     let mut byte = [0u8; 1];
     loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no event within 30 s; the stream said:\n{}",
+            String::from_utf8_lossy(&seen)
+        );
         stream
             .read_exact(&mut byte)
             .expect("an event before the timeout");
@@ -703,4 +711,32 @@ fn the_open_page_shows_a_template_save_first_and_no_page_an_older_one_after() {
         log.lines().any(|line| line.starts_with("served in ")),
         "{log}"
     );
+}
+
+// Regression: a new week's first card, written into a folder of its own, is announced every
+// time: the folder's event and the card's start two builds, and the first, superseded, once
+// served the new issue without announcing it, so that the second, reading the same, did not
+// either and the page never reloaded.
+#[test]
+fn every_new_weeks_first_card_and_its_removal_are_announced() {
+    let project = Project::sample();
+    let (_server, addr, _) = start(&project);
+    // A browser on the oldest issue, whose page a new week does not change.
+    let (mut stream, _) = open_events_of(&addr, "?page=%2Fissues%2F2026-w03%2F");
+    let newest = project.read("briefs/2026-W25/lin-new-lab-funding.yaml");
+    let card = newest
+        .replace("date: 2026-06-17", "date: 2026-06-24")
+        .replace("raises at a $2 billion valuation", "opens its first office");
+    assert_ne!(card, newest);
+    let next_issue = "/issues/2026-w26/";
+    for round in 0..4 {
+        project.write("briefs/2026-W26/next-week.yaml", &card);
+        next_event(&mut stream);
+        let (status, body) = get(&addr, next_issue);
+        assert_eq!(status, 200, "round {round}: {body}");
+        assert!(body.contains("opens its first office"), "round {round}");
+        std::fs::remove_dir_all(project.path("briefs/2026-W26")).unwrap();
+        next_event(&mut stream);
+        assert_eq!(get(&addr, next_issue).0, 404, "round {round}");
+    }
 }
