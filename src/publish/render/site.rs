@@ -127,10 +127,18 @@ pub fn tag_of_page(path: &str) -> Option<&str> {
     let folder = path.strip_prefix("tags/")?.strip_suffix("/index.html")?;
     match folder.split_once('/') {
         None => Some(folder),
-        Some((slug, n)) => (n.parse::<usize>().is_ok_and(|n| n >= 2)
-            && n.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(slug),
+        Some((slug, n)) => later_page_index(n).map(|_| slug),
     }
+}
+
+/// The index (0-based) of a later page of a list split into pages (a tag's, the watch
+/// list's) from its folder's name: `2` is 1, `3` is 2; `None` for anything else (`1`, `+2`).
+pub fn later_page_index(folder: &str) -> Option<usize> {
+    folder
+        .parse::<usize>()
+        .ok()
+        .filter(|&n| n >= 2 && folder.bytes().all(|b| b.is_ascii_digit()))
+        .map(|n| n - 1)
 }
 
 /// `tags/<slug>/`, where the (first) page of the tag with URL name `slug` is.

@@ -107,12 +107,7 @@ pub fn page_index(path: &str) -> Option<usize> {
     let folder = path.strip_prefix("watch/")?.strip_suffix("index.html")?;
     match folder {
         "" => Some(0),
-        number => number
-            .strip_suffix('/')?
-            .parse::<usize>()
-            .ok()
-            .filter(|&n| n >= 2)
-            .map(|n| n - 1),
+        number => super::site::later_page_index(number.strip_suffix('/')?),
     }
 }
 
@@ -360,5 +355,22 @@ mod tests {
         }
         let unfolded = out.trim_end_matches("\r\n").replace("\r\n ", "");
         assert_eq!(unfolded, line);
+    }
+
+    #[test]
+    fn a_watch_page_path_reads_back_as_its_index() {
+        for index in [0, 1, 2, 11] {
+            let path = format!("{}index.html", WatchPages::path(index));
+            assert_eq!(page_index(&path), Some(index), "{path}");
+        }
+        for other in [
+            "watch.ics",
+            "watch/1/index.html",
+            "watch/+2/index.html",
+            "watch/2/x.html",
+            "tags/a/2/index.html",
+        ] {
+            assert_eq!(page_index(other), None, "{other}");
+        }
     }
 }
