@@ -86,6 +86,22 @@ pub struct Site {
     pub viewed: HashMap<String, usize>,
 }
 
+impl Site {
+    /// Records what a build (or its early files) shows: with `news`, or a reload still owed,
+    /// a new version, which the caller announces (`true`); unless a newer change waits, whose
+    /// build then owes the reload even if its files read as these.
+    fn record_news(&mut self, news: bool, superseded: bool) -> bool {
+        if !(news || self.unannounced) {
+            return false;
+        }
+        self.unannounced = superseded;
+        if !superseded {
+            self.version += 1;
+        }
+        !superseded
+    }
+}
+
 /// An HTTP answer.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Reply {
@@ -256,12 +272,7 @@ fn rebuild(
         // its build announces, so that pages reload once for both, even if its pages read
         // as these. A build whose pages read as they were (a new folder's files seen twice)
         // announces nothing.
-        let news = news || guard.unannounced;
-        if news && superseded.load(Ordering::Relaxed) {
-            guard.unannounced = true;
-        } else if news {
-            guard.version += 1;
-            guard.unannounced = false;
+        if guard.record_news(news, superseded.load(Ordering::Relaxed)) {
             announced = true;
             announce(guard.version);
         }
@@ -278,24 +289,22 @@ fn rebuild(
     // no page needs to reload again, unless the build failed after all. A newer change
     // waiting (the build may have stopped for it) announces with its own build, and a build
     // whose pages read as they were announces nothing.
-    let news = guard.unannounced
-        || match &result {
-            Ok(built) => {
-                early_at.is_none()
-                    && shows_news(
-                        &guard,
-                        &built.outputs,
-                        built.removed.as_deref(),
-                        &card_errors(&built.errors),
-                    )
-            }
-            Err(_) => true,
-        };
-    if result.is_err() || news && !announced && !superseded.load(Ordering::Relaxed) {
-        guard.version += 1;
-        guard.unannounced = false;
-    } else if news && !announced {
-        guard.unannounced = true;
+    match &result {
+        Err(_) => {
+            guard.version += 1;
+            guard.unannounced = false;
+        }
+        Ok(built) if !announced => {
+            let news = early_at.is_none()
+                && shows_news(
+                    &guard,
+                    &built.outputs,
+                    built.removed.as_deref(),
+                    &card_errors(&built.errors),
+                );
+            guard.record_news(news, superseded.load(Ordering::Relaxed));
+        }
+        Ok(_) => {}
     }
     guard.building = false;
     let early = early_at.map_or_else(String::new, |(at, pending)| {
