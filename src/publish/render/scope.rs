@@ -487,13 +487,23 @@ pub fn plan(
     // A config change may show on every page: every issue and page renders (`serve` may
     // render some after the rest, at the paths they had), unless it makes or removes files
     // (a merge tag's emails, the search page and index, the tags' later pages).
-    let config_changed = &last.config != next.config;
-    if config_changed
-        && (last.config.merge_tag.is_some() != next.config.merge_tag.is_some()
+    if &last.config != next.config {
+        if last.config.merge_tag.is_some() != next.config.merge_tag.is_some()
             || last.config.search != next.config.search
-            || last.config.tag_page_size != next.config.tag_page_size)
-    {
-        return Scope::Everything;
+            || last.config.tag_page_size != next.config.tag_page_size
+        {
+            return Scope::Everything;
+        }
+        return Scope::Part(Part {
+            issues: vec![true; next.issues.len()],
+            story_pages: vec![true; next.issues.len()],
+            whole: Whole {
+                tags: true,
+                watch: true,
+                sitemap: true,
+            },
+            ..Part::default()
+        });
     }
     // An issue that came is compared with one of no stories, one that went with the same.
     let empty = |issue: &Issue| Issue {
@@ -593,20 +603,6 @@ pub fn plan(
                 mark(&mut dirty, &mut story_pages, index, true);
             }
         }
-    }
-    if config_changed {
-        dirty.fill(true);
-        story_pages.fill(true);
-        return Scope::Part(Part {
-            issues: dirty,
-            story_pages,
-            whole: Whole {
-                tags: true,
-                watch: true,
-                sitemap: true,
-            },
-            ..Part::default()
-        });
     }
     if remakes_issues {
         dirty.fill(true);
