@@ -1203,6 +1203,18 @@ mod tests {
         site
     }
 
+    /// Rebuilds `site` with `build` as the watcher does (no changed paths named, plain
+    /// text), announcing through `announce`; returns the version after.
+    fn rebuilt(
+        build: &Build,
+        superseded: &AtomicBool,
+        site: &Arc<Mutex<Site>>,
+        announce: &dyn Fn(u64),
+    ) -> u64 {
+        rebuild(build, None, superseded, site, announce, Style::new(false));
+        site.lock().unwrap().version
+    }
+
     #[test]
     fn a_change_counts_however_the_watcher_writes_the_folder() {
         let dir = tempfile::tempdir().unwrap();
@@ -1505,14 +1517,7 @@ mod tests {
             });
             Ok(built(Vec::new(), vec![issue.to_owned()]))
         };
-        rebuild(
-            &came_first,
-            None,
-            &superseded,
-            &site,
-            &announce,
-            Style::new(false),
-        );
+        rebuilt(&came_first, &superseded, &site, &announce);
         assert_eq!(*announced.lock().unwrap(), [4]);
         {
             let site = site.lock().unwrap();
@@ -1527,14 +1532,7 @@ mod tests {
             Ok(built(vec![edited], Vec::new()))
         };
         superseded.store(false, Ordering::Relaxed);
-        rebuild(
-            &brings,
-            None,
-            &superseded,
-            &site,
-            &announce,
-            Style::new(false),
-        );
+        rebuilt(&brings, &superseded, &site, &announce);
         let site = site.lock().unwrap();
         assert!(!waits(&site, "/issues/2026-w25/"));
         let page = String::from_utf8(respond(&site, "/issues/2026-w25/").body).unwrap();
@@ -1579,17 +1577,7 @@ mod tests {
             }
         };
         let superseded = AtomicBool::new(false);
-        let run = |build: &Build| {
-            rebuild(
-                build,
-                None,
-                &superseded,
-                &site,
-                &announce,
-                Style::new(false),
-            );
-            site.lock().unwrap().version
-        };
+        let run = |build: &Build| rebuilt(build, &superseded, &site, &announce);
         assert_eq!(run(&same(Vec::new(), Vec::new())), 3);
         assert!(announced.lock().unwrap().is_empty());
         // Each of these shows something new: a file gone, a card's error.
@@ -1633,16 +1621,9 @@ mod tests {
         };
         let superseded = AtomicBool::new(false);
         for name in ["first", "second"] {
-            rebuild(
-                &with_index(name),
-                None,
-                &superseded,
-                &site,
-                &|_| {},
-                Style::new(false),
-            );
+            let version = rebuilt(&with_index(name), &superseded, &site, &|_| {});
+            assert_eq!(version, 3, "neither build showed news");
         }
-        assert_eq!(site.lock().unwrap().version, 3, "neither build showed news");
         let started = Instant::now();
         while made.lock().unwrap().is_empty() && started.elapsed() < QUIET * 10 {
             std::thread::sleep(QUIET / 10);
@@ -1680,17 +1661,7 @@ mod tests {
             }
         };
         let superseded = AtomicBool::new(false);
-        let run = |build: &Build| {
-            rebuild(
-                build,
-                None,
-                &superseded,
-                &site,
-                &announce,
-                Style::new(false),
-            );
-            site.lock().unwrap().version
-        };
+        let run = |build: &Build| rebuilt(build, &superseded, &site, &announce);
         assert_eq!(run(&serves_new_issue(true)), 3, "a newer change waits");
         assert!(announced.lock().unwrap().is_empty());
         superseded.store(false, Ordering::Relaxed);
