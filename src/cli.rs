@@ -105,7 +105,7 @@ pub enum Command {
     Bounces(BouncesArgs),
     /// Run the sign-up service: subscribe form, double opt-in, one-click unsubscribe.
     #[command(
-        after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --bind 127.0.0.1:9000\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Running it on a server\")."
+        after_help = "Examples:\n  briefing listen                         on 127.0.0.1:8025, behind your reverse proxy\n  briefing listen --port 9000             on 127.0.0.1:9000\n  briefing listen --bind 0.0.0.0:8025     on every address of this machine\n\nThe site's forms and sent mail point at `audience.url` in config.yaml; the proxy forwards\nthat address to this service (README: \"Running it on a server\")."
     )]
     Listen(ListenArgs),
     /// DKIM keys for the sending domain: make them and print the DNS records to publish.
@@ -492,10 +492,15 @@ pub enum BouncesAction {
 /// `briefing listen`.
 #[derive(Debug, Args)]
 pub struct ListenArgs {
-    /// Address and port to listen on. The default keeps the service on this machine, for a
-    /// reverse proxy in front.
-    #[arg(long, default_value = "127.0.0.1:8025")]
-    pub bind: std::net::SocketAddr,
+    /// Address to listen on, with or without its port (`127.0.0.1:9000`, `0.0.0.0`,
+    /// `[::1]:9000`). The default keeps the service on this machine, for a reverse proxy in
+    /// front.
+    #[arg(long, default_value = "127.0.0.1", value_parser = parse_bind)]
+    pub bind: Bind,
+    /// Port to listen on, as `serve --port` takes it (else the port of `--bind`, else 8025);
+    /// 0 picks a free one.
+    #[arg(long)]
+    pub port: Option<u16>,
     /// A reverse proxy (an address, or a network such as 10.0.0.0/24) whose
     /// `X-Forwarded-For` header names the client, for the per-client sign-up limit; may be
     /// given more than once. Without it, this machine's (127.0.0.1, ::1) are trusted; naming
@@ -505,6 +510,63 @@ pub struct ListenArgs {
     /// Gone: it trusted every machine's `X-Forwarded-For`. Use `--trusted-proxy`.
     #[arg(long, hide = true)]
     pub behind_proxy: bool,
+}
+
+/// `listen --bind`: an address, and the port when it names one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bind {
+    /// The address.
+    pub ip: std::net::IpAddr,
+    /// The port, when given with the address.
+    pub port: Option<u16>,
+}
+
+/// The port `listen` takes when neither `--bind` nor `--port` names one.
+pub const LISTEN_PORT: u16 = 8025;
+
+impl ListenArgs {
+    /// The address and port to listen on: `--port`, else the port of `--bind`, else
+    /// [`LISTEN_PORT`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TwoPorts`](crate::error::Error::TwoPorts) when `--bind` and `--port` name
+    /// different ports.
+    pub fn address(&self) -> crate::error::Result<std::net::SocketAddr> {
+        let port = match (self.bind.port, self.port) {
+            (Some(bound), Some(port)) if bound != port => {
+                return Err(crate::error::Error::TwoPorts {
+                    bind: std::net::SocketAddr::new(self.bind.ip, bound).to_string(),
+                    port,
+                });
+            }
+            (_, Some(port)) | (Some(port), None) => port,
+            (None, None) => LISTEN_PORT,
+        };
+        Ok(std::net::SocketAddr::new(self.bind.ip, port))
+    }
+}
+
+/// An address with its port (`127.0.0.1:9000`, `[::1]:9000`) or without (`0.0.0.0`, `::1`,
+/// `[::1]`).
+fn parse_bind(text: &str) -> std::result::Result<Bind, String> {
+    if let Ok(address) = text.parse::<std::net::SocketAddr>() {
+        return Ok(Bind {
+            ip: address.ip(),
+            port: Some(address.port()),
+        });
+    }
+    let bare = text
+        .strip_prefix('[')
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(text);
+    bare.parse::<std::net::IpAddr>()
+        .map(|ip| Bind { ip, port: None })
+        .map_err(|_| {
+            format!(
+                "`{text}` is not an address: write one like `127.0.0.1`, `0.0.0.0:8025` or `[::1]:8025`"
+            )
+        })
 }
 
 /// A network (`10.0.0.0/24`), or one address as a network of one.
@@ -648,5 +710,69 @@ fn parse_age(text: &str) -> Result<chrono::Duration, String> {
         "h" => Ok(chrono::Duration::hours(number)),
         "d" | "" => Ok(chrono::Duration::days(number)),
         _ => Err(format!("`{text}` is not an age like 30m, 12h or 7d")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{Cli, Command};
+
+    /// The address `briefing listen ARGS...` would listen on, or its error in words.
+    fn listen_address(args: &[&str]) -> Result<String, String> {
+        let cli = Cli::try_parse_from([&["briefing", "listen"], args].concat())
+            .map_err(|e| e.to_string())?;
+        let Command::Listen(listen) = cli.command else {
+            unreachable!("parsed as listen")
+        };
+        listen
+            .address()
+            .map(|a| a.to_string())
+            .map_err(|e| e.to_string())
+    }
+
+    // `serve` takes `--port` and `--bind ADDR`; `listen` takes the same, and its older
+    // `--bind ADDR:PORT` still works.
+    #[test]
+    fn listen_takes_its_port_as_serve_does_or_with_the_address() {
+        assert_eq!(listen_address(&[]).unwrap(), "127.0.0.1:8025");
+        assert_eq!(
+            listen_address(&["--port", "9000"]).unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(listen_address(&["--port", "0"]).unwrap(), "127.0.0.1:0");
+        assert_eq!(
+            listen_address(&["--bind", "127.0.0.1:9000"]).unwrap(),
+            "127.0.0.1:9000"
+        );
+        assert_eq!(
+            listen_address(&["--bind", "0.0.0.0", "--port", "9000"]).unwrap(),
+            "0.0.0.0:9000"
+        );
+        assert_eq!(listen_address(&["--bind", "::1"]).unwrap(), "[::1]:8025");
+        assert_eq!(listen_address(&["--bind", "[::1]"]).unwrap(), "[::1]:8025");
+        assert_eq!(
+            listen_address(&["--bind", "[::1]:9000"]).unwrap(),
+            "[::1]:9000"
+        );
+        // The same port twice is one port.
+        assert_eq!(
+            listen_address(&["--bind", "127.0.0.1:9000", "--port", "9000"]).unwrap(),
+            "127.0.0.1:9000"
+        );
+    }
+
+    #[test]
+    fn listen_refuses_two_ports_and_names_what_an_address_looks_like() {
+        let two = listen_address(&["--bind", "127.0.0.1:9000", "--port", "9001"]).unwrap_err();
+        assert!(two.contains("name two ports"), "{two}");
+        let bad = listen_address(&["--bind", "localhost:9000"]).unwrap_err();
+        assert!(
+            bad.contains("`localhost:9000` is not an address: write one like `127.0.0.1`"),
+            "{bad}"
+        );
+        let port = listen_address(&["--port", "70000"]).unwrap_err();
+        assert!(port.contains("70000"), "{port}");
     }
 }

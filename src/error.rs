@@ -124,6 +124,13 @@ pub enum Error {
     },
     /// `listen --behind-proxy`, which trusted any machine's `X-Forwarded-For`.
     BehindProxyRemoved,
+    /// `listen --bind` with a port and `--port` with another.
+    TwoPorts {
+        /// The `--bind` given.
+        bind: String,
+        /// The `--port` given.
+        port: u16,
+    },
     /// No DNS resolver could be set up for `check --dns`.
     Dns {
         /// Why.
@@ -460,6 +467,11 @@ impl fmt::Display for Error {
                  run it in one to be asked, or pass `--yes` (scripts and timers do)",
                 plural(*recipients)
             ),
+            Error::TwoPorts { bind, port } => write!(
+                f,
+                "`--bind {bind}` and `--port {port}` name two ports: give the port once, \
+                 e.g. `--port {port}`"
+            ),
             Error::BehindProxyRemoved => write!(
                 f,
                 "`--behind-proxy` is gone: it believed `X-Forwarded-For` from any machine, so \
@@ -658,6 +670,7 @@ mod tests {
             Error::WriteJson { .. } => "WriteJson",
             Error::Listen { .. } => "Listen",
             Error::BehindProxyRemoved => "BehindProxyRemoved",
+            Error::TwoPorts { .. } => "TwoPorts",
             Error::SendNotConfirmed => "SendNotConfirmed",
             Error::BadTime { .. } => "BadTime",
             Error::DkimKeyExists { .. } => "DkimKeyExists",
@@ -828,6 +841,14 @@ mod tests {
                 Error::ConfirmationNeeded { recipients: 2914 },
                 "this would send 2914 messages, and there is no terminal to ask on: run it in \
                  one to be asked, or pass `--yes` (scripts and timers do)",
+            ),
+            (
+                Error::TwoPorts {
+                    bind: "127.0.0.1:9000".into(),
+                    port: 9001,
+                },
+                "`--bind 127.0.0.1:9000` and `--port 9001` name two ports: give the port once, \
+                 e.g. `--port 9001`",
             ),
             (
                 Error::BehindProxyRemoved,
@@ -1095,7 +1116,7 @@ mod tests {
         // Each variant has at least one sentence above.
         assert_eq!(
             seen.len(),
-            57,
+            58,
             "a variant's sentence is not pinned: {seen:?}"
         );
     }

@@ -13,13 +13,14 @@ pub(super) fn run(root: &Path, args: &ListenArgs) -> Result<ExitCode> {
     if args.behind_proxy {
         return Err(Error::BehindProxyRemoved);
     }
+    let bind = args.address()?;
     let paths = Paths::new(root);
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let setup = pipeline::service(&paths, &env)?;
     service::run(
         setup,
         &Options {
-            bind: args.bind,
+            bind,
             trusted_proxies: if args.trusted_proxies.is_empty() {
                 service::loopback()
             } else {
