@@ -33,9 +33,15 @@ try {
     if (m.type() === 'error' || m.type() === 'warning') result.problems.push(`console ${m.type()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => result.problems.push(`script error: ${e.message}`));
+  // Set while a `write` step waits for the page to reload itself.
+  let reloading = false;
   page.on('requestfailed', (r) => {
+    const aborted = r.failure()?.errorText === 'net::ERR_ABORTED';
     // Leaving a page ends its live-reload stream (`briefing serve`): not a failure.
-    if (new URL(r.url()).pathname === '/__briefing/events' && r.failure()?.errorText === 'net::ERR_ABORTED') return;
+    if (new URL(r.url()).pathname === '/__briefing/events' && aborted) return;
+    // Nor is a request the old page still had open when it reloaded (the favicon, which
+    // Chromium asks for after the load event).
+    if (reloading && aborted && r.frame() === page.mainFrame()) return;
     result.problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => {
@@ -65,8 +71,10 @@ try {
     if (step.write) {
       // Change a file while the page is open, and wait for the page to reload by itself.
       const reloaded = page.waitForEvent('load', { timeout: step.timeout || 15000 });
+      reloading = true;
       writeFileSync(step.write, step.content);
       await reloaded;
+      reloading = false;
       result.reloaded = true;
     }
     if (step.eval) {
