@@ -736,31 +736,24 @@ mod tests {
     // `--bind ADDR:PORT` still works.
     #[test]
     fn listen_takes_its_port_as_serve_does_or_with_the_address() {
-        assert_eq!(listen_address(&[]).unwrap(), "127.0.0.1:8025");
-        assert_eq!(
-            listen_address(&["--port", "9000"]).unwrap(),
-            "127.0.0.1:9000"
-        );
-        assert_eq!(listen_address(&["--port", "0"]).unwrap(), "127.0.0.1:0");
-        assert_eq!(
-            listen_address(&["--bind", "127.0.0.1:9000"]).unwrap(),
-            "127.0.0.1:9000"
-        );
-        assert_eq!(
-            listen_address(&["--bind", "0.0.0.0", "--port", "9000"]).unwrap(),
-            "0.0.0.0:9000"
-        );
-        assert_eq!(listen_address(&["--bind", "::1"]).unwrap(), "[::1]:8025");
-        assert_eq!(listen_address(&["--bind", "[::1]"]).unwrap(), "[::1]:8025");
-        assert_eq!(
-            listen_address(&["--bind", "[::1]:9000"]).unwrap(),
-            "[::1]:9000"
-        );
-        // The same port twice is one port.
-        assert_eq!(
-            listen_address(&["--bind", "127.0.0.1:9000", "--port", "9000"]).unwrap(),
-            "127.0.0.1:9000"
-        );
+        let cases: &[(&[&str], &str)] = &[
+            (&[], "127.0.0.1:8025"),
+            (&["--port", "9000"], "127.0.0.1:9000"),
+            (&["--port", "0"], "127.0.0.1:0"),
+            (&["--bind", "127.0.0.1:9000"], "127.0.0.1:9000"),
+            (&["--bind", "0.0.0.0", "--port", "9000"], "0.0.0.0:9000"),
+            (&["--bind", "::1"], "[::1]:8025"),
+            (&["--bind", "[::1]"], "[::1]:8025"),
+            (&["--bind", "[::1]:9000"], "[::1]:9000"),
+            // The same port twice is one port.
+            (
+                &["--bind", "127.0.0.1:9000", "--port", "9000"],
+                "127.0.0.1:9000",
+            ),
+        ];
+        for (args, address) in cases {
+            assert_eq!(listen_address(args).unwrap(), *address, "{args:?}");
+        }
     }
 
     #[test]
