@@ -1203,6 +1203,19 @@ mod tests {
         site
     }
 
+    /// What a build of part of the site made: `outputs` changed, nothing removed, one issue
+    /// of one rendered, no search index.
+    fn part_built(outputs: Vec<Output>, errors: Vec<Diagnostic>) -> Built {
+        Built {
+            outputs,
+            removed: Some(Vec::new()),
+            rendered: (1, 1),
+            errors,
+            index: None,
+            owed: Vec::new(),
+        }
+    }
+
     /// Rebuilds `site` with `build` as the watcher does (no changed paths named, plain
     /// text), announcing through `announce`; returns the version after.
     fn rebuilt(
@@ -1563,17 +1576,13 @@ mod tests {
                     pending: vec![issue.to_owned()],
                     errors: errors.clone(),
                 });
-                Ok(Built {
-                    outputs: vec![Output {
+                Ok(part_built(
+                    vec![Output {
                         path: issue.to_owned(),
                         bytes: page.clone(),
                     }],
-                    removed: Some(Vec::new()),
-                    rendered: (1, 1),
-                    errors: errors.clone(),
-                    index: None,
-                    owed: Vec::new(),
-                })
+                    errors.clone(),
+                ))
             }
         };
         let superseded = AtomicBool::new(false);
@@ -1607,15 +1616,11 @@ mod tests {
             move |_: Asked<'_>, _: &mut dyn FnMut(Early)| -> Result<Built> {
                 let made = Arc::clone(&made);
                 Ok(Built {
-                    outputs: Vec::new(),
-                    removed: Some(Vec::new()),
-                    rendered: (1, 1),
-                    errors: Vec::new(),
                     index: Some(Box::new(move |_| {
                         made.lock().unwrap().push(name);
                         Ok(None)
                     })),
-                    owed: Vec::new(),
+                    ..part_built(Vec::new(), Vec::new())
                 })
             }
         };
@@ -1650,14 +1655,7 @@ mod tests {
                     pending: Vec::new(),
                     errors: Vec::new(),
                 });
-                Ok(Built {
-                    outputs: Vec::new(),
-                    removed: Some(Vec::new()),
-                    rendered: (1, 1),
-                    errors: Vec::new(),
-                    index: None,
-                    owed: Vec::new(),
-                })
+                Ok(part_built(Vec::new(), Vec::new()))
             }
         };
         let superseded = AtomicBool::new(false);
