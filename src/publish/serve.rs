@@ -1477,12 +1477,9 @@ mod tests {
         let announced = Mutex::new(Vec::new());
         let announce = |version: u64| announced.lock().unwrap().push(version);
         let built = |outputs: Vec<Output>, owed: Vec<String>| Built {
-            outputs,
-            removed: Some(Vec::new()),
             rendered: (2, 2),
-            errors: Vec::new(),
-            index: None,
             owed,
+            ..part_built(outputs, Vec::new())
         };
         // Hands its early files over, then a newer change comes and it stops: the early
         // version is announced, the end is no news.
